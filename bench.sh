@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark: raw limits, naive baseline and our pipeline with 10,000 and 100,000 jobs, measured in one run here.
+# Prints a table and writes artifacts/bench/bench.json (--output PATH to change). See README, "Performance".
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$repo"
+scripts/setup.sh
+pg_dir=$(mktemp -d /tmp/streaming-bench-pg.XXXXXX)
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+trap 'scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+dotnet src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll \
+  --postgres "$conn" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"

@@ -1,0 +1,29 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Streaming.Contracts.History;
+
+/// <summary>
+/// Event ids derived from what an event is (RFC 4122 name-based, SHA-1), so a redelivered signal or a re-made
+/// decision gets the id it had the first time and the store can refuse it.
+/// </summary>
+public static class EventIds
+{
+    static readonly Guid Namespace = new("5d2f6c1e-8a43-4b7e-9c0d-3f1a2b4c5d6e");
+
+    public static Guid ForSignal(string jobId, long seq) => Create($"signal:{jobId}:{seq}");
+
+    public static Guid ForDecision(string jobId, long decidingVersion) => Create($"decision:{jobId}:{decidingVersion}");
+
+    static Guid Create(string name)
+    {
+        Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];
+        Namespace.TryWriteBytes(input, bigEndian: true, out _);
+        var length = 16 + Encoding.UTF8.GetBytes(name, input[16..]);
+        Span<byte> hash = stackalloc byte[20];
+        SHA1.HashData(input[..length], hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16], bigEndian: true);
+    }
+}

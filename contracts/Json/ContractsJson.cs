@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Streaming.Contracts.History;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.Contracts.Signals;
+
+namespace Streaming.Contracts.Json;
+
+/// <summary>The one JSON shape of every contract: camelCase names, nulls left out.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(JobSignal))]
+[JsonSerializable(typeof(PhaseChangedMessage))]
+[JsonSerializable(typeof(SignalRecorded))]
+[JsonSerializable(typeof(PhaseChanged))]
+[JsonSerializable(typeof(EventMetadata))]
+public sealed partial class ContractsJson : JsonSerializerContext
+{
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, typeof(T), Default);
+
+    public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), Default);
+
+    public static T Deserialize<T>(string json) =>
+        (T)(JsonSerializer.Deserialize(json, typeof(T), Default) ?? throw new JsonException($"null {typeof(T).Name}"));
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+using Spectre.Console;
+using Streaming.Bench.Limits;
+using Streaming.Bench.Pipeline;
+using Streaming.Bench.Workload;
+using Streaming.EventStore;
+using Streaming.Hosting.Kafka;
+
+namespace Streaming.Bench;
+
+/// <summary>
+/// <c>bench</c>: measures, in one run on this machine, the raw limits (bare consumer drain, binary COPY), a naive
+/// baseline, and our pipeline with 10,000 and 100,000 jobs; prints a table and writes JSON.
+/// </summary>
+static class BenchCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = BenchSettings.Parse(args);
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
+        var token = cancellation.Token;
+        var start = new DateTimeOffset(2026, 2, 2, 0, 0, 0, TimeSpan.Zero);
+
+        await using var admin = NpgsqlDataSource.Create(settings.ConnectionString);
+        var limitsDatabase = await FreshDatabaseAsync(admin, settings.ConnectionString, "bench_limits", token);
+        await using var limits = NpgsqlDataSource.Create(limitsDatabase);
+        await EventStoreSchema.MigrateAsync(limits, token);
+
+        var workload = new SignalWorkload(10_000, start);
+        Measurement drain, copy, naive;
+        using (var cluster = EmbeddedKafkaCluster.Start())
+        {
+            drain = Step("bare consumer drain", () => BareConsumerDrain.Run(cluster.BootstrapServers, (t, p) => cluster.CreateTopic(t, p), workload, settings.LimitMessages));
+        }
+        copy = await StepAsync("binary COPY", () => CopyBaseline.RunAsync(limits, workload, settings.LimitMessages, 5000, token));
+        naive = await StepAsync("naive baseline", () => NaiveBaseline.RunAsync(limits, workload, settings.NaiveMessages, token));
+
+        var runner = new AllInOneRun(settings.EmbeddedDll, admin, settings.ConnectionString);
+        var small = await StepAsync("ours, 10,000 jobs", () => runner.RunAsync("jobs_10k", new SignalWorkload(10_000, start), settings.PipelineMessages, token));
+        var large = await StepAsync("ours, 100,000 jobs", () => runner.RunAsync("jobs_100k", new SignalWorkload(100_000, start), settings.PipelineMessages, token));
+
+        var report = BenchReport.Create(drain, copy, naive, small, large);
+        report.Print();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!);
+        await File.WriteAllTextAsync(settings.OutputFile, JsonSerializer.Serialize(report, BenchReport.JsonOptions), token);
+        AnsiConsole.MarkupLine($"JSON written to [bold]{Markup.Escape(settings.OutputFile)}[/]");
+        return report.Valid ? 0 : 1;
+    }
+
+    static T Step<T>(string name, Func<T> run)
+    {
+        AnsiConsole.MarkupLine($"[grey]running[/] {name} …");
+        return run();
+    }
+
+    static Task<T> StepAsync<T>(string name, Func<Task<T>> run)
+    {
+        AnsiConsole.MarkupLine($"[grey]running[/] {name} …");
+        return run();
+    }
+
+    static async Task<string> FreshDatabaseAsync(NpgsqlDataSource admin, string connectionString, string name, CancellationToken token)
+    {
+        await using (var drop = admin.CreateCommand("drop database if exists " + name + " with (force)"))
+        {
+            await drop.ExecuteNonQueryAsync(token);
+        }
+        await using (var create = admin.CreateCommand("create database " + name))
+        {
+            await create.ExecuteNonQueryAsync(token);
+        }
+        return new NpgsqlConnectionStringBuilder(connectionString) { Database = name }.ConnectionString;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Confluent.Kafka;
+using Npgsql;
+using Streaming.Bench.Workload;
+
+namespace Streaming.Bench.Pipeline;
+
+/// <summary>
+/// Our pipeline end to end: the all-in-one process (Ingest, Projector, Promoter, embedded broker) runs as a child on a
+/// fresh database; this process produces the workload into it, paced so the broker's retention never drops an unread
+/// message, and times the run until every signal is stored and both the projection and the promoter have caught up.
+/// </summary>
+public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, string adminConnectionString)
+{
+    const long MaxUnstored = 150_000;
+
+    public async Task<PipelineResult> RunAsync(string name, SignalWorkload workload, int messages, CancellationToken cancellationToken)
+    {
+        var database = "bench_" + name;
+        await using (var drop = admin.CreateCommand($"drop database if exists {database} with (force)"))
+        {
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var create = admin.CreateCommand($"create database {database}"))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
+        var endpointsFile = Path.Combine(Path.GetTempPath(), $"streaming-bench-{name}-{Environment.ProcessId}.json");
+        File.Delete(endpointsFile);
+        var start = new ProcessStartInfo("dotnet", [embeddedDll, "--no-fleet", "--endpoints-file", endpointsFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ConnectionStrings__EventStore"] = connectionString;
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        using var child = Process.Start(start)!;
+        var log = new StringWriter();
+        child.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        child.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        try
+        {
+            var bootstrap = await WaitForEndpointsAsync(endpointsFile, child, log, cancellationToken);
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            await WaitForSchemaAsync(dataSource, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            var lost = await ProduceAsync(bootstrap, dataSource, workload, messages, cancellationToken);
+            var ingested = clock.Elapsed;
+            await WaitForProjectionsAsync(dataSource, messages, cancellationToken);
+            var current = clock.Elapsed;
+            var peakRss = PeakRssBytes(child.Id);
+            var decisions = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'phase-changed/v1'", cancellationToken);
+            return new PipelineResult(name, workload.Jobs, messages, ingested, current, peakRss, decisions, lost);
+        }
+        finally
+        {
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    static async Task<string> WaitForEndpointsAsync(string file, Process child, StringWriter log, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!File.Exists(file))
+        {
+            if (child.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("the all-in-one process did not start:\n" + log);
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+        await Task.Delay(100, cancellationToken);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(file, cancellationToken));
+        return json.RootElement.GetProperty("kafkaBootstrapServers").GetString()!;
+    }
+
+    static async Task WaitForSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states', 'job_lifecycles', 'kafka_offsets')", cancellationToken) < 3)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("the all-in-one process did not create its tables");
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    // Produces as fast as the pipeline stores, never more than MaxUnstored ahead of it (the broker keeps 5 MB a partition).
+    static async Task<long> ProduceAsync(string bootstrap, NpgsqlDataSource dataSource, SignalWorkload workload, int messages, CancellationToken cancellationToken)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrap,
+            LingerMs = 10,
+            EnableIdempotence = true,
+            Partitioner = Partitioner.Murmur2Random,
+        }).Build();
+        long stored = 0;
+        for (var n = 0; n < messages; n++)
+        {
+            if (n % 10_000 == 0)
+            {
+                while (n - (stored = await StoredAsync(dataSource, cancellationToken)) > MaxUnstored)
+                {
+                    await Task.Delay(20, cancellationToken);
+                }
+            }
+            var (key, value) = workload.Message(n);
+            while (true)
+            {
+                try
+                {
+                    producer.Produce("job-signals", new Message<string, byte[]> { Key = key, Value = value });
+                    break;
+                }
+                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(10));
+                }
+            }
+        }
+        producer.Flush(TimeSpan.FromMinutes(1));
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        while ((stored = await StoredAsync(dataSource, cancellationToken)) < messages && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+        var events = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'signal-recorded/v1'", cancellationToken);
+        return messages - events;
+    }
+
+    static Task<long> StoredAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        ScalarAsync(dataSource, "select coalesce(sum(next_offset), 0)::bigint from es.kafka_offsets", cancellationToken);
+
+    static async Task WaitForProjectionsAsync(NpgsqlDataSource dataSource, int messages, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        const string behind = """
+            select count(*) from es.checkpoints c
+            where c.name in ('projector:job-states', 'promoter:decisions')
+              and not exists (select 1 from es.events e where (e.tx_id, e.global_position) > (c.tx_id, c.position))
+            """;
+        while (await ScalarAsync(dataSource, behind, cancellationToken) < 2)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"projections did not catch up with {messages} signals within 10 minutes");
+            }
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    static long PeakRssBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Streaming.Bench.Pipeline;
+
+/// <summary>One run of our pipeline: how long until every signal was stored, and until the projections were current.</summary>
+public sealed record PipelineResult(
+    string Name,
+    int Jobs,
+    int Messages,
+    TimeSpan Ingested,
+    TimeSpan ProjectionsCurrent,
+    long PeakRssBytes,
+    long Decisions,
+    long Lost)
+{
+    public double PerSecond => Messages / ProjectionsCurrent.TotalSeconds;
+}

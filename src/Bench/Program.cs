@@ -1,0 +1,3 @@
+using Streaming.Bench;
+
+return await BenchCommand.RunAsync(args);

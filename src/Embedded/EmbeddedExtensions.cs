@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Streaming.Embedded.Fleet;
+using Streaming.Hosting;
+using Streaming.Hosting.Kafka;
+
+namespace Streaming.Embedded;
+
+public static class EmbeddedExtensions
+{
+    /// <summary>Points every Kafka client of the process at <paramref name="cluster"/>, creates the contract's topics on it, and publishes the endpoints.</summary>
+    public static IHostApplicationBuilder UseEmbeddedKafka(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
+    {
+        var kafka = new KafkaOptions();
+        builder.Configuration.GetSection(KafkaOptions.Section).Bind(kafka);
+        foreach (var topic in new[] { kafka.SignalsTopic, kafka.SignalsDeadLetterTopic, kafka.PhaseChangesTopic })
+        {
+            cluster.CreateTopic(topic, kafka.Partitions);
+        }
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:CreateTopics"] = "false",
+        });
+        var endpoints = new EmbeddedEndpoints(
+            cluster.BootstrapServers,
+            Redacted(ServiceDefaults.RequireConnectionString(builder.Configuration)),
+            kafka.SignalsTopic,
+            kafka.SignalsDeadLetterTopic,
+            kafka.PhaseChangesTopic);
+        var json = JsonSerializer.Serialize(endpoints, EmbeddedEndpoints.JsonOptions);
+        if (builder.Configuration["Embedded:EndpointsFile"] is { Length: > 0 } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            File.WriteAllText(path, json);
+            Console.WriteLine($"Endpoints (also in {path}):");
+        }
+        Console.WriteLine(json);
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddFleet(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.Section)
+            .Validate(o => o.Jobs > 0, "Fleet:Jobs must be positive")
+            .ValidateOnStart();
+        if (builder.Configuration.GetValue("Fleet:Enabled", true))
+        {
+            builder.Services.AddHostedService<FleetSimulator>();
+        }
+        return builder;
+    }
+
+    static string Redacted(string connectionString)
+    {
+        var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!string.IsNullOrEmpty(parsed.Password))
+        {
+            parsed.Password = "***";
+        }
+        return parsed.ConnectionString;
+    }
+}

@@ -1,0 +1,190 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Streaming.EventStore;
+
+/// <summary>Appends to a stream with optimistic concurrency, and reads streams back.</summary>
+public sealed class EventStreams(NpgsqlDataSource dataSource)
+{
+    // Returns the version found, the version reached (null when the expectation failed and nothing was written) and
+    // how many events were written. With $8, events whose id is already stored are left out instead of refused.
+    const string AppendSql = """
+        with head as (
+            select coalesce((select version from es.streams where stream_id = $1), 0) as version
+        ),
+        accepted as (
+            select version from head where $2 = -2 or version = $2
+        ),
+        input as (
+            select t.event_id, t.type, t.data, t.metadata, t.event_time, row_number() over (order by t.ord) as n
+            from unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[])
+                 with ordinality as t(event_id, type, data, metadata, event_time, ord)
+            where not ($8 and exists (select from es.events e where e.event_id = t.event_id))
+        ),
+        inserted as (
+            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+            select $1, a.version + i.n, i.event_id, i.type, i.data, i.metadata, i.event_time
+            from accepted a cross join input i
+            order by i.n
+            returning version
+        ),
+        head_moved as (
+            insert into es.streams (stream_id, version)
+            select $1, max(version) from inserted having count(*) > 0
+            on conflict (stream_id) do update set version = excluded.version, updated_at = now()
+        )
+        select (select version from head),
+               (select version from accepted) + (select count(*) from inserted),
+               (select count(*) from inserted)
+        """;
+
+    const string SelectEvents = "select " + EventRows.Columns + " from es.events ";
+
+    /// <summary>Appends in a transaction of its own; returns the stream's new version.</summary>
+    public async Task<long> AppendToStreamAsync(
+        string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var version = await AppendToStreamAsync(transaction, streamId, expectedVersion, events, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return version;
+    }
+
+    /// <summary>
+    /// Appends inside the caller's transaction, which must not have written anything yet, unless it called
+    /// <see cref="LockAsync"/> for this stream before its first write. Returns the stream's new version.
+    /// </summary>
+    public async Task<long> AppendToStreamAsync(
+        NpgsqlTransaction transaction, string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken)
+    {
+        var (found, reached, _) = await AppendAsync(transaction, streamId, expectedVersion, events, skipExisting: false, cancellationToken);
+        return reached ?? throw new WrongExpectedVersionException(streamId, expectedVersion, found);
+    }
+
+    /// <summary>Appends the event at the end of the stream unless an event with its id is stored already; true when appended.</summary>
+    public async Task<bool> AppendOnceAsync(string streamId, EventToAppend @event, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var appended = await AppendOnceAsync(transaction, streamId, @event, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return appended;
+    }
+
+    /// <summary>As <see cref="AppendOnceAsync(string, EventToAppend, CancellationToken)"/>, inside the caller's transaction.</summary>
+    public async Task<bool> AppendOnceAsync(NpgsqlTransaction transaction, string streamId, EventToAppend @event, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var (_, _, written) = await AppendAsync(transaction, streamId, ExpectedVersion.Any, [@event], skipExisting: true, cancellationToken);
+        return written > 0;
+    }
+
+    /// <summary>
+    /// Takes the append locks of every stream the caller's transaction will append to; call it before the
+    /// transaction's first write when one transaction appends to several streams.
+    /// </summary>
+    public static async Task LockAsync(NpgsqlTransaction transaction, IEnumerable<string> streamIds, CancellationToken cancellationToken)
+    {
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { StreamLock.Command(streamIds) } };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Events of the stream from <paramref name="fromVersion"/> on, in version order.</summary>
+    public Task<IReadOnlyList<RecordedEvent>> ReadStreamForwardAsync(string streamId, long fromVersion, int maxCount, CancellationToken cancellationToken) =>
+        ReadAsync(SelectEvents + "where stream_id = $1 and version >= $2 order by version limit $3", streamId, fromVersion, maxCount, cancellationToken);
+
+    /// <summary>Events of the stream from <paramref name="fromVersion"/> (<see cref="long.MaxValue"/>: its end) back, newest first.</summary>
+    public Task<IReadOnlyList<RecordedEvent>> ReadStreamBackwardAsync(string streamId, long fromVersion, int maxCount, CancellationToken cancellationToken) =>
+        ReadAsync(SelectEvents + "where stream_id = $1 and version <= $2 order by version desc limit $3", streamId, fromVersion, maxCount, cancellationToken);
+
+    /// <summary>The stream as it was known at <paramref name="eventTime"/>: every event whose event time is at or before it, in version order.</summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsOfAsync(string streamId, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(SelectEvents + "where stream_id = $1 and event_time <= $2 order by version");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = eventTime.ToUniversalTime() });
+        return await EventRows.ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>The stream's current version; 0 when it does not exist.</summary>
+    public async Task<long> ReadVersionAsync(string streamId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select version from es.streams where stream_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        return await command.ExecuteScalarAsync(cancellationToken) is long version ? version : 0;
+    }
+
+    async Task<IReadOnlyList<RecordedEvent>> ReadAsync(string sql, string streamId, long version, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = version });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+        return await EventRows.ReadAsync(command, cancellationToken);
+    }
+
+    async Task<(long Found, long? Reached, long Written)> AppendAsync(
+        NpgsqlTransaction transaction, string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, bool skipExisting, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        ArgumentNullException.ThrowIfNull(events);
+        if (expectedVersion < 0 && expectedVersion != ExpectedVersion.Any)
+        {
+            throw new ArgumentOutOfRangeException(nameof(expectedVersion), expectedVersion, "Expected a version ≥ 0 or ExpectedVersion.Any");
+        }
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands = { StreamLock.Command([streamId]), AppendCommand(streamId, expectedVersion, events, skipExisting), StreamLock.NotifyCommand() },
+        };
+        try
+        {
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt64(2));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "events_stream_version_key")
+        {
+            // Only a writer that bypassed the stream lock can get here; the transaction is lost, so ask afresh.
+            throw new WrongExpectedVersionException(streamId, expectedVersion, await ReadVersionAsync(streamId, cancellationToken));
+        }
+    }
+
+    static NpgsqlBatchCommand AppendCommand(string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, bool skipExisting)
+    {
+        var count = events.Count;
+        var eventIds = new Guid[count];
+        var types = new string[count];
+        var data = new string[count];
+        var metadata = new string[count];
+        var eventTimes = new DateTimeOffset[count];
+        for (var i = 0; i < count; i++)
+        {
+            var e = events[i];
+            ArgumentNullException.ThrowIfNull(e);
+            eventIds[i] = e.EventId;
+            types[i] = e.Type;
+            data[i] = e.Data;
+            metadata[i] = e.Metadata;
+            eventTimes[i] = e.EventTime.ToUniversalTime();
+        }
+        return new NpgsqlBatchCommand(AppendSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string> { TypedValue = streamId, NpgsqlDbType = NpgsqlDbType.Text },
+                new NpgsqlParameter<long> { TypedValue = expectedVersion },
+                new NpgsqlParameter<Guid[]> { TypedValue = eventIds },
+                new NpgsqlParameter<string[]> { TypedValue = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<DateTimeOffset[]> { TypedValue = eventTimes },
+                new NpgsqlParameter<bool> { TypedValue = skipExisting },
+            },
+        };
+    }
+}

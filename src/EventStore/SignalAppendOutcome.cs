@@ -1,0 +1,14 @@
+namespace Streaming.EventStore;
+
+/// <summary>What happened to one signal of a batch.</summary>
+public enum SignalAppendOutcome
+{
+    /// <summary>Stored now.</summary>
+    Appended,
+
+    /// <summary>An event with the same (stream, seq) is already stored, or appears earlier in the batch.</summary>
+    Duplicate,
+
+    /// <summary>A higher seq of the stream was stored first and this one never was: it arrived out of order.</summary>
+    Stale,
+}

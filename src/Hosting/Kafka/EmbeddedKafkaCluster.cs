@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Streaming.Hosting.Kafka;
+
+/// <summary>
+/// A Kafka-protocol cluster inside this process: librdkafka's mock cluster, which Confluent maintains for its own
+/// client tests. It keeps at most 5 MB per partition, like a short retention.
+/// </summary>
+public sealed partial class EmbeddedKafkaCluster : IDisposable
+{
+    readonly IntPtr _handle;
+    readonly IntPtr _cluster;
+    bool _disposed;
+
+    EmbeddedKafkaCluster(IntPtr handle, IntPtr cluster, string bootstrapServers)
+    {
+        _handle = handle;
+        _cluster = cluster;
+        BootstrapServers = bootstrapServers;
+    }
+
+    public string BootstrapServers { get; }
+
+    /// <param name="groupRebalanceDelay">How long a new consumer group waits for more members before its first assignment (Kafka's group.initial.rebalance.delay.ms).</param>
+    public static EmbeddedKafkaCluster Start(int brokers = 3, TimeSpan? groupRebalanceDelay = null)
+    {
+        var errors = new byte[512];
+        var conf = rd_kafka_conf_new();
+        // This client only hosts the cluster and never connects, so its "no bootstrap.servers" notice is noise.
+        rd_kafka_conf_set(conf, "log_level", "3", errors, (UIntPtr)errors.Length);
+        // The cluster needs a client instance of its own to live in; Confluent.Kafka does not expose its handles.
+        var handle = rd_kafka_new(0, conf, errors, (UIntPtr)errors.Length);
+        if (handle == IntPtr.Zero)
+        {
+            throw new InvalidOperationException($"librdkafka could not create a client: {Encoding.UTF8.GetString(errors).TrimEnd('\0')}");
+        }
+        var cluster = rd_kafka_mock_cluster_new(handle, brokers);
+        if (cluster == IntPtr.Zero)
+        {
+            rd_kafka_destroy(handle);
+            throw new InvalidOperationException("librdkafka could not start its mock cluster");
+        }
+        var bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(cluster))
+            ?? throw new InvalidOperationException("the mock cluster has no bootstrap servers");
+        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)(groupRebalanceDelay ?? TimeSpan.FromMilliseconds(100)).TotalMilliseconds);
+        return new EmbeddedKafkaCluster(handle, cluster, bootstrap);
+    }
+
+    public void CreateTopic(string topic, int partitions, int replicationFactor = 1) =>
+        Check(rd_kafka_mock_topic_create(_cluster, topic, partitions, replicationFactor), $"create topic {topic}");
+
+    /// <summary>Deletes a partition's records below <paramref name="beforeOffset"/>, as retention would.</summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset) =>
+        Check(rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset), $"delete records of {topic}/{partition}");
+
+    public void SetBrokerDown(int brokerId) => Check(rd_kafka_mock_broker_set_down(_cluster, brokerId), $"stop broker {brokerId}");
+
+    public void SetBrokerUp(int brokerId) => Check(rd_kafka_mock_broker_set_up(_cluster, brokerId), $"start broker {brokerId}");
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        rd_kafka_mock_cluster_destroy(_cluster);
+        rd_kafka_destroy(_handle);
+    }
+
+    static void Check(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"mock cluster could not {what}: librdkafka error {error}");
+        }
+    }
+
+    const string Library = "librdkafka";
+
+    [LibraryImport(Library)]
+    private static partial IntPtr rd_kafka_conf_new();
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, [Out] byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Library)]
+    private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr rd_kafka_new(int type, IntPtr conf, [Out] byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Library)]
+    private static partial void rd_kafka_destroy(IntPtr rk);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
+
+    [LibraryImport(Library)]
+    private static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_partition_delete_records(IntPtr cluster, string topic, int partition, long beforeOffset);
+
+    [LibraryImport(Library)]
+    private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+
+    [LibraryImport(Library)]
+    private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Logging;
+
+namespace Streaming.Hosting;
+
+/// <summary>What every Streaming process shares: logging, Kafka options, the event store's data source and its schema.</summary>
+public static class ServiceDefaults
+{
+    public const string EventStoreConnection = "EventStore";
+
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.AddStreamingLogging(builder.Configuration);
+        builder.Services.AddOptions<KafkaOptions>()
+            .BindConfiguration(KafkaOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.BootstrapServers), "Kafka:BootstrapServers is required")
+            .Validate(o => o.Partitions > 0, "Kafka:Partitions must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
+        builder.Services.AddSingleton<TopicProvisioner>();
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(RequireConnectionString(builder.Configuration)));
+        builder.Services.AddEventStore();
+        builder.Services.AddHostedService<EventStoreMigration>();
+        return builder;
+    }
+
+    public static string RequireConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(EventStoreConnection)
+        ?? throw new InvalidOperationException(
+            $"ConnectionStrings:{EventStoreConnection} is required (environment variable ConnectionStrings__{EventStoreConnection})");
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Streaming.Hosting.Kafka;
+using Streaming.Ingest.Consuming;
+using Streaming.Ingest.DeadLetters;
+
+namespace Streaming.Ingest;
+
+public static class IngestExtensions
+{
+    public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>()
+            .BindConfiguration(IngestOptions.Section)
+            .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IngestCounters>();
+        builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
+        builder.Services.AddHostedService<SignalConsumer>();
+        return builder;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Streaming.Ingest;
+
+/// <summary>How Ingest reads <c>job-signals</c> (configuration section <c>Ingest</c>).</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    public string ConsumerGroup { get; set; } = "streaming-ingest";
+
+    /// <summary>Most messages written to the store in one transaction.</summary>
+    public int MaxBatchSize { get; set; } = 5000;
+
+    /// <summary>How long a batch waits to fill once its first message has arrived.</summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
+}

@@ -1,0 +1,8 @@
+using Microsoft.Extensions.Hosting;
+using Streaming.Hosting;
+using Streaming.Ingest;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddServiceDefaults();
+builder.AddIngest();
+await builder.Build().RunAsync();

@@ -1,0 +1,4 @@
+namespace Streaming.Lifecycle;
+
+/// <summary>One recorded signal of a job, as the lifecycle sees it: stream version, seq, event time, reported phase, metrics.</summary>
+public sealed record SignalSample(long Version, long Seq, DateTimeOffset EmittedAt, string Phase, IReadOnlyDictionary<string, double> Metrics);

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.EventStore;
+
+namespace Streaming.Projections;
+
+/// <summary>
+/// Tails the event log into per-stream states held in memory and writes the changed ones, together with the checkpoint,
+/// in one transaction every <see cref="FoldOptions.FlushInterval"/>. A crash loses only unwritten work, which the
+/// checkpoint makes it redo; nothing is applied twice to what was written.
+/// </summary>
+public sealed class BufferedFold<TState>(
+    NpgsqlDataSource dataSource,
+    IStreamFold<TState> fold,
+    Func<TimeSpan, CancellationToken, Task> waitForEvents,
+    FoldOptions options,
+    ILogger logger) where TState : class
+{
+    readonly Streaming.EventStore.EventLog _log = new(dataSource);
+    readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
+    readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    TailPosition? _saved;
+    TailPosition _position;
+    long _handled;
+
+    public TailPosition Position => _position;
+
+    public long Handled => Interlocked.Read(ref _handled);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await LoadCheckpointAsync(cancellationToken);
+        logger.LogInformation("{Fold} resumes after {Position}", fold.Name, _position);
+        var sinceFlush = Stopwatch.StartNew();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var handled = await StepAsync(cancellationToken);
+                if (_changed.Count > 0 && (handled == 0 || sinceFlush.Elapsed >= options.FlushInterval || _changed.Count >= options.MaxChanged))
+                {
+                    await FlushAsync(cancellationToken);
+                    sinceFlush.Restart();
+                }
+                if (handled == 0)
+                {
+                    await waitForEvents(options.PollInterval, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        if (_changed.Count > 0)
+        {
+            // The host is stopping: write what was folded so the next start does not redo it.
+            await FlushAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Folds everything committed so far and writes it; for rebuilds, replays and tests.</summary>
+    public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        await LoadCheckpointAsync(cancellationToken);
+        long total = 0;
+        int handled;
+        while ((handled = await StepAsync(cancellationToken)) > 0)
+        {
+            total += handled;
+            if (_changed.Count >= options.MaxChanged)
+            {
+                await FlushAsync(cancellationToken);
+            }
+        }
+        if (_changed.Count > 0)
+        {
+            await FlushAsync(cancellationToken);
+        }
+        return total;
+    }
+
+    async Task LoadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        if (_saved is not null || _handled > 0)
+        {
+            return;
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        _saved = await Checkpoints.LoadAsync(connection, fold.Name, cancellationToken);
+        _position = _saved ?? TailPosition.Start;
+    }
+
+    async Task<int> StepAsync(CancellationToken cancellationToken)
+    {
+        var events = await _log.ReadTailAsync(_position, options.ReadBatchSize, cancellationToken);
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+        await LoadMissingAsync(events, cancellationToken);
+        foreach (var recorded in events)
+        {
+            var state = _states[recorded.StreamId];
+            _states[recorded.StreamId] = fold.Apply(state, recorded);
+            _changed.Add(recorded.StreamId);
+            _position = new TailPosition(recorded.TxId, recorded.GlobalPosition);
+        }
+        Interlocked.Add(ref _handled, events.Count);
+        return events.Count;
+    }
+
+    async Task LoadMissingAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
+    {
+        List<string>? missing = null;
+        foreach (var recorded in events)
+        {
+            if (!_states.ContainsKey(recorded.StreamId))
+            {
+                (missing ??= []).Add(recorded.StreamId);
+                _states[recorded.StreamId] = null!;
+            }
+        }
+        if (missing is null)
+        {
+            return;
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var loaded = await fold.LoadAsync(connection, missing, cancellationToken);
+        foreach (var streamId in missing)
+        {
+            _states[streamId] = loaded.TryGetValue(streamId, out var state) ? state : fold.Create(streamId);
+        }
+    }
+
+    async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await fold.BeforeFlushAsync(cancellationToken);
+        var changed = new List<KeyValuePair<string, TState>>(_changed.Count);
+        foreach (var streamId in _changed)
+        {
+            changed.Add(new KeyValuePair<string, TState>(streamId, _states[streamId]));
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await fold.SaveAsync(transaction, changed, cancellationToken);
+        await Checkpoints.SaveAsync(transaction, fold.Name, _saved, _position, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        _saved = _position;
+        _changed.Clear();
+    }
+}

@@ -1,0 +1,22 @@
+using Npgsql;
+using Streaming.EventStore;
+
+namespace Streaming.Projections;
+
+/// <summary>One per-stream fold of the log: how a stream's state starts, changes with each event, and is stored.</summary>
+public interface IStreamFold<TState> where TState : class
+{
+    /// <summary>The checkpoint's name; a new name replays the log from its start.</summary>
+    string Name { get; }
+
+    TState Create(string streamId);
+
+    TState Apply(TState state, RecordedEvent recorded);
+
+    Task<IReadOnlyDictionary<string, TState>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken);
+
+    /// <summary>Runs before each flush, outside its transaction: where side effects the fold queued become durable.</summary>
+    Task BeforeFlushAsync(CancellationToken cancellationToken);
+
+    Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, TState>> changed, CancellationToken cancellationToken);
+}

@@ -1,0 +1,53 @@
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.EventStore;
+using Streaming.Lifecycle;
+using Streaming.Projections;
+
+namespace Streaming.Projector.JobStates;
+
+/// <summary>Folds each job's stream into the row the job-level dashboard shows; the system-level counts are a view over these rows.</summary>
+public sealed class JobStateProjection(LifecyclePolicy policy) : IStreamFold<JobStateView>
+{
+    public const string CheckpointName = "projector:job-states";
+
+    public string Name => CheckpointName;
+
+    public JobStateView Create(string streamId) =>
+        new(JobLifecycleDecider.Initial(streamId), new Dictionary<string, string>(), null, null, 0);
+
+    public JobStateView Apply(JobStateView state, RecordedEvent recorded)
+    {
+        switch (recorded.Type)
+        {
+            case SignalRecorded.EventType:
+                var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                return state with
+                {
+                    Lifecycle = JobLifecycleDecider.Evolve(state.Lifecycle, SignalSamples.From(recorded, signal), policy),
+                    Labels = signal.Labels,
+                    StreamVersion = recorded.Version,
+                };
+            case PhaseChanged.EventType:
+                var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+                return state with
+                {
+                    Lifecycle = JobLifecycleDecider.Apply(state.Lifecycle, SignalSamples.ToDecision(change)),
+                    LastDirection = change.Direction,
+                    LastChangedAt = change.DecidedAt,
+                    StreamVersion = recorded.Version,
+                };
+            default:
+                return state with { StreamVersion = recorded.Version };
+        }
+    }
+
+    public Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
+        JobStateTable.LoadAsync(connection, streamIds, cancellationToken);
+
+    public Task BeforeFlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
+        JobStateTable.SaveAsync(transaction, changed, policy, cancellationToken);
+}

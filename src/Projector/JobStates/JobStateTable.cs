@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Streaming.Lifecycle;
+
+namespace Streaming.Projector.JobStates;
+
+/// <summary>The <c>projections.job_states</c> table and the <c>projections.phase_counts</c> view over it.</summary>
+public static class JobStateTable
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    const string Schema = """
+        create schema if not exists projections;
+        create table if not exists projections.job_states (
+            job_id text primary key,
+            policy text not null,
+            phase text not null,
+            assigned_at timestamptz,
+            phase_since timestamptz,
+            awaiting_ack boolean not null,
+            last_reported_phase text,
+            last_seq bigint,
+            last_signal_at timestamptz,
+            stream_version bigint not null,
+            phase_changes int not null,
+            last_direction text,
+            last_changed_at timestamptz,
+            stuck boolean not null,
+            regressed boolean not null,
+            flags text[] not null,
+            metrics jsonb not null,
+            criteria jsonb not null,
+            labels jsonb not null,
+            state jsonb not null,
+            updated_at timestamptz not null default now());
+        create index if not exists job_states_phase on projections.job_states (phase);
+        create or replace view projections.phase_counts as
+            select phase,
+                   count(*)::int as jobs,
+                   (count(*) filter (where awaiting_ack))::int as awaiting_ack,
+                   (count(*) filter (where stuck))::int as stuck,
+                   (count(*) filter (where regressed))::int as regressed
+            from projections.job_states
+            group by phase;
+        """;
+
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Several services may start at once; DDL under one lock keeps "create if not exists" from racing.
+        await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(7305001)", connection, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var command = new NpgsqlCommand(Schema, connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public static async Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(
+        NpgsqlConnection connection, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select job_id, state::text from projections.job_states where job_id = any(@ids)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
+        var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            states[reader.GetString(0)] = JsonSerializer.Deserialize<JobStateView>(reader.GetString(1), Json)!;
+        }
+        return states;
+    }
+
+    public static async Task SaveAsync(
+        NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, LifecyclePolicy policy, CancellationToken cancellationToken)
+    {
+        var rows = changed.Select(c => JobStateRow.From(c.Value, policy)).ToList();
+        await using var command = new NpgsqlCommand(
+            """
+            insert into projections.job_states as s (job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase,
+                last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags,
+                metrics, criteria, labels, state, updated_at)
+            select r.job_id, r.policy, r.phase, r.assigned_at, r.phase_since, r.awaiting_ack, r.last_reported_phase,
+                r.last_seq, r.last_signal_at, r.stream_version, r.phase_changes, r.last_direction, r.last_changed_at, r.stuck, r.regressed,
+                string_to_array(r.flags, ','), r.metrics, r.criteria, r.labels, r.state, now()
+            from unnest(@job_id, @policy, @phase, @assigned_at, @phase_since, @awaiting_ack, @last_reported_phase, @last_seq,
+                @last_signal_at, @stream_version, @phase_changes, @last_direction, @last_changed_at, @stuck, @regressed, @flags,
+                @metrics, @criteria, @labels, @state)
+                as r(job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at,
+                     stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, state)
+            on conflict (job_id) do update set
+                policy = excluded.policy, phase = excluded.phase, assigned_at = excluded.assigned_at, phase_since = excluded.phase_since,
+                awaiting_ack = excluded.awaiting_ack, last_reported_phase = excluded.last_reported_phase, last_seq = excluded.last_seq,
+                last_signal_at = excluded.last_signal_at, stream_version = excluded.stream_version, phase_changes = excluded.phase_changes,
+                last_direction = excluded.last_direction, last_changed_at = excluded.last_changed_at, stuck = excluded.stuck,
+                regressed = excluded.regressed, flags = excluded.flags, metrics = excluded.metrics, criteria = excluded.criteria,
+                labels = excluded.labels, state = excluded.state, updated_at = now()
+            """,
+            transaction.Connection,
+            transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("job_id", rows.Select(r => r.JobId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("policy", rows.Select(r => r.Policy).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("phase", rows.Select(r => r.Phase).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("assigned_at", rows.Select(r => Utc(r.AssignedAt)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("phase_since", rows.Select(r => Utc(r.PhaseSince)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("awaiting_ack", rows.Select(r => r.AwaitingAck).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("last_reported_phase", rows.Select(r => r.LastReportedPhase).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long?[]>("last_seq", rows.Select(r => r.LastSeq).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("last_signal_at", rows.Select(r => Utc(r.LastSignalAt)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("stream_version", rows.Select(r => r.StreamVersion).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("phase_changes", rows.Select(r => r.PhaseChanges).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("last_direction", rows.Select(r => r.LastDirection).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("last_changed_at", rows.Select(r => Utc(r.LastChangedAt)).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("stuck", rows.Select(r => r.Stuck).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<bool[]>("regressed", rows.Select(r => r.Regressed).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("flags", rows.Select(r => string.Join(',', r.Flags)).ToArray()));
+        AddJson(command, "metrics", rows.Select(r => r.MetricsJson));
+        AddJson(command, "criteria", rows.Select(r => r.CriteriaJson));
+        AddJson(command, "labels", rows.Select(r => r.LabelsJson));
+        AddJson(command, "state", changed.Select(c => JsonSerializer.Serialize(c.Value, Json)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static void AddJson(NpgsqlCommand command, string name, IEnumerable<string> values) =>
+        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = values.ToArray() });
+
+    static DateTime? Utc(DateTimeOffset? value) => value?.UtcDateTime;
+
+    internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
+}

@@ -1,0 +1,11 @@
+using Streaming.Lifecycle;
+
+namespace Streaming.Projector.JobStates;
+
+/// <summary>What the dashboards know of one job: its lifecycle state plus what the signals and decisions said last.</summary>
+public sealed record JobStateView(
+    JobLifecycle Lifecycle,
+    IReadOnlyDictionary<string, string> Labels,
+    string? LastDirection,
+    DateTimeOffset? LastChangedAt,
+    long StreamVersion);

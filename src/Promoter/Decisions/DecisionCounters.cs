@@ -1,0 +1,26 @@
+using Streaming.Contracts.PhaseChanges;
+
+namespace Streaming.Promoter.Decisions;
+
+/// <summary>Decisions recorded since the process started.</summary>
+public sealed class DecisionCounters
+{
+    long _promotions;
+    long _demotions;
+
+    public long Promotions => Interlocked.Read(ref _promotions);
+
+    public long Demotions => Interlocked.Read(ref _demotions);
+
+    internal void Add(string direction)
+    {
+        if (direction == PhaseDirection.Promote)
+        {
+            Interlocked.Increment(ref _promotions);
+        }
+        else if (direction == PhaseDirection.Demote)
+        {
+            Interlocked.Increment(ref _demotions);
+        }
+    }
+}

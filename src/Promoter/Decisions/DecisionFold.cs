@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.EventStore;
+using Streaming.Lifecycle;
+using Streaming.Projections;
+
+namespace Streaming.Promoter.Decisions;
+
+/// <summary>
+/// Runs the lifecycle policy over every job's signals in log order and records each decision in the job's stream.
+/// A decision's id is derived from the signal that caused it, so re-running after a crash re-makes the same decision
+/// and the store refuses the copy: the store is the outbox, and nothing is decided twice.
+/// </summary>
+public sealed partial class DecisionFold(
+    LifecyclePolicy policy,
+    EventStreams streams,
+    DecisionCounters counters,
+    ILogger<DecisionFold> logger) : IStreamFold<JobLifecycle>
+{
+    public const string CheckpointName = "promoter:decisions";
+
+    readonly List<(PhaseDecision Decision, string? CorrelationId)> _pending = [];
+
+    public string Name => CheckpointName;
+
+    public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
+
+    public JobLifecycle Apply(JobLifecycle state, RecordedEvent recorded)
+    {
+        switch (recorded.Type)
+        {
+            case SignalRecorded.EventType:
+                var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                var next = JobLifecycleDecider.Evolve(state, SignalSamples.From(recorded, signal), policy);
+                if (JobLifecycleDecider.Decide(next, policy) is { } decision)
+                {
+                    _pending.Add((decision, signal.CorrelationId));
+                    return JobLifecycleDecider.Apply(next, decision);
+                }
+                return next;
+            case PhaseChanged.EventType:
+                var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+                // Our own decisions were applied when they were made; anything else (an override) is news.
+                return IsOwn(change) ? state : JobLifecycleDecider.Apply(state, SignalSamples.ToDecision(change));
+            default:
+                return state;
+        }
+    }
+
+    public async Task BeforeFlushAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (decision, correlationId) in _pending)
+        {
+            var change = SignalSamples.ToEvent(decision);
+            var appended = await streams.AppendOnceAsync(
+                decision.JobId,
+                new EventToAppend(
+                    change.EventId,
+                    PhaseChanged.EventType,
+                    ContractsJson.Serialize(change),
+                    ContractsJson.Serialize(new EventMetadata(correlationId, null)),
+                    decision.DecidedAt),
+                cancellationToken);
+            if (appended)
+            {
+                counters.Add(decision.Direction);
+                LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Reason);
+            }
+        }
+        _pending.Clear();
+    }
+
+    public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
+        DecisionStateTable.LoadAsync(connection, streamIds, cancellationToken);
+
+    public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken) =>
+        DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
+
+    bool IsOwn(PhaseChanged change) =>
+        change.Policy == policy.Id && change.Direction is PhaseDirection.Promote or PhaseDirection.Demote;
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Job {JobId} {Direction}d {From} → {To} at {DecidedAt:u} (correlation {CorrelationId}): {Reason}")]
+    partial void LogDecision(string jobId, string? correlationId, string direction, string from, string to, DateTimeOffset decidedAt, string reason);
+}

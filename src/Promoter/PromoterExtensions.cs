@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Hosting.Kafka;
+using Streaming.Lifecycle;
+using Streaming.Projections;
+using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Publishing;
+
+namespace Streaming.Promoter;
+
+public static class PromoterExtensions
+{
+    public static IHostApplicationBuilder AddPromoter(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddStreamingWakeups();
+        builder.Services.AddSingleton(DefaultPolicies.CdcMigration);
+        builder.Services.AddSingleton<DecisionCounters>();
+        builder.Services.AddSingleton<DecisionFold>();
+        builder.Services.AddSingleton(sp => new BufferedFold<JobLifecycle>(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<DecisionFold>(),
+            sp.GetRequiredService<LogWakeups>().WaitAsync,
+            new FoldOptions(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionFold>()));
+        builder.Services.AddSingleton(sp => new PhaseChangeRelay(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<KafkaOptions>(),
+            sp.GetRequiredService<LogWakeups>().WaitAsync,
+            sp.GetRequiredService<ILogger<PhaseChangeRelay>>()));
+        builder.Services.AddHostedService<PromoterWorker>();
+        return builder;
+    }
+}

@@ -1,0 +1,268 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.EventStore;
+
+public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    static readonly TimeSpan Prompt = TimeSpan.FromSeconds(5);
+
+    readonly EventStreams _streams = new(database.DataSource);
+    readonly string _name = "subscription-" + Guid.NewGuid().ToString("N");
+
+    public async Task InitializeAsync()
+    {
+        await using var command = database.DataSource.CreateCommand(
+            """
+            create table if not exists handled (
+                subscription text not null, event_id uuid not null, stream_id text not null, version bigint not null,
+                primary key (subscription, event_id))
+            """);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task After_being_stopped_it_resumes_from_its_checkpoint_losing_and_repeating_nothing()
+    {
+        var id = SampleEvents.NewStreamId("resume");
+        for (var i = 0; i < 5; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
+        }
+
+        await RunUntilAsync(Subscription(new SubscriptionOptions { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(50) }), () => HandledCountAsync(id, 25));
+        for (var i = 0; i < 3; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
+        }
+        var resumed = Subscription(new SubscriptionOptions { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(50) });
+        await RunUntilAsync(resumed, () => HandledCountAsync(id, 40));
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(v => (long)v), await HandledVersionsAsync(id));
+        Assert.Equal(await EndOfTailAsync(), resumed.Position);
+        Assert.True(resumed.Handled < 40 + 7, $"the resumed instance handled {resumed.Handled} events: it did not start from its checkpoint");
+    }
+
+    [Fact]
+    public async Task A_handler_failure_rolls_back_the_batch_with_its_checkpoint_and_the_batch_is_delivered_again()
+    {
+        var id = SampleEvents.NewStreamId("failing");
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(5), CancellationToken.None);
+        await EndOfTailAsync();
+        var deliveries = new List<Guid[]>();
+        var subscription = new CatchUpSubscription(database.DataSource, _name, async (events, transaction, ct) =>
+        {
+            await RecordAsync(events, transaction, ct);
+            deliveries.Add(events.Select(e => e.EventId).ToArray());
+            if (deliveries.Count == 1)
+            {
+                throw new InvalidOperationException("the handler failed");
+            }
+        }, new SubscriptionOptions { BatchSize = 3 }, NullLogger.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => subscription.CatchUpOnceAsync(CancellationToken.None));
+        var checkpointAfterFailure = await LoadCheckpointAsync();
+        var handledAfterFailure = await HandledVersionsAsync(id);
+        var handled = await subscription.CatchUpOnceAsync(CancellationToken.None);
+
+        Assert.Null(checkpointAfterFailure);
+        Assert.Empty(handledAfterFailure);
+        Assert.Equal(3, deliveries[0].Length);
+        Assert.Equal(deliveries[0], deliveries[1]);
+        Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), handled);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], await HandledVersionsAsync(id));
+        Assert.Equal(await EndOfTailAsync(), await LoadCheckpointAsync());
+    }
+
+    [Fact]
+    public async Task A_run_stops_on_a_handler_failure_and_leaves_the_batch_unhandled()
+    {
+        var id = SampleEvents.NewStreamId("stopping");
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(3), CancellationToken.None);
+        var subscription = new CatchUpSubscription(database.DataSource, _name,
+            (_, _, _) => throw new InvalidOperationException("the handler failed"), new SubscriptionOptions(), NullLogger.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => subscription.RunAsync(CancellationToken.None));
+
+        Assert.Null(await LoadCheckpointAsync());
+    }
+
+    [Fact]
+    public async Task A_notification_wakes_it_long_before_its_poll_interval()
+    {
+        var id = SampleEvents.NewStreamId("notified");
+        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30) });
+        await using var running = new RunningSubscription(subscription);
+        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
+        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+
+        // Three appends in a row each handled within seconds: a 30 s poll cannot explain them, only notifications.
+        for (var i = 1; i <= 3; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+            var expected = i;
+            await Eventually.True(() => HandledCountAsync(id, expected), Prompt, $"append {i} to be handled");
+        }
+    }
+
+    [Fact]
+    public async Task A_notified_event_held_back_by_an_older_open_transaction_is_handled_soon_after_that_transaction_ends()
+    {
+        var older = SampleEvents.NewStreamId("older");
+        var newer = SampleEvents.NewStreamId("newer");
+        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30) });
+        await using var running = new RunningSubscription(subscription);
+        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
+        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var open = await connection.BeginTransactionAsync();
+        await _streams.AppendToStreamAsync(open, older, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+
+        await _streams.AppendToStreamAsync(newer, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        await Eventually.True(async () => await new EventLog(database.DataSource).IsHeldBackAsync(subscription.Position ?? TailPosition.Start, CancellationToken.None),
+            Deadline, "the newer append to be held back");
+        Assert.False(await HandledCountAsync(newer, 1));
+        await open.CommitAsync();
+
+        await Eventually.True(async () => await HandledCountAsync(older, 1) && await HandledCountAsync(newer, 1), Prompt, "both appends to be handled");
+    }
+
+    [Fact]
+    public async Task When_the_listen_connection_drops_it_reconnects_and_is_woken_again()
+    {
+        var id = SampleEvents.NewStreamId("reconnected");
+        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30), ReconnectDelay = TimeSpan.FromMilliseconds(100) });
+        await using var running = new RunningSubscription(subscription);
+        var firstListener = await Eventually.Get(ListenerPidAsync, pid => pid is not null, Deadline, "the subscription to LISTEN");
+
+        await using (var kill = database.DataSource.CreateCommand("select pg_terminate_backend($1)"))
+        {
+            kill.Parameters.Add(new NpgsqlParameter<int> { TypedValue = firstListener!.Value });
+            await kill.ExecuteNonQueryAsync();
+        }
+        await Eventually.True(async () => await ListenerPidAsync() is { } pid && pid != firstListener, Deadline, "a new LISTEN connection");
+        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        for (var i = 1; i <= 2; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+            var expected = i;
+            await Eventually.True(() => HandledCountAsync(id, expected), Prompt, $"append {i} to be handled");
+        }
+    }
+
+    [Fact]
+    public async Task A_stopped_subscription_leaves_no_connection_listening()
+    {
+        var subscription = Subscription(new SubscriptionOptions());
+        await using (var running = new RunningSubscription(subscription))
+        {
+            await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
+        }
+
+        Assert.Null(await ListenerPidAsync());
+    }
+
+    [Fact]
+    public async Task An_append_that_sends_no_notification_is_still_found_by_polling()
+    {
+        var id = SampleEvents.NewStreamId("polled");
+        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
+        await using var running = new RunningSubscription(subscription);
+        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+
+        await using (var silent = database.DataSource.CreateCommand("""
+            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+            values ($1, 1, gen_random_uuid(), 'silent', '{}', '{}', now())
+            """))
+        {
+            silent.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            await silent.ExecuteNonQueryAsync();
+        }
+
+        await Eventually.True(() => HandledCountAsync(id, 1), Prompt, "the silent append to be handled");
+    }
+
+    [Fact]
+    public async Task Two_running_instances_of_one_subscription_handle_each_event_once()
+    {
+        var id = SampleEvents.NewStreamId("shared");
+        var options = new SubscriptionOptions { BatchSize = 5, PollInterval = TimeSpan.FromMilliseconds(20) };
+        var first = Subscription(options);
+        var second = Subscription(options);
+        await using (var runningFirst = new RunningSubscription(first))
+        await using (var runningSecond = new RunningSubscription(second))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(3), CancellationToken.None);
+            }
+            await Eventually.True(() => HandledCountAsync(id, 60), Deadline, "all appends to be handled");
+        }
+
+        Assert.Equal(Enumerable.Range(1, 60).Select(v => (long)v), await HandledVersionsAsync(id));
+        Assert.True(first.Handled + second.Handled >= 60);
+    }
+
+    CatchUpSubscription Subscription(SubscriptionOptions options) =>
+        new(database.DataSource, _name, RecordAsync, options, NullLogger.Instance);
+
+    async Task RecordAsync(IReadOnlyList<RecordedEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "insert into handled (event_id, stream_id, version, subscription) select *, $4 from unnest($1, $2, $3)",
+            transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.EventId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.Select(e => e.StreamId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = events.Select(e => e.Version).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static async Task RunUntilAsync(CatchUpSubscription subscription, Func<Task<bool>> done)
+    {
+        await using var running = new RunningSubscription(subscription);
+        await Eventually.True(async () => running.Run.IsCompleted || await done(), Deadline, "the subscription to handle the events");
+    }
+
+    async Task<bool> HandledCountAsync(string streamId, long atLeast)
+    {
+        await using var command = database.DataSource.CreateCommand("select count(*) from handled where stream_id = $1 and subscription = $2");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
+        return (long)(await command.ExecuteScalarAsync())! >= atLeast;
+    }
+
+    async Task<List<long>> HandledVersionsAsync(string streamId)
+    {
+        await using var command = database.DataSource.CreateCommand("select version from handled where stream_id = $1 and subscription = $2 order by version");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
+        await using var reader = await command.ExecuteReaderAsync();
+        var versions = new List<long>();
+        while (await reader.ReadAsync())
+        {
+            versions.Add(reader.GetInt64(0));
+        }
+        return versions;
+    }
+
+    async Task<TailPosition?> LoadCheckpointAsync()
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        return await Checkpoints.LoadAsync(connection, _name, CancellationToken.None);
+    }
+
+    Task<TailPosition> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
+
+    async Task<int?> ListenerPidAsync()
+    {
+        await using var command = database.DataSource.CreateCommand(
+            $"select pid from pg_stat_activity where datname = current_database() and query = 'listen {EventStoreSchema.NotificationChannel}'");
+        return await command.ExecuteScalarAsync() as int?;
+    }
+}

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.EventStore;
+
+public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    readonly EventStreams _streams = new(database.DataSource);
+    readonly SignalLog _signals = new(database.DataSource);
+    readonly EventLog _log = new(database.DataSource);
+
+    [Fact]
+    public async Task The_tail_waits_for_an_earlier_transaction_that_is_still_open()
+    {
+        var slow = SampleEvents.NewStreamId("slow");
+        var fast = SampleEvents.NewStreamId("fast");
+        var start = await EndOfTailAsync();
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var open = await connection.BeginTransactionAsync();
+        await _streams.AppendToStreamAsync(open, slow, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+
+        await _streams.AppendToStreamAsync(fast, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        var whileOpen = await _log.ReadTailAsync(start, 100, CancellationToken.None);
+        await open.CommitAsync();
+        var afterCommit = await Eventually.Get(
+            () => _log.ReadTailAsync(start, 100, CancellationToken.None), e => e.Count == 2, Deadline, "both appends in the tail");
+
+        Assert.Empty(whileOpen);
+        Assert.Equal([slow, fast], afterCommit.Select(e => e.StreamId));
+    }
+
+    [Fact]
+    public async Task The_tail_moves_past_a_transaction_that_rolled_back()
+    {
+        var lost = SampleEvents.NewStreamId("lost");
+        var kept = SampleEvents.NewStreamId("kept");
+        var start = await EndOfTailAsync();
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        await using (var doomed = await connection.BeginTransactionAsync())
+        {
+            await _streams.AppendToStreamAsync(doomed, lost, ExpectedVersion.NoStream, SampleEvents.Events(3), CancellationToken.None);
+            await _streams.AppendToStreamAsync(kept, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+            await doomed.RollbackAsync();
+        }
+
+        var tail = await Eventually.Get(
+            () => _log.ReadTailAsync(start, 100, CancellationToken.None), e => e.Count > 0, Deadline, "the committed append in the tail");
+
+        Assert.Equal([kept], tail.Select(e => e.StreamId));
+    }
+
+    [Fact]
+    public async Task A_second_writer_to_a_stream_waits_for_the_first_and_follows_it_in_the_tail()
+    {
+        var id = SampleEvents.NewStreamId("contended");
+        var start = await EndOfTailAsync();
+        await using var firstConnection = await database.DataSource.OpenConnectionAsync();
+        await using var first = await firstConnection.BeginTransactionAsync();
+        await _streams.AppendToStreamAsync(first, id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+
+        var second = Task.Run(() => _signals.AppendSignalsAsync([SampleEvents.Signal(id, 1)], [], CancellationToken.None));
+        await Eventually.True(() => AnyoneWaitsForAnAdvisoryLockAsync(), Deadline, "the second writer to wait for the stream lock");
+        Assert.False(second.IsCompleted);
+        await first.CommitAsync();
+        var appended = await second;
+
+        Assert.Equal([2L], appended.Versions);
+        var tail = await Eventually.Get(
+            () => _log.ReadTailAsync(start, 100, CancellationToken.None), e => e.Count == 2, Deadline, "both appends in the tail");
+        Assert.Equal([1L, 2L], tail.Select(e => e.Version));
+        Assert.True(tail[0].TxId < tail[1].TxId);
+    }
+
+    [Fact]
+    public async Task Under_concurrent_writers_the_tail_sees_every_committed_event_once_and_each_stream_in_version_order()
+    {
+        const int writers = 8;
+        const int transactionsPerWriter = 50;
+        var streamIds = Enumerable.Range(0, 20).Select(i => SampleEvents.NewStreamId($"race-{i}")).ToArray();
+        var lastSeq = new long[streamIds.Length];
+        var committed = new ConcurrentDictionary<Guid, string>();
+        var rolledBack = new ConcurrentDictionary<Guid, string>();
+        var start = await EndOfTailAsync();
+        using var writersDone = new CancellationTokenSource();
+
+        var tailer = Task.Run(async () =>
+        {
+            var seen = new List<RecordedEvent>();
+            var position = start;
+            DateTime? drainDeadline = null;
+            while (true)
+            {
+                var writersFinished = writersDone.IsCancellationRequested;
+                var batch = await _log.ReadTailAsync(position, 37, CancellationToken.None);
+                seen.AddRange(batch);
+                if (batch.Count > 0)
+                {
+                    position = batch[^1].Position;
+                    continue;
+                }
+                if (writersFinished)
+                {
+                    drainDeadline ??= DateTime.UtcNow + TimeSpan.FromSeconds(15);
+                    if (seen.Count >= committed.Count || DateTime.UtcNow > drainDeadline)
+                    {
+                        seen.AddRange(await _log.ReadTailAsync(position, 10_000, CancellationToken.None));
+                        return seen;
+                    }
+                }
+                // Pacing only: correctness never depends on how long the tailer pauses.
+                await Task.Delay(1);
+            }
+        });
+
+        var writing = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(7919 * (w + 1));
+            for (var t = 0; t < transactionsPerWriter; t++)
+            {
+                var pick = random.Next(10);
+                var delay = TimeSpan.FromMilliseconds(random.Next(0, 31));
+                var rollBack = random.Next(8) == 0;
+                await using var connection = await database.DataSource.OpenConnectionAsync();
+                await using var transaction = await connection.BeginTransactionAsync();
+                var written = new List<(Guid Id, string Stream)>();
+                if (pick < 5)
+                {
+                    var signals = new List<SignalToAppend>();
+                    foreach (var s in Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Next(streamIds.Length)).Distinct())
+                    {
+                        for (var n = random.Next(1, 5); n > 0; n--)
+                        {
+                            signals.Add(SampleEvents.Signal(streamIds[s], Interlocked.Increment(ref lastSeq[s])));
+                        }
+                        if (random.Next(4) == 0)
+                        {
+                            signals.Add(SampleEvents.Signal(streamIds[s], Math.Max(1, Interlocked.Read(ref lastSeq[s]) - random.Next(3))));
+                        }
+                    }
+                    var result = await _signals.AppendSignalsAsync(transaction, signals, [], CancellationToken.None);
+                    written.AddRange(signals.Where((_, i) => result.Outcomes[i] == SignalAppendOutcome.Appended).Select(s => (s.EventId, s.StreamId)));
+                }
+                else
+                {
+                    var stream = streamIds[random.Next(streamIds.Length)];
+                    var events = SampleEvents.Events(random.Next(1, 6));
+                    await _streams.AppendToStreamAsync(transaction, stream, ExpectedVersion.Any, events, CancellationToken.None);
+                    written.AddRange(events.Select(e => (e.EventId, stream)));
+                }
+                await Task.Delay(delay);
+                if (rollBack)
+                {
+                    await transaction.RollbackAsync();
+                    written.ForEach(e => rolledBack[e.Id] = e.Stream);
+                }
+                else
+                {
+                    await transaction.CommitAsync();
+                    written.ForEach(e => committed[e.Id] = e.Stream);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(writing);
+        await writersDone.CancelAsync();
+        var seen = await tailer;
+
+        Assert.NotEmpty(rolledBack);
+        var lost = committed.Keys.Except(seen.Select(e => e.EventId)).Count();
+        Assert.True(lost == 0, $"the tail lost {lost} of {committed.Count} committed events");
+        Assert.Equal(seen.Count, seen.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal(committed.Keys.Order(), seen.Select(e => e.EventId).Order());
+        Assert.DoesNotContain(seen, e => rolledBack.ContainsKey(e.EventId));
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.Position.CompareTo(p.Second.Position) < 0), "the tail is in (tx, position) order");
+        foreach (var stream in seen.GroupBy(e => e.StreamId))
+        {
+            Assert.Equal(Enumerable.Range(1, stream.Count()).Select(v => (long)v), stream.Select(e => e.Version));
+        }
+        Assert.Equal(committed.Count, await CountEventsAsync(streamIds));
+    }
+
+    Task<TailPosition> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
+
+    async Task<bool> AnyoneWaitsForAnAdvisoryLockAsync()
+    {
+        await using var command = database.DataSource.CreateCommand(
+            "select exists (select from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database()))");
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    async Task<long> CountEventsAsync(string[] streamIds)
+    {
+        await using var command = database.DataSource.CreateCommand("select count(*) from es.events where stream_id = any($1)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = streamIds });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

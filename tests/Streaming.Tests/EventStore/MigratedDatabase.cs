@@ -1,0 +1,21 @@
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.EventStore;
+
+/// <summary>A test database with the event store's schema in place; shared by the tests of one class.</summary>
+public sealed class MigratedDatabase : IAsyncLifetime
+{
+    readonly TestDatabase _database = new();
+
+    public NpgsqlDataSource DataSource => _database.DataSource;
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        await EventStoreSchema.MigrateAsync(DataSource, CancellationToken.None);
+    }
+
+    public Task DisposeAsync() => _database.DisposeAsync();
+}

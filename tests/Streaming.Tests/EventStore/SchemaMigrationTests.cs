@@ -1,0 +1,87 @@
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.EventStore;
+
+public sealed class SchemaMigrationTests
+{
+    [Fact]
+    public async Task Migrating_twice_applies_every_migration_once()
+    {
+        await WithFreshDatabaseAsync(async dataSource =>
+        {
+            var first = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
+            var second = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
+
+            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), first);
+            Assert.Empty(second);
+            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+        });
+    }
+
+    [Fact]
+    public async Task Migrations_started_at_once_from_several_tasks_apply_each_step_once()
+    {
+        await WithFreshDatabaseAsync(async dataSource =>
+        {
+            var runs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
+                EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None))));
+
+            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), runs.SelectMany(r => r).Order());
+            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+        });
+    }
+
+    [Fact]
+    public async Task A_database_at_version_1_gets_only_the_newer_migrations_and_keeps_its_events()
+    {
+        await WithFreshDatabaseAsync(async dataSource =>
+        {
+            Assert.Equal([1], await EventStoreSchema.MigrateAsync(dataSource, 1, CancellationToken.None));
+            var streams = new EventStreams(dataSource);
+            await streams.AppendToStreamAsync("job-1", ExpectedVersion.NoStream, SampleEvents.Events(2), CancellationToken.None);
+            var v1AppliedAt = await AppliedAtAsync(dataSource, 1);
+
+            var applied = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
+
+            Assert.Equal(Enumerable.Range(2, EventStoreSchema.LatestVersion - 1), applied);
+            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+            Assert.Equal(v1AppliedAt, await AppliedAtAsync(dataSource, 1));
+            Assert.Equal(2, (await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None)).Count);
+        });
+    }
+
+    static async Task WithFreshDatabaseAsync(Func<NpgsqlDataSource, Task> test)
+    {
+        var database = new TestDatabase();
+        await database.InitializeAsync();
+        try
+        {
+            await test(database.DataSource);
+        }
+        finally
+        {
+            await database.DisposeAsync();
+        }
+    }
+
+    static async Task<List<int>> AppliedVersionsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("select version from es.schema_versions order by version");
+        await using var reader = await command.ExecuteReaderAsync();
+        var versions = new List<int>();
+        while (await reader.ReadAsync())
+        {
+            versions.Add(reader.GetInt32(0));
+        }
+        return versions;
+    }
+
+    static async Task<DateTime> AppliedAtAsync(NpgsqlDataSource dataSource, int version)
+    {
+        await using var command = dataSource.CreateCommand("select applied_at from es.schema_versions where version = $1");
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+        return (DateTime)(await command.ExecuteScalarAsync())!;
+    }
+}

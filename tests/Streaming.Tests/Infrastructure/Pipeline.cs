@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Streaming.Contracts;
+using Streaming.Hosting;
+using Streaming.Hosting.Kafka;
+using Streaming.Ingest;
+using Streaming.Projector;
+using Streaming.Promoter;
+
+namespace Streaming.Tests.Infrastructure;
+
+/// <summary>
+/// The real system for a test class: its own PostgreSQL database, its own Kafka-protocol cluster (librdkafka's mock
+/// brokers, spoken to over TCP like any Kafka), and Ingest, Projector and Promoter hosted as in production.
+/// </summary>
+public sealed class Pipeline : IAsyncLifetime
+{
+    readonly TestDatabase _database = new();
+    IHost? _ingest;
+    IHost? _deciders;
+
+    public EmbeddedKafkaCluster Kafka { get; } = EmbeddedKafkaCluster.Start();
+
+    public NpgsqlDataSource Database => _database.DataSource;
+
+    public string ConnectionString => _database.ConnectionString;
+
+    public IServiceProvider IngestServices => _ingest?.Services ?? throw new InvalidOperationException("Ingest is not running");
+
+    public IServiceProvider DeciderServices => _deciders?.Services ?? throw new InvalidOperationException("Projector and Promoter are not running");
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
+        {
+            Kafka.CreateTopic(topic, 4);
+        }
+        await StartIngestAsync();
+        _deciders = Build(b => b.AddProjector().AddPromoter());
+        await _deciders.StartAsync();
+    }
+
+    public async Task StartIngestAsync()
+    {
+        _ingest = Build(b => b.AddIngest());
+        await _ingest.StartAsync();
+    }
+
+    public async Task StopIngestAsync()
+    {
+        if (_ingest is not null)
+        {
+            await _ingest.StopAsync();
+            _ingest.Dispose();
+            _ingest = null;
+        }
+    }
+
+    IHost Build(Func<IHostApplicationBuilder, IHostApplicationBuilder> services)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:EventStore"] = ConnectionString,
+            ["Kafka:BootstrapServers"] = Kafka.BootstrapServers,
+            ["Kafka:CreateTopics"] = "false",
+            ["Ingest:MaxBatchWait"] = "00:00:00.010",
+            // A consumer stopped while joining leaves a member behind until its session times out; keep that short here.
+            ["Kafka:Client:session.timeout.ms"] = "6000",
+            ["Kafka:Client:heartbeat.interval.ms"] = "500",
+            ["Kafka:Client:debug"] = Environment.GetEnvironmentVariable("STREAMING_TEST_KAFKA_DEBUG"),
+            ["Serilog:MinimumLevel:Default"] = Environment.GetEnvironmentVariable("STREAMING_TEST_LOG_LEVEL") ?? "Warning",
+        });
+        builder.AddServiceDefaults();
+        services(builder);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        return builder.Build();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopIngestAsync();
+        if (_deciders is not null)
+        {
+            await _deciders.StopAsync();
+            _deciders.Dispose();
+        }
+        Kafka.Dispose();
+        await _database.DisposeAsync();
+    }
+}

@@ -1,0 +1,53 @@
+using Npgsql;
+
+namespace Streaming.Tests.Infrastructure;
+
+/// <summary>Reads the store's tables directly, the way an operator with psql would.</summary>
+public sealed class StoreProbe(NpgsqlDataSource dataSource)
+{
+    public async Task<long> CountEventsAsync(string jobId, string? type = null)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select count(*) from es.events where stream_id = @job and (@type::text is null or type = @type)");
+        command.Parameters.AddWithValue("job", jobId);
+        command.Parameters.Add(new NpgsqlParameter<string?>("type", type));
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task<long> CountAllEventsAsync(string type)
+    {
+        await using var command = dataSource.CreateCommand("select count(*) from es.events where type = @type");
+        command.Parameters.AddWithValue("type", type);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>True once the named reader's checkpoint has passed every event of the job.</summary>
+    public async Task<bool> HasProcessedAsync(string checkpoint, string jobId)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select exists (
+                select 1 from es.checkpoints c
+                where c.name = @name
+                  and not exists (select 1 from es.events e
+                                  where e.stream_id = @job and (e.tx_id, e.global_position) > (c.tx_id, c.position)))
+            """);
+        command.Parameters.AddWithValue("job", jobId);
+        command.Parameters.AddWithValue("name", checkpoint);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task<string?> PhaseAsync(string jobId)
+    {
+        await using var command = dataSource.CreateCommand("select phase from projections.job_states where job_id = @job");
+        command.Parameters.AddWithValue("job", jobId);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    public async Task<long?> LastSeqAsync(string jobId)
+    {
+        await using var command = dataSource.CreateCommand("select last_seq from projections.job_states where job_id = @job");
+        command.Parameters.AddWithValue("job", jobId);
+        return await command.ExecuteScalarAsync() is long seq ? seq : null;
+    }
+}
