@@ -6,6 +6,9 @@ using Npgsql;
 using Streaming.Embedded.Fleet;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
+using Streaming.Ingest;
+using Streaming.Projector;
+using Streaming.Promoter;
 
 namespace Streaming.Embedded;
 
@@ -39,6 +42,30 @@ public static class EmbeddedExtensions
             Console.WriteLine($"Endpoints (also in {path}):");
         }
         Console.WriteLine(json);
+        return builder;
+    }
+
+    /// <summary>The services to run in this process: a comma-separated subset of ingest, projector, promoter.</summary>
+    public static IHostApplicationBuilder AddServices(this IHostApplicationBuilder builder, string services)
+    {
+        var names = services.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknown = names.Except(["ingest", "projector", "promoter"], StringComparer.OrdinalIgnoreCase).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"Embedded:Services names unknown services: {string.Join(", ", unknown)}");
+        }
+        if (names.Contains("ingest"))
+        {
+            builder.AddIngest();
+        }
+        if (names.Contains("projector"))
+        {
+            builder.AddProjector();
+        }
+        if (names.Contains("promoter"))
+        {
+            builder.AddPromoter();
+        }
         return builder;
     }
 

@@ -22,6 +22,7 @@ public sealed partial class CatchUpSubscription(
 
     TailPosition? _saved;
     long _handled;
+    long _reads;
 
     public string Name => name;
 
@@ -30,6 +31,9 @@ public sealed partial class CatchUpSubscription(
 
     /// <summary>Events handled and committed by this instance.</summary>
     public long Handled => Interlocked.Read(ref _handled);
+
+    /// <summary>Tail reads completed, found events or not: a heartbeat that stops moving when the subscription is stuck.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
 
     /// <summary>
     /// Handles batches until cancelled, waking on notifications and polling. Transient database errors are retried
@@ -117,8 +121,11 @@ public sealed partial class CatchUpSubscription(
         var events = await EventLog.ReadTailAsync(connection, transaction, saved ?? TailPosition.Start, options.BatchSize, cancellationToken);
         if (events.Count == 0)
         {
-            return (0, await EventLog.IsHeldBackAsync(connection, transaction, saved ?? TailPosition.Start, cancellationToken));
+            var heldBack = await EventLog.IsHeldBackAsync(connection, transaction, saved ?? TailPosition.Start, cancellationToken);
+            Interlocked.Increment(ref _reads);
+            return (0, heldBack);
         }
+        Interlocked.Increment(ref _reads);
         await handler(events, transaction, cancellationToken);
         var next = events[^1].Position;
         await Checkpoints.SaveAsync(transaction, name, saved, next, cancellationToken);

@@ -17,13 +17,13 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         ),
         input as (
             select t.event_id, t.type, t.data, t.metadata, t.event_time, row_number() over (order by t.ord) as n
-            from unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[])
+            from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
                  with ordinality as t(event_id, type, data, metadata, event_time, ord)
             where not ($8 and exists (select from es.events e where e.event_id = t.event_id))
         ),
         inserted as (
             insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
-            select $1, a.version + i.n, i.event_id, i.type, i.data, i.metadata, i.event_time
+            select $1, a.version + i.n, i.event_id, i.type, i.data::jsonb, i.metadata::jsonb, i.event_time
             from accepted a cross join input i
             order by i.n
             returning version
@@ -180,8 +180,8 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
                 new NpgsqlParameter<long> { TypedValue = expectedVersion },
                 new NpgsqlParameter<Guid[]> { TypedValue = eventIds },
                 new NpgsqlParameter<string[]> { TypedValue = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-                new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
                 new NpgsqlParameter<DateTimeOffset[]> { TypedValue = eventTimes },
                 new NpgsqlParameter<bool> { TypedValue = skipExisting },
             },

@@ -1,6 +1,9 @@
 namespace Streaming.Lifecycle;
 
-/// <summary>Where a job stands against the gate out of its phase: for dashboards and "why not yet?" questions.</summary>
+/// <summary>
+/// Where a job stands against the gate out of its phase (<see cref="Phase"/> → <see cref="NextPhase"/>, null when the
+/// phase is terminal): for dashboards and "why not yet?" questions.
+/// </summary>
 public sealed record CriteriaReport(
     string? Phase,
     string? NextPhase,
@@ -8,6 +11,7 @@ public sealed record CriteriaReport(
     TimeSpan TimeInPhase,
     TimeSpan MinTimeInPhase,
     bool SoakMet,
+    TimeSpan Window,
     int Samples,
     int MinSamples,
     IReadOnlyList<CriterionResult> Criteria,

@@ -11,20 +11,4 @@ public sealed record Criterion(string Metric, Aggregation Aggregation, Compariso
         Comparison.Greater => value > Threshold,
         _ => throw new InvalidOperationException($"unknown comparison {Comparison}"),
     };
-
-    public string Symbol => Comparison switch
-    {
-        Comparison.LessOrEqual => "≤",
-        Comparison.Less => "<",
-        Comparison.GreaterOrEqual => "≥",
-        _ => ">",
-    };
-
-    public string BrokenSymbol => Comparison switch
-    {
-        Comparison.LessOrEqual => ">",
-        Comparison.Less => "≥",
-        Comparison.GreaterOrEqual => "<",
-        _ => "≤",
-    };
 }

@@ -5,6 +5,7 @@ namespace Streaming.Lifecycle;
 /// <summary>
 /// Everything the policy needs to know about one job, folded from its signals and decisions. <see cref="PhaseSince"/>
 /// is the job's acknowledgement of its assigned phase (the first signal reporting it); null while awaiting it.
+/// <see cref="Window"/> holds the signals that reported the assigned phase since then, sorted by event time.
 /// </summary>
 public sealed record JobLifecycle(
     string JobId,
@@ -25,23 +26,25 @@ public sealed record JobLifecycle(
     public bool AwaitingAcknowledgement => AssignedPhase is not null && PhaseSince is null;
 
     /// <summary>The job acknowledged its phase earlier but now reports another one.</summary>
-    public bool ReportsOtherPhase => PhaseSince is not null && LastReportedPhase is not null && LastReportedPhase != AssignedPhase;
+    public bool ReportsOtherPhase =>
+        PhaseSince is not null && LastReportedPhase is not null && !string.Equals(LastReportedPhase, AssignedPhase, StringComparison.Ordinal);
 
-    public IReadOnlyList<string> Flags()
+    /// <summary>The <see cref="LifecycleFlags"/> that hold now.</summary>
+    public ImmutableSortedSet<string> Flags()
     {
-        var flags = new List<string>(3);
+        var flags = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
         if (AwaitingAcknowledgement)
         {
-            flags.Add("awaiting-ack");
+            flags.Add(LifecycleFlags.AwaitingAck);
         }
         if (ReportsOtherPhase)
         {
-            flags.Add("phase-mismatch");
+            flags.Add(LifecycleFlags.PhaseMismatch);
         }
         if (ReportedUnknownPhase)
         {
-            flags.Add("unknown-phase-reported");
+            flags.Add(LifecycleFlags.UnknownPhaseReported);
         }
-        return flags;
+        return flags.ToImmutable();
     }
 }

@@ -13,18 +13,46 @@ public sealed record LifecyclePolicy(
     public string FirstPhase => Phases[0];
 
     /// <summary>The longest window any gate looks at: how much history a job's state has to keep.</summary>
-    public TimeSpan LongestWindow => Gates.Count == 0 ? TimeSpan.Zero : Gates.Max(g => g.Window);
+    public TimeSpan LongestWindow
+    {
+        get
+        {
+            var longest = TimeSpan.Zero;
+            for (var i = 0; i < Gates.Count; i++)
+            {
+                if (Gates[i].Window > longest)
+                {
+                    longest = Gates[i].Window;
+                }
+            }
+            return longest;
+        }
+    }
 
-    public bool HasPhase(string phase) => Phases.Contains(phase, StringComparer.Ordinal);
+    public bool HasPhase(string phase) => IndexOf(phase) >= 0;
+
+    /// <summary>The phase after <paramref name="phase"/>, or null for the last or an unknown phase.</summary>
+    public string? NextPhase(string phase)
+    {
+        var index = IndexOf(phase);
+        return index >= 0 && index + 1 < Phases.Count ? Phases[index + 1] : null;
+    }
+
+    /// <summary>The phase before <paramref name="phase"/>, or null for the first or an unknown phase.</summary>
+    public string? PreviousPhase(string phase)
+    {
+        var index = IndexOf(phase);
+        return index > 0 ? Phases[index - 1] : null;
+    }
 
     /// <summary>The gate out of <paramref name="phase"/>, or null for a terminal phase.</summary>
     public PhaseGate? GateFrom(string phase)
     {
-        foreach (var gate in Gates)
+        for (var i = 0; i < Gates.Count; i++)
         {
-            if (gate.From == phase)
+            if (string.Equals(Gates[i].From, phase, StringComparison.Ordinal))
             {
-                return gate;
+                return Gates[i];
             }
         }
         return null;
@@ -33,13 +61,25 @@ public sealed record LifecyclePolicy(
     /// <summary>The gate a job passed to reach <paramref name="phase"/>, or null for the first phase.</summary>
     public PhaseGate? AdmissionGate(string phase)
     {
-        foreach (var gate in Gates)
+        for (var i = 0; i < Gates.Count; i++)
         {
-            if (gate.To == phase)
+            if (string.Equals(Gates[i].To, phase, StringComparison.Ordinal))
             {
-                return gate;
+                return Gates[i];
             }
         }
         return null;
+    }
+
+    int IndexOf(string phase)
+    {
+        for (var i = 0; i < Phases.Count; i++)
+        {
+            if (string.Equals(Phases[i], phase, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }

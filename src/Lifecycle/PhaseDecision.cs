@@ -12,4 +12,8 @@ public sealed record PhaseDecision(
     string Reason,
     IReadOnlyList<CriterionResult> Criteria,
     long FirstVersion,
-    long LastVersion);
+    long LastVersion)
+{
+    public const string Promote = "promote";
+    public const string Demote = "demote";
+}

@@ -7,8 +7,8 @@ namespace Streaming.Projections;
 
 /// <summary>
 /// Tails the event log into per-stream states held in memory and writes the changed ones, together with the checkpoint,
-/// in one transaction every <see cref="FoldOptions.FlushInterval"/>. A crash loses only unwritten work, which the
-/// checkpoint makes it redo; nothing is applied twice to what was written.
+/// in one transaction: soon when the log is quiet, less often the busier it is (<see cref="FoldOptions"/>). A crash
+/// loses only unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written.
 /// </summary>
 public sealed class BufferedFold<TState>(
     NpgsqlDataSource dataSource,
@@ -33,15 +33,18 @@ public sealed class BufferedFold<TState>(
         await LoadCheckpointAsync(cancellationToken);
         logger.LogInformation("{Fold} resumes after {Position}", fold.Name, _position);
         var sinceFlush = Stopwatch.StartNew();
+        long eventsSinceFlush = 0;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 var handled = await StepAsync(cancellationToken);
-                if (_changed.Count > 0 && (handled == 0 || sinceFlush.Elapsed >= options.FlushInterval || _changed.Count >= options.MaxChanged))
+                eventsSinceFlush += handled;
+                if (ShouldFlush(handled == 0, sinceFlush.Elapsed, eventsSinceFlush))
                 {
                     await FlushAsync(cancellationToken);
                     sinceFlush.Restart();
+                    eventsSinceFlush = 0;
                 }
                 if (handled == 0)
                 {
@@ -63,14 +66,16 @@ public sealed class BufferedFold<TState>(
     public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
     {
         await LoadCheckpointAsync(cancellationToken);
-        long total = 0;
+        long total = 0, sinceFlush = 0;
         int handled;
         while ((handled = await StepAsync(cancellationToken)) > 0)
         {
             total += handled;
-            if (_changed.Count >= options.MaxChanged)
+            sinceFlush += handled;
+            if (_changed.Count >= options.MaxChanged || sinceFlush >= options.MaxChanged)
             {
                 await FlushAsync(cancellationToken);
+                sinceFlush = 0;
             }
         }
         if (_changed.Count > 0)
@@ -78,6 +83,19 @@ public sealed class BufferedFold<TState>(
             await FlushAsync(cancellationToken);
         }
         return total;
+    }
+
+    bool ShouldFlush(bool quiet, TimeSpan sinceFlush, long eventsSinceFlush)
+    {
+        if (_changed.Count == 0)
+        {
+            return false;
+        }
+        if (quiet || _changed.Count >= options.MaxChanged || sinceFlush >= options.MaxFlushInterval)
+        {
+            return true;
+        }
+        return sinceFlush >= options.FlushInterval && eventsSinceFlush >= (long)_changed.Count * options.EventsPerChangedState;
     }
 
     async Task LoadCheckpointAsync(CancellationToken cancellationToken)
@@ -107,6 +125,7 @@ public sealed class BufferedFold<TState>(
             _position = new TailPosition(recorded.TxId, recorded.GlobalPosition);
         }
         Interlocked.Add(ref _handled, events.Count);
+        await fold.AfterBatchAsync(cancellationToken);
         return events.Count;
     }
 
@@ -135,7 +154,6 @@ public sealed class BufferedFold<TState>(
 
     async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await fold.BeforeFlushAsync(cancellationToken);
         var changed = new List<KeyValuePair<string, TState>>(_changed.Count);
         foreach (var streamId in _changed)
         {

@@ -15,8 +15,11 @@ public interface IStreamFold<TState> where TState : class
 
     Task<IReadOnlyDictionary<string, TState>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken);
 
-    /// <summary>Runs before each flush, outside its transaction: where side effects the fold queued become durable.</summary>
-    Task BeforeFlushAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs after each batch is folded, before its states are written: where side effects the fold queued become
+    /// durable. They must be idempotent, since a crash before the next write folds the batch again.
+    /// </summary>
+    Task AfterBatchAsync(CancellationToken cancellationToken);
 
     Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, TState>> changed, CancellationToken cancellationToken);
 }

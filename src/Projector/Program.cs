@@ -1,8 +1,14 @@
 using Microsoft.Extensions.Hosting;
 using Streaming.Hosting;
 using Streaming.Projector;
+using Streaming.Projector.Rebuilding;
 
+if (args is ["rebuild", .. var options])
+{
+    return await RebuildCommand.RunAsync(options);
+}
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
 builder.AddProjector();
 await builder.Build().RunAsync();
+return 0;

@@ -1,10 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 using Streaming.Lifecycle;
 using Streaming.Projections;
-using Streaming.Projector.JobStates;
 
 namespace Streaming.Projector;
 
@@ -13,13 +11,7 @@ public static class ProjectorExtensions
     public static IHostApplicationBuilder AddProjector(this IHostApplicationBuilder builder)
     {
         builder.Services.AddStreamingWakeups();
-        builder.Services.AddSingleton(new JobStateProjection(DefaultPolicies.CdcMigration));
-        builder.Services.AddSingleton(sp => new BufferedFold<JobStateView>(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<JobStateProjection>(),
-            sp.GetRequiredService<LogWakeups>().WaitAsync,
-            new FoldOptions(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<JobStateProjection>()));
+        builder.Services.TryAddSingleton(DefaultPolicies.CdcMigration);
         builder.Services.AddHostedService<ProjectorWorker>();
         return builder;
     }

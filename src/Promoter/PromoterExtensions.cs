@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -15,14 +16,15 @@ public static class PromoterExtensions
     public static IHostApplicationBuilder AddPromoter(this IHostApplicationBuilder builder)
     {
         builder.Services.AddStreamingWakeups();
-        builder.Services.AddSingleton(DefaultPolicies.CdcMigration);
+        builder.Services.TryAddSingleton(DefaultPolicies.CdcMigration);
         builder.Services.AddSingleton<DecisionCounters>();
         builder.Services.AddSingleton<DecisionFold>();
         builder.Services.AddSingleton(sp => new BufferedFold<JobLifecycle>(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<DecisionFold>(),
             sp.GetRequiredService<LogWakeups>().WaitAsync,
-            new FoldOptions(),
+            // The promoter's state is for restarts only, so it is written rarely; its decisions are appended every batch.
+            new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 },
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionFold>()));
         builder.Services.AddSingleton(sp => new PhaseChangeRelay(
             sp.GetRequiredService<NpgsqlDataSource>(),

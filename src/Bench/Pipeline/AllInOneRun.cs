@@ -83,7 +83,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
     static async Task WaitForSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states', 'job_lifecycles', 'kafka_offsets')", cancellationToken) < 3)
+        while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states_g1', 'job_lifecycles', 'kafka_offsets')", cancellationToken) < 3)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -145,7 +145,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         var deadline = DateTime.UtcNow.AddMinutes(10);
         const string behind = """
             select count(*) from es.checkpoints c
-            where c.name in ('projector:job-states', 'promoter:decisions')
+            where (c.name like 'projector:job-states:g%' or c.name = 'promoter:decisions')
               and not exists (select 1 from es.events e where (e.tx_id, e.global_position) > (c.tx_id, c.position))
             """;
         while (await ScalarAsync(dataSource, behind, cancellationToken) < 2)

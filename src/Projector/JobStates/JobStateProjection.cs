@@ -8,11 +8,11 @@ using Streaming.Projections;
 namespace Streaming.Projector.JobStates;
 
 /// <summary>Folds each job's stream into the row the job-level dashboard shows; the system-level counts are a view over these rows.</summary>
-public sealed class JobStateProjection(LifecyclePolicy policy) : IStreamFold<JobStateView>
+public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneration generation) : IStreamFold<JobStateView>
 {
-    public const string CheckpointName = "projector:job-states";
+    public JobStateGeneration Generation => generation;
 
-    public string Name => CheckpointName;
+    public string Name => generation.CheckpointName;
 
     public JobStateView Create(string streamId) =>
         new(JobLifecycleDecider.Initial(streamId), new Dictionary<string, string>(), null, null, 0);
@@ -44,10 +44,10 @@ public sealed class JobStateProjection(LifecyclePolicy policy) : IStreamFold<Job
     }
 
     public Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
-        JobStateTable.LoadAsync(connection, streamIds, cancellationToken);
+        JobStateTable.LoadAsync(connection, generation, streamIds, cancellationToken);
 
-    public Task BeforeFlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task AfterBatchAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
-        JobStateTable.SaveAsync(transaction, changed, policy, cancellationToken);
+        JobStateTable.SaveAsync(transaction, generation, changed, policy, cancellationToken);
 }

@@ -5,37 +5,37 @@ using Streaming.Lifecycle;
 
 namespace Streaming.Projector.JobStates;
 
-/// <summary>The <c>projections.job_states</c> table and the <c>projections.phase_counts</c> view over it.</summary>
+/// <summary>A generation's job-state table: one row per job; <c>projections.phase_counts</c> counts over the active one.</summary>
 public static class JobStateTable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    const string Schema = """
-        create schema if not exists projections;
-        create table if not exists projections.job_states (
-            job_id text primary key,
-            policy text not null,
-            phase text not null,
-            assigned_at timestamptz,
-            phase_since timestamptz,
-            awaiting_ack boolean not null,
-            last_reported_phase text,
-            last_seq bigint,
-            last_signal_at timestamptz,
-            stream_version bigint not null,
-            phase_changes int not null,
-            last_direction text,
-            last_changed_at timestamptz,
-            stuck boolean not null,
-            regressed boolean not null,
-            flags text[] not null,
-            metrics jsonb not null,
-            criteria jsonb not null,
-            labels jsonb not null,
-            state jsonb not null,
-            updated_at timestamptz not null default now());
-        create index if not exists job_states_phase on projections.job_states (phase);
-        create or replace view projections.phase_counts as
+    public const string Columns = """
+        job_id text primary key,
+        policy text not null,
+        phase text not null,
+        assigned_at timestamptz,
+        phase_since timestamptz,
+        awaiting_ack boolean not null,
+        last_reported_phase text,
+        last_seq bigint,
+        last_signal_at timestamptz,
+        stream_version bigint not null,
+        phase_changes int not null,
+        last_direction text,
+        last_changed_at timestamptz,
+        stuck boolean not null,
+        regressed boolean not null,
+        flags text[] not null,
+        metrics jsonb not null,
+        criteria jsonb not null,
+        labels jsonb not null,
+        state jsonb not null,
+        updated_at timestamptz not null default now()
+        """;
+
+    public const string PhaseCountsView = """
+        create view projections.phase_counts as
             select phase,
                    count(*)::int as jobs,
                    (count(*) filter (where awaiting_ack))::int as awaiting_ack,
@@ -45,26 +45,10 @@ public static class JobStateTable
             group by phase;
         """;
 
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Several services may start at once; DDL under one lock keeps "create if not exists" from racing.
-        await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(7305001)", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var command = new NpgsqlCommand(Schema, connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
-
     public static async Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(
-        NpgsqlConnection connection, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
+        NpgsqlConnection connection, JobStateGeneration generation, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select job_id, state::text from projections.job_states where job_id = any(@ids)", connection);
+        await using var command = new NpgsqlCommand("select job_id, state::text from " + generation.Table + " where job_id = any(@ids)", connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -76,12 +60,16 @@ public static class JobStateTable
     }
 
     public static async Task SaveAsync(
-        NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, LifecyclePolicy policy, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction,
+        JobStateGeneration generation,
+        IReadOnlyList<KeyValuePair<string, JobStateView>> changed,
+        LifecyclePolicy policy,
+        CancellationToken cancellationToken)
     {
         var rows = changed.Select(c => JobStateRow.From(c.Value, policy)).ToList();
         await using var command = new NpgsqlCommand(
-            """
-            insert into projections.job_states as s (job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase,
+            "insert into " + generation.Table + " as s " + """
+            (job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase,
                 last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags,
                 metrics, criteria, labels, state, updated_at)
             select r.job_id, r.policy, r.phase, r.assigned_at, r.phase_since, r.awaiting_ack, r.last_reported_phase,

@@ -15,6 +15,7 @@ namespace Streaming.Promoter.Decisions;
 /// and the store refuses the copy: the store is the outbox, and nothing is decided twice.
 /// </summary>
 public sealed partial class DecisionFold(
+    NpgsqlDataSource dataSource,
     LifecyclePolicy policy,
     EventStreams streams,
     DecisionCounters counters,
@@ -50,12 +51,22 @@ public sealed partial class DecisionFold(
         }
     }
 
-    public async Task BeforeFlushAsync(CancellationToken cancellationToken)
+    public async Task AfterBatchAsync(CancellationToken cancellationToken)
     {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+        // One transaction for the batch's decisions: every stream lock first, then the appends.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await EventStreams.LockAsync(transaction, _pending.Select(p => p.Decision.JobId), cancellationToken);
+        var appended = new List<(PhaseDecision Decision, string? CorrelationId)>(_pending.Count);
         foreach (var (decision, correlationId) in _pending)
         {
             var change = SignalSamples.ToEvent(decision);
-            var appended = await streams.AppendOnceAsync(
+            var written = await streams.AppendOnceAsync(
+                transaction,
                 decision.JobId,
                 new EventToAppend(
                     change.EventId,
@@ -64,13 +75,18 @@ public sealed partial class DecisionFold(
                     ContractsJson.Serialize(new EventMetadata(correlationId, null)),
                     decision.DecidedAt),
                 cancellationToken);
-            if (appended)
+            if (written)
             {
-                counters.Add(decision.Direction);
-                LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Reason);
+                appended.Add((decision, correlationId));
             }
         }
+        await transaction.CommitAsync(cancellationToken);
         _pending.Clear();
+        foreach (var (decision, correlationId) in appended)
+        {
+            counters.Add(decision.Direction);
+            LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Reason);
+        }
     }
 
     public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>

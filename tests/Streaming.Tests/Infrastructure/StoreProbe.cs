@@ -37,17 +37,23 @@ public sealed class StoreProbe(NpgsqlDataSource dataSource)
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task<string?> PhaseAsync(string jobId)
-    {
-        await using var command = dataSource.CreateCommand("select phase from projections.job_states where job_id = @job");
-        command.Parameters.AddWithValue("job", jobId);
-        return await command.ExecuteScalarAsync() as string;
-    }
+    public async Task<string?> PhaseAsync(string jobId) => await ProjectedAsync(jobId, "select phase from projections.job_states where job_id = @job") as string;
 
-    public async Task<long?> LastSeqAsync(string jobId)
+    public async Task<long?> LastSeqAsync(string jobId) =>
+        await ProjectedAsync(jobId, "select last_seq from projections.job_states where job_id = @job") is long seq ? seq : null;
+
+    // The projection's view appears when the Projector first starts; until then there is nothing projected.
+    async Task<object?> ProjectedAsync(string jobId, string sql)
     {
-        await using var command = dataSource.CreateCommand("select last_seq from projections.job_states where job_id = @job");
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.AddWithValue("job", jobId);
-        return await command.ExecuteScalarAsync() is long seq ? seq : null;
+        try
+        {
+            return await command.ExecuteScalarAsync();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
     }
 }

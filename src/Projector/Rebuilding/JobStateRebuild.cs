@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Lifecycle;
+using Streaming.Projections;
+using Streaming.Projector.JobStates;
+
+namespace Streaming.Projector.Rebuilding;
+
+/// <summary>
+/// Replays the whole log into a new generation of the job states, in batches that each commit with their checkpoint,
+/// then makes it the active one. Interrupted at any point, it resumes from its last committed batch; the active
+/// generation serves readers throughout.
+/// </summary>
+public sealed class JobStateRebuild(NpgsqlDataSource dataSource, LifecyclePolicy policy, ILogger logger, int batchSize = 10_000)
+{
+    public async Task<RebuildResult> RunAsync(bool fresh, Action<RebuildProgress>? report, CancellationToken cancellationToken)
+    {
+        var generations = new JobStateGenerations(dataSource);
+        var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
+        var projection = new JobStateProjection(policy, generation);
+        var fold = new BufferedFold<JobStateView>(
+            dataSource, projection, (_, _) => Task.CompletedTask,
+            new FoldOptions { ReadBatchSize = batchSize, MaxChanged = batchSize * 5 }, logger);
+        var total = await RemainingAsync(generation, cancellationToken);
+        logger.LogInformation("Rebuilding job states into generation {Generation} ({State}); about {Events} events to replay",
+            generation.Number, resumed ? "resumed" : "new", total);
+        var started = DateTime.UtcNow;
+        var catchingUp = fold.CatchUpAsync(cancellationToken);
+        while (!catchingUp.IsCompleted)
+        {
+            report?.Invoke(new RebuildProgress(generation.Number, fold.Handled, total, DateTime.UtcNow - started));
+            await Task.WhenAny(catchingUp, Task.Delay(200, CancellationToken.None));
+        }
+        var replayed = await catchingUp;
+        var elapsed = DateTime.UtcNow - started;
+        report?.Invoke(new RebuildProgress(generation.Number, replayed, Math.Max(total, replayed), elapsed));
+        await generations.ActivateAsync(generation, cancellationToken);
+        logger.LogInformation("Generation {Generation} of the job states is active: {Events} events in {Seconds:0.0} s", generation.Number, replayed, elapsed.TotalSeconds);
+        return new RebuildResult(generation.Number, resumed, replayed, elapsed);
+    }
+
+    async Task<long> RemainingAsync(JobStateGeneration generation, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select count(*) from es.events e
+            where not exists (select 1 from es.checkpoints c where c.name = @name and (e.tx_id, e.global_position) <= (c.tx_id, c.position))
+            """);
+        command.Parameters.AddWithValue("name", generation.CheckpointName);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json;
+using Streaming.Lifecycle;
+using Xunit;
+
+namespace Streaming.Tests.Lifecycle;
+
+public sealed class DeterminismTests
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// A day of a job that has good and bad spells, sometimes late with its acknowledgements, sometimes silent, and
+    /// sometimes sends a metric-less or out-of-order signal: a history with promotions and demotions in it.
+    /// </summary>
+    static LifecycleSimulation TurbulentDay()
+    {
+        var job = new LifecycleSimulation("shadow") { AckDelay = TimeSpan.FromMinutes(3) };
+        for (var minute = 0; minute < 24 * 60; minute++)
+        {
+            var spell = minute / 45 % 5;
+            if (spell == 4 && minute % 3 != 0)
+            {
+                continue;
+            }
+            var metrics = spell switch
+            {
+                1 => JobMetrics.Healthy.With(JobMetrics.ErrorRate, minute % 20 < 3 ? 0.02 : 0.004),
+                2 => JobMetrics.Healthy.With(JobMetrics.LandingLatencyP95Ms, 1000 + minute % 11 * 100),
+                3 when minute % 13 == 0 => JobMetrics.Healthy.Without(JobMetrics.ChecksumMismatchRate),
+                _ => JobMetrics.Healthy.With(JobMetrics.ChecksumMismatchRate, minute % 17 * 0.00004),
+            };
+            job.Signal(minute % 29 == 0 ? minute - 1.5 : minute, metrics);
+        }
+        return job;
+    }
+
+    static string Render(IEnumerable<PhaseDecision> decisions) => string.Join('\n', decisions.Select(d =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{d.JobId} {d.From}->{d.To} {d.Direction} at {d.DecidedAt:O} v{d.DecidingVersion} [{d.FirstVersion}..{d.LastVersion}] {d.Policy} {d.Reason} | ")
+        + string.Join(", ", d.Criteria)));
+
+    [Fact]
+    public void The_turbulent_day_has_promotions_and_demotions()
+    {
+        var decisions = TurbulentDay().Decisions;
+
+        Assert.Contains(decisions, d => d.Direction == PhaseDecision.Promote);
+        Assert.Contains(decisions, d => d.Direction == PhaseDecision.Demote);
+    }
+
+    [Fact]
+    public void The_same_history_twice_gives_identical_decisions()
+    {
+        // Given the signals of a turbulent day, as recorded live
+        var live = TurbulentDay();
+
+        // When they are run again, twice
+        var first = LifecycleSimulation.Run(live.Samples);
+        var second = LifecycleSimulation.Run(live.Samples);
+
+        // Then the decisions are the same, to the last value and word
+        Assert.Equal(Render(live.Decisions), Render(first));
+        Assert.Equal(Render(first), Render(second));
+    }
+
+    [Fact]
+    public void Replaying_the_log_with_its_recorded_decisions_rebuilds_the_live_state()
+    {
+        // Given a turbulent day decided live
+        var live = TurbulentDay();
+        var decisionsBySignal = live.Decisions.ToDictionary(d => d.DecidingVersion);
+
+        // When the log is replayed: signals evolved, recorded decisions applied, nothing decided
+        var policy = DefaultPolicies.CdcMigration;
+        var state = JobLifecycleDecider.Initial("job-1");
+        foreach (var sample in live.Samples)
+        {
+            state = JobLifecycleDecider.Evolve(state, sample, policy);
+            if (decisionsBySignal.TryGetValue(sample.Version, out var decision))
+            {
+                state = JobLifecycleDecider.Apply(state, decision);
+            }
+        }
+
+        // Then the state is the live one
+        Assert.Equal(JsonSerializer.Serialize(live.State, Json), JsonSerializer.Serialize(state, Json));
+    }
+
+    [Fact]
+    public void A_state_saved_as_json_mid_history_decides_like_one_that_never_left_memory()
+    {
+        // Given the signals of a turbulent day, and the point halfway through it
+        var live = TurbulentDay();
+        var policy = DefaultPolicies.CdcMigration;
+        var half = live.Samples.Count / 2;
+        var state = JobLifecycleDecider.Initial("job-1");
+        var decisions = new List<PhaseDecision>();
+
+        // When the state is saved and loaded (as the Promoter does between batches) at half time
+        for (var i = 0; i < live.Samples.Count; i++)
+        {
+            if (i == half)
+            {
+                state = JsonSerializer.Deserialize<JobLifecycle>(JsonSerializer.Serialize(state, Json), Json)!;
+            }
+            state = JobLifecycleDecider.Evolve(state, live.Samples[i], policy);
+            if (JobLifecycleDecider.Decide(state, policy) is { } decision)
+            {
+                decisions.Add(decision);
+                state = JobLifecycleDecider.Apply(state, decision);
+            }
+        }
+
+        // Then the decisions are the live ones
+        Assert.Equal(Render(live.Decisions), Render(decisions));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Npgsql;
+using Streaming.Contracts;
+using Streaming.Contracts.History;
+using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Publishing;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Projections;
+
+public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_rebuild_killed_mid_batch_resumes_and_activates_a_generation_equal_to_the_live_one_without_republishing()
+    {
+        // Given 30 jobs with an hour of history, fully projected, decided and published by the live system
+        var jobs = Enumerable.Range(1, 30).Select(i => $"rebuild-{i}").ToList();
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce(Enumerable.Range(0, 60).SelectMany(m => jobs.Select(j => SignalFactory.Signal(j, m + 1, SignalFactory.Start.AddMinutes(m), "shadow", SignalFactory.Good))));
+        var store = new StoreProbe(pipeline.Database);
+        foreach (var job in jobs)
+        {
+            await Eventually.Get(() => store.LastSeqAsync(job), s => s == 60, Timeout, $"the projection of {job}");
+            // The promoter's checkpoint passes a job's signals only once its decisions are appended; the relay's then passes those.
+            await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the promoter to pass {job}");
+            await Eventually.True(() => store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, $"the relay to pass {job}");
+        }
+        var decisions = await store.CountAllEventsAsync(PhaseChanged.EventType);
+        Assert.Equal(jobs.Count, decisions);
+        using var phaseChanges = new TopicReader(pipeline.Kafka.BootstrapServers, Topics.PhaseChanges, 4);
+        var published = phaseChanges.ReadUntil(m => m.Count >= decisions, Timeout, "the published decisions").Count;
+
+        // When a rebuild in small batches is killed (SIGKILL) once it has committed some batches, then run again
+        using (var first = StartRebuild())
+        {
+            await Eventually.True(() => RebuildCheckpointExistsAsync(), Timeout, "the rebuild to commit a batch");
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+        }
+        Assert.Equal(1, await ActiveGenerationAsync());
+        using (var second = StartRebuild())
+        {
+            var output = second.StandardOutput.ReadToEndAsync();
+            var errors = second.StandardError.ReadToEndAsync();
+            await second.WaitForExitAsync().WaitAsync(Timeout);
+            Assert.True(second.ExitCode == 0, await output + await errors);
+            Assert.Contains("resumed", await output, StringComparison.Ordinal);
+        }
+
+        // Then generation 2 is active and holds exactly what generation 1 holds
+        Assert.Equal(2, await ActiveGenerationAsync());
+        Assert.Equal(0L, await DifferingRowsAsync());
+
+        // And the live projector follows it, while nothing was decided or published again
+        producer.Produce([SignalFactory.Signal(jobs[0], 61, SignalFactory.Start.AddMinutes(60), "shadow", SignalFactory.Good)]);
+        await Eventually.Get(() => store.LastSeqAsync(jobs[0]), s => s == 61, Timeout, "the live projector to write generation 2");
+        await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, jobs[0]), Timeout, "the promoter");
+        Assert.Equal(decisions, await store.CountAllEventsAsync(PhaseChanged.EventType));
+        Assert.Equal(published, phaseChanges.Drain(TimeSpan.FromMilliseconds(500)).Count);
+    }
+
+    Process StartRebuild()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Streaming.Projector.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, "rebuild", "--batch", "20"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ConnectionStrings__EventStore"] = pipeline.ConnectionString;
+        return Process.Start(start)!;
+    }
+
+    async Task<bool> RebuildCheckpointExistsAsync()
+    {
+        await using var command = pipeline.Database.CreateCommand("select exists (select 1 from es.checkpoints where name = 'projector:job-states:g2')");
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    async Task<int> ActiveGenerationAsync()
+    {
+        await using var command = pipeline.Database.CreateCommand("select generation from projections.generations where projection = 'job_states' and state = 'active'");
+        return (int)(await command.ExecuteScalarAsync())!;
+    }
+
+    async Task<long> DifferingRowsAsync()
+    {
+        const string columns = "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, state";
+        await using var command = pipeline.Database.CreateCommand(
+            $"select count(*) from ((select {columns} from projections.job_states_g1 except select {columns} from projections.job_states_g2) union all (select {columns} from projections.job_states_g2 except select {columns} from projections.job_states_g1)) d");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
