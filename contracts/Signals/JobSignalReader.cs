@@ -20,144 +20,99 @@ public static class JobSignalReader
         {
             return SignalReadResult.Rejected($"value is {value.Length} bytes, more than the {MaxValueBytes} allowed");
         }
-        JsonDocument document;
+        SignalFields fields;
         try
         {
-            document = JsonDocument.Parse(value.ToArray());
+            fields = SignalFields.Read(value);
         }
         catch (JsonException e)
         {
             return SignalReadResult.Rejected($"malformed JSON: {e.Message}");
         }
-        using (document)
+        var result = Validate(fields);
+        if (result.Signal is null)
         {
-            var result = Read(document.RootElement);
-            if (result.Signal is null)
-            {
-                return result;
-            }
-            if (!keyPresent || key.IsEmpty)
-            {
-                return SignalReadResult.Rejected("missing key: the key must be the job id");
-            }
-            var keyText = Encoding.UTF8.GetString(key);
-            return keyText == result.Signal.JobId
-                ? result
-                : SignalReadResult.Rejected($"key '{Shorten(keyText)}' does not match jobId '{result.Signal.JobId}'");
+            return result;
         }
+        if (!keyPresent || key.IsEmpty)
+        {
+            return SignalReadResult.Rejected("missing key: the key must be the job id");
+        }
+        return Encoding.UTF8.GetString(key) is var keyText && keyText == result.Signal.JobId
+            ? result
+            : SignalReadResult.Rejected($"key '{Shorten(keyText)}' does not match jobId '{result.Signal.JobId}'");
     }
 
-    static SignalReadResult Read(JsonElement root)
+    static SignalReadResult Validate(SignalFields fields)
     {
-        if (root.ValueKind != JsonValueKind.Object)
+        if (fields.RootKind != JsonTokenType.StartObject)
         {
-            return SignalReadResult.Rejected($"value must be a JSON object, not {root.ValueKind}");
+            return SignalReadResult.Rejected($"value must be a JSON object, not {KindName(fields.RootKind)}");
         }
-        if (!TryString(root, "schema", out var schema, out var error))
+        if (Required("schema", fields.Schema) is { } schemaError)
         {
-            return SignalReadResult.Rejected(error);
+            return SignalReadResult.Rejected(schemaError);
         }
-        if (schema != JobSignal.SchemaV1)
+        if (fields.Schema != JobSignal.SchemaV1)
         {
-            return SignalReadResult.Rejected($"unsupported schema '{Shorten(schema)}', expected '{JobSignal.SchemaV1}'");
+            return SignalReadResult.Rejected($"unsupported schema '{Shorten(fields.Schema!)}', expected '{JobSignal.SchemaV1}'");
         }
-        if (!TryString(root, "jobId", out var jobId, out error) || !TryString(root, "phase", out var phase, out error))
+        if ((Required("jobId", fields.JobId) ?? Required("phase", fields.Phase)) is { } idError)
         {
-            return SignalReadResult.Rejected(error);
+            return SignalReadResult.Rejected(idError);
         }
-        if (jobId.Length > MaxIdLength || phase.Length > MaxIdLength)
+        if (fields.JobId!.Length > MaxIdLength || fields.Phase!.Length > MaxIdLength)
         {
             return SignalReadResult.Rejected($"jobId and phase must be at most {MaxIdLength} characters");
         }
-        if (!TryString(root, "emittedAt", out var emittedText, out error))
+        if (Required("emittedAt", fields.EmittedAtText) is { } timeError)
         {
-            return SignalReadResult.Rejected(error);
+            return SignalReadResult.Rejected(timeError);
         }
-        if (!DateTimeOffset.TryParse(emittedText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var emittedAt))
+        var emittedAt = fields.EmittedAt;
+        if (emittedAt is null && DateTimeOffset.TryParse(fields.EmittedAtText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
-            return SignalReadResult.Rejected($"emittedAt '{Shorten(emittedText)}' is not an ISO-8601 timestamp");
+            emittedAt = parsed;
         }
-        if (!root.TryGetProperty("seq", out var seqElement) || seqElement.ValueKind != JsonValueKind.Number
-            || !seqElement.TryGetInt64(out var seq) || seq < 0)
+        if (emittedAt is null)
+        {
+            return SignalReadResult.Rejected($"emittedAt '{Shorten(fields.EmittedAtText!)}' is not an ISO-8601 timestamp");
+        }
+        if (fields.Seq is not { } seq || seq < 0)
         {
             return SignalReadResult.Rejected("seq must be a whole number >= 0");
         }
-        if (!root.TryGetProperty("metrics", out var metricsElement) || metricsElement.ValueKind != JsonValueKind.Object)
+        if (fields.Metrics is null)
         {
             return SignalReadResult.Rejected("metrics must be a JSON object of numbers");
         }
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var metric in metricsElement.EnumerateObject())
+        if (fields.Error is { } error)
         {
-            if (metric.Value.ValueKind != JsonValueKind.Number || !metric.Value.TryGetDouble(out var number) || !double.IsFinite(number))
-            {
-                return SignalReadResult.Rejected($"metric '{Shorten(metric.Name)}' must be a finite number");
-            }
-            if (metric.Name.Contains('\0', StringComparison.Ordinal))
-            {
-                return SignalReadResult.Rejected("metric names must not contain NUL characters");
-            }
-            metrics[metric.Name] = number;
+            return SignalReadResult.Rejected(error);
         }
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (root.TryGetProperty("labels", out var labelsElement) && labelsElement.ValueKind != JsonValueKind.Null)
-        {
-            if (labelsElement.ValueKind != JsonValueKind.Object)
-            {
-                return SignalReadResult.Rejected("labels must be a JSON object of strings");
-            }
-            foreach (var label in labelsElement.EnumerateObject())
-            {
-                if (label.Value.ValueKind != JsonValueKind.String)
-                {
-                    return SignalReadResult.Rejected($"label '{Shorten(label.Name)}' must be a string");
-                }
-                var text = label.Value.GetString()!;
-                if (label.Name.Contains('\0', StringComparison.Ordinal) || text.Contains('\0', StringComparison.Ordinal))
-                {
-                    return SignalReadResult.Rejected("labels must not contain NUL characters");
-                }
-                labels[label.Name] = text;
-            }
-        }
-        string? correlationId = null;
-        if (root.TryGetProperty("correlationId", out var correlationElement) && correlationElement.ValueKind != JsonValueKind.Null)
-        {
-            if (correlationElement.ValueKind != JsonValueKind.String)
-            {
-                return SignalReadResult.Rejected("correlationId must be a string");
-            }
-            correlationId = correlationElement.GetString();
-            if (correlationId!.Contains('\0', StringComparison.Ordinal))
-            {
-                return SignalReadResult.Rejected("correlationId must not contain NUL characters");
-            }
-        }
-        return SignalReadResult.Accepted(new JobSignal(schema, jobId, emittedAt, seq, phase, metrics, labels, correlationId));
+        return SignalReadResult.Accepted(new JobSignal(
+            fields.Schema!, fields.JobId, emittedAt.Value, seq, fields.Phase, fields.Metrics,
+            fields.Labels ?? new Dictionary<string, string>(StringComparer.Ordinal), fields.CorrelationId));
     }
 
-    static bool TryString(JsonElement root, string name, out string value, out string error)
+    static string? Required(string name, string? value) => value switch
     {
-        value = "";
-        error = "";
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind != JsonValueKind.String)
-        {
-            error = $"{name} is required and must be a string";
-            return false;
-        }
-        value = element.GetString()!;
-        if (value.Length == 0)
-        {
-            error = $"{name} must not be empty";
-            return false;
-        }
-        if (value.Contains('\0', StringComparison.Ordinal))
-        {
-            error = $"{name} must not contain NUL characters";
-            return false;
-        }
-        return true;
-    }
+        null => $"{name} is required and must be a string",
+        "" => $"{name} must not be empty",
+        _ when value.Contains('\0', StringComparison.Ordinal) => $"{name} must not contain NUL characters",
+        _ => null,
+    };
+
+    static string KindName(JsonTokenType kind) => kind switch
+    {
+        JsonTokenType.StartArray => "Array",
+        JsonTokenType.String => "String",
+        JsonTokenType.Number => "Number",
+        JsonTokenType.True => "True",
+        JsonTokenType.False => "False",
+        JsonTokenType.Null => "Null",
+        _ => kind.ToString(),
+    };
 
     static string Shorten(string text) => text.Length <= 64 ? text : string.Concat(text.AsSpan(0, 64), "…");
 }

@@ -58,8 +58,9 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
             {
                 return;
             }
-            catch (Exception e) when (IsConnectionFailure(e))
+            catch (Exception e)
             {
+                // Whatever broke listening, readers still poll; log it and listen again.
                 LogListenFailed(logger, e, reconnectDelay);
                 Pulse();
                 try
@@ -92,14 +93,12 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
                 await unlisten.ExecuteNonQueryAsync();
             }
         }
-        catch (Exception e) when (IsConnectionFailure(e))
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
         {
             // Broken: Npgsql does not return it to the pool, so there is nothing left to clean up.
         }
         await connection.DisposeAsync();
     }
-
-    static bool IsConnectionFailure(Exception e) => e is NpgsqlException or TimeoutException or IOException or InvalidOperationException;
 
     void Pulse()
     {

@@ -20,14 +20,31 @@ public sealed partial class CatchUpSubscription(
     static readonly TimeSpan FirstHeldBackDelay = TimeSpan.FromMilliseconds(10);
     static readonly TimeSpan MaxHeldBackDelay = TimeSpan.FromMilliseconds(500);
 
-    TailPosition? _saved;
+    readonly Lock _positionLock = new();
+    TailPosition? _position;
     long _handled;
     long _reads;
 
     public string Name => name;
 
     /// <summary>The checkpoint as this instance last read or moved it; null before the first batch of a new subscription.</summary>
-    public TailPosition? Position => _saved;
+    public TailPosition? Position
+    {
+        get
+        {
+            lock (_positionLock)
+            {
+                return _position;
+            }
+        }
+        private set
+        {
+            lock (_positionLock)
+            {
+                _position = value;
+            }
+        }
+    }
 
     /// <summary>Events handled and committed by this instance.</summary>
     public long Handled => Interlocked.Read(ref _handled);
@@ -41,6 +58,7 @@ public sealed partial class CatchUpSubscription(
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        Validate();
         await using var wakeups = new AppendWakeups(dataSource, options.ReconnectDelay, logger);
         if (options.Listen)
         {
@@ -80,7 +98,7 @@ public sealed partial class CatchUpSubscription(
             }
             catch (Exception e)
             {
-                LogFailed(logger, e, name, _saved?.ToString() ?? "(start)");
+                LogFailed(logger, e, name, Position?.ToString() ?? "(start)");
                 throw;
             }
             if (step.Handled > 0)
@@ -90,13 +108,13 @@ public sealed partial class CatchUpSubscription(
             else if (step.HeldBack)
             {
                 // Committed events wait behind an older open transaction; their notification has been spent already.
-                await Task.WhenAny(wake, Task.Delay(Min(heldBackDelay, options.PollInterval), cancellationToken));
+                await WaitAsync(wake, Min(heldBackDelay, options.PollInterval), cancellationToken);
                 heldBackDelay = Min(heldBackDelay * 2, MaxHeldBackDelay);
             }
             else
             {
                 heldBackDelay = FirstHeldBackDelay;
-                await Task.WhenAny(wake, Task.Delay(options.PollInterval, cancellationToken));
+                await WaitAsync(wake, options.PollInterval, cancellationToken);
             }
         }
     }
@@ -104,6 +122,7 @@ public sealed partial class CatchUpSubscription(
     /// <summary>Handles everything committed so far, batch by batch, from the stored checkpoint; returns how many events.</summary>
     public async Task<int> CatchUpOnceAsync(CancellationToken cancellationToken)
     {
+        Validate();
         var total = 0;
         (int Handled, bool HeldBack) step;
         while ((step = await StepAsync(cancellationToken)).Handled > 0)
@@ -117,7 +136,8 @@ public sealed partial class CatchUpSubscription(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var saved = _saved = await Checkpoints.ClaimAsync(transaction, name, cancellationToken);
+        var saved = await Checkpoints.ClaimAsync(transaction, name, cancellationToken);
+        Position = saved;
         var events = await EventLog.ReadTailAsync(connection, transaction, saved ?? TailPosition.Start, options.BatchSize, cancellationToken);
         if (events.Count == 0)
         {
@@ -130,12 +150,28 @@ public sealed partial class CatchUpSubscription(
         var next = events[^1].Position;
         await Checkpoints.SaveAsync(transaction, name, saved, next, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        _saved = next;
+        Position = next;
         Interlocked.Add(ref _handled, events.Count);
         return (events.Count, false);
     }
 
+    void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.PollInterval, TimeSpan.Zero);
+    }
+
     static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // Waits for the wake-up or the timeout, whichever comes first, and drops the timer either way.
+    static async Task WaitAsync(Task wake, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(timeout, timer.Token);
+        await Task.WhenAny(wake, delay);
+        await timer.CancelAsync();
+    }
 
     TimeSpan Backoff(int failures)
     {

@@ -27,7 +27,7 @@ public static class Checkpoints
         {
             BatchCommands =
             {
-                // 1702035458 (0x65730002) is the class of the readers' advisory locks; stream buckets use 0x65730001.
+                // 1702035458 (0x65730002): the class of the readers' advisory locks, apart from the migration lock.
                 new NpgsqlBatchCommand("select pg_advisory_xact_lock(1702035458, hashtext($1))")
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },

@@ -10,7 +10,7 @@ public static class EventStoreSchema
     /// <summary>The channel every appending transaction notifies once, on commit.</summary>
     public const string NotificationChannel = "es_events";
 
-    // Single-key advisory lock id for migrations ("es-migrate"); appends use two-key locks, a separate key space.
+    // Single-key advisory lock id for migrations ("es-migrate"); readers' two-key locks live in a separate key space.
     const long MigrationLockId = 0x65732d6d69677261;
 
     public static int LatestVersion => SchemaMigrations.All[^1].Version;

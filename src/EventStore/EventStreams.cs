@@ -29,9 +29,10 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
             returning version
         ),
         head_moved as (
-            insert into es.streams (stream_id, version)
-            select $1, max(version) from inserted having count(*) > 0
-            on conflict (stream_id) do update set version = excluded.version, updated_at = now()
+            update es.streams s
+               set version = h.version, last_tx_id = pg_current_xact_id(), updated_at = now()
+              from (select max(version) as version from inserted having count(*) > 0) h
+             where s.stream_id = $1
         )
         select (select version from head),
                (select version from accepted) + (select count(*) from inserted),
@@ -41,19 +42,21 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     const string SelectEvents = "select " + EventRows.Columns + " from es.events ";
 
     /// <summary>Appends in a transaction of its own; returns the stream's new version.</summary>
-    public async Task<long> AppendToStreamAsync(
-        string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var version = await AppendToStreamAsync(transaction, streamId, expectedVersion, events, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return version;
-    }
+    public Task<long> AppendToStreamAsync(
+        string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken) =>
+        ConflictRetry.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var version = await AppendToStreamAsync(transaction, streamId, expectedVersion, events, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return version;
+        }, cancellationToken);
 
     /// <summary>
-    /// Appends inside the caller's transaction, which must not have written anything yet, unless it called
-    /// <see cref="LockAsync"/> for this stream before its first write. Returns the stream's new version.
+    /// Appends inside the caller's transaction, best as its first write (or after <see cref="LockAsync"/>); returns the
+    /// stream's new version. A transient <see cref="PostgresException"/> (serialization failure, deadlock) means the
+    /// caller should retry the transaction.
     /// </summary>
     public async Task<long> AppendToStreamAsync(
         NpgsqlTransaction transaction, string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken)
@@ -63,14 +66,15 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Appends the event at the end of the stream unless an event with its id is stored already; true when appended.</summary>
-    public async Task<bool> AppendOnceAsync(string streamId, EventToAppend @event, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var appended = await AppendOnceAsync(transaction, streamId, @event, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return appended;
-    }
+    public Task<bool> AppendOnceAsync(string streamId, EventToAppend @event, CancellationToken cancellationToken) =>
+        ConflictRetry.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var appended = await AppendOnceAsync(transaction, streamId, @event, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return appended;
+        }, cancellationToken);
 
     /// <summary>As <see cref="AppendOnceAsync(string, EventToAppend, CancellationToken)"/>, inside the caller's transaction.</summary>
     public async Task<bool> AppendOnceAsync(NpgsqlTransaction transaction, string streamId, EventToAppend @event, CancellationToken cancellationToken)
@@ -81,8 +85,8 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Takes the append locks of every stream the caller's transaction will append to; call it before the
-    /// transaction's first write when one transaction appends to several streams.
+    /// Locks every stream the caller's transaction will append to, in one go; call it first when one transaction
+    /// appends to several streams, so it cannot lose a stream-order conflict halfway through.
     /// </summary>
     public static async Task LockAsync(NpgsqlTransaction transaction, IEnumerable<string> streamIds, CancellationToken cancellationToken)
     {

@@ -8,11 +8,12 @@ internal static class SchemaMigrations
         new(1, "streams_and_events", """
             create table es.streams (
                 stream_id  text primary key,
-                version    bigint not null check (version >= 1),
+                version    bigint not null check (version >= 0),
                 last_seq   bigint,
+                last_tx_id xid8 not null,
                 created_at timestamptz not null default now(),
                 updated_at timestamptz not null default now()
-            );
+            ) with (fillfactor = 50);
 
             create table es.events (
                 global_position bigint generated always as identity primary key,
@@ -44,31 +45,20 @@ internal static class SchemaMigrations
                 before update or delete or truncate on es.events
                 for each statement execute function es.reject_event_change();
 
-            -- 1702035457 (0x65730001) is the class of the two-key advisory locks that serialize appends per stream bucket.
+            -- Locks the streams' rows in one order (so writers never deadlock), creating rows for new streams, and refuses
+            -- when a stream's last appender has a higher xid than this transaction: see StreamLock for why.
             create function es.lock_streams(stream_ids text[]) returns void language plpgsql as $$
             declare
-                buckets int[];
-                bucket int;
+                newest xid8;
             begin
-                select coalesce(array_agg(distinct b order by b), '{}')
-                  into buckets
-                  from (select (hashtextextended(s, 0) & 1023)::int as b from unnest(stream_ids) s) x;
-                if pg_current_xact_id_if_assigned() is null then
-                    foreach bucket in array buckets loop
-                        perform pg_advisory_xact_lock(1702035457, bucket);
-                    end loop;
-                    return;
-                end if;
-                -- Already writing: safe only if this transaction took these locks before it wrote anything.
-                if exists (
-                    select 1 from unnest(buckets) b
-                    where not exists (
-                        select 1 from pg_locks l
-                        where l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted
-                          and l.classid = 1702035457::oid and l.objid = b::oid and l.objsubid = 2)) then
-                    raise exception 'es.lock_streams: the transaction wrote before locking its streams'
-                        using errcode = 'ES001',
-                              hint = 'Append (or call EventStreams.LockAsync for every stream) before any other write in the transaction.';
+                insert into es.streams (stream_id, version, last_tx_id)
+                select s, 0, pg_current_xact_id() from (select distinct s from unnest(stream_ids) s) ids order by s
+                on conflict (stream_id) do nothing;
+                select max(last_tx_id) into newest
+                  from (select last_tx_id from es.streams where stream_id = any(stream_ids) order by stream_id for update) locked;
+                if newest > pg_current_xact_id() then
+                    raise exception 'a transaction that began writing later has appended to one of these streams; retry'
+                        using errcode = 'serialization_failure';
                 end if;
             end
             $$;

@@ -48,10 +48,10 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             select stream_id, version, event_id, type, data::jsonb, metadata::jsonb, seq, event_time from appended order by ord
         ),
         heads as (
-            insert into es.streams (stream_id, version, last_seq)
-            select stream_id, max(version), max(seq) from appended group by stream_id
-            on conflict (stream_id) do update
-                set version = excluded.version, last_seq = excluded.last_seq, updated_at = now()
+            update es.streams s
+               set version = h.version, last_seq = h.last_seq, last_tx_id = pg_current_xact_id(), updated_at = now()
+              from (select stream_id, max(version) as version, max(seq) as last_seq from appended group by stream_id) h
+             where s.stream_id = h.stream_id
         )
         select c.outcome, coalesce(a.version, 0)
         from classified c left join appended a on a.ord = c.ord
@@ -86,19 +86,21 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         order by i.ord
         """;
 
-    public async Task<SignalBatchResult> AppendSignalsAsync(
-        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
-    }
+    public Task<SignalBatchResult> AppendSignalsAsync(
+        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken) =>
+        ConflictRetry.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }, cancellationToken);
 
     /// <summary>
-    /// Appends inside the caller's transaction, which must not have written anything yet (the stream locks come first).
-    /// When an offset is fenced the transaction is rolled back here and <see cref="OffsetFencedException"/> thrown.
+    /// Appends inside the caller's transaction, best before it writes anything else. When an offset is fenced the
+    /// transaction is rolled back here and <see cref="OffsetFencedException"/> thrown; a transient
+    /// <see cref="PostgresException"/> (serialization failure, deadlock) means the caller should retry the transaction.
     /// </summary>
     public async Task<SignalBatchResult> AppendSignalsAsync(
         NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken)

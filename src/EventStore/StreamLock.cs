@@ -3,14 +3,16 @@ using NpgsqlTypes;
 
 namespace Streaming.EventStore;
 
-/// <summary>The statement every appending transaction runs before its first write.</summary>
+/// <summary>The statement every append runs before it writes events.</summary>
 internal static class StreamLock
 {
-    // The tail reads in (tx_id, global_position) order, so for every stream that order must agree with version order.
-    // PostgreSQL assigns a transaction its xid at its first write, in increasing order, and taking an advisory lock
-    // assigns none. So each append first locks the buckets of its streams (distinct and ascending, so writers never
-    // deadlock) and writes only then: a later writer to the same stream waits for our commit, so it gets both a higher
-    // xid and a higher version. The version itself is read from es.streams under that lock.
+    // The tail reads in (tx_id, global_position) order, so for every stream that order must agree with version order:
+    // whoever appends version v+1 must hold a larger xid than whoever appended v. Each append therefore first locks its
+    // streams' rows in es.streams (sorted, so writers never deadlock, and creating rows for new streams); the version is
+    // read under that lock, and each row remembers the xid of its last appender. A later appender waits for our commit
+    // and normally gets a larger xid; if instead it started writing earlier (its xid is smaller) it is refused with
+    // serialization_failure and retries with a fresh xid. Row locks, unlike advisory locks on hash buckets, let batches
+    // for disjoint streams run in parallel and need no room in the server's shared lock table.
     public static NpgsqlBatchCommand Command(IEnumerable<string> streamIds) =>
         new("select es.lock_streams($1)")
         {

@@ -143,20 +143,41 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
     }
 
     [Fact]
-    public async Task An_append_in_a_transaction_that_already_wrote_is_refused()
+    public async Task A_transaction_that_began_writing_before_a_newer_append_to_the_stream_must_retry()
     {
         var id = SampleEvents.NewStreamId("job");
         await using var connection = await database.DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var write = new NpgsqlCommand("create temp table scratch (x int); insert into scratch values (1)", connection, transaction))
+        await using var earlier = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand("select pg_current_xact_id()", connection, earlier))
         {
-            await write.ExecuteNonQueryAsync();
+            await write.ExecuteScalarAsync();
+        }
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+
+        var conflict = await Assert.ThrowsAsync<PostgresException>(() =>
+            _streams.AppendToStreamAsync(earlier, id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None));
+
+        Assert.Equal(PostgresErrorCodes.SerializationFailure, conflict.SqlState);
+        Assert.True(conflict.IsTransient);
+        Assert.Equal(1, await _streams.ReadVersionAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_transaction_that_began_writing_early_appends_when_no_newer_append_came_between()
+    {
+        var id = SampleEvents.NewStreamId("job");
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand("select pg_current_xact_id()", connection, transaction))
+        {
+            await write.ExecuteScalarAsync();
         }
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
-            _streams.AppendToStreamAsync(transaction, id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None));
+        var version = await _streams.AppendToStreamAsync(transaction, id, 1, SampleEvents.Events(1), CancellationToken.None);
+        await transaction.CommitAsync();
 
-        Assert.Equal("ES001", refused.SqlState);
+        Assert.Equal(2, version);
     }
 
     [Fact]
