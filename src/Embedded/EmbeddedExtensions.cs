@@ -27,6 +27,7 @@ public static class EmbeddedExtensions
         {
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Kafka:CreateTopics"] = "false",
+            ["Ingest:ForgetStoredOffsetsOnStart"] = "true",
         });
         var endpoints = new EmbeddedEndpoints(
             cluster.BootstrapServers,

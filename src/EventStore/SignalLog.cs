@@ -176,6 +176,18 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return offsets;
     }
 
+    /// <summary>
+    /// Deletes the stored offsets of a consumer group on a topic, for a broker that is new (its offsets would point into
+    /// another log); returns how many partitions had one.
+    /// </summary>
+    public async Task<int> ForgetKafkaOffsetsAsync(string consumerGroup, string topic, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("delete from es.kafka_offsets where consumer_group = $1 and topic = $2");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumerGroup });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = topic });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     static NpgsqlBatchCommand AppendCommand(IReadOnlyList<SignalToAppend> signals)
     {
         var count = signals.Count;

@@ -12,4 +12,10 @@ public sealed class IngestOptions
 
     /// <summary>How long a batch waits to fill once its first message has arrived.</summary>
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Forget the offsets stored for an earlier broker when starting: set by the embedded mode, whose broker lives only
+    /// as long as the process, so its logs always start empty.
+    /// </summary>
+    public bool ForgetStoredOffsetsOnStart { get; set; }
 }

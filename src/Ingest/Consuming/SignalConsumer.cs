@@ -47,6 +47,11 @@ sealed class SignalConsumer(
             .SetPartitionsLostHandler((_, lost) => Release(lost.Select(p => p.TopicPartition)))
             .SetErrorHandler((_, error) => logger.LogWarning("Kafka consumer error {Code}: {Reason}", error.Code, error.Reason))
             .Build();
+        if (_options.ForgetStoredOffsetsOnStart)
+        {
+            var forgotten = await store.ForgetKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken);
+            logger.LogInformation("The broker is new: forgot the offsets stored for {Partitions} partitions of an earlier one", forgotten);
+        }
         consumer.Subscribe(_kafka.SignalsTopic);
         logger.LogInformation("Ingest consuming {Topic} as group {Group}", _kafka.SignalsTopic, _options.ConsumerGroup);
         try

@@ -93,16 +93,16 @@ public static class JobStateTable
         command.Parameters.Add(new NpgsqlParameter<string[]>("job_id", rows.Select(r => r.JobId).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("policy", rows.Select(r => r.Policy).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("phase", rows.Select(r => r.Phase).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("assigned_at", rows.Select(r => Utc(r.AssignedAt)).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("phase_since", rows.Select(r => Utc(r.PhaseSince)).ToArray()));
+        AddTimestamps(command, "assigned_at", rows.Select(r => r.AssignedAt));
+        AddTimestamps(command, "phase_since", rows.Select(r => r.PhaseSince));
         command.Parameters.Add(new NpgsqlParameter<bool[]>("awaiting_ack", rows.Select(r => r.AwaitingAck).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string?[]>("last_reported_phase", rows.Select(r => r.LastReportedPhase).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<long?[]>("last_seq", rows.Select(r => r.LastSeq).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("last_signal_at", rows.Select(r => Utc(r.LastSignalAt)).ToArray()));
+        AddTimestamps(command, "last_signal_at", rows.Select(r => r.LastSignalAt));
         command.Parameters.Add(new NpgsqlParameter<long[]>("stream_version", rows.Select(r => r.StreamVersion).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("phase_changes", rows.Select(r => r.PhaseChanges).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string?[]>("last_direction", rows.Select(r => r.LastDirection).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>("last_changed_at", rows.Select(r => Utc(r.LastChangedAt)).ToArray()));
+        AddTimestamps(command, "last_changed_at", rows.Select(r => r.LastChangedAt));
         command.Parameters.Add(new NpgsqlParameter<bool[]>("stuck", rows.Select(r => r.Stuck).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<bool[]>("regressed", rows.Select(r => r.Regressed).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("flags", rows.Select(r => string.Join(',', r.Flags)).ToArray()));
@@ -116,7 +116,14 @@ public static class JobStateTable
     static void AddJson(NpgsqlCommand command, string name, IEnumerable<string> values) =>
         command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = values.ToArray() });
 
-    static DateTime? Utc(DateTimeOffset? value) => value?.UtcDateTime;
+    // Typed explicitly: inferred from the values, an array that starts with nulls is taken for timestamp without time zone.
+    static void AddTimestamps(NpgsqlCommand command, string name, IEnumerable<DateTimeOffset?> values) =>
+        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>
+        {
+            ParameterName = name,
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            TypedValue = values.Select(v => v?.UtcDateTime).ToArray(),
+        });
 
     internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
 }
