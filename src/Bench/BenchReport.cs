@@ -13,13 +13,14 @@ sealed record BenchReport(
     Measurement NaiveBaseline,
     PipelineResult Jobs10k,
     PipelineResult Jobs100k,
+    Measurement Rebuild,
     IReadOnlyList<BenchTarget> Targets,
     bool Valid,
     string? InvalidReason)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public static BenchReport Create(Measurement drain, Measurement copy, Measurement naive, PipelineResult small, PipelineResult large)
+    public static BenchReport Create(Measurement drain, Measurement copy, Measurement naive, PipelineResult small, PipelineResult large, Measurement rebuild)
     {
         var limit = Math.Min(drain.PerSecond, copy.PerSecond);
         var targets = new List<BenchTarget>
@@ -28,12 +29,13 @@ sealed record BenchReport(
             new("ingest vs naive baseline", small.PerSecond / naive.PerSecond, 10, "≥"),
             new("100k jobs vs 10k jobs throughput", large.PerSecond / small.PerSecond, 0.8, "≥"),
             new("peak RSS with 100k jobs (MiB)", large.PeakRssBytes / 1024.0 / 1024.0, 1024, "<"),
+            new("projection rebuild (events/s)", rebuild.PerSecond, 200_000, "≥"),
         };
         var lost = small.Lost + large.Lost;
         return new BenchReport(
             DateTimeOffset.UtcNow,
             $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB",
-            drain, copy, naive, small, large, targets,
+            drain, copy, naive, small, large, rebuild, targets,
             lost == 0,
             lost == 0 ? null : $"{lost} signals were not stored (lost to the broker's retention): the run is invalid");
     }
@@ -50,11 +52,12 @@ sealed record BenchReport(
             table.AddRow($"ours, {p.Jobs:N0} jobs (stored + projected; {p.Decisions:N0} decisions, peak RSS {p.PeakRssBytes / 1048576:N0} MiB)",
                 $"{p.Messages:N0}", $"{p.ProjectionsCurrent.TotalSeconds:0.00}", $"{p.PerSecond:N0}");
         }
+        table.AddRow(Rebuild.Name, $"{Rebuild.Items:N0}", $"{Rebuild.Elapsed.TotalSeconds:0.00}", $"{Rebuild.PerSecond:N0}");
         AnsiConsole.Write(table);
         var targets = new Table().AddColumns("target", "measured", "goal", "met");
         foreach (var t in Targets)
         {
-            targets.AddRow(t.Name, $"{t.Value:0.00}", $"{t.Comparison} {t.Goal}", t.Met ? "[green]yes[/]" : "[red]no[/]");
+            targets.AddRow(t.Name, t.Value >= 1000 ? $"{t.Value:N0}" : $"{t.Value:0.00}", $"{t.Comparison} {t.Goal:#,0.##}", t.Met ? "[green]yes[/]" : "[red]no[/]");
         }
         AnsiConsole.Write(targets);
         if (!Valid)

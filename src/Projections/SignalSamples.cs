@@ -8,7 +8,7 @@ namespace Streaming.Projections;
 public static class SignalSamples
 {
     public static SignalSample From(RecordedEvent recorded, SignalRecorded signal) =>
-        new(recorded.Version, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics);
+        new(recorded.Version, signal.Seq, signal.EmittedAt, signal.Phase, MetricValues.From(signal.Metrics));
 
     public static PhaseDecision ToDecision(PhaseChanged change) =>
         new(change.JobId,

@@ -18,7 +18,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
 
     public async Task<PipelineResult> RunAsync(string name, SignalWorkload workload, int messages, CancellationToken cancellationToken)
     {
-        var database = "bench_" + name;
+        var database = DatabaseName(name);
         await using (var drop = admin.CreateCommand($"drop database if exists {database} with (force)"))
         {
             await drop.ExecuteNonQueryAsync(cancellationToken);
@@ -27,7 +27,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
-        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
+        var connectionString = ConnectionString(name);
         var endpointsFile = Path.Combine(Path.GetTempPath(), $"streaming-bench-{name}-{Environment.ProcessId}.json");
         File.Delete(endpointsFile);
         var start = new ProcessStartInfo("dotnet", [embeddedDll, "--no-fleet", "--endpoints-file", endpointsFile])
@@ -64,6 +64,12 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         }
     }
 
+    /// <summary>The database a run of that name left behind: the store the rebuild measurement replays.</summary>
+    public string ConnectionString(string name) =>
+        new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = DatabaseName(name) }.ConnectionString;
+
+    static string DatabaseName(string name) => "bench_" + name;
+
     static async Task<string> WaitForEndpointsAsync(string file, Process child, StringWriter log, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -83,7 +89,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
     static async Task WaitForSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states_g1', 'job_lifecycles', 'kafka_offsets')", cancellationToken) < 3)
+        while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states_g1', 'job_lifecycle_snapshots', 'kafka_offsets')", cancellationToken) < 3)
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -30,6 +30,20 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
             create unique index if not exists generations_one_active on projections.generations (projection) where state = 'active';
             """, cancellationToken);
         var active = await FindAsync(connection, transaction, "active", cancellationToken);
+        if (active is not null && !await HasCurrentColumnsAsync(connection, transaction, active, cancellationToken))
+        {
+            // Written by an earlier build in another row format: start a generation in this one, filled live from the log.
+            active = await NextAsync(connection, transaction, cancellationToken);
+            await ExecuteAsync(connection, transaction,
+                "update projections.generations set state = 'retired' where projection = 'job_states' and state in ('active', 'building')",
+                cancellationToken);
+            await CreateTableAsync(connection, transaction, active, cancellationToken);
+            await ExecuteAsync(connection, transaction,
+                "insert into projections.generations (projection, generation, state, activated_at) values ('job_states', " +
+                Number(active.Number) + ", 'active', now())",
+                cancellationToken);
+            await PointViewsAtAsync(connection, transaction, active, cancellationToken);
+        }
         if (active is null)
         {
             active = new JobStateGeneration(1);
@@ -67,8 +81,7 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
             await ExecuteAsync(connection, transaction,
                 "update projections.generations set state = 'retired' where projection = 'job_states' and state = 'building'", cancellationToken);
         }
-        await using var max = new NpgsqlCommand("select max(generation) from projections.generations where projection = 'job_states'", connection, transaction);
-        var next = new JobStateGeneration((int)(await max.ExecuteScalarAsync(cancellationToken))! + 1);
+        var next = await NextAsync(connection, transaction, cancellationToken);
         await CreateTableAsync(connection, transaction, next, cancellationToken);
         await ExecuteAsync(connection, transaction,
             "insert into projections.generations (projection, generation, state) values ('job_states', " + Number(next.Number) + ", 'building')",
@@ -99,6 +112,23 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
             connection, transaction);
         command.Parameters.AddWithValue("state", state);
         return await command.ExecuteScalarAsync(cancellationToken) is int number ? new JobStateGeneration(number) : null;
+    }
+
+    static async Task<JobStateGeneration> NextAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var max = new NpgsqlCommand("select max(generation) from projections.generations where projection = 'job_states'", connection, transaction);
+        return new JobStateGeneration((int)(await max.ExecuteScalarAsync(cancellationToken))! + 1);
+    }
+
+    static async Task<bool> HasCurrentColumnsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, JobStateGeneration generation, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "select exists (select 1 from information_schema.columns where table_schema = 'projections' and table_name = @table and column_name = @column)",
+            connection, transaction);
+        command.Parameters.AddWithValue("table", generation.TableName);
+        command.Parameters.AddWithValue("column", JobStateTable.FormatColumn);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     static Task CreateTableAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, JobStateGeneration generation, CancellationToken cancellationToken) =>

@@ -10,6 +10,9 @@ public static class JobStateTable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The column that tells this build's row format from earlier ones.</summary>
+    public const string FormatColumn = "lifecycle";
+
     public const string Columns = """
         job_id text primary key,
         policy text not null,
@@ -30,7 +33,7 @@ public static class JobStateTable
         metrics jsonb not null,
         criteria jsonb not null,
         labels jsonb not null,
-        state jsonb not null,
+        lifecycle bytea not null,
         updated_at timestamptz not null default now()
         """;
 
@@ -48,17 +51,28 @@ public static class JobStateTable
     public static async Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(
         NpgsqlConnection connection, JobStateGeneration generation, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select job_id, state::text from " + generation.Table + " where job_id = any(@ids)", connection);
+        await using var command = new NpgsqlCommand(
+            "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version from " + generation.Table + " where job_id = any(@ids)",
+            connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            states[reader.GetString(0)] = JsonSerializer.Deserialize<JobStateView>(reader.GetString(1), Json)!;
+            states[reader.GetString(0)] = new JobStateView(
+                JobLifecycleSnapshot.Read(reader.GetFieldValue<byte[]>(1)),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(2), Json)!,
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                reader.GetInt64(5));
         }
         return states;
     }
 
+    /// <summary>
+    /// Streams the rows into a staging table with binary COPY (no per-row statements, no arrays held in memory), then
+    /// upserts them in one statement; all inside the caller's transaction.
+    /// </summary>
     public static async Task SaveAsync(
         NpgsqlTransaction transaction,
         JobStateGeneration generation,
@@ -66,64 +80,77 @@ public static class JobStateTable
         LifecyclePolicy policy,
         CancellationToken cancellationToken)
     {
-        var rows = changed.Select(c => JobStateRow.From(c.Value, policy)).ToList();
-        await using var command = new NpgsqlCommand(
-            "insert into " + generation.Table + " as s " + """
-            (job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase,
-                last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags,
-                metrics, criteria, labels, state, updated_at)
-            select r.job_id, r.policy, r.phase, r.assigned_at, r.phase_since, r.awaiting_ack, r.last_reported_phase,
-                r.last_seq, r.last_signal_at, r.stream_version, r.phase_changes, r.last_direction, r.last_changed_at, r.stuck, r.regressed,
-                string_to_array(r.flags, ','), r.metrics, r.criteria, r.labels, r.state, now()
-            from unnest(@job_id, @policy, @phase, @assigned_at, @phase_since, @awaiting_ack, @last_reported_phase, @last_seq,
-                @last_signal_at, @stream_version, @phase_changes, @last_direction, @last_changed_at, @stuck, @regressed, @flags,
-                @metrics, @criteria, @labels, @state)
-                as r(job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at,
-                     stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, state)
+        var connection = transaction.Connection!;
+        await using (var stage = new NpgsqlCommand(
+            "create temp table if not exists job_states_stage (like " + generation.Table + " including defaults) on commit drop; truncate job_states_stage",
+            connection, transaction))
+        {
+            await stage.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var importer = await connection.BeginBinaryImportAsync(
+            "copy job_states_stage (" + CopiedColumns + ") from stdin (format binary)", cancellationToken))
+        {
+            foreach (var (_, view) in changed)
+            {
+                await WriteRowAsync(importer, JobStateRow.From(view, policy), view, cancellationToken);
+            }
+            await importer.CompleteAsync(cancellationToken);
+        }
+        await using var upsert = new NpgsqlCommand(
+            "insert into " + generation.Table + " as s (" + CopiedColumns + ", updated_at) select " + CopiedColumns + ", now() from job_states_stage " +
+            """
             on conflict (job_id) do update set
                 policy = excluded.policy, phase = excluded.phase, assigned_at = excluded.assigned_at, phase_since = excluded.phase_since,
                 awaiting_ack = excluded.awaiting_ack, last_reported_phase = excluded.last_reported_phase, last_seq = excluded.last_seq,
                 last_signal_at = excluded.last_signal_at, stream_version = excluded.stream_version, phase_changes = excluded.phase_changes,
                 last_direction = excluded.last_direction, last_changed_at = excluded.last_changed_at, stuck = excluded.stuck,
                 regressed = excluded.regressed, flags = excluded.flags, metrics = excluded.metrics, criteria = excluded.criteria,
-                labels = excluded.labels, state = excluded.state, updated_at = now()
+                labels = excluded.labels, lifecycle = excluded.lifecycle, updated_at = now()
             """,
-            transaction.Connection,
+            connection,
             transaction);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("job_id", rows.Select(r => r.JobId).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("policy", rows.Select(r => r.Policy).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("phase", rows.Select(r => r.Phase).ToArray()));
-        AddTimestamps(command, "assigned_at", rows.Select(r => r.AssignedAt));
-        AddTimestamps(command, "phase_since", rows.Select(r => r.PhaseSince));
-        command.Parameters.Add(new NpgsqlParameter<bool[]>("awaiting_ack", rows.Select(r => r.AwaitingAck).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("last_reported_phase", rows.Select(r => r.LastReportedPhase).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("last_seq", rows.Select(r => r.LastSeq).ToArray()));
-        AddTimestamps(command, "last_signal_at", rows.Select(r => r.LastSignalAt));
-        command.Parameters.Add(new NpgsqlParameter<long[]>("stream_version", rows.Select(r => r.StreamVersion).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("phase_changes", rows.Select(r => r.PhaseChanges).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("last_direction", rows.Select(r => r.LastDirection).ToArray()));
-        AddTimestamps(command, "last_changed_at", rows.Select(r => r.LastChangedAt));
-        command.Parameters.Add(new NpgsqlParameter<bool[]>("stuck", rows.Select(r => r.Stuck).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<bool[]>("regressed", rows.Select(r => r.Regressed).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("flags", rows.Select(r => string.Join(',', r.Flags)).ToArray()));
-        AddJson(command, "metrics", rows.Select(r => r.MetricsJson));
-        AddJson(command, "criteria", rows.Select(r => r.CriteriaJson));
-        AddJson(command, "labels", rows.Select(r => r.LabelsJson));
-        AddJson(command, "state", changed.Select(c => JsonSerializer.Serialize(c.Value, Json)));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await upsert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static void AddJson(NpgsqlCommand command, string name, IEnumerable<string> values) =>
-        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = values.ToArray() });
+    const string CopiedColumns =
+        "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, " +
+        "phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle";
 
-    // Typed explicitly: inferred from the values, an array that starts with nulls is taken for timestamp without time zone.
-    static void AddTimestamps(NpgsqlCommand command, string name, IEnumerable<DateTimeOffset?> values) =>
-        command.Parameters.Add(new NpgsqlParameter<DateTime?[]>
-        {
-            ParameterName = name,
-            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-            TypedValue = values.Select(v => v?.UtcDateTime).ToArray(),
-        });
+    static async Task WriteRowAsync(NpgsqlBinaryImporter importer, JobStateRow row, JobStateView view, CancellationToken cancellationToken)
+    {
+        await importer.StartRowAsync(cancellationToken);
+        await importer.WriteAsync(row.JobId, NpgsqlDbType.Text, cancellationToken);
+        await importer.WriteAsync(row.Policy, NpgsqlDbType.Text, cancellationToken);
+        await importer.WriteAsync(row.Phase, NpgsqlDbType.Text, cancellationToken);
+        await WriteTimestampAsync(importer, row.AssignedAt, cancellationToken);
+        await WriteTimestampAsync(importer, row.PhaseSince, cancellationToken);
+        await importer.WriteAsync(row.AwaitingAck, NpgsqlDbType.Boolean, cancellationToken);
+        await WriteNullableAsync(importer, row.LastReportedPhase, NpgsqlDbType.Text, cancellationToken);
+        await WriteNullableAsync(importer, row.LastSeq, NpgsqlDbType.Bigint, cancellationToken);
+        await WriteTimestampAsync(importer, row.LastSignalAt, cancellationToken);
+        await importer.WriteAsync(row.StreamVersion, NpgsqlDbType.Bigint, cancellationToken);
+        await importer.WriteAsync(row.PhaseChanges, NpgsqlDbType.Integer, cancellationToken);
+        await WriteNullableAsync(importer, row.LastDirection, NpgsqlDbType.Text, cancellationToken);
+        await WriteTimestampAsync(importer, row.LastChangedAt, cancellationToken);
+        await importer.WriteAsync(row.Stuck, NpgsqlDbType.Boolean, cancellationToken);
+        await importer.WriteAsync(row.Regressed, NpgsqlDbType.Boolean, cancellationToken);
+        await importer.WriteAsync(row.Flags.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+        await importer.WriteAsync(row.MetricsJson, NpgsqlDbType.Jsonb, cancellationToken);
+        await importer.WriteAsync(row.CriteriaJson, NpgsqlDbType.Jsonb, cancellationToken);
+        await importer.WriteAsync(row.LabelsJson, NpgsqlDbType.Jsonb, cancellationToken);
+        await importer.WriteAsync(JobLifecycleSnapshot.Write(view.Lifecycle), NpgsqlDbType.Bytea, cancellationToken);
+    }
+
+    static Task WriteTimestampAsync(NpgsqlBinaryImporter importer, DateTimeOffset? value, CancellationToken cancellationToken) =>
+        value is { } time
+            ? importer.WriteAsync(time.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken)
+            : importer.WriteNullAsync(cancellationToken);
+
+    static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is { } present ? importer.WriteAsync(present, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
+
+    static Task WriteNullableAsync(NpgsqlBinaryImporter importer, long? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is { } present ? importer.WriteAsync(present, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
 
     internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
 }

@@ -1,14 +1,16 @@
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Streaming.Lifecycle;
 
 namespace Streaming.Promoter.Decisions;
 
-/// <summary>The Promoter's own copy of each job's lifecycle state (<c>promoter.job_lifecycles</c>), saved with its checkpoint.</summary>
+/// <summary>
+/// The Promoter's own copy of each job's lifecycle state (<c>promoter.job_lifecycle_snapshots</c>, in the binary form of
+/// <see cref="JobLifecycleSnapshot"/>), saved with its checkpoint.
+/// </summary>
 public static class DecisionStateTable
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    const int RowsPerStatement = 5_000;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -21,13 +23,27 @@ public static class DecisionStateTable
         await using (var command = new NpgsqlCommand(
             """
             create schema if not exists promoter;
-            create table if not exists promoter.job_lifecycles (
+            create table if not exists promoter.job_lifecycle_snapshots (
                 job_id text primary key,
-                state jsonb not null,
+                snapshot bytea not null,
                 updated_at timestamptz not null default now());
             """, connection, transaction))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // States kept by an earlier build as JSON: the fold starts over from the log, which re-makes the same decisions
+        // (their ids are derived from the deciding signal, so the store refuses the copies).
+        await using (var legacy = new NpgsqlCommand(
+            """
+            do $$ begin
+                if to_regclass('promoter.job_lifecycles') is not null then
+                    drop table promoter.job_lifecycles;
+                    delete from es.checkpoints where name = 'promoter:decisions';
+                end if;
+            end $$;
+            """, connection, transaction))
+        {
+            await legacy.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
     }
@@ -35,13 +51,13 @@ public static class DecisionStateTable
     public static async Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(
         NpgsqlConnection connection, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select job_id, state::text from promoter.job_lifecycles where job_id = any(@ids)", connection);
+        await using var command = new NpgsqlCommand("select job_id, snapshot from promoter.job_lifecycle_snapshots where job_id = any(@ids)", connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobLifecycle>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            states[reader.GetString(0)] = JsonSerializer.Deserialize<JobLifecycle>(reader.GetString(1), Json)!;
+            states[reader.GetString(0)] = JobLifecycleSnapshot.Read(reader.GetFieldValue<byte[]>(1));
         }
         return states;
     }
@@ -49,19 +65,25 @@ public static class DecisionStateTable
     public static async Task SaveAsync(
         NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            """
-            insert into promoter.job_lifecycles (job_id, state, updated_at)
-            select job_id, state, now() from unnest(@ids, @states) as r(job_id, state)
-            on conflict (job_id) do update set state = excluded.state, updated_at = now()
-            """,
-            transaction.Connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", changed.Select(c => c.Key).ToArray()));
-        command.Parameters.Add(new NpgsqlParameter("states", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+        for (var start = 0; start < changed.Count; start += RowsPerStatement)
         {
-            Value = changed.Select(c => JsonSerializer.Serialize(c.Value, Json)).ToArray(),
-        });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            var chunk = changed.Skip(start).Take(RowsPerStatement).ToList();
+            await using var command = new NpgsqlCommand(
+                """
+                insert into promoter.job_lifecycle_snapshots (job_id, snapshot, updated_at)
+                select job_id, snapshot, now() from unnest(@ids, @snapshots) as r(job_id, snapshot)
+                on conflict (job_id) do update set snapshot = excluded.snapshot, updated_at = now()
+                """,
+                transaction.Connection,
+                transaction);
+            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", chunk.Select(c => c.Key).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<byte[][]>
+            {
+                ParameterName = "snapshots",
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea,
+                TypedValue = chunk.Select(c => JobLifecycleSnapshot.Write(c.Value)).ToArray(),
+            });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 }

@@ -2,6 +2,7 @@ using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projector.JobStates;
 using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Projections;
 
@@ -37,5 +38,43 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
         await using var command = database.DataSource.CreateCommand(
             "select last_changed_at from projections.job_states where job_id = 'promoted-job'");
         Assert.Equal(Start.AddMinutes(31).UtcDateTime, (DateTime)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task An_active_generation_in_an_earlier_row_format_is_replaced_by_a_new_one_filled_from_the_log()
+    {
+        var database = new TestDatabase();
+        await database.InitializeAsync();
+        try
+        {
+            // Given a database whose active generation was written by an earlier build (state as JSON, no lifecycle column)
+            await using (var legacy = database.DataSource.CreateCommand("""
+                create schema projections;
+                create table projections.generations (projection text not null, generation int not null, state text not null,
+                    created_at timestamptz not null default now(), activated_at timestamptz, primary key (projection, generation));
+                insert into projections.generations values ('job_states', 7, 'active', now(), now());
+                create table projections.job_states_g7 (job_id text primary key, state jsonb not null);
+                insert into projections.job_states_g7 values ('job-1', '{}');
+                """))
+            {
+                await legacy.ExecuteNonQueryAsync();
+            }
+
+            // When the projector starts
+            var active = await new JobStateGenerations(database.DataSource).EnsureActiveAsync(CancellationToken.None);
+
+            // Then a new, empty generation in this build's format is active, and the old one is retired with its rows kept
+            Assert.Equal(8, active.Number);
+            await using var generations = database.DataSource.CreateCommand(
+                "select string_agg(generation || ':' || state, ',' order by generation) from projections.generations");
+            Assert.Equal("7:retired,8:active", (string)(await generations.ExecuteScalarAsync())!);
+            await using var rows = database.DataSource.CreateCommand(
+                "select (select count(*) from projections.job_states) || '/' || (select count(*) from projections.job_states_g7)");
+            Assert.Equal("0/1", (string)(await rows.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            await database.DisposeAsync();
+        }
     }
 }

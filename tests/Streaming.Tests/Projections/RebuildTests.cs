@@ -87,7 +87,7 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
     async Task<long> DifferingRowsAsync()
     {
-        const string columns = "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, state";
+        const string columns = "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle";
         await using var command = pipeline.Database.CreateCommand(
             $"select count(*) from ((select {columns} from projections.job_states_g1 except select {columns} from projections.job_states_g2) union all (select {columns} from projections.job_states_g2 except select {columns} from projections.job_states_g1)) d");
         return (long)(await command.ExecuteScalarAsync())!;

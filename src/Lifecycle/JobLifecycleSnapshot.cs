@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Streaming.Lifecycle;
+
+/// <summary>
+/// A compact binary form of <see cref="JobLifecycle"/> for the tables that keep each job's state between batches: a
+/// window of 30 signals is about 1.5 KB (under PostgreSQL's TOAST threshold, so stored uncompressed) and is written and
+/// read without reflection. Metric names are written once per snapshot.
+/// </summary>
+public static class JobLifecycleSnapshot
+{
+    const byte FormatVersion = 1;
+
+    public static byte[] Write(JobLifecycle state)
+    {
+        using var buffer = new MemoryStream(256);
+        using var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true);
+        writer.Write(FormatVersion);
+        writer.Write(state.JobId);
+        WriteNullable(writer, state.AssignedPhase);
+        WriteNullable(writer, state.AssignedAt);
+        WriteNullable(writer, state.PhaseSince);
+        writer.Write(state.ConsecutiveBreaches);
+        writer.Write(state.FirstBreachVersion);
+        writer.Write(state.LastVersion);
+        writer.Write(state.LastSeq);
+        WriteNullable(writer, state.LastSignalAt);
+        WriteNullable(writer, state.LastReportedPhase);
+        writer.Write(state.PhaseChanges);
+        writer.Write(state.ReportedUnknownPhase);
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        AddNames(names, state.LatestMetrics);
+        foreach (var sample in state.Window)
+        {
+            AddNames(names, sample.Metrics);
+        }
+        writer.Write7BitEncodedInt(names.Count);
+        foreach (var name in names.Keys)
+        {
+            writer.Write(name);
+        }
+        WriteMetrics(writer, names, state.LatestMetrics);
+        writer.Write7BitEncodedInt(state.Window.Length);
+        foreach (var sample in state.Window)
+        {
+            writer.Write(sample.Version);
+            Write(writer, sample.EmittedAt);
+            WriteMetrics(writer, names, sample.Metrics);
+        }
+        writer.Flush();
+        return buffer.ToArray();
+    }
+
+    public static JobLifecycle Read(byte[] snapshot)
+    {
+        using var reader = new BinaryReader(new MemoryStream(snapshot, writable: false), Encoding.UTF8);
+        var format = reader.ReadByte();
+        if (format != FormatVersion)
+        {
+            throw new InvalidDataException($"job lifecycle snapshot format {format} is not known (this build reads {FormatVersion})");
+        }
+        var jobId = reader.ReadString();
+        var assignedPhase = ReadNullableString(reader);
+        var assignedAt = ReadNullableTime(reader);
+        var phaseSince = ReadNullableTime(reader);
+        var breaches = reader.ReadInt32();
+        var firstBreach = reader.ReadInt64();
+        var lastVersion = reader.ReadInt64();
+        var lastSeq = reader.ReadInt64();
+        var lastSignalAt = ReadNullableTime(reader);
+        var lastReportedPhase = ReadNullableString(reader);
+        var phaseChanges = reader.ReadInt32();
+        var unknownPhase = reader.ReadBoolean();
+
+        var names = new string[reader.Read7BitEncodedInt()];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = MetricNames.Intern(reader.ReadString());
+        }
+        var latest = ReadMetrics(reader, names);
+        var window = new WindowSample[reader.Read7BitEncodedInt()];
+        for (var i = 0; i < window.Length; i++)
+        {
+            var version = reader.ReadInt64();
+            var emittedAt = ReadTime(reader);
+            window[i] = new WindowSample(version, emittedAt, ReadMetrics(reader, names));
+        }
+        return new JobLifecycle(jobId, assignedPhase, assignedAt, phaseSince, ImmutableCollectionsMarshal.AsImmutableArray(window),
+            breaches, firstBreach, lastVersion, lastSeq, lastSignalAt, lastReportedPhase, latest, phaseChanges, unknownPhase);
+    }
+
+    static void AddNames(Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
+    {
+        foreach (var name in metrics.Keys)
+        {
+            names.TryAdd(name, names.Count);
+        }
+    }
+
+    static void WriteMetrics(BinaryWriter writer, Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
+    {
+        writer.Write7BitEncodedInt(metrics.Count);
+        foreach (var (name, value) in metrics)
+        {
+            writer.Write7BitEncodedInt(names[name]);
+            writer.Write(value);
+        }
+    }
+
+    static MetricValues ReadMetrics(BinaryReader reader, string[] names)
+    {
+        var count = reader.Read7BitEncodedInt();
+        var keys = new string[count];
+        var values = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            keys[i] = names[reader.Read7BitEncodedInt()];
+            values[i] = reader.ReadDouble();
+        }
+        return MetricValues.Wrap(keys, values);
+    }
+
+    static void Write(BinaryWriter writer, DateTimeOffset time)
+    {
+        writer.Write(time.UtcTicks);
+        writer.Write((short)time.Offset.TotalMinutes);
+    }
+
+    static DateTimeOffset ReadTime(BinaryReader reader)
+    {
+        var utcTicks = reader.ReadInt64();
+        var offset = TimeSpan.FromMinutes(reader.ReadInt16());
+        return new DateTimeOffset(utcTicks + offset.Ticks, offset);
+    }
+
+    static void WriteNullable(BinaryWriter writer, DateTimeOffset? time)
+    {
+        writer.Write(time.HasValue);
+        if (time is { } value)
+        {
+            Write(writer, value);
+        }
+    }
+
+    static DateTimeOffset? ReadNullableTime(BinaryReader reader) => reader.ReadBoolean() ? ReadTime(reader) : null;
+
+    static void WriteNullable(BinaryWriter writer, string? text)
+    {
+        writer.Write(text is not null);
+        if (text is not null)
+        {
+            writer.Write(text);
+        }
+    }
+
+    static string? ReadNullableString(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
+}
