@@ -14,10 +14,11 @@ public static class IngestExtensions
         builder.Services.AddOptions<IngestOptions>()
             .BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")
+            .Validate(o => o.Consumers is > 0 and <= 64, "Ingest:Consumers must be between 1 and 64")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestCounters>();
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
-        builder.Services.AddHostedService<SignalConsumer>();
+        builder.Services.AddHostedService<IngestWorker>();
         return builder;
     }
 }

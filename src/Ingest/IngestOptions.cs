@@ -7,6 +7,12 @@ public sealed class IngestOptions
 
     public string ConsumerGroup { get; set; } = "streaming-ingest";
 
+    /// <summary>
+    /// Consumers in this process, each a group member writing its own partitions in its own transactions. More than the
+    /// topic has partitions leaves the rest idle; more Ingest processes scale the same way.
+    /// </summary>
+    public int Consumers { get; set; } = 2;
+
     /// <summary>Most messages written to the store in one transaction.</summary>
     public int MaxBatchSize { get; set; } = 5000;
 

@@ -22,6 +22,7 @@ public sealed class BufferedFold<TState>(
     readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     TailPosition? _saved;
     TailPosition _position;
+    ReadAhead? _readAhead;
     long _handled;
 
     public TailPosition Position => _position;
@@ -54,6 +55,11 @@ public sealed class BufferedFold<TState>(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        if (_readAhead is { } abandoned)
+        {
+            await Task.WhenAny(abandoned.Read);
+            _readAhead = null;
         }
         if (_changed.Count > 0)
         {
@@ -111,7 +117,7 @@ public sealed class BufferedFold<TState>(
 
     async Task<int> StepAsync(CancellationToken cancellationToken)
     {
-        var events = await _log.ReadTailAsync(_position, options.ReadBatchSize, cancellationToken);
+        var events = await NextBatchAsync(cancellationToken);
         if (events.Count == 0)
         {
             return 0;
@@ -128,6 +134,29 @@ public sealed class BufferedFold<TState>(
         await fold.AfterBatchAsync(cancellationToken);
         return events.Count;
     }
+
+    // A full batch means more is waiting: its successor is read while this one is folded. Reading from the same
+    // position earlier is as gap-free as reading it later (an older snapshot can only return fewer events).
+    async Task<IReadOnlyList<RecordedEvent>> NextBatchAsync(CancellationToken cancellationToken)
+    {
+        var ahead = _readAhead;
+        _readAhead = null;
+        var events = ahead is not null && ahead.After == _position
+            ? await ahead.Read
+            : await _log.ReadTailAsync(_position, options.ReadBatchSize, cancellationToken);
+        if (ahead is not null && ahead.After != _position)
+        {
+            await Task.WhenAny(ahead.Read);
+        }
+        if (events.Count == options.ReadBatchSize)
+        {
+            var after = events[^1].Position;
+            _readAhead = new ReadAhead(after, _log.ReadTailAsync(after, options.ReadBatchSize, cancellationToken));
+        }
+        return events;
+    }
+
+    sealed record ReadAhead(TailPosition After, Task<IReadOnlyList<RecordedEvent>> Read);
 
     async Task LoadMissingAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
     {

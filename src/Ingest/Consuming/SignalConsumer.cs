@@ -15,7 +15,8 @@ namespace Streaming.Ingest.Consuming;
 /// <summary>
 /// Reads <c>job-signals</c> in batches and appends each valid signal to its job's stream exactly once. The Kafka offsets
 /// live in PostgreSQL, written in the transaction that stores the events and fenced by compare-and-set, so a restart
-/// or a rebalance resumes exactly where the durable state ends.
+/// or a rebalance resumes exactly where the durable state ends. <see cref="IngestWorker"/> runs several in one process,
+/// each a member of the consumer group with partitions (and so jobs) of its own.
 /// </summary>
 sealed class SignalConsumer(
     IOptions<KafkaOptions> kafkaOptions,
@@ -23,8 +24,7 @@ sealed class SignalConsumer(
     SignalLog store,
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
-    TopicProvisioner topics,
-    ILogger<SignalConsumer> logger) : BackgroundService
+    ILogger<SignalConsumer> logger)
 {
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
@@ -33,11 +33,8 @@ sealed class SignalConsumer(
     // which is also where librdkafka runs the rebalance handlers.
     readonly Dictionary<int, long?> _owned = [];
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => RunAsync(stoppingToken), stoppingToken);
-
-    async Task RunAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
-        await topics.EnsureTopicsAsync([_kafka.SignalsTopic, _kafka.SignalsDeadLetterTopic], stoppingToken);
         var config = KafkaClientConfig.Consumer(_kafka, "streaming-ingest", _options.ConsumerGroup);
         // Never jump silently when the stored offset is gone: the consumer reports it and RecoverFromOffsetReset counts the loss.
         config.AutoOffsetReset = AutoOffsetReset.Error;
@@ -47,11 +44,6 @@ sealed class SignalConsumer(
             .SetPartitionsLostHandler((_, lost) => Release(lost.Select(p => p.TopicPartition)))
             .SetErrorHandler((_, error) => logger.LogWarning("Kafka consumer error {Code}: {Reason}", error.Code, error.Reason))
             .Build();
-        if (_options.ForgetStoredOffsetsOnStart)
-        {
-            var forgotten = await store.ForgetKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken);
-            logger.LogInformation("The broker is new: forgot the offsets stored for {Partitions} partitions of an earlier one", forgotten);
-        }
         consumer.Subscribe(_kafka.SignalsTopic);
         logger.LogInformation("Ingest consuming {Topic} as group {Group}", _kafka.SignalsTopic, _options.ConsumerGroup);
         try
