@@ -28,6 +28,7 @@ public static class EmbeddedExtensions
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Kafka:CreateTopics"] = "false",
             ["Ingest:ForgetStoredOffsetsOnStart"] = "true",
+            ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
         });
         var endpoints = new EmbeddedEndpoints(
             cluster.BootstrapServers,

@@ -78,7 +78,7 @@ public sealed class BufferedFold<TState>(
         {
             total += handled;
             sinceFlush += handled;
-            if (_changed.Count >= options.MaxChanged || sinceFlush >= options.MaxChanged)
+            if (_changed.Count >= options.MaxChanged || sinceFlush >= options.MaxCatchUpEvents)
             {
                 await FlushAsync(cancellationToken);
                 sinceFlush = 0;

@@ -17,8 +17,11 @@ public sealed record FoldOptions
     /// </summary>
     public int EventsPerChangedState { get; init; } = 4;
 
-    /// <summary>Changed states (or, when catching up, events) that force a write however recent the last one was.</summary>
+    /// <summary>Changed states that force a write however recent the last one was.</summary>
     public int MaxChanged { get; init; } = 200_000;
+
+    /// <summary>When catching up, folded events that force a write: the most a crash makes a catch-up fold again.</summary>
+    public int MaxCatchUpEvents { get; init; } = 200_000;
 
     /// <summary>How long to wait for a new event when the notification does not come.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);

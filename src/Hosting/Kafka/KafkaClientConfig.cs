@@ -5,34 +5,40 @@ namespace Streaming.Hosting.Kafka;
 /// <summary>Builds the Confluent client configurations every service uses from <see cref="KafkaOptions"/>.</summary>
 public static class KafkaClientConfig
 {
-    public static ProducerConfig Producer(KafkaOptions options, string clientId)
-    {
-        var config = new ProducerConfig(Common(options, clientId))
+    public static ProducerConfig Producer(KafkaOptions options, string clientId) =>
+        WithClientProperties(options, new ProducerConfig
         {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
             EnableIdempotence = true,
             Acks = Acks.All,
             Partitioner = Partitioner.Murmur2Random,
             LingerMs = 5,
-        };
-        return config;
-    }
+        });
 
-    public static ConsumerConfig Consumer(KafkaOptions options, string clientId, string groupId) =>
-        new(Common(options, clientId))
+    public static ConsumerConfig Consumer(KafkaOptions options, string clientId, string groupId)
+    {
+        var sessionTimeout = (int)options.ConsumerSessionTimeout.TotalMilliseconds;
+        return WithClientProperties(options, new ConsumerConfig
         {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
             GroupId = groupId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.RoundRobin,
             IsolationLevel = IsolationLevel.ReadCommitted,
-        };
+            SessionTimeoutMs = sessionTimeout,
+            HeartbeatIntervalMs = Math.Max(100, sessionTimeout / 5),
+        });
+    }
 
-    public static AdminClientConfig Admin(KafkaOptions options, string clientId) => new(Common(options, clientId));
+    public static AdminClientConfig Admin(KafkaOptions options, string clientId) =>
+        WithClientProperties(options, new AdminClientConfig { BootstrapServers = options.BootstrapServers, ClientId = clientId });
 
-    static ClientConfig Common(KafkaOptions options, string clientId)
+    static T WithClientProperties<T>(KafkaOptions options, T config) where T : ClientConfig
     {
-        var config = new ClientConfig { BootstrapServers = options.BootstrapServers, ClientId = clientId };
         foreach (var (key, value) in options.Client)
         {
             if (!string.IsNullOrEmpty(value))

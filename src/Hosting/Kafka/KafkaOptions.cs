@@ -20,6 +20,13 @@ public sealed class KafkaOptions
 
     public short ReplicationFactor { get; set; } = 1;
 
-    /// <summary>Further librdkafka properties (e.g. security.protocol, sasl.*) applied to every client.</summary>
+    /// <summary>
+    /// How long a silent group member keeps its partitions. librdkafka sometimes abandons the member id the broker gave
+    /// it while joining (confluentinc/librdkafka#5569), and the group then waits this long before anyone consumes, so it
+    /// is shorter than Kafka's 45 s default. Heartbeats come from librdkafka's own thread, so slow batches do not count.
+    /// </summary>
+    public TimeSpan ConsumerSessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Further librdkafka properties (e.g. security.protocol, sasl.*) applied to every client, over the settings above.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 }

@@ -20,7 +20,7 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, LifecyclePolicy
         var projection = new JobStateProjection(policy, generation);
         var fold = new BufferedFold<JobStateView>(
             dataSource, projection, (_, _) => Task.CompletedTask,
-            new FoldOptions { ReadBatchSize = batchSize, MaxChanged = batchSize * 5 }, logger);
+            new FoldOptions { ReadBatchSize = batchSize, MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger);
         var total = await RemainingAsync(generation, cancellationToken);
         logger.LogInformation("Rebuilding job states into generation {Generation} ({State}); about {Events} events to replay",
             generation.Number, resumed ? "resumed" : "new", total);

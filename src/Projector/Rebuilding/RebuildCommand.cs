@@ -10,7 +10,8 @@ namespace Streaming.Projector.Rebuilding;
 /// <summary>
 /// <c>Streaming.Projector rebuild [--fresh] [--batch N]</c>: rebuilds the job states from the log with a progress bar.
 /// Ctrl-C stops it, keeping every committed batch; running it again resumes (<c>--fresh</c> starts a new generation
-/// instead). A batch commits after about 5 × N events (default N = 10,000).
+/// instead). Events are read N at a time (default N = 10,000); a batch commits once 5 × N jobs changed or 25 × N
+/// events were replayed, whichever comes first.
 /// </summary>
 public static class RebuildCommand
 {

@@ -69,8 +69,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["Kafka:CreateTopics"] = "false",
             ["Ingest:MaxBatchWait"] = "00:00:00.010",
             // A consumer stopped while joining leaves a member behind until its session times out; keep that short here.
-            ["Kafka:Client:session.timeout.ms"] = "6000",
-            ["Kafka:Client:heartbeat.interval.ms"] = "500",
+            ["Kafka:ConsumerSessionTimeout"] = "00:00:06",
             ["Kafka:Client:debug"] = Environment.GetEnvironmentVariable("STREAMING_TEST_KAFKA_DEBUG"),
             ["Serilog:MinimumLevel:Default"] = Environment.GetEnvironmentVariable("STREAMING_TEST_LOG_LEVEL") ?? "Warning",
         });
