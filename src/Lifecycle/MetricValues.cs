@@ -38,11 +38,12 @@ public sealed class MetricValues : IReadOnlyDictionary<string, double>
             names[i] = MetricNames.Intern(name);
             values[i++] = value;
         }
-        return new MetricValues(names, values);
+        return new MetricValues(MetricNames.InternSet(names), values);
     }
 
-    /// <summary>Takes ownership of the arrays; the names must be distinct.</summary>
-    internal static MetricValues Wrap(string[] names, double[] values) => names.Length == 0 ? Empty : new MetricValues(names, values);
+    /// <summary>Takes ownership of the values; the names must be distinct and are shared with equal sets.</summary>
+    internal static MetricValues Wrap(string[] names, double[] values) =>
+        names.Length == 0 ? Empty : new MetricValues(MetricNames.InternSet(names), values);
 
     public int Count => _names.Length;
 

@@ -31,6 +31,9 @@ public static class KafkaClientConfig
             IsolationLevel = IsolationLevel.ReadCommitted,
             SessionTimeoutMs = sessionTimeout,
             HeartbeatIntervalMs = Math.Max(100, sessionTimeout / 5),
+            // librdkafka prefetches up to 64 MiB per consumer by default: memory the all-in-one process cannot spare, and
+            // far more than the few batches ahead a consumer needs.
+            QueuedMaxMessagesKbytes = 16 * 1024,
         });
     }
 

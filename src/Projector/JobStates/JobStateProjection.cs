@@ -26,7 +26,8 @@ public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneratio
                 return state with
                 {
                     Lifecycle = JobLifecycleDecider.Evolve(state.Lifecycle, SignalSamples.From(recorded, signal), policy),
-                    Labels = signal.Labels,
+                    // Labels rarely change: keeping the held instance lets the parsed copy die young.
+                    Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
                     StreamVersion = recorded.Version,
                 };
             case PhaseChanged.EventType:
@@ -41,6 +42,22 @@ public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneratio
             default:
                 return state with { StreamVersion = recorded.Version };
         }
+    }
+
+    static bool SameLabels(IReadOnlyDictionary<string, string> held, IReadOnlyDictionary<string, string> reported)
+    {
+        if (held.Count != reported.Count)
+        {
+            return false;
+        }
+        foreach (var (name, value) in reported)
+        {
+            if (!held.TryGetValue(name, out var heldValue) || !string.Equals(heldValue, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
