@@ -44,13 +44,20 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     /// <summary>Appends in a transaction of its own; returns the stream's new version.</summary>
     public Task<long> AppendToStreamAsync(
         string streamId, long expectedVersion, IReadOnlyList<EventToAppend> events, CancellationToken cancellationToken) =>
+        InTransactionAsync(transaction => AppendToStreamAsync(transaction, streamId, expectedVersion, events, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="appends"/> in a transaction of its own and commits it; a stream-order conflict or deadlock
+    /// reruns the whole transaction, so <paramref name="appends"/> must do nothing outside it.
+    /// </summary>
+    public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> appends, CancellationToken cancellationToken) =>
         ConflictRetry.RunAsync(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var version = await AppendToStreamAsync(transaction, streamId, expectedVersion, events, cancellationToken);
+            var result = await appends(transaction);
             await transaction.CommitAsync(cancellationToken);
-            return version;
+            return result;
         }, cancellationToken);
 
     /// <summary>
@@ -67,14 +74,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
 
     /// <summary>Appends the event at the end of the stream unless an event with its id is stored already; true when appended.</summary>
     public Task<bool> AppendOnceAsync(string streamId, EventToAppend @event, CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var appended = await AppendOnceAsync(transaction, streamId, @event, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return appended;
-        }, cancellationToken);
+        InTransactionAsync(transaction => AppendOnceAsync(transaction, streamId, @event, cancellationToken), cancellationToken);
 
     /// <summary>As <see cref="AppendOnceAsync(string, EventToAppend, CancellationToken)"/>, inside the caller's transaction.</summary>
     public async Task<bool> AppendOnceAsync(NpgsqlTransaction transaction, string streamId, EventToAppend @event, CancellationToken cancellationToken)

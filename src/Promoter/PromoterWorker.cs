@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
@@ -20,8 +21,8 @@ sealed class PromoterWorker(
     {
         await DecisionStateTable.EnsureAsync(dataSource, stoppingToken);
         await topics.EnsureTopicsAsync([kafka.PhaseChangesTopic], stoppingToken);
-        await Task.WhenAll(
+        await ConcurrentLoops.WhenAllOrFirstFailureAsync([
             Task.Run(() => decisions.RunAsync(stoppingToken), stoppingToken),
-            Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken));
+            Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken)]);
     }
 }

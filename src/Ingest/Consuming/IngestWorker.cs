@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.EventStore;
+using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 
 namespace Streaming.Ingest.Consuming;
@@ -34,6 +35,6 @@ sealed class IngestWorker(
             .Select(_ => ActivatorUtilities.CreateInstance<SignalConsumer>(services))
             .Select(consumer => Task.Run(() => consumer.RunAsync(stoppingToken), CancellationToken.None))
             .ToList();
-        await Task.WhenAll(consumers);
+        await ConcurrentLoops.WhenAllOrFirstFailureAsync(consumers);
     }
 }

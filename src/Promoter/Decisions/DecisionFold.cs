@@ -15,7 +15,6 @@ namespace Streaming.Promoter.Decisions;
 /// and the store refuses the copy: the store is the outbox, and nothing is decided twice.
 /// </summary>
 public sealed partial class DecisionFold(
-    NpgsqlDataSource dataSource,
     LifecyclePolicy policy,
     EventStreams streams,
     DecisionCounters counters,
@@ -57,30 +56,31 @@ public sealed partial class DecisionFold(
         {
             return;
         }
-        // One transaction for the batch's decisions: every stream lock first, then the appends.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await EventStreams.LockAsync(transaction, _pending.Select(p => p.Decision.JobId), cancellationToken);
-        var appended = new List<(PhaseDecision Decision, string? CorrelationId)>(_pending.Count);
-        foreach (var (decision, correlationId) in _pending)
+        // One transaction for the batch's decisions: every stream lock first, then the appends. Ingest appends to the
+        // same streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
+        var appended = await streams.InTransactionAsync(async transaction =>
         {
-            var change = SignalSamples.ToEvent(decision);
-            var written = await streams.AppendOnceAsync(
-                transaction,
-                decision.JobId,
-                new EventToAppend(
-                    change.EventId,
-                    PhaseChanged.EventType,
-                    ContractsJson.Serialize(change),
-                    ContractsJson.Serialize(new EventMetadata(correlationId, null)),
-                    decision.DecidedAt),
-                cancellationToken);
-            if (written)
+            await EventStreams.LockAsync(transaction, _pending.Select(p => p.Decision.JobId), cancellationToken);
+            var written = new List<(PhaseDecision Decision, string? CorrelationId)>(_pending.Count);
+            foreach (var (decision, correlationId) in _pending)
             {
-                appended.Add((decision, correlationId));
+                var change = SignalSamples.ToEvent(decision);
+                if (await streams.AppendOnceAsync(
+                    transaction,
+                    decision.JobId,
+                    new EventToAppend(
+                        change.EventId,
+                        PhaseChanged.EventType,
+                        ContractsJson.Serialize(change),
+                        ContractsJson.Serialize(new EventMetadata(correlationId, null)),
+                        decision.DecidedAt),
+                    cancellationToken))
+                {
+                    written.Add((decision, correlationId));
+                }
             }
-        }
-        await transaction.CommitAsync(cancellationToken);
+            return written;
+        }, cancellationToken);
         _pending.Clear();
         foreach (var (decision, correlationId) in appended)
         {
