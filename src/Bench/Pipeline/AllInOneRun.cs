@@ -43,22 +43,38 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         child.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
         child.BeginOutputReadLine();
         child.BeginErrorReadLine();
+        // A child that dies mid-run ends the run at once, with its log, instead of leaving this process waiting.
+        using var childExited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        EventHandler onExit = (_, _) => childExited.Cancel();
+        child.EnableRaisingEvents = true;
+        child.Exited += onExit;
+        var running = childExited.Token;
         try
         {
-            var bootstrap = await WaitForEndpointsAsync(endpointsFile, child, log, cancellationToken);
+            var bootstrap = await WaitForEndpointsAsync(endpointsFile, child, log, running);
             await using var dataSource = NpgsqlDataSource.Create(connectionString);
-            await WaitForSchemaAsync(dataSource, cancellationToken);
+            await WaitForSchemaAsync(dataSource, running);
             var clock = Stopwatch.StartNew();
-            var lost = await ProduceAsync(bootstrap, dataSource, workload, messages, cancellationToken);
+            var lost = await ProduceAsync(bootstrap, dataSource, workload, messages, running);
             var ingested = clock.Elapsed;
-            await WaitForProjectionsAsync(dataSource, messages, cancellationToken);
+            await WaitForProjectionsAsync(dataSource, messages, running);
             var current = clock.Elapsed;
             var peakRss = PeakRssBytes(child.Id);
-            var decisions = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'phase-changed/v1'", cancellationToken);
+            var decisions = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'phase-changed/v1'", running);
             return new PipelineResult(name, workload.Jobs, messages, ingested, current, peakRss, decisions, lost);
+        }
+        catch (OperationCanceledException) when (child.HasExited && !cancellationToken.IsCancellationRequested)
+        {
+            string output;
+            lock (log)
+            {
+                output = log.ToString();
+            }
+            throw new InvalidOperationException($"the all-in-one process exited with code {child.ExitCode} during the run:\n{output}");
         }
         finally
         {
+            child.Exited -= onExit;
             child.Kill(entireProcessTree: true);
             await child.WaitForExitAsync(CancellationToken.None);
         }
@@ -129,6 +145,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
                 }
                 catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     producer.Poll(TimeSpan.FromMilliseconds(10));
                 }
             }
