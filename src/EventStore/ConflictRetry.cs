@@ -22,6 +22,21 @@ internal static class ConflictRetry
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction of its own and commits it, rerunning the whole transaction after a
+    /// conflict, so <paramref name="work"/> must do nothing outside it.
+    /// </summary>
+    public static Task<T> InTransactionAsync<T>(
+        NpgsqlDataSource dataSource, Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await work(transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }, cancellationToken);
+
     public static bool IsConflict(PostgresException e) =>
         e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected;
 }

@@ -51,14 +51,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     /// reruns the whole transaction, so <paramref name="appends"/> must do nothing outside it.
     /// </summary>
     public Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> appends, CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var result = await appends(transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        }, cancellationToken);
+        ConflictRetry.InTransactionAsync(dataSource, appends, cancellationToken);
 
     /// <summary>
     /// Appends inside the caller's transaction, best as its first write (or after <see cref="LockAsync"/>); returns the

@@ -88,14 +88,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
 
     public Task<SignalBatchResult> AppendSignalsAsync(
         IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var result = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        }, cancellationToken);
+        ConflictRetry.InTransactionAsync(dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Appends inside the caller's transaction, best before it writes anything else. When an offset is fenced the

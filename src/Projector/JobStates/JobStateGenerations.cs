@@ -30,29 +30,25 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
             create unique index if not exists generations_one_active on projections.generations (projection) where state = 'active';
             """, cancellationToken);
         var active = await FindAsync(connection, transaction, "active", cancellationToken);
-        if (active is not null && !await HasCurrentColumnsAsync(connection, transaction, active, cancellationToken))
+        if (active is not null && await HasCurrentColumnsAsync(connection, transaction, active, cancellationToken))
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return active;
+        }
+        if (active is not null)
         {
             // Written by an earlier build in another row format: start a generation in this one, filled live from the log.
-            active = await NextAsync(connection, transaction, cancellationToken);
             await ExecuteAsync(connection, transaction,
                 "update projections.generations set state = 'retired' where projection = 'job_states' and state in ('active', 'building')",
                 cancellationToken);
-            await CreateTableAsync(connection, transaction, active, cancellationToken);
-            await ExecuteAsync(connection, transaction,
-                "insert into projections.generations (projection, generation, state, activated_at) values ('job_states', " +
-                Number(active.Number) + ", 'active', now())",
-                cancellationToken);
-            await PointViewsAtAsync(connection, transaction, active, cancellationToken);
         }
-        if (active is null)
-        {
-            active = new JobStateGeneration(1);
-            await CreateTableAsync(connection, transaction, active, cancellationToken);
-            await ExecuteAsync(connection, transaction,
-                "insert into projections.generations (projection, generation, state, activated_at) values ('job_states', 1, 'active', now())",
-                cancellationToken);
-            await PointViewsAtAsync(connection, transaction, active, cancellationToken);
-        }
+        active = await NextAsync(connection, transaction, cancellationToken);
+        await CreateTableAsync(connection, transaction, active, cancellationToken);
+        await ExecuteAsync(connection, transaction,
+            "insert into projections.generations (projection, generation, state, activated_at) values ('job_states', " +
+            Number(active.Number) + ", 'active', now())",
+            cancellationToken);
+        await PointViewsAtAsync(connection, transaction, active, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return active;
     }
@@ -116,7 +112,7 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
 
     static async Task<JobStateGeneration> NextAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var max = new NpgsqlCommand("select max(generation) from projections.generations where projection = 'job_states'", connection, transaction);
+        await using var max = new NpgsqlCommand("select coalesce(max(generation), 0) from projections.generations where projection = 'job_states'", connection, transaction);
         return new JobStateGeneration((int)(await max.ExecuteScalarAsync(cancellationToken))! + 1);
     }
 
