@@ -15,6 +15,8 @@ public static class EventIds
 
     public static Guid ForDecision(string jobId, long decidingVersion) => Create($"decision:{jobId}:{decidingVersion}");
 
+    public static Guid ForPolicy(string name, int version) => Create($"policy:{name}:{version}");
+
     static Guid Create(string name)
     {
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];

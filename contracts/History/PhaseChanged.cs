@@ -1,6 +1,10 @@
 namespace Streaming.Contracts.History;
 
-/// <summary>A decision that moved a job to another phase, as stored in its stream (event type <c>phase-changed/v1</c>), with everything needed to explain it.</summary>
+/// <summary>
+/// A decision that moved a job to another phase, as stored in its stream (event type <c>phase-changed/v1</c>), with
+/// everything needed to explain it: the policy version, each criterion's value, threshold and verdict, and the range of
+/// the job's stream versions they were computed from. <see cref="Quarantined"/>: the job is held after this change.
+/// </summary>
 public sealed record PhaseChanged(
     Guid EventId,
     string JobId,
@@ -13,7 +17,8 @@ public sealed record PhaseChanged(
     long DecidingVersion,
     long FirstVersion,
     long LastVersion,
-    IReadOnlyList<CriterionOutcome> Criteria)
+    IReadOnlyList<CriterionOutcome> Criteria,
+    bool Quarantined = false)
 {
     public const string EventType = "phase-changed/v1";
 }

@@ -14,6 +14,7 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(PhaseChangedMessage))]
 [JsonSerializable(typeof(SignalRecorded))]
 [JsonSerializable(typeof(PhaseChanged))]
+[JsonSerializable(typeof(PolicyPublished))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

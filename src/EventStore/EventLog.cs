@@ -70,6 +70,23 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         return await EventRows.ReadAsync(command, cancellationToken);
     }
 
+    /// <summary>
+    /// Every event of the streams whose ids start with <paramref name="streamIdPrefix"/>, committed at or before
+    /// <paramref name="upTo"/>, in commit order: the control events (such as policies) a reader resuming there must know.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamsUpToAsync(string streamIdPrefix, TailPosition upTo, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select " + EventRows.Columns + """
+             from es.events
+            where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
+              and (tx_id, global_position) <= ($2, $3)
+            order by tx_id, global_position
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamIdPrefix });
+        AddPosition(command, upTo);
+        return await EventRows.ReadAsync(command, cancellationToken);
+    }
+
     static void AddTailParameters(NpgsqlCommand command, TailPosition after, int maxCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);

@@ -1,7 +1,7 @@
 namespace Streaming.Lifecycle;
 
-/// <summary>How comparisons read in decision reasons.</summary>
-static class ComparisonSymbols
+/// <summary>How comparisons read in policy documents and decision reasons.</summary>
+public static class ComparisonSymbols
 {
     /// <summary>The comparison as a symbol: what holds when it passes.</summary>
     public static string Symbol(this Comparison comparison) => comparison switch
@@ -22,4 +22,18 @@ static class ComparisonSymbols
         Comparison.Greater => "≤",
         _ => throw new InvalidOperationException($"unknown comparison {comparison}"),
     };
+
+    /// <summary>A comparison as policy documents write it: <c>&lt;=</c>, <c>&lt;</c>, <c>&gt;=</c>, <c>&gt;</c>.</summary>
+    public static bool TryParse(string? text, out Comparison comparison)
+    {
+        (var known, comparison) = text switch
+        {
+            "<=" => (true, Comparison.LessOrEqual),
+            "<" => (true, Comparison.Less),
+            ">=" => (true, Comparison.GreaterOrEqual),
+            ">" => (true, Comparison.Greater),
+            _ => (false, default(Comparison)),
+        };
+        return known;
+    }
 }

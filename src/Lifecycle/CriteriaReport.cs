@@ -9,11 +9,16 @@ public sealed record CriteriaReport(
     string? NextPhase,
     bool AwaitingAcknowledgement,
     TimeSpan TimeInPhase,
-    TimeSpan MinTimeInPhase,
+    TimeSpan Soak,
     bool SoakMet,
     TimeSpan Window,
     int Samples,
-    int MinSamples,
     IReadOnlyList<CriterionResult> Criteria,
-    bool AllPassed,
-    int ConsecutiveBreaches);
+    Verdict Verdict,
+    int PromotionStreak,
+    int PromoteAfter,
+    int DemotionStreak,
+    bool Quarantined)
+{
+    public bool AllPassed => Verdict == Verdict.Pass;
+}

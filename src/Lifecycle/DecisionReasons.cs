@@ -6,55 +6,50 @@ namespace Streaming.Lifecycle;
 /// <summary>The human-readable reasons of decisions, naming each criterion with its value and threshold.</summary>
 static class DecisionReasons
 {
-    public static string Promotion(PhaseGate gate, TimeSpan timeInPhase, int samples, IReadOnlyList<CriterionResult> results)
+    public static string Promotion(PhaseGate gate, TimeSpan timeInPhase, int streak, int samples, IReadOnlyList<CriterionResult> results, QuarantineRule? quarantine)
     {
         var reason = new StringBuilder().Append(CultureInfo.InvariantCulture,
-            $"promote {gate.From}→{gate.To}: {Duration(timeInPhase)} in phase ≥ {Duration(gate.MinTimeInPhase)}");
+            $"promote {gate.From}→{gate.To}: {Duration(timeInPhase)} in phase ≥ {Duration(gate.Soak)}; {streak} consecutive passing evaluations ≥ {Math.Max(1, gate.Promote.After)}");
         if (results.Count == 0)
         {
-            reason.Append(CultureInfo.InvariantCulture, $"; {samples} signals in {Duration(gate.Window)}");
+            reason.Append(CultureInfo.InvariantCulture, $"; {samples} signals in {Duration(gate.Promote.Window)}");
         }
         foreach (var result in results)
         {
-            reason.Append(CultureInfo.InvariantCulture,
-                $"; {Name(result.Aggregation)} {result.Metric} {Number(result.Value)} {result.Comparison.Symbol()} {Number(result.Threshold)}")
-                .Append(CultureInfo.InvariantCulture, $" ({result.Samples} samples in {Duration(gate.Window)})");
+            reason.Append("; ").Append(Describe(result, gate.Promote.Window));
         }
-        return reason.ToString();
+        return Quarantine(reason, quarantine);
     }
 
-    public static string Demotion(PhaseGate admission, int breaches, IReadOnlyList<CriterionResult> lastBreach)
+    public static string Demotion(PhaseGate admission, int streak, IReadOnlyList<CriterionResult> results, QuarantineRule? quarantine)
     {
         var reason = new StringBuilder().Append(CultureInfo.InvariantCulture,
-            $"demote {admission.To}→{admission.From}: {breaches} consecutive signals broke the {admission.From}→{admission.To} criteria; last:");
+            $"demote {admission.To}→{admission.From}: {streak} consecutive evaluations failed the {admission.From}→{admission.To} demote criteria; last:");
         var separator = " ";
-        foreach (var result in lastBreach)
+        foreach (var result in results)
         {
             if (!result.Passed)
             {
-                reason.Append(CultureInfo.InvariantCulture,
-                    $"{separator}{result.Metric} {Number(result.Value)} {result.Comparison.BrokenSymbol()} {Number(result.Threshold)}");
+                reason.Append(separator).Append(Describe(result, admission.Demote!.Window));
                 separator = "; ";
             }
         }
-        return reason.ToString();
+        return Quarantine(reason, quarantine);
     }
+
+    static string Describe(CriterionResult result, TimeSpan window) => result.Value is { } value
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{Name(result.Aggregation)} {result.Metric} {value} {(result.Passed ? result.Comparison.Symbol() : result.Comparison.BrokenSymbol())} {result.Threshold} ({result.Samples} samples in {Duration(window)})")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{Name(result.Aggregation)} {result.Metric}: {result.Samples} samples in {Duration(window)}, too few ({Verdicts.Name(result.Verdict)})");
+
+    static string Quarantine(StringBuilder reason, QuarantineRule? quarantine) =>
+        quarantine is null
+            ? reason.ToString()
+            : reason.Append(CultureInfo.InvariantCulture,
+                $"; quarantined: {quarantine.MaxPhaseChanges} phase changes within {Duration(quarantine.Within)}").ToString();
 
     static string Duration(TimeSpan span) => span.TotalMinutes.ToString("0.##", CultureInfo.InvariantCulture) + "m";
 
-    static string Number(double? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "none";
-
-    static string Name(Aggregation aggregation) => aggregation switch
-    {
-        Aggregation.Max => "max",
-        Aggregation.Min => "min",
-        Aggregation.Avg => "avg",
-        Aggregation.Last => "last",
-        Aggregation.Sum => "sum",
-        Aggregation.Count => "count",
-        Aggregation.P50 => "p50",
-        Aggregation.P95 => "p95",
-        Aggregation.P99 => "p99",
-        _ => aggregation.ToString(),
-    };
+    static string Name(Aggregation aggregation) => Aggregations.Name(aggregation);
 }

@@ -6,6 +6,10 @@ namespace Streaming.Lifecycle;
 /// Everything the policy needs to know about one job, folded from its signals and decisions. <see cref="PhaseSince"/>
 /// is the job's acknowledgement of its assigned phase (the first signal reporting it); null while awaiting it.
 /// <see cref="Window"/> holds the signals that reported the assigned phase since then, sorted by event time.
+/// <see cref="PromotionStreak"/> counts consecutive passing evaluations of the gate out of the phase, and
+/// <see cref="DemotionStreak"/> consecutive failing evaluations of the gate that admitted the job (since version
+/// <see cref="DemotionStreakFrom"/>). <see cref="RecentChanges"/> are the event times of its latest phase changes, for
+/// quarantine; a quarantined job is never moved by the policy.
 /// </summary>
 public sealed record JobLifecycle(
     string JobId,
@@ -13,17 +17,23 @@ public sealed record JobLifecycle(
     DateTimeOffset? AssignedAt,
     DateTimeOffset? PhaseSince,
     ImmutableArray<WindowSample> Window,
-    int ConsecutiveBreaches,
-    long FirstBreachVersion,
+    int PromotionStreak,
+    Verdict LastPromotionVerdict,
+    int DemotionStreak,
+    long DemotionStreakFrom,
     long LastVersion,
     long LastSeq,
     DateTimeOffset? LastSignalAt,
     string? LastReportedPhase,
     IReadOnlyDictionary<string, double> LatestMetrics,
     int PhaseChanges,
-    bool ReportedUnknownPhase)
+    bool ReportedUnknownPhase,
+    ImmutableArray<DateTimeOffset> RecentChanges,
+    DateTimeOffset? QuarantinedAt)
 {
     public bool AwaitingAcknowledgement => AssignedPhase is not null && PhaseSince is null;
+
+    public bool Quarantined => QuarantinedAt is not null;
 
     /// <summary>The job acknowledged its phase earlier but now reports another one.</summary>
     public bool ReportsOtherPhase =>
@@ -44,6 +54,14 @@ public sealed record JobLifecycle(
         if (ReportedUnknownPhase)
         {
             flags.Add(LifecycleFlags.UnknownPhaseReported);
+        }
+        if (Quarantined)
+        {
+            flags.Add(LifecycleFlags.Quarantined);
+        }
+        if (AssignedPhase is null && LastSignalAt is not null)
+        {
+            flags.Add(LifecycleFlags.NoPolicy);
         }
         return flags.ToImmutable();
     }

@@ -3,52 +3,37 @@ using System.Collections.Immutable;
 namespace Streaming.Lifecycle;
 
 /// <summary>
-/// The lifecycle as pure functions: <see cref="Evolve"/> records a signal, <see cref="Decide"/> says whether the job
-/// moves, <see cref="Apply"/> records a move. Time is the signals' event time only, so live processing, replay and
-/// backtests give the same decisions.
+/// The lifecycle as pure functions: <see cref="Evolve"/> records a signal and evaluates the job's gates,
+/// <see cref="Decide"/> says whether the job moves, <see cref="Apply"/> records a move. Time is the signals' event time
+/// only, so live processing, replay and backtests give the same decisions.
 /// </summary>
 public static class JobLifecycleDecider
 {
     static readonly IReadOnlyDictionary<string, double> NoMetrics = ImmutableDictionary<string, double>.Empty;
 
     public static JobLifecycle Initial(string jobId) =>
-        new(jobId, null, null, null, [], 0, 0, 0, 0, null, null, NoMetrics, 0, false);
+        new(jobId, null, null, null, [], 0, Verdict.NoData, 0, 0, 0, 0, null, null, NoMetrics, 0, false, [], null);
+
+    /// <summary>Records a signal of a job no policy governs: what it reports, nothing evaluated.</summary>
+    public static JobLifecycle Record(JobLifecycle state, SignalSample sample) =>
+        state with
+        {
+            LastVersion = sample.Version,
+            LastSeq = Math.Max(state.LastSeq, sample.Seq),
+            LastSignalAt = Latest(state.LastSignalAt, sample.EmittedAt),
+            LastReportedPhase = sample.Phase,
+            LatestMetrics = sample.Metrics,
+        };
 
     public static JobLifecycle Evolve(JobLifecycle state, SignalSample sample, LifecyclePolicy policy)
     {
-        var now = state.LastSignalAt is { } latest && latest > sample.EmittedAt ? latest : sample.EmittedAt;
+        var now = Latest(state.LastSignalAt, sample.EmittedAt);
         var known = policy.HasPhase(sample.Phase);
-        var assigned = state.AssignedPhase ?? (known ? sample.Phase : policy.FirstPhase);
-        var phaseSince = state.PhaseSince;
-        var window = state.Window;
-        var breaches = state.ConsecutiveBreaches;
-        var firstBreach = state.FirstBreachVersion;
-        if (string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
-        {
-            phaseSince ??= sample.EmittedAt;
-            window = SampleWindow.Add(window, new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
-            if (policy.AdmissionGate(assigned) is { DemoteOnBreach: true } admission)
-            {
-                if (Breaks(admission, sample.Metrics))
-                {
-                    firstBreach = breaches == 0 ? sample.Version : firstBreach;
-                    breaches++;
-                }
-                else
-                {
-                    breaches = 0;
-                    firstBreach = 0;
-                }
-            }
-        }
-        return state with
+        var assigned = state.AssignedPhase is { } current && policy.HasPhase(current) ? current : known ? sample.Phase : policy.FirstPhase;
+        var next = state with
         {
             AssignedPhase = assigned,
-            AssignedAt = state.AssignedAt ?? sample.EmittedAt,
-            PhaseSince = phaseSince,
-            Window = window,
-            ConsecutiveBreaches = breaches,
-            FirstBreachVersion = firstBreach,
+            AssignedAt = string.Equals(assigned, state.AssignedPhase, StringComparison.Ordinal) ? state.AssignedAt : sample.EmittedAt,
             LastVersion = sample.Version,
             LastSeq = Math.Max(state.LastSeq, sample.Seq),
             LastSignalAt = now,
@@ -56,6 +41,43 @@ public static class JobLifecycleDecider
             LatestMetrics = sample.Metrics,
             ReportedUnknownPhase = !known,
         };
+        if (!string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
+        {
+            return next;
+        }
+        var window = SampleWindow.Add(state.Window, new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
+        next = next with { PhaseSince = state.PhaseSince ?? sample.EmittedAt, Window = window };
+        if (policy.GateFrom(assigned) is { } gate)
+        {
+            var verdict = GateEvaluation.Verdict(window, now, gate.Promote);
+            next = next with
+            {
+                LastPromotionVerdict = verdict,
+                PromotionStreak = verdict switch
+                {
+                    Verdict.Pass => state.PromotionStreak + 1,
+                    Verdict.Fail => 0,
+                    _ => state.PromotionStreak,
+                },
+            };
+        }
+        if (policy.AdmissionGate(assigned) is { Demote: { } demote })
+        {
+            switch (GateEvaluation.Verdict(window, now, demote))
+            {
+                case Verdict.Fail:
+                    next = next with
+                    {
+                        DemotionStreak = state.DemotionStreak + 1,
+                        DemotionStreakFrom = state.DemotionStreak == 0 ? sample.Version : state.DemotionStreakFrom,
+                    };
+                    break;
+                case Verdict.Pass:
+                    next = next with { DemotionStreak = 0, DemotionStreakFrom = 0 };
+                    break;
+            }
+        }
+        return next;
     }
 
     public static PhaseDecision? Decide(JobLifecycle state, LifecyclePolicy policy)
@@ -63,32 +85,21 @@ public static class JobLifecycleDecider
         if (state.AssignedPhase is not { } phase
             || state.PhaseSince is not { } acknowledgedAt
             || state.LastSignalAt is not { } now
+            || state.Quarantined
             || !string.Equals(state.LastReportedPhase, phase, StringComparison.Ordinal))
         {
             return null;
         }
-        if (state.ConsecutiveBreaches > 0
-            && state.ConsecutiveBreaches >= policy.DemoteAfterConsecutiveBreaches
-            && policy.AdmissionGate(phase) is { DemoteOnBreach: true } admission)
+        if (policy.AdmissionGate(phase) is { Demote: { } demote } admission && state.DemotionStreak >= Math.Max(1, demote.After))
         {
-            return Demotion(state, policy, admission, now);
+            return Demotion(state, policy, admission, demote, now);
         }
-        if (policy.GateFrom(phase) is not { } gate || now - acknowledgedAt < gate.MinTimeInPhase)
+        if (policy.GateFrom(phase) is not { } gate
+            || now - acknowledgedAt < gate.Soak
+            || state.LastPromotionVerdict != Verdict.Pass
+            || state.PromotionStreak < Math.Max(1, gate.Promote.After))
         {
             return null;
-        }
-        var since = now - gate.Window;
-        if (SampleWindow.CountAfter(state.Window, since) < gate.MinSamples)
-        {
-            return null;
-        }
-        for (var i = 0; i < gate.Criteria.Count; i++)
-        {
-            var criterion = gate.Criteria[i];
-            if (!WindowAggregate.Passes(WindowAggregate.Compute(state.Window, since, criterion), gate.MinSamples, criterion))
-            {
-                return null;
-            }
         }
         return Promotion(state, policy, gate, now);
     }
@@ -100,10 +111,17 @@ public static class JobLifecycleDecider
             AssignedAt = decision.DecidedAt,
             PhaseSince = null,
             Window = [],
-            ConsecutiveBreaches = 0,
-            FirstBreachVersion = 0,
+            PromotionStreak = 0,
+            LastPromotionVerdict = Verdict.NoData,
+            DemotionStreak = 0,
+            DemotionStreakFrom = 0,
             PhaseChanges = state.PhaseChanges + 1,
+            RecentChanges = Remember(state.RecentChanges, decision.DecidedAt),
+            QuarantinedAt = decision.Quarantines ? decision.DecidedAt : state.QuarantinedAt,
         };
+
+    /// <summary>Lifts a quarantine: the job is the policy's again, with its count of recent changes started afresh.</summary>
+    public static JobLifecycle Release(JobLifecycle state) => state with { QuarantinedAt = null, RecentChanges = [] };
 
     public static CriteriaReport Evaluate(JobLifecycle state, LifecyclePolicy policy)
     {
@@ -112,70 +130,57 @@ public static class JobLifecycleDecider
         if (state.AssignedPhase is not { } phase || policy.GateFrom(phase) is not { } gate || now is null)
         {
             return new CriteriaReport(state.AssignedPhase, null, state.AwaitingAcknowledgement, timeInPhase, TimeSpan.Zero, false,
-                TimeSpan.Zero, 0, 0, [], false, state.ConsecutiveBreaches);
+                TimeSpan.Zero, 0, [], Verdict.NoData, state.PromotionStreak, 0, state.DemotionStreak, state.Quarantined);
         }
-        var windowStart = now.Value - gate.Window;
-        var samples = SampleWindow.CountAfter(state.Window, windowStart);
-        var results = Results(state.Window, windowStart, gate);
-        var allPassed = samples >= gate.MinSamples;
-        foreach (var result in results)
-        {
-            allPassed &= result.Passed;
-        }
-        return new CriteriaReport(phase, gate.To, state.AwaitingAcknowledgement, timeInPhase, gate.MinTimeInPhase,
-            state.PhaseSince is not null && timeInPhase >= gate.MinTimeInPhase, gate.Window, samples, gate.MinSamples, results, allPassed,
-            state.ConsecutiveBreaches);
-    }
-
-    static CriterionResult[] Results(ImmutableArray<WindowSample> window, DateTimeOffset since, PhaseGate gate)
-    {
-        var results = new CriterionResult[gate.Criteria.Count];
-        for (var i = 0; i < results.Length; i++)
-        {
-            var criterion = gate.Criteria[i];
-            var computed = WindowAggregate.Compute(window, since, criterion);
-            results[i] = new CriterionResult(criterion.Metric, criterion.Aggregation, criterion.Comparison, criterion.Threshold,
-                computed.Value, computed.Samples, WindowAggregate.Passes(computed, gate.MinSamples, criterion));
-        }
-        return results;
+        var samples = SampleWindow.CountAfter(state.Window, now.Value - gate.Promote.Window);
+        var results = GateEvaluation.Results(state.Window, now.Value, gate.Promote);
+        return new CriteriaReport(phase, gate.To, state.AwaitingAcknowledgement, timeInPhase, gate.Soak,
+            state.PhaseSince is not null && timeInPhase >= gate.Soak, gate.Promote.Window, samples, results, GateEvaluation.Combine(results),
+            state.PromotionStreak, Math.Max(1, gate.Promote.After), state.DemotionStreak, state.Quarantined);
     }
 
     static PhaseDecision Promotion(JobLifecycle state, LifecyclePolicy policy, PhaseGate gate, DateTimeOffset now)
     {
-        var since = now - gate.Window;
-        var results = Results(state.Window, since, gate);
-        var reason = DecisionReasons.Promotion(gate, now - state.PhaseSince!.Value, SampleWindow.CountAfter(state.Window, since), results);
+        var results = GateEvaluation.Results(state.Window, now, gate.Promote);
+        var since = now - gate.Promote.Window;
+        var quarantines = Quarantines(state, policy, now);
+        var reason = DecisionReasons.Promotion(gate, now - state.PhaseSince!.Value, state.PromotionStreak,
+            SampleWindow.CountAfter(state.Window, since), results, quarantines ? policy.Quarantine : null);
         var (first, last) = SampleWindow.VersionsAfter(state.Window, since);
-        return new PhaseDecision(state.JobId, gate.From, gate.To, PhaseDecision.Promote, now, state.LastVersion, policy.Id, reason, results, first, last);
+        return new PhaseDecision(state.JobId, gate.From, gate.To, PhaseDecision.Promote, now, state.LastVersion, policy.Id, reason, results,
+            first, last, quarantines);
     }
 
-    // Judged on the latest signal alone: the one that made the breaches enough.
-    static PhaseDecision Demotion(JobLifecycle state, LifecyclePolicy policy, PhaseGate admission, DateTimeOffset now)
+    static PhaseDecision Demotion(JobLifecycle state, LifecyclePolicy policy, PhaseGate admission, GateRule demote, DateTimeOffset now)
     {
-        var results = new CriterionResult[admission.Criteria.Count];
-        for (var i = 0; i < results.Length; i++)
-        {
-            var criterion = admission.Criteria[i];
-            results[i] = state.LatestMetrics.TryGetValue(criterion.Metric, out var value)
-                ? new CriterionResult(criterion.Metric, criterion.Aggregation, criterion.Comparison, criterion.Threshold, value, 1, criterion.Holds(value))
-                : new CriterionResult(criterion.Metric, criterion.Aggregation, criterion.Comparison, criterion.Threshold, null, 0, true);
-        }
-        var reason = DecisionReasons.Demotion(admission, state.ConsecutiveBreaches, results);
+        var results = GateEvaluation.Results(state.Window, now, demote);
+        var quarantines = Quarantines(state, policy, now);
+        var reason = DecisionReasons.Demotion(admission, state.DemotionStreak, results, quarantines ? policy.Quarantine : null);
         return new PhaseDecision(state.JobId, admission.To, admission.From, PhaseDecision.Demote, now, state.LastVersion, policy.Id, reason, results,
-            state.FirstBreachVersion, state.LastVersion);
+            state.DemotionStreakFrom, state.LastVersion, quarantines);
     }
 
-    // A single signal breaks a gate when one of its values fails a criterion; a metric it does not report breaks nothing.
-    static bool Breaks(PhaseGate gate, IReadOnlyDictionary<string, double> metrics)
+    // Whether one more change at `now` reaches the policy's limit of changes within its quarantine period.
+    static bool Quarantines(JobLifecycle state, LifecyclePolicy policy, DateTimeOffset now)
     {
-        for (var i = 0; i < gate.Criteria.Count; i++)
+        if (policy.Quarantine is not { } rule)
         {
-            var criterion = gate.Criteria[i];
-            if (metrics.TryGetValue(criterion.Metric, out var value) && !criterion.Holds(value))
+            return false;
+        }
+        var changes = 1;
+        foreach (var at in state.RecentChanges)
+        {
+            if (at > now - rule.Within)
             {
-                return true;
+                changes++;
             }
         }
-        return false;
+        return changes >= rule.MaxPhaseChanges;
     }
+
+    static ImmutableArray<DateTimeOffset> Remember(ImmutableArray<DateTimeOffset> changes, DateTimeOffset at) =>
+        changes.Length < QuarantineRule.MostChanges ? changes.Add(at) : changes.RemoveAt(0).Add(at);
+
+    static DateTimeOffset Latest(DateTimeOffset? held, DateTimeOffset emittedAt) =>
+        held is { } latest && latest > emittedAt ? latest : emittedAt;
 }

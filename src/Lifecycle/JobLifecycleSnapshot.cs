@@ -11,7 +11,8 @@ namespace Streaming.Lifecycle;
 /// </summary>
 public static class JobLifecycleSnapshot
 {
-    const byte FormatVersion = 1;
+    const byte FormatVersion = 2;
+    const byte FirstFormat = 1;
 
     public static byte[] Write(JobLifecycle state)
     {
@@ -22,14 +23,22 @@ public static class JobLifecycleSnapshot
         WriteNullable(writer, state.AssignedPhase);
         WriteNullable(writer, state.AssignedAt);
         WriteNullable(writer, state.PhaseSince);
-        writer.Write(state.ConsecutiveBreaches);
-        writer.Write(state.FirstBreachVersion);
+        writer.Write(state.DemotionStreak);
+        writer.Write(state.DemotionStreakFrom);
         writer.Write(state.LastVersion);
         writer.Write(state.LastSeq);
         WriteNullable(writer, state.LastSignalAt);
         WriteNullable(writer, state.LastReportedPhase);
         writer.Write(state.PhaseChanges);
         writer.Write(state.ReportedUnknownPhase);
+        writer.Write(state.PromotionStreak);
+        writer.Write((byte)state.LastPromotionVerdict);
+        writer.Write7BitEncodedInt(state.RecentChanges.Length);
+        foreach (var at in state.RecentChanges)
+        {
+            Write(writer, at);
+        }
+        WriteNullable(writer, state.QuarantinedAt);
 
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         AddNames(names, state.LatestMetrics);
@@ -58,7 +67,7 @@ public static class JobLifecycleSnapshot
     {
         using var reader = new BinaryReader(new MemoryStream(snapshot, writable: false), Encoding.UTF8);
         var format = reader.ReadByte();
-        if (format != FormatVersion)
+        if (format is not (FormatVersion or FirstFormat))
         {
             throw new InvalidDataException($"job lifecycle snapshot format {format} is not known (this build reads {FormatVersion})");
         }
@@ -74,6 +83,23 @@ public static class JobLifecycleSnapshot
         var lastReportedPhase = ReadNullableString(reader);
         var phaseChanges = reader.ReadInt32();
         var unknownPhase = reader.ReadBoolean();
+        // Format 1 had no promotion streak, change history or quarantine: those start afresh.
+        var promotionStreak = 0;
+        var promotionVerdict = Verdict.NoData;
+        var recentChanges = ImmutableArray<DateTimeOffset>.Empty;
+        DateTimeOffset? quarantinedAt = null;
+        if (format == FormatVersion)
+        {
+            promotionStreak = reader.ReadInt32();
+            promotionVerdict = (Verdict)reader.ReadByte();
+            var changes = new DateTimeOffset[reader.Read7BitEncodedInt()];
+            for (var i = 0; i < changes.Length; i++)
+            {
+                changes[i] = ReadTime(reader);
+            }
+            recentChanges = ImmutableCollectionsMarshal.AsImmutableArray(changes);
+            quarantinedAt = ReadNullableTime(reader);
+        }
 
         var names = new string[reader.Read7BitEncodedInt()];
         for (var i = 0; i < names.Length; i++)
@@ -89,7 +115,8 @@ public static class JobLifecycleSnapshot
             window[i] = new WindowSample(version, emittedAt, ReadMetrics(reader, names));
         }
         return new JobLifecycle(jobId, assignedPhase, assignedAt, phaseSince, ImmutableCollectionsMarshal.AsImmutableArray(window),
-            breaches, firstBreach, lastVersion, lastSeq, lastSignalAt, lastReportedPhase, latest, phaseChanges, unknownPhase);
+            promotionStreak, promotionVerdict, breaches, firstBreach, lastVersion, lastSeq, lastSignalAt, lastReportedPhase, latest,
+            phaseChanges, unknownPhase, recentChanges, quarantinedAt);
     }
 
     static void AddNames(Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)

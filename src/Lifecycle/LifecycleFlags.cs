@@ -11,4 +11,10 @@ public static class LifecycleFlags
 
     /// <summary>The job's latest signal reports a phase the policy does not have.</summary>
     public const string UnknownPhaseReported = "unknown-phase-reported";
+
+    /// <summary>The job changed phase too often within the policy's quarantine period and is held for a person to look at.</summary>
+    public const string Quarantined = "quarantined";
+
+    /// <summary>No active policy selects the job, so nothing is decided for it.</summary>
+    public const string NoPolicy = "no-policy";
 }

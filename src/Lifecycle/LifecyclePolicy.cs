@@ -1,12 +1,17 @@
 namespace Streaming.Lifecycle;
 
-/// <summary>A lifecycle policy as data: the phases in order and the gates between them.</summary>
+/// <summary>
+/// A lifecycle policy as data: the phases in order, the gates between them, when a flapping job is quarantined, and
+/// which jobs it governs (<see cref="Selector"/>; of several matching policies the highest <see cref="Priority"/> wins).
+/// </summary>
 public sealed record LifecyclePolicy(
     string Name,
     int Version,
     IReadOnlyList<string> Phases,
     IReadOnlyList<PhaseGate> Gates,
-    int DemoteAfterConsecutiveBreaches)
+    QuarantineRule? Quarantine,
+    LabelSelector Selector,
+    int Priority)
 {
     public string Id => $"{Name}@{Version}";
 
@@ -20,10 +25,7 @@ public sealed record LifecyclePolicy(
             var longest = TimeSpan.Zero;
             for (var i = 0; i < Gates.Count; i++)
             {
-                if (Gates[i].Window > longest)
-                {
-                    longest = Gates[i].Window;
-                }
+                longest = Max(longest, Max(Gates[i].Promote.Window, Gates[i].Demote?.Window ?? TimeSpan.Zero));
             }
             return longest;
         }
@@ -70,6 +72,10 @@ public sealed record LifecyclePolicy(
         }
         return null;
     }
+
+    public bool IsTerminal(string phase) => HasPhase(phase) && GateFrom(phase) is null;
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     int IndexOf(string phase)
     {

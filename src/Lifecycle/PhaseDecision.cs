@@ -1,6 +1,9 @@
 namespace Streaming.Lifecycle;
 
-/// <summary>A decision to move a job, with the values that justified it and the stream versions they came from.</summary>
+/// <summary>
+/// A decision to move a job, with the values that justified it and the range of stream versions they came from.
+/// <see cref="Quarantines"/>: this change is one too many within the policy's quarantine period, so the job is held after it.
+/// </summary>
 public sealed record PhaseDecision(
     string JobId,
     string From,
@@ -12,7 +15,8 @@ public sealed record PhaseDecision(
     string Reason,
     IReadOnlyList<CriterionResult> Criteria,
     long FirstVersion,
-    long LastVersion)
+    long LastVersion,
+    bool Quarantines)
 {
     public const string Promote = "promote";
     public const string Demote = "demote";

@@ -1,15 +1,9 @@
 namespace Streaming.Lifecycle;
 
 /// <summary>
-/// The way from one phase to the next: how long a job must have been in <see cref="From"/>, and the criteria that must
-/// hold over the trailing <see cref="Window"/> of its signals. With <see cref="DemoteOnBreach"/>, a job admitted through
-/// this gate is sent back when its signals break these criteria.
+/// The way from one phase to the next. A job in <see cref="From"/> is promoted once it has been there for
+/// <see cref="Soak"/> and the <see cref="Promote"/> rule passed its number of consecutive evaluations. A job admitted to
+/// <see cref="To"/> through this gate is sent back when the <see cref="Demote"/> rule failed its number of consecutive
+/// evaluations (null: never). Evaluations run at every signal that reports the job's assigned phase.
 /// </summary>
-public sealed record PhaseGate(
-    string From,
-    string To,
-    TimeSpan MinTimeInPhase,
-    TimeSpan Window,
-    int MinSamples,
-    IReadOnlyList<Criterion> Criteria,
-    bool DemoteOnBreach);
+public sealed record PhaseGate(string From, string To, TimeSpan Soak, GateRule Promote, GateRule? Demote);

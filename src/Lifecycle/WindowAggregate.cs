@@ -17,10 +17,6 @@ static class WindowAggregate
             _ => Fold(window, since, criterion.Metric, criterion.Aggregation),
         };
 
-    /// <summary>Whether a computed value passes: enough samples, and the comparison holds.</summary>
-    public static bool Passes((double? Value, int Samples) computed, int minSamples, Criterion criterion) =>
-        computed.Value is { } value && computed.Samples >= minSamples && computed.Samples > 0 && criterion.Holds(value);
-
     static (double? Value, int Samples) Fold(ImmutableArray<WindowSample> window, DateTimeOffset since, string metric, Aggregation aggregation)
     {
         var count = 0;

@@ -113,6 +113,7 @@ public sealed class BufferedFold<TState>(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         _saved = await Checkpoints.LoadAsync(connection, fold.Name, cancellationToken);
         _position = _saved ?? TailPosition.Start;
+        await fold.ResumeAsync(_position, cancellationToken);
     }
 
     async Task<int> StepAsync(CancellationToken cancellationToken)
@@ -125,9 +126,15 @@ public sealed class BufferedFold<TState>(
         await LoadMissingAsync(events, cancellationToken);
         foreach (var recorded in events)
         {
-            var state = _states[recorded.StreamId];
-            _states[recorded.StreamId] = fold.Apply(state, recorded);
-            _changed.Add(recorded.StreamId);
+            if (_states.TryGetValue(recorded.StreamId, out var state))
+            {
+                _states[recorded.StreamId] = fold.Apply(state, recorded);
+                _changed.Add(recorded.StreamId);
+            }
+            else
+            {
+                fold.Observe(recorded);
+            }
             _position = new TailPosition(recorded.TxId, recorded.GlobalPosition);
         }
         Interlocked.Add(ref _handled, events.Count);
@@ -163,7 +170,7 @@ public sealed class BufferedFold<TState>(
         List<string>? missing = null;
         foreach (var recorded in events)
         {
-            if (!_states.ContainsKey(recorded.StreamId))
+            if (!_states.ContainsKey(recorded.StreamId) && fold.HasState(recorded.StreamId))
             {
                 (missing ??= []).Add(recorded.StreamId);
                 _states[recorded.StreamId] = null!;

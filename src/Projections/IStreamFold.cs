@@ -9,6 +9,17 @@ public interface IStreamFold<TState> where TState : class
     /// <summary>The checkpoint's name; a new name replays the log from its start.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether the stream has a state in this fold. Events of other streams (control streams such as policies) go to
+    /// <see cref="Observe"/> in their place in the log, and nothing is loaded or saved for them.
+    /// </summary>
+    bool HasState(string streamId);
+
+    void Observe(RecordedEvent recorded);
+
+    /// <summary>Runs once before the first event, with the checkpoint the fold resumes after.</summary>
+    Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken);
+
     TState Create(string streamId);
 
     TState Apply(TState state, RecordedEvent recorded);

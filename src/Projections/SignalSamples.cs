@@ -21,9 +21,10 @@ public static class SignalSamples
             change.Reason,
             change.Criteria.Select(c => new CriterionResult(
                 c.Metric, Enum.Parse<Aggregation>(c.Aggregation, ignoreCase: true), Enum.Parse<Comparison>(c.Comparison, ignoreCase: true),
-                c.Threshold, c.Value, c.Samples, c.Passed)).ToList(),
+                c.Threshold, c.Value, c.Samples, Verdicts.Parse(c.Verdict, c.Passed))).ToList(),
             change.FirstVersion,
-            change.LastVersion);
+            change.LastVersion,
+            change.Quarantined);
 
     public static PhaseChanged ToEvent(PhaseDecision decision) =>
         new(EventIds.ForDecision(decision.JobId, decision.DecidingVersion),
@@ -38,5 +39,7 @@ public static class SignalSamples
             decision.FirstVersion,
             decision.LastVersion,
             decision.Criteria.Select(c => new CriterionOutcome(
-                c.Metric, c.Aggregation.ToString(), c.Comparison.ToString(), c.Threshold, c.Value, c.Samples, c.Passed)).ToList());
+                c.Metric, c.Aggregation.ToString(), c.Comparison.ToString(), c.Threshold, c.Value, c.Samples, c.Passed,
+                Verdicts.Name(c.Verdict))).ToList(),
+            decision.Quarantines);
 }

@@ -11,7 +11,6 @@ public static class ProjectorExtensions
     public static IHostApplicationBuilder AddProjector(this IHostApplicationBuilder builder)
     {
         builder.Services.AddStreamingWakeups();
-        builder.Services.TryAddSingleton(DefaultPolicies.CdcMigration);
         builder.Services.AddHostedService<ProjectorWorker>();
         return builder;
     }

@@ -10,7 +10,6 @@ namespace Streaming.Projector;
 /// <summary>Keeps the active generation of the job-state projection current, and follows a rebuild when it is activated.</summary>
 sealed class ProjectorWorker(
     NpgsqlDataSource dataSource,
-    LifecyclePolicy policy,
     LogWakeups wakeups,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -26,7 +25,7 @@ sealed class ProjectorWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             using var switching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var fold = new BufferedFold<JobStateView>(dataSource, new JobStateProjection(policy, generation), wakeups.WaitAsync, new FoldOptions(), logger);
+            var fold = new BufferedFold<JobStateView>(dataSource, new JobStateProjection(dataSource, new ActivePolicies(logger), generation), wakeups.WaitAsync, new FoldOptions(), logger);
             Current = fold;
             var running = fold.RunAsync(switching.Token);
             while (!running.IsCompleted)

@@ -3,10 +3,13 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Microsoft.Extensions.Options;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Policies;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
@@ -16,9 +19,18 @@ public static class PromoterExtensions
     public static IHostApplicationBuilder AddPromoter(this IHostApplicationBuilder builder)
     {
         builder.Services.AddStreamingWakeups();
-        builder.Services.TryAddSingleton(DefaultPolicies.CdcMigration);
+        builder.Services.AddOptions<PromoterOptions>().BindConfiguration(PromoterOptions.Section);
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PromoterOptions>>().Value);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PolicyPublisher>();
+        builder.Services.AddSingleton<PolicyDirectory>();
         builder.Services.AddSingleton<DecisionCounters>();
-        builder.Services.AddSingleton<DecisionFold>();
+        builder.Services.AddSingleton(sp => new DecisionFold(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>()),
+            sp.GetRequiredService<EventStreams>(),
+            sp.GetRequiredService<DecisionCounters>(),
+            sp.GetRequiredService<ILogger<DecisionFold>>()));
         builder.Services.AddSingleton(sp => new BufferedFold<JobLifecycle>(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<DecisionFold>(),

@@ -5,6 +5,7 @@ using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Policies;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
@@ -14,14 +15,23 @@ sealed class PromoterWorker(
     NpgsqlDataSource dataSource,
     BufferedFold<JobLifecycle> decisions,
     PhaseChangeRelay relay,
+    PolicyDirectory policies,
     KafkaOptions kafka,
     TopicProvisioner topics) : BackgroundService
 {
+    /// <summary>The policy folder is published before the Promoter counts as started, so nothing it decides predates it.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await policies.SyncAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await DecisionStateTable.EnsureAsync(dataSource, stoppingToken);
         await topics.EnsureTopicsAsync([kafka.PhaseChangesTopic], stoppingToken);
         await ConcurrentLoops.WhenAllOrFirstFailureAsync([
+            Task.Run(() => policies.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => decisions.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken)]);
     }

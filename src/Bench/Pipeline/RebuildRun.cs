@@ -14,7 +14,7 @@ public static class RebuildRun
     public static async Task<Measurement> RunAsync(string name, string connectionString, CancellationToken cancellationToken)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        var rebuild = new JobStateRebuild(dataSource, DefaultPolicies.CdcMigration, NullLogger.Instance);
+        var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance);
         var result = await rebuild.RunAsync(fresh: true, report: null, cancellationToken);
         return new Measurement(name, result.Events, result.Elapsed);
     }

@@ -8,11 +8,17 @@ using Streaming.Projections;
 namespace Streaming.Projector.JobStates;
 
 /// <summary>Folds each job's stream into the row the job-level dashboard shows; the system-level counts are a view over these rows.</summary>
-public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneration generation) : IStreamFold<JobStateView>
+public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolicies policies, JobStateGeneration generation) : IStreamFold<JobStateView>
 {
     public JobStateGeneration Generation => generation;
 
     public string Name => generation.CheckpointName;
+
+    public bool HasState(string streamId) => !ActivePolicies.IsPolicyStream(streamId);
+
+    public void Observe(RecordedEvent recorded) => policies.Observe(recorded);
+
+    public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => policies.LoadAsync(dataSource, checkpoint, cancellationToken);
 
     public JobStateView Create(string streamId) =>
         new(JobLifecycleDecider.Initial(streamId), new Dictionary<string, string>(), null, null, 0);
@@ -23,9 +29,12 @@ public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneratio
         {
             case SignalRecorded.EventType:
                 var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                var sample = SignalSamples.From(recorded, signal);
                 return state with
                 {
-                    Lifecycle = JobLifecycleDecider.Evolve(state.Lifecycle, SignalSamples.From(recorded, signal), policy),
+                    Lifecycle = policies.For(signal.Labels) is { } policy
+                        ? JobLifecycleDecider.Evolve(state.Lifecycle, sample, policy)
+                        : JobLifecycleDecider.Record(state.Lifecycle, sample),
                     // Labels rarely change: keeping the held instance lets the parsed copy die young.
                     Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
                     StreamVersion = recorded.Version,
@@ -66,5 +75,5 @@ public sealed class JobStateProjection(LifecyclePolicy policy, JobStateGeneratio
     public Task AfterBatchAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
-        JobStateTable.SaveAsync(transaction, generation, changed, policy, cancellationToken);
+        JobStateTable.SaveAsync(transaction, generation, changed, policies.For, cancellationToken);
 }

@@ -27,12 +27,15 @@ sealed record JobStateRow(
     /// <summary>A job is stuck when it has been in a non-terminal phase for three soaks without its criteria passing.</summary>
     const int StuckAfterSoaks = 3;
 
-    public static JobStateRow From(JobStateView view, LifecyclePolicy policy)
+    /// <summary>What <see cref="Policy"/> says of a job no policy selects.</summary>
+    public const string NoPolicy = "none";
+
+    public static JobStateRow From(JobStateView view, LifecyclePolicy? policy)
     {
         var lifecycle = view.Lifecycle;
-        var report = JobLifecycleDecider.Evaluate(lifecycle, policy);
-        var stuck = report.NextPhase is not null && report.MinTimeInPhase > TimeSpan.Zero
-            && report.TimeInPhase >= report.MinTimeInPhase * StuckAfterSoaks && !report.AllPassed;
+        var report = policy is null ? null : JobLifecycleDecider.Evaluate(lifecycle, policy);
+        var stuck = report is not null && report.NextPhase is not null && report.Soak > TimeSpan.Zero
+            && report.TimeInPhase >= report.Soak * StuckAfterSoaks && !report.AllPassed;
         var regressed = view.LastDirection == "demote";
         var flags = lifecycle.Flags().ToList();
         if (stuck)
@@ -45,8 +48,8 @@ sealed record JobStateRow(
         }
         return new JobStateRow(
             lifecycle.JobId,
-            policy.Id,
-            lifecycle.AssignedPhase ?? policy.FirstPhase,
+            policy?.Id ?? NoPolicy,
+            lifecycle.AssignedPhase ?? policy?.FirstPhase ?? lifecycle.LastReportedPhase ?? "",
             lifecycle.AssignedAt,
             lifecycle.PhaseSince,
             lifecycle.AwaitingAcknowledgement,
@@ -61,7 +64,7 @@ sealed record JobStateRow(
             regressed,
             flags,
             JobStateTable.ToJson(lifecycle.LatestMetrics),
-            JobStateTable.ToJson(report),
+            report is null ? "null" : JobStateTable.ToJson(report),
             JobStateTable.ToJson(view.Labels));
     }
 }

@@ -77,7 +77,7 @@ public static class JobStateTable
         NpgsqlTransaction transaction,
         JobStateGeneration generation,
         IReadOnlyList<KeyValuePair<string, JobStateView>> changed,
-        LifecyclePolicy policy,
+        Func<IReadOnlyDictionary<string, string>, LifecyclePolicy?> policyFor,
         CancellationToken cancellationToken)
     {
         var connection = transaction.Connection!;
@@ -92,7 +92,7 @@ public static class JobStateTable
         {
             foreach (var (_, view) in changed)
             {
-                await WriteRowAsync(importer, JobStateRow.From(view, policy), view, cancellationToken);
+                await WriteRowAsync(importer, JobStateRow.From(view, policyFor(view.Labels)), view, cancellationToken);
             }
             await importer.CompleteAsync(cancellationToken);
         }

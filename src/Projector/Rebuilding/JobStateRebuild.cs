@@ -11,13 +11,13 @@ namespace Streaming.Projector.Rebuilding;
 /// then makes it the active one. Interrupted at any point, it resumes from its last committed batch; the active
 /// generation serves readers throughout.
 /// </summary>
-public sealed class JobStateRebuild(NpgsqlDataSource dataSource, LifecyclePolicy policy, ILogger logger, int batchSize = 10_000)
+public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger, int batchSize = 10_000)
 {
     public async Task<RebuildResult> RunAsync(bool fresh, Action<RebuildProgress>? report, CancellationToken cancellationToken)
     {
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
-        var projection = new JobStateProjection(policy, generation);
+        var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), generation);
         var fold = new BufferedFold<JobStateView>(
             dataSource, projection, (_, _) => Task.CompletedTask,
             new FoldOptions { ReadBatchSize = batchSize, MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger);

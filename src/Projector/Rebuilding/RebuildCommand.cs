@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Spectre.Console;
 using Streaming.Hosting;
-using Streaming.Lifecycle;
 
 namespace Streaming.Projector.Rebuilding;
 
@@ -27,7 +26,7 @@ public static class RebuildCommand
             cancellation.Cancel();
         };
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(configuration));
-        var rebuild = new JobStateRebuild(dataSource, DefaultPolicies.CdcMigration, NullLogger.Instance, batch);
+        var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance, batch);
         try
         {
             RebuildResult? result = null;

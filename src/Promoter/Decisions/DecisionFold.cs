@@ -15,7 +15,8 @@ namespace Streaming.Promoter.Decisions;
 /// and the store refuses the copy: the store is the outbox, and nothing is decided twice.
 /// </summary>
 public sealed partial class DecisionFold(
-    LifecyclePolicy policy,
+    NpgsqlDataSource dataSource,
+    ActivePolicies policies,
     EventStreams streams,
     DecisionCounters counters,
     ILogger<DecisionFold> logger) : IStreamFold<JobLifecycle>
@@ -26,6 +27,12 @@ public sealed partial class DecisionFold(
 
     public string Name => CheckpointName;
 
+    public bool HasState(string streamId) => !ActivePolicies.IsPolicyStream(streamId);
+
+    public void Observe(RecordedEvent recorded) => policies.Observe(recorded);
+
+    public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => policies.LoadAsync(dataSource, checkpoint, cancellationToken);
+
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
 
     public JobLifecycle Apply(JobLifecycle state, RecordedEvent recorded)
@@ -34,7 +41,12 @@ public sealed partial class DecisionFold(
         {
             case SignalRecorded.EventType:
                 var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-                var next = JobLifecycleDecider.Evolve(state, SignalSamples.From(recorded, signal), policy);
+                var sample = SignalSamples.From(recorded, signal);
+                if (policies.For(signal.Labels) is not { } policy)
+                {
+                    return JobLifecycleDecider.Record(state, sample);
+                }
+                var next = JobLifecycleDecider.Evolve(state, sample, policy);
                 if (JobLifecycleDecider.Decide(next, policy) is { } decision)
                 {
                     _pending.Add((decision, signal.CorrelationId));
@@ -85,7 +97,11 @@ public sealed partial class DecisionFold(
         foreach (var (decision, correlationId) in appended)
         {
             counters.Add(decision.Direction);
-            LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Reason);
+            LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Policy, decision.Reason);
+            if (decision.Quarantines)
+            {
+                LogQuarantined(decision.JobId, correlationId, decision.Policy);
+            }
         }
     }
 
@@ -95,10 +111,15 @@ public sealed partial class DecisionFold(
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken) =>
         DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
 
-    bool IsOwn(PhaseChanged change) =>
-        change.Policy == policy.Id && change.Direction is PhaseDirection.Promote or PhaseDirection.Demote;
+    // Decisions name the policy version that made them ("name@version").
+    static bool IsOwn(PhaseChanged change) =>
+        change.Policy.Contains('@', StringComparison.Ordinal) && change.Direction is PhaseDirection.Promote or PhaseDirection.Demote;
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Job {JobId} {Direction}d {From} → {To} at {DecidedAt:u} (correlation {CorrelationId}): {Reason}")]
-    partial void LogDecision(string jobId, string? correlationId, string direction, string from, string to, DateTimeOffset decidedAt, string reason);
+        Message = "Job {JobId} {Direction}d {From} → {To} at {DecidedAt:u} by {Policy} (correlation {CorrelationId}): {Reason}")]
+    partial void LogDecision(string jobId, string? correlationId, string direction, string from, string to, DateTimeOffset decidedAt, string policy, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Job {JobId} is quarantined by {Policy}: it changed phase too often, and stays where it is until a person releases it (correlation {CorrelationId})")]
+    partial void LogQuarantined(string jobId, string? correlationId, string policy);
 }

@@ -40,7 +40,7 @@ public sealed class AcknowledgementTests
 
         // Then nothing counts until it acknowledges
         Assert.Single(job.Decisions);
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
         Assert.Equal([LifecycleFlags.AwaitingAck], job.State.Flags());
     }
 
@@ -128,8 +128,9 @@ public sealed class AcknowledgementTests
         // When the soak completes at minute 30
         job.Minutes(30, 40, JobMetrics.Healthy);
 
-        // Then the late bad signal blocks promotion until it leaves the window at minute 35
-        Assert.Equal(LifecycleSimulation.At(35), Assert.Single(job.Decisions).DecidedAt);
+        // Then the late bad signal blocks promotion until it leaves the window at minute 35; the evaluations at 35, 36
+        // and 37 are the three passing ones in a row that promotion needs
+        Assert.Equal(LifecycleSimulation.At(37), Assert.Single(job.Decisions).DecidedAt);
     }
 
     [Fact]
@@ -151,10 +152,8 @@ public sealed class AcknowledgementTests
     public void The_last_aggregation_takes_the_latest_emitted_value_not_the_latest_arrived()
     {
         // Given a policy whose gate looks at the last error rate
-        var policy = new LifecyclePolicy("last", 1, ["a", "b"],
-            [new PhaseGate("a", "b", TimeSpan.FromHours(1), TimeSpan.FromMinutes(10), 1,
-                [new Criterion(JobMetrics.ErrorRate, Aggregation.Last, Comparison.LessOrEqual, 1)], DemoteOnBreach: false)],
-            DemoteAfterConsecutiveBreaches: 3);
+        var policy = TestPolicies.TwoPhases(
+            [new Criterion(JobMetrics.ErrorRate, Aggregation.Last, Comparison.LessOrEqual, 1)], TimeSpan.FromMinutes(10), soak: TimeSpan.FromHours(1), name: "last");
         var job = new LifecycleSimulation("a", policy);
 
         // When the signal emitted at minute 5 arrives after the one emitted at minute 6

@@ -5,10 +5,8 @@ namespace Streaming.Tests.Lifecycle;
 
 public sealed class AggregationTests
 {
-    static LifecyclePolicy PolicyWith(Criterion criterion, int minSamples = 1, int windowMinutes = 60) => new(
-        "test", 1, ["a", "b"],
-        [new PhaseGate("a", "b", TimeSpan.Zero, TimeSpan.FromMinutes(windowMinutes), minSamples, [criterion], DemoteOnBreach: false)],
-        DemoteAfterConsecutiveBreaches: 3);
+    static LifecyclePolicy PolicyWith(Criterion criterion, int minSamples = 1, int windowMinutes = 60) =>
+        TestPolicies.TwoPhases([criterion with { MinSamples = minSamples }], TimeSpan.FromMinutes(windowMinutes));
 
     /// <summary>Given one signal a minute carrying these values of <c>m</c> (null: the signal lacks it), the criterion's result.</summary>
     static CriterionResult Evaluate(Criterion criterion, double?[] values, int minSamples = 1, int windowMinutes = 60)

@@ -23,10 +23,10 @@ public sealed class DemotionTests
         Assert.Equal(LifecycleSimulation.At(12), decision.DecidedAt);
         Assert.Equal((11L, 13L, 13L), (decision.FirstVersion, decision.LastVersion, decision.DecidingVersion));
         Assert.Equal(
-            "demote reverse_shadow→shadow: 3 consecutive signals broke the shadow→reverse_shadow criteria; last: error_rate 0.05 > 0.01",
+            "demote reverse_shadow→shadow: 3 consecutive evaluations failed the shadow→reverse_shadow demote criteria; last: last error_rate 0.05 > 0.02 (5 samples in 5m)",
             decision.Reason);
         var error = Assert.Single(decision.Criteria, c => !c.Passed);
-        Assert.Equal((JobMetrics.ErrorRate, 0.05, 1), (error.Metric, error.Value, error.Samples));
+        Assert.Equal((JobMetrics.ErrorRate, 0.05, 0.02, Verdict.Fail), (error.Metric, error.Value, error.Threshold, error.Verdict));
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public sealed class DemotionTests
 
         // Then
         Assert.Equal(demoted, job.Decisions.Any(d => d.Direction == PhaseDecision.Demote));
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
     }
 
     [Fact]
@@ -57,14 +57,14 @@ public sealed class DemotionTests
 
         // When it breaches twice, passes once, breaches twice more
         job.Minutes(10, 11, Erroring);
-        Assert.Equal(2, job.State.ConsecutiveBreaches);
+        Assert.Equal(2, job.State.DemotionStreak);
         job.Signal(12, JobMetrics.Healthy);
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
         job.Minutes(13, 14, Erroring);
 
         // Then it is still in reverse_shadow
         Assert.Empty(job.Decisions);
-        Assert.Equal(2, job.Report.ConsecutiveBreaches);
+        Assert.Equal(2, job.Report.DemotionStreak);
 
         // When the third breach in a row comes (minutes 13, 14, 15: versions 14…16)
         var decision = job.Signal(15, Erroring);
@@ -76,14 +76,18 @@ public sealed class DemotionTests
 
     [Theory]
     [InlineData("reverse_shadow", JobMetrics.ErrorRate, 0.007, null)]
-    [InlineData("reverse_shadow", JobMetrics.ErrorRate, 0.02, "shadow")]
-    [InlineData("reverse_shadow", JobMetrics.LandingLatencyP95Ms, 1600, null)]
-    [InlineData("reverse_shadow", JobMetrics.LandingLatencyP95Ms, 2100, "shadow")]
-    [InlineData("reverse_shadow", JobMetrics.ChecksumMismatchRate, 0.002, "shadow")]
-    [InlineData("cleanup", JobMetrics.ErrorRate, 0.007, "reverse_shadow")]
-    [InlineData("cleanup", JobMetrics.ErrorRate, 0.005, null)]
-    [InlineData("cleanup", JobMetrics.LandingLatencyP95Ms, 1600, "reverse_shadow")]
-    [InlineData("cleanup", JobMetrics.ChecksumMismatchRate, 0.0006, "reverse_shadow")]
+    [InlineData("reverse_shadow", JobMetrics.ErrorRate, 0.02, null)]
+    [InlineData("reverse_shadow", JobMetrics.ErrorRate, 0.03, "shadow")]
+    [InlineData("reverse_shadow", JobMetrics.LandingLatencyP95Ms, 2100, null)]
+    [InlineData("reverse_shadow", JobMetrics.LandingLatencyP95Ms, 3100, "shadow")]
+    [InlineData("reverse_shadow", JobMetrics.ChecksumMismatchRate, 0.0015, null)]
+    [InlineData("reverse_shadow", JobMetrics.ChecksumMismatchRate, 0.0025, "shadow")]
+    [InlineData("cleanup", JobMetrics.ErrorRate, 0.007, null)]
+    [InlineData("cleanup", JobMetrics.ErrorRate, 0.011, "reverse_shadow")]
+    [InlineData("cleanup", JobMetrics.LandingLatencyP95Ms, 2000, null)]
+    [InlineData("cleanup", JobMetrics.LandingLatencyP95Ms, 2300, "reverse_shadow")]
+    [InlineData("cleanup", JobMetrics.ChecksumMismatchRate, 0.0008, null)]
+    [InlineData("cleanup", JobMetrics.ChecksumMismatchRate, 0.0011, "reverse_shadow")]
     [InlineData("shadow", JobMetrics.ErrorRate, 0.9, null)]
     [InlineData("done", JobMetrics.ErrorRate, 0.9, null)]
     public void A_phase_is_judged_by_the_criteria_that_admitted_the_job_to_it(string phase, string metric, double value, string? demotedTo)
@@ -95,7 +99,8 @@ public sealed class DemotionTests
         // When it reports the value three times in a row
         job.Minutes(5, 7, JobMetrics.Healthy.With(metric, value));
 
-        // Then it is demoted one phase only if the value breaks the gate into its phase
+        // Then it is demoted one phase only if the value breaks the demote threshold of the gate into its phase: a value
+        // between the promote and the demote threshold (hysteresis) keeps it where it is
         Assert.Equal(demotedTo, job.Decisions.SingleOrDefault()?.To);
     }
 
@@ -109,7 +114,7 @@ public sealed class DemotionTests
         job.Minutes(0, 20, JobMetrics.Healthy.Without(JobMetrics.ErrorRate));
 
         // Then nothing breaks (and, lacking data, nothing promotes either)
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
         Assert.Empty(job.Decisions);
     }
 
@@ -127,7 +132,7 @@ public sealed class DemotionTests
 
         // Then the counter did not move and the job is flagged
         Assert.Empty(job.Decisions);
-        Assert.Equal(2, job.State.ConsecutiveBreaches);
+        Assert.Equal(2, job.State.DemotionStreak);
         Assert.Contains(LifecycleFlags.PhaseMismatch, job.State.Flags());
 
         // When its next reverse_shadow signal breaches
@@ -151,7 +156,7 @@ public sealed class DemotionTests
         Assert.Null(job.State.PhaseSince);
         Assert.True(job.State.AwaitingAcknowledgement);
         Assert.Empty(job.State.Window);
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
 
         // When it follows (acknowledging shadow at 13) and is healthy again for an hour
         job.Minutes(13, 73, JobMetrics.Healthy);

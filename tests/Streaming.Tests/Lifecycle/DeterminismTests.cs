@@ -25,7 +25,7 @@ public sealed class DeterminismTests
             }
             var metrics = spell switch
             {
-                1 => JobMetrics.Healthy.With(JobMetrics.ErrorRate, minute % 20 < 3 ? 0.02 : 0.004),
+                1 => JobMetrics.Healthy.With(JobMetrics.ErrorRate, minute % 20 < 3 ? 0.03 : 0.004),
                 2 => JobMetrics.Healthy.With(JobMetrics.LandingLatencyP95Ms, 1000 + minute % 11 * 100),
                 3 when minute % 13 == 0 => JobMetrics.Healthy.Without(JobMetrics.ChecksumMismatchRate),
                 _ => JobMetrics.Healthy.With(JobMetrics.ChecksumMismatchRate, minute % 17 * 0.00004),

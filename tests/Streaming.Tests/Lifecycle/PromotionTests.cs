@@ -25,7 +25,7 @@ public sealed class PromotionTests
         Assert.All(decision.Criteria, c => Assert.True(c.Passed));
         Assert.All(decision.Criteria, c => Assert.Equal(15, c.Samples));
         Assert.Equal(
-            "promote shadow→reverse_shadow: 30m in phase ≥ 30m; " +
+            "promote shadow→reverse_shadow: 30m in phase ≥ 30m; 27 consecutive passing evaluations ≥ 3; " +
             "max checksum_mismatch_rate 0.0002 ≤ 0.001 (15 samples in 15m); " +
             "max landing_latency_p95_ms 800 ≤ 2000 (15 samples in 15m); " +
             "max error_rate 0.001 ≤ 0.01 (15 samples in 15m)",
@@ -105,10 +105,12 @@ public sealed class PromotionTests
         var failing = Assert.Single(job.Report.Criteria, c => !c.Passed);
         Assert.Equal((metric, bad), (failing.Metric, failing.Value));
 
-        // When the signal at minute 40 moves the window (25, 40] past it
-        var decision = job.Signal(40, JobMetrics.Healthy);
+        // When the signal at minute 40 moves the window (25, 40] past it, two more evaluations are not enough
+        Assert.Null(job.Signal(40, JobMetrics.Healthy));
+        Assert.Null(job.Signal(41, JobMetrics.Healthy));
 
-        // Then it is promoted
+        // Then the third passing evaluation in a row promotes it
+        var decision = job.Signal(42, JobMetrics.Healthy);
         Assert.NotNull(decision);
         Assert.Equal("reverse_shadow", decision.To);
     }
@@ -200,7 +202,7 @@ public sealed class PromotionTests
         // Then it is neither promoted nor demoted, and the report has no gate
         Assert.Empty(job.Decisions);
         Assert.Equal("done", job.State.AssignedPhase);
-        Assert.Equal(0, job.State.ConsecutiveBreaches);
+        Assert.Equal(0, job.State.DemotionStreak);
         Assert.Null(job.Report.NextPhase);
         Assert.Empty(job.Report.Criteria);
         Assert.False(job.Report.AllPassed);

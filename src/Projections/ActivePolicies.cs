@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.EventStore;
+using Streaming.Lifecycle;
+
+namespace Streaming.Projections;
+
+/// <summary>
+/// The lifecycle policies in force at a point of the log: the latest published version of each, learned from
+/// <c>policy-published/v1</c> events in log order, so live folds, rebuilds and backtests bind every job to the same
+/// version at the same event. A job is governed by the matching policy of highest priority (then by name).
+/// </summary>
+public sealed partial class ActivePolicies(ILogger logger)
+{
+    readonly SortedDictionary<string, LifecyclePolicy> _byName = new(StringComparer.Ordinal);
+    LifecyclePolicy[] _ranked = [];
+
+    public IReadOnlyCollection<LifecyclePolicy> All => _ranked;
+
+    public static bool IsPolicyStream(string streamId) => streamId.StartsWith(PolicyPublished.StreamPrefix, StringComparison.Ordinal);
+
+    /// <summary>Learns the policies published at or before <paramref name="checkpoint"/>, for a fold resuming there.</summary>
+    public async Task LoadAsync(NpgsqlDataSource dataSource, TailPosition checkpoint, CancellationToken cancellationToken)
+    {
+        foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(PolicyPublished.StreamPrefix, checkpoint, cancellationToken))
+        {
+            Observe(recorded);
+        }
+    }
+
+    /// <summary>Learns a policy version from its stream's event; anything else there is ignored.</summary>
+    public void Observe(RecordedEvent recorded)
+    {
+        if (recorded.Type != PolicyPublished.EventType)
+        {
+            return;
+        }
+        var published = ContractsJson.Deserialize<PolicyPublished>(recorded.Data);
+        var parsed = PolicyDocument.Parse(published.Text, published.Version);
+        if (parsed.Policy is not { } policy)
+        {
+            // Validated when published; a build that reads documents more strictly keeps the version it had.
+            LogUnreadable(published.Name, published.Version, string.Join("; ", parsed.Errors));
+            return;
+        }
+        _byName[policy.Name] = policy;
+        _ranked = [.. _byName.Values.OrderByDescending(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The policy that governs a job with these labels, or null when none selects it.</summary>
+    public LifecyclePolicy? For(IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var policy in _ranked)
+        {
+            if (policy.Selector.Matches(labels))
+            {
+                return policy;
+            }
+        }
+        return null;
+    }
+
+    public LifecyclePolicy? Named(string name) => _byName.GetValueOrDefault(name);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Policy {Policy} version {Version} cannot be read by this build and is not used: {Errors}")]
+    partial void LogUnreadable(string policy, int version, string errors);
+}

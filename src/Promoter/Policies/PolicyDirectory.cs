@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+
+namespace Streaming.Promoter.Policies;
+
+/// <summary>
+/// Keeps the store's policies in step with a folder of documents: each changed document is published as a new
+/// version; an invalid one is logged with every error and changes nothing, so the last good version stays in force.
+/// </summary>
+public sealed partial class PolicyDirectory(PolicyPublisher publisher, PromoterOptions options, ILogger<PolicyDirectory> logger)
+{
+    readonly Dictionary<string, DateTime> _seen = new(StringComparer.Ordinal);
+
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var directory = options.ResolvedPolicyDirectory;
+        if (!Directory.Exists(directory))
+        {
+            LogMissing(directory);
+            return;
+        }
+        foreach (var path in Directory.EnumerateFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            var written = File.GetLastWriteTimeUtc(path);
+            if (_seen.TryGetValue(path, out var seen) && seen == written)
+            {
+                continue;
+            }
+            var publication = await publisher.PublishAsync(
+                await File.ReadAllTextAsync(path, cancellationToken), $"{Environment.UserName}@{Environment.MachineName}:{path}", cancellationToken);
+            switch (publication.Outcome)
+            {
+                case PolicyPublicationOutcome.Published:
+                    LogPublished(publication.Name!, publication.Version, path);
+                    break;
+                case PolicyPublicationOutcome.Rejected:
+                    LogRejected(path, string.Join(Environment.NewLine, publication.Errors));
+                    break;
+            }
+            _seen[path] = written;
+        }
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.PolicyScanInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await SyncAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published policy {Policy} version {Version} from {Path}")]
+    partial void LogPublished(string policy, int version, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Policy document {Path} is invalid and was not published; the last good version stays in force:\n{Errors}")]
+    partial void LogRejected(string path, string errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Policy folder {Directory} does not exist; only policies already in the store are in force")]
+    partial void LogMissing(string directory);
+}
