@@ -14,7 +14,8 @@ namespace Streaming.Bench.Pipeline;
 /// </summary>
 public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, string adminConnectionString)
 {
-    const long MaxUnstored = 150_000;
+    // The broker keeps 5 MB a partition: about 18,000 signals of the workload's size.
+    const long MaxUnstoredPerPartition = 10_000;
 
     public async Task<PipelineResult> RunAsync(string name, SignalWorkload workload, int messages, CancellationToken cancellationToken)
     {
@@ -115,7 +116,8 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         }
     }
 
-    // Produces as fast as the pipeline stores, never more than MaxUnstored ahead of it (the broker keeps 5 MB a partition).
+    // Produces as fast as the pipeline stores, never more than MaxUnstoredPerPartition ahead of it on any partition:
+    // consumers can fall behind unevenly, so a bound on the total would still let one partition outrun retention.
     static async Task<long> ProduceAsync(string bootstrap, NpgsqlDataSource dataSource, SignalWorkload workload, int messages, CancellationToken cancellationToken)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
@@ -125,12 +127,13 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
             EnableIdempotence = true,
             Partitioner = Partitioner.Murmur2Random,
         }).Build();
+        var delivered = new long[64];
         long stored = 0;
         for (var n = 0; n < messages; n++)
         {
-            if (n % 10_000 == 0)
+            if (n % 2_000 == 0)
             {
-                while (n - (stored = await StoredAsync(dataSource, cancellationToken)) > MaxUnstored)
+                while (await AheadAsync(dataSource, delivered, n, cancellationToken) > MaxUnstoredPerPartition)
                 {
                     await Task.Delay(20, cancellationToken);
                 }
@@ -140,7 +143,8 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
             {
                 try
                 {
-                    producer.Produce("job-signals", new Message<string, byte[]> { Key = key, Value = value });
+                    producer.Produce("job-signals", new Message<string, byte[]> { Key = key, Value = value },
+                        report => Interlocked.Increment(ref delivered[report.Partition.Value]));
                     break;
                 }
                 catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -158,6 +162,28 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         }
         var events = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'signal-recorded/v1'", cancellationToken);
         return messages - events;
+    }
+
+    // The most any partition's delivered messages are ahead of what Ingest stored, counting every message still in flight.
+    static async Task<long> AheadAsync(NpgsqlDataSource dataSource, long[] delivered, long produced, CancellationToken cancellationToken)
+    {
+        var stored = new long[delivered.Length];
+        await using (var command = dataSource.CreateCommand("select partition, next_offset from es.kafka_offsets"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stored[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+        long ahead = 0, inFlight = produced;
+        for (var partition = 0; partition < delivered.Length; partition++)
+        {
+            var sent = Interlocked.Read(ref delivered[partition]);
+            inFlight -= sent;
+            ahead = Math.Max(ahead, sent - stored[partition]);
+        }
+        return ahead + inFlight;
     }
 
     static Task<long> StoredAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>

@@ -266,7 +266,22 @@ sealed class SignalConsumer(
         {
             ReportLoss(partition, from, marks.Low.Value);
         }
-        consumer.Seek(new TopicPartitionOffset(partition, marks.Low));
+        // auto.offset.reset=error stops the partition's fetcher, and a stopped fetcher refuses a seek (Local_State):
+        // assign again, this partition at the log's new start and every other one where it had got to.
+        var assignment = new List<TopicPartitionOffset>();
+        foreach (var assigned in consumer.Assignment)
+        {
+            if (assigned.Equals(partition))
+            {
+                assignment.Add(new TopicPartitionOffset(assigned, marks.Low));
+                continue;
+            }
+            var position = consumer.Position(assigned);
+            assignment.Add(new TopicPartitionOffset(assigned, position != Offset.Unset
+                ? position
+                : StartOffset(consumer, assigned, _owned.GetValueOrDefault(assigned.Partition.Value))));
+        }
+        consumer.Assign(assignment);
     }
 
     void ReportLoss(TopicPartition partition, long from, long to)
