@@ -17,6 +17,8 @@ public static class EventIds
 
     public static Guid ForPolicy(string name, int version) => Create($"policy:{name}:{version}");
 
+    public static Guid ForOverrideEnd(Guid overrideId) => Create($"override-ended:{overrideId}");
+
     static Guid Create(string name)
     {
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];

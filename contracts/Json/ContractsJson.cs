@@ -15,6 +15,8 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(SignalRecorded))]
 [JsonSerializable(typeof(PhaseChanged))]
 [JsonSerializable(typeof(PolicyPublished))]
+[JsonSerializable(typeof(OverrideSet))]
+[JsonSerializable(typeof(OverrideEnded))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

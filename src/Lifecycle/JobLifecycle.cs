@@ -9,7 +9,8 @@ namespace Streaming.Lifecycle;
 /// <see cref="PromotionStreak"/> counts consecutive passing evaluations of the gate out of the phase, and
 /// <see cref="DemotionStreak"/> consecutive failing evaluations of the gate that admitted the job (since version
 /// <see cref="DemotionStreakFrom"/>). <see cref="RecentChanges"/> are the event times of its latest phase changes, for
-/// quarantine; a quarantined job is never moved by the policy.
+/// quarantine; a quarantined job is never moved by the policy. <see cref="Policy"/> names the policy that governed the
+/// job's latest signal; <see cref="ActiveOverride"/> is an operator's hold or pin in force, which the policy never undoes.
 /// </summary>
 public sealed record JobLifecycle(
     string JobId,
@@ -29,7 +30,9 @@ public sealed record JobLifecycle(
     int PhaseChanges,
     bool ReportedUnknownPhase,
     ImmutableArray<DateTimeOffset> RecentChanges,
-    DateTimeOffset? QuarantinedAt)
+    DateTimeOffset? QuarantinedAt,
+    string? Policy = null,
+    JobOverride? ActiveOverride = null)
 {
     public bool AwaitingAcknowledgement => AssignedPhase is not null && PhaseSince is null;
 
@@ -58,6 +61,14 @@ public sealed record JobLifecycle(
         if (Quarantined)
         {
             flags.Add(LifecycleFlags.Quarantined);
+        }
+        if (ActiveOverride?.Kind == OverrideKind.Hold)
+        {
+            flags.Add(LifecycleFlags.Held);
+        }
+        if (ActiveOverride?.Kind == OverrideKind.Pin)
+        {
+            flags.Add(LifecycleFlags.Pinned);
         }
         if (AssignedPhase is null && LastSignalAt is not null)
         {

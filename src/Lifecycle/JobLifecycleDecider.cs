@@ -40,6 +40,7 @@ public static class JobLifecycleDecider
             LastReportedPhase = sample.Phase,
             LatestMetrics = sample.Metrics,
             ReportedUnknownPhase = !known,
+            Policy = policy.Name,
         };
         if (!string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
         {
@@ -86,6 +87,7 @@ public static class JobLifecycleDecider
             || state.PhaseSince is not { } acknowledgedAt
             || state.LastSignalAt is not { } now
             || state.Quarantined
+            || state.ActiveOverride is not null
             || !string.Equals(state.LastReportedPhase, phase, StringComparison.Ordinal))
         {
             return null;
@@ -116,12 +118,48 @@ public static class JobLifecycleDecider
             DemotionStreak = 0,
             DemotionStreakFrom = 0,
             PhaseChanges = state.PhaseChanges + 1,
-            RecentChanges = Remember(state.RecentChanges, decision.DecidedAt),
+            RecentChanges = decision.Direction == PhaseDecision.Override ? state.RecentChanges : Remember(state.RecentChanges, decision.DecidedAt),
             QuarantinedAt = decision.Quarantines ? decision.DecidedAt : state.QuarantinedAt,
         };
 
     /// <summary>Lifts a quarantine: the job is the policy's again, with its count of recent changes started afresh.</summary>
     public static JobLifecycle Release(JobLifecycle state) => state with { QuarantinedAt = null, RecentChanges = [] };
+
+    /// <summary>
+    /// Puts an operator's override in force. A hold or pin replaces the one in force (which it ends); a forced move ends
+    /// it too; a release ends it and lifts a quarantine. A pin to a phase the job's policy lacks, or a forced move past
+    /// the first or last phase, changes nothing. <paramref name="version"/> is the override's place in the job's stream.
+    /// </summary>
+    public static OverrideOutcome Override(JobLifecycle state, JobOverride @override, LifecyclePolicy? policy, long version)
+    {
+        var target = @override.Kind switch
+        {
+            OverrideKind.Pin => @override.Phase is { } phase && (policy is null || policy.HasPhase(phase)) ? phase : null,
+            OverrideKind.ForcePromote => state.AssignedPhase is { } from ? policy?.NextPhase(from) : null,
+            OverrideKind.ForceDemote => state.AssignedPhase is { } from ? policy?.PreviousPhase(from) : null,
+            _ => null,
+        };
+        if (@override.Kind is OverrideKind.Pin or OverrideKind.ForcePromote or OverrideKind.ForceDemote && target is null)
+        {
+            return new OverrideOutcome(state, null, null);
+        }
+        var ended = state.ActiveOverride;
+        var next = @override.Kind == OverrideKind.Release
+            ? Release(state) with { ActiveOverride = null }
+            : state with { ActiveOverride = @override.Lasts ? @override : null };
+        var change = target is not null && !string.Equals(target, state.AssignedPhase, StringComparison.Ordinal)
+            ? new PhaseDecision(state.JobId, state.AssignedPhase ?? "", target, PhaseDecision.Override, state.LastSignalAt ?? @override.SetAt,
+                version, PhaseDecision.OverridePolicy,
+                $"{OverrideKinds.Name(@override.Kind)} to {target} by {@override.Actor}: {@override.Reason}", [], version, version, false)
+            : null;
+        return new OverrideOutcome(next, change, ended);
+    }
+
+    /// <summary>Ends the override in force once the job's event time reaches its expiry.</summary>
+    public static OverrideOutcome Expire(JobLifecycle state) =>
+        state.ActiveOverride is { ExpiresAt: { } until } active && state.LastSignalAt is { } now && now >= until
+            ? new OverrideOutcome(state with { ActiveOverride = null }, null, active)
+            : new OverrideOutcome(state, null, null);
 
     public static CriteriaReport Evaluate(JobLifecycle state, LifecyclePolicy policy)
     {

@@ -39,6 +39,18 @@ public static class JobLifecycleSnapshot
             Write(writer, at);
         }
         WriteNullable(writer, state.QuarantinedAt);
+        WriteNullable(writer, state.Policy);
+        writer.Write(state.ActiveOverride is not null);
+        if (state.ActiveOverride is { } active)
+        {
+            writer.Write(active.Id.ToByteArray());
+            writer.Write((byte)active.Kind);
+            WriteNullable(writer, active.Phase);
+            writer.Write(active.Actor);
+            writer.Write(active.Reason);
+            Write(writer, active.SetAt);
+            WriteNullable(writer, active.ExpiresAt);
+        }
 
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
         AddNames(names, state.LatestMetrics);
@@ -88,6 +100,8 @@ public static class JobLifecycleSnapshot
         var promotionVerdict = Verdict.NoData;
         var recentChanges = ImmutableArray<DateTimeOffset>.Empty;
         DateTimeOffset? quarantinedAt = null;
+        string? policy = null;
+        JobOverride? activeOverride = null;
         if (format == FormatVersion)
         {
             promotionStreak = reader.ReadInt32();
@@ -99,6 +113,12 @@ public static class JobLifecycleSnapshot
             }
             recentChanges = ImmutableCollectionsMarshal.AsImmutableArray(changes);
             quarantinedAt = ReadNullableTime(reader);
+            policy = ReadNullableString(reader);
+            if (reader.ReadBoolean())
+            {
+                activeOverride = new JobOverride(new Guid(reader.ReadBytes(16)), (OverrideKind)reader.ReadByte(), ReadNullableString(reader),
+                    reader.ReadString(), reader.ReadString(), ReadTime(reader), ReadNullableTime(reader));
+            }
         }
 
         var names = new string[reader.Read7BitEncodedInt()];
@@ -116,7 +136,7 @@ public static class JobLifecycleSnapshot
         }
         return new JobLifecycle(jobId, assignedPhase, assignedAt, phaseSince, ImmutableCollectionsMarshal.AsImmutableArray(window),
             promotionStreak, promotionVerdict, breaches, firstBreach, lastVersion, lastSeq, lastSignalAt, lastReportedPhase, latest,
-            phaseChanges, unknownPhase, recentChanges, quarantinedAt);
+            phaseChanges, unknownPhase, recentChanges, quarantinedAt, policy, activeOverride);
     }
 
     static void AddNames(Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)

@@ -15,6 +15,12 @@ public static class LifecycleFlags
     /// <summary>The job changed phase too often within the policy's quarantine period and is held for a person to look at.</summary>
     public const string Quarantined = "quarantined";
 
+    /// <summary>An operator holds the job where it is.</summary>
+    public const string Held = "held";
+
+    /// <summary>An operator pinned the job to its phase.</summary>
+    public const string Pinned = "pinned";
+
     /// <summary>No active policy selects the job, so nothing is decided for it.</summary>
     public const string NoPolicy = "no-policy";
 }

@@ -20,4 +20,9 @@ public sealed record PhaseDecision(
 {
     public const string Promote = "promote";
     public const string Demote = "demote";
+
+    /// <summary>A change an operator's override made (its <see cref="Policy"/> is <see cref="OverridePolicy"/>).</summary>
+    public const string Override = "override";
+
+    public const string OverridePolicy = "override";
 }

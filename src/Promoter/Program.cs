@@ -1,11 +1,15 @@
 using Microsoft.Extensions.Hosting;
 using Streaming.Hosting;
 using Streaming.Promoter;
+using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
 
-if (args is ["policy", .. var command])
+switch (args)
 {
-    return await PolicyCommand.RunAsync(command);
+    case ["policy", .. var command]:
+        return await PolicyCommand.RunAsync(command);
+    case ["override", .. var command]:
+        return await OverrideCommand.RunAsync(command);
 }
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();

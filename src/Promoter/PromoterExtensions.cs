@@ -9,6 +9,7 @@ using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
 using Streaming.Promoter.Publishing;
 
@@ -24,6 +25,7 @@ public static class PromoterExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PolicyPublisher>();
         builder.Services.AddSingleton<PolicyDirectory>();
+        builder.Services.AddSingleton<OverrideWriter>();
         builder.Services.AddSingleton<DecisionCounters>();
         builder.Services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),

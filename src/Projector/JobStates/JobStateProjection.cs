@@ -48,6 +48,22 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                     LastChangedAt = change.DecidedAt,
                     StreamVersion = recorded.Version,
                 };
+            case OverrideSet.EventType:
+                var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
+                var governing = state.Lifecycle.Policy is { } name ? policies.Named(name) : null;
+                // The phase change an override makes arrives as its own event, and is applied then.
+                return state with
+                {
+                    Lifecycle = JobLifecycleDecider.Override(state.Lifecycle, OverrideEvents.From(set), governing, recorded.Version).State,
+                    StreamVersion = recorded.Version,
+                };
+            case OverrideEnded.EventType:
+                var ended = ContractsJson.Deserialize<OverrideEnded>(recorded.Data);
+                return state with
+                {
+                    Lifecycle = state.Lifecycle.ActiveOverride?.Id == ended.OverrideId ? state.Lifecycle with { ActiveOverride = null } : state.Lifecycle,
+                    StreamVersion = recorded.Version,
+                };
             default:
                 return state with { StreamVersion = recorded.Version };
         }

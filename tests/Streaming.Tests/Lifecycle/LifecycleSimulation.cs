@@ -13,6 +13,7 @@ public sealed class LifecycleSimulation
 
     readonly List<SignalSample> _samples = [];
     readonly List<PhaseDecision> _decisions = [];
+    readonly List<JobOverride> _endedOverrides = [];
     PhaseDecision? _undelivered;
     long _version;
     long _seq;
@@ -37,6 +38,9 @@ public sealed class LifecycleSimulation
     public IReadOnlyList<SignalSample> Samples => _samples;
 
     public IReadOnlyList<PhaseDecision> Decisions => _decisions;
+
+    /// <summary>Holds and pins that ended: expired, released or replaced.</summary>
+    public IReadOnlyList<JobOverride> EndedOverrides => _endedOverrides;
 
     public CriteriaReport Report => JobLifecycleDecider.Evaluate(State, Policy);
 
@@ -103,10 +107,35 @@ public sealed class LifecycleSimulation
         _seq = Math.Max(_seq, sample.Seq);
         _samples.Add(sample);
         State = JobLifecycleDecider.Evolve(State, sample, Policy);
+        var expiry = JobLifecycleDecider.Expire(State);
+        if (expiry.Ended is { } ended)
+        {
+            _endedOverrides.Add(ended);
+            State = expiry.State;
+            _version++;
+        }
         if (JobLifecycleDecider.Decide(State, Policy) is not { } decision)
         {
             return null;
         }
+        return Record(decision);
+    }
+
+    /// <summary>An operator's override, carried out as the Promoter carries it out; returns the phase change it made.</summary>
+    public PhaseDecision? Override(OverrideKind kind, string? phase = null, double? untilMinute = null)
+    {
+        var @override = new JobOverride(Guid.NewGuid(), kind, phase, "alice", "testing", Start, untilMinute is { } minute ? At(minute) : null);
+        var outcome = JobLifecycleDecider.Override(State, @override, Policy, ++_version);
+        if (outcome.Ended is { } ended)
+        {
+            _endedOverrides.Add(ended);
+        }
+        State = outcome.State;
+        return outcome.Change is { } change ? Record(change) : null;
+    }
+
+    PhaseDecision Record(PhaseDecision decision)
+    {
         State = JobLifecycleDecider.Apply(State, decision);
         _decisions.Add(decision);
         _undelivered = decision;

@@ -1,0 +1,67 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Streaming.Contracts;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.Lifecycle;
+using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Overrides;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.EndToEnd;
+
+public sealed class OverrideTests(Pipeline pipeline) : IClassFixture<Pipeline>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    readonly StoreProbe _store = new(pipeline.Database);
+
+    OverrideWriter Overrides => pipeline.DeciderServices.GetRequiredService<OverrideWriter>();
+
+    [Fact]
+    public async Task A_held_job_is_not_promoted_and_a_pin_moves_it_reaching_kafka_with_who_and_why()
+    {
+        // Given a shadow job that an operator holds before it has passed anything
+        const string job = "override-1";
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce(SignalFactory.Minutes(job, 0, 1, "shadow", SignalFactory.Good));
+        await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to see the job");
+        await Overrides.SetAsync(job, OverrideKind.Hold, null, "alice", "checksum audit", null, CancellationToken.None);
+
+        // When it reports 40 healthy minutes, enough for a promotion
+        producer.Produce(SignalFactory.Minutes(job, 1, 40, "shadow", SignalFactory.Good));
+        await Eventually.Get(() => _store.LastSeqAsync(job), s => s == 41, Timeout, "the projection to see all 41 signals");
+        await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to process the job");
+
+        // Then it was not promoted, and the dashboard row says it is held
+        Assert.Equal(0, await _store.CountEventsAsync(job, PhaseChanged.EventType));
+        Assert.Contains(LifecycleFlags.Held, await FlagsAsync(job));
+
+        // When the operator pins it to cleanup instead
+        await Overrides.SetAsync(job, OverrideKind.Pin, "cleanup", "bob", "migrated by hand", null, CancellationToken.None);
+
+        // Then the move reaches Kafka as an override naming who and why, the replaced hold is recorded as ended,
+        // and the job is pinned in cleanup
+        using var reader = new TopicReader(pipeline.Kafka.BootstrapServers, Topics.PhaseChanges, 4);
+        var change = reader.ReadUntil(m => ForJob(m, job).Count > 0, Timeout, "the pin").Where(m => Key(m) == job)
+            .Select(m => ContractsJson.Deserialize<PhaseChangedMessage>(Encoding.UTF8.GetString(m.Message.Value!))).Single();
+        Assert.Equal(("shadow", "cleanup", PhaseDirection.Override, "override"), (change.From, change.To, change.Direction, change.Policy));
+        Assert.Equal("pin to cleanup by bob: migrated by hand", change.Reason);
+        Assert.Equal(1, await _store.CountEventsAsync(job, OverrideEnded.EventType));
+        Assert.Equal("cleanup", await Eventually.Get(() => _store.PhaseAsync(job), p => p == "cleanup", Timeout, "the projection"));
+        Assert.Contains(LifecycleFlags.Pinned, await FlagsAsync(job));
+    }
+
+    static string? Key(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> message) =>
+        message.Message.Key is { } key ? Encoding.UTF8.GetString(key) : null;
+
+    static List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> ForJob(IReadOnlyList<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> messages, string job) =>
+        messages.Where(m => Key(m) == job).ToList();
+
+    async Task<string[]> FlagsAsync(string job)
+    {
+        await using var command = pipeline.Database.CreateCommand("select flags from projections.job_states where job_id = $1");
+        command.Parameters.AddWithValue(job);
+        return await command.ExecuteScalarAsync() as string[] ?? [];
+    }
+}
