@@ -25,6 +25,7 @@ public sealed class OverrideTests(Pipeline pipeline) : IClassFixture<Pipeline>
         const string job = "override-1";
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
         producer.Produce(SignalFactory.Minutes(job, 0, 1, "shadow", SignalFactory.Good));
+        await Eventually.Get(() => _store.LastSeqAsync(job), s => s == 1, Timeout, "the projection to see the first signal");
         await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to see the job");
         await Overrides.SetAsync(job, OverrideKind.Hold, null, "alice", "checksum audit", null, CancellationToken.None);
 

@@ -69,6 +69,8 @@ public sealed class PolicyTests(Pipeline pipeline) : IClassFixture<Pipeline>
             .Concat(SignalFactory.Minutes(ordinary, 0, 11, "shadow", SignalFactory.Good)));
 
         // Then the fast-lane job is promoted after its 5-minute soak by fast-lane@1, and the ordinary one is not promoted
+        await Eventually.Get(() => _store.LastSeqAsync(fast), s => s == 11, Timeout, "the projection to see the fast job's signals");
+        await Eventually.Get(() => _store.LastSeqAsync(ordinary), s => s == 11, Timeout, "the projection to see the ordinary job's signals");
         await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, fast), Timeout, "the promoter to process the fast job");
         await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, ordinary), Timeout, "the promoter to process the ordinary job");
         var change = Assert.Single(await PhaseChangesAsync(fast));
