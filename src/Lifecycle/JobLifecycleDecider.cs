@@ -165,16 +165,21 @@ public static class JobLifecycleDecider
     {
         var now = state.LastSignalAt;
         var timeInPhase = state.PhaseSince is { } since && now is { } at && at > since ? at - since : TimeSpan.Zero;
+        var drifted = state.AwaitingAcknowledgement && policy.AcknowledgeWithin is { } within
+            && now is { } latest && state.AssignedAt is { } assignedAt && latest - assignedAt > within;
         if (state.AssignedPhase is not { } phase || policy.GateFrom(phase) is not { } gate || now is null)
         {
             return new CriteriaReport(state.AssignedPhase, null, state.AwaitingAcknowledgement, timeInPhase, TimeSpan.Zero, false,
-                TimeSpan.Zero, 0, [], Verdict.NoData, state.PromotionStreak, 0, state.DemotionStreak, state.Quarantined);
+                TimeSpan.Zero, 0, [], Verdict.NoData, state.PromotionStreak, 0, state.DemotionStreak, state.Quarantined, Drifted: drifted);
         }
         var samples = SampleWindow.CountAfter(state.Window, now.Value - gate.Promote.Window);
         var results = GateEvaluation.Results(state.Window, now.Value, gate.Promote);
+        var verdict = GateEvaluation.Combine(results);
+        var blocking = results.FirstOrDefault(r => !r.Passed);
+        var stuck = gate.Soak > TimeSpan.Zero && timeInPhase >= gate.Soak * policy.StuckAfterSoaks && verdict != Verdict.Pass;
         return new CriteriaReport(phase, gate.To, state.AwaitingAcknowledgement, timeInPhase, gate.Soak,
-            state.PhaseSince is not null && timeInPhase >= gate.Soak, gate.Promote.Window, samples, results, GateEvaluation.Combine(results),
-            state.PromotionStreak, Math.Max(1, gate.Promote.After), state.DemotionStreak, state.Quarantined);
+            state.PhaseSince is not null && timeInPhase >= gate.Soak, gate.Promote.Window, samples, results, verdict,
+            state.PromotionStreak, Math.Max(1, gate.Promote.After), state.DemotionStreak, state.Quarantined, blocking, stuck, drifted);
     }
 
     static PhaseDecision Promotion(JobLifecycle state, LifecyclePolicy policy, PhaseGate gate, DateTimeOffset now)

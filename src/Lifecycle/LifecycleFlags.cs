@@ -15,6 +15,12 @@ public static class LifecycleFlags
     /// <summary>The job changed phase too often within the policy's quarantine period and is held for a person to look at.</summary>
     public const string Quarantined = "quarantined";
 
+    /// <summary>The job has not reported its assigned phase within the policy's acknowledgement time.</summary>
+    public const string Drifted = "drifted";
+
+    /// <summary>The job's criteria have not passed after the policy's number of soaks in its phase.</summary>
+    public const string Stuck = "stuck";
+
     /// <summary>An operator holds the job where it is.</summary>
     public const string Held = "held";
 

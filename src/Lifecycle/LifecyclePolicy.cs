@@ -3,6 +3,8 @@ namespace Streaming.Lifecycle;
 /// <summary>
 /// A lifecycle policy as data: the phases in order, the gates between them, when a flapping job is quarantined, and
 /// which jobs it governs (<see cref="Selector"/>; of several matching policies the highest <see cref="Priority"/> wins).
+/// A job that has not reported a new phase <see cref="AcknowledgeWithin"/> after it was assigned (in its event time) is
+/// flagged drifted; one whose criteria have not passed after <see cref="StuckAfterSoaks"/> soaks in a phase is stuck.
 /// </summary>
 public sealed record LifecyclePolicy(
     string Name,
@@ -11,8 +13,12 @@ public sealed record LifecyclePolicy(
     IReadOnlyList<PhaseGate> Gates,
     QuarantineRule? Quarantine,
     LabelSelector Selector,
-    int Priority)
+    int Priority,
+    TimeSpan? AcknowledgeWithin = null,
+    int StuckAfterSoaks = LifecyclePolicy.DefaultStuckAfterSoaks)
 {
+    public const int DefaultStuckAfterSoaks = 3;
+
     public string Id => $"{Name}@{Version}";
 
     public string FirstPhase => Phases[0];

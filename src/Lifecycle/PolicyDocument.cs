@@ -43,7 +43,7 @@ public static partial class PolicyDocument
 
         public LifecyclePolicy? Policy(YamlMappingNode root, int version)
         {
-            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "gates"]);
+            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "acknowledgement", "stuck", "gates"]);
             var name = Required(fields, root, "name", "", Text);
             if (name is not null && !PolicyName().IsMatch(name))
             {
@@ -59,8 +59,21 @@ public static partial class PolicyDocument
             var phases = Required(fields, root, "phases", "", Phases) ?? [];
             var quarantine = fields.TryGetValue("quarantine", out var quarantineNode) ? Quarantine(quarantineNode) : null;
             var gates = Required(fields, root, "gates", "", (node, path) => Gates(node, path, phases)) ?? [];
+            TimeSpan? acknowledgeWithin = null;
+            if (fields.TryGetValue("acknowledgement", out var acknowledgementNode))
+            {
+                var acknowledgement = Fields(acknowledgementNode, "acknowledgement", ["within"]);
+                acknowledgeWithin = Required(acknowledgement, acknowledgementNode, "within", "acknowledgement", (n, p) => Duration(n, p, positive: true));
+            }
+            var stuckAfterSoaks = LifecyclePolicy.DefaultStuckAfterSoaks;
+            if (fields.TryGetValue("stuck", out var stuckNode))
+            {
+                var stuck = Fields(stuckNode, "stuck", ["afterSoaks"]);
+                stuckAfterSoaks = Required(stuck, stuckNode, "afterSoaks", "stuck", (n, p) => Integer(n, p, 1)) ?? stuckAfterSoaks;
+            }
             return Errors.Count == 0
-                ? new LifecyclePolicy(name!, version, phases, gates, quarantine, selector ?? LabelSelector.Everything, priority)
+                ? new LifecyclePolicy(name!, version, phases, gates, quarantine, selector ?? LabelSelector.Everything, priority,
+                    acknowledgeWithin, stuckAfterSoaks)
                 : null;
         }
 

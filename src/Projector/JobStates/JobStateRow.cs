@@ -24,9 +24,6 @@ sealed record JobStateRow(
     string CriteriaJson,
     string LabelsJson)
 {
-    /// <summary>A job is stuck when it has been in a non-terminal phase for three soaks without its criteria passing.</summary>
-    const int StuckAfterSoaks = 3;
-
     /// <summary>What <see cref="Policy"/> says of a job no policy selects.</summary>
     public const string NoPolicy = "none";
 
@@ -34,13 +31,16 @@ sealed record JobStateRow(
     {
         var lifecycle = view.Lifecycle;
         var report = policy is null ? null : JobLifecycleDecider.Evaluate(lifecycle, policy);
-        var stuck = report is not null && report.NextPhase is not null && report.Soak > TimeSpan.Zero
-            && report.TimeInPhase >= report.Soak * StuckAfterSoaks && !report.AllPassed;
+        var stuck = report?.Stuck ?? false;
         var regressed = view.LastDirection == "demote";
         var flags = lifecycle.Flags().ToList();
         if (stuck)
         {
-            flags.Add("stuck");
+            flags.Add(LifecycleFlags.Stuck);
+        }
+        if (report?.Drifted == true)
+        {
+            flags.Add(LifecycleFlags.Drifted);
         }
         if (regressed)
         {

@@ -49,7 +49,8 @@ public sealed class PolicyTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal((PolicyPublicationOutcome.Unchanged, history[^1].Version), (again.Outcome, again.Version));
         Assert.Equal(PolicyPublicationOutcome.Rejected, invalid.Outcome);
         var error = Assert.Single(invalid.Errors);
-        Assert.Equal(("gates[0].promote.criteria[1].threshold", 25), (error.Field, error.Line));
+        var line = 1 + DefaultPolicies.CdcMigrationText[..DefaultPolicies.CdcMigrationText.IndexOf("threshold: 2000 }", StringComparison.Ordinal)].Count(c => c == '\n');
+        Assert.Equal(("gates[0].promote.criteria[1].threshold", line), (error.Field, error.Line));
         Assert.Equal(history.Count, (await Publisher.HistoryAsync(DefaultPolicies.CdcMigrationName, CancellationToken.None)).Count);
     }
 

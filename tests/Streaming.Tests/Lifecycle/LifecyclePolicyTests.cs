@@ -15,6 +15,7 @@ public sealed class LifecyclePolicyTests
         Assert.Equal("shadow", Policy.FirstPhase);
         Assert.Equal(TimeSpan.FromMinutes(30), Policy.LongestWindow);
         Assert.Equal(new QuarantineRule(4, TimeSpan.FromHours(24)), Policy.Quarantine);
+        Assert.Equal((TimeSpan.FromMinutes(10), 3), (Policy.AcknowledgeWithin, Policy.StuckAfterSoaks));
         Assert.Empty(Policy.Selector.MatchLabels);
     }
 

@@ -73,6 +73,8 @@ public sealed class PolicyDocumentTests
     [InlineData("phases: [a, b, c]", "phases: [a, b, a]", 5, "phases[2]", "listed twice")]
     [InlineData("maxPhaseChanges: 3", "maxPhaseChanges: 1", 6, "quarantine.maxPhaseChanges", "from 2 to 32")]
     [InlineData("to: b", "to: c", 9, "gates[0].to", "'a' → 'b', not 'c'")]
+    [InlineData("priority: 5", "acknowledgement: { within: soon }", 2, "acknowledgement.within", "not a duration")]
+    [InlineData("priority: 5", "stuck: { afterSoaks: 0 }", 2, "stuck.afterSoaks", "at least 1")]
     [InlineData("from: a", "from: z", 8, "gates[0].from", "not one of the policy's phases")]
     [InlineData("soak: 10m", "soak: ten minutes", 10, "gates[0].soak", "not a duration")]
     [InlineData("window: 5m", "window: 0s", 12, "gates[0].promote.window", "longer than zero")]
