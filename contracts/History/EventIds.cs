@@ -19,6 +19,8 @@ public static class EventIds
 
     public static Guid ForOverrideEnd(Guid overrideId) => Create($"override-ended:{overrideId}");
 
+    public static Guid ForBreakerChange(string policy, string phase, int sequence) => Create($"breaker:{policy}:{phase}:{sequence}");
+
     static Guid Create(string name)
     {
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];

@@ -17,6 +17,10 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(PolicyPublished))]
 [JsonSerializable(typeof(OverrideSet))]
 [JsonSerializable(typeof(OverrideEnded))]
+[JsonSerializable(typeof(CircuitBreakerChanged))]
+[JsonSerializable(typeof(CircuitBreakerResetRequested))]
+[JsonSerializable(typeof(KnownIssueOpened))]
+[JsonSerializable(typeof(KnownIssueResolved))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

@@ -21,6 +21,9 @@ public static class LifecycleFlags
     /// <summary>The job's criteria have not passed after the policy's number of soaks in its phase.</summary>
     public const string Stuck = "stuck";
 
+    /// <summary>An open known issue holds the job: it is not promoted until the issue is resolved.</summary>
+    public const string KnownIssue = "known-issue";
+
     /// <summary>An operator holds the job where it is.</summary>
     public const string Held = "held";
 

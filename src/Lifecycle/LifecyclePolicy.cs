@@ -15,9 +15,13 @@ public sealed record LifecyclePolicy(
     LabelSelector Selector,
     int Priority,
     TimeSpan? AcknowledgeWithin = null,
-    int StuckAfterSoaks = LifecyclePolicy.DefaultStuckAfterSoaks)
+    int StuckAfterSoaks = LifecyclePolicy.DefaultStuckAfterSoaks,
+    string PriorityLabel = LifecyclePolicy.DefaultPriorityLabel)
 {
     public const int DefaultStuckAfterSoaks = 3;
+
+    /// <summary>The label whose whole-number value orders jobs waiting for a wave's slot (higher first; missing is 0).</summary>
+    public const string DefaultPriorityLabel = "priority";
 
     public string Id => $"{Name}@{Version}";
 

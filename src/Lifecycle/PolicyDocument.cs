@@ -43,7 +43,7 @@ public static partial class PolicyDocument
 
         public LifecyclePolicy? Policy(YamlMappingNode root, int version)
         {
-            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "acknowledgement", "stuck", "gates"]);
+            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "acknowledgement", "stuck", "priorityLabel", "gates"]);
             var name = Required(fields, root, "name", "", Text);
             if (name is not null && !PolicyName().IsMatch(name))
             {
@@ -71,9 +71,10 @@ public static partial class PolicyDocument
                 var stuck = Fields(stuckNode, "stuck", ["afterSoaks"]);
                 stuckAfterSoaks = Required(stuck, stuckNode, "afterSoaks", "stuck", (n, p) => Integer(n, p, 1)) ?? stuckAfterSoaks;
             }
+            var priorityLabel = fields.TryGetValue("priorityLabel", out var labelNode) ? Text(labelNode, "priorityLabel") : null;
             return Errors.Count == 0
                 ? new LifecyclePolicy(name!, version, phases, gates, quarantine, selector ?? LabelSelector.Everything, priority,
-                    acknowledgeWithin, stuckAfterSoaks)
+                    acknowledgeWithin, stuckAfterSoaks, priorityLabel ?? LifecyclePolicy.DefaultPriorityLabel)
                 : null;
         }
 
@@ -167,7 +168,7 @@ public static partial class PolicyDocument
 
         PhaseGate? Gate(YamlNode node, string path, IReadOnlyList<string> phases)
         {
-            var fields = Fields(node, path, ["from", "to", "soak", "promote", "demote"]);
+            var fields = Fields(node, path, ["from", "to", "soak", "promote", "demote", "wave", "breaker"]);
             var from = Required(fields, node, "from", path, Text);
             var to = Required(fields, node, "to", path, Text);
             if (from is not null && to is not null)
@@ -190,7 +191,34 @@ public static partial class PolicyDocument
             {
                 Hysteresis(fields["demote"], $"{path}.demote", promote, demote);
             }
-            return from is null || to is null || soak is null || promote is null ? null : new PhaseGate(from, to, soak.Value, promote, demote);
+            var wave = fields.TryGetValue("wave", out var waveNode) ? Wave(waveNode, $"{path}.wave") : null;
+            var breaker = fields.TryGetValue("breaker", out var breakerNode) ? Breaker(breakerNode, $"{path}.breaker") : null;
+            return from is null || to is null || soak is null || promote is null ? null : new PhaseGate(from, to, soak.Value, promote, demote, wave, breaker);
+        }
+
+        WaveRule? Wave(YamlNode node, string path)
+        {
+            var fields = Fields(node, path, ["maxInFlight", "maxPerHour"]);
+            var inFlight = fields.TryGetValue("maxInFlight", out var inFlightNode) ? Integer(inFlightNode, $"{path}.maxInFlight", 1) : null;
+            var perHour = fields.TryGetValue("maxPerHour", out var perHourNode) ? Integer(perHourNode, $"{path}.maxPerHour", 1) : null;
+            if (inFlightNode is null && perHourNode is null)
+            {
+                Error(node, path, "a wave needs maxInFlight, maxPerHour or both");
+            }
+            return new WaveRule(inFlight, perHour);
+        }
+
+        BreakerRule? Breaker(YamlNode node, string path)
+        {
+            var fields = Fields(node, path, ["maxDemotionShare", "window", "minJobs"]);
+            var share = Required(fields, node, "maxDemotionShare", path, Number);
+            if (share is { } s && (s <= 0 || s > 1))
+            {
+                Error(fields["maxDemotionShare"], $"{path}.maxDemotionShare", "must be a share above 0 and at most 1 (0.05 is 5%)");
+            }
+            var window = fields.TryGetValue("window", out var windowNode) ? Duration(windowNode, $"{path}.window", positive: true) : TimeSpan.FromHours(1);
+            var minJobs = fields.TryGetValue("minJobs", out var minJobsNode) ? Integer(minJobsNode, $"{path}.minJobs", 1) : 10;
+            return share is { } maxShare && window is { } w && minJobs is { } m ? new BreakerRule(maxShare, w, m) : null;
         }
 
         GateRule? Rule(YamlNode node, string path, bool needsCriteria)

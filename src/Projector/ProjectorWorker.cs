@@ -25,7 +25,7 @@ sealed class ProjectorWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             using var switching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var fold = new BufferedFold<JobStateView>(dataSource, new JobStateProjection(dataSource, new ActivePolicies(logger), generation), wakeups.WaitAsync, new FoldOptions(), logger);
+            var fold = new BufferedFold<JobStateView>(dataSource, new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation), wakeups.WaitAsync, new FoldOptions(), logger);
             Current = fold;
             var running = fold.RunAsync(switching.Token);
             while (!running.IsCompleted)

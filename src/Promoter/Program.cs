@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Streaming.Hosting;
 using Streaming.Promoter;
+using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
 
@@ -10,6 +11,8 @@ switch (args)
         return await PolicyCommand.RunAsync(command);
     case ["override", .. var command]:
         return await OverrideCommand.RunAsync(command);
+    case ["known-issue" or "breaker", ..]:
+        return await FleetCommand.RunAsync(args);
 }
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();

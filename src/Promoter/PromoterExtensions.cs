@@ -9,6 +9,7 @@ using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
 using Streaming.Promoter.Publishing;
@@ -26,10 +27,14 @@ public static class PromoterExtensions
         builder.Services.AddSingleton<PolicyPublisher>();
         builder.Services.AddSingleton<PolicyDirectory>();
         builder.Services.AddSingleton<OverrideWriter>();
+        builder.Services.AddSingleton<FleetWriter>();
         builder.Services.AddSingleton<DecisionCounters>();
         builder.Services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>()),
+            new DecisionEngine(
+                new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>()),
+                new KnownIssues(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionEngine>()),
             sp.GetRequiredService<EventStreams>(),
             sp.GetRequiredService<DecisionCounters>(),
             sp.GetRequiredService<ILogger<DecisionFold>>()));

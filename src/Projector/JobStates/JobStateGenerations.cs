@@ -32,6 +32,8 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
         var active = await FindAsync(connection, transaction, "active", cancellationToken);
         if (active is not null && await HasCurrentColumnsAsync(connection, transaction, active, cancellationToken))
         {
+            // The views as this build defines them (an earlier build may have defined fewer columns).
+            await PointViewsAtAsync(connection, transaction, active, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return active;
         }

@@ -8,17 +8,26 @@ using Streaming.Projections;
 namespace Streaming.Projector.JobStates;
 
 /// <summary>Folds each job's stream into the row the job-level dashboard shows; the system-level counts are a view over these rows.</summary>
-public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolicies policies, JobStateGeneration generation) : IStreamFold<JobStateView>
+public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolicies policies, KnownIssues knownIssues, JobStateGeneration generation)
+    : IStreamFold<JobStateView>
 {
     public JobStateGeneration Generation => generation;
 
     public string Name => generation.CheckpointName;
 
-    public bool HasState(string streamId) => !ActivePolicies.IsPolicyStream(streamId);
+    public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
-    public void Observe(RecordedEvent recorded) => policies.Observe(recorded);
+    public void Observe(RecordedEvent recorded)
+    {
+        policies.Observe(recorded);
+        knownIssues.Observe(recorded);
+    }
 
-    public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => policies.LoadAsync(dataSource, checkpoint, cancellationToken);
+    public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
+    {
+        await policies.LoadAsync(dataSource, checkpoint, cancellationToken);
+        await knownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
+    }
 
     public JobStateView Create(string streamId) =>
         new(JobLifecycleDecider.Initial(streamId), new Dictionary<string, string>(), null, null, 0);
@@ -91,5 +100,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
     public Task AfterBatchAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
-        JobStateTable.SaveAsync(transaction, generation, changed, policies.For, cancellationToken);
+        JobStateTable.SaveAsync(transaction, generation, changed,
+            view => new JobContext(policies.For(view.Labels), [.. knownIssues.Holding(view.Lifecycle.JobId, view.Labels).Select(i => i.IssueId)]),
+            cancellationToken);
 }

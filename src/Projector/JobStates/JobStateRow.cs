@@ -27,8 +27,9 @@ sealed record JobStateRow(
     /// <summary>What <see cref="Policy"/> says of a job no policy selects.</summary>
     public const string NoPolicy = "none";
 
-    public static JobStateRow From(JobStateView view, LifecyclePolicy? policy)
+    public static JobStateRow From(JobStateView view, JobContext context)
     {
+        var policy = context.Policy;
         var lifecycle = view.Lifecycle;
         var report = policy is null ? null : JobLifecycleDecider.Evaluate(lifecycle, policy);
         var stuck = report?.Stuck ?? false;
@@ -45,6 +46,12 @@ sealed record JobStateRow(
         if (regressed)
         {
             flags.Add("regressed");
+        }
+        if (context.KnownIssues.Count > 0)
+        {
+            // Held by a known issue, apart from regressions: the flag, then each issue that holds the job.
+            flags.Add(LifecycleFlags.KnownIssue);
+            flags.AddRange(context.KnownIssues.Select(id => LifecycleFlags.KnownIssue + ":" + id));
         }
         return new JobStateRow(
             lifecycle.JobId,

@@ -43,7 +43,10 @@ public static class JobStateTable
                    count(*)::int as jobs,
                    (count(*) filter (where awaiting_ack))::int as awaiting_ack,
                    (count(*) filter (where stuck))::int as stuck,
-                   (count(*) filter (where regressed))::int as regressed
+                   (count(*) filter (where regressed))::int as regressed,
+                   (count(*) filter (where 'known-issue' = any(flags)))::int as known_issue,
+                   (count(*) filter (where 'held' = any(flags) or 'pinned' = any(flags)))::int as overridden,
+                   (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined
             from projections.job_states
             group by phase;
         """;
@@ -77,7 +80,7 @@ public static class JobStateTable
         NpgsqlTransaction transaction,
         JobStateGeneration generation,
         IReadOnlyList<KeyValuePair<string, JobStateView>> changed,
-        Func<IReadOnlyDictionary<string, string>, LifecyclePolicy?> policyFor,
+        Func<JobStateView, JobContext> contextOf,
         CancellationToken cancellationToken)
     {
         var connection = transaction.Connection!;
@@ -92,7 +95,7 @@ public static class JobStateTable
         {
             foreach (var (_, view) in changed)
             {
-                await WriteRowAsync(importer, JobStateRow.From(view, policyFor(view.Labels)), view, cancellationToken);
+                await WriteRowAsync(importer, JobStateRow.From(view, contextOf(view)), view, cancellationToken);
             }
             await importer.CompleteAsync(cancellationToken);
         }

@@ -17,7 +17,7 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
     {
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
-        var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), generation);
+        var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation);
         var fold = new BufferedFold<JobStateView>(
             dataSource, projection, (_, _) => Task.CompletedTask,
             new FoldOptions { ReadBatchSize = batchSize, MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger);

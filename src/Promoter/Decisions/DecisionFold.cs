@@ -16,83 +16,36 @@ namespace Streaming.Promoter.Decisions;
 /// </summary>
 public sealed partial class DecisionFold(
     NpgsqlDataSource dataSource,
-    ActivePolicies policies,
+    DecisionEngine engine,
     EventStreams streams,
     DecisionCounters counters,
     ILogger<DecisionFold> logger) : IStreamFold<JobLifecycle>
 {
     public const string CheckpointName = "promoter:decisions";
 
-    readonly List<(PhaseDecision Decision, string? CorrelationId)> _decisions = [];
-    readonly List<OverrideEnded> _endedOverrides = [];
-
     public string Name => CheckpointName;
 
-    public bool HasState(string streamId) => !ActivePolicies.IsPolicyStream(streamId);
+    /// <summary>The fleet-wide state of waves, queues and breakers as of the latest folded event.</summary>
+    public FleetControl Fleet => engine.Fleet;
 
-    public void Observe(RecordedEvent recorded) => policies.Observe(recorded);
+    public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
-    public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => policies.LoadAsync(dataSource, checkpoint, cancellationToken);
+    public void Observe(RecordedEvent recorded) => engine.Observe(recorded);
+
+    public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
+    {
+        await engine.Policies.LoadAsync(dataSource, checkpoint, cancellationToken);
+        await engine.KnownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
+        engine.Fleet = await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
+    }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
 
-    public JobLifecycle Apply(JobLifecycle state, RecordedEvent recorded) => recorded.Type switch
-    {
-        SignalRecorded.EventType => OnSignal(state, recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data)),
-        OverrideSet.EventType => OnOverride(state, recorded, ContractsJson.Deserialize<OverrideSet>(recorded.Data)),
-        // Phase changes and ended overrides in a job's stream are this fold's own, applied when they were made.
-        _ => state,
-    };
-
-    JobLifecycle OnSignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal)
-    {
-        var sample = SignalSamples.From(recorded, signal);
-        if (policies.For(signal.Labels) is not { } policy)
-        {
-            return JobLifecycleDecider.Record(state, sample);
-        }
-        var next = JobLifecycleDecider.Evolve(state, sample, policy);
-        var expiry = JobLifecycleDecider.Expire(next);
-        if (expiry.Ended is { } expired)
-        {
-            _endedOverrides.Add(OverrideEvents.Ended(state.JobId, expired, OverrideEnded.Expired, sample.EmittedAt));
-            next = expiry.State;
-        }
-        if (JobLifecycleDecider.Decide(next, policy) is { } decision)
-        {
-            _decisions.Add((decision, signal.CorrelationId));
-            return JobLifecycleDecider.Apply(next, decision);
-        }
-        return next;
-    }
-
-    JobLifecycle OnOverride(JobLifecycle state, RecordedEvent recorded, OverrideSet set)
-    {
-        var @override = OverrideEvents.From(set);
-        var policy = state.Policy is { } name ? policies.Named(name) : null;
-        var outcome = JobLifecycleDecider.Override(state, @override, policy, recorded.Version);
-        if (ReferenceEquals(outcome.State, state) && outcome.Change is null)
-        {
-            LogOverrideIgnored(state.JobId, set.Kind, set.Phase, state.AssignedPhase, set.Actor);
-            return state;
-        }
-        var at = state.LastSignalAt ?? set.SetAt;
-        if (outcome.Ended is { } ended)
-        {
-            _endedOverrides.Add(OverrideEvents.Ended(state.JobId, ended, @override.Kind == OverrideKind.Release ? OverrideEnded.Released : OverrideEnded.Replaced, at));
-        }
-        LogOverride(state.JobId, set.Kind, set.Actor, set.Reason, set.ExpiresAt);
-        if (outcome.Change is { } change)
-        {
-            _decisions.Add((change, null));
-            return JobLifecycleDecider.Apply(outcome.State, change);
-        }
-        return outcome.State;
-    }
+    public JobLifecycle Apply(JobLifecycle state, RecordedEvent recorded) => engine.Apply(state, recorded);
 
     public async Task AfterBatchAsync(CancellationToken cancellationToken)
     {
-        if (_decisions.Count == 0 && _endedOverrides.Count == 0)
+        if (!engine.HasPending)
         {
             return;
         }
@@ -100,9 +53,9 @@ public sealed partial class DecisionFold(
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
-            await EventStreams.LockAsync(transaction, _decisions.Select(p => p.Decision.JobId).Concat(_endedOverrides.Select(e => e.JobId)), cancellationToken);
-            var written = new List<(PhaseDecision Decision, string? CorrelationId)>(_decisions.Count);
-            foreach (var (decision, correlationId) in _decisions)
+            await EventStreams.LockAsync(transaction, engine.Decisions.Select(p => p.Decision.JobId).Concat(engine.EndedOverrides.Select(e => e.JobId)), cancellationToken);
+            var written = new List<(PhaseDecision Decision, string? CorrelationId)>(engine.Decisions.Count);
+            foreach (var (decision, correlationId) in engine.Decisions)
             {
                 var change = SignalSamples.ToEvent(decision);
                 if (await AppendAsync(transaction, decision.JobId, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
@@ -111,14 +64,25 @@ public sealed partial class DecisionFold(
                     written.Add((decision, correlationId));
                 }
             }
-            foreach (var ended in _endedOverrides)
+            foreach (var ended in engine.EndedOverrides)
             {
                 await AppendAsync(transaction, ended.JobId, ended.EventId, OverrideEnded.EventType, ContractsJson.Serialize(ended), null, ended.EndedAt, cancellationToken);
             }
+            foreach (var change in engine.BreakerChanges)
+            {
+                var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
+                    change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
+                    change.Window, change.At, change.Reason);
+                await AppendAsync(transaction, CircuitBreakerChanged.StreamFor(change.Policy, change.Phase), changed.EventId, CircuitBreakerChanged.EventType,
+                    ContractsJson.Serialize(changed), null, change.At, cancellationToken);
+            }
             return written;
         }, cancellationToken);
-        _decisions.Clear();
-        _endedOverrides.Clear();
+        foreach (var change in engine.BreakerChanges)
+        {
+            LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", change.Reason);
+        }
+        engine.ClearPending();
         foreach (var (decision, correlationId) in appended)
         {
             counters.Add(decision.Direction);
@@ -138,8 +102,11 @@ public sealed partial class DecisionFold(
     public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
         DecisionStateTable.LoadAsync(connection, streamIds, cancellationToken);
 
-    public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken) =>
-        DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
+    public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken)
+    {
+        await DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
+        await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
+    }
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Job {JobId} {Direction}: {From} → {To} at {DecidedAt:u} by {Policy} (correlation {CorrelationId}): {Reason}")]
@@ -149,10 +116,6 @@ public sealed partial class DecisionFold(
         Message = "Job {JobId} is quarantined by {Policy}: it changed phase too often, and stays where it is until a person releases it (correlation {CorrelationId})")]
     partial void LogQuarantined(string jobId, string? correlationId, string policy);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: override {Kind} by {Actor} ({Reason}), until {ExpiresAt}")]
-    partial void LogOverride(string jobId, string kind, string actor, string reason, DateTimeOffset? expiresAt);
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Job {JobId}: override {Kind} {Phase} by {Actor} changes nothing (the job is in {AssignedPhase}; its policy has no such phase, or no phase that way)")]
-    partial void LogOverrideIgnored(string jobId, string kind, string? phase, string? assignedPhase, string actor);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit breaker of {Policy}/{Phase} {Change} ({Reason})")]
+    partial void LogBreaker(string policy, string phase, string change, string reason);
 }

@@ -27,6 +27,10 @@ public static class DecisionStateTable
                 job_id text primary key,
                 snapshot bytea not null,
                 updated_at timestamptz not null default now());
+            create table if not exists promoter.fleet_state (
+                id int primary key check (id = 1),
+                snapshot jsonb not null,
+                updated_at timestamptz not null default now());
             """, connection, transaction))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -60,6 +64,25 @@ public static class DecisionStateTable
             states[reader.GetString(0)] = JobLifecycleSnapshot.Read(reader.GetFieldValue<byte[]>(1));
         }
         return states;
+    }
+
+    public static async Task<FleetControl?> LoadFleetAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select snapshot::text from promoter.fleet_state where id = 1");
+        return await command.ExecuteScalarAsync(cancellationToken) is string json
+            ? FleetControlSnapshot.Read(System.Text.Encoding.UTF8.GetBytes(json))
+            : null;
+    }
+
+    public static async Task SaveFleetAsync(NpgsqlTransaction transaction, FleetControl fleet, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            insert into promoter.fleet_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
+            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
+            """, transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string>("snapshot", System.Text.Encoding.UTF8.GetString(FleetControlSnapshot.Write(fleet))));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public static async Task SaveAsync(

@@ -24,7 +24,7 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
         await using (var transaction = await connection.BeginTransactionAsync())
         {
             await JobStateTable.SaveAsync(
-                transaction, generation, [new("fresh-job", fresh), new("promoted-job", promoted)], _ => DefaultPolicies.CdcMigration, CancellationToken.None);
+                transaction, generation, [new("fresh-job", fresh), new("promoted-job", promoted)], _ => new JobContext(DefaultPolicies.CdcMigration, []), CancellationToken.None);
             await transaction.CommitAsync();
         }
 

@@ -1,0 +1,176 @@
+namespace Streaming.Lifecycle;
+
+/// <summary>
+/// The fleet-wide limits on promotions, kept in log order beside the jobs' own states: how many jobs each phase holds,
+/// which were promoted into it and have not soaked yet (waves), how many were promoted or demoted lately, each phase's
+/// circuit breaker, and the queue of jobs the policy would promote but that wait for a slot. The queue's order is
+/// stable: higher priority label first, then the job that has waited longest, then job id. Time is event time only.
+/// </summary>
+public sealed class FleetControl
+{
+    static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    readonly SortedDictionary<string, PhaseTraffic> _phases = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, PhaseTraffic> Phases => _phases;
+
+    public static string Key(string policy, string phase) => policy + "/" + phase;
+
+    public PhaseTraffic Traffic(string policy, string phase)
+    {
+        var key = Key(policy, phase);
+        if (!_phases.TryGetValue(key, out var traffic))
+        {
+            traffic = new PhaseTraffic(policy, phase);
+            _phases[key] = traffic;
+        }
+        return traffic;
+    }
+
+    /// <summary>Follows a job from one state to the next: the phase it is counted in, and whether it is still in flight or queued there.</summary>
+    public void Follow(JobLifecycle before, JobLifecycle after, LifecyclePolicy? policy)
+    {
+        var moved = before.Policy != after.Policy || before.AssignedPhase != after.AssignedPhase;
+        if (moved && before is { Policy: { } oldPolicy, AssignedPhase: { } oldPhase })
+        {
+            var left = Traffic(oldPolicy, oldPhase);
+            left.Jobs--;
+            left.InFlight.Remove(before.JobId);
+            Withdraw(before.JobId, oldPolicy, policy?.NextPhase(oldPhase));
+        }
+        if (after is not { Policy: { } newPolicy, AssignedPhase: { } newPhase })
+        {
+            return;
+        }
+        var traffic = Traffic(newPolicy, newPhase);
+        if (moved)
+        {
+            traffic.Jobs++;
+        }
+        if (traffic.InFlight.ContainsKey(after.JobId) && policy is not null && Soaked(after, policy))
+        {
+            traffic.InFlight.Remove(after.JobId);
+        }
+    }
+
+    /// <summary>
+    /// Whether the policy's promotion may happen now: not while the phase's breaker is open, and only within its wave,
+    /// to the jobs first in line. A job that must wait joins the queue (or keeps its place in it).
+    /// </summary>
+    public FleetAdmission Admit(PhaseDecision promotion, PhaseGate gate, LifecyclePolicy policy, int priority, List<BreakerChange> changes)
+    {
+        var traffic = Traffic(policy.Name, gate.To);
+        var now = promotion.DecidedAt;
+        if (gate.Breaker is { } breaker && traffic.BreakerOpenSince is not null
+            && !Exceeded(traffic, breaker, now, out var demotions) && Close(traffic, breaker, now, demotions, "the demotion rate fell back") is { } closed)
+        {
+            changes.Add(closed);
+        }
+        if (gate.Wave is null && traffic.BreakerOpenSince is null)
+        {
+            return FleetAdmission.Yes;
+        }
+        var place = traffic.Queue.TryGetValue(promotion.JobId, out var waiting)
+            ? waiting with { LastEligibleAt = now }
+            : new QueuedJob(promotion.JobId, priority, now, now);
+        traffic.Queue[promotion.JobId] = place;
+        if (traffic.BreakerOpenSince is { } since)
+        {
+            return new FleetAdmission(false, $"promotions into {gate.To} are paused by its circuit breaker since {since:u}");
+        }
+        var free = int.MaxValue;
+        if (gate.Wave!.MaxInFlight is { } maxInFlight)
+        {
+            free = Math.Min(free, maxInFlight - traffic.InFlight.Count);
+        }
+        if (gate.Wave.MaxPerHour is { } maxPerHour)
+        {
+            Trim(traffic.Promotions, now - Hour);
+            free = Math.Min(free, maxPerHour - traffic.Promotions.Count);
+        }
+        var ahead = 0;
+        var staleBefore = now - Stale(gate);
+        foreach (var other in traffic.Queue.Values)
+        {
+            if (other.JobId != promotion.JobId && other.LastEligibleAt > staleBefore && QueuedJob.Order.Compare(other, place) < 0)
+            {
+                ahead++;
+            }
+        }
+        if (ahead >= free)
+        {
+            return new FleetAdmission(false, $"waiting for a slot into {gate.To}: {ahead} ahead, {Math.Max(0, free)} free");
+        }
+        traffic.Queue.Remove(promotion.JobId);
+        traffic.InFlight[promotion.JobId] = now;
+        traffic.Promotions.Enqueue(now);
+        return FleetAdmission.Yes;
+    }
+
+    /// <summary>The job is no longer a candidate for <paramref name="phase"/>: it leaves the queue.</summary>
+    public void Withdraw(string jobId, string policy, string? phase)
+    {
+        if (phase is not null && _phases.TryGetValue(Key(policy, phase), out var traffic))
+        {
+            traffic.Queue.Remove(jobId);
+        }
+    }
+
+    /// <summary>Counts a demotion out of the phase the job was admitted to; it may open that phase's breaker.</summary>
+    public BreakerChange? Demoted(PhaseDecision demotion, PhaseGate admission, LifecyclePolicy policy)
+    {
+        var traffic = Traffic(policy.Name, admission.To);
+        traffic.Demotions.Enqueue(demotion.DecidedAt);
+        if (admission.Breaker is not { } breaker || traffic.BreakerOpenSince is not null || !Exceeded(traffic, breaker, demotion.DecidedAt, out var demotions))
+        {
+            return null;
+        }
+        traffic.BreakerOpenSince = demotion.DecidedAt;
+        traffic.BreakerChanges++;
+        return new BreakerChange(policy.Name, admission.To, true, traffic.BreakerChanges, demotions, traffic.Jobs, breaker.MaxDemotionShare, breaker.Window,
+            demotion.DecidedAt, $"{demotions} demotions out of {admission.To} within {breaker.Window.TotalMinutes:0} min, over {breaker.MaxDemotionShare:P1} of its {traffic.Jobs} jobs");
+    }
+
+    /// <summary>An operator closes a phase's breaker; the demotions counted so far are forgotten.</summary>
+    public BreakerChange? Reset(string policy, string phase, BreakerRule? rule, DateTimeOffset at, string reason)
+    {
+        var traffic = Traffic(policy, phase);
+        if (traffic.BreakerOpenSince is null)
+        {
+            return null;
+        }
+        traffic.Demotions.Clear();
+        return Close(traffic, rule ?? new BreakerRule(1, Hour, 0), at, 0, reason);
+    }
+
+    static BreakerChange? Close(PhaseTraffic traffic, BreakerRule rule, DateTimeOffset at, int demotions, string reason)
+    {
+        traffic.BreakerOpenSince = null;
+        traffic.BreakerChanges++;
+        return new BreakerChange(traffic.Policy, traffic.Phase, false, traffic.BreakerChanges, demotions, traffic.Jobs, rule.MaxDemotionShare, rule.Window, at, reason);
+    }
+
+    static bool Exceeded(PhaseTraffic traffic, BreakerRule rule, DateTimeOffset now, out int demotions)
+    {
+        Trim(traffic.Demotions, now - rule.Window);
+        demotions = traffic.Demotions.Count;
+        // Demoted jobs have left the phase: the share is of the jobs it held before them.
+        var jobs = traffic.Jobs + demotions;
+        return jobs >= rule.MinJobs && demotions > rule.MaxDemotionShare * jobs;
+    }
+
+    // A queued job that has not been eligible for this long has stopped signalling or passing: it no longer holds others back.
+    static TimeSpan Stale(PhaseGate gate) => gate.Promote.Window > TimeSpan.FromMinutes(15) ? gate.Promote.Window : TimeSpan.FromMinutes(15);
+
+    static bool Soaked(JobLifecycle job, LifecyclePolicy policy) =>
+        job.PhaseSince is { } since && job.LastSignalAt is { } now
+        && (policy.GateFrom(job.AssignedPhase!) is not { } gate || now - since >= gate.Soak);
+
+    static void Trim(Queue<DateTimeOffset> times, DateTimeOffset after)
+    {
+        while (times.Count > 0 && times.Peek() <= after)
+        {
+            times.Dequeue();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Streaming.Contracts.History;
+
+namespace Streaming.Projections;
+
+/// <summary>
+/// The streams that are not jobs: policies, known issues and circuit breakers. Their ids start with a reserved prefix
+/// (<c>policy:</c>, <c>known-issue:</c>, <c>breaker:</c>), which no job id may use.
+/// </summary>
+public static class ControlStreams
+{
+    public static bool IsControl(string streamId) =>
+        ActivePolicies.IsPolicyStream(streamId)
+        || KnownIssues.IsKnownIssueStream(streamId)
+        || streamId.StartsWith(CircuitBreakerChanged.StreamPrefix, StringComparison.Ordinal);
+}

@@ -1,0 +1,65 @@
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.EventStore;
+
+namespace Streaming.Projections;
+
+/// <summary>
+/// The known issues open at a point of the log, learned from their streams in log order. A job an open issue names, or
+/// whose labels match its selector, is held by it: never promoted, and shown apart from real regressions.
+/// </summary>
+public sealed class KnownIssues
+{
+    readonly SortedDictionary<string, KnownIssueOpened> _open = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<KnownIssueOpened> Open => _open.Values;
+
+    public static bool IsKnownIssueStream(string streamId) => streamId.StartsWith(KnownIssueOpened.StreamPrefix, StringComparison.Ordinal);
+
+    public async Task LoadAsync(NpgsqlDataSource dataSource, TailPosition checkpoint, CancellationToken cancellationToken)
+    {
+        foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(KnownIssueOpened.StreamPrefix, checkpoint, cancellationToken))
+        {
+            Observe(recorded);
+        }
+    }
+
+    public void Observe(RecordedEvent recorded)
+    {
+        switch (recorded.Type)
+        {
+            case KnownIssueOpened.EventType:
+                var opened = ContractsJson.Deserialize<KnownIssueOpened>(recorded.Data);
+                _open[opened.IssueId] = opened;
+                break;
+            case KnownIssueResolved.EventType:
+                _open.Remove(ContractsJson.Deserialize<KnownIssueResolved>(recorded.Data).IssueId);
+                break;
+        }
+    }
+
+    /// <summary>The open issues that hold the job, by issue id.</summary>
+    public IEnumerable<KnownIssueOpened> Holding(string jobId, IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var issue in _open.Values)
+        {
+            if (issue.JobIds.Contains(jobId, StringComparer.Ordinal) || (issue.MatchLabels.Count > 0 && Matches(issue.MatchLabels, labels)))
+            {
+                yield return issue;
+            }
+        }
+    }
+
+    static bool Matches(IReadOnlyDictionary<string, string> selector, IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var (name, value) in selector)
+        {
+            if (!labels.TryGetValue(name, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
