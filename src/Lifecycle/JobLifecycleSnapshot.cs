@@ -81,8 +81,20 @@ public static class JobLifecycleSnapshot
         var format = reader.ReadByte();
         if (format is not (FormatVersion or FirstFormat))
         {
-            throw new InvalidDataException($"job lifecycle snapshot format {format} is not known (this build reads {FormatVersion})");
+            throw new InvalidDataException($"job lifecycle snapshot format {format} is not known (this build reads {FirstFormat} and {FormatVersion})");
         }
+        try
+        {
+            return Read(reader, format);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IndexOutOfRangeException or ArgumentException or IOException)
+        {
+            throw new InvalidDataException($"a job lifecycle snapshot of format {format} ({snapshot.Length} bytes) is damaged and cannot be read", e);
+        }
+    }
+
+    static JobLifecycle Read(BinaryReader reader, byte format)
+    {
         var jobId = reader.ReadString();
         var assignedPhase = ReadNullableString(reader);
         var assignedAt = ReadNullableTime(reader);

@@ -16,6 +16,7 @@ public sealed partial class ActivePolicies(ILogger logger)
 {
     readonly SortedDictionary<string, LifecyclePolicy> _byName = new(StringComparer.Ordinal);
     LifecyclePolicy[] _ranked = [];
+    LifecyclePolicy? _substitute;
 
     public IReadOnlyCollection<LifecyclePolicy> All => _ranked;
 
@@ -38,6 +39,10 @@ public sealed partial class ActivePolicies(ILogger logger)
             return;
         }
         var published = ContractsJson.Deserialize<PolicyPublished>(recorded.Data);
+        if (published.Name == _substitute?.Name)
+        {
+            return;
+        }
         var parsed = PolicyDocument.Parse(published.Text, published.Version);
         if (parsed.Policy is not { } policy)
         {
@@ -45,6 +50,21 @@ public sealed partial class ActivePolicies(ILogger logger)
             LogUnreadable(published.Name, published.Version, string.Join("; ", parsed.Errors));
             return;
         }
+        Put(policy);
+    }
+
+    /// <summary>
+    /// For backtests: <paramref name="candidate"/> governs from the start of the log in place of every version published
+    /// under its name; the other policies come and go as recorded.
+    /// </summary>
+    public void Substitute(LifecyclePolicy candidate)
+    {
+        _substitute = candidate;
+        Put(candidate);
+    }
+
+    void Put(LifecyclePolicy policy)
+    {
         _byName[policy.Name] = policy;
         _ranked = [.. _byName.Values.OrderByDescending(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal)];
     }

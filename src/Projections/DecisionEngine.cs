@@ -61,6 +61,9 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         _ => state,
     };
 
+    /// <summary>A job's signal, already read from its event (a backtest reads each once for several engines).</summary>
+    public JobLifecycle ApplySignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal) => OnSignal(state, recorded, signal);
+
     JobLifecycle OnSignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal)
     {
         var sample = SignalSamples.From(recorded, signal);

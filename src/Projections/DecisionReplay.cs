@@ -1,3 +1,4 @@
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 
@@ -23,6 +24,8 @@ public sealed class DecisionReplay(DecisionEngine engine)
 
     public long Events { get; private set; }
 
+    public JobLifecycle StateOf(string jobId) => _states.TryGetValue(jobId, out var held) ? held : JobLifecycleDecider.Initial(jobId);
+
     public void Apply(RecordedEvent recorded)
     {
         Events++;
@@ -32,9 +35,21 @@ public sealed class DecisionReplay(DecisionEngine engine)
         }
         else
         {
-            var state = _states.TryGetValue(recorded.StreamId, out var held) ? held : JobLifecycleDecider.Initial(recorded.StreamId);
-            _states[recorded.StreamId] = engine.Apply(state, recorded);
+            _states[recorded.StreamId] = engine.Apply(StateOf(recorded.StreamId), recorded);
         }
+        Collect();
+    }
+
+    /// <summary>A job's signal already read from its event, as <see cref="DecisionEngine.ApplySignal"/>.</summary>
+    public void ApplySignal(RecordedEvent recorded, SignalRecorded signal)
+    {
+        Events++;
+        _states[recorded.StreamId] = engine.ApplySignal(StateOf(recorded.StreamId), recorded, signal);
+        Collect();
+    }
+
+    void Collect()
+    {
         if (engine.HasPending)
         {
             foreach (var (decision, _) in engine.Decisions)

@@ -152,4 +152,14 @@ public sealed class DeterminismTests
         var error = Assert.Throws<InvalidDataException>(() => JobLifecycleSnapshot.Read(snapshot));
         Assert.Contains("format 99", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_damaged_snapshot_is_refused_with_a_clear_error()
+    {
+        var snapshot = JobLifecycleSnapshot.Write(TurbulentDay().State);
+
+        var error = Assert.Throws<InvalidDataException>(() => JobLifecycleSnapshot.Read(snapshot[..(snapshot.Length / 2)]));
+
+        Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
+    }
 }

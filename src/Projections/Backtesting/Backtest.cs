@@ -1,0 +1,191 @@
+using Microsoft.Extensions.Logging;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.EventStore;
+using Streaming.Lifecycle;
+
+namespace Streaming.Projections.Backtesting;
+
+/// <summary>
+/// Replays recorded history, in log order and in one pass, twice: through the policies as they were published (the
+/// baseline) and through a candidate that replaces the policy of its name from the start. Both run the Promoter's own
+/// <see cref="DecisionEngine"/>, with overrides, known issues, waves and breakers as recorded, so the result is
+/// deterministic. The candidate side assumes a job follows each of its decisions at once: its recorded signals are read
+/// as reporting the phase the candidate assigned, with the metrics they carried.
+/// </summary>
+public sealed class Backtest
+{
+    static readonly TimeSpan FlapWithin = TimeSpan.FromDays(1);
+
+    readonly DecisionReplay _baseline;
+    readonly DecisionReplay _candidate;
+    readonly Func<string, IReadOnlyDictionary<string, string>, bool> _selects;
+    readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
+    readonly Dictionary<string, DateTimeOffset> _firstSignal = new(StringComparer.Ordinal);
+    readonly List<PhaseDecision> _recorded = [];
+    readonly LifecyclePolicy _candidatePolicy;
+    long _events;
+
+    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger)
+    {
+        _candidatePolicy = candidate;
+        _selects = selects ?? ((_, _) => true);
+        _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger));
+        var policies = new ActivePolicies(logger);
+        policies.Substitute(candidate);
+        _candidate = new DecisionReplay(new DecisionEngine(policies, new KnownIssues(), logger));
+    }
+
+    public long Events => _events;
+
+    public void Apply(RecordedEvent recorded)
+    {
+        _events++;
+        if (ControlStreams.IsControl(recorded.StreamId))
+        {
+            _baseline.Apply(recorded);
+            _candidate.Apply(recorded);
+            return;
+        }
+        if (_excluded.Contains(recorded.StreamId))
+        {
+            return;
+        }
+        switch (recorded.Type)
+        {
+            case SignalRecorded.EventType:
+                var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                if (!_firstSignal.ContainsKey(recorded.StreamId))
+                {
+                    if (!_selects(recorded.StreamId, signal.Labels))
+                    {
+                        _excluded.Add(recorded.StreamId);
+                        return;
+                    }
+                    _firstSignal[recorded.StreamId] = signal.EmittedAt;
+                }
+                _baseline.ApplySignal(recorded, signal);
+                var assigned = _candidate.StateOf(recorded.StreamId).AssignedPhase;
+                _candidate.ApplySignal(recorded, assigned is null || assigned == signal.Phase ? signal : signal with { Phase = assigned });
+                break;
+            case PhaseChanged.EventType:
+                _recorded.Add(SignalSamples.ToDecision(ContractsJson.Deserialize<PhaseChanged>(recorded.Data)));
+                break;
+            default:
+                _baseline.Apply(recorded);
+                _candidate.Apply(recorded);
+                break;
+        }
+    }
+
+    public BacktestReport Report(bool perJob)
+    {
+        var recorded = Exact(_recorded.Where(d => _firstSignal.ContainsKey(d.JobId)));
+        var baseline = Exact(_baseline.Decisions);
+        var mismatches = recorded.Except(baseline).Count() + baseline.Except(recorded).Count();
+        var before = Moves(_baseline.Decisions);
+        var after = Moves(_candidate.Decisions);
+        var differing = _firstSignal.Keys
+            .Where(job => !Timeline(before, job).SequenceEqual(Timeline(after, job)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return new BacktestReport(
+            _candidatePolicy.Name,
+            _events,
+            _firstSignal.Count,
+            recorded.Count,
+            mismatches == 0,
+            mismatches,
+            Side(_baseline),
+            Side(_candidate),
+            Unmatched(after, before),
+            Unmatched(before, after),
+            differing.Count,
+            perJob ? [.. differing.Select(job => new JobDifference(job, Timeline(before, job), Timeline(after, job)))] : []);
+    }
+
+    /// <summary>Every decision of both sides, with whether both made it, for CSV output.</summary>
+    public IEnumerable<(string Side, PhaseDecision Decision)> AllDecisions() =>
+        _baseline.Decisions.Select(d => ("baseline", d)).Concat(_candidate.Decisions.Select(d => ("candidate", d)));
+
+    BacktestSide Side(DecisionReplay replay)
+    {
+        var decisions = replay.Decisions;
+        var flaps = 0;
+        foreach (var job in decisions.GroupBy(d => d.JobId))
+        {
+            var moves = job.ToList();
+            for (var i = 1; i < moves.Count; i++)
+            {
+                if (moves[i].To == moves[i - 1].From && moves[i].DecidedAt - moves[i - 1].DecidedAt <= FlapWithin)
+                {
+                    flaps++;
+                }
+            }
+        }
+        var stuck = 0;
+        foreach (var job in _firstSignal.Keys)
+        {
+            var state = replay.StateOf(job);
+            if (state.Policy is { } name && replay.Engine.Policies.Named(name) is { } policy && JobLifecycleDecider.Evaluate(state, policy).Stuck)
+            {
+                stuck++;
+            }
+        }
+        var timings = decisions
+            .Where(d => d.Direction is PhaseDecision.Promote or PhaseDecision.Override)
+            .GroupBy(d => d.To)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(phase =>
+            {
+                var hours = phase.GroupBy(d => d.JobId)
+                    .Select(job => (job.Min(d => d.DecidedAt) - _firstSignal[job.Key]).TotalHours)
+                    .Order()
+                    .ToList();
+                return new PhaseTiming(phase.Key, hours.Count, Percentile(hours, 50), Percentile(hours, 95));
+            })
+            .ToList();
+        return new BacktestSide(
+            decisions.Count(d => d.Direction == PhaseDecision.Promote),
+            decisions.Count(d => d.Direction == PhaseDecision.Demote),
+            decisions.Count(d => d.Direction == PhaseDecision.Override),
+            flaps,
+            stuck,
+            timings);
+    }
+
+    static double Percentile(List<double> sorted, int percent) =>
+        sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Clamp((percent * sorted.Count + 99) / 100, 1, sorted.Count) - 1], 3);
+
+    static Dictionary<string, List<PhaseDecision>> Moves(IEnumerable<PhaseDecision> decisions) =>
+        decisions.GroupBy(d => d.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+    static List<string> Timeline(Dictionary<string, List<PhaseDecision>> moves, string job) =>
+        moves.TryGetValue(job, out var decisions) ? [.. decisions.Select(d => $"{d.From}→{d.To}@{d.DecidedAt:yyyy-MM-ddTHH:mm:ssZ}")] : [];
+
+    // Moves of one side the other side never made (job, from, to and direction; each repeat counted), whenever they happened.
+    static int Unmatched(Dictionary<string, List<PhaseDecision>> side, Dictionary<string, List<PhaseDecision>> other)
+    {
+        var unmatched = 0;
+        foreach (var (job, decisions) in side)
+        {
+            var available = (other.GetValueOrDefault(job) ?? []).GroupBy(d => (d.From, d.To, d.Direction)).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var decision in decisions)
+            {
+                var key = (decision.From, decision.To, decision.Direction);
+                if (available.GetValueOrDefault(key) > 0)
+                {
+                    available[key]--;
+                }
+                else
+                {
+                    unmatched++;
+                }
+            }
+        }
+        return unmatched;
+    }
+
+    static HashSet<string> Exact(IEnumerable<PhaseDecision> decisions) =>
+        [.. decisions.Select(d => $"{d.JobId}|{d.From}|{d.To}|{d.Direction}|{d.DecidedAt.UtcTicks}|{d.DecidingVersion}|{d.Policy}")];
+}

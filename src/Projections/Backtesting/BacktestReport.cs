@@ -1,0 +1,36 @@
+namespace Streaming.Projections.Backtesting;
+
+/// <summary>
+/// What a candidate policy would have decided over recorded history, against what the policies in force decided:
+/// <see cref="Gained"/> decisions only the candidate makes, <see cref="Lost"/> ones only the recorded policies made.
+/// <see cref="BaselineReproducesRecord"/> says whether replaying the recorded policies gave exactly the decisions
+/// stored in the log (it should: the engine is the Promoter's own).
+/// </summary>
+public sealed record BacktestReport(
+    string Candidate,
+    long Events,
+    int Jobs,
+    int RecordedDecisions,
+    bool BaselineReproducesRecord,
+    int BaselineMismatches,
+    BacktestSide Baseline,
+    BacktestSide CandidateSide,
+    int Gained,
+    int Lost,
+    int JobsDiffering,
+    IReadOnlyList<JobDifference> Differences);
+
+/// <summary>One side's totals: moves by direction, flaps (a move undone within a day), time for jobs to reach each phase, jobs stuck at the end.</summary>
+public sealed record BacktestSide(
+    int Promotions,
+    int Demotions,
+    int Overrides,
+    int Flaps,
+    int Stuck,
+    IReadOnlyList<PhaseTiming> TimeToPhase);
+
+/// <summary>How long after their first signal jobs reached a phase: how many did, and the 50th and 95th percentiles (hours).</summary>
+public sealed record PhaseTiming(string Phase, int Jobs, double P50Hours, double P95Hours);
+
+/// <summary>A job whose decisions differ, each as <c>from→to@time</c> in event time.</summary>
+public sealed record JobDifference(string JobId, IReadOnlyList<string> Baseline, IReadOnlyList<string> Candidate);

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Hosting;
+using Streaming.Lifecycle;
+using Streaming.Projections.Backtesting;
+
+namespace Streaming.Promoter.Backtesting;
+
+/// <summary>
+/// <c>Streaming.Promoter backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]</c>:
+/// replays the recorded history of all jobs (or those named or matching every label given) through the candidate policy
+/// and reports against what the policies in force decided. Nothing is written to the store.
+/// </summary>
+public static class BacktestCommand
+{
+    const int BatchSize = 20_000;
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args is not [var path, .. var rest] || path.StartsWith("--", StringComparison.Ordinal))
+        {
+            return Fail("usage: backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]");
+        }
+        var parsed = PolicyDocument.Parse(await File.ReadAllTextAsync(path), version: 0);
+        if (parsed.Policy is not { } candidate)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"{path}: {error}");
+            }
+            return 2;
+        }
+        var jobs = new HashSet<string>(StringComparer.Ordinal);
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? jsonPath = null, csvPath = null;
+        var perJob = false;
+        for (var i = 0; i < rest.Length; i++)
+        {
+            switch (rest[i])
+            {
+                case "--per-job":
+                    perJob = true;
+                    break;
+                case "--job" when i + 1 < rest.Length:
+                    jobs.Add(rest[++i]);
+                    break;
+                case "--label" when i + 1 < rest.Length && rest[i + 1].Split('=', 2) is [{ Length: > 0 } name, var value]:
+                    labels[name] = value;
+                    i++;
+                    break;
+                case "--json" when i + 1 < rest.Length:
+                    jsonPath = rest[++i];
+                    break;
+                case "--csv" when i + 1 < rest.Length:
+                    csvPath = rest[++i];
+                    break;
+                default:
+                    return Fail($"backtest: unknown or incomplete option '{rest[i]}'");
+            }
+        }
+        var backtest = new Backtest(candidate, Selection(jobs, labels), NullLogger.Instance);
+        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+        var clock = Stopwatch.StartNew();
+        await ReplayAsync(dataSource, backtest, CancellationToken.None);
+        var report = backtest.Report(perJob);
+        clock.Stop();
+        Console.Write(Summary(report, clock.Elapsed));
+        if (jsonPath is not null)
+        {
+            await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, Json));
+        }
+        if (csvPath is not null)
+        {
+            await File.WriteAllTextAsync(csvPath, Csv(backtest));
+        }
+        return 0;
+    }
+
+    /// <summary>Reads the whole log in commit order, the next batch while the last one is replayed.</summary>
+    public static async Task ReplayAsync(NpgsqlDataSource dataSource, Backtest backtest, CancellationToken cancellationToken)
+    {
+        var log = new Streaming.EventStore.EventLog(dataSource);
+        var reading = log.ReadTailAsync(TailPosition.Start, BatchSize, cancellationToken);
+        while (true)
+        {
+            var events = await reading;
+            if (events.Count == 0)
+            {
+                return;
+            }
+            reading = log.ReadTailAsync(events[^1].Position, BatchSize, cancellationToken);
+            foreach (var recorded in events)
+            {
+                backtest.Apply(recorded);
+            }
+        }
+    }
+
+    static Func<string, IReadOnlyDictionary<string, string>, bool>? Selection(HashSet<string> jobs, Dictionary<string, string> labels)
+    {
+        if (jobs.Count == 0 && labels.Count == 0)
+        {
+            return null;
+        }
+        var selector = new LabelSelector(labels);
+        return (job, jobLabels) => (jobs.Count == 0 || jobs.Contains(job)) && selector.Matches(jobLabels);
+    }
+
+    static string Summary(BacktestReport report, TimeSpan elapsed)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"backtest of {report.Candidate}: {report.Events:N0} events, {report.Jobs:N0} jobs, {elapsed.TotalSeconds:0.0} s ({report.Events / Math.Max(elapsed.TotalSeconds, 0.001):N0} events/s)");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"recorded decisions: {report.RecordedDecisions:N0}; the recorded policies replayed reproduce them: {(report.BaselineReproducesRecord ? "yes" : $"NO ({report.BaselineMismatches} differ)")}");
+        text.AppendLine("                      recorded policies   candidate");
+        Row(text, "promotions", report.Baseline.Promotions, report.CandidateSide.Promotions);
+        Row(text, "demotions", report.Baseline.Demotions, report.CandidateSide.Demotions);
+        Row(text, "override moves", report.Baseline.Overrides, report.CandidateSide.Overrides);
+        Row(text, "flaps (undone < 1 day)", report.Baseline.Flaps, report.CandidateSide.Flaps);
+        Row(text, "stuck at the end", report.Baseline.Stuck, report.CandidateSide.Stuck);
+        foreach (var phase in report.Baseline.TimeToPhase.Select(t => t.Phase).Union(report.CandidateSide.TimeToPhase.Select(t => t.Phase)).Order(StringComparer.Ordinal))
+        {
+            var before = report.Baseline.TimeToPhase.FirstOrDefault(t => t.Phase == phase);
+            var after = report.CandidateSide.TimeToPhase.FirstOrDefault(t => t.Phase == phase);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  to {phase,-18} {Timing(before),-19} {Timing(after)}");
+        }
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"moves gained {report.Gained:N0}, lost {report.Lost:N0}; jobs whose decisions differ: {report.JobsDiffering:N0}");
+        foreach (var difference in report.Differences)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  {difference.JobId}: recorded [{string.Join(", ", difference.Baseline)}] candidate [{string.Join(", ", difference.Candidate)}]");
+        }
+        return text.ToString();
+    }
+
+    static void Row(StringBuilder text, string name, int before, int after) =>
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {name,-22} {before,-19:N0} {after:N0}");
+
+    static string Timing(PhaseTiming? timing) =>
+        timing is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"p50 {timing.P50Hours:0.##}h p95 {timing.P95Hours:0.##}h ({timing.Jobs})");
+
+    static string Csv(Backtest backtest)
+    {
+        var csv = new StringBuilder("side,job_id,from,to,direction,decided_at,deciding_version,policy\n");
+        foreach (var (side, d) in backtest.AllDecisions())
+        {
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{side},{Quote(d.JobId)},{Quote(d.From)},{Quote(d.To)},{d.Direction},{d.DecidedAt:yyyy-MM-ddTHH:mm:ssZ},{d.DecidingVersion},{Quote(d.Policy)}\n");
+        }
+        return csv.ToString();
+    }
+
+    static string Quote(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
+    }
+}
