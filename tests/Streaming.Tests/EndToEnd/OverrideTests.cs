@@ -6,6 +6,8 @@ using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Decisions;
+using Streaming.EventStore;
+using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Tests.Infrastructure;
 
@@ -51,6 +53,39 @@ public sealed class OverrideTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal(1, await _store.CountEventsAsync(job, OverrideEnded.EventType));
         Assert.Equal("cleanup", await Eventually.Get(() => _store.PhaseAsync(job), p => p == "cleanup", Timeout, "the projection"));
         Assert.Contains(LifecycleFlags.Pinned, await FlagsAsync(job));
+    }
+
+    [Fact]
+    public async Task A_known_issue_holds_its_jobs_apart_from_regressions_until_it_is_resolved()
+    {
+        // Given a known issue naming one job, opened before the job's history
+        const string job = "known-issue-1";
+        var fleet = pipeline.DeciderServices.GetRequiredService<FleetWriter>();
+        await fleet.OpenIssueAsync("INC-1", "legacy driver loses rows", [job], new Dictionary<string, string>(), "alice", CancellationToken.None);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() =>
+            fleet.OpenIssueAsync("INC-1", "again", [job], new Dictionary<string, string>(), "alice", CancellationToken.None));
+
+        // When the job reports 40 healthy minutes in shadow
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce(SignalFactory.Minutes(job, 0, 40, "shadow", SignalFactory.Good));
+        await Eventually.Get(() => _store.LastSeqAsync(job), s => s == 40, Timeout, "the projection to see all 40 signals");
+        await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to process the job");
+
+        // Then it is not promoted, and is shown as held by the issue, not as a regression
+        Assert.Equal(0, await _store.CountEventsAsync(job, PhaseChanged.EventType));
+        var flags = await FlagsAsync(job);
+        Assert.Contains(LifecycleFlags.KnownIssue, flags);
+        Assert.Contains("known-issue:INC-1", flags);
+        Assert.DoesNotContain("regressed", flags);
+
+        // When the issue is resolved and the job signals again
+        await fleet.ResolveIssueAsync("INC-1", "alice", "driver fixed", CancellationToken.None);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => fleet.ResolveIssueAsync("INC-1", "alice", "twice", CancellationToken.None));
+        producer.Produce(SignalFactory.Minutes(job, 40, 1, "shadow", SignalFactory.Good));
+
+        // Then the policy promotes it
+        Assert.Equal("reverse_shadow", await Eventually.Get(() => _store.PhaseAsync(job), p => p == "reverse_shadow", Timeout, "the promotion"));
+        Assert.DoesNotContain(LifecycleFlags.KnownIssue, await FlagsAsync(job));
     }
 
     static string? Key(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> message) =>
