@@ -68,6 +68,7 @@ public sealed class FleetControl
         }
         if (gate.Wave is null && traffic.BreakerOpenSince is null)
         {
+            traffic.Queue.Remove(promotion.JobId);
             return FleetAdmission.Yes;
         }
         var place = traffic.Queue.TryGetValue(promotion.JobId, out var waiting)
@@ -102,8 +103,14 @@ public sealed class FleetControl
             return new FleetAdmission(false, $"waiting for a slot into {gate.To}: {ahead} ahead, {Math.Max(0, free)} free");
         }
         traffic.Queue.Remove(promotion.JobId);
-        traffic.InFlight[promotion.JobId] = now;
-        traffic.Promotions.Enqueue(now);
+        if (gate.Wave.MaxInFlight is not null)
+        {
+            traffic.InFlight[promotion.JobId] = now;
+        }
+        if (gate.Wave.MaxPerHour is not null)
+        {
+            traffic.Promotions.Enqueue(now);
+        }
         return FleetAdmission.Yes;
     }
 
@@ -119,9 +126,13 @@ public sealed class FleetControl
     /// <summary>Counts a demotion out of the phase the job was admitted to; it may open that phase's breaker.</summary>
     public BreakerChange? Demoted(PhaseDecision demotion, PhaseGate admission, LifecyclePolicy policy)
     {
+        if (admission.Breaker is not { } breaker)
+        {
+            return null;
+        }
         var traffic = Traffic(policy.Name, admission.To);
         traffic.Demotions.Enqueue(demotion.DecidedAt);
-        if (admission.Breaker is not { } breaker || traffic.BreakerOpenSince is not null || !Exceeded(traffic, breaker, demotion.DecidedAt, out var demotions))
+        if (traffic.BreakerOpenSince is not null || !Exceeded(traffic, breaker, demotion.DecidedAt, out var demotions))
         {
             return null;
         }

@@ -36,7 +36,10 @@ public sealed partial class DecisionFold(
     {
         await engine.Policies.LoadAsync(dataSource, checkpoint, cancellationToken);
         await engine.KnownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
-        engine.Fleet = await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
+        // Saved with the checkpoint; a fold that starts from the beginning of the log builds it afresh.
+        engine.Fleet = checkpoint == TailPosition.Start
+            ? new FleetControl()
+            : await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
