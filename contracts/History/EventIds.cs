@@ -17,9 +17,13 @@ public static class EventIds
 
     public static Guid ForPolicy(string name, int version) => Create($"policy:{name}:{version}");
 
+    public static Guid ForShadowPolicy(string name, int version) => Create($"shadow-policy:{name}:{version}");
+
     public static Guid ForOverrideEnd(Guid overrideId) => Create($"override-ended:{overrideId}");
 
     public static Guid ForBreakerChange(string policy, string phase, int sequence) => Create($"breaker:{policy}:{phase}:{sequence}");
+
+    public static Guid ForShadowDecision(string policy, string jobId, long decidingVersion) => Create($"shadow:{policy}:{jobId}:{decidingVersion}");
 
     static Guid Create(string name)
     {

@@ -10,5 +10,10 @@ public sealed record PolicyPublished(string Name, int Version, string Text, stri
 
     public const string StreamPrefix = "policy:";
 
+    /// <summary>Where shadow policies are published: they run beside the policies in force and only say what they would do.</summary>
+    public const string ShadowStreamPrefix = "shadow-policy:";
+
     public static string StreamFor(string name) => StreamPrefix + name;
+
+    public static string ShadowStreamFor(string name) => ShadowStreamPrefix + name;
 }

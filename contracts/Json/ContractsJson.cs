@@ -21,6 +21,7 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(CircuitBreakerResetRequested))]
 [JsonSerializable(typeof(KnownIssueOpened))]
 [JsonSerializable(typeof(KnownIssueResolved))]
+[JsonSerializable(typeof(ShadowDecision))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

@@ -12,7 +12,7 @@ namespace Streaming.Projections;
 /// <c>policy-published/v1</c> events in log order, so live folds, rebuilds and backtests bind every job to the same
 /// version at the same event. A job is governed by the matching policy of highest priority (then by name).
 /// </summary>
-public sealed partial class ActivePolicies(ILogger logger)
+public sealed partial class ActivePolicies(ILogger logger, string streamPrefix = PolicyPublished.StreamPrefix)
 {
     readonly SortedDictionary<string, LifecyclePolicy> _byName = new(StringComparer.Ordinal);
     LifecyclePolicy[] _ranked = [];
@@ -25,16 +25,16 @@ public sealed partial class ActivePolicies(ILogger logger)
     /// <summary>Learns the policies published at or before <paramref name="checkpoint"/>, for a fold resuming there.</summary>
     public async Task LoadAsync(NpgsqlDataSource dataSource, TailPosition checkpoint, CancellationToken cancellationToken)
     {
-        foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(PolicyPublished.StreamPrefix, checkpoint, cancellationToken))
+        foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(streamPrefix, checkpoint, cancellationToken))
         {
             Observe(recorded);
         }
     }
 
-    /// <summary>Learns a policy version from its stream's event; anything else there is ignored.</summary>
+    /// <summary>Learns a policy version from its stream's event (streams of this set's prefix only); anything else is ignored.</summary>
     public void Observe(RecordedEvent recorded)
     {
-        if (recorded.Type != PolicyPublished.EventType)
+        if (recorded.Type != PolicyPublished.EventType || !recorded.StreamId.StartsWith(streamPrefix, StringComparison.Ordinal))
         {
             return;
         }

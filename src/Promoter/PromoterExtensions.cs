@@ -12,6 +12,8 @@ using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
+using Streaming.Promoter.Shadows;
+using Streaming.Contracts.History;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
@@ -45,6 +47,21 @@ public static class PromoterExtensions
             // The promoter's state is for restarts only, so it is written rarely; its decisions are appended every batch.
             new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 },
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionFold>()));
+        builder.Services.AddSingleton(sp => new ShadowFold(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>(), PolicyPublished.ShadowStreamPrefix),
+            sp.GetRequiredService<EventStreams>(),
+            sp.GetRequiredService<ILogger<ShadowFold>>()));
+        builder.Services.AddSingleton(sp => new ShadowRunner(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            () => new BufferedFold<ShadowJob>(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                sp.GetRequiredService<ShadowFold>(),
+                sp.GetRequiredService<LogWakeups>().WaitAsync,
+                new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 },
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ShadowFold>()),
+            sp.GetRequiredService<PromoterOptions>().PolicyScanInterval,
+            sp.GetRequiredService<ILogger<ShadowRunner>>()));
         builder.Services.AddSingleton(sp => new PhaseChangeRelay(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<KafkaOptions>(),

@@ -6,6 +6,7 @@ using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Policies;
+using Streaming.Promoter.Shadows;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
@@ -16,6 +17,7 @@ sealed class PromoterWorker(
     BufferedFold<JobLifecycle> decisions,
     PhaseChangeRelay relay,
     PolicyDirectory policies,
+    ShadowRunner shadows,
     KafkaOptions kafka,
     TopicProvisioner topics) : BackgroundService
 {
@@ -32,6 +34,7 @@ sealed class PromoterWorker(
         await topics.EnsureTopicsAsync([kafka.PhaseChangesTopic], stoppingToken);
         await ConcurrentLoops.WhenAllOrFirstFailureAsync([
             Task.Run(() => policies.RunAsync(stoppingToken), stoppingToken),
+            Task.Run(() => shadows.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => decisions.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken)]);
     }

@@ -3,6 +3,7 @@ using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
 using Streaming.Lifecycle;
+using Streaming.Promoter.Shadows;
 
 namespace Streaming.Promoter.Policies;
 
@@ -20,12 +21,15 @@ public static class PolicyCommand
         {
             case ["validate", var path]:
                 return Report(PolicyDocument.Parse(await File.ReadAllTextAsync(path), version: 1), path);
-            case ["publish", var path, .. var rest]:
-                return await PublishAsync(path, rest is ["--by", var by] ? by : Environment.UserName);
+            case ["publish", var path, .. var rest] when rest.All(a => a is "--shadow") || rest is ["--by", _] or ["--by", _, "--shadow"] or ["--shadow", "--by", _]:
+                var by = Array.IndexOf(rest, "--by") is var at and >= 0 ? rest[at + 1] : Environment.UserName;
+                return await PublishAsync(path, by, rest.Contains("--shadow"));
+            case ["shadow-report"]:
+                return await ShadowReportAsync();
             case ["history", var name]:
                 return await HistoryAsync(name);
             default:
-                await Console.Error.WriteLineAsync("usage: policy validate FILE | policy publish FILE [--by NAME] | policy history NAME");
+                await Console.Error.WriteLineAsync("usage: policy validate FILE | policy publish FILE [--by NAME] [--shadow] | policy history NAME | policy shadow-report");
                 return 2;
         }
     }
@@ -44,16 +48,16 @@ public static class PolicyCommand
         return 2;
     }
 
-    static async Task<int> PublishAsync(string path, string publishedBy)
+    static async Task<int> PublishAsync(string path, string publishedBy, bool shadow)
     {
         await using var dataSource = DataSource();
         await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
         var publisher = new PolicyPublisher(new EventStreams(dataSource), TimeProvider.System);
-        var publication = await publisher.PublishAsync(await File.ReadAllTextAsync(path), publishedBy, CancellationToken.None);
+        var publication = await publisher.PublishAsync(await File.ReadAllTextAsync(path), publishedBy, CancellationToken.None, shadow);
         switch (publication.Outcome)
         {
             case PolicyPublicationOutcome.Published:
-                Console.WriteLine($"published {publication.Name} version {publication.Version}");
+                Console.WriteLine($"published {(shadow ? "shadow policy" : "policy")} {publication.Name} version {publication.Version}");
                 return 0;
             case PolicyPublicationOutcome.Unchanged:
                 Console.WriteLine($"{publication.Name} version {publication.Version} already has this text; nothing published");
@@ -75,6 +79,19 @@ public static class PolicyCommand
         foreach (var version in await publisher.HistoryAsync(name, CancellationToken.None))
         {
             Console.WriteLine($"{version.Name}@{version.Version}\t{version.PublishedAt:u}\t{version.PublishedBy}\tsha256 {version.Sha256[..12]}");
+        }
+        return 0;
+    }
+
+    static async Task<int> ShadowReportAsync()
+    {
+        await using var dataSource = DataSource();
+        await ShadowStateTable.EnsureAsync(dataSource, CancellationToken.None);
+        Console.WriteLine("shadow policy         agreed   real only   shadow only   open   agreement   mean lead");
+        foreach (var counts in (await ShadowStateTable.LoadAgreementAsync(dataSource, CancellationToken.None)).Values.OrderBy(c => c.Policy, StringComparer.Ordinal))
+        {
+            var lead = counts.Agreed == 0 ? "-" : $"{counts.LeadSeconds / counts.Agreed / 60:0.#} min";
+            Console.WriteLine($"{counts.Policy,-20} {counts.Agreed,7} {counts.LiveOnly,11} {counts.ShadowOnly,13} {counts.Open,6} {counts.AgreementRate,11:P1}   {lead}");
         }
         return 0;
     }

@@ -5,6 +5,7 @@ namespace Streaming.Promoter.Policies;
 /// <summary>
 /// Keeps the store's policies in step with a folder of documents: each changed document is published as a new
 /// version; an invalid one is logged with every error and changes nothing, so the last good version stays in force.
+/// Documents in its <c>shadow</c> subfolder are published as shadow policies.
 /// </summary>
 public sealed partial class PolicyDirectory(PolicyPublisher publisher, PromoterOptions options, ILogger<PolicyDirectory> logger)
 {
@@ -18,7 +19,10 @@ public sealed partial class PolicyDirectory(PolicyPublisher publisher, PromoterO
             LogMissing(directory);
             return;
         }
-        foreach (var path in Directory.EnumerateFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
+        var shadows = Path.Combine(directory, "shadow");
+        var documents = Directory.EnumerateFiles(directory, "*.yaml").Select(p => (Path: p, Shadow: false))
+            .Concat(Directory.Exists(shadows) ? Directory.EnumerateFiles(shadows, "*.yaml").Select(p => (Path: p, Shadow: true)) : []);
+        foreach (var (path, shadow) in documents.OrderBy(d => d.Path, StringComparer.Ordinal))
         {
             var written = File.GetLastWriteTimeUtc(path);
             if (_seen.TryGetValue(path, out var seen) && seen == written)
@@ -26,7 +30,7 @@ public sealed partial class PolicyDirectory(PolicyPublisher publisher, PromoterO
                 continue;
             }
             var publication = await publisher.PublishAsync(
-                await File.ReadAllTextAsync(path, cancellationToken), $"{Environment.UserName}@{Environment.MachineName}:{path}", cancellationToken);
+                await File.ReadAllTextAsync(path, cancellationToken), $"{Environment.UserName}@{Environment.MachineName}:{path}", cancellationToken, shadow);
             switch (publication.Outcome)
             {
                 case PolicyPublicationOutcome.Published:

@@ -15,14 +15,15 @@ namespace Streaming.Promoter.Policies;
 /// </summary>
 public sealed class PolicyPublisher(EventStreams streams, TimeProvider clock)
 {
-    public async Task<PolicyPublication> PublishAsync(string text, string publishedBy, CancellationToken cancellationToken)
+    /// <summary>Publishes a policy in force, or with <paramref name="shadow"/> a shadow policy that only says what it would do.</summary>
+    public async Task<PolicyPublication> PublishAsync(string text, string publishedBy, CancellationToken cancellationToken, bool shadow = false)
     {
         var parsed = PolicyDocument.Parse(text, version: 1);
         if (parsed.Policy is not { } policy)
         {
             return PolicyPublication.Rejected(parsed.Errors);
         }
-        var stream = PolicyPublished.StreamFor(policy.Name);
+        var stream = shadow ? PolicyPublished.ShadowStreamFor(policy.Name) : PolicyPublished.StreamFor(policy.Name);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         while (true)
         {
@@ -38,7 +39,7 @@ public sealed class PolicyPublisher(EventStreams streams, TimeProvider clock)
             try
             {
                 await streams.AppendToStreamAsync(stream, latest.Count == 0 ? ExpectedVersion.NoStream : latest[0].Version,
-                    [new EventToAppend(EventIds.ForPolicy(policy.Name, version), PolicyPublished.EventType, ContractsJson.Serialize(published),
+                    [new EventToAppend(shadow ? EventIds.ForShadowPolicy(policy.Name, version) : EventIds.ForPolicy(policy.Name, version), PolicyPublished.EventType, ContractsJson.Serialize(published),
                         ContractsJson.Serialize(new EventMetadata(null, null)), now)],
                     cancellationToken);
                 return new PolicyPublication(PolicyPublicationOutcome.Published, policy.Name, version, []);

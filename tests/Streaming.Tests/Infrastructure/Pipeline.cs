@@ -68,6 +68,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["Kafka:BootstrapServers"] = Kafka.BootstrapServers,
             ["Kafka:CreateTopics"] = "false",
             ["Ingest:MaxBatchWait"] = "00:00:00.010",
+            ["Promoter:PolicyScanInterval"] = "00:00:01",
             // A consumer stopped while joining leaves a member behind until its session times out; keep that short here.
             ["Kafka:ConsumerSessionTimeout"] = "00:00:06",
             ["Kafka:Client:debug"] = Environment.GetEnvironmentVariable("STREAMING_TEST_KAFKA_DEBUG"),
