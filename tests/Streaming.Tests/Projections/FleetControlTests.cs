@@ -10,7 +10,8 @@ public sealed class FleetControlTests
     static readonly IReadOnlyDictionary<string, double> Healthy = JobMetrics.Of(("error_rate", 0));
     static readonly IReadOnlyDictionary<string, double> Failing = JobMetrics.Of(("error_rate", 0.5));
 
-    static string Policy(string wave = "", string breaker = "") => $$"""
+    /// <summary>a → b on a clean error rate over 10 minutes after a 10-minute soak (with a wave or breaker if given); b → c never.</summary>
+    internal static string Policy(string wave = "", string breaker = "") => $$"""
         name: fleet
         phases: [a, b, c]
         gates:
