@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Streaming.Contracts.History;
 
 namespace Streaming.Contracts.Signals;
 
@@ -64,6 +65,10 @@ public static class JobSignalReader
         if (fields.JobId!.Length > MaxIdLength || fields.Phase!.Length > MaxIdLength)
         {
             return SignalReadResult.Rejected($"jobId and phase must be at most {MaxIdLength} characters");
+        }
+        if (ControlStreamPrefixes.Of(fields.JobId) is { } reserved)
+        {
+            return SignalReadResult.Rejected($"jobId must not start with '{reserved}': that prefix is reserved for the system's own streams");
         }
         if (Required("emittedAt", fields.EmittedAtText) is { } timeError)
         {

@@ -39,6 +39,8 @@ public sealed class JobSignalReaderTests
     [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{"error_rate":"high"}}""", "metric 'error_rate' must be a finite number")]
     [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{},"labels":{"team":1}}""", "label 'team' must be a string")]
     [InlineData("""{"schema":"job-signal/v1","jobId":"j\u0000","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{}}""", "jobId must not contain NUL")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"policy:cdc-migration","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{}}""", "jobId must not start with 'policy:'")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"known-issue:INC-1","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{}}""", "jobId must not start with 'known-issue:'")]
     public void Rejects_bad_values_with_a_reason_a_producer_can_act_on(string value, string reason)
     {
         var result = Read("j", value);
