@@ -11,10 +11,14 @@ public sealed class FleetControl
     static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     readonly SortedDictionary<string, PhaseTraffic> _phases = new(StringComparer.Ordinal);
+    bool _anyInFlight;
 
     public IReadOnlyDictionary<string, PhaseTraffic> Phases => _phases;
 
     public static string Key(string policy, string phase) => policy + "/" + phase;
+
+    /// <summary>Some job is in flight somewhere: until then, following a job that stays in its phase needs no lookup.</summary>
+    internal void NoteInFlight() => _anyInFlight = true;
 
     public PhaseTraffic Traffic(string policy, string phase)
     {
@@ -31,6 +35,10 @@ public sealed class FleetControl
     public void Follow(JobLifecycle before, JobLifecycle after, LifecyclePolicy? policy)
     {
         var moved = before.Policy != after.Policy || before.AssignedPhase != after.AssignedPhase;
+        if (!moved && !_anyInFlight)
+        {
+            return;
+        }
         if (moved && before is { Policy: { } oldPolicy, AssignedPhase: { } oldPhase })
         {
             var left = Traffic(oldPolicy, oldPhase);
@@ -106,6 +114,7 @@ public sealed class FleetControl
         if (gate.Wave.MaxInFlight is not null)
         {
             traffic.InFlight[promotion.JobId] = now;
+            _anyInFlight = true;
         }
         if (gate.Wave.MaxPerHour is not null)
         {

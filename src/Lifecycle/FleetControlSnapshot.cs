@@ -31,6 +31,7 @@ public static class FleetControlSnapshot
             foreach (var (job, at) in phase.InFlight)
             {
                 traffic.InFlight[job] = at;
+                fleet.NoteInFlight();
             }
             foreach (var at in phase.Promotions)
             {

@@ -30,10 +30,48 @@ public static class JobLifecycleDecider
         var now = Latest(state.LastSignalAt, sample.EmittedAt);
         var known = policy.HasPhase(sample.Phase);
         var assigned = state.AssignedPhase is { } current && policy.HasPhase(current) ? current : known ? sample.Phase : policy.FirstPhase;
-        var next = state with
+        var (phaseSince, window) = (state.PhaseSince, state.Window);
+        var (promotionVerdict, promotionStreak) = (state.LastPromotionVerdict, state.PromotionStreak);
+        var (demotionStreak, demotionStreakFrom) = (state.DemotionStreak, state.DemotionStreakFrom);
+        // Only signals that report the assigned phase count towards it; the state is built once, on this hot path.
+        if (string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
+        {
+            phaseSince ??= sample.EmittedAt;
+            window = SampleWindow.Add(window, new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
+            if (policy.GateFrom(assigned) is { } gate)
+            {
+                promotionVerdict = GateEvaluation.Verdict(window, now, gate.Promote);
+                promotionStreak = promotionVerdict switch
+                {
+                    Verdict.Pass => promotionStreak + 1,
+                    Verdict.Fail => 0,
+                    _ => promotionStreak,
+                };
+            }
+            if (policy.AdmissionGate(assigned) is { Demote: { } demote })
+            {
+                switch (GateEvaluation.Verdict(window, now, demote))
+                {
+                    case Verdict.Fail:
+                        demotionStreakFrom = demotionStreak == 0 ? sample.Version : demotionStreakFrom;
+                        demotionStreak++;
+                        break;
+                    case Verdict.Pass:
+                        (demotionStreak, demotionStreakFrom) = (0, 0);
+                        break;
+                }
+            }
+        }
+        return state with
         {
             AssignedPhase = assigned,
             AssignedAt = string.Equals(assigned, state.AssignedPhase, StringComparison.Ordinal) ? state.AssignedAt : sample.EmittedAt,
+            PhaseSince = phaseSince,
+            Window = window,
+            PromotionStreak = promotionStreak,
+            LastPromotionVerdict = promotionVerdict,
+            DemotionStreak = demotionStreak,
+            DemotionStreakFrom = demotionStreakFrom,
             LastVersion = sample.Version,
             LastSeq = Math.Max(state.LastSeq, sample.Seq),
             LastSignalAt = now,
@@ -42,43 +80,6 @@ public static class JobLifecycleDecider
             ReportedUnknownPhase = !known,
             Policy = policy.Name,
         };
-        if (!string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
-        {
-            return next;
-        }
-        var window = SampleWindow.Add(state.Window, new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
-        next = next with { PhaseSince = state.PhaseSince ?? sample.EmittedAt, Window = window };
-        if (policy.GateFrom(assigned) is { } gate)
-        {
-            var verdict = GateEvaluation.Verdict(window, now, gate.Promote);
-            next = next with
-            {
-                LastPromotionVerdict = verdict,
-                PromotionStreak = verdict switch
-                {
-                    Verdict.Pass => state.PromotionStreak + 1,
-                    Verdict.Fail => 0,
-                    _ => state.PromotionStreak,
-                },
-            };
-        }
-        if (policy.AdmissionGate(assigned) is { Demote: { } demote })
-        {
-            switch (GateEvaluation.Verdict(window, now, demote))
-            {
-                case Verdict.Fail:
-                    next = next with
-                    {
-                        DemotionStreak = state.DemotionStreak + 1,
-                        DemotionStreakFrom = state.DemotionStreak == 0 ? sample.Version : state.DemotionStreakFrom,
-                    };
-                    break;
-                case Verdict.Pass:
-                    next = next with { DemotionStreak = 0, DemotionStreakFrom = 0 };
-                    break;
-            }
-        }
-        return next;
     }
 
     public static PhaseDecision? Decide(JobLifecycle state, LifecyclePolicy policy)

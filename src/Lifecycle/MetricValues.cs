@@ -42,7 +42,7 @@ public sealed class MetricValues : IReadOnlyDictionary<string, double>
     }
 
     /// <summary>Takes ownership of the values; the names must be distinct and are shared with equal sets.</summary>
-    internal static MetricValues Wrap(string[] names, double[] values) =>
+    public static MetricValues Wrap(string[] names, double[] values) =>
         names.Length == 0 ? Empty : new MetricValues(MetricNames.InternSet(names), values);
 
     public int Count => _names.Length;

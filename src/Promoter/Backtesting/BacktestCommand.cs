@@ -6,7 +6,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Projections;
 using Streaming.Hosting;
 using Streaming.Lifecycle;
 using Streaming.Projections.Backtesting;
@@ -14,9 +17,11 @@ using Streaming.Projections.Backtesting;
 namespace Streaming.Promoter.Backtesting;
 
 /// <summary>
-/// <c>Streaming.Promoter backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]</c>:
-/// replays the recorded history of all jobs (or those named or matching every label given) through the candidate policy
-/// and reports against what the policies in force decided. Nothing is written to the store.
+/// <c>Streaming.Promoter backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]
+/// [--cache PATH | --no-cache]</c>: replays the recorded history of all jobs (or those named or matching every label
+/// given) through the candidate policy and reports against what the policies in force decided. Nothing is written to
+/// the store; what was read from it is kept in a local <see cref="HistoryCache"/> (by default under
+/// <c>~/.cache/streaming/backtest</c>) so the next backtest reads only what is new.
 /// </summary>
 public static class BacktestCommand
 {
@@ -33,7 +38,7 @@ public static class BacktestCommand
     {
         if (args is not [var path, .. var rest] || path.StartsWith("--", StringComparison.Ordinal))
         {
-            return Fail("usage: backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]");
+            return Fail("usage: backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH] [--cache PATH | --no-cache]");
         }
         var parsed = PolicyDocument.Parse(await File.ReadAllTextAsync(path), version: 0);
         if (parsed.Policy is not { } candidate)
@@ -46,8 +51,9 @@ public static class BacktestCommand
         }
         var jobs = new HashSet<string>(StringComparer.Ordinal);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? jsonPath = null, csvPath = null;
+        string? jsonPath = null, csvPath = null, cachePath = null;
         var perJob = false;
+        var useCache = true;
         for (var i = 0; i < rest.Length; i++)
         {
             switch (rest[i])
@@ -68,17 +74,28 @@ public static class BacktestCommand
                 case "--csv" when i + 1 < rest.Length:
                     csvPath = rest[++i];
                     break;
+                case "--cache" when i + 1 < rest.Length:
+                    cachePath = rest[++i];
+                    break;
+                case "--no-cache":
+                    useCache = false;
+                    break;
                 default:
                     return Fail($"backtest: unknown or incomplete option '{rest[i]}'");
             }
         }
         var backtest = new Backtest(candidate, Selection(jobs, labels), NullLogger.Instance);
-        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+        var connectionString = ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build());
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var clock = Stopwatch.StartNew();
-        await ReplayAsync(dataSource, backtest, CancellationToken.None);
+        var cache = useCache ? new HistoryCache(cachePath ?? DefaultCachePath(connectionString)) : null;
+        var (fromCache, fromStore) = await ReplayAsync(dataSource, backtest, cache, CancellationToken.None);
         var report = backtest.Report(perJob);
         clock.Stop();
         Console.Write(Summary(report, clock.Elapsed));
+        Console.WriteLine(cache is null
+            ? $"all {fromStore:N0} events read from the store (no cache)"
+            : $"{fromCache:N0} events from the cache {cache.Path}, {fromStore:N0} from the store (now cached too)");
         if (jsonPath is not null)
         {
             await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, Json));
@@ -90,24 +107,70 @@ public static class BacktestCommand
         return 0;
     }
 
-    /// <summary>Reads the whole log in commit order, the next batch while the last one is replayed.</summary>
-    public static async Task ReplayAsync(NpgsqlDataSource dataSource, Backtest backtest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays the whole log in commit order: what <paramref name="cache"/> holds of it from there, the rest from the
+    /// store (the next batch read while the last one is replayed), which is added to the cache. Returns how many events
+    /// came from each.
+    /// </summary>
+    public static async Task<(long FromCache, long FromStore)> ReplayAsync(
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, CancellationToken cancellationToken)
     {
         var log = new Streaming.EventStore.EventLog(dataSource);
-        var reading = log.ReadTailAsync(TailPosition.Start, BatchSize, cancellationToken);
-        while (true)
+        var position = TailPosition.Start;
+        long fromCache = 0, fromStore = 0;
+        if (cache is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
         {
-            var events = await reading;
-            if (events.Count == 0)
+            position = cache.Replay(origin, segment =>
             {
-                return;
-            }
-            reading = log.ReadTailAsync(events[^1].Position, BatchSize, cancellationToken);
-            foreach (var recorded in events)
+                backtest.Apply(segment);
+                fromCache += segment.Count;
+            }) ?? TailPosition.Start;
+        }
+        try
+        {
+            var reading = log.ReadTailAsync(position, BatchSize, cancellationToken);
+            while (true)
             {
-                backtest.Apply(recorded);
+                var events = await reading;
+                if (events.Count == 0)
+                {
+                    return (fromCache, fromStore);
+                }
+                reading = log.ReadTailAsync(events[^1].Position, BatchSize, cancellationToken);
+                var batch = new (RecordedEvent Event, SignalRecorded? Signal)[events.Count];
+                for (var i = 0; i < events.Count; i++)
+                {
+                    var recorded = events[i];
+                    var signal = recorded.Type == SignalRecorded.EventType && !ControlStreams.IsControl(recorded.StreamId)
+                        ? ContractsJson.Deserialize<SignalRecorded>(recorded.Data)
+                        : null;
+                    batch[i] = (recorded, signal);
+                    cache?.Append(recorded, signal);
+                }
+                backtest.Apply(batch);
+                cache?.EndSegment(events[^1].Position);
+                fromStore += events.Count;
             }
         }
+        finally
+        {
+            cache?.Close();
+        }
+    }
+
+    /// <summary>The first event of the log: what tells one log's cache from another's.</summary>
+    static async Task<Guid?> OriginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select event_id from es.events order by global_position limit 1");
+        return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? id : null;
+    }
+
+    static string DefaultCachePath(string connectionString)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            Encoding.UTF8.GetBytes($"{target.Host}:{target.Port}/{target.Database}")))[..16];
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "streaming", "backtest", name + ".history");
     }
 
     static Func<string, IReadOnlyDictionary<string, string>, bool>? Selection(HashSet<string> jobs, Dictionary<string, string> labels)

@@ -30,7 +30,7 @@ public sealed class BacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         // When it is backtested against a candidate whose shadow soak is 10 minutes instead of 30
         var candidate = PolicyDocument.Parse(DefaultPolicies.CdcMigrationText.Replace("soak: 30m", "soak: 10m", StringComparison.Ordinal), 0).Policy!;
         var backtest = new Backtest(candidate, null, NullLogger.Instance);
-        await BacktestCommand.ReplayAsync(pipeline.Database, backtest, CancellationToken.None);
+        await BacktestCommand.ReplayAsync(pipeline.Database, backtest, null, CancellationToken.None);
         var report = backtest.Report(perJob: true);
 
         // Then the recorded policies, replayed, make exactly the decisions the live system stored
