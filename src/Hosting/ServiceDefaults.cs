@@ -34,4 +34,8 @@ public static class ServiceDefaults
         configuration.GetConnectionString(EventStoreConnection)
         ?? throw new InvalidOperationException(
             $"ConnectionStrings:{EventStoreConnection} is required (environment variable ConnectionStrings__{EventStoreConnection})");
+
+    /// <summary>The event store's connection string from the environment, for the command-line tools.</summary>
+    public static string ConnectionStringFromEnvironment() =>
+        RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build());
 }

@@ -65,7 +65,7 @@ public sealed class FleetControl
     /// Whether the policy's promotion may happen now: not while the phase's breaker is open, and only within its wave,
     /// to the jobs first in line. A job that must wait joins the queue (or keeps its place in it).
     /// </summary>
-    public FleetAdmission Admit(PhaseDecision promotion, PhaseGate gate, LifecyclePolicy policy, int priority, List<BreakerChange> changes)
+    public bool Admit(PhaseDecision promotion, PhaseGate gate, LifecyclePolicy policy, int priority, List<BreakerChange> changes)
     {
         var traffic = Traffic(policy.Name, gate.To);
         var now = promotion.DecidedAt;
@@ -77,15 +77,15 @@ public sealed class FleetControl
         if (gate.Wave is null && traffic.BreakerOpenSince is null)
         {
             traffic.Queue.Remove(promotion.JobId);
-            return FleetAdmission.Yes;
+            return true;
         }
         var place = traffic.Queue.TryGetValue(promotion.JobId, out var waiting)
             ? waiting with { LastEligibleAt = now }
             : new QueuedJob(promotion.JobId, priority, now, now);
         traffic.Queue[promotion.JobId] = place;
-        if (traffic.BreakerOpenSince is { } since)
+        if (traffic.BreakerOpenSince is not null)
         {
-            return new FleetAdmission(false, $"promotions into {gate.To} are paused by its circuit breaker since {since:u}");
+            return false;
         }
         var free = int.MaxValue;
         if (gate.Wave!.MaxInFlight is { } maxInFlight)
@@ -108,7 +108,7 @@ public sealed class FleetControl
         }
         if (ahead >= free)
         {
-            return new FleetAdmission(false, $"waiting for a slot into {gate.To}: {ahead} ahead, {Math.Max(0, free)} free");
+            return false;
         }
         traffic.Queue.Remove(promotion.JobId);
         if (gate.Wave.MaxInFlight is not null)
@@ -120,7 +120,7 @@ public sealed class FleetControl
         {
             traffic.Promotions.Enqueue(now);
         }
-        return FleetAdmission.Yes;
+        return true;
     }
 
     /// <summary>The job is no longer a candidate for <paramref name="phase"/>: it leaves the queue.</summary>

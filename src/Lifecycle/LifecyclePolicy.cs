@@ -83,8 +83,6 @@ public sealed record LifecyclePolicy(
         return null;
     }
 
-    public bool IsTerminal(string phase) => HasPhase(phase) && GateFrom(phase) is null;
-
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     int IndexOf(string phase)

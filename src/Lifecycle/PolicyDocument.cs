@@ -37,6 +37,8 @@ public static partial class PolicyDocument
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     private static partial Regex PhaseName();
 
+    delegate bool TryParse<T>(string? text, out T value);
+
     sealed class Reader
     {
         public List<PolicyError> Errors { get; } = [];
@@ -289,28 +291,20 @@ public static partial class PolicyDocument
             }
         }
 
-        Aggregation? Aggregation(YamlNode node, string path)
-        {
-            var text = Text(node, path);
-            if (text is null)
-            {
-                return null;
-            }
-            return Aggregations.TryParse(text, out var aggregation)
-                ? aggregation
-                : Invalid<Aggregation>(node, path, $"'{text}' is not an aggregation ({Aggregations.Known})");
-        }
+        Aggregation? Aggregation(YamlNode node, string path) =>
+            OneOf<Aggregation>(node, path, Aggregations.TryParse, $"is not an aggregation ({Aggregations.Known})");
 
-        Comparison? Comparison(YamlNode node, string path)
+        Comparison? Comparison(YamlNode node, string path) =>
+            OneOf<Comparison>(node, path, ComparisonSymbols.TryParse, "is not a comparison (<=, <, >=, >)");
+
+        T? OneOf<T>(YamlNode node, string path, TryParse<T> parse, string otherwise) where T : struct
         {
             var text = Text(node, path);
             if (text is null)
             {
                 return null;
             }
-            return ComparisonSymbols.TryParse(text, out var comparison)
-                ? comparison
-                : Invalid<Comparison>(node, path, $"'{text}' is not a comparison (<=, <, >=, >)");
+            return parse(text, out var value) ? value : Invalid<T>(node, path, $"'{text}' {otherwise}");
         }
 
         MissingData? Missing(YamlNode node, string path) => Text(node, path) switch

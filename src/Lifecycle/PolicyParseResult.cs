@@ -1,7 +1,4 @@
 namespace Streaming.Lifecycle;
 
 /// <summary>A parsed policy document: the policy, or every error found in it.</summary>
-public sealed record PolicyParseResult(LifecyclePolicy? Policy, IReadOnlyList<PolicyError> Errors)
-{
-    public bool IsValid => Policy is not null && Errors.Count == 0;
-}
+public sealed record PolicyParseResult(LifecyclePolicy? Policy, IReadOnlyList<PolicyError> Errors);

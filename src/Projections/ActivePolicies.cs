@@ -20,8 +20,6 @@ public sealed partial class ActivePolicies(ILogger logger, string streamPrefix =
 
     public IReadOnlyCollection<LifecyclePolicy> All => _ranked;
 
-    public static bool IsPolicyStream(string streamId) => streamId.StartsWith(PolicyPublished.StreamPrefix, StringComparison.Ordinal);
-
     /// <summary>Learns the policies published at or before <paramref name="checkpoint"/>, for a fold resuming there.</summary>
     public async Task LoadAsync(NpgsqlDataSource dataSource, TailPosition checkpoint, CancellationToken cancellationToken)
     {

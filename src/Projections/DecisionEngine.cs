@@ -113,7 +113,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         }
         var priority = signal.Labels.TryGetValue(policy.PriorityLabel, out var label)
             && int.TryParse(label, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        return Fleet.Admit(promotion, gate, policy, priority, BreakerChanges).Admitted;
+        return Fleet.Admit(promotion, gate, policy, priority, BreakerChanges);
     }
 
     JobLifecycle OnOverride(JobLifecycle state, RecordedEvent recorded, OverrideSet set)

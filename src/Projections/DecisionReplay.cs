@@ -22,13 +22,10 @@ public sealed class DecisionReplay(DecisionEngine engine)
 
     public IReadOnlyList<BreakerChange> BreakerChanges => _breakerChanges;
 
-    public long Events { get; private set; }
-
     public JobLifecycle StateOf(string jobId) => _states.TryGetValue(jobId, out var held) ? held : JobLifecycleDecider.Initial(jobId);
 
     public void Apply(RecordedEvent recorded)
     {
-        Events++;
         if (ControlStreams.IsControl(recorded.StreamId))
         {
             engine.Observe(recorded);
@@ -43,7 +40,6 @@ public sealed class DecisionReplay(DecisionEngine engine)
     /// <summary>A job's signal already read from its event, as <see cref="DecisionEngine.ApplySignal"/>.</summary>
     public void ApplySignal(RecordedEvent recorded, SignalRecorded signal)
     {
-        Events++;
         _states[recorded.StreamId] = engine.ApplySignal(StateOf(recorded.StreamId), recorded, signal);
         Collect();
     }

@@ -13,10 +13,6 @@ public sealed class KnownIssues
 {
     readonly SortedDictionary<string, KnownIssueOpened> _open = new(StringComparer.Ordinal);
 
-    public IReadOnlyCollection<KnownIssueOpened> Open => _open.Values;
-
-    public static bool IsKnownIssueStream(string streamId) => streamId.StartsWith(KnownIssueOpened.StreamPrefix, StringComparison.Ordinal);
-
     public async Task LoadAsync(NpgsqlDataSource dataSource, TailPosition checkpoint, CancellationToken cancellationToken)
     {
         foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(KnownIssueOpened.StreamPrefix, checkpoint, cancellationToken))

@@ -36,11 +36,6 @@ public sealed class Backtest
         _candidate = new DecisionReplay(new DecisionEngine(policies, new KnownIssues(), logger));
     }
 
-    public long Events => _events;
-
-    /// <summary>One event of the log, in log order; a signal event's <paramref name="signal"/> may come already read.</summary>
-    public void Apply(RecordedEvent recorded, SignalRecorded? signal = null) => Apply([(recorded, signal)]);
-
     /// <summary>
     /// A batch of the log, in log order, signals possibly already read: each event is looked at once, then each side
     /// folds the batch in log order on its own state.

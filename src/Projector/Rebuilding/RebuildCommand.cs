@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Spectre.Console;
@@ -16,7 +15,6 @@ public static class RebuildCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         var fresh = args.Contains("--fresh");
         var batch = args.SkipWhile(a => a != "--batch").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(10_000);
         using var cancellation = new CancellationTokenSource();
@@ -25,7 +23,7 @@ public static class RebuildCommand
             e.Cancel = true;
             cancellation.Cancel();
         };
-        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(configuration));
+        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance, batch);
         try
         {

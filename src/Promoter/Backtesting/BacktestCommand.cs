@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Streaming.Contracts.History;
@@ -85,7 +84,7 @@ public static class BacktestCommand
             }
         }
         var backtest = new Backtest(candidate, Selection(jobs, labels), NullLogger.Instance);
-        var connectionString = ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build());
+        var connectionString = ServiceDefaults.ConnectionStringFromEnvironment();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var clock = Stopwatch.StartNew();
         var cache = useCache ? new HistoryCache(cachePath ?? DefaultCachePath(connectionString)) : null;

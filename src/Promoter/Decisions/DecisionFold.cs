@@ -25,9 +25,6 @@ public sealed partial class DecisionFold(
 
     public string Name => CheckpointName;
 
-    /// <summary>The fleet-wide state of waves, queues and breakers as of the latest folded event.</summary>
-    public FleetControl Fleet => engine.Fleet;
-
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
     public void Observe(RecordedEvent recorded) => engine.Observe(recorded);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
@@ -25,7 +24,7 @@ public static class FleetCommand
             return Fail(Usage);
         }
         var by = Single(options, "--by") ?? Environment.UserName;
-        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
         var writer = new FleetWriter(new EventStreams(dataSource), TimeProvider.System);
         try

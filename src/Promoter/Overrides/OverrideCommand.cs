@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
@@ -53,7 +52,7 @@ public static class OverrideCommand
             }
             lasting = parsed;
         }
-        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
         try
         {

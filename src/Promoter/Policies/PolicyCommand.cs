@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
@@ -21,9 +20,8 @@ public static class PolicyCommand
         {
             case ["validate", var path]:
                 return Report(PolicyDocument.Parse(await File.ReadAllTextAsync(path), version: 1), path);
-            case ["publish", var path, .. var rest] when rest.All(a => a is "--shadow") || rest is ["--by", _] or ["--by", _, "--shadow"] or ["--shadow", "--by", _]:
-                var by = Array.IndexOf(rest, "--by") is var at and >= 0 ? rest[at + 1] : Environment.UserName;
-                return await PublishAsync(path, by, rest.Contains("--shadow"));
+            case ["publish", var path, .. var rest] when PublishOptions(rest) is { } options:
+                return await PublishAsync(path, options.By, options.Shadow);
             case ["shadow-report"]:
                 return await ShadowReportAsync();
             case ["history", var name]:
@@ -32,6 +30,27 @@ public static class PolicyCommand
                 await Console.Error.WriteLineAsync("usage: policy validate FILE | policy publish FILE [--by NAME] [--shadow] | policy history NAME | policy shadow-report");
                 return 2;
         }
+    }
+
+    // [--by NAME] [--shadow], in any order; null when anything else is given.
+    static (string By, bool Shadow)? PublishOptions(string[] args)
+    {
+        var (by, shadow) = (Environment.UserName, false);
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--shadow":
+                    shadow = true;
+                    break;
+                case "--by" when i + 1 < args.Length:
+                    by = args[++i];
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return (by, shadow);
     }
 
     static int Report(PolicyParseResult parsed, string path)
@@ -97,5 +116,5 @@ public static class PolicyCommand
     }
 
     static NpgsqlDataSource DataSource() =>
-        NpgsqlDataSource.Create(ServiceDefaults.RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+        NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
 }

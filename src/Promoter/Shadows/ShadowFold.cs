@@ -22,7 +22,7 @@ public sealed partial class ShadowFold(
 {
     public const string CheckpointName = "promoter:shadows";
 
-    readonly List<ShadowDecision> _pending = [];
+    readonly List<(string Policy, ShadowDecision Wish)> _pending = [];
     Dictionary<string, ShadowAgreement> _agreement = new(StringComparer.Ordinal);
 
     public string Name => CheckpointName;
@@ -74,9 +74,9 @@ public sealed partial class ShadowFold(
             {
                 would = decision;
                 Counts(policy.Name).Open++;
-                _pending.Add(new ShadowDecision(EventIds.ForShadowDecision(policy.Name, state.JobId, decision.DecidingVersion), decision.Policy,
-                    state.JobId, decision.From, decision.To, decision.Direction, decision.DecidedAt, decision.DecidingVersion, decision.Reason,
-                    SignalSamples.ToEvent(decision).Criteria));
+                _pending.Add((policy.Name, new ShadowDecision(EventIds.ForShadowDecision(policy.Name, state.JobId, decision.DecidingVersion),
+                    decision.Policy, state.JobId, decision.From, decision.To, decision.Direction, decision.DecidedAt, decision.DecidingVersion,
+                    decision.Reason, SignalSamples.ToEvent(decision).Criteria)));
             }
             tracks = tracks.SetItem(policy.Name, new ShadowTrack(lifecycle, would));
         }
@@ -130,16 +130,16 @@ public sealed partial class ShadowFold(
         }
         await streams.InTransactionAsync(async transaction =>
         {
-            foreach (var wish in _pending)
+            foreach (var (policy, wish) in _pending)
             {
-                await streams.AppendOnceAsync(transaction, ShadowDecision.StreamFor(wish.Policy[..wish.Policy.LastIndexOf('@')]),
+                await streams.AppendOnceAsync(transaction, ShadowDecision.StreamFor(policy),
                     new EventToAppend(wish.EventId, ShadowDecision.EventType, ContractsJson.Serialize(wish),
                         ContractsJson.Serialize(new EventMetadata(null, null)), wish.DecidedAt),
                     cancellationToken);
             }
             return true;
         }, cancellationToken);
-        foreach (var wish in _pending)
+        foreach (var (_, wish) in _pending)
         {
             LogWish(wish.JobId, wish.Policy, wish.Direction, wish.From, wish.To, wish.DecidedAt);
         }
