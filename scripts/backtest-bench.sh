@@ -32,7 +32,7 @@ select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
       'landing_latency_p95_ms', 800 + (j * 7 + m * 13) % 400),
     'emittedAt', to_char(timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
     'correlationId', null),
-  '{}'::jsonb, m + 1, timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m)
+  '{}'::json, m + 1, timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m)
 from generate_series(0, $minutes - 1) m, generate_series(0, $jobs - 1) j
 order by m, j;
 vacuum analyze es.events;

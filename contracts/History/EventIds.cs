@@ -15,6 +15,8 @@ public static class EventIds
 
     public static Guid ForDecision(string jobId, long decidingVersion) => Create($"decision:{jobId}:{decidingVersion}");
 
+    public static Guid ForDeferral(string jobId, long decidingVersion) => Create($"deferral:{jobId}:{decidingVersion}");
+
     public static Guid ForPolicy(string name, int version) => Create($"policy:{name}:{version}");
 
     public static Guid ForShadowPolicy(string name, int version) => Create($"shadow-policy:{name}:{version}");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Streaming.Contracts.History;
 using Streaming.Contracts.PhaseChanges;
 using Streaming.Contracts.Signals;
@@ -17,6 +18,7 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(PolicyPublished))]
 [JsonSerializable(typeof(OverrideSet))]
 [JsonSerializable(typeof(OverrideEnded))]
+[JsonSerializable(typeof(PromotionDeferred))]
 [JsonSerializable(typeof(CircuitBreakerChanged))]
 [JsonSerializable(typeof(CircuitBreakerResetRequested))]
 [JsonSerializable(typeof(KnownIssueOpened))]
@@ -25,10 +27,17 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {
-    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, typeof(T), Default);
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, TypeInfo<T>.Value);
 
-    public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, typeof(T), Default);
+    public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>.Value);
 
     public static T Deserialize<T>(string json) =>
-        (T)(JsonSerializer.Deserialize(json, typeof(T), Default) ?? throw new JsonException($"null {typeof(T).Name}"));
+        JsonSerializer.Deserialize(json, TypeInfo<T>.Value) ?? throw new JsonException($"null {typeof(T).Name}");
+
+    // Looked up once per type instead of on every call.
+    static class TypeInfo<T>
+    {
+        public static readonly JsonTypeInfo<T> Value = (JsonTypeInfo<T>)(Default.GetTypeInfo(typeof(T))
+            ?? throw new InvalidOperationException($"{typeof(T).Name} is not a contract"));
+    }
 }

@@ -23,7 +23,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         ),
         inserted as (
             insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
-            select $1, a.version + i.n, i.event_id, i.type, i.data::jsonb, i.metadata::jsonb, i.event_time
+            select $1, a.version + i.n, i.event_id, i.type, i.data::json, i.metadata::json, i.event_time
             from accepted a cross join input i
             order by i.n
             returning version

@@ -9,7 +9,7 @@ namespace Streaming.EventStore;
 /// </summary>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
-    // JSON travels as text and becomes jsonb in the server: Npgsql's binary jsonb arrays take twice as long to append.
+    // JSON travels as text and is stored as sent (json, not jsonb: see migration 4).
     // Per input row: 0 appended, 1 duplicate, 2 stale; and the version it got. A signal is new when its seq is above
     // both the stream's last stored seq and every seq before it in the batch; the rows that are not new cannot move
     // that maximum, so a window over the batch decides exactly what appending one by one would.
@@ -45,7 +45,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         ),
         inserted as (
             insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time)
-            select stream_id, version, event_id, type, data::jsonb, metadata::jsonb, seq, event_time from appended order by ord
+            select stream_id, version, event_id, type, data::json, metadata::json, seq, event_time from appended order by ord
         ),
         heads as (
             update es.streams s

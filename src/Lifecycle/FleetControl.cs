@@ -63,10 +63,12 @@ public sealed class FleetControl
 
     /// <summary>
     /// Whether the policy's promotion may happen now: not while the phase's breaker is open, and only within its wave,
-    /// to the jobs first in line. A job that must wait joins the queue (or keeps its place in it).
+    /// to the jobs first in line. A job that must wait joins the queue (or keeps its place in it); when it joins,
+    /// <paramref name="joined"/> says why it waits. A job not found eligible for a while has left the queue: it joins anew.
     /// </summary>
-    public bool Admit(PhaseDecision promotion, PhaseGate gate, LifecyclePolicy policy, int priority, List<BreakerChange> changes)
+    public bool Admit(PhaseDecision promotion, PhaseGate gate, LifecyclePolicy policy, int priority, List<BreakerChange> changes, out PromotionWait? joined)
     {
+        joined = null;
         var traffic = Traffic(policy.Name, gate.To);
         var now = promotion.DecidedAt;
         if (gate.Breaker is { } breaker && traffic.BreakerOpenSince is not null
@@ -79,12 +81,13 @@ public sealed class FleetControl
             traffic.Queue.Remove(promotion.JobId);
             return true;
         }
-        var place = traffic.Queue.TryGetValue(promotion.JobId, out var waiting)
-            ? waiting with { LastEligibleAt = now }
-            : new QueuedJob(promotion.JobId, priority, now, now);
+        var staleBefore = now - Stale(gate);
+        var joins = !traffic.Queue.TryGetValue(promotion.JobId, out var waiting) || waiting.LastEligibleAt <= staleBefore;
+        var place = joins ? new QueuedJob(promotion.JobId, priority, now, now) : waiting! with { LastEligibleAt = now };
         traffic.Queue[promotion.JobId] = place;
         if (traffic.BreakerOpenSince is not null)
         {
+            joined = joins ? new PromotionWait(true, 0, traffic.InFlight.Count, gate.Wave?.MaxInFlight, traffic.Promotions.Count, gate.Wave?.MaxPerHour) : null;
             return false;
         }
         var free = int.MaxValue;
@@ -98,16 +101,29 @@ public sealed class FleetControl
             free = Math.Min(free, maxPerHour - traffic.Promotions.Count);
         }
         var ahead = 0;
-        var staleBefore = now - Stale(gate);
+        List<string>? stale = null;
         foreach (var other in traffic.Queue.Values)
         {
-            if (other.JobId != promotion.JobId && other.LastEligibleAt > staleBefore && QueuedJob.Order.Compare(other, place) < 0)
+            if (other.JobId == promotion.JobId)
+            {
+                continue;
+            }
+            if (other.LastEligibleAt <= staleBefore)
+            {
+                (stale ??= []).Add(other.JobId);
+            }
+            else if (QueuedJob.Order.Compare(other, place) < 0)
             {
                 ahead++;
             }
         }
+        foreach (var jobId in stale ?? [])
+        {
+            traffic.Queue.Remove(jobId);
+        }
         if (ahead >= free)
         {
+            joined = joins ? new PromotionWait(false, ahead, traffic.InFlight.Count, gate.Wave.MaxInFlight, traffic.Promotions.Count, gate.Wave.MaxPerHour) : null;
             return false;
         }
         traffic.Queue.Remove(promotion.JobId);
@@ -179,7 +195,8 @@ public sealed class FleetControl
         return jobs >= rule.MinJobs && demotions > rule.MaxDemotionShare * jobs;
     }
 
-    // A queued job that has not been eligible for this long has stopped signalling or passing: it no longer holds others back.
+    // A queued job that has not been eligible for this long has stopped signalling or passing: it leaves the queue and no
+    // longer holds others back.
     static TimeSpan Stale(PhaseGate gate) => gate.Promote.Window > TimeSpan.FromMinutes(15) ? gate.Promote.Window : TimeSpan.FromMinutes(15);
 
     static bool Soaked(JobLifecycle job, LifecyclePolicy policy) =>

@@ -24,6 +24,9 @@ public static class LifecycleFlags
     /// <summary>An open known issue holds the job: it is not promoted until the issue is resolved.</summary>
     public const string KnownIssue = "known-issue";
 
+    /// <summary>The policy would promote the job, but the next phase's wave has no slot for it yet or its breaker is open.</summary>
+    public const string WaitingForSlot = "waiting-for-slot";
+
     /// <summary>An operator holds the job where it is.</summary>
     public const string Held = "held";
 

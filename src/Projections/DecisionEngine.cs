@@ -10,8 +10,8 @@ namespace Streaming.Projections;
 /// <summary>
 /// The Promoter's decisions as a fold over the log, with no I/O: each job's policy run over its signals, operators'
 /// overrides carried out, and the fleet's waves, queues, circuit breakers and known issues applied, all in log order.
-/// What it decides collects in <see cref="Decisions"/>, <see cref="EndedOverrides"/> and <see cref="BreakerChanges"/>
-/// for the caller to record. The live Promoter and backtests run the same engine, so they decide the same.
+/// What it decides collects in <see cref="Decisions"/>, <see cref="Deferrals"/>, <see cref="EndedOverrides"/> and
+/// <see cref="BreakerChanges"/> for the caller to record. The live Promoter and backtests run the same engine, so they decide the same.
 /// </summary>
 public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues knownIssues, ILogger logger)
 {
@@ -23,15 +23,19 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
 
     public List<(PhaseDecision Decision, string? CorrelationId)> Decisions { get; } = [];
 
+    /// <summary>Promotions the policy wants that joined their phase's queue, each with why it waits.</summary>
+    public List<PromotionDeferred> Deferrals { get; } = [];
+
     public List<OverrideEnded> EndedOverrides { get; } = [];
 
     public List<BreakerChange> BreakerChanges { get; } = [];
 
-    public bool HasPending => Decisions.Count > 0 || EndedOverrides.Count > 0 || BreakerChanges.Count > 0;
+    public bool HasPending => Decisions.Count > 0 || Deferrals.Count > 0 || EndedOverrides.Count > 0 || BreakerChanges.Count > 0;
 
     public void ClearPending()
     {
         Decisions.Clear();
+        Deferrals.Clear();
         EndedOverrides.Clear();
         BreakerChanges.Clear();
     }
@@ -113,7 +117,15 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         }
         var priority = signal.Labels.TryGetValue(policy.PriorityLabel, out var label)
             && int.TryParse(label, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        return Fleet.Admit(promotion, gate, policy, priority, BreakerChanges);
+        if (Fleet.Admit(promotion, gate, policy, priority, BreakerChanges, out var joined))
+        {
+            return true;
+        }
+        if (joined is not null)
+        {
+            Deferrals.Add(SignalSamples.ToDeferral(promotion, joined));
+        }
+        return false;
     }
 
     JobLifecycle OnOverride(JobLifecycle state, RecordedEvent recorded, OverrideSet set)

@@ -13,6 +13,7 @@ public sealed class DecisionReplay(DecisionEngine engine)
     readonly Dictionary<string, JobLifecycle> _states = new(StringComparer.Ordinal);
     readonly List<PhaseDecision> _decisions = [];
     readonly List<BreakerChange> _breakerChanges = [];
+    readonly List<PromotionDeferred> _deferrals = [];
 
     public DecisionEngine Engine => engine;
 
@@ -21,6 +22,8 @@ public sealed class DecisionReplay(DecisionEngine engine)
     public IReadOnlyList<PhaseDecision> Decisions => _decisions;
 
     public IReadOnlyList<BreakerChange> BreakerChanges => _breakerChanges;
+
+    public IReadOnlyList<PromotionDeferred> Deferrals => _deferrals;
 
     public JobLifecycle StateOf(string jobId) => _states.TryGetValue(jobId, out var held) ? held : JobLifecycleDecider.Initial(jobId);
 
@@ -53,6 +56,7 @@ public sealed class DecisionReplay(DecisionEngine engine)
                 _decisions.Add(decision);
             }
             _breakerChanges.AddRange(engine.BreakerChanges);
+            _deferrals.AddRange(engine.Deferrals);
             engine.ClearPending();
         }
     }

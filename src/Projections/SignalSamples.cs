@@ -26,6 +26,25 @@ public static class SignalSamples
             change.LastVersion,
             change.Quarantined);
 
+    public static PromotionDeferred ToDeferral(PhaseDecision promotion, PromotionWait wait) =>
+        new(EventIds.ForDeferral(promotion.JobId, promotion.DecidingVersion),
+            promotion.JobId,
+            promotion.From,
+            promotion.To,
+            wait.BreakerOpen ? PromotionDeferred.Breaker : PromotionDeferred.Wave,
+            wait.Describe(promotion.To),
+            wait.Ahead,
+            wait.InFlight,
+            wait.MaxInFlight,
+            wait.PromotedLastHour,
+            wait.MaxPerHour,
+            promotion.DecidedAt,
+            promotion.Policy,
+            promotion.DecidingVersion,
+            promotion.FirstVersion,
+            promotion.LastVersion,
+            Outcomes(promotion.Criteria));
+
     public static PhaseChanged ToEvent(PhaseDecision decision) =>
         new(EventIds.ForDecision(decision.JobId, decision.DecidingVersion),
             decision.JobId,
@@ -38,8 +57,11 @@ public static class SignalSamples
             decision.DecidingVersion,
             decision.FirstVersion,
             decision.LastVersion,
-            decision.Criteria.Select(c => new CriterionOutcome(
-                c.Metric, c.Aggregation.ToString(), c.Comparison.ToString(), c.Threshold, c.Value, c.Samples, c.Passed,
-                Verdicts.Name(c.Verdict))).ToList(),
+            Outcomes(decision.Criteria),
             decision.Quarantines);
+
+    static List<CriterionOutcome> Outcomes(IEnumerable<CriterionResult> criteria) =>
+        criteria.Select(c => new CriterionOutcome(
+            c.Metric, c.Aggregation.ToString(), c.Comparison.ToString(), c.Threshold, c.Value, c.Samples, c.Passed,
+            Verdicts.Name(c.Verdict))).ToList();
 }

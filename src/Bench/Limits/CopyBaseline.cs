@@ -40,8 +40,8 @@ public static class CopyBaseline
                     await importer.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
                     await importer.WriteAsync(row.EventId, NpgsqlDbType.Uuid, cancellationToken);
                     await importer.WriteAsync(SignalRecorded.EventType, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(row.Data, NpgsqlDbType.Jsonb, cancellationToken);
-                    await importer.WriteAsync(row.Metadata, NpgsqlDbType.Jsonb, cancellationToken);
+                    await importer.WriteAsync(row.Data, NpgsqlDbType.Json, cancellationToken);
+                    await importer.WriteAsync(row.Metadata, NpgsqlDbType.Json, cancellationToken);
                     await importer.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
                     await importer.WriteAsync(row.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
                 }

@@ -39,15 +39,21 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
             case SignalRecorded.EventType:
                 var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
                 var sample = SignalSamples.From(recorded, signal);
+                var policy = policies.For(signal.Labels);
+                var lifecycle = policy is not null
+                    ? JobLifecycleDecider.Evolve(state.Lifecycle, sample, policy)
+                    : JobLifecycleDecider.Record(state.Lifecycle, sample);
                 return state with
                 {
-                    Lifecycle = policies.For(signal.Labels) is { } policy
-                        ? JobLifecycleDecider.Evolve(state.Lifecycle, sample, policy)
-                        : JobLifecycleDecider.Record(state.Lifecycle, sample),
+                    Lifecycle = lifecycle,
                     // Labels rarely change: keeping the held instance lets the parsed copy die young.
                     Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
                     StreamVersion = recorded.Version,
+                    WaitingFor = state.WaitingFor is not null && StillWaits(lifecycle, policy) ? state.WaitingFor : null,
                 };
+            case PromotionDeferred.EventType:
+                var deferred = ContractsJson.Deserialize<PromotionDeferred>(recorded.Data);
+                return state with { WaitingFor = deferred.Reason, StreamVersion = recorded.Version };
             case PhaseChanged.EventType:
                 var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
                 return state with
@@ -56,6 +62,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                     LastDirection = change.Direction,
                     LastChangedAt = change.DecidedAt,
                     StreamVersion = recorded.Version,
+                    WaitingFor = null,
                 };
             case OverrideSet.EventType:
                 var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
@@ -77,6 +84,10 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                 return state with { StreamVersion = recorded.Version };
         }
     }
+
+    // The Promoter takes a job out of the queue as soon as its policy no longer wants the promotion.
+    static bool StillWaits(JobLifecycle lifecycle, LifecyclePolicy? policy) =>
+        policy is not null && JobLifecycleDecider.Decide(lifecycle, policy) is { Direction: PhaseDecision.Promote };
 
     static bool SameLabels(IReadOnlyDictionary<string, string> held, IReadOnlyDictionary<string, string> reported)
     {

@@ -47,6 +47,10 @@ sealed record JobStateRow(
         {
             flags.Add("regressed");
         }
+        if (view.WaitingFor is not null)
+        {
+            flags.Add(LifecycleFlags.WaitingForSlot);
+        }
         if (context.KnownIssues.Count > 0)
         {
             // Held by a known issue, apart from regressions: the flag, then each issue that holds the job.

@@ -11,7 +11,7 @@ public static class JobStateTable
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The column that tells this build's row format from earlier ones.</summary>
-    public const string FormatColumn = "lifecycle";
+    public const string FormatColumn = "waiting_for";
 
     public const string Columns = """
         job_id text primary key,
@@ -34,6 +34,7 @@ public static class JobStateTable
         criteria jsonb not null,
         labels jsonb not null,
         lifecycle bytea not null,
+        waiting_for text,
         updated_at timestamptz not null default now()
         """;
 
@@ -46,7 +47,8 @@ public static class JobStateTable
                    (count(*) filter (where regressed))::int as regressed,
                    (count(*) filter (where 'known-issue' = any(flags)))::int as known_issue,
                    (count(*) filter (where 'held' = any(flags) or 'pinned' = any(flags)))::int as overridden,
-                   (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined
+                   (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined,
+                   (count(*) filter (where waiting_for is not null))::int as waiting_for_slot
             from projections.job_states
             group by phase;
         """;
@@ -55,7 +57,7 @@ public static class JobStateTable
         NpgsqlConnection connection, JobStateGeneration generation, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version from " + generation.Table + " where job_id = any(@ids)",
+            "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version, waiting_for from " + generation.Table + " where job_id = any(@ids)",
             connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
@@ -67,7 +69,8 @@ public static class JobStateTable
                 JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(2), Json)!,
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                reader.GetInt64(5));
+                reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6));
         }
         return states;
     }
@@ -108,7 +111,8 @@ public static class JobStateTable
                 last_signal_at = excluded.last_signal_at, stream_version = excluded.stream_version, phase_changes = excluded.phase_changes,
                 last_direction = excluded.last_direction, last_changed_at = excluded.last_changed_at, stuck = excluded.stuck,
                 regressed = excluded.regressed, flags = excluded.flags, metrics = excluded.metrics, criteria = excluded.criteria,
-                labels = excluded.labels, lifecycle = excluded.lifecycle, updated_at = now()
+                labels = excluded.labels, lifecycle = excluded.lifecycle, waiting_for = excluded.waiting_for,
+                updated_at = now()
             """,
             connection,
             transaction);
@@ -117,7 +121,7 @@ public static class JobStateTable
 
     const string CopiedColumns =
         "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, " +
-        "phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle";
+        "phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle, waiting_for";
 
     static async Task WriteRowAsync(NpgsqlBinaryImporter importer, JobStateRow row, JobStateView view, CancellationToken cancellationToken)
     {
@@ -142,6 +146,7 @@ public static class JobStateTable
         await importer.WriteAsync(row.CriteriaJson, NpgsqlDbType.Jsonb, cancellationToken);
         await importer.WriteAsync(row.LabelsJson, NpgsqlDbType.Jsonb, cancellationToken);
         await importer.WriteAsync(JobLifecycleSnapshot.Write(view.Lifecycle), NpgsqlDbType.Bytea, cancellationToken);
+        await WriteNullableAsync(importer, view.WaitingFor, NpgsqlDbType.Text, cancellationToken);
     }
 
     static Task WriteTimestampAsync(NpgsqlBinaryImporter importer, DateTimeOffset? value, CancellationToken cancellationToken) =>

@@ -53,7 +53,9 @@ public sealed partial class DecisionFold(
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
-            await EventStreams.LockAsync(transaction, engine.Decisions.Select(p => p.Decision.JobId).Concat(engine.EndedOverrides.Select(e => e.JobId)), cancellationToken);
+            await EventStreams.LockAsync(transaction,
+                engine.Decisions.Select(p => p.Decision.JobId).Concat(engine.Deferrals.Select(d => d.JobId)).Concat(engine.EndedOverrides.Select(e => e.JobId)),
+                cancellationToken);
             var written = new List<(PhaseDecision Decision, string? CorrelationId)>(engine.Decisions.Count);
             foreach (var (decision, correlationId) in engine.Decisions)
             {
@@ -63,6 +65,11 @@ public sealed partial class DecisionFold(
                 {
                     written.Add((decision, correlationId));
                 }
+            }
+            foreach (var deferred in engine.Deferrals)
+            {
+                await AppendAsync(transaction, deferred.JobId, deferred.EventId, PromotionDeferred.EventType, ContractsJson.Serialize(deferred), null,
+                    deferred.DecidedAt, cancellationToken);
             }
             foreach (var ended in engine.EndedOverrides)
             {
@@ -78,6 +85,10 @@ public sealed partial class DecisionFold(
             }
             return written;
         }, cancellationToken);
+        foreach (var deferred in engine.Deferrals)
+        {
+            LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, deferred.Reason);
+        }
         foreach (var change in engine.BreakerChanges)
         {
             LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", change.Reason);
@@ -115,6 +126,9 @@ public sealed partial class DecisionFold(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Job {JobId} is quarantined by {Policy}: it changed phase too often, and stays where it is until a person releases it (correlation {CorrelationId})")]
     partial void LogQuarantined(string jobId, string? correlationId, string policy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} waits to be promoted {From} → {To} by {Policy}: {Reason}")]
+    partial void LogDeferred(string jobId, string from, string to, string policy, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit breaker of {Policy}/{Phase} {Change} ({Reason})")]
     partial void LogBreaker(string policy, string phase, string change, string reason);

@@ -88,6 +88,76 @@ public sealed class OverrideTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.DoesNotContain(LifecycleFlags.KnownIssue, await FlagsAsync(job));
     }
 
+    const string Waved = """
+        name: waved
+        priority: 10
+        selector:
+          matchLabels: { lane: waved }
+        phases: [shadow, reverse_shadow]
+        gates:
+          - from: shadow
+            to: reverse_shadow
+            soak: 5m
+            wave: { maxInFlight: 1 }
+            promote:
+              window: 5m
+              criteria:
+                - { metric: error_rate, aggregation: max, comparison: "<=", threshold: 0.01 }
+        """;
+
+    [Fact]
+    public async Task A_job_waiting_for_a_wave_slot_is_shown_so_with_why_until_it_is_promoted()
+    {
+        // Given a policy letting one job at a time into reverse_shadow, and two of its jobs healthy for ten minutes
+        var publisher = pipeline.DeciderServices.GetRequiredService<Streaming.Promoter.Policies.PolicyPublisher>();
+        await publisher.PublishAsync(Waved, "tests", CancellationToken.None);
+        string[] jobs = ["wave-1", "wave-2"];
+        var labels = new Dictionary<string, string> { ["lane"] = "waved" };
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce(Enumerable.Range(0, 11).SelectMany(minute => jobs.Select(job =>
+            SignalFactory.Signal(job, minute + 1, SignalFactory.Start.AddMinutes(minute), "shadow", SignalFactory.Good) with { Labels = labels })));
+        foreach (var job in jobs)
+        {
+            await Eventually.Get(() => _store.LastSeqAsync(job), s => s == 11, Timeout, $"the projection to see {job}'s signals");
+            await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the promoter to process {job}");
+        }
+
+        // Then one was promoted, and the other waits: told once why, and flagged so on its row
+        var promoted = Assert.Single(jobs, job => _store.CountEventsAsync(job, PhaseChanged.EventType).Result == 1);
+        var waiting = Assert.Single(jobs, job => job != promoted);
+        Assert.Equal(1, await _store.CountEventsAsync(waiting, PromotionDeferred.EventType));
+        var row = await Eventually.Get(() => WaitingRowAsync(waiting), r => r.Flags.Contains(LifecycleFlags.WaitingForSlot), Timeout, "the row to show the wait");
+        Assert.Equal("waiting for a slot in the reverse_shadow wave (1 of 1 jobs promoted into it have not soaked yet); 0 jobs ahead in the queue", row.WaitingFor);
+        Assert.DoesNotContain(LifecycleFlags.WaitingForSlot, (await WaitingRowAsync(promoted)).Flags);
+        Assert.Equal(1, await WaitingForSlotCountAsync());
+
+        // When the promoted job reports its new phase (it has then soaked: reverse_shadow is the last phase), then the other signals
+        producer.Produce([SignalFactory.Signal(promoted, 12, SignalFactory.Start.AddMinutes(11), "reverse_shadow", SignalFactory.Good) with { Labels = labels }]);
+        await Eventually.Get(() => _store.LastSeqAsync(promoted), s => s == 12, Timeout, "the projection to see the acknowledgement");
+        await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, promoted), Timeout, "the promoter to see the acknowledgement");
+        producer.Produce([SignalFactory.Signal(waiting, 12, SignalFactory.Start.AddMinutes(11), "shadow", SignalFactory.Good) with { Labels = labels }]);
+
+        // Then the waiting job takes the free slot, and no longer shows the wait
+        Assert.Equal("reverse_shadow", await Eventually.Get(() => _store.PhaseAsync(waiting), p => p == "reverse_shadow", Timeout, "the promotion"));
+        row = await Eventually.Get(() => WaitingRowAsync(waiting), r => !r.Flags.Contains(LifecycleFlags.WaitingForSlot), Timeout, "the wait to end on the row");
+        Assert.Null(row.WaitingFor);
+        Assert.Equal(0, await WaitingForSlotCountAsync());
+    }
+
+    async Task<long> WaitingForSlotCountAsync()
+    {
+        await using var command = pipeline.Database.CreateCommand("select coalesce(sum(waiting_for_slot), 0) from projections.phase_counts");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    async Task<(string[] Flags, string? WaitingFor)> WaitingRowAsync(string job)
+    {
+        await using var command = pipeline.Database.CreateCommand("select flags, waiting_for from projections.job_states where job_id = $1");
+        command.Parameters.AddWithValue(job);
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? (reader.GetFieldValue<string[]>(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : ([], null);
+    }
+
     static string? Key(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> message) =>
         message.Message.Key is { } key ? Encoding.UTF8.GetString(key) : null;
 

@@ -41,6 +41,7 @@ public sealed class SchemaMigrationTests
             Assert.Equal([1], await EventStoreSchema.MigrateAsync(dataSource, 1, CancellationToken.None));
             var streams = new EventStreams(dataSource);
             await streams.AppendToStreamAsync("job-1", ExpectedVersion.NoStream, SampleEvents.Events(2), CancellationToken.None);
+            var before = await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None);
             var v1AppliedAt = await AppliedAtAsync(dataSource, 1);
 
             var applied = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
@@ -48,7 +49,10 @@ public sealed class SchemaMigrationTests
             Assert.Equal(Enumerable.Range(2, EventStoreSchema.LatestVersion - 1), applied);
             Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
             Assert.Equal(v1AppliedAt, await AppliedAtAsync(dataSource, 1));
-            Assert.Equal(2, (await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None)).Count);
+            var after = await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None);
+            Assert.Equal(2, after.Count);
+            Assert.Equal(before.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)), after.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)));
+            Assert.Equal(["json", "json"], await ColumnTypesAsync(dataSource, "data", "metadata"));
         });
     }
 
@@ -76,6 +80,20 @@ public sealed class SchemaMigrationTests
             versions.Add(reader.GetInt32(0));
         }
         return versions;
+    }
+
+    static async Task<List<string>> ColumnTypesAsync(NpgsqlDataSource dataSource, params string[] columns)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select data_type from information_schema.columns where table_schema = 'es' and table_name = 'events' and column_name = any($1) order by column_name");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = columns });
+        await using var reader = await command.ExecuteReaderAsync();
+        var types = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            types.Add(reader.GetString(0));
+        }
+        return types;
     }
 
     static async Task<DateTime> AppliedAtAsync(NpgsqlDataSource dataSource, int version)

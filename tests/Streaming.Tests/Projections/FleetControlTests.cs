@@ -1,3 +1,4 @@
+using Streaming.Contracts.History;
 using Streaming.Lifecycle;
 using Streaming.Tests.Lifecycle;
 using Xunit;
@@ -54,6 +55,48 @@ public sealed class FleetControlTests
     }
 
     [Fact]
+    public void A_job_that_must_wait_for_a_slot_is_told_once_why_with_the_wave_and_its_place()
+    {
+        var fleet = new FleetSimulation(Policy(wave: "    wave: { maxInFlight: 2 }"));
+
+        fleet.Minutes(Jobs(5), 0, 20, Healthy);
+
+        // The two admitted at once are not deferred; each of the others is, once, when it first qualifies
+        Assert.Equal(
+            [("job-3", 0), ("job-4", 1), ("job-5", 2)],
+            fleet.Deferrals.Select(d => (d.JobId, d.Ahead)));
+        Assert.All(fleet.Deferrals, d =>
+        {
+            Assert.Equal((PromotionDeferred.Wave, "a", "b", FleetSimulation.At(10), 2, (int?)2), (d.Cause, d.From, d.To, d.DecidedAt, d.InFlight, d.MaxInFlight));
+            Assert.Contains("2 of 2 jobs promoted into it have not soaked yet", d.Reason, StringComparison.Ordinal);
+            Assert.Equal("fleet@1", d.Policy);
+            Assert.Contains(d.Criteria, c => c.Metric == "error_rate" && c.Verdict == "pass");
+        });
+    }
+
+    [Fact]
+    public void A_queued_job_that_stops_qualifying_leaves_the_queue_and_joins_anew_at_the_back_when_it_returns()
+    {
+        // Given a wave of one: job-1 goes at minute 10, job-2 and job-3 queue behind it
+        var fleet = new FleetSimulation(Policy(wave: "    wave: { maxInFlight: 1 }"));
+        fleet.Minutes(Jobs(3), 0, 10, Healthy);
+        Assert.Equal(["job-2", "job-3"], fleet.Deferrals.Select(d => d.JobId));
+
+        // When job-2 falls silent for longer than the queue waits for a job (15 minutes here)
+        fleet.Minutes(["job-1", "job-3"], 11, 29, Healthy);
+
+        // Then job-3 took the slot job-1 freed, and job-2 is no longer queued
+        Assert.Equal(["job-1", "job-3"], IntoB(fleet).Select(d => d.JobId));
+        Assert.DoesNotContain("job-2", fleet.Replay.Engine.Fleet.Traffic("fleet", "b").Queue.Keys);
+
+        // When job-2 returns while job-3 is in flight, it queues again from that minute, and is told so again
+        fleet.Minutes(Jobs(3), 30, 60, Healthy);
+        var deferrals = fleet.Deferrals.Where(d => d.JobId == "job-2").ToList();
+        Assert.Equal([FleetSimulation.At(10), FleetSimulation.At(30)], deferrals.Select(d => d.DecidedAt));
+        Assert.Equal(["job-1", "job-3", "job-2"], IntoB(fleet).Select(d => d.JobId));
+    }
+
+    [Fact]
     public void Jobs_waiting_for_a_slot_go_by_priority_label_first()
     {
         var fleet = new FleetSimulation(Policy(wave: "    wave: { maxInFlight: 1 }"));
@@ -105,6 +148,8 @@ public sealed class FleetControlTests
         Assert.Equal(("fleet", "b", true, 3, 8), (opened.Policy, opened.Phase, opened.Opened, opened.Demotions, opened.Jobs + opened.Demotions));
         fleet.Minutes(inA, 4, 30, Healthy);
         Assert.Empty(IntoB(fleet));
+        Assert.Equal(inA, fleet.Deferrals.Select(d => d.JobId));
+        Assert.All(fleet.Deferrals, d => Assert.Equal((PromotionDeferred.Breaker, "promotions into b are paused: its circuit breaker is open"), (d.Cause, d.Reason)));
 
         // When an hour has passed since the demotions
         fleet.Minutes(inA, 31, 64, Healthy);

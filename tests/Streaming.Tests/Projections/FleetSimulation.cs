@@ -10,7 +10,7 @@ namespace Streaming.Tests.Projections;
 /// <summary>
 /// Many jobs and the operators' commands, written as the log would hold them and run through the Promoter's
 /// <see cref="DecisionEngine"/> in memory. Every job follows its decisions at once (its next signal reports the new
-/// phase), and every decision takes a stream version, as in the store.
+/// phase), and every decision and deferral takes a stream version, as in the store.
 /// </summary>
 public sealed class FleetSimulation
 {
@@ -31,6 +31,8 @@ public sealed class FleetSimulation
     public DecisionReplay Replay { get; }
 
     public IReadOnlyList<PhaseDecision> Decisions => Replay.Decisions;
+
+    public IReadOnlyList<PromotionDeferred> Deferrals => Replay.Deferrals;
 
     public static DateTimeOffset At(double minute) => Start.AddMinutes(minute);
 
@@ -74,12 +76,18 @@ public sealed class FleetSimulation
         var version = _versions[stream] = _versions.GetValueOrDefault(stream) + 1;
         _position++;
         var before = Replay.Decisions.Count;
+        var deferredBefore = Replay.Deferrals.Count;
         Replay.Apply(new RecordedEvent(_position, (ulong)_position, stream, version, Guid.NewGuid(), type, data, "{}", seq, at, at));
         for (var i = before; i < Replay.Decisions.Count; i++)
         {
             var decision = Replay.Decisions[i];
             _phases[decision.JobId] = decision.To;
             _versions[decision.JobId] = _versions.GetValueOrDefault(decision.JobId) + 1;
+            _position++;
+        }
+        for (var i = deferredBefore; i < Replay.Deferrals.Count; i++)
+        {
+            _versions[Replay.Deferrals[i].JobId] = _versions.GetValueOrDefault(Replay.Deferrals[i].JobId) + 1;
             _position++;
         }
     }
