@@ -63,9 +63,11 @@ public static class EventStoreSchema
         return versions;
     }
 
+    // No time limit: a migration that rewrites the events table takes minutes on a large store, and every other process
+    // waits for it behind the lock.
     static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

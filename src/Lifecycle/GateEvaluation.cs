@@ -1,12 +1,10 @@
-using System.Collections.Immutable;
-
 namespace Streaming.Lifecycle;
 
 /// <summary>Evaluates a gate rule over a job's window: the verdict alone on the hot path, every value for explanations.</summary>
 static class GateEvaluation
 {
     /// <summary>Fail if any criterion fails, else no data if any has too few samples and holds, else pass.</summary>
-    public static Verdict Verdict(ImmutableArray<WindowSample> window, DateTimeOffset now, GateRule rule)
+    public static Verdict Verdict(ReadOnlySpan<WindowSample> window, DateTimeOffset now, GateRule rule)
     {
         var since = now - rule.Window;
         var verdict = Lifecycle.Verdict.Pass;
@@ -26,7 +24,7 @@ static class GateEvaluation
     }
 
     /// <summary>Each criterion with its value, threshold and verdict.</summary>
-    public static CriterionResult[] Results(ImmutableArray<WindowSample> window, DateTimeOffset now, GateRule rule)
+    public static CriterionResult[] Results(ReadOnlySpan<WindowSample> window, DateTimeOffset now, GateRule rule)
     {
         var since = now - rule.Window;
         var results = new CriterionResult[rule.Criteria.Count];

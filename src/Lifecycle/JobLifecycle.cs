@@ -17,7 +17,7 @@ public sealed record JobLifecycle(
     string? AssignedPhase,
     DateTimeOffset? AssignedAt,
     DateTimeOffset? PhaseSince,
-    ImmutableArray<WindowSample> Window,
+    WindowSamples Window,
     int PromotionStreak,
     Verdict LastPromotionVerdict,
     int DemotionStreak,

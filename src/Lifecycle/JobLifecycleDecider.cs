@@ -37,7 +37,7 @@ public static class JobLifecycleDecider
         if (string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
         {
             phaseSince ??= sample.EmittedAt;
-            window = SampleWindow.Add(window, new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
+            window = window.Add(new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
             if (policy.GateFrom(assigned) is { } gate)
             {
                 promotionVerdict = GateEvaluation.Verdict(window, now, gate.Promote);
@@ -113,7 +113,7 @@ public static class JobLifecycleDecider
             AssignedPhase = decision.To,
             AssignedAt = decision.DecidedAt,
             PhaseSince = null,
-            Window = [],
+            Window = WindowSamples.Empty,
             PromotionStreak = 0,
             LastPromotionVerdict = Verdict.NoData,
             DemotionStreak = 0,

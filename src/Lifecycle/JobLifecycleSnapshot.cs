@@ -146,7 +146,7 @@ public static class JobLifecycleSnapshot
             var emittedAt = ReadTime(reader);
             window[i] = new WindowSample(version, emittedAt, ReadMetrics(reader, names));
         }
-        return new JobLifecycle(jobId, assignedPhase, assignedAt, phaseSince, ImmutableCollectionsMarshal.AsImmutableArray(window),
+        return new JobLifecycle(jobId, assignedPhase, assignedAt, phaseSince, WindowSamples.Of(window),
             promotionStreak, promotionVerdict, breaches, firstBreach, lastVersion, lastSeq, lastSignalAt, lastReportedPhase, latest,
             phaseChanges, unknownPhase, recentChanges, quarantinedAt, policy, activeOverride);
     }

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Streaming.Lifecycle;
 
 /// <summary>Computes a criterion over the samples of a window, without allocating for windows of ordinary size.</summary>
@@ -8,7 +6,7 @@ static class WindowAggregate
     const int MaxStackValues = 256;
 
     /// <summary>The criterion's value over the samples emitted after <paramref name="since"/>, and how many had the metric.</summary>
-    public static (double? Value, int Samples) Compute(ImmutableArray<WindowSample> window, DateTimeOffset since, Criterion criterion) =>
+    public static (double? Value, int Samples) Compute(ReadOnlySpan<WindowSample> window, DateTimeOffset since, Criterion criterion) =>
         criterion.Aggregation switch
         {
             Aggregation.P50 => Percentile(window, since, criterion.Metric, 50),
@@ -17,7 +15,7 @@ static class WindowAggregate
             _ => Fold(window, since, criterion.Metric, criterion.Aggregation),
         };
 
-    static (double? Value, int Samples) Fold(ImmutableArray<WindowSample> window, DateTimeOffset since, string metric, Aggregation aggregation)
+    static (double? Value, int Samples) Fold(ReadOnlySpan<WindowSample> window, DateTimeOffset since, string metric, Aggregation aggregation)
     {
         var count = 0;
         double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity, last = 0;
@@ -51,7 +49,7 @@ static class WindowAggregate
     }
 
     // Nearest rank: the smallest value with at least percent% of the values at or below it.
-    static (double? Value, int Samples) Percentile(ImmutableArray<WindowSample> window, DateTimeOffset since, string metric, int percent)
+    static (double? Value, int Samples) Percentile(ReadOnlySpan<WindowSample> window, DateTimeOffset since, string metric, int percent)
     {
         var first = SampleWindow.FirstAfter(window, since);
         var count = 0;

@@ -127,28 +127,25 @@ public static class BacktestCommand
         }
         try
         {
-            var reading = log.ReadTailAsync(position, BatchSize, cancellationToken);
+            var reading = ReadBatchAsync(log, position, cancellationToken);
             while (true)
             {
-                var events = await reading;
-                if (events.Count == 0)
+                var batch = await reading;
+                if (batch.Length == 0)
                 {
                     return (fromCache, fromStore);
                 }
-                reading = log.ReadTailAsync(events[^1].Position, BatchSize, cancellationToken);
-                var batch = new (RecordedEvent Event, SignalRecorded? Signal)[events.Count];
-                for (var i = 0; i < events.Count; i++)
-                {
-                    var recorded = events[i];
-                    var signal = recorded.Type == SignalRecorded.EventType && !ControlStreams.IsControl(recorded.StreamId)
-                        ? ContractsJson.Deserialize<SignalRecorded>(recorded.Data)
-                        : null;
-                    batch[i] = (recorded, signal);
-                    cache?.Append(recorded, signal);
-                }
+                reading = ReadBatchAsync(log, batch[^1].Event.Position, cancellationToken);
                 backtest.Apply(batch);
-                cache?.EndSegment(events[^1].Position);
-                fromStore += events.Count;
+                if (cache is not null)
+                {
+                    foreach (var (recorded, signal) in batch)
+                    {
+                        cache.Append(recorded, signal);
+                    }
+                    cache.EndSegment(batch[^1].Event.Position);
+                }
+                fromStore += batch.Length;
             }
         }
         finally
@@ -156,6 +153,23 @@ public static class BacktestCommand
             cache?.Close();
         }
     }
+
+    // The next batch, its signals parsed, on a pool thread: reading and parsing one batch overlaps replaying the last.
+    static Task<(RecordedEvent Event, SignalRecorded? Signal)[]> ReadBatchAsync(
+        Streaming.EventStore.EventLog log, TailPosition after, CancellationToken cancellationToken) =>
+        Task.Run(async () =>
+        {
+            var events = await log.ReadTailAsync(after, BatchSize, cancellationToken);
+            var batch = new (RecordedEvent Event, SignalRecorded? Signal)[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                var recorded = events[i];
+                batch[i] = (recorded, recorded.Type == SignalRecorded.EventType && !ControlStreams.IsControl(recorded.StreamId)
+                    ? ContractsJson.Deserialize<SignalRecorded>(recorded.Data)
+                    : null);
+            }
+            return batch;
+        }, cancellationToken);
 
     /// <summary>The first event of the log: what tells one log's cache from another's.</summary>
     static async Task<Guid?> OriginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
