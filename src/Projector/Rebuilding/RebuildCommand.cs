@@ -8,8 +8,8 @@ namespace Streaming.Projector.Rebuilding;
 /// <summary>
 /// <c>Streaming.Projector rebuild [--fresh] [--batch N]</c>: rebuilds the job states from the log with a progress bar.
 /// Ctrl-C stops it, keeping every committed batch; running it again resumes (<c>--fresh</c> starts a new generation
-/// instead). Events are read N at a time (default N = 10,000); a batch commits once 5 × N jobs changed or 25 × N
-/// events were replayed, whichever comes first.
+/// instead). A batch (default N = 10,000) commits once 5 × N jobs changed or 25 × N events were replayed, whichever comes
+/// first; events are read at most 2,000 at a time.
 /// </summary>
 public static class RebuildCommand
 {
