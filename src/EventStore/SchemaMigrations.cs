@@ -88,5 +88,18 @@ internal static class SchemaMigrations
                 alter column data type json using data::json,
                 alter column metadata type json using metadata::json;
             """),
+        // The history archive: the log in blocks of a compact encoding, each ending at the commit-order position of
+        // its last event, written beside its checkpoint by the archive projection and read by backtests. Stored
+        // uncompressed: it is already compact, and reading it back must cost PostgreSQL next to nothing.
+        new(5, "history_blocks", """
+            create table es.history_blocks (
+                end_tx_id    xid8 not null,
+                end_position bigint not null,
+                events       int not null check (events > 0),
+                body         bytea not null,
+                primary key (end_tx_id, end_position)
+            );
+            alter table es.history_blocks alter column body set storage external;
+            """),
     ];
 }

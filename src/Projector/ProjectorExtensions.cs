@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projector.Archiving;
 
 namespace Streaming.Projector;
 
@@ -12,6 +13,7 @@ public static class ProjectorExtensions
     {
         builder.Services.AddStreamingWakeups();
         builder.Services.AddHostedService<ProjectorWorker>();
+        builder.Services.AddHostedService<HistoryArchiveWorker>();
         return builder;
     }
 }

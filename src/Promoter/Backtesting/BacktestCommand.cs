@@ -17,16 +17,20 @@ namespace Streaming.Promoter.Backtesting;
 
 /// <summary>
 /// <c>Streaming.Promoter backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH]
-/// [--cache PATH | --no-cache]</c>: replays the recorded history of all jobs (or those named or matching every label
-/// given) through the candidate policy and reports against what the policies in force decided. Nothing is written to
-/// the store; what was read from it is kept in a local <see cref="HistoryCache"/> (by default under
-/// <c>~/.cache/streaming/backtest</c>) so the next backtest reads only what is new.
+/// [--cache PATH] [--no-archive]</c>: replays the recorded history of all jobs (or those named or matching every label
+/// given) through the candidate policy and reports against what the policies in force decided. The history is read from
+/// the store's <see cref="HistoryArchive"/> as far as it reaches and from the log after that (all from the log with
+/// <c>--no-archive</c>). Nothing is written to the store. With <c>--cache</c>, what was read from it is also kept in a
+/// local <see cref="HistoryCache"/> at PATH, so the next backtest with it reads only what is new.
 /// </summary>
 public static class BacktestCommand
 {
     // Small reads: each is replayed and dropped before the GC has to promote it (20,000 at a time took a quarter longer
     // and twice the memory).
     const int BatchSize = 2_000;
+
+    // Archive blocks read at a time (of 2,000 events each).
+    const int BlocksPerRead = 4;
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -39,7 +43,7 @@ public static class BacktestCommand
     {
         if (args is not [var path, .. var rest] || path.StartsWith("--", StringComparison.Ordinal))
         {
-            return Fail("usage: backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH] [--cache PATH | --no-cache]");
+            return Fail("usage: backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--json PATH] [--csv PATH] [--cache PATH] [--no-archive]");
         }
         var parsed = PolicyDocument.Parse(await File.ReadAllTextAsync(path), version: 0);
         if (parsed.Policy is not { } candidate)
@@ -54,7 +58,7 @@ public static class BacktestCommand
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         string? jsonPath = null, csvPath = null, cachePath = null;
         var perJob = false;
-        var useCache = true;
+        var useArchive = true;
         for (var i = 0; i < rest.Length; i++)
         {
             switch (rest[i])
@@ -78,8 +82,8 @@ public static class BacktestCommand
                 case "--cache" when i + 1 < rest.Length:
                     cachePath = rest[++i];
                     break;
-                case "--no-cache":
-                    useCache = false;
+                case "--no-archive":
+                    useArchive = false;
                     break;
                 default:
                     return Fail($"backtest: unknown or incomplete option '{rest[i]}'");
@@ -89,14 +93,14 @@ public static class BacktestCommand
         var connectionString = ServiceDefaults.ConnectionStringFromEnvironment();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var clock = Stopwatch.StartNew();
-        var cache = useCache ? new HistoryCache(cachePath ?? DefaultCachePath(connectionString)) : null;
-        var (fromCache, fromStore) = await ReplayAsync(dataSource, backtest, cache, CancellationToken.None);
+        var cache = cachePath is null ? null : new HistoryCache(cachePath);
+        var (fromCache, fromArchive, fromLog) = await ReplayAsync(dataSource, backtest, cache, useArchive, CancellationToken.None);
         var report = backtest.Report(perJob);
         clock.Stop();
         Console.Write(Summary(report, clock.Elapsed));
         Console.WriteLine(cache is null
-            ? $"all {fromStore:N0} events read from the store (no cache)"
-            : $"{fromCache:N0} events from the cache {cache.Path}, {fromStore:N0} from the store (now cached too)");
+            ? $"{fromArchive:N0} events read from the history archive, {fromLog:N0} from the log (no cache)"
+            : $"{fromCache:N0} events from the cache {cache.Path}, {fromArchive:N0} from the history archive, {fromLog:N0} from the log (now cached too)");
         if (jsonPath is not null)
         {
             await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, Json));
@@ -109,16 +113,17 @@ public static class BacktestCommand
     }
 
     /// <summary>
-    /// Replays the whole log in commit order: what <paramref name="cache"/> holds of it from there, the rest from the
-    /// store (the next batch read while the last one is replayed), which is added to the cache. Returns how many events
-    /// came from each.
+    /// Replays the whole log in commit order: what <paramref name="cache"/> holds of it first, then what the history
+    /// archive holds after that (unless <paramref name="useArchive"/> is false), then the rest from the log itself,
+    /// each read ahead while the last read is replayed; what came from the store is added to the cache. Returns how
+    /// many events came from each.
     /// </summary>
-    public static async Task<(long FromCache, long FromStore)> ReplayAsync(
-        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, CancellationToken cancellationToken)
+    public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, CancellationToken cancellationToken)
     {
         var log = new Streaming.EventStore.EventLog(dataSource);
         var position = TailPosition.Start;
-        long fromCache = 0, fromStore = 0;
+        long fromCache = 0, fromArchive = 0, fromLog = 0;
         if (cache is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
         {
             position = cache.Replay(origin, segment =>
@@ -129,13 +134,44 @@ public static class BacktestCommand
         }
         try
         {
+            if (useArchive)
+            {
+                var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, cancellationToken), cancellationToken);
+                while (true)
+                {
+                    var read = await blocks;
+                    if (read.Count == BlocksPerRead)
+                    {
+                        var after = read[^1].End;
+                        blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, cancellationToken), cancellationToken);
+                    }
+                    foreach (var block in read)
+                    {
+                        backtest.Apply(block.Events);
+                        if (cache is not null)
+                        {
+                            foreach (var (recorded, signal) in block.Events)
+                            {
+                                cache.Append(recorded, signal);
+                            }
+                            cache.EndSegment(block.End);
+                        }
+                        fromArchive += block.Events.Count;
+                        position = block.End;
+                    }
+                    if (read.Count < BlocksPerRead)
+                    {
+                        break;
+                    }
+                }
+            }
             var reading = ReadBatchAsync(log, position, cancellationToken);
             while (true)
             {
                 var batch = await reading;
                 if (batch.Length == 0)
                 {
-                    return (fromCache, fromStore);
+                    return (fromCache, fromArchive, fromLog);
                 }
                 reading = ReadBatchAsync(log, batch[^1].Event.Position, cancellationToken);
                 backtest.Apply(batch);
@@ -147,7 +183,7 @@ public static class BacktestCommand
                     }
                     cache.EndSegment(batch[^1].Event.Position);
                 }
-                fromStore += batch.Length;
+                fromLog += batch.Length;
             }
         }
         finally
@@ -178,14 +214,6 @@ public static class BacktestCommand
     {
         await using var command = dataSource.CreateCommand("select event_id from es.events order by global_position limit 1");
         return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? id : null;
-    }
-
-    static string DefaultCachePath(string connectionString)
-    {
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
-        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-            Encoding.UTF8.GetBytes($"{target.Host}:{target.Port}/{target.Database}")))[..16];
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "streaming", "backtest", name + ".history");
     }
 
     static Func<string, IReadOnlyDictionary<string, string>, bool>? Selection(HashSet<string> jobs, Dictionary<string, string> labels)

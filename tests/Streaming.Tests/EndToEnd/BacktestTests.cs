@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Lifecycle;
 using Streaming.Projections.Backtesting;
@@ -30,8 +31,9 @@ public sealed class BacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         // When it is backtested against a candidate whose shadow soak is 10 minutes instead of 30
         var candidate = PolicyDocument.Parse(DefaultPolicies.CdcMigrationText.Replace("soak: 30m", "soak: 10m", StringComparison.Ordinal), 0).Policy!;
         var backtest = new Backtest(candidate, null, NullLogger.Instance);
-        await BacktestCommand.ReplayAsync(pipeline.Database, backtest, null, CancellationToken.None);
+        var (_, fromArchive, fromLog) = await BacktestCommand.ReplayAsync(pipeline.Database, backtest, null, useArchive: false, CancellationToken.None);
         var report = backtest.Report(perJob: true);
+        Assert.Equal((0, report.Events), (fromArchive, fromLog));
 
         // Then the recorded policies, replayed, make exactly the decisions the live system stored
         Assert.True(report.BaselineReproducesRecord, $"{report.BaselineMismatches} decisions differ");
@@ -47,6 +49,14 @@ public sealed class BacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.DoesNotContain(report.Differences, d => d.JobId == "bt-bad");
         Assert.Contains(report.Differences, d => d.JobId == "bt-healthy");
         Assert.Equal(3, report.Jobs);
+
+        // And read from the history archive (blocks of 50 events, the rest from the log) it reports exactly the same
+        var archived = await new HistoryArchive(pipeline.Database, NullLogger.Instance, blockSize: 50).CatchUpAsync(CancellationToken.None);
+        Assert.True(archived >= 50 && archived % 50 == 0, $"{archived} events archived");
+        var fromBlocks = new Backtest(candidate, null, NullLogger.Instance);
+        var read = await BacktestCommand.ReplayAsync(pipeline.Database, fromBlocks, null, useArchive: true, CancellationToken.None);
+        Assert.Equal((archived, report.Events - archived), (read.FromArchive, read.FromLog));
+        Assert.Equal(JsonSerializer.Serialize(report), JsonSerializer.Serialize(fromBlocks.Report(perJob: true)));
     }
 
     static PhaseTiming Single(BacktestSide side, string phase) => Assert.Single(side.TimeToPhase, t => t.Phase == phase);

@@ -4,8 +4,11 @@ using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.EventStore;
 
-/// <summary>A test database with the event store's schema in place; shared by the tests of one class.</summary>
-public sealed class MigratedDatabase : IAsyncLifetime
+/// <summary>
+/// A test database with the event store's schema in place; shared by the tests of one class, or one test's own
+/// (<c>await using</c>) when what it checks is store-wide.
+/// </summary>
+public sealed class MigratedDatabase : IAsyncLifetime, IAsyncDisposable
 {
     readonly TestDatabase _database = new();
 
@@ -18,4 +21,6 @@ public sealed class MigratedDatabase : IAsyncLifetime
     }
 
     public Task DisposeAsync() => _database.DisposeAsync();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 }

@@ -1,0 +1,44 @@
+using Streaming.Contracts.History;
+using Streaming.EventStore;
+
+namespace Streaming.Projections.Backtesting;
+
+/// <summary>
+/// A run of the log in commit order, as the archive stores it: one <see cref="HistoryWriter"/> segment with its own
+/// names, ending at <see cref="End"/>, so any block can be read without the ones before it.
+/// </summary>
+public sealed record HistoryBlock(TailPosition End, IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> Events)
+{
+    const byte Format = 1;
+
+    public byte[] Encode()
+    {
+        using var body = new MemoryStream(capacity: Events.Count * 64);
+        body.WriteByte(Format);
+        using (var writer = new HistoryWriter(body))
+        {
+            foreach (var (recorded, signal) in Events)
+            {
+                writer.Write(recorded, signal);
+            }
+            writer.EndSegment(End);
+        }
+        return body.ToArray();
+    }
+
+    /// <summary>The block stored as <paramref name="body"/> ending at <paramref name="end"/>, or null when it cannot be read whole.</summary>
+    public static HistoryBlock? Decode(TailPosition end, byte[] body)
+    {
+        if (body is not [Format, ..])
+        {
+            return null;
+        }
+        using var input = new MemoryStream(body, writable: false);
+        input.Position = 1;
+        using var reader = new HistoryReader(input);
+        IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> events = [];
+        long validLength = 0;
+        var reached = reader.ReadSegments(body.Length, segment => events = segment, ref validLength);
+        return reached == end && validLength == body.Length && events.Count > 0 ? new HistoryBlock(end, events) : null;
+    }
+}

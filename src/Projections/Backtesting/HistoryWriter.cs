@@ -1,0 +1,137 @@
+using System.Text;
+using Streaming.Contracts.History;
+using Streaming.EventStore;
+
+namespace Streaming.Projections.Backtesting;
+
+/// <summary>
+/// Writes events of the log in the compact history encoding that <see cref="HistoryReader"/> reads: each name, phase and
+/// label set written once and referred to by number after, signals as numbers, other events as stored; segments end with
+/// the log position they reach. Shared by the local copy (<see cref="HistoryCache"/>) and the archive's blocks.
+/// </summary>
+public sealed class HistoryWriter(Stream output) : IDisposable
+{
+    internal const byte DefineString = 1, DefineLabels = 2, Signal = 3, Other = 4, SegmentEnd = 9;
+
+    readonly BinaryWriter _writer = new(output, Encoding.UTF8, leaveOpen: true);
+    readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
+    readonly Dictionary<IReadOnlyDictionary<string, string>, int> _labelSets = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<string, int> _labelKeys = new(StringComparer.Ordinal);
+
+    /// <summary>Tells the writer what a reader of the same stream already knows, so it is not written again.</summary>
+    internal void Know(HistoryReader reader)
+    {
+        for (var i = 0; i < reader.Strings.Count; i++)
+        {
+            _strings[reader.Strings[i]] = i;
+        }
+        for (var i = 0; i < reader.LabelSets.Count; i++)
+        {
+            _labelKeys[LabelKey(reader.LabelSets[i])] = i;
+        }
+    }
+
+    public void Write(RecordedEvent recorded, SignalRecorded? signal)
+    {
+        if (signal is not null)
+        {
+            var stream = StringIndex(recorded.StreamId);
+            var phase = StringIndex(signal.Phase);
+            var labels = LabelIndex(signal.Labels);
+            Span<int> names = stackalloc int[signal.Metrics.Count];
+            var i = 0;
+            foreach (var name in signal.Metrics.Keys)
+            {
+                names[i++] = StringIndex(name);
+            }
+            _writer.Write(Signal);
+            _writer.Write7BitEncodedInt64(recorded.GlobalPosition);
+            _writer.Write7BitEncodedInt64((long)recorded.TxId);
+            _writer.Write7BitEncodedInt(stream);
+            _writer.Write7BitEncodedInt64(recorded.Version);
+            _writer.Write7BitEncodedInt64(signal.Seq);
+            _writer.Write(signal.EmittedAt.UtcTicks);
+            _writer.Write((short)signal.EmittedAt.Offset.TotalMinutes);
+            _writer.Write7BitEncodedInt(phase);
+            _writer.Write7BitEncodedInt(labels);
+            _writer.Write7BitEncodedInt(names.Length);
+            i = 0;
+            foreach (var value in signal.Metrics.Values)
+            {
+                _writer.Write7BitEncodedInt(names[i++]);
+                _writer.Write(value);
+            }
+            return;
+        }
+        var streamId = StringIndex(recorded.StreamId);
+        var type = StringIndex(recorded.Type);
+        _writer.Write(Other);
+        _writer.Write7BitEncodedInt64(recorded.GlobalPosition);
+        _writer.Write7BitEncodedInt64((long)recorded.TxId);
+        _writer.Write7BitEncodedInt(streamId);
+        _writer.Write7BitEncodedInt64(recorded.Version);
+        _writer.Write(recorded.EventId.ToByteArray());
+        _writer.Write7BitEncodedInt(type);
+        _writer.Write(recorded.Data);
+        _writer.Write(recorded.Seq ?? -1);
+        _writer.Write(recorded.EventTime.UtcTicks);
+    }
+
+    public void EndSegment(TailPosition reached)
+    {
+        _writer.Write(SegmentEnd);
+        _writer.Write7BitEncodedInt64((long)reached.TxId);
+        _writer.Write7BitEncodedInt64(reached.GlobalPosition);
+        _writer.Flush();
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    int StringIndex(string text)
+    {
+        if (_strings.TryGetValue(text, out var index))
+        {
+            return index;
+        }
+        index = _strings.Count;
+        _strings[text] = index;
+        _writer.Write(DefineString);
+        _writer.Write(text);
+        return index;
+    }
+
+    int LabelIndex(IReadOnlyDictionary<string, string> labels)
+    {
+        if (_labelSets.TryGetValue(labels, out var index))
+        {
+            return index;
+        }
+        var key = LabelKey(labels);
+        if (!_labelKeys.TryGetValue(key, out index))
+        {
+            Span<(int Name, int Value)> pairs = labels.Count <= 16 ? stackalloc (int, int)[labels.Count] : new (int, int)[labels.Count];
+            var i = 0;
+            foreach (var (name, value) in labels)
+            {
+                pairs[i++] = (StringIndex(name), StringIndex(value));
+            }
+            index = _labelKeys.Count;
+            _labelKeys[key] = index;
+            _writer.Write(DefineLabels);
+            _writer.Write7BitEncodedInt(pairs.Length);
+            foreach (var (name, value) in pairs)
+            {
+                _writer.Write7BitEncodedInt(name);
+                _writer.Write7BitEncodedInt(value);
+            }
+        }
+        if (_labelSets.Count < 100_000)
+        {
+            _labelSets[labels] = index;
+        }
+        return index;
+    }
+
+    internal static string LabelKey(IReadOnlyDictionary<string, string> labels) =>
+        string.Join('\u001f', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + '\u001e' + l.Value));
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Hosting;
+using Streaming.Projections.Backtesting;
+
+namespace Streaming.Projector.Archiving;
+
+/// <summary>
+/// <c>Streaming.Projector archive</c>: brings the history archive up to the log once and exits, as the Projector does
+/// continuously; for a store no Projector has followed (a restored or bulk-loaded one). Ctrl-C stops it, keeping every
+/// block written; running it again continues.
+/// </summary>
+public static class ArchiveCommand
+{
+    public static async Task<int> RunAsync()
+    {
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
+        await EventStoreSchema.MigrateAsync(dataSource, cancellation.Token);
+        var archive = new HistoryArchive(dataSource, NullLogger.Instance);
+        var clock = Stopwatch.StartNew();
+        using var progress = new Timer(
+            _ => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"archived {archive.Archived:N0} events ({archive.Archived / clock.Elapsed.TotalSeconds:N0}/s)")),
+            null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+        try
+        {
+            var archived = await archive.CatchUpAsync(cancellation.Token);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var reached = await HistoryArchive.ReachedAsync(dataSource, CancellationToken.None);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"archived {archived:N0} events in {seconds:0.0} s ({archived / Math.Max(seconds, 0.001):N0}/s); the archive reaches {reached}"));
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            Console.WriteLine($"Interrupted after {archive.Archived:N0} events. Run the same command again to continue.");
+            return 130;
+        }
+    }
+}
