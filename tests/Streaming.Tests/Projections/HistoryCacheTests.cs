@@ -86,6 +86,25 @@ public sealed class HistoryCacheTests : IDisposable
     }
 
     [Fact]
+    public void Names_defined_by_a_segment_cut_short_are_defined_again_when_used_after_it()
+    {
+        Write([Signal(1, "job-1", 1, 0)], [Signal(2, "job-2", 1, 0)]);
+        var length = new FileInfo(_path).Length;
+        using (var file = new FileStream(_path, FileMode.Open))
+        {
+            file.SetLength(length - 3);
+        }
+
+        // The cut segment was the one that named job-2; the cache is trimmed to the first segment and written on
+        Write([Signal(2, "job-2", 1, 0.5)]);
+        var replayed = Replay(Origin, out var reached);
+
+        Assert.Equal(new TailPosition(2, 2), reached);
+        Assert.Equal(["job-1", "job-2"], replayed.Select(r => r.Signal!.JobId));
+        Assert.Equal(0.5, replayed[1].Signal!.Metrics["error_rate"]);
+    }
+
+    [Fact]
     public void A_copy_of_another_log_is_not_used()
     {
         Write([Signal(1, "job-1", 1, 0)]);
