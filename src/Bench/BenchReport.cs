@@ -14,13 +14,14 @@ sealed record BenchReport(
     PipelineResult Jobs10k,
     PipelineResult Jobs100k,
     Measurement Rebuild,
+    Measurement RebuildFromLog,
     IReadOnlyList<BenchTarget> Targets,
     bool Valid,
     string? InvalidReason)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public static BenchReport Create(Measurement drain, Measurement copy, Measurement naive, PipelineResult small, PipelineResult large, Measurement rebuild)
+    public static BenchReport Create(Measurement drain, Measurement copy, Measurement naive, PipelineResult small, PipelineResult large, Measurement rebuild, Measurement rebuildFromLog)
     {
         var limit = Math.Min(drain.PerSecond, copy.PerSecond);
         var targets = new List<BenchTarget>
@@ -35,7 +36,7 @@ sealed record BenchReport(
         return new BenchReport(
             DateTimeOffset.UtcNow,
             $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB",
-            drain, copy, naive, small, large, rebuild, targets,
+            drain, copy, naive, small, large, rebuild, rebuildFromLog, targets,
             lost == 0,
             lost == 0 ? null : $"{lost} signals were not stored (lost to the broker's retention): the run is invalid");
     }
@@ -52,7 +53,10 @@ sealed record BenchReport(
             table.AddRow($"ours, {p.Jobs:N0} jobs (stored + projected; {p.Decisions:N0} decisions, peak RSS {p.PeakRssBytes / 1048576:N0} MiB)",
                 $"{p.Messages:N0}", $"{p.ProjectionsCurrent.TotalSeconds:0.00}", $"{p.PerSecond:N0}");
         }
-        table.AddRow(Rebuild.Name, $"{Rebuild.Items:N0}", $"{Rebuild.Elapsed.TotalSeconds:0.00}", $"{Rebuild.PerSecond:N0}");
+        foreach (var m in new[] { Rebuild, RebuildFromLog })
+        {
+            table.AddRow(m.Name, $"{m.Items:N0}", $"{m.Elapsed.TotalSeconds:0.00}", $"{m.PerSecond:N0}");
+        }
         AnsiConsole.Write(table);
         var targets = new Table().AddColumns("target", "measured", "goal", "met");
         foreach (var t in Targets)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Projections.Backtesting;
 
 namespace Streaming.Projections;
 
@@ -9,13 +11,16 @@ namespace Streaming.Projections;
 /// Tails the event log into per-stream states held in memory and writes the changed ones, together with the checkpoint,
 /// in one transaction: soon when the log is quiet, less often the busier it is (<see cref="FoldOptions"/>). A crash
 /// loses only unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written.
+/// Given <paramref name="applyArchivedSignal"/>, it first replays what the <see cref="HistoryArchive"/> holds after the
+/// checkpoint, signals already read and handed to that function, then tails the log from where the archive ends.
 /// </summary>
 public sealed class BufferedFold<TState>(
     NpgsqlDataSource dataSource,
     IStreamFold<TState> fold,
     Func<TimeSpan, CancellationToken, Task> waitForEvents,
     FoldOptions options,
-    ILogger logger) where TState : class
+    ILogger logger,
+    Func<TState, RecordedEvent, SignalRecorded, TState>? applyArchivedSignal = null) where TState : class
 {
     readonly Streaming.EventStore.EventLog _log = new(dataSource);
     readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
@@ -23,11 +28,16 @@ public sealed class BufferedFold<TState>(
     TailPosition? _saved;
     TailPosition _position;
     ReadAhead? _readAhead;
+    Task<IReadOnlyList<HistoryBlock>>? _archiveAhead;
+    bool _archiveRead = applyArchivedSignal is null;
     long _handled;
 
     public TailPosition Position => _position;
 
     public long Handled => Interlocked.Read(ref _handled);
+
+    /// <summary>How many of the events handled came from the history archive.</summary>
+    public long FromArchive { get; private set; }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -60,6 +70,11 @@ public sealed class BufferedFold<TState>(
         {
             await Task.WhenAny(abandoned.Read);
             _readAhead = null;
+        }
+        if (_archiveAhead is { } abandonedBlocks)
+        {
+            await Task.WhenAny(abandonedBlocks);
+            _archiveAhead = null;
         }
         if (_changed.Count > 0)
         {
@@ -118,6 +133,15 @@ public sealed class BufferedFold<TState>(
 
     async Task<int> StepAsync(CancellationToken cancellationToken)
     {
+        if (!_archiveRead)
+        {
+            var archived = await StepArchiveAsync(cancellationToken);
+            if (archived > 0)
+            {
+                return archived;
+            }
+            _archiveRead = true;
+        }
         var events = await NextBatchAsync(cancellationToken);
         if (events.Count == 0)
         {
@@ -140,6 +164,36 @@ public sealed class BufferedFold<TState>(
         Interlocked.Add(ref _handled, events.Count);
         await fold.AfterBatchAsync(cancellationToken);
         return events.Count;
+    }
+
+    // One block of the archive, the next read while this one is folded; 0 at the archive's end.
+    async Task<int> StepArchiveAsync(CancellationToken cancellationToken)
+    {
+        var blocks = await (_archiveAhead ?? HistoryArchive.ReadAsync(dataSource, _position, 1, cancellationToken));
+        _archiveAhead = null;
+        if (blocks is not [var block])
+        {
+            return 0;
+        }
+        _archiveAhead = Task.Run(() => HistoryArchive.ReadAsync(dataSource, block.End, 1, cancellationToken), cancellationToken);
+        await LoadMissingAsync(block.Events.Select(e => e.Event), cancellationToken);
+        foreach (var (recorded, signal) in block.Events)
+        {
+            if (_states.TryGetValue(recorded.StreamId, out var state))
+            {
+                _states[recorded.StreamId] = signal is not null ? applyArchivedSignal!(state, recorded, signal) : fold.Apply(state, recorded);
+                _changed.Add(recorded.StreamId);
+            }
+            else
+            {
+                fold.Observe(recorded);
+            }
+        }
+        _position = block.End;
+        Interlocked.Add(ref _handled, block.Events.Count);
+        FromArchive += block.Events.Count;
+        await fold.AfterBatchAsync(cancellationToken);
+        return block.Events.Count;
     }
 
     // A full batch means more is waiting: its successor is read while this one is folded. Reading from the same
@@ -165,7 +219,7 @@ public sealed class BufferedFold<TState>(
 
     sealed record ReadAhead(TailPosition After, Task<IReadOnlyList<RecordedEvent>> Read);
 
-    async Task LoadMissingAsync(IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)
+    async Task LoadMissingAsync(IEnumerable<RecordedEvent> events, CancellationToken cancellationToken)
     {
         List<string>? missing = null;
         foreach (var recorded in events)

@@ -25,7 +25,8 @@ sealed class ProjectorWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             using var switching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var fold = new BufferedFold<JobStateView>(dataSource, new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation), wakeups.WaitAsync, new FoldOptions(), logger);
+            var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation);
+            var fold = new BufferedFold<JobStateView>(dataSource, projection, wakeups.WaitAsync, new FoldOptions(), logger, projection.ApplySignal);
             Current = fold;
             var running = fold.RunAsync(switching.Token);
             while (!running.IsCompleted)

@@ -37,20 +37,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
         switch (recorded.Type)
         {
             case SignalRecorded.EventType:
-                var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-                var sample = SignalSamples.From(recorded, signal);
-                var policy = policies.For(signal.Labels);
-                var lifecycle = policy is not null
-                    ? JobLifecycleDecider.Evolve(state.Lifecycle, sample, policy)
-                    : JobLifecycleDecider.Record(state.Lifecycle, sample);
-                return state with
-                {
-                    Lifecycle = lifecycle,
-                    // Labels rarely change: keeping the held instance lets the parsed copy die young.
-                    Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
-                    StreamVersion = recorded.Version,
-                    WaitingFor = state.WaitingFor is not null && StillWaits(lifecycle, policy) ? state.WaitingFor : null,
-                };
+                return ApplySignal(state, recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data));
             case PromotionDeferred.EventType:
                 var deferred = ContractsJson.Deserialize<PromotionDeferred>(recorded.Data);
                 return state with { WaitingFor = deferred.Reason, StreamVersion = recorded.Version };
@@ -83,6 +70,24 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
             default:
                 return state with { StreamVersion = recorded.Version };
         }
+    }
+
+    /// <summary>A signal event, its body already read (by the log's reader, or from the history archive).</summary>
+    public JobStateView ApplySignal(JobStateView state, RecordedEvent recorded, SignalRecorded signal)
+    {
+        var sample = SignalSamples.From(recorded, signal);
+        var policy = policies.For(signal.Labels);
+        var lifecycle = policy is not null
+            ? JobLifecycleDecider.Evolve(state.Lifecycle, sample, policy)
+            : JobLifecycleDecider.Record(state.Lifecycle, sample);
+        return state with
+        {
+            Lifecycle = lifecycle,
+            // Labels rarely change: keeping the held instance lets the parsed copy die young.
+            Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
+            StreamVersion = recorded.Version,
+            WaitingFor = state.WaitingFor is not null && StillWaits(lifecycle, policy) ? state.WaitingFor : null,
+        };
     }
 
     // The Promoter takes a job out of the queue as soon as its policy no longer wants the promotion.

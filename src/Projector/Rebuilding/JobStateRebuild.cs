@@ -7,11 +7,11 @@ using Streaming.Projector.JobStates;
 namespace Streaming.Projector.Rebuilding;
 
 /// <summary>
-/// Replays the whole log into a new generation of the job states, in batches that each commit with their checkpoint,
-/// then makes it the active one. Interrupted at any point, it resumes from its last committed batch; the active
+/// Replays the whole log into a new generation of the job states (what the history archive holds of it from there, the
+/// rest from the log itself; all from the log without <c>useArchive</c>), in batches that each commit with their checkpoint, then makes it the active one. Interrupted at any point, it resumes from its last committed batch; the active
 /// generation serves readers throughout.
 /// </summary>
-public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger, int batchSize = 10_000)
+public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger, int batchSize = 10_000, bool useArchive = true)
 {
     // Events read at a time: a read this small is folded and dropped before the GC has to promote it (10,000 at a time
     // was about 10% slower and took 40% more memory here).
@@ -24,7 +24,8 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
         var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation);
         var fold = new BufferedFold<JobStateView>(
             dataSource, projection, (_, _) => Task.CompletedTask,
-            new FoldOptions { ReadBatchSize = Math.Min(batchSize, MaxReadBatch), MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger);
+            new FoldOptions { ReadBatchSize = Math.Min(batchSize, MaxReadBatch), MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger,
+            useArchive ? projection.ApplySignal : null);
         var total = await RemainingAsync(generation, cancellationToken);
         logger.LogInformation("Rebuilding job states into generation {Generation} ({State}); about {Events} events to replay",
             generation.Number, resumed ? "resumed" : "new", total);
@@ -40,7 +41,7 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
         report?.Invoke(new RebuildProgress(generation.Number, replayed, Math.Max(total, replayed), elapsed));
         await generations.ActivateAsync(generation, cancellationToken);
         logger.LogInformation("Generation {Generation} of the job states is active: {Events} events in {Seconds:0.0} s", generation.Number, replayed, elapsed.TotalSeconds);
-        return new RebuildResult(generation.Number, resumed, replayed, elapsed);
+        return new RebuildResult(generation.Number, resumed, replayed, fold.FromArchive, elapsed);
     }
 
     async Task<long> RemainingAsync(JobStateGeneration generation, CancellationToken cancellationToken)

@@ -6,7 +6,8 @@ using Streaming.Hosting;
 namespace Streaming.Projector.Rebuilding;
 
 /// <summary>
-/// <c>Streaming.Projector rebuild [--fresh] [--batch N]</c>: rebuilds the job states from the log with a progress bar.
+/// <c>Streaming.Projector rebuild [--fresh] [--batch N] [--no-archive]</c>: rebuilds the job states from the log (what
+/// the history archive holds of it, then the rest; all from the log itself with <c>--no-archive</c>) with a progress bar.
 /// Ctrl-C stops it, keeping every committed batch; running it again resumes (<c>--fresh</c> starts a new generation
 /// instead). A batch (default N = 10,000) commits once 5 × N jobs changed or 25 × N events were replayed, whichever comes
 /// first; events are read at most 2,000 at a time.
@@ -24,7 +25,7 @@ public static class RebuildCommand
             cancellation.Cancel();
         };
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
-        var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance, batch);
+        var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance, batch, useArchive: !args.Contains("--no-archive"));
         try
         {
             RebuildResult? result = null;
@@ -41,7 +42,7 @@ public static class RebuildCommand
                     }, cancellation.Token);
                 });
             AnsiConsole.MarkupLine(
-                $"Generation {result!.Generation} is active: {result.Events:N0} events replayed in {result.Elapsed.TotalSeconds:0.0} s ({result.PerSecond:N0}/s){(result.Resumed ? ", resumed" : "")}.");
+                $"Generation {result!.Generation} is active: {result.Events:N0} events replayed ({result.FromArchive:N0} from the history archive) in {result.Elapsed.TotalSeconds:0.0} s ({result.PerSecond:N0}/s){(result.Resumed ? ", resumed" : "")}.");
             return 0;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
