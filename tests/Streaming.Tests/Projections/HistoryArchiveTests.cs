@@ -20,6 +20,7 @@ public sealed class HistoryArchiveTests
         return database;
     }
 
+    // Each append waits for the tail to settle: an open transaction anywhere on the server can hold a commit back.
     static async Task AppendSignalsAsync(NpgsqlDataSource dataSource, string job, int from, int count)
     {
         var signals = Enumerable.Range(from, count).Select(seq =>
@@ -30,11 +31,15 @@ public sealed class HistoryArchiveTests
             return new SignalToAppend(job, seq, Guid.NewGuid(), SignalRecorded.EventType, ContractsJson.Serialize(signal), "{}", signal.EmittedAt);
         }).ToList();
         await new SignalLog(dataSource).AppendSignalsAsync(signals, [], CancellationToken.None);
+        await SettledTail.EndAsync(dataSource);
     }
 
-    static Task AppendOtherAsync(NpgsqlDataSource dataSource, string stream) =>
-        new EventStreams(dataSource).AppendToStreamAsync(stream, ExpectedVersion.Any,
+    static async Task AppendOtherAsync(NpgsqlDataSource dataSource, string stream)
+    {
+        await new EventStreams(dataSource).AppendToStreamAsync(stream, ExpectedVersion.Any,
             [new EventToAppend(Guid.NewGuid(), "known-issue-opened/v1", """{"title":"lag"}""", "{}", Start)], CancellationToken.None);
+        await SettledTail.EndAsync(dataSource);
+    }
 
     static async Task<List<RecordedEvent>> LogAsync(NpgsqlDataSource dataSource) =>
         [.. await new Streaming.EventStore.EventLog(dataSource).ReadTailAsync(TailPosition.Start, 1_000, CancellationToken.None)];
