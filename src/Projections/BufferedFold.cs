@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 
 namespace Streaming.Projections;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 
 namespace Streaming.Projector.Archiving;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Projections;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 
 namespace Streaming.Projector.Archiving;
 

@@ -9,7 +9,7 @@ namespace Streaming.Projector.Rebuilding;
 /// <c>Streaming.Projector rebuild [--fresh] [--batch N] [--no-archive]</c>: rebuilds the job states from the log (what
 /// the history archive holds of it, then the rest; all from the log itself with <c>--no-archive</c>) with a progress bar.
 /// Ctrl-C stops it, keeping every committed batch; running it again resumes (<c>--fresh</c> starts a new generation
-/// instead). A batch (default N = 10,000) commits once 5 × N jobs changed or 25 × N events were replayed, whichever comes
+/// instead). A batch (default N = 40,000) commits once 5 × N jobs changed or 25 × N events were replayed, whichever comes
 /// first; events are read at most 2,000 at a time.
 /// </summary>
 public static class RebuildCommand
@@ -17,7 +17,7 @@ public static class RebuildCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var fresh = args.Contains("--fresh");
-        var batch = args.SkipWhile(a => a != "--batch").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(10_000);
+        var batch = args.SkipWhile(a => a != "--batch").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(40_000);
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

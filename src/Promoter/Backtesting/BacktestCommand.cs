@@ -12,6 +12,7 @@ using Streaming.Projections;
 using Streaming.Hosting;
 using Streaming.Lifecycle;
 using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 
 namespace Streaming.Promoter.Backtesting;
 

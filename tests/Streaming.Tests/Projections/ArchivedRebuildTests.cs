@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 using Streaming.Projector.Rebuilding;
 using Streaming.Promoter.Decisions;
 using Streaming.Tests.Infrastructure;

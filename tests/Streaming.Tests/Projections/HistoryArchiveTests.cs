@@ -4,7 +4,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 using Streaming.Tests.EventStore;
 
 namespace Streaming.Tests.Projections;

@@ -1,7 +1,7 @@
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
-using Streaming.Projections.Backtesting;
+using Streaming.Projections.History;
 using Xunit;
 
 namespace Streaming.Tests.Projections;

@@ -3,7 +3,7 @@ using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Projections.History;
 
 /// <summary>
 /// Reads what a <see cref="HistoryWriter"/> wrote, a whole segment at a time: each event with its signal already read

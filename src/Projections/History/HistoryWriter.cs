@@ -2,7 +2,7 @@ using System.Text;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Projections.History;
 
 /// <summary>
 /// Writes events of the log in the compact history encoding that <see cref="HistoryReader"/> reads: each name, phase and
@@ -15,8 +15,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
 
     readonly BinaryWriter _writer = new(output, Encoding.UTF8, leaveOpen: true);
     readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
-    readonly Dictionary<IReadOnlyDictionary<string, string>, int> _labelSets = new(ReferenceEqualityComparer.Instance);
-    readonly Dictionary<string, int> _labelKeys = new(StringComparer.Ordinal);
+    readonly Dictionary<IReadOnlyDictionary<string, string>, int> _labelSets = new(LabelSetComparer.Instance);
 
     /// <summary>Tells the writer what a reader of the same stream already knows, so it is not written again.</summary>
     internal void Know(HistoryReader reader)
@@ -27,7 +26,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         }
         for (var i = 0; i < reader.LabelSets.Count; i++)
         {
-            _labelKeys[LabelKey(reader.LabelSets[i])] = i;
+            _labelSets[reader.LabelSets[i]] = i;
         }
     }
 
@@ -106,32 +105,57 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         {
             return index;
         }
-        var key = LabelKey(labels);
-        if (!_labelKeys.TryGetValue(key, out index))
+        Span<(int Name, int Value)> pairs = labels.Count <= 16 ? stackalloc (int, int)[labels.Count] : new (int, int)[labels.Count];
+        var i = 0;
+        foreach (var (name, value) in labels)
         {
-            Span<(int Name, int Value)> pairs = labels.Count <= 16 ? stackalloc (int, int)[labels.Count] : new (int, int)[labels.Count];
-            var i = 0;
-            foreach (var (name, value) in labels)
-            {
-                pairs[i++] = (StringIndex(name), StringIndex(value));
-            }
-            index = _labelKeys.Count;
-            _labelKeys[key] = index;
-            _writer.Write(DefineLabels);
-            _writer.Write7BitEncodedInt(pairs.Length);
-            foreach (var (name, value) in pairs)
-            {
-                _writer.Write7BitEncodedInt(name);
-                _writer.Write7BitEncodedInt(value);
-            }
+            pairs[i++] = (StringIndex(name), StringIndex(value));
         }
-        if (_labelSets.Count < 100_000)
+        index = _labelSets.Count;
+        _labelSets[labels] = index;
+        _writer.Write(DefineLabels);
+        _writer.Write7BitEncodedInt(pairs.Length);
+        foreach (var (name, value) in pairs)
         {
-            _labelSets[labels] = index;
+            _writer.Write7BitEncodedInt(name);
+            _writer.Write7BitEncodedInt(value);
         }
         return index;
     }
 
-    internal static string LabelKey(IReadOnlyDictionary<string, string> labels) =>
-        string.Join('\u001f', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + '\u001e' + l.Value));
+    /// <summary>Label sets alike when they hold the same names and values, in whatever order.</summary>
+    sealed class LabelSetComparer : IEqualityComparer<IReadOnlyDictionary<string, string>>
+    {
+        public static readonly LabelSetComparer Instance = new();
+
+        public bool Equals(IReadOnlyDictionary<string, string>? x, IReadOnlyDictionary<string, string>? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return true;
+            }
+            if (x is null || y is null || x.Count != y.Count)
+            {
+                return false;
+            }
+            foreach (var (name, value) in x)
+            {
+                if (!y.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public int GetHashCode(IReadOnlyDictionary<string, string> labels)
+        {
+            var hash = labels.Count;
+            foreach (var (name, value) in labels)
+            {
+                hash ^= HashCode.Combine(StringComparer.Ordinal.GetHashCode(name), StringComparer.Ordinal.GetHashCode(value));
+            }
+            return hash;
+        }
+    }
 }

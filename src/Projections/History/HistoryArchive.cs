@@ -5,7 +5,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Projections.History;
 
 /// <summary>
 /// The history archive: a projection that tails the log and stores it in <see cref="HistoryBlock"/>s of
@@ -21,7 +21,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     const int ReadSize = 2_000;
 
     readonly Streaming.EventStore.EventLog _log = new(dataSource);
-    readonly List<(RecordedEvent Event, SignalRecorded? Signal)> _pending = [];
+    HistoryBlockBuilder _pending = new();
     TailPosition? _saved;
     TailPosition _read;
     bool _resumed;
@@ -120,25 +120,25 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         {
             _saved = await ReachedAsync(dataSource, cancellationToken);
             _read = _saved ?? TailPosition.Start;
-            _pending.Clear();
+            _pending.Dispose();
+            _pending = new HistoryBlockBuilder();
             _resumed = true;
         }
         var events = await _log.ReadTailAsync(_read, ReadSize, cancellationToken);
         foreach (var recorded in events)
         {
-            _pending.Add((recorded, SignalOf(recorded)));
+            _pending.Add(recorded, SignalOf(recorded));
+            if (_pending.Count == blockSize)
+            {
+                await WriteAsync(_pending, cancellationToken);
+                _pending.Dispose();
+                _pending = new HistoryBlockBuilder();
+            }
         }
         if (events.Count > 0)
         {
             _read = events[^1].Position;
         }
-        var written = 0;
-        while (_pending.Count - written >= blockSize)
-        {
-            await WriteAsync(new HistoryBlock(_pending[written + blockSize - 1].Event.Position, _pending.GetRange(written, blockSize)), cancellationToken);
-            written += blockSize;
-        }
-        _pending.RemoveRange(0, written);
         return events.Count;
     }
 
@@ -159,9 +159,9 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         }
     }
 
-    async Task WriteAsync(HistoryBlock block, CancellationToken cancellationToken)
+    async Task WriteAsync(HistoryBlockBuilder block, CancellationToken cancellationToken)
     {
-        var body = block.Encode();
+        var body = block.Finish();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await Checkpoints.SaveAsync(transaction, CheckpointName, _saved, block.End, cancellationToken);
@@ -170,12 +170,12 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         {
             insert.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = block.End.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
             insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = block.End.GlobalPosition });
-            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = block.Events.Count });
+            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = block.Count });
             insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         _saved = block.End;
-        Interlocked.Add(ref _archived, block.Events.Count);
+        Interlocked.Add(ref _archived, block.Count);
     }
 }

@@ -1,7 +1,7 @@
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Projections.History;
 
 /// <summary>
 /// A run of the log in commit order, as the archive stores it: one <see cref="HistoryWriter"/> segment with its own
@@ -9,21 +9,16 @@ namespace Streaming.Projections.Backtesting;
 /// </summary>
 public sealed record HistoryBlock(TailPosition End, IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> Events)
 {
-    const byte Format = 1;
+    internal const byte Format = 1;
 
     public byte[] Encode()
     {
-        using var body = new MemoryStream(capacity: Events.Count * 64);
-        body.WriteByte(Format);
-        using (var writer = new HistoryWriter(body))
+        using var builder = new HistoryBlockBuilder();
+        foreach (var (recorded, signal) in Events)
         {
-            foreach (var (recorded, signal) in Events)
-            {
-                writer.Write(recorded, signal);
-            }
-            writer.EndSegment(End);
+            builder.Add(recorded, signal);
         }
-        return body.ToArray();
+        return builder.End == End ? builder.Finish() : throw new InvalidOperationException($"The block's last event is at {builder.End}, not {End}");
     }
 
     /// <summary>The block stored as <paramref name="body"/> ending at <paramref name="end"/>, or null when it cannot be read whole.</summary>

@@ -3,7 +3,7 @@ using System.IO.MemoryMappedFiles;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Projections.History;
 
 /// <summary>
 /// A compact local copy of the log for backtests (<see cref="HistoryWriter"/>'s encoding), in log order, in segments
