@@ -38,10 +38,14 @@ select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
 from generate_series(0, $minutes - 1) m, generate_series(0, $jobs - 1) j
 order by m, j;
 vacuum analyze es.events;
+checkpoint;
 SQL
 echo "written in $(( $(date +%s) - start )) s"
 echo "--- archive"
 /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$projector" archive
+# As for the events above: settle the bulk-written archive (autovacuum and a checkpoint would otherwise run during the
+# first backtest), the state a live archive written block by block is in.
+psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q -c "vacuum analyze es.history_blocks" -c "checkpoint"
 run() {
   echo "--- $1"
   shift
