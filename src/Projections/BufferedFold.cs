@@ -150,16 +150,8 @@ public sealed class BufferedFold<TState>(
         await LoadMissingAsync(events, cancellationToken);
         foreach (var recorded in events)
         {
-            if (_states.TryGetValue(recorded.StreamId, out var state))
-            {
-                _states[recorded.StreamId] = fold.Apply(state, recorded);
-                _changed.Add(recorded.StreamId);
-            }
-            else
-            {
-                fold.Observe(recorded);
-            }
-            _position = new TailPosition(recorded.TxId, recorded.GlobalPosition);
+            Fold(recorded, null);
+            _position = recorded.Position;
         }
         Interlocked.Add(ref _handled, events.Count);
         await fold.AfterBatchAsync(cancellationToken);
@@ -179,21 +171,27 @@ public sealed class BufferedFold<TState>(
         await LoadMissingAsync(block.Events.Select(e => e.Event), cancellationToken);
         foreach (var (recorded, signal) in block.Events)
         {
-            if (_states.TryGetValue(recorded.StreamId, out var state))
-            {
-                _states[recorded.StreamId] = signal is not null ? applyArchivedSignal!(state, recorded, signal) : fold.Apply(state, recorded);
-                _changed.Add(recorded.StreamId);
-            }
-            else
-            {
-                fold.Observe(recorded);
-            }
+            Fold(recorded, signal);
         }
         _position = block.End;
         Interlocked.Add(ref _handled, block.Events.Count);
         FromArchive += block.Events.Count;
         await fold.AfterBatchAsync(cancellationToken);
         return block.Events.Count;
+    }
+
+    // A signal already read (from the archive) goes to applyArchivedSignal; everything else to the fold as logged.
+    void Fold(RecordedEvent recorded, SignalRecorded? signal)
+    {
+        if (_states.TryGetValue(recorded.StreamId, out var state))
+        {
+            _states[recorded.StreamId] = signal is not null ? applyArchivedSignal!(state, recorded, signal) : fold.Apply(state, recorded);
+            _changed.Add(recorded.StreamId);
+        }
+        else
+        {
+            fold.Observe(recorded);
+        }
     }
 
     // A full batch means more is waiting: its successor is read while this one is folded. Reading from the same

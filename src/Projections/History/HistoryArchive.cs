@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
 
 namespace Streaming.Projections.History;
@@ -127,7 +126,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         var events = await _log.ReadTailAsync(_read, ReadSize, cancellationToken);
         foreach (var recorded in events)
         {
-            _pending.Add(recorded, SignalOf(recorded));
+            _pending.Add(recorded, HistoryWriter.SignalOf(recorded));
             if (_pending.Count == blockSize)
             {
                 await WriteAsync(_pending, cancellationToken);
@@ -140,23 +139,6 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             _read = events[^1].Position;
         }
         return events.Count;
-    }
-
-    // A signal body that does not read as one is archived as stored, so a backtest meets it as it would in the log.
-    static SignalRecorded? SignalOf(RecordedEvent recorded)
-    {
-        if (recorded.Type != SignalRecorded.EventType || ControlStreams.IsControl(recorded.StreamId))
-        {
-            return null;
-        }
-        try
-        {
-            return ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
     }
 
     async Task WriteAsync(HistoryBlockBuilder block, CancellationToken cancellationToken)

@@ -63,14 +63,18 @@ public sealed class HistoryCache(string path)
         return reached;
     }
 
-    /// <summary>Adds events read from the log (with their signals already read, or null) to the open copy.</summary>
-    public void Append(RecordedEvent recorded, SignalRecorded? signal) =>
-        (_writer ?? throw new InvalidOperationException("Replay the cache before appending to it")).Write(recorded, signal);
-
-    /// <summary>Closes a segment at <paramref name="reached"/> and makes it durable.</summary>
-    public void EndSegment(TailPosition reached)
+    /// <summary>
+    /// Adds events read from the store (with their signals already read, or null) to the open copy as a segment that
+    /// reaches <paramref name="reached"/>, and makes it durable.
+    /// </summary>
+    public void AppendSegment(IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> events, TailPosition reached)
     {
-        (_writer ?? throw new InvalidOperationException("Replay the cache before appending to it")).EndSegment(reached);
+        var writer = _writer ?? throw new InvalidOperationException("Replay the cache before appending to it");
+        foreach (var (recorded, signal) in events)
+        {
+            writer.Write(recorded, signal);
+        }
+        writer.EndSegment(reached);
         _file!.Flush(flushToDisk: true);
     }
 

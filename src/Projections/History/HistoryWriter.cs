@@ -1,5 +1,6 @@
 using System.Text;
 using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
 using Streaming.EventStore;
 
 namespace Streaming.Projections.History;
@@ -27,6 +28,26 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         for (var i = 0; i < reader.LabelSets.Count; i++)
         {
             _labelSets[reader.LabelSets[i]] = i;
+        }
+    }
+
+    /// <summary>
+    /// The signal <paramref name="recorded"/> carries, read, or null for any other event. A signal body that does not
+    /// read as one is kept as stored, so a reader meets it as it would in the log.
+    /// </summary>
+    public static SignalRecorded? SignalOf(RecordedEvent recorded)
+    {
+        if (recorded.Type != SignalRecorded.EventType || ControlStreams.IsControl(recorded.StreamId))
+        {
+            return null;
+        }
+        try
+        {
+            return ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

@@ -6,9 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
-using Streaming.Projections;
 using Streaming.Hosting;
 using Streaming.Lifecycle;
 using Streaming.Projections.Backtesting;
@@ -137,34 +135,7 @@ public static class BacktestCommand
         {
             if (useArchive)
             {
-                var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, cancellationToken), cancellationToken);
-                while (true)
-                {
-                    var read = await blocks;
-                    if (read.Count == BlocksPerRead)
-                    {
-                        var after = read[^1].End;
-                        blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, cancellationToken), cancellationToken);
-                    }
-                    foreach (var block in read)
-                    {
-                        backtest.Apply(block.Events);
-                        if (cache is not null)
-                        {
-                            foreach (var (recorded, signal) in block.Events)
-                            {
-                                cache.Append(recorded, signal);
-                            }
-                            cache.EndSegment(block.End);
-                        }
-                        fromArchive += block.Events.Count;
-                        position = block.End;
-                    }
-                    if (read.Count < BlocksPerRead)
-                    {
-                        break;
-                    }
-                }
+                (fromArchive, position) = await ReplayArchiveAsync(dataSource, backtest, cache, position, cancellationToken);
             }
             var reading = ReadBatchAsync(log, position, cancellationToken);
             while (true)
@@ -176,14 +147,7 @@ public static class BacktestCommand
                 }
                 reading = ReadBatchAsync(log, batch[^1].Event.Position, cancellationToken);
                 backtest.Apply(batch);
-                if (cache is not null)
-                {
-                    foreach (var (recorded, signal) in batch)
-                    {
-                        cache.Append(recorded, signal);
-                    }
-                    cache.EndSegment(batch[^1].Event.Position);
-                }
+                cache?.AppendSegment(batch, batch[^1].Event.Position);
                 fromLog += batch.Length;
             }
         }
@@ -191,6 +155,34 @@ public static class BacktestCommand
         {
             cache?.Close();
         }
+    }
+
+    // What the archive holds after `position`, the next blocks read while these are replayed; returns how many events
+    // that was and where the archive ends.
+    static async Task<(long Events, TailPosition Reached)> ReplayArchiveAsync(
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, TailPosition position, CancellationToken cancellationToken)
+    {
+        long events = 0;
+        IReadOnlyList<HistoryBlock> read;
+        var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, cancellationToken), cancellationToken);
+        do
+        {
+            read = await blocks;
+            if (read.Count == BlocksPerRead)
+            {
+                var after = read[^1].End;
+                blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, cancellationToken), cancellationToken);
+            }
+            foreach (var block in read)
+            {
+                backtest.Apply(block.Events);
+                cache?.AppendSegment(block.Events, block.End);
+                events += block.Events.Count;
+                position = block.End;
+            }
+        }
+        while (read.Count == BlocksPerRead);
+        return (events, position);
     }
 
     // The next batch, its signals parsed, on a pool thread: reading and parsing one batch overlaps replaying the last.
@@ -203,9 +195,7 @@ public static class BacktestCommand
             for (var i = 0; i < events.Count; i++)
             {
                 var recorded = events[i];
-                batch[i] = (recorded, recorded.Type == SignalRecorded.EventType && !ControlStreams.IsControl(recorded.StreamId)
-                    ? ContractsJson.Deserialize<SignalRecorded>(recorded.Data)
-                    : null);
+                batch[i] = (recorded, HistoryWriter.SignalOf(recorded));
             }
             return batch;
         }, cancellationToken);

@@ -43,11 +43,7 @@ public sealed class HistoryCacheTests : IDisposable
         cache.Replay(Origin, _ => { });
         foreach (var segment in segments)
         {
-            foreach (var (recorded, signal) in segment)
-            {
-                cache.Append(recorded, signal);
-            }
-            cache.EndSegment(segment[^1].Event.Position);
+            cache.AppendSegment(segment, segment[^1].Event.Position);
         }
         cache.Close();
     }
