@@ -24,6 +24,11 @@ public sealed class ArchivedRebuildTests(Pipeline pipeline) : IClassFixture<Pipe
             await Eventually.Get(() => store.LastSeqAsync(job), s => s == 60, Timeout, $"the projection of {job}");
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the promoter to pass {job}");
         }
+        // The decisions are appended after the signals: the live projection must have passed them too
+        foreach (var job in jobs)
+        {
+            await Eventually.True(() => store.HasProcessedAsync("projector:job-states:g1", job), Timeout, $"the projection to pass {job}'s decisions");
+        }
 
         // And the history archive holds most of it, in blocks of 100
         var archived = await new HistoryArchive(pipeline.Database, NullLogger.Instance, blockSize: 100).CatchUpAsync(CancellationToken.None);
