@@ -161,13 +161,13 @@ public sealed class BufferedFold<TState>(
     // One block of the archive, the next read while this one is folded; 0 at the archive's end.
     async Task<int> StepArchiveAsync(CancellationToken cancellationToken)
     {
-        var blocks = await (_archiveAhead ?? HistoryArchive.ReadAsync(dataSource, _position, 1, cancellationToken));
+        var blocks = await (_archiveAhead ?? HistoryArchive.ReadAsync(dataSource, _position, 1, logger, cancellationToken));
         _archiveAhead = null;
         if (blocks is not [var block])
         {
             return 0;
         }
-        _archiveAhead = Task.Run(() => HistoryArchive.ReadAsync(dataSource, block.End, 1, cancellationToken), cancellationToken);
+        _archiveAhead = Task.Run(() => HistoryArchive.ReadAsync(dataSource, block.End, 1, logger, cancellationToken), cancellationToken);
         await LoadMissingAsync(block.Events.Select(e => e.Event), cancellationToken);
         foreach (var (recorded, signal) in block.Events)
         {

@@ -22,6 +22,20 @@ public static class StreamingLogging
             : logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture).CreateLogger();
     }
 
+    /// <summary>
+    /// For command-line tools, whose standard output is their result: warnings and errors only, to standard error.
+    /// </summary>
+    public static ILoggerFactory ForCommandLine() =>
+        LoggerFactory.Create(logging => logging.AddSerilog(
+            new LoggerConfiguration()
+                .MinimumLevel.Warning()
+                .WriteTo.Console(
+                    outputTemplate: TextTemplate,
+                    formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+                    standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
+                .CreateLogger(),
+            dispose: true));
+
     public static ILoggingBuilder AddStreamingLogging(this ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.ClearProviders();

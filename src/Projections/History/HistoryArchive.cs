@@ -66,10 +66,10 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     /// <summary>
     /// Up to <paramref name="maxBlocks"/> blocks after <paramref name="after"/>, without the events at or before it.
     /// Fewer come back at the end of the archive, or before a block that cannot be read, whose events a reader then
-    /// takes from the log.
+    /// takes from the log; such a block is logged, as the reads that follow are slower.
     /// </summary>
     public static async Task<IReadOnlyList<HistoryBlock>> ReadAsync(
-        NpgsqlDataSource dataSource, TailPosition after, int maxBlocks, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, TailPosition after, int maxBlocks, ILogger logger, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             select end_tx_id, end_position, body from es.history_blocks
@@ -97,6 +97,9 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             var end = new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1));
             if (HistoryBlock.Decode(end, reader.GetFieldValue<byte[]>(2)) is not { } block)
             {
+                logger.LogWarning(
+                    "The history archive's block ending at {End} cannot be decoded (damaged, or written by a newer version); its events and all after them are read from the log",
+                    end);
                 break;
             }
             blocks.Add(blocks.Count == 0 && block.Events[0].Event.Position.CompareTo(after) <= 0

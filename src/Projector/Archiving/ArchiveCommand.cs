@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
+using Streaming.Hosting.Logging;
 using Streaming.Projections.History;
 
 namespace Streaming.Projector.Archiving;
@@ -23,9 +24,10 @@ public static class ArchiveCommand
             e.Cancel = true;
             cancellation.Cancel();
         };
+        using var loggers = StreamingLogging.ForCommandLine();
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         await EventStoreSchema.MigrateAsync(dataSource, cancellation.Token);
-        var archive = new HistoryArchive(dataSource, NullLogger.Instance);
+        var archive = new HistoryArchive(dataSource, loggers.CreateLogger<HistoryArchive>());
         var clock = Stopwatch.StartNew();
         using var progress = new Timer(
             _ => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"archived {archive.Archived:N0} events ({archive.Archived / clock.Elapsed.TotalSeconds:N0}/s)")),

@@ -1,7 +1,8 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Spectre.Console;
 using Streaming.Hosting;
+using Streaming.Hosting.Logging;
 
 namespace Streaming.Projector.Rebuilding;
 
@@ -24,8 +25,9 @@ public static class RebuildCommand
             e.Cancel = true;
             cancellation.Cancel();
         };
+        using var loggers = StreamingLogging.ForCommandLine();
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
-        var rebuild = new JobStateRebuild(dataSource, NullLogger.Instance, batch, useArchive: !args.Contains("--no-archive"));
+        var rebuild = new JobStateRebuild(dataSource, loggers.CreateLogger<JobStateRebuild>(), batch, useArchive: !args.Contains("--no-archive"));
         try
         {
             RebuildResult? result = null;

@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Hosting;
+using Streaming.Hosting.Logging;
 using Streaming.Lifecycle;
 using Streaming.Projections.Backtesting;
 using Streaming.Projections.History;
@@ -88,12 +89,14 @@ public static class BacktestCommand
                     return Fail($"backtest: unknown or incomplete option '{rest[i]}'");
             }
         }
-        var backtest = new Backtest(candidate, Selection(jobs, labels), NullLogger.Instance);
+        using var loggers = StreamingLogging.ForCommandLine();
+        var logger = loggers.CreateLogger("backtest");
+        var backtest = new Backtest(candidate, Selection(jobs, labels), logger);
         var connectionString = ServiceDefaults.ConnectionStringFromEnvironment();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var clock = Stopwatch.StartNew();
         var cache = cachePath is null ? null : new HistoryCache(cachePath);
-        var (fromCache, fromArchive, fromLog) = await ReplayAsync(dataSource, backtest, cache, useArchive, CancellationToken.None);
+        var (fromCache, fromArchive, fromLog) = await ReplayAsync(dataSource, backtest, cache, useArchive, logger, CancellationToken.None);
         var report = backtest.Report(perJob);
         clock.Stop();
         Console.Write(Summary(report, clock.Elapsed));
@@ -118,7 +121,7 @@ public static class BacktestCommand
     /// many events came from each.
     /// </summary>
     public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
-        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, ILogger logger, CancellationToken cancellationToken)
     {
         var log = new Streaming.EventStore.EventLog(dataSource);
         var position = TailPosition.Start;
@@ -135,7 +138,7 @@ public static class BacktestCommand
         {
             if (useArchive)
             {
-                (fromArchive, position) = await ReplayArchiveAsync(dataSource, backtest, cache, position, cancellationToken);
+                (fromArchive, position) = await ReplayArchiveAsync(dataSource, backtest, cache, position, logger, cancellationToken);
             }
             var reading = ReadBatchAsync(log, position, cancellationToken);
             while (true)
@@ -160,18 +163,18 @@ public static class BacktestCommand
     // What the archive holds after `position`, the next blocks read while these are replayed; returns how many events
     // that was and where the archive ends.
     static async Task<(long Events, TailPosition Reached)> ReplayArchiveAsync(
-        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, TailPosition position, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, TailPosition position, ILogger logger, CancellationToken cancellationToken)
     {
         long events = 0;
         IReadOnlyList<HistoryBlock> read;
-        var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, cancellationToken), cancellationToken);
+        var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, logger, cancellationToken), cancellationToken);
         do
         {
             read = await blocks;
             if (read.Count == BlocksPerRead)
             {
                 var after = read[^1].End;
-                blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, cancellationToken), cancellationToken);
+                blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, logger, cancellationToken), cancellationToken);
             }
             foreach (var block in read)
             {

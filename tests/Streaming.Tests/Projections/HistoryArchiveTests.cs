@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Streaming.Contracts.History;
@@ -6,6 +7,7 @@ using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections.History;
 using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Projections;
 
@@ -45,7 +47,7 @@ public sealed class HistoryArchiveTests
         [.. await new Streaming.EventStore.EventLog(dataSource).ReadTailAsync(TailPosition.Start, 1_000, CancellationToken.None)];
 
     static async Task<List<HistoryBlock>> BlocksAsync(NpgsqlDataSource dataSource, TailPosition after) =>
-        [.. await HistoryArchive.ReadAsync(dataSource, after, 100, CancellationToken.None)];
+        [.. await HistoryArchive.ReadAsync(dataSource, after, 100, NullLogger.Instance, CancellationToken.None)];
 
     [Fact]
     public async Task Stores_whole_blocks_of_the_log_with_its_checkpoint_and_a_restarted_archive_continues_after_them()
@@ -90,6 +92,30 @@ public sealed class HistoryArchiveTests
 
         // Read from inside a block, only what follows comes back
         Assert.Equal(log.Skip(4).Select(e => e.Position), (await BlocksAsync(store.DataSource, log[3].Position)).SelectMany(b => b.Events).Select(e => e.Event.Position));
+    }
+
+    [Fact]
+    public async Task A_damaged_block_in_the_store_ends_the_read_before_it_and_is_reported()
+    {
+        await using var store = await StoreAsync();
+        await AppendSignalsAsync(store.DataSource, "job-1", 1, 6);
+        Assert.Equal(6, await new HistoryArchive(store.DataSource, NullLogger.Instance, blockSize: 2).CatchUpAsync(CancellationToken.None));
+        var log = await LogAsync(store.DataSource);
+        await using (var damage = store.DataSource.CreateCommand(
+            "update es.history_blocks set body = substring(body from 1 for length(body) - 3) where end_position = $1"))
+        {
+            damage.Parameters.Add(new NpgsqlParameter<long> { TypedValue = log[3].Position.GlobalPosition });
+            Assert.Equal(1, await damage.ExecuteNonQueryAsync());
+        }
+
+        var logger = new RecordingLogger();
+        var blocks = await HistoryArchive.ReadAsync(store.DataSource, TailPosition.Start, 100, logger, CancellationToken.None);
+
+        // The first block only: a reader takes the second block's events, and all after them, from the log
+        Assert.Equal([log[1].Position], blocks.Select(b => b.End));
+        var (level, message) = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.Contains(log[3].Position.ToString(), message, StringComparison.Ordinal);
     }
 
     [Fact]
