@@ -6,6 +6,7 @@ using Streaming.Bench.Limits;
 using Streaming.Bench.Pipeline;
 using Streaming.Bench.Workload;
 using Streaming.EventStore;
+using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 
 namespace Streaming.Bench;
@@ -19,8 +20,7 @@ static class BenchCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var settings = BenchSettings.Parse(args);
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
+        using var cancellation = CtrlC.Cancels();
         var token = cancellation.Token;
         var start = new DateTimeOffset(2026, 2, 2, 0, 0, 0, TimeSpan.Zero);
 

@@ -18,12 +18,7 @@ public static class ArchiveCommand
 {
     public static async Task<int> RunAsync()
     {
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
+        using var cancellation = CtrlC.Cancels();
         using var loggers = StreamingLogging.ForCommandLine();
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         await EventStoreSchema.MigrateAsync(dataSource, cancellation.Token);

@@ -19,12 +19,7 @@ public static class RebuildCommand
     {
         var fresh = args.Contains("--fresh");
         var batch = args.SkipWhile(a => a != "--batch").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(40_000);
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
+        using var cancellation = CtrlC.Cancels();
         using var loggers = StreamingLogging.ForCommandLine();
         await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
         var rebuild = new JobStateRebuild(dataSource, loggers.CreateLogger<JobStateRebuild>(), batch, useArchive: !args.Contains("--no-archive"));
