@@ -1,11 +1,10 @@
 # One image per service: docker build --build-arg SERVICE=Ingest|Projector|Promoter .
-# librdkafka comes from the official librdkafka.redist package here (this repository's scripts build it locally only
-# because that package is not reachable on the development machines).
+# librdkafka comes from the official librdkafka.redist package, as on the development machines.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG SERVICE
 WORKDIR /src
 COPY . .
-RUN mkdir -p .packages && dotnet publish src/${SERVICE}/${SERVICE}.csproj -c Release -o /app
+RUN dotnet publish src/${SERVICE}/${SERVICE}.csproj -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0
 ARG SERVICE

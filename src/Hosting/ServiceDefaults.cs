@@ -1,11 +1,14 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Logging;
+using Streaming.Hosting.Resilience;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Streaming.Hosting;
 
@@ -16,7 +19,8 @@ public static class ServiceDefaults
 
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Logging.AddStreamingLogging(builder.Configuration);
+        builder.Logging.ClearProviders();
+        builder.Services.AddStreamingLogging(builder.Configuration);
         builder.Services.AddOptions<KafkaOptions>()
             .BindConfiguration(KafkaOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.BootstrapServers), "Kafka:BootstrapServers is required")
@@ -24,6 +28,7 @@ public static class ServiceDefaults
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
         builder.Services.AddSingleton<TopicProvisioner>();
+        builder.Services.TryAddSingleton<LoopHealth>();
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(RequireConnectionString(builder.Configuration)));
         builder.Services.AddEventStore();
         builder.Services.AddHostedService<EventStoreMigration>();

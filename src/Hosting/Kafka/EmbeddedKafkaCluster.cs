@@ -9,6 +9,29 @@ namespace Streaming.Hosting.Kafka;
 /// </summary>
 public sealed partial class EmbeddedKafkaCluster : IDisposable
 {
+    const string Library = "librdkafka";
+
+    // librdkafka.redist ships librdkafka.so linked against libsasl2.so.3 (GSSAPI), which Debian 12 does not have, and
+    // centos8-librdkafka.so without it; Confluent.Kafka loads the first that loads, and so must this class's imports.
+    static readonly string[] Candidates = [Library, "centos8-librdkafka"];
+
+    static EmbeddedKafkaCluster() =>
+        NativeLibrary.SetDllImportResolver(typeof(EmbeddedKafkaCluster).Assembly, (name, assembly, searchPath) =>
+        {
+            if (name != Library)
+            {
+                return IntPtr.Zero;
+            }
+            foreach (var candidate in Candidates)
+            {
+                if (NativeLibrary.TryLoad(candidate, assembly, searchPath, out var handle))
+                {
+                    return handle;
+                }
+            }
+            return IntPtr.Zero;
+        });
+
     readonly IntPtr _handle;
     readonly IntPtr _cluster;
     bool _disposed;
@@ -76,8 +99,6 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
             throw new InvalidOperationException($"mock cluster could not {what}: librdkafka error {error}");
         }
     }
-
-    const string Library = "librdkafka";
 
     [LibraryImport(Library)]
     private static partial IntPtr rd_kafka_conf_new();

@@ -1,25 +1,29 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serilog;
-using Serilog.Formatting.Json;
+using Serilog.Formatting.Compact;
 
 namespace Streaming.Hosting.Logging;
 
-/// <summary>Serilog for every process: readable lines by default, JSON with <c>Logging:Format=json</c>; levels from the <c>Serilog</c> section.</summary>
+/// <summary>
+/// Serilog for every process: readable lines by default, compact JSON (CLEF) with <c>Logging:Format=json</c>; levels and
+/// overrides from the <c>Serilog</c> section.
+/// </summary>
 public static class StreamingLogging
 {
     const string TextTemplate = "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    public static Serilog.ILogger CreateLogger(IConfiguration configuration)
+    public static LoggerConfiguration Configure(LoggerConfiguration logger, IConfiguration configuration)
     {
-        var logger = new LoggerConfiguration()
+        logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
             .ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext();
         return string.Equals(configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase)
-            ? logger.WriteTo.Console(new JsonFormatter(renderMessage: true)).CreateLogger()
-            : logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture).CreateLogger();
+            ? logger.WriteTo.Console(new RenderedCompactJsonFormatter())
+            : logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -36,9 +40,7 @@ public static class StreamingLogging
                 .CreateLogger(),
             dispose: true));
 
-    public static ILoggingBuilder AddStreamingLogging(this ILoggingBuilder logging, IConfiguration configuration)
-    {
-        logging.ClearProviders();
-        return logging.AddSerilog(CreateLogger(configuration), dispose: true);
-    }
+    /// <summary>Serilog as the host's only logger, through Serilog.Extensions.Hosting.</summary>
+    public static IServiceCollection AddStreamingLogging(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSerilog((_, logger) => Configure(logger, configuration));
 }
