@@ -8,6 +8,7 @@ using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Logging;
 using Streaming.Hosting.Resilience;
+using Streaming.Hosting.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Streaming.Hosting;
@@ -32,6 +33,7 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(RequireConnectionString(builder.Configuration)));
         builder.Services.AddEventStore();
         builder.Services.AddHostedService<EventStoreMigration>();
+        builder.AddStreamingTelemetry();
         return builder;
     }
 

@@ -16,7 +16,7 @@ public static class IngestExtensions
             .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")
             .Validate(o => o.Consumers is > 0 and <= 64, "Ingest:Consumers must be between 1 and 64")
             .ValidateOnStart();
-        builder.Services.AddSingleton<IngestCounters>();
+        builder.Services.AddSingleton(sp => IngestMetrics.Observe(new IngestCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
         builder.Services.AddHostedService<IngestWorker>();
         return builder;

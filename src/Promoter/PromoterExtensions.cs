@@ -30,7 +30,7 @@ public static class PromoterExtensions
         builder.Services.AddSingleton<PolicyDirectory>();
         builder.Services.AddSingleton<OverrideWriter>();
         builder.Services.AddSingleton<FleetWriter>();
-        builder.Services.AddSingleton<DecisionCounters>();
+        builder.Services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
             new DecisionEngine(

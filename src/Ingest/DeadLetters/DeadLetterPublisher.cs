@@ -32,6 +32,7 @@ public sealed class DeadLetterPublisher(KafkaOptions options) : IDisposable
             deliveries[i] = _producer.ProduceAsync(options.SignalsDeadLetterTopic, ToMessage(letters[i]), cancellationToken);
         }
         await Task.WhenAll(deliveries);
+        DeadLetterMetrics.Count(letters);
     }
 
     static Message<byte[]?, byte[]?> ToMessage(DeadLetter letter)

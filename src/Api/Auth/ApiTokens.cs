@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace Streaming.Api.Auth;
+
+/// <summary>
+/// Bearer tokens in <c>api.tokens</c>, stored as their SHA-256 digest only. Lookups are cached briefly (a revoked token
+/// stops working within <see cref="CacheFor"/>).
+/// </summary>
+public sealed class ApiTokens(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    const int MostCached = 10_000;
+
+    readonly ConcurrentDictionary<string, (ApiToken? Token, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>A new token: 32 random bytes, URL-safe, with a prefix that secret scanners can recognise.</summary>
+    public static string NewToken() => "stk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public async Task<ApiToken?> FindAsync(string token, CancellationToken cancellationToken)
+    {
+        var digest = Digest(token);
+        var key = Convert.ToHexString(digest);
+        var now = clock.GetUtcNow();
+        if (_cache.TryGetValue(key, out var cached) && cached.Until > now)
+        {
+            return cached.Token;
+        }
+        await using var command = dataSource.CreateCommand("select name, role, created_at from api.tokens where token_sha256 = $1 and revoked_at is null");
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = digest });
+        ApiToken? found = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken) && ApiRoles.TryParse(reader.GetString(1), out var role))
+            {
+                found = new ApiToken(reader.GetString(0), role, reader.GetFieldValue<DateTimeOffset>(2));
+            }
+        }
+        if (_cache.Count >= MostCached)
+        {
+            _cache.Clear();
+        }
+        _cache[key] = (found, now + CacheFor);
+        return found;
+    }
+
+    /// <summary>Stores a token for <paramref name="name"/>; a token already stored is left as it is.</summary>
+    public async Task AddAsync(string token, string name, ApiRole role, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        await using var command = dataSource.CreateCommand(
+            "insert into api.tokens (token_sha256, name, role) values ($1, $2, $3) on conflict (token_sha256) do nothing");
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = Digest(token) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ApiRoles.Name(role) });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Creates, stores and returns a new token.</summary>
+    public async Task<string> CreateAsync(string name, ApiRole role, CancellationToken cancellationToken)
+    {
+        var token = NewToken();
+        await AddAsync(token, name, role, cancellationToken);
+        return token;
+    }
+
+    /// <summary>Revokes every token of <paramref name="name"/>; returns how many.</summary>
+    public async Task<int> RevokeAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update api.tokens set revoked_at = now() where name = $1 and revoked_at is null");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        var revoked = await command.ExecuteNonQueryAsync(cancellationToken);
+        _cache.Clear();
+        return revoked;
+    }
+
+    public async Task<IReadOnlyList<ApiToken>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select name, role, created_at from api.tokens where revoked_at is null order by name, created_at");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tokens = new List<ApiToken>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (ApiRoles.TryParse(reader.GetString(1), out var role))
+            {
+                tokens.Add(new ApiToken(reader.GetString(0), role, reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+        return tokens;
+    }
+}

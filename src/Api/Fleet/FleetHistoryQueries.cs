@@ -1,0 +1,97 @@
+using Npgsql;
+
+namespace Streaming.Api.Fleet;
+
+/// <summary>Reads what <see cref="FleetHistoryFold"/> wrote: the fleet over time and the decision feed.</summary>
+public sealed class FleetHistoryQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>The last <paramref name="hours"/> hours of event time that have data, up to the latest.</summary>
+    public async Task<FleetHistory> HistoryAsync(int hours, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            with latest as (select max(hour) as hour from fleet.phase_history)
+            select h.hour, h.phase, h.jobs from fleet.phase_history h, latest
+            where h.hour > latest.hour - make_interval(hours => $1) order by h.hour, h.phase
+            """) { Parameters = { new NpgsqlParameter<int> { TypedValue = hours } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            with latest as (select max(hour) as hour from fleet.phase_history)
+            select m.hour, m.direction, sum(m.moves)::int from fleet.moves_per_hour m, latest
+            where m.hour > latest.hour - make_interval(hours => $1) group by 1, 2 order by 1, 2
+            """) { Parameters = { new NpgsqlParameter<int> { TypedValue = hours } } });
+        var counts = new List<(DateTimeOffset Hour, string Phase, int Jobs)>();
+        var moves = new List<(DateTimeOffset Hour, string Direction, int Moves)>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2)));
+            }
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                moves.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2)));
+            }
+        }
+        var axis = counts.Select(c => c.Hour).Concat(moves.Select(m => m.Hour)).Distinct().Order().ToList();
+        var index = axis.Select((hour, i) => (hour, i)).ToDictionary(x => x.hour, x => x.i);
+        var phases = counts.GroupBy(c => c.Phase).Select(g =>
+        {
+            var series = new int[axis.Count];
+            // An hour without events of the phase keeps the count it had before.
+            var byHour = g.ToDictionary(c => c.Hour, c => c.Jobs);
+            var last = 0;
+            for (var i = 0; i < axis.Count; i++)
+            {
+                last = byHour.TryGetValue(axis[i], out var jobs) ? jobs : last;
+                series[i] = last;
+            }
+            return new PhaseSeries(g.Key, series);
+        }).ToList();
+        var moveSeries = moves.GroupBy(m => m.Direction).Select(g =>
+        {
+            var series = new int[axis.Count];
+            foreach (var move in g)
+            {
+                series[index[move.Hour]] = move.Moves;
+            }
+            return new MoveSeries(g.Key, series);
+        }).ToList();
+        return new FleetHistory(axis, phases, moveSeries);
+    }
+
+    public async Task<FeedPage> FeedAsync(FeedFilter filter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select global_position, event_id, job_id, from_phase, to_phase, direction, policy, decided_at, recorded_at, reason
+            from fleet.decisions
+            where ($1::text is null or direction = $1)
+              and ($2::text is null or policy_name = $2)
+              and ($3::text is null or from_phase = $3 or to_phase = $3)
+              and ($4::timestamptz is null or decided_at >= $4)
+              and ($5::timestamptz is null or decided_at < $5)
+              and ($6::bigint is null or global_position < $6)
+              and ($8::text is null or job_id = $8)
+            order by global_position desc
+            limit $7
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Direction });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Policy });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Phase });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = filter.From?.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = filter.To?.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = filter.Before });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = filter.Limit + 1 });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.JobId });
+        var decisions = new List<FeedDecision>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            decisions.Add(new FeedDecision(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.GetString(9)));
+        }
+        return decisions.Count > filter.Limit
+            ? new FeedPage(decisions[..filter.Limit], decisions[filter.Limit - 1].Cursor)
+            : new FeedPage(decisions, null);
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Streaming.Api.Telemetry;
+using Streaming.Hosting.Resilience;
+
+namespace Streaming.Api.Health;
+
+/// <summary>
+/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL and the brokers are reachable, every fold
+/// is within the lag bound, and no loop of this process is waiting out an outage; 503 with the reasons otherwise.
+/// Both are open to anyone (they say nothing about jobs), for load balancers and supervisors.
+/// </summary>
+public static class HealthEndpoints
+{
+    public sealed record Readiness(string Status, IReadOnlyList<string> Problems, IReadOnlyList<FoldLag> Folds, IReadOnlyList<LoopState> Loops);
+
+    public static void MapHealthEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health").AllowAnonymous();
+        routes.MapGet("/health/ready", ReadyAsync).WithTags("Health").AllowAnonymous();
+    }
+
+    static async Task<JsonHttpResult<Readiness>> ReadyAsync(
+        NpgsqlDataSource dataSource, PipelineSampler sampler, LoopHealth loops, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await using var command = dataSource.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            problems.Add("PostgreSQL is not reachable");
+        }
+        var sample = sampler.Current;
+        if (sample.At == DateTimeOffset.MinValue)
+        {
+            problems.Add("the pipeline has not been sampled yet");
+        }
+        else
+        {
+            if (!sample.BrokerReachable)
+            {
+                problems.Add("the Kafka brokers are not reachable");
+            }
+            foreach (var fold in sample.Folds)
+            {
+                if (fold.Events > options.Value.ReadyMaxLagEvents || fold.Seconds > options.Value.ReadyMaxLag.TotalSeconds)
+                {
+                    problems.Add($"{fold.Name} is {fold.Events} events ({fold.Seconds:0} s) behind the log");
+                }
+            }
+        }
+        problems.AddRange(loops.Snapshot().Where(l => l.Condition != LoopCondition.Running).Select(l => $"{l.Loop}: {l.Condition} ({l.Reason})"));
+        return TypedResults.Json(new Readiness(problems.Count == 0 ? "ready" : "not-ready", problems, sample.Folds, loops.Snapshot()),
+            statusCode: problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Streaming.Api.Fleet;
+using Streaming.Api.Problems;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Streaming.Api.Jobs;
+
+/// <summary>
+/// A page of the jobs list: filters (phase, flag, label <c>name=value</c>, policy name, id prefix), a sort
+/// (<c>id</c>, <c>since</c>, <c>signal</c>, <c>changes</c>; <c>asc</c> or <c>desc</c>), and a keyset cursor: the page
+/// after the last row of the previous one, so every page costs the same however deep.
+/// </summary>
+public sealed record JobListQuery(
+    string? Phase, string? Flag, string? LabelName, string? LabelValue, string? Policy, string? Prefix, string Sort, bool Descending, int Limit,
+    JobCursor? After)
+{
+    public const int MaxLimit = 500;
+
+    static readonly Dictionary<string, string> SortColumns = new(StringComparer.Ordinal)
+    {
+        ["id"] = "job_id",
+        ["since"] = "coalesce(phase_since, '-infinity'::timestamptz)",
+        ["signal"] = "coalesce(last_signal_at, '-infinity'::timestamptz)",
+        ["changes"] = "phase_changes",
+    };
+
+    public string SortColumn => SortColumns[Sort];
+
+    public static (JobListQuery? Query, ValidationProblem? Problem) Parse(
+        string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor)
+    {
+        if (flag is not null && !FleetFlags.Known.Contains(flag) && !flag.StartsWith("known-issue:", StringComparison.Ordinal))
+        {
+            return (null, ApiProblems.Field("flag", $"unknown flag '{flag}'; known: {string.Join(", ", FleetFlags.Known.Order())}"));
+        }
+        string? labelName = null, labelValue = null;
+        if (label is not null)
+        {
+            if (label.Split('=', 2) is not [var name, var value] || name.Length == 0)
+            {
+                return (null, ApiProblems.Field("label", "expected NAME=VALUE"));
+            }
+            (labelName, labelValue) = (name, value);
+        }
+        sort ??= "id";
+        if (!SortColumns.ContainsKey(sort))
+        {
+            return (null, ApiProblems.Field("sort", $"one of {string.Join(", ", SortColumns.Keys)}"));
+        }
+        if (order is not (null or "asc" or "desc"))
+        {
+            return (null, ApiProblems.Field("order", "asc or desc"));
+        }
+        if (limit is < 1 or > MaxLimit)
+        {
+            return (null, ApiProblems.Field("limit", $"between 1 and {MaxLimit}"));
+        }
+        JobCursor? after = null;
+        if (cursor is not null && (after = JobCursor.Decode(cursor)) is null)
+        {
+            return (null, ApiProblems.Field("cursor", "not a cursor this API returned"));
+        }
+        if (after is not null && after.Sort != sort)
+        {
+            return (null, ApiProblems.Field("cursor", $"made for sort '{after.Sort}', not '{sort}'"));
+        }
+        return (new JobListQuery(Blank(phase), flag, labelName, labelValue, Blank(policy), Blank(prefix), sort, order == "desc", limit ?? 50, after), null);
+    }
+
+    static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>Where a page of the jobs list ended: the sort, the last row's sort value and its job id.</summary>
+public sealed record JobCursor(string Sort, string Value, string JobId)
+{
+    public string Encode() =>
+        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new[] { Sort, Value, JobId })).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static JobCursor? Decode(string text)
+    {
+        try
+        {
+            var padded = text.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            return JsonSerializer.Deserialize<string[]>(Encoding.UTF8.GetString(Convert.FromBase64String(padded))) is [var sort, var value, var job]
+                && Valid(sort, value) ? new JobCursor(sort, value, job) : null;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    static bool Valid(string sort, string value) => sort switch
+    {
+        "id" => true,
+        "since" or "signal" => DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _),
+        "changes" => int.TryParse(value, CultureInfo.InvariantCulture, out _),
+        _ => false,
+    };
+}

@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Streaming.Api.Policies;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.Signals;
+using Streaming.EventStore;
+using Streaming.Lifecycle;
+using Streaming.Projections;
+
+namespace Streaming.Api.Jobs;
+
+/// <summary>Reads jobs: the list (filtered, sorted, keyset-paged on the server), a job's detail, its history and its criterion series.</summary>
+public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams, PolicyCatalog policies)
+{
+    const int SeriesEvents = 3_000;
+
+    public async Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        var where = new StringBuilder("true");
+        var parameters = new List<NpgsqlParameter>();
+        string Add<T>(T value)
+        {
+            parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+            return "$" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+        }
+        if (query.Phase is { } phase)
+        {
+            where.Append(" and phase = ").Append(Add(phase));
+        }
+        if (query.Flag is { } flag)
+        {
+            where.Append(" and ").Append(Add(flag)).Append(" = any(flags)");
+        }
+        if (query.LabelName is { } labelName)
+        {
+            where.Append(" and labels ->> ").Append(Add(labelName)).Append(" = ").Append(Add(query.LabelValue!));
+        }
+        if (query.Policy is { } policy)
+        {
+            var p = Add(policy);
+            where.Append(" and (policy = ").Append(p).Append(" or split_part(policy, '@', 1) = ").Append(p).Append(')');
+        }
+        if (query.Prefix is { } prefix)
+        {
+            var p = Add(prefix);
+            where.Append(" and job_id >= ").Append(p).Append(" and starts_with(job_id, ").Append(p).Append(')');
+        }
+        var filters = where.ToString();
+        var filterParameters = parameters.ToList();
+        var direction = query.Descending ? "desc" : "asc";
+        if (query.After is { } after)
+        {
+            var value = query.Sort switch
+            {
+                "id" => Add(after.Value),
+                "changes" => Add(int.Parse(after.Value, CultureInfo.InvariantCulture)),
+                _ => Add(DateTimeOffset.Parse(after.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)),
+            };
+            where.Append(" and (").Append(query.SortColumn).Append(", job_id) ").Append(query.Descending ? "<" : ">")
+                .Append(" (").Append(value).Append(", ").Append(Add(after.JobId)).Append(')');
+        }
+        var limit = Add(query.Limit + 1);
+        await using var command = dataSource.CreateCommand(
+            $"select {JobRow.Columns}, {query.SortColumn} from projections.job_states where {where} order by {query.SortColumn} {direction}, job_id {direction} limit {limit}");
+        command.Parameters.AddRange(parameters.ToArray());
+        var jobs = new List<(JobSummary Job, string SortValue)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = JobRow.Read(reader);
+                var sortValue = reader.GetValue(JobRowColumns) switch
+                {
+                    DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString("O", CultureInfo.InvariantCulture),
+                    var other => Convert.ToString(other, CultureInfo.InvariantCulture)!,
+                };
+                jobs.Add((Summary(row), sortValue));
+            }
+        }
+        string? next = null;
+        if (jobs.Count > query.Limit)
+        {
+            jobs.RemoveAt(jobs.Count - 1);
+            next = new JobCursor(query.Sort, jobs[^1].SortValue, jobs[^1].Job.JobId).Encode();
+        }
+        long? total = null;
+        if (query.After is null)
+        {
+            await using var count = dataSource.CreateCommand($"select count(*) from projections.job_states where {filters}");
+            count.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        return new JobPage([.. jobs.Select(j => j.Job)], next, total);
+    }
+
+    static readonly int JobRowColumns = JobRow.Columns.Split(',').Length;
+
+    static JobSummary Summary(JobRow row) =>
+        new(row.JobId, row.Policy, row.Phase, row.PhaseSince, row.LastReportedPhase, row.LastSignalAt, row.PhaseChanges, row.Flags, row.Labels, row.WaitingFor);
+
+    public async Task<JobRow?> RowAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select {JobRow.Columns} from projections.job_states where job_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? JobRow.Read(reader) : null;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
+    }
+
+    public async Task<JobDetail?> DetailAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (await RowAsync(jobId, cancellationToken) is not { } row)
+        {
+            return null;
+        }
+        var policy = await policies.FindAsync(row.Policy, cancellationToken);
+        var lifecycle = row.ReadLifecycle();
+        var report = policy is null ? null : JobLifecycleDecider.Evaluate(lifecycle, policy);
+        var demote = policy is null ? [] : DemotionCheck.Evaluate(lifecycle, policy);
+        var admission = policy?.AdmissionGate(row.Phase);
+        var soak = report is null
+            ? new Soak(TimeSpan.Zero, TimeSpan.Zero, false, null)
+            : new Soak(report.Soak, report.TimeInPhase, report.SoakMet, row.PhaseSince + report.Soak);
+        var (earliest, note) = EarliestMove(row, report, soak, lifecycle);
+        return new JobDetail(
+            row.JobId, row.Policy, policy?.Phases ?? [], row.Phase, row.AssignedAt, row.LastReportedPhase, row.PhaseSince, row.LastSignalAt, row.LastSeq,
+            report?.NextPhase, policy?.PreviousPhase(row.Phase),
+            report is null ? [] : [.. report.Criteria.Select(c => View(c, report.Window))],
+            [.. demote.Select(c => View(c, admission?.Demote?.Window ?? TimeSpan.Zero))],
+            report?.Blocking is { } blocking ? JobReasons.Describe(blocking) : null,
+            report is null ? "no-policy" : Verdicts.Name(report.Verdict),
+            lifecycle.PromotionStreak, report?.PromoteAfter ?? 0, lifecycle.DemotionStreak, admission?.Demote?.After,
+            soak, earliest, note,
+            row.Flags, row.Labels, row.Metrics,
+            lifecycle.ActiveOverride is { } active
+                ? new OverrideView(active.Id, OverrideKinds.Name(active.Kind), active.Phase, active.Actor, active.Reason, active.SetAt, active.ExpiresAt)
+                : null,
+            row.WaitingFor,
+            await DecisionsAsync(jobId, cancellationToken),
+            await OverridesAsync(jobId, cancellationToken),
+            await RecentSignalsAsync(jobId, cancellationToken));
+    }
+
+    static (DateTimeOffset? At, string Note) EarliestMove(JobRow row, CriteriaReport? report, Soak soak, JobLifecycle lifecycle)
+    {
+        if (report is null)
+        {
+            return (null, "no policy governs this job");
+        }
+        if (report.NextPhase is null)
+        {
+            return (null, $"{row.Phase} is the last phase");
+        }
+        if (lifecycle.ActiveOverride is { } active)
+        {
+            return (active.ExpiresAt, $"{OverrideKinds.Name(active.Kind)} in force" + (active.ExpiresAt is null ? " until released" : ""));
+        }
+        if (lifecycle.Quarantined)
+        {
+            return (null, "quarantined: an operator must release it");
+        }
+        if (row.AwaitingAck)
+        {
+            return (null, $"waiting for the job to report {row.Phase}");
+        }
+        var evaluations = Math.Max(0, report.PromoteAfter - lifecycle.PromotionStreak);
+        var at = soak.EndsAt is { } ends && row.LastSignalAt is { } last ? (ends > last ? ends : last) : soak.EndsAt;
+        return report.Verdict == Verdict.Pass
+            ? (at, evaluations == 0 ? $"promotes to {report.NextPhase} at its next signal after the soak" : $"after {evaluations} more passing evaluations")
+            : (at, $"not before the soak ends and the criteria pass {report.PromoteAfter} times in a row");
+    }
+
+    static CriterionView View(CriterionResult result, TimeSpan window) =>
+        new(result.Metric, Aggregations.Name(result.Aggregation), result.Comparison.Symbol(), result.Threshold, result.Value, result.Samples,
+            Verdicts.Name(result.Verdict), window);
+
+    async Task<IReadOnlyList<DecisionView>> DecisionsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select e.version, e.data from fleet.decisions d join es.events e on e.global_position = d.global_position
+            where d.job_id = $1 order by d.global_position desc limit 50
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
+        var decisions = new List<DecisionView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var change = ContractsJson.Deserialize<PhaseChanged>(reader.GetString(1));
+            decisions.Add(new DecisionView(change.EventId, reader.GetInt64(0), change.From, change.To, change.Direction, change.Reason, change.DecidedAt,
+                change.Policy, change.DecidingVersion, change.FirstVersion, change.LastVersion, change.Quarantined,
+                [.. change.Criteria.Select(c => new DecisionCriterion(c.Metric, c.Aggregation, Symbol(c.Comparison), c.Threshold, c.Value, c.Samples,
+                    c.Verdict ?? (c.Passed ? "pass" : "fail")))]));
+        }
+        return decisions;
+    }
+
+    static string Symbol(string comparison) =>
+        Enum.TryParse<Comparison>(comparison, ignoreCase: true, out var parsed) ? parsed.Symbol() : comparison;
+
+    async Task<IReadOnlyList<OverrideEventView>> OverridesAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select type, data from es.events where stream_id = $1 and type = any($2) order by version desc limit 50
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [OverrideSet.EventType, OverrideEnded.EventType] });
+        var overrides = new List<OverrideEventView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (reader.GetString(0) == OverrideSet.EventType)
+            {
+                var set = ContractsJson.Deserialize<OverrideSet>(reader.GetString(1));
+                overrides.Add(new OverrideEventView("set", set.OverrideId, set.Kind, set.Phase, set.Actor, set.Reason, set.SetAt, set.ExpiresAt));
+            }
+            else
+            {
+                var ended = ContractsJson.Deserialize<OverrideEnded>(reader.GetString(1));
+                overrides.Add(new OverrideEventView("ended", ended.OverrideId, ended.Kind, null, null, ended.Reason, ended.EndedAt, null));
+            }
+        }
+        return overrides;
+    }
+
+    async Task<IReadOnlyList<SignalView>> RecentSignalsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var events = await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, 40, cancellationToken);
+        return [.. events.Where(e => e.Type == SignalRecorded.EventType).Take(20).Select(e =>
+        {
+            var signal = ContractsJson.Deserialize<SignalRecorded>(e.Data);
+            return new SignalView(e.Version, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics);
+        })];
+    }
+
+    /// <summary>The job's events, newest first, from <paramref name="before"/> (a version; null: the newest).</summary>
+    public async Task<HistoryPage> HistoryAsync(string jobId, long? before, int limit, CancellationToken cancellationToken)
+    {
+        var events = await streams.ReadStreamBackwardAsync(jobId, (before ?? long.MaxValue) - (before is null ? 0 : 1), limit + 1, cancellationToken);
+        var page = events.Take(limit).Select(e =>
+        {
+            var data = JsonNode.Parse(e.Data);
+            SecretLabels.MaskInPlace(data?["labels"] as JsonObject);
+            return new HistoryEvent(e.Version, e.Type, e.EventTime, e.RecordedAt, e.GlobalPosition, data);
+        }).ToList();
+        return new HistoryPage(page, events.Count > limit ? page[^1].Version : null);
+    }
+
+    /// <summary>
+    /// Each criterion of the gate out of the job's phase, evaluated at each of its recent signals as the policy saw it
+    /// (the job's latest events replayed through the lifecycle core with the policy version that governs it now),
+    /// with the thresholds and where decisions fell.
+    /// </summary>
+    public async Task<CriterionSeries?> SeriesAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (await RowAsync(jobId, cancellationToken) is not { } row)
+        {
+            return null;
+        }
+        var policy = await policies.FindAsync(row.Policy, cancellationToken);
+        var events = (await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, SeriesEvents, cancellationToken)).Reverse().ToList();
+        var gate = policy?.GateFrom(row.Phase);
+        var demote = policy?.AdmissionGate(row.Phase)?.Demote;
+        var metrics = (gate?.Promote.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison)).Concat(
+            (demote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison))).Distinct().ToList();
+        var times = new List<DateTimeOffset>();
+        var values = metrics.Select(_ => new List<double?>()).ToList();
+        var decisions = new List<SeriesDecision>();
+        var state = JobLifecycleDecider.Initial(jobId);
+        foreach (var recorded in events)
+        {
+            switch (recorded.Type)
+            {
+                case SignalRecorded.EventType:
+                    var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                    var sample = SignalSamples.From(recorded, signal);
+                    state = policy is null ? JobLifecycleDecider.Record(state, sample) : JobLifecycleDecider.Evolve(state, sample, policy);
+                    times.Add(signal.EmittedAt);
+                    var inPhase = policy is not null && state.AssignedPhase == row.Phase;
+                    var promote = inPhase ? JobLifecycleDecider.Evaluate(state, policy!).Criteria : [];
+                    var demotion = inPhase ? DemotionCheck.Evaluate(state, policy!) : [];
+                    for (var i = 0; i < metrics.Count; i++)
+                    {
+                        var (metric, aggregation, comparison) = metrics[i];
+                        var found = promote.Concat(demotion).FirstOrDefault(r => r.Metric == metric && r.Aggregation == aggregation && r.Comparison == comparison);
+                        values[i].Add(found?.Value);
+                    }
+                    break;
+                case PhaseChanged.EventType:
+                    var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+                    state = JobLifecycleDecider.Apply(state, SignalSamples.ToDecision(change));
+                    decisions.Add(new SeriesDecision(change.DecidedAt, change.Direction, change.From, change.To));
+                    break;
+                case OverrideSet.EventType:
+                    var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
+                    state = JobLifecycleDecider.Override(state, OverrideEvents.From(set), policy, recorded.Version).State;
+                    break;
+            }
+        }
+        var lines = metrics.Select((m, i) => new SeriesLine(m.Metric, Aggregations.Name(m.Aggregation), m.Comparison.Symbol(),
+            gate?.Promote.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
+            demote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
+            values[i])).ToList();
+        return new CriterionSeries(row.Phase, gate?.To, gate is null ? null : row.PhaseSince + gate.Soak, times, lines, decisions);
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Api.Fleet;
+using Streaming.Contracts.History;
+using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Telemetry;
+
+namespace Streaming.Api.Telemetry;
+
+/// <summary>
+/// Samples the pipeline every few seconds, from the store and the broker, whichever processes run it: the log's growth
+/// (ingest rate), the dead-letter topic's growth, the consumer group's lag, each fold's lag and the breakers. The health
+/// strip, <c>/health/ready</c> and the OpenTelemetry gauges read the latest sample.
+/// </summary>
+public sealed partial class PipelineSampler : BackgroundService
+{
+    static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    readonly NpgsqlDataSource _dataSource;
+    readonly KafkaOptions _kafka;
+    readonly FleetQueries _fleet;
+    readonly ILogger<PipelineSampler> _logger;
+    (DateTimeOffset At, long Position, long DeadLettered)? _previous;
+
+    public PipelineSampler(NpgsqlDataSource dataSource, KafkaOptions kafka, FleetQueries fleet, IMeterFactory meters, ILogger<PipelineSampler> logger)
+    {
+        (_dataSource, _kafka, _fleet, _logger) = (dataSource, kafka, fleet, logger);
+        var meter = meters.Create(StreamingTelemetry.MeterName);
+        meter.CreateObservableGauge("streaming.fold.lag.events", () => Current.Folds.Select(f =>
+            new Measurement<long>(f.Events, new KeyValuePair<string, object?>("fold", f.Name))), "{event}", "Events a fold has not read yet");
+        meter.CreateObservableGauge("streaming.fold.lag.seconds", () => Current.Folds.Select(f =>
+            new Measurement<double>(f.Seconds, new KeyValuePair<string, object?>("fold", f.Name))), "s", "Age of the oldest event a fold has not read");
+        meter.CreateObservableGauge("streaming.consumer.lag", () => Current.ConsumerLag, "{message}", "Signals on the broker Ingest has not stored yet");
+        meter.CreateObservableCounter("streaming.dead_letter_topic.messages", () => Current.DeadLettered, "{message}", "Messages on the dead-letter topic");
+        meter.CreateObservableGauge("streaming.breaker.open", () => Current.Breakers.Select(b => new Measurement<int>(b.Open ? 1 : 0,
+            new KeyValuePair<string, object?>("policy", b.Policy), new KeyValuePair<string, object?>("phase", b.Phase))), "1", "1 while a phase's circuit breaker is open");
+    }
+
+    public PipelineSample Current { get; private set; } = PipelineSample.None;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClientConfig.Consumer(_kafka, "streaming-api-sampler", "streaming-api-sampler")).Build();
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    Current = await SampleAsync(consumer, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(e);
+                    Current = Current with { At = DateTimeOffset.UtcNow, DatabaseReachable = false };
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    async Task<PipelineSample> SampleAsync(IConsumer<byte[], byte[]> consumer, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (position, folds) = await FoldsAsync(cancellationToken);
+        var (brokerUp, deadLettered, lag) = await Task.Run(() => Broker(consumer), cancellationToken);
+        var breakers = (await _fleet.BreakersAsync(cancellationToken)).Select(b => new BreakerGauge(b.Policy, b.Phase, b.State == CircuitBreakerChanged.Open)).ToList();
+        double rate = 0, deadRate = 0;
+        if (_previous is { } before && now > before.At)
+        {
+            var seconds = (now - before.At).TotalSeconds;
+            rate = Math.Max(0, position - before.Position) / seconds;
+            deadRate = Math.Max(0, deadLettered - before.DeadLettered) / seconds;
+        }
+        _previous = (now, position, deadLettered);
+        return new PipelineSample(now, true, brokerUp, rate, deadRate, deadLettered, lag, folds, breakers);
+    }
+
+    async Task<(long Position, IReadOnlyList<FoldLag> Folds)> FoldsAsync(CancellationToken cancellationToken)
+    {
+        // Retired generations of the job states keep their checkpoints, but nothing reads them any more.
+        await using var command = _dataSource.CreateCommand("""
+            select c.name,
+                   greatest(0, (select coalesce(max(global_position), 0) from es.events) - c.position),
+                   coalesce(extract(epoch from now() - (select e.recorded_at from es.events e
+                                                        where (e.tx_id, e.global_position) > (c.tx_id, c.position)
+                                                        order by e.tx_id, e.global_position limit 1)), 0),
+                   (select coalesce(max(global_position), 0) from es.events)
+            from es.checkpoints c
+            where c.name not like 'projector:job-states:g%'
+               or c.name = (select 'projector:job-states:g' || generation from projections.generations
+                            where projection = 'job_states' and state = 'active')
+            order by c.name
+            """);
+        var folds = new List<FoldLag>();
+        long position = 0;
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                folds.Add(new FoldLag(reader.GetString(0), reader.GetInt64(1), (double)reader.GetDecimal(2)));
+                position = reader.GetInt64(3);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // The Projector has not created its generations yet.
+        }
+        if (folds.Count == 0)
+        {
+            await using var max = _dataSource.CreateCommand("select coalesce(max(global_position), 0) from es.events");
+            position = (long)(await max.ExecuteScalarAsync(cancellationToken))!;
+        }
+        return (position, folds);
+    }
+
+    // The dead-letter topic's size and the signals topic's lag behind the offsets Ingest stored, from the brokers' watermarks.
+    (bool Up, long DeadLettered, long Lag) Broker(IConsumer<byte[], byte[]> consumer)
+    {
+        try
+        {
+            var timeout = TimeSpan.FromSeconds(2);
+            using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+            var metadata = admin.GetMetadata(timeout);
+            long Sum(string topic, Func<int, long, long> perPartition) =>
+                metadata.Topics.Where(t => t.Topic == topic).SelectMany(t => t.Partitions)
+                    .Sum(p => perPartition(p.PartitionId, consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), timeout).High.Value));
+            var stored = StoredOffsets();
+            return (true,
+                Sum(_kafka.SignalsDeadLetterTopic, (_, high) => high),
+                Sum(_kafka.SignalsTopic, (partition, high) => Math.Max(0, high - stored.GetValueOrDefault(partition))));
+        }
+        catch (KafkaException)
+        {
+            return (false, Current.DeadLettered, Current.ConsumerLag);
+        }
+    }
+
+    Dictionary<int, long> StoredOffsets()
+    {
+        using var command = _dataSource.CreateCommand("select partition, max(next_offset) from es.kafka_offsets where topic = $1 group by partition");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _kafka.SignalsTopic });
+        using var reader = command.ExecuteReader();
+        var offsets = new Dictionary<int, long>();
+        while (reader.Read())
+        {
+            offsets[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+        return offsets;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling the pipeline failed; the health strip and gauges keep the last sample")]
+    partial void LogFailed(Exception exception);
+}
