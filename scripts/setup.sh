@@ -15,6 +15,7 @@ install_debian_packages() {
   command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
   command -v kcat >/dev/null || missing+=(kcat)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"
     log "installing Debian packages: ${missing[*]}"
@@ -24,8 +25,27 @@ install_debian_packages() {
   fi
 }
 
+# The dashboards' charting library, from the npm registry, into a folder git ignores (nothing of it is committed, and
+# nothing is fetched from a CDN at run time). The build copies it beside the API.
+fetch_front_end_libraries() {
+  local target="$repo/src/Api/dashboard/vendor/uplot" version=1.6.32
+  [ -f "$target/uPlot.iife.min.js" ] && [ -f "$target/uPlot.min.css" ] && [ "$(cat "$target/VERSION" 2>/dev/null)" = "$version" ] && return
+  command -v npm >/dev/null || fail "npm is not on PATH (needed once to fetch uPlot $version for the dashboards)"
+  log "fetching uPlot $version from the npm registry"
+  local work
+  work=$(mktemp -d)
+  (cd "$work" && npm pack "uplot@$version" --silent >/dev/null 2>&1) || { rm -rf "$work"; fail "npm pack uplot@$version failed"; }
+  tar -xzf "$work/uplot-$version.tgz" -C "$work" || { rm -rf "$work"; fail "unpacking uplot-$version.tgz failed"; }
+  mkdir -p "$target"
+  cp "$work/package/dist/uPlot.iife.min.js" "$work/package/dist/uPlot.min.css" "$work/package/LICENSE" "$target/" \
+    || { rm -rf "$work"; fail "uplot-$version lacks its built files"; }
+  echo "$version" > "$target/VERSION"
+  rm -rf "$work"
+}
+
 command -v dotnet >/dev/null || fail "the .NET SDK (dotnet) is not on PATH"
 install_debian_packages
+fetch_front_end_libraries
 if [ "${1:-}" != "--no-build" ]; then
   log "restoring and building"
   dotnet build "$repo/Streaming.sln" -c Release -nologo -v q -clp:ErrorsOnly || fail "the build failed"

@@ -18,12 +18,15 @@ static class CommandLineFlags
                 case "--jobs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out _):
                     settings["Fleet:Jobs"] = args[++i];
                     break;
+                case "--http-port" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out _):
+                    settings["Embedded:HttpPort"] = args[++i];
+                    break;
                 case "--endpoints-file" when i + 1 < args.Length:
                     settings["Embedded:EndpointsFile"] = args[++i];
                     break;
                 default:
                     throw new ArgumentException(
-                        $"unknown flag '{args[i]}'; flags: --no-fleet, --jobs N, --endpoints-file PATH");
+                        $"unknown flag '{args[i]}'; flags: --no-fleet, --jobs N, --http-port N, --endpoints-file PATH");
             }
         }
         return settings;

@@ -8,7 +8,9 @@ public sealed record EmbeddedEndpoints(
     string PostgresConnectionString,
     string SignalsTopic,
     string SignalsDeadLetterTopic,
-    string PhaseChangesTopic)
+    string PhaseChangesTopic,
+    string? HttpUrl,
+    string? TokensFile)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 }

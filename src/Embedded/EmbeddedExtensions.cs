@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,7 +37,9 @@ public static class EmbeddedExtensions
             Redacted(ServiceDefaults.RequireConnectionString(builder.Configuration)),
             kafka.SignalsTopic,
             kafka.SignalsDeadLetterTopic,
-            kafka.PhaseChangesTopic);
+            kafka.PhaseChangesTopic,
+            builder.Configuration["Embedded:HttpUrl"],
+            builder.Configuration["Api:TokensFile"] is { Length: > 0 } tokens ? Path.GetFullPath(tokens) : null);
         var json = JsonSerializer.Serialize(endpoints, EmbeddedEndpoints.JsonOptions);
         if (builder.Configuration["Embedded:EndpointsFile"] is { Length: > 0 } path)
         {
@@ -44,6 +48,34 @@ public static class EmbeddedExtensions
             Console.WriteLine($"Endpoints (also in {path}):");
         }
         Console.WriteLine(json);
+        if (endpoints.HttpUrl is { } http)
+        {
+            Console.WriteLine($"Dashboards: {http}/fleet (sign in with a token from {endpoints.TokensFile ?? "the tokens file"})");
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// Serves the API and dashboards on <c>Embedded:HttpPort</c> of 127.0.0.1 (0: a free port), with the default tokens kept
+    /// beside the endpoints file unless <c>Api:TokensFile</c> says where.
+    /// </summary>
+    public static WebApplicationBuilder UseEmbeddedHttp(this WebApplicationBuilder builder)
+    {
+        var port = builder.Configuration.GetValue("Embedded:HttpPort", 5080);
+        if (port == 0)
+        {
+            using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var url = $"http://127.0.0.1:{port}";
+        builder.WebHost.UseUrls(url);
+        var settings = new Dictionary<string, string?> { ["Embedded:HttpUrl"] = url };
+        if (string.IsNullOrEmpty(builder.Configuration["Api:TokensFile"]) && builder.Configuration["Embedded:EndpointsFile"] is { Length: > 0 } endpoints)
+        {
+            settings["Api:TokensFile"] = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(endpoints))!, "api-tokens.json");
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
         return builder;
     }
 

@@ -1,14 +1,19 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Streaming.Api;
 using Streaming.Embedded;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 
-var builder = Host.CreateApplicationBuilder();
+var builder = WebApplication.CreateBuilder();
 builder.Configuration.AddInMemoryCollection(CommandLineFlags.Parse(args));
 using var cluster = EmbeddedKafkaCluster.Start();
+builder.UseEmbeddedHttp();
 builder.UseEmbeddedKafka(cluster);
 builder.AddServiceDefaults();
 builder.AddServices(builder.Configuration["Embedded:Services"] ?? "ingest,projector,promoter");
 builder.AddFleet();
-await builder.Build().RunAsync();
+builder.AddApi();
+var app = builder.Build();
+app.MapApi();
+await app.RunAsync();

@@ -16,15 +16,19 @@ public static class SessionEndpoints
 {
     public sealed record SignIn(string? Token);
 
-    public sealed record Session(string Name, string Role, string? Csrf);
+    /// <summary>Who is signed in; all null when nobody is (answered with 200, so a page can ask before it signs in).</summary>
+    public sealed record Session(string? Name, string? Role, string? Csrf);
 
     public static void MapSessionEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/auth/session").WithTags("Sign-in");
         group.MapPost("", SignInAsync).AllowAnonymous()
             .WithSummary("Signs in with a token: sets the session cookie and returns the CSRF token for writes");
-        group.MapGet("", (HttpContext http) => TypedResults.Ok(Describe(http)))
-            .RequireAuthorization(ApiRoles.Viewer).WithSummary("Who is signed in");
+        group.MapGet("", async (HttpContext http) =>
+        {
+            var result = await http.AuthenticateAsync(AuthSchemes.Either);
+            return TypedResults.Ok(result.Succeeded ? Describe(result.Principal) : new Session(null, null, null));
+        }).AllowAnonymous().WithSummary("Who is signed in (all null when nobody is)");
         group.MapDelete("", async (HttpContext http) =>
         {
             await http.SignOutAsync(AuthSchemes.Session);
@@ -54,6 +58,6 @@ public static class SessionEndpoints
         return TypedResults.Ok(new Session(token.Name, ApiRoles.Name(token.Role), csrf));
     }
 
-    static Session Describe(HttpContext http) =>
-        new(http.User.Actor(), http.User.Role(), http.User.FindFirst(AuthSchemes.CsrfClaim)?.Value);
+    static Session Describe(System.Security.Claims.ClaimsPrincipal user) =>
+        new(user.Actor(), user.Role(), user.FindFirst(AuthSchemes.CsrfClaim)?.Value);
 }

@@ -17,6 +17,8 @@ public static class FleetEndpoints
         var api = routes.MapGroup("/api/v1").WithTags("Fleet").RequireAuthorization(ApiRoles.Viewer);
         api.MapGet("/fleet/summary", async (FleetQueries fleet) => TypedResults.Ok(await fleet.SummaryAsync()))
             .WithSummary("Jobs per policy and phase with their flags, breakers, waves, known issues, shadow agreement and the jobs needing attention");
+        api.MapGet("/fleet/health", (Telemetry.PipelineSampler sampler) => TypedResults.Ok(sampler.Current))
+            .WithSummary("The health strip: ingest and dead-letter rates, consumer lag, each fold's lag, the latest sample of the pipeline");
         api.MapGet("/fleet/history", HistoryAsync).WithSummary("Jobs per phase and moves per hour over event time");
         api.MapGet("/decisions", FeedAsync).WithSummary("The fleet's phase changes, newest first, filtered, a page at a time");
         api.MapGet("/breakers", async (FleetQueries fleet, CancellationToken ct) => TypedResults.Ok(await fleet.BreakersAsync(ct)))

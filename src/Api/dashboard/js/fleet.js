@@ -1,0 +1,196 @@
+import { api, clear, el, flagPill, int, live, num, phaseBadge, phaseColors, extraColors, signedIn, time } from './common.js';
+
+const FLAG_TITLES = {
+  stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
+  poisoned: 'Poisoned', 'known-issue': 'Known issue', 'waiting-for-slot': 'Waiting for a slot',
+};
+const charts = {};
+let feedDirection = '';
+const jobsState = { cursor: null, page: 1 };
+
+function withFlags(count) {
+  const cells = [
+    ['awaiting ack', count.awaitingAck], ['stuck', count.stuck], ['drifted', count.drifted], ['regressed', count.regressed],
+    ['quarantined', count.quarantined], ['known issue', count.knownIssue], ['held/pinned', count.heldOrPinned],
+    ['waiting', count.waitingForSlot], ['poisoned', count.poisoned],
+  ];
+  return cells.map(([, value]) => el('td', { class: 'num' }, value ? int(value) : ''));
+}
+
+function renderPhases(summary) {
+  const head = el('tr', {}, ['policy', 'phase', 'jobs', 'awaiting ack', 'stuck', 'drifted', 'regressed', 'quarantined', 'known issue',
+    'held/pinned', 'waiting', 'poisoned'].map((h, i) => el('th', { class: i > 1 ? 'num' : null }, h)));
+  const rows = summary.phases.map(p => el('tr', { dataset: { phase: p.phase, policy: p.policy } },
+    el('td', { class: 'nowrap' }, p.policy), el('td', {}, phaseBadge(p.phase)), el('td', { class: 'num jobs' }, int(p.jobs)), withFlags(p)));
+  const total = el('tr', { class: 'total' }, el('td', {}, 'all'), el('td', {}), el('td', { class: 'num', id: 'total-jobs' }, int(summary.totals.jobs)), withFlags(summary.totals));
+  clear(document.getElementById('phases'), el('table', { id: 'phase-table' }, el('thead', {}, head), el('tbody', {}, rows, total)));
+  document.getElementById('generated').textContent = `as of ${time(summary.generatedAt)} UTC`;
+  const phaseSelect = document.getElementById('f-phase');
+  const known = new Set([...phaseSelect.options].map(o => o.value));
+  for (const p of summary.phases) if (!known.has(p.phase)) { phaseSelect.append(el('option', { value: p.phase }, p.phase)); known.add(p.phase); }
+}
+
+function renderAttention(summary) {
+  const lists = Object.entries(FLAG_TITLES).map(([flag, title]) => {
+    const jobs = summary.attention[flag] || [];
+    const count = flag === 'held' || flag === 'pinned' ? null : countFor(summary.totals, flag);
+    return el('div', { class: 'list', dataset: { flag } },
+      el('h3', {}, flagPill(flag), ' ', title, count !== null ? el('span', { class: 'muted' }, ` ${int(count)}`) : null),
+      jobs.length === 0 ? el('p', { class: 'empty' }, 'none')
+        : el('ul', {}, jobs.map(j => el('li', {}, el('a', { href: `/job?id=${encodeURIComponent(j.jobId)}` }, j.jobId), ' ', phaseBadge(j.phase), ' ',
+          el('span', { class: 'muted' }, j.reason)))));
+  });
+  clear(document.getElementById('attention'), lists);
+}
+
+function countFor(totals, flag) {
+  return { stuck: totals.stuck, drifted: totals.drifted, regressed: totals.regressed, quarantined: totals.quarantined, poisoned: totals.poisoned,
+    'known-issue': totals.knownIssue, 'waiting-for-slot': totals.waitingForSlot }[flag] ?? null;
+}
+
+function renderBreakers(summary) {
+  clear(document.getElementById('breakers'), summary.breakers.length === 0 ? el('p', { class: 'empty' }, 'no breaker has opened')
+    : el('table', {}, el('thead', {}, el('tr', {}, ['breaker', 'state', 'since', 'why'].map(h => el('th', {}, h)))),
+      el('tbody', {}, summary.breakers.map(b => el('tr', {}, el('td', {}, `${b.policy} / ${b.phase}`), el('td', {}, el('span', { class: `pill ${b.state}` }, b.state)),
+        el('td', { class: 'nowrap' }, time(b.at)), el('td', { class: 'wrap' }, b.reason))))));
+  clear(document.getElementById('waves'), summary.waves.length === 0 ? el('p', { class: 'empty' }, 'no wave in flight or queued')
+    : el('table', {}, el('thead', {}, el('tr', {}, ['into', 'in flight', 'queued', 'last hour'].map((h, i) => el('th', { class: i ? 'num' : null }, h)))),
+      el('tbody', {}, summary.waves.map(w => el('tr', {}, el('td', {}, `${w.policy} / ${w.phase}`, w.breakerOpen ? el('span', { class: 'pill open' }, 'breaker open') : null),
+        el('td', { class: 'num' }, `${int(w.inFlight)}${w.maxInFlight ? ' / ' + int(w.maxInFlight) : ''}`), el('td', { class: 'num' }, int(w.queued)),
+        el('td', { class: 'num' }, `${int(w.promotedLastHour)}${w.maxPerHour ? ' / ' + int(w.maxPerHour) : ''}`))))));
+}
+
+function renderIssues(summary) {
+  clear(document.getElementById('issues'), summary.knownIssues.length === 0 ? el('p', { class: 'empty' }, 'no known issues')
+    : el('table', {}, el('thead', {}, el('tr', {}, ['issue', 'title', 'jobs', 'state', 'opened'].map(h => el('th', {}, h)))),
+      el('tbody', {}, summary.knownIssues.map(i => el('tr', {}, el('td', {}, i.id), el('td', { class: 'wrap' }, i.title), el('td', { class: 'num' }, int(i.jobs)),
+        el('td', {}, el('span', { class: `pill ${i.open ? 'open' : 'closed'}` }, i.open ? 'open' : 'resolved')), el('td', {}, `${time(i.openedAt)} by ${i.openedBy}`))))));
+  clear(document.getElementById('shadow'), summary.shadow.length === 0 ? el('p', { class: 'empty' }, 'no shadow policy published')
+    : el('table', {}, el('thead', {}, el('tr', {}, ['policy', 'agreement', 'agreed', 'real only', 'shadow only', 'open', 'mean lead'].map(h => el('th', {}, h)))),
+      el('tbody', {}, summary.shadow.map(s => el('tr', {}, el('td', {}, s.policy), el('td', { class: 'num' }, `${(s.agreementRate * 100).toFixed(1)} %`),
+        el('td', { class: 'num' }, int(s.agreed)), el('td', { class: 'num' }, int(s.liveOnly)), el('td', { class: 'num' }, int(s.shadowOnly)),
+        el('td', { class: 'num' }, int(s.open)), el('td', { class: 'num' }, s.meanLeadMinutes === null ? '—' : `${s.meanLeadMinutes.toFixed(1)} min`))))));
+}
+
+function renderHealth(health) {
+  const lag = health.folds.reduce((most, f) => f.seconds > most.seconds ? f : most, { name: '—', seconds: 0, events: 0 });
+  const stat = (label, value, cls) => el('div', { class: `stat ${cls || ''}` }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value));
+  clear(document.getElementById('health'),
+    stat('ingest', `${int(Math.round(health.eventsPerSecond))}/s`),
+    stat('dead-lettered', `${num(Math.round(health.deadLettersPerSecond * 10) / 10)}/s`, health.deadLettersPerSecond > 0 ? 'bad' : null),
+    stat('consumer lag', int(health.consumerLag), health.consumerLag > 10000 ? 'bad' : null),
+    stat('slowest fold', `${lag.seconds.toFixed(1)} s`, lag.seconds > 60 ? 'bad' : 'ok'),
+    stat('database', health.databaseReachable ? 'up' : 'down', health.databaseReachable ? 'ok' : 'bad'),
+    stat('brokers', health.brokerReachable ? 'up' : 'down', health.brokerReachable ? 'ok' : 'bad'));
+}
+
+function chart(id, options, data) {
+  const target = document.getElementById(id);
+  const width = Math.max(300, target.clientWidth);
+  if (charts[id] && charts[id].series.length === options.series.length) {
+    charts[id].setData(data);
+    if (Math.abs(charts[id].width - width) > 4) charts[id].setSize({ width, height: 220 });
+    return;
+  }
+  charts[id]?.destroy();
+  clear(target);
+  charts[id] = new uPlot({ width, height: 220, ...options }, data, target);
+}
+
+function renderHistory(history) {
+  const xs = history.hours.map(h => Date.parse(h) / 1000);
+  const order = ['shadow', 'reverse_shadow', 'cleanup', 'done'];
+  const phases = [...history.phases].sort((a, b) => (order.indexOf(a.phase) + 99) % 99 - (order.indexOf(b.phase) + 99) % 99);
+  const stacked = [];
+  let running = xs.map(() => 0);
+  for (const p of phases) { running = running.map((v, i) => v + p.jobs[i]); stacked.push(running); }
+  const series = [{}];
+  const bands = [];
+  phases.forEach((p, i) => {
+    const color = phaseColors[p.phase] || extraColors[i % extraColors.length];
+    series.push({ label: p.phase, stroke: color, fill: color + 'cc', width: 1, value: (u, v, si, idx) => idx === null ? '—' : int(phases[si - 1].jobs[idx]) });
+    if (i > 0) bands.push({ series: [i + 1, i], fill: color + 'cc' });
+  });
+  // Top series first so each band fills down to the one below it.
+  chart('phase-chart', { series, bands, scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, [xs, ...stacked]);
+  const moves = Object.fromEntries(history.moves.map(m => [m.direction, m.moves]));
+  const zero = xs.map(() => 0);
+  chart('moves-chart', {
+    series: [{},
+      { label: 'promotions', stroke: '#2e9e5b', fill: '#2e9e5b99', paths: uPlot.paths.bars({ size: [0.35, 24], align: -1 }) },
+      { label: 'demotions', stroke: '#d6453d', fill: '#d6453d99', paths: uPlot.paths.bars({ size: [0.35, 24], align: 1 }) },
+      { label: 'overrides', stroke: '#8a55d7', fill: '#8a55d799', paths: uPlot.paths.bars({ size: [0.2, 12], align: 0 }) }],
+    scales: { x: { time: true } }, axes: [{}, { size: 50 }],
+  }, [xs, moves.promote || zero, moves.demote || zero, moves.override || zero]);
+}
+
+async function renderFeed() {
+  const query = feedDirection ? `?limit=60&direction=${feedDirection}` : '?limit=60';
+  const page = await api(`/api/v1/decisions${query}`);
+  clear(document.getElementById('feed'), page.decisions.length === 0 ? el('p', { class: 'empty' }, 'no decisions yet')
+    : el('table', { id: 'feed-table' }, el('thead', {}, el('tr', {}, ['decided (event time)', 'job', 'move', 'policy', 'why'].map(h => el('th', {}, h)))),
+      el('tbody', {}, page.decisions.map(d => el('tr', { dataset: { eventId: d.eventId } },
+        el('td', { class: 'nowrap' }, time(d.decidedAt)),
+        el('td', { class: 'nowrap' }, el('a', { href: `/job?id=${encodeURIComponent(d.jobId)}` }, d.jobId)),
+        el('td', {}, el('span', { class: `pill ${d.direction}` }, d.direction), ' ', phaseBadge(d.from), ' → ', phaseBadge(d.to)),
+        el('td', {}, d.policy),
+        el('td', { class: 'reason muted' }, d.reason))))));
+}
+
+async function renderJobs() {
+  const params = new URLSearchParams({ limit: '25' });
+  const value = id => document.getElementById(id).value.trim();
+  if (value('f-prefix')) params.set('prefix', value('f-prefix'));
+  if (value('f-phase')) params.set('phase', value('f-phase'));
+  if (value('f-flag')) params.set('flag', value('f-flag'));
+  if (value('f-label')) params.set('label', value('f-label'));
+  params.set('sort', value('f-sort'));
+  params.set('order', value('f-order'));
+  if (jobsState.cursor) params.set('cursor', jobsState.cursor);
+  let page;
+  try {
+    page = await api(`/api/v1/jobs?${params}`);
+  } catch (error) {
+    clear(document.getElementById('jobs'), el('p', { class: 'error' }, error.message));
+    return;
+  }
+  if (page.total !== null && page.total !== undefined) document.getElementById('jobs-total').textContent = `${int(page.total)} match`;
+  clear(document.getElementById('jobs'), page.jobs.length === 0 ? el('p', { class: 'empty' }, 'no jobs match')
+    : el('table', { id: 'jobs-table' }, el('thead', {}, el('tr', {}, ['job', 'phase', 'since', 'reports', 'last signal', 'changes', 'flags', 'labels'].map(h => el('th', {}, h)))),
+      el('tbody', {}, page.jobs.map(j => el('tr', {},
+        el('td', {}, el('a', { href: `/job?id=${encodeURIComponent(j.jobId)}` }, j.jobId)),
+        el('td', {}, phaseBadge(j.phase)), el('td', { class: 'nowrap' }, time(j.phaseSince)), el('td', {}, j.lastReportedPhase || '—'),
+        el('td', { class: 'nowrap' }, time(j.lastSignalAt)), el('td', { class: 'num' }, j.phaseChanges),
+        el('td', {}, j.flags.map(flagPill)),
+        el('td', { class: 'wrap muted' }, Object.entries(j.labels).map(([k, v]) => `${k}=${v}`).join(' ')))))));
+  document.getElementById('jobs-page').textContent = `page ${jobsState.page}`;
+  const next = document.getElementById('jobs-next');
+  next.disabled = !page.next;
+  next.onclick = () => { jobsState.cursor = page.next; jobsState.page++; renderJobs(); };
+}
+
+async function refresh() {
+  const [summary, history, health] = await Promise.all([api('/api/v1/fleet/summary'), api('/api/v1/fleet/history?hours=72'), api('/api/v1/fleet/health')]);
+  renderHealth(health);
+  renderPhases(summary);
+  renderBreakers(summary);
+  renderAttention(summary);
+  renderIssues(summary);
+  renderHistory(history);
+  await renderFeed();
+  document.body.dataset.refreshed = String(Date.now());
+}
+
+async function start() {
+  await signedIn();
+  const flagSelect = document.getElementById('f-flag');
+  for (const flag of ['awaiting-ack', ...Object.keys(FLAG_TITLES), 'no-policy']) flagSelect.append(el('option', { value: flag }, flag));
+  document.getElementById('feed-direction').addEventListener('change', event => { feedDirection = event.target.value; renderFeed(); });
+  document.getElementById('job-filters').addEventListener('submit', event => { event.preventDefault(); jobsState.cursor = null; jobsState.page = 1; renderJobs(); });
+  document.getElementById('jobs-first').addEventListener('click', () => { jobsState.cursor = null; jobsState.page = 1; renderJobs(); });
+  await live(refresh);
+  await renderJobs();
+  document.body.dataset.ready = 'true';
+}
+
+start();
