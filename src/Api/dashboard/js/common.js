@@ -147,3 +147,6 @@ export const flagPill = flag => el('span', { class: `pill flag-${flag.split(':')
 
 export const phaseColors = { shadow: '#7c8aa0', reverse_shadow: '#2d6cdf', cleanup: '#e39b22', done: '#2e9e5b' };
 export const extraColors = ['#8a55d7', '#d6453d', '#1aa3a3', '#9c6b30', '#5f6b7a'];
+
+// A time axis that still spans something when there is a single point.
+export const timeScale = { time: true, range: (u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) };

@@ -1,4 +1,4 @@
-import { api, clear, el, flagPill, int, live, num, phaseBadge, phaseColors, extraColors, signedIn, time } from './common.js';
+import { timeScale, api, clear, el, flagPill, int, live, num, phaseBadge, phaseColors, extraColors, signedIn, time } from './common.js';
 
 const FLAG_TITLES = {
   stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
@@ -112,7 +112,7 @@ function renderHistory(history) {
     if (i > 0) bands.push({ series: [i + 1, i], fill: color + 'cc' });
   });
   // Top series first so each band fills down to the one below it.
-  chart('phase-chart', { series, bands, scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, [xs, ...stacked]);
+  chart('phase-chart', { series, bands, scales: { x: timeScale }, axes: [{}, { size: 60 }] }, [xs, ...stacked]);
   const moves = Object.fromEntries(history.moves.map(m => [m.direction, m.moves]));
   const zero = xs.map(() => 0);
   chart('moves-chart', {
@@ -120,7 +120,7 @@ function renderHistory(history) {
       { label: 'promotions', stroke: '#2e9e5b', fill: '#2e9e5b99', paths: uPlot.paths.bars({ size: [0.35, 24], align: -1 }) },
       { label: 'demotions', stroke: '#d6453d', fill: '#d6453d99', paths: uPlot.paths.bars({ size: [0.35, 24], align: 1 }) },
       { label: 'overrides', stroke: '#8a55d7', fill: '#8a55d799', paths: uPlot.paths.bars({ size: [0.2, 12], align: 0 }) }],
-    scales: { x: { time: true } }, axes: [{}, { size: 50 }],
+    scales: { x: timeScale }, axes: [{}, { size: 50 }],
   }, [xs, moves.promote || zero, moves.demote || zero, moves.override || zero]);
 }
 
@@ -133,7 +133,7 @@ async function renderFeed() {
         el('td', { class: 'nowrap' }, time(d.decidedAt)),
         el('td', { class: 'nowrap' }, el('a', { href: `/job?id=${encodeURIComponent(d.jobId)}` }, d.jobId)),
         el('td', {}, el('span', { class: `pill ${d.direction}` }, d.direction), ' ', phaseBadge(d.from), ' → ', phaseBadge(d.to)),
-        el('td', {}, d.policy),
+        el('td', { class: 'nowrap' }, d.policy),
         el('td', { class: 'reason muted' }, d.reason))))));
 }
 

@@ -1,4 +1,4 @@
-import { api, clear, duration, el, flagPill, int, isOperator, live, num, phaseBadge, seconds, session, signedIn, time, toast } from './common.js';
+import { timeScale, api, clear, duration, el, flagPill, int, isOperator, live, num, phaseBadge, seconds, session, signedIn, time, toast } from './common.js';
 
 const jobId = new URLSearchParams(location.search).get('id') || '';
 const charts = [];
@@ -122,7 +122,7 @@ function renderCharts(series) {
       if (line.demoteThreshold !== null) { data.push(xs.map(() => line.demoteThreshold)); uSeries.push({ label: `demote when not ${line.comparison} ${num(line.demoteThreshold)}`, stroke: '#d6453d', dash: [6, 4], width: 1.5 }); }
     }
     const width = Math.max(320, box.clientWidth);
-    charts.push(new uPlot({ width, height: 230, series: uSeries, scales: { x: { time: true } }, axes: [{}, { size: 70 }], plugins: [markers(series.decisions, series.soakEndsAt)] }, data, box));
+    charts.push(new uPlot({ width, height: 230, series: uSeries, scales: { x: timeScale }, axes: [{}, { size: 70 }], plugins: [markers(series.decisions, series.soakEndsAt)] }, data, box));
   }
 }
 
@@ -153,6 +153,9 @@ function renderOverrides(d) {
 
 function renderActions(d) {
   const card = document.getElementById('actions-card');
+  const summary = document.getElementById('summary').parentElement;
+  summary.classList.toggle('span-12', !isOperator());
+  summary.classList.toggle('span-8', isOperator());
   if (!isOperator()) { card.classList.add('hidden'); return; }
   card.classList.remove('hidden');
   clear(document.getElementById('actions'), el('div', { class: 'actions' },

@@ -1,0 +1,140 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.Signals;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Surface;
+
+/// <summary>The dashboards in a real browser: each test signs in on a fresh page and fails on any console error or page error.</summary>
+[Collection(SurfaceCollection.Name)]
+public sealed class DashboardBrowserTests(SurfaceSystem system, HeadlessChromium browser) : IClassFixture<HeadlessChromium>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    async Task<(IPage Page, List<string> Errors)> SignInAsync(string role, string path)
+    {
+        await browser.Context.ClearCookiesAsync();
+        var page = await browser.Context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        page.Dialog += (_, dialog) => errors.Add("a dialog opened: " + dialog.Message);
+        await page.GotoAsync(new Uri(system.BaseUrl, path).ToString());
+        await page.FillAsync("#token", system.Tokens[role]);
+        await page.ClickAsync("#signin-button");
+        await page.WaitForSelectorAsync("body[data-ready=true]", new() { Timeout = (float)Timeout.TotalMilliseconds });
+        return (page, errors);
+    }
+
+    [Fact]
+    public async Task The_fleet_page_shows_the_apis_counts_lists_and_feed_and_is_screenshotted()
+    {
+        var (page, errors) = await SignInAsync("viewer", "/fleet");
+        using var viewer = system.Client("viewer");
+        var summary = (await viewer.GetFromJsonAsync<JsonObject>("/api/v1/fleet/summary"))!;
+
+        Assert.Equal(summary["totals"]!["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InnerTextAsync("#total-jobs"));
+        foreach (var phase in summary["phases"]!.AsArray())
+        {
+            var row = page.Locator($"#phase-table tr[data-phase='{phase!["phase"]!.GetValue<string>()}'] td.jobs");
+            Assert.Equal(phase["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await row.InnerTextAsync());
+        }
+        Assert.Contains(SurfaceSystem.Stuck, await page.InnerTextAsync(".list[data-flag=stuck]"));
+        Assert.Contains(SurfaceSystem.Promoted, await page.InnerTextAsync("#feed-table"));
+        Assert.Equal(2, await page.Locator("#phase-chart canvas, #moves-chart canvas").CountAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(HeadlessChromium.Screenshots, "fleet.png"), FullPage = true });
+        Assert.Empty(errors);
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_stuck_jobs_page_charts_its_criteria_against_the_thresholds_and_names_what_blocks_it()
+    {
+        var (page, errors) = await SignInAsync("viewer", "/job?id=" + SurfaceSystem.Stuck);
+        Assert.StartsWith("checksum_mismatch_rate max = 0.02 fails ≤ 0.001", await page.InnerTextAsync("#blocking"));
+        Assert.Equal(3, await page.Locator("#charts .chart-box canvas").CountAsync());
+        var legend = await page.InnerTextAsync(".chart-box[data-metric=checksum_mismatch_rate] .u-legend");
+        Assert.Contains("promote ≤ 0.001", legend);
+        Assert.Contains("max (promote rule)", legend);
+        var blocking = page.Locator("#criteria-table tr.blocking");
+        Assert.Equal(1, await blocking.CountAsync());
+        Assert.Contains("checksum_mismatch_rate", await blocking.InnerTextAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(HeadlessChromium.Screenshots, "job.png"), FullPage = true });
+        Assert.Empty(errors);
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_operator_holds_a_job_from_its_page_and_the_event_names_the_signed_in_operator()
+    {
+        var (page, errors) = await SignInAsync("operator", "/job?id=" + SurfaceSystem.Stuck);
+        await page.ClickAsync("#action-hold");
+        await page.FillAsync("#confirm-reason", "looking at the checksums");
+        await page.FillAsync("#confirm-for", "2h");
+        await page.ClickAsync("#confirm-ok");
+        await page.WaitForSelectorAsync("#overrides-table .actor");
+
+        await using var command = system.Database.CreateCommand("select data from es.events where stream_id = $1 and type = $2 order by version desc limit 1");
+        command.Parameters.AddWithValue(SurfaceSystem.Stuck);
+        command.Parameters.AddWithValue(OverrideSet.EventType);
+        var set = ContractsJson.Deserialize<OverrideSet>((string)(await command.ExecuteScalarAsync())!);
+        Assert.Equal(("hold", "operator", "looking at the checksums"), (set.Kind, set.Actor, set.Reason));
+        Assert.Equal(TimeSpan.FromHours(2), set.ExpiresAt - set.SetAt);
+        Assert.Contains("operator", await page.InnerTextAsync("#overrides-table"));
+        Assert.Empty(errors);
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_no_write_buttons_and_a_forged_post_from_the_page_gets_403()
+    {
+        var (page, errors) = await SignInAsync("viewer", "/job?id=" + SurfaceSystem.Stuck);
+        Assert.Equal(0, await page.Locator("#actions button").CountAsync());
+        Assert.False(await page.IsVisibleAsync("#actions-card"));
+
+        // A viewer's session, with its CSRF token even, may not write; nor may an operator's session without the token.
+        var status = await page.EvaluateAsync<int>("""
+            async () => (await fetch('/api/v1/jobs/web-stuck/overrides', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ kind: 'hold', reason: 'forged' }), credentials: 'same-origin' })).status
+            """);
+        Assert.Equal(403, status);
+        await page.CloseAsync();
+
+        var (operatorPage, operatorErrors) = await SignInAsync("operator", "/fleet");
+        var forged = await operatorPage.EvaluateAsync<System.Text.Json.JsonElement>("""
+            async () => { const r = await fetch('/api/v1/jobs/web-stuck/overrides', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ kind: 'hold', reason: 'forged' }), credentials: 'same-origin' }); return { status: r.status, body: await r.json() }; }
+            """);
+        Assert.Equal(403, forged.GetProperty("status").GetInt32());
+        Assert.Contains("CSRF", forged.GetProperty("body").GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await system.CountAsync("select count(*) from es.events where stream_id = 'web-stuck' and data::text like '%forged%'"));
+        Assert.DoesNotContain(errors, e => !e.Contains("403", StringComparison.Ordinal));
+        Assert.DoesNotContain(operatorErrors, e => !e.Contains("403", StringComparison.Ordinal));
+        await operatorPage.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Markup_in_a_label_is_shown_as_text_and_a_password_label_is_masked()
+    {
+        var (page, errors) = await SignInAsync("viewer", "/job?id=" + SurfaceSystem.Hostile);
+        var labels = await page.InnerTextAsync("#labels");
+        Assert.Contains("team=" + SurfaceSystem.HostileLabel, labels);
+        Assert.Contains("db_password=" + SecretLabels.Mask, labels);
+        Assert.Equal(0, await page.Locator("#labels script").CountAsync());
+        Assert.DoesNotContain(SurfaceSystem.Password, await page.ContentAsync());
+        var policy = (await page.APIRequest.GetAsync(page.Url)).Headers["content-security-policy"];
+        Assert.Contains("script-src 'self'", policy);
+        Assert.DoesNotContain("unsafe-inline", policy);
+        Assert.Empty(errors);
+        await page.CloseAsync();
+    }
+}
