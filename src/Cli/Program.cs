@@ -1,1 +1,3 @@
-Console.WriteLine("x");
+using Streaming.Cli;
+
+return await StreamingCommand.Create().Parse(args).InvokeAsync();

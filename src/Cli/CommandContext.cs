@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Npgsql;
+using Spectre.Console;
+using Streaming.Cli.Connection;
+using Streaming.EventStore;
+
+namespace Streaming.Cli;
+
+/// <summary>What every command gets: the global options' values, the store (opened on first use) and how to print.</summary>
+public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    NpgsqlDataSource? _dataSource;
+
+    public bool JsonOutput => parse.GetValue(GlobalOptions.Json);
+
+    public string ConnectionString => StoreConnection.Resolve(parse.GetValue(GlobalOptions.Connection), parse.GetValue(GlobalOptions.Endpoints));
+
+    /// <summary>Progress and messages for people go to standard error, so standard output stays the command's result.</summary>
+    public IAnsiConsole Messages { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    public async Task<NpgsqlDataSource> StoreAsync(CancellationToken cancellationToken)
+    {
+        if (_dataSource is null)
+        {
+            _dataSource = NpgsqlDataSource.Create(ConnectionString);
+            await EventStoreSchema.MigrateAsync(_dataSource, cancellationToken);
+        }
+        return _dataSource;
+    }
+
+    /// <summary>Prints <paramref name="value"/> as JSON with <c>--json</c>, else what <paramref name="text"/> writes.</summary>
+    public void Print<T>(T value, Action text)
+    {
+        if (JsonOutput)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
+        }
+        else
+        {
+            text();
+        }
+    }
+
+    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+    }
+}

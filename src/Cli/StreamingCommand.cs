@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Streaming.Cli.Commands;
+
+namespace Streaming.Cli;
+
+/// <summary>The <c>streaming</c> tool: every operator and analyst command in one place.</summary>
+public static class StreamingCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Finds the event store through --connection, " +
+            "ConnectionStrings__EventStore or the embedded default's endpoints.json.")
+        {
+            PolicyCommands.Create(),
+            WriteCommands.Override(),
+            WriteCommands.KnownIssue(),
+            WriteCommands.Breaker(),
+            MaintenanceCommands.Backtest(),
+            MaintenanceCommands.Rebuild(),
+            MaintenanceCommands.Archive(),
+            JobCommands.History(),
+            JobCommands.State(),
+            ExportCommand.Create(),
+            TokenCommands.Create(),
+        };
+        root.Options.Add(GlobalOptions.Connection);
+        root.Options.Add(GlobalOptions.Endpoints);
+        root.Options.Add(GlobalOptions.Json);
+        return root;
+    }
+}
