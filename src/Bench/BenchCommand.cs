@@ -4,6 +4,7 @@ using Npgsql;
 using Spectre.Console;
 using Streaming.Bench.Limits;
 using Streaming.Bench.Pipeline;
+using Streaming.Bench.Surface;
 using Streaming.Bench.Workload;
 using Streaming.EventStore;
 using Streaming.Hosting;
@@ -25,6 +26,12 @@ static class BenchCommand
         var start = new DateTimeOffset(2026, 2, 2, 0, 0, 0, TimeSpan.Zero);
 
         await using var admin = NpgsqlDataSource.Create(settings.ConnectionString);
+        if (settings.SurfaceOnly)
+        {
+            var only = new AllInOneRun(settings.EmbeddedDll, admin, settings.ConnectionString);
+            await SurfaceStepAsync(only, settings, start, token);
+            return 0;
+        }
         var limitsDatabase = await FreshDatabaseAsync(admin, settings.ConnectionString, "bench_limits", token);
         await using var limits = NpgsqlDataSource.Create(limitsDatabase);
         await EventStoreSchema.MigrateAsync(limits, token);
@@ -40,7 +47,7 @@ static class BenchCommand
 
         var runner = new AllInOneRun(settings.EmbeddedDll, admin, settings.ConnectionString);
         var small = await StepAsync("ours, 10,000 jobs", () => runner.RunAsync("jobs_10k", new SignalWorkload(10_000, start), settings.PipelineMessages, token));
-        var large = await StepAsync("ours, 100,000 jobs", () => runner.RunAsync("jobs_100k", new SignalWorkload(100_000, start), settings.PipelineMessages, token));
+        var large = await SurfaceStepAsync(runner, settings, start, token);
 
         // The 10,000-job store: each job has a history there (20 signals at the default size), as a real store's jobs do.
         var rebuild = await StepAsync("projection rebuild", () => RebuildRun.RunAsync(
@@ -54,6 +61,28 @@ static class BenchCommand
         await File.WriteAllTextAsync(settings.OutputFile, JsonSerializer.Serialize(report, BenchReport.JsonOptions), token);
         AnsiConsole.MarkupLine($"JSON written to [bold]{Markup.Escape(settings.OutputFile)}[/]");
         return report.Valid ? 0 : 1;
+    }
+
+    // The 100,000-job run, with the operator surface measured on it before it stops (written to surface.json beside the report).
+    static async Task<PipelineResult> SurfaceStepAsync(AllInOneRun runner, BenchSettings settings, DateTimeOffset start, CancellationToken token)
+    {
+        var workload = new SignalWorkload(100_000, start);
+        SurfaceResult? surface = null;
+        var large = await StepAsync("ours, 100,000 jobs, then the operator surface", () => runner.RunAsync("jobs_100k", workload, settings.PipelineMessages, token,
+            async (endpoints, bootstrap, running) => surface = await SurfaceRun.RunAsync(endpoints, bootstrap, workload, settings.PipelineMessages, running)));
+        var table = new Table().AddColumns("operator surface, 100,000 jobs, ingest running", "samples", "p50 ms", "p95 ms", "max ms");
+        foreach (var (name, latency) in new[] { ("jobs page (50 rows)", surface!.JobsPage), ("job detail", surface.JobDetail),
+            ("fleet summary (computed afresh)", surface.FleetSummary), ("decision → open fleet page", surface.DecisionToFleetPage) })
+        {
+            table.AddRow(name, latency.Samples.ToString(CultureInfo.InvariantCulture), latency.P50.ToString("0", CultureInfo.InvariantCulture),
+                latency.P95.ToString("0", CultureInfo.InvariantCulture), latency.Max.ToString("0", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"{surface.SignalsDuringMeasurement:N0} signals ingested during the {surface.Seconds:0} s measurement");
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!, "surface.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(surface, BenchReport.JsonOptions), token);
+        return large;
     }
 
     static T Step<T>(string name, Func<T> run)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Streaming.Bench;
 
 /// <summary>The bench command's flags.</summary>
-sealed record BenchSettings(string ConnectionString, string EmbeddedDll, string OutputFile, int LimitMessages, int NaiveMessages, int PipelineMessages)
+sealed record BenchSettings(string ConnectionString, string EmbeddedDll, string OutputFile, int LimitMessages, int NaiveMessages, int PipelineMessages, bool SurfaceOnly = false)
 {
     public static BenchSettings Parse(string[] args)
     {
@@ -24,6 +24,7 @@ sealed record BenchSettings(string ConnectionString, string EmbeddedDll, string 
             values.GetValueOrDefault("output", "artifacts/bench/bench.json"),
             Number("limit-messages", 500_000),
             Number("naive-messages", 20_000),
-            Number("pipeline-messages", 1_000_000));
+            Number("pipeline-messages", 1_000_000),
+            values.GetValueOrDefault("surface-only") == "true");
     }
 }

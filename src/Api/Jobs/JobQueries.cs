@@ -8,7 +8,6 @@ using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
-using Streaming.Projections;
 
 namespace Streaming.Api.Jobs;
 
@@ -274,37 +273,18 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         var times = new List<DateTimeOffset>();
         var values = metrics.Select(_ => new List<double?>()).ToList();
         var decisions = new List<SeriesDecision>();
-        var state = JobLifecycleDecider.Initial(jobId);
-        foreach (var recorded in events)
+        JobReplay.Fold(jobId, events, _ => policy, (state, signal, _) =>
         {
-            switch (recorded.Type)
+            times.Add(signal.EmittedAt);
+            var inPhase = policy is not null && state.AssignedPhase == row.Phase;
+            var promote = inPhase ? JobLifecycleDecider.Evaluate(state, policy!).Criteria : [];
+            var demotion = inPhase ? DemotionCheck.Evaluate(state, policy!) : [];
+            for (var i = 0; i < metrics.Count; i++)
             {
-                case SignalRecorded.EventType:
-                    var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-                    var sample = SignalSamples.From(recorded, signal);
-                    state = policy is null ? JobLifecycleDecider.Record(state, sample) : JobLifecycleDecider.Evolve(state, sample, policy);
-                    times.Add(signal.EmittedAt);
-                    var inPhase = policy is not null && state.AssignedPhase == row.Phase;
-                    var promote = inPhase ? JobLifecycleDecider.Evaluate(state, policy!).Criteria : [];
-                    var demotion = inPhase ? DemotionCheck.Evaluate(state, policy!) : [];
-                    for (var i = 0; i < metrics.Count; i++)
-                    {
-                        var (metric, aggregation, comparison) = metrics[i];
-                        var found = promote.Concat(demotion).FirstOrDefault(r => r.Metric == metric && r.Aggregation == aggregation && r.Comparison == comparison);
-                        values[i].Add(found?.Value);
-                    }
-                    break;
-                case PhaseChanged.EventType:
-                    var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
-                    state = JobLifecycleDecider.Apply(state, SignalSamples.ToDecision(change));
-                    decisions.Add(new SeriesDecision(change.DecidedAt, change.Direction, change.From, change.To));
-                    break;
-                case OverrideSet.EventType:
-                    var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
-                    state = JobLifecycleDecider.Override(state, OverrideEvents.From(set), policy, recorded.Version).State;
-                    break;
+                var (metric, aggregation, comparison) = metrics[i];
+                values[i].Add(promote.Concat(demotion).FirstOrDefault(r => r.Metric == metric && r.Aggregation == aggregation && r.Comparison == comparison)?.Value);
             }
-        }
+        }, change => decisions.Add(new SeriesDecision(change.DecidedAt, change.Direction, change.From, change.To)));
         var lines = metrics.Select((m, i) => new SeriesLine(m.Metric, Aggregations.Name(m.Aggregation), m.Comparison.Symbol(),
             gate?.Promote.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
             demote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,

@@ -17,7 +17,12 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
     // The broker keeps 5 MB a partition: about 18,000 signals of the workload's size.
     const long MaxUnstoredPerPartition = 10_000;
 
-    public async Task<PipelineResult> RunAsync(string name, SignalWorkload workload, int messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the workload; <paramref name="whileRunning"/>, when given, runs after the run is measured and before the
+    /// process stops, with its endpoints file and bootstrap servers.
+    /// </summary>
+    public async Task<PipelineResult> RunAsync(
+        string name, SignalWorkload workload, int messages, CancellationToken cancellationToken, Func<string, string, CancellationToken, Task>? whileRunning = null)
     {
         var database = DatabaseName(name);
         await using (var drop = admin.CreateCommand($"drop database if exists {database} with (force)"))
@@ -31,7 +36,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         var connectionString = ConnectionString(name);
         var endpointsFile = Path.Combine(Path.GetTempPath(), $"streaming-bench-{name}-{Environment.ProcessId}.json");
         File.Delete(endpointsFile);
-        var start = new ProcessStartInfo("dotnet", [embeddedDll, "--no-fleet", "--endpoints-file", endpointsFile])
+        var start = new ProcessStartInfo("dotnet", [embeddedDll, "--no-fleet", "--http-port", "0", "--endpoints-file", endpointsFile])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -62,6 +67,10 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
             var current = clock.Elapsed;
             var peakRss = PeakRssBytes(child.Id);
             var decisions = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'phase-changed/v1'", running);
+            if (whileRunning is not null)
+            {
+                await whileRunning(endpointsFile, bootstrap, running);
+            }
             return new PipelineResult(name, workload.Jobs, messages, ingested, current, peakRss, decisions, lost);
         }
         catch (OperationCanceledException) when (child.HasExited && !cancellationToken.IsCancellationRequested)

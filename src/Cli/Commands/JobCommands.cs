@@ -6,6 +6,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 using Streaming.EventStore;
+using Streaming.Api.Jobs;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 
@@ -59,7 +60,7 @@ public static class JobCommands
             }
             var policies = new ActivePolicies(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             await policies.LoadAsync(store, events[^1].Position, cancellationToken);
-            var (state, policy) = Replay(jobId, events, policies);
+            var (state, policy) = JobReplay.Fold(jobId, events, signal => policies.For(signal.Labels));
             var report = policy is null ? null : JobLifecycleDecider.Evaluate(state, policy);
             var result = new
             {
@@ -97,37 +98,6 @@ public static class JobCommands
             });
             return 0;
         });
-    }
-
-    // The job's events through the lifecycle core, as the Projector folds them: signals under the policy that selects the job, decisions and overrides as recorded.
-    static (JobLifecycle State, LifecyclePolicy? Policy) Replay(string jobId, IReadOnlyList<RecordedEvent> events, ActivePolicies policies)
-    {
-        var state = JobLifecycleDecider.Initial(jobId);
-        LifecyclePolicy? policy = null;
-        foreach (var recorded in events)
-        {
-            switch (recorded.Type)
-            {
-                case SignalRecorded.EventType:
-                    var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-                    policy = policies.For(signal.Labels);
-                    var sample = SignalSamples.From(recorded, signal);
-                    state = policy is null ? JobLifecycleDecider.Record(state, sample) : JobLifecycleDecider.Evolve(state, sample, policy);
-                    break;
-                case PhaseChanged.EventType:
-                    state = JobLifecycleDecider.Apply(state, SignalSamples.ToDecision(ContractsJson.Deserialize<PhaseChanged>(recorded.Data)));
-                    break;
-                case OverrideSet.EventType:
-                    var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
-                    state = JobLifecycleDecider.Override(state, OverrideEvents.From(set), state.Policy is { } name ? policies.Named(name) : policy, recorded.Version).State;
-                    break;
-                case OverrideEnded.EventType:
-                    var ended = ContractsJson.Deserialize<OverrideEnded>(recorded.Data);
-                    state = state.ActiveOverride?.Id == ended.OverrideId ? state with { ActiveOverride = null } : state;
-                    break;
-            }
-        }
-        return (state, policy);
     }
 
     static JsonNode? Masked(string data)
