@@ -12,7 +12,8 @@ namespace Streaming.Api.Fleet;
 /// <summary>
 /// Reads the fleet's state for the fleet page and the API: one aggregate over the job states (never a row per job to
 /// the client), the breakers' and known issues' streams, the Promoter's wave state and the shadow policies' agreement.
-/// The summary is shared by every reader for a second, so any number of open pages cost one aggregate per second.
+/// The summary is a shared snapshot, recomputed in the background at most every two seconds while it is asked for, so
+/// any number of open pages cost one aggregate per two seconds and none waits for it.
 /// </summary>
 public sealed class FleetQueries
 {
@@ -26,7 +27,7 @@ public sealed class FleetQueries
     {
         _dataSource = dataSource;
         _policies = policies;
-        _summary = new SharedSnapshot<FleetSummary>(ComputeAsync, TimeSpan.FromSeconds(1), clock);
+        _summary = new SharedSnapshot<FleetSummary>(ComputeAsync, TimeSpan.FromSeconds(2), clock);
     }
 
     public Task<FleetSummary> SummaryAsync() => _summary.GetAsync();
@@ -47,7 +48,7 @@ public sealed class FleetQueries
             phases,
             totals,
             breakers,
-            await WavesAsync(phases, breakers, cancellationToken),
+            await WavesAsync(phases, breakers, policyVersions, cancellationToken),
             await KnownIssuesAsync(cancellationToken),
             await ShadowAsync(cancellationToken),
             await AttentionAsync(cancellationToken));
@@ -98,7 +99,8 @@ public sealed class FleetQueries
         return breakers;
     }
 
-    async Task<IReadOnlyList<WaveState>> WavesAsync(IReadOnlyList<PhaseCount> phases, IReadOnlyList<BreakerState> breakers, CancellationToken cancellationToken)
+    async Task<IReadOnlyList<WaveState>> WavesAsync(
+        IReadOnlyList<PhaseCount> phases, IReadOnlyList<BreakerState> breakers, IReadOnlyList<PolicyPublished> policyVersions, CancellationToken cancellationToken)
     {
         FleetControl? fleet;
         try
@@ -116,7 +118,7 @@ public sealed class FleetQueries
         var waves = new List<WaveState>();
         foreach (var traffic in fleet.Phases.Values)
         {
-            var policy = (await _policies.AllAsync(cancellationToken)).LastOrDefault(p => p.Name == traffic.Policy) is { } published
+            var policy = policyVersions.LastOrDefault(p => p.Name == traffic.Policy) is { } published
                 ? PolicyDocument.Parse(published.Text, published.Version).Policy
                 : null;
             var gate = policy?.AdmissionGate(traffic.Phase);

@@ -21,9 +21,9 @@ public static class JobEndpoints
 
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListAsync(
         JobQueries queries, string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor,
-        CancellationToken cancellationToken)
+        bool? count, CancellationToken cancellationToken)
     {
-        var (query, problem) = JobListQuery.Parse(phase, flag, label, policy, prefix, sort, order, limit, cursor);
+        var (query, problem) = JobListQuery.Parse(phase, flag, label, policy, prefix, sort, order, limit, cursor, count ?? false);
         return problem ?? (Results<Ok<JobPage>, ValidationProblem>)TypedResults.Ok(await queries.ListAsync(query!, cancellationToken));
     }
 

@@ -10,11 +10,12 @@ namespace Streaming.Api.Jobs;
 /// <summary>
 /// A page of the jobs list: filters (phase, flag, label <c>name=value</c>, policy name, id prefix), a sort
 /// (<c>id</c>, <c>since</c>, <c>signal</c>, <c>changes</c>; <c>asc</c> or <c>desc</c>), and a keyset cursor: the page
-/// after the last row of the previous one, so every page costs the same however deep.
+/// after the last row of the previous one, so every page costs the same however deep. Sorting by id walks the primary
+/// key; the other sorts and <see cref="Count"/> (how many match, on the first page) read every matching row.
 /// </summary>
 public sealed record JobListQuery(
     string? Phase, string? Flag, string? LabelName, string? LabelValue, string? Policy, string? Prefix, string Sort, bool Descending, int Limit,
-    JobCursor? After)
+    JobCursor? After, bool Count = false)
 {
     public const int MaxLimit = 500;
 
@@ -29,7 +30,7 @@ public sealed record JobListQuery(
     public string SortColumn => SortColumns[Sort];
 
     public static (JobListQuery? Query, ValidationProblem? Problem) Parse(
-        string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor)
+        string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor, bool count = false)
     {
         if (flag is not null && !FleetFlags.Known.Contains(flag) && !flag.StartsWith("known-issue:", StringComparison.Ordinal))
         {
@@ -66,7 +67,7 @@ public sealed record JobListQuery(
         {
             return (null, ApiProblems.Field("cursor", $"made for sort '{after.Sort}', not '{sort}'"));
         }
-        return (new JobListQuery(Blank(phase), flag, labelName, labelValue, Blank(policy), Blank(prefix), sort, order == "desc", limit ?? 50, after), null);
+        return (new JobListQuery(Blank(phase), flag, labelName, labelValue, Blank(policy), Blank(prefix), sort, order == "desc", limit ?? 50, after, count), null);
     }
 
     static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;

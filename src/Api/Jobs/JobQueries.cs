@@ -86,7 +86,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             next = new JobCursor(query.Sort, jobs[^1].SortValue, jobs[^1].Job.JobId).Encode();
         }
         long? total = null;
-        if (query.After is null)
+        if (query.After is null && query.Count)
         {
             await using var count = dataSource.CreateCommand($"select count(*) from projections.job_states where {filters}");
             count.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());

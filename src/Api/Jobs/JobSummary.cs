@@ -5,5 +5,5 @@ public sealed record JobSummary(
     string JobId, string Policy, string Phase, DateTimeOffset? PhaseSince, string? LastReportedPhase, DateTimeOffset? LastSignalAt,
     int PhaseChanges, IReadOnlyList<string> Flags, IReadOnlyDictionary<string, string> Labels, string? WaitingFor);
 
-/// <summary>A page of jobs; <see cref="Next"/> is the cursor of the next page (null at the end); <see cref="Total"/> on the first page only.</summary>
+/// <summary>A page of jobs; <see cref="Next"/> is the cursor of the next page (null at the end); <see cref="Total"/> on the first page, when asked for (<c>count=true</c>).</summary>
 public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, string? Next, long? Total);

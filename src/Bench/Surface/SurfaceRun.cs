@@ -54,23 +54,31 @@ public static class SurfaceRun
         _ => $"/api/v1/jobs?limit=50&prefix=bench-orders-{i % 97}",
     };
 
-    // The reporting jobs' next minutes, paced a little under what the pipeline stores, so ingest runs throughout.
+    // The reporting jobs' next minutes, paced a little under what the pipeline stores, so ingest runs throughout. The
+    // jobs start in 20 groups a step apart, so their promotions (at their 30th minute) come in 20 waves, not one.
     static long Produce(string bootstrap, SignalWorkload workload, int firstMinute, CancellationToken cancellationToken)
     {
+        const int Groups = 20;
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 10, EnableIdempotence = true }).Build();
         long count = 0;
+        var from = Math.Max(FirstMinute, firstMinute);
         var pace = Stopwatch.StartNew();
-        for (var minute = Math.Max(FirstMinute, firstMinute); minute <= LastMinute && !cancellationToken.IsCancellationRequested; minute++)
+        for (var step = 0; step <= LastMinute - from + Groups && !cancellationToken.IsCancellationRequested; step++)
         {
             for (var job = 0; job < ReportingJobs; job++)
             {
+                var minute = from + step - job % Groups;
+                if (minute < from || minute > LastMinute)
+                {
+                    continue;
+                }
                 var (key, value) = workload.Message((long)minute * workload.Jobs + job);
                 producer.Produce("job-signals", new Message<string, byte[]> { Key = key, Value = value });
                 count++;
             }
             producer.Flush(TimeSpan.FromSeconds(30));
-            // About 2,000 signals a second: a steady load beside the readers, well inside what the pipeline stores.
-            var due = TimeSpan.FromSeconds(count / 2_000.0);
+            // About 1,500 signals a second: a steady load beside the readers, well inside what the pipeline stores.
+            var due = TimeSpan.FromSeconds(count / 1_500.0);
             if (pace.Elapsed < due)
             {
                 Thread.Sleep(due - pace.Elapsed);
@@ -115,7 +123,7 @@ public static class SurfaceRun
                 {
                     continue;
                 }
-                var page = (await http.GetFromJsonAsync<JsonObject>("/api/v1/decisions?limit=200", cancellationToken))!;
+                var page = (await http.GetFromJsonAsync<JsonObject>("/api/v1/decisions?limit=500", cancellationToken))!;
                 var now = DateTimeOffset.UtcNow;
                 foreach (var decision in page["decisions"]!.AsArray())
                 {

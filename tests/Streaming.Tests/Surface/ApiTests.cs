@@ -129,7 +129,7 @@ public sealed class ApiTests(SurfaceSystem system)
 
         var stuck = (await viewer.GetFromJsonAsync<JsonObject>("/api/v1/jobs?flag=stuck"))!;
         Assert.Equal([SurfaceSystem.Stuck], stuck["jobs"]!.AsArray().Select(j => j!["jobId"]!.GetValue<string>()));
-        var labelled = (await viewer.GetFromJsonAsync<JsonObject>("/api/v1/jobs?label=" + Uri.EscapeDataString("team=" + SurfaceSystem.HostileLabel)))!;
+        var labelled = (await viewer.GetFromJsonAsync<JsonObject>("/api/v1/jobs?count=true&label=" + Uri.EscapeDataString("team=" + SurfaceSystem.HostileLabel)))!;
         Assert.Equal(1, labelled["total"]!.GetValue<long>());
 
         var bad = await viewer.GetAsync("/api/v1/jobs?sort=colour");

@@ -139,6 +139,7 @@ async function renderFeed() {
 
 async function renderJobs() {
   const params = new URLSearchParams({ limit: '25' });
+  if (!jobsState.cursor) params.set('count', 'true');
   const value = id => document.getElementById(id).value.trim();
   if (value('f-prefix')) params.set('prefix', value('f-prefix'));
   if (value('f-phase')) params.set('phase', value('f-phase'));
