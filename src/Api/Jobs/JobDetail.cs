@@ -53,8 +53,12 @@ public sealed record OverrideEventView(string Type, Guid OverrideId, string Kind
 
 public sealed record SignalView(long Version, long Seq, DateTimeOffset EmittedAt, string Phase, IReadOnlyDictionary<string, double> Metrics);
 
-/// <summary>A criterion's values over time (one per signal, null outside the phase), its thresholds, and where decisions and the soak fall.</summary>
+/// <summary>
+/// Each criterion's values over time (one per signal since the job's first evaluation in its phase), its thresholds, and
+/// where decisions and the soak fall; <see cref="HistoryFrom"/> is the event time of the oldest event read (for the phase timeline).
+/// </summary>
 public sealed record CriterionSeries(
+    DateTimeOffset? HistoryFrom,
     string Phase,
     string? NextPhase,
     DateTimeOffset? SoakEndsAt,

@@ -285,10 +285,15 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
                 values[i].Add(promote.Concat(demotion).FirstOrDefault(r => r.Metric == metric && r.Aggregation == aggregation && r.Comparison == comparison)?.Value);
             }
         }, change => decisions.Add(new SeriesDecision(change.DecidedAt, change.Direction, change.From, change.To)));
+        // Signals from before the job entered its phase have no values for its gate: start at its first evaluation there.
+        var historyFrom = times.Count > 0 ? times[0] : (DateTimeOffset?)null;
+        var first = Enumerable.Range(0, times.Count).FirstOrDefault(i => values.Any(v => v[i] is not null), times.Count);
+        times.RemoveRange(0, first);
+        values.ForEach(v => v.RemoveRange(0, first));
         var lines = metrics.Select((m, i) => new SeriesLine(m.Metric, Aggregations.Name(m.Aggregation), m.Comparison.Symbol(),
             gate?.Promote.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
             demote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
             values[i])).ToList();
-        return new CriterionSeries(row.Phase, gate?.To, gate is null ? null : row.PhaseSince + gate.Soak, times, lines, decisions);
+        return new CriterionSeries(historyFrom, row.Phase, gate?.To, gate is null ? null : row.PhaseSince + gate.Soak, times, lines, decisions);
     }
 }

@@ -112,7 +112,7 @@ function renderHistory(history) {
     if (i > 0) bands.push({ series: [i + 1, i], fill: color + 'cc' });
   });
   // Top series first so each band fills down to the one below it.
-  chart('phase-chart', { series, bands, scales: { x: timeScale }, axes: [{}, { size: 60 }] }, [xs, ...stacked]);
+  chart('phase-chart', { series, bands, scales: { x: timeScale }, axes: [{}, { size: 60, values: (u, ticks) => ticks.map(v => int(v)) }] }, [xs, ...stacked]);
   const moves = Object.fromEntries(history.moves.map(m => [m.direction, m.moves]));
   const zero = xs.map(() => 0);
   chart('moves-chart', {
@@ -120,7 +120,7 @@ function renderHistory(history) {
       { label: 'promotions', stroke: '#2e9e5b', fill: '#2e9e5b99', paths: uPlot.paths.bars({ size: [0.35, 24], align: -1 }) },
       { label: 'demotions', stroke: '#d6453d', fill: '#d6453d99', paths: uPlot.paths.bars({ size: [0.35, 24], align: 1 }) },
       { label: 'overrides', stroke: '#8a55d7', fill: '#8a55d799', paths: uPlot.paths.bars({ size: [0.2, 12], align: 0 }) }],
-    scales: { x: timeScale }, axes: [{}, { size: 50 }],
+    scales: { x: timeScale }, axes: [{}, { size: 50, values: (u, ticks) => ticks.map(v => int(v)) }],
   }, [xs, moves.promote || zero, moves.demote || zero, moves.override || zero]);
 }
 

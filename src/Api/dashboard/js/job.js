@@ -59,7 +59,7 @@ function renderCriteria(d) {
 function renderTimeline(d, series) {
   const target = document.getElementById('timeline');
   const changes = [...d.decisions].reverse();
-  const start = series.times.length ? Date.parse(series.times[0]) : Date.parse(d.phaseSince || d.lastSignalAt);
+  const start = series.historyFrom ? Date.parse(series.historyFrom) : Date.parse(d.phaseSince || d.lastSignalAt);
   const end = Date.parse(d.lastSignalAt || d.phaseSince);
   if (!start || !end || end <= start) { clear(target, el('p', { class: 'empty' }, 'not enough history yet')); return; }
   const segments = [];
@@ -122,7 +122,7 @@ function renderCharts(series) {
       if (line.demoteThreshold !== null) { data.push(xs.map(() => line.demoteThreshold)); uSeries.push({ label: `demote when not ${line.comparison} ${num(line.demoteThreshold)}`, stroke: '#d6453d', dash: [6, 4], width: 1.5 }); }
     }
     const width = Math.max(320, box.clientWidth);
-    charts.push(new uPlot({ width, height: 230, series: uSeries, scales: { x: timeScale }, axes: [{}, { size: 70 }], plugins: [markers(series.decisions, series.soakEndsAt)] }, data, box));
+    charts.push(new uPlot({ width, height: 230, series: uSeries, scales: { x: timeScale }, axes: [{}, { size: 70, values: (u, ticks) => ticks.map(v => num(v)) }], plugins: [markers(series.decisions, series.soakEndsAt)] }, data, box));
   }
 }
 
