@@ -15,6 +15,9 @@ public static class EventStoreSchema
 
     public static int LatestVersion => SchemaMigrations.All[^1].Version;
 
+    /// <summary>Every migration's version, in order; the numbering has gaps (each part of the system has its own range).</summary>
+    public static IReadOnlyList<int> Versions { get; } = [.. SchemaMigrations.All.Select(m => m.Version)];
+
     public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         MigrateAsync(dataSource, LatestVersion, cancellationToken);
 

@@ -14,9 +14,9 @@ public sealed class SchemaMigrationTests
             var first = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
             var second = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
 
-            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), first);
+            Assert.Equal(EventStoreSchema.Versions, first);
             Assert.Empty(second);
-            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
         });
     }
 
@@ -28,8 +28,8 @@ public sealed class SchemaMigrationTests
             var runs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
                 EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None))));
 
-            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), runs.SelectMany(r => r).Order());
-            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+            Assert.Equal(EventStoreSchema.Versions, runs.SelectMany(r => r).Order());
+            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
         });
     }
 
@@ -46,8 +46,8 @@ public sealed class SchemaMigrationTests
 
             var applied = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
 
-            Assert.Equal(Enumerable.Range(2, EventStoreSchema.LatestVersion - 1), applied);
-            Assert.Equal(Enumerable.Range(1, EventStoreSchema.LatestVersion), await AppliedVersionsAsync(dataSource));
+            Assert.Equal(EventStoreSchema.Versions.Skip(1), applied);
+            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
             Assert.Equal(v1AppliedAt, await AppliedAtAsync(dataSource, 1));
             var after = await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None);
             Assert.Equal(2, after.Count);
