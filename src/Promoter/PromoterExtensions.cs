@@ -1,3 +1,5 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -14,6 +16,8 @@ using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
 using Streaming.Promoter.Shadows;
 using Streaming.Contracts.History;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.Hosting.Resilience;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
@@ -62,12 +66,44 @@ public static class PromoterExtensions
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<ShadowFold>()),
             sp.GetRequiredService<PromoterOptions>().PolicyScanInterval,
             sp.GetRequiredService<ILogger<ShadowRunner>>()));
-        builder.Services.AddSingleton(sp => new PhaseChangeRelay(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<KafkaOptions>(),
-            sp.GetRequiredService<LogWakeups>().WaitAsync,
-            sp.GetRequiredService<ILogger<PhaseChangeRelay>>()));
+        builder.Services.AddSingleton<KafkaPhaseChangeTransport>();
+        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<KafkaPhaseChangeTransport>()));
+        builder.AddPhaseChangeBus();
         builder.Services.AddHostedService<PromoterWorker>();
         return builder;
     }
+
+    /// <summary>With <c>Bus:RabbitMqUrl</c> set, a second relay publishes every phase change on the MassTransit bus too.</summary>
+    static void AddPhaseChangeBus(this IHostApplicationBuilder builder)
+    {
+        var bus = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
+        if (!bus.Enabled)
+        {
+            return;
+        }
+        var url = Uri.TryCreate(bus.RabbitMqUrl, UriKind.Absolute, out var parsed) && parsed.Scheme is "amqp" or "amqps" or "rabbitmq" or "rabbitmqs"
+            ? parsed
+            : throw new OptionsValidationException(BusOptions.Section, typeof(BusOptions), ["Bus:RabbitMqUrl must be an amqp://user:password@host:port/vhost URL"]);
+        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>
+        {
+            cfg.Host(url, "streaming-promoter", h => h.PublisherConfirmation = true);
+            cfg.Message<PhaseChangedMessage>(m => m.SetEntityName(PhaseChangeBus.Exchange));
+            cfg.Publish<PhaseChangedMessage>(p =>
+            {
+                p.ExchangeType = PhaseChangeBus.ExchangeType;
+                p.Durable = true;
+                p.AutoDelete = false;
+            });
+        }));
+        builder.Services.AddSingleton(sp => new BusPhaseChangeTransport(sp.GetRequiredService<IBus>()));
+        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<BusPhaseChangeTransport>()));
+    }
+
+    static PhaseChangeRelay Relay(IServiceProvider services, IPhaseChangeTransport transport) => new(
+        services.GetRequiredService<NpgsqlDataSource>(),
+        transport,
+        services.GetRequiredService<LogWakeups>().WaitAsync,
+        services.GetRequiredService<PromoterOptions>().RelayPublishTimeout,
+        services.GetRequiredService<LoopHealth>(),
+        services.GetRequiredService<ILogger<PhaseChangeRelay>>());
 }

@@ -14,6 +14,9 @@ public sealed class PromoterOptions
     /// <summary>How often the folder is looked at again.</summary>
     public TimeSpan PolicyScanInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A batch of phase changes a broker has not confirmed within this long counts as an outage and is published again.</summary>
+    public TimeSpan RelayPublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public string ResolvedPolicyDirectory =>
         string.IsNullOrEmpty(PolicyDirectory) ? Path.Combine(AppContext.BaseDirectory, "policies") : PolicyDirectory;
 }

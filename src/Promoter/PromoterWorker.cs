@@ -15,7 +15,7 @@ namespace Streaming.Promoter;
 sealed class PromoterWorker(
     NpgsqlDataSource dataSource,
     BufferedFold<JobLifecycle> decisions,
-    PhaseChangeRelay relay,
+    IEnumerable<PhaseChangeRelay> relays,
     PolicyDirectory policies,
     ShadowRunner shadows,
     KafkaOptions kafka,
@@ -31,11 +31,11 @@ sealed class PromoterWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await DecisionStateTable.EnsureAsync(dataSource, stoppingToken);
-        await topics.EnsureTopicsAsync([kafka.PhaseChangesTopic], stoppingToken);
+        await topics.EnsureCompactedTopicAsync(kafka.PhaseChangesTopic, stoppingToken);
         await ConcurrentLoops.WhenAllOrFirstFailureAsync([
             Task.Run(() => policies.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => shadows.RunAsync(stoppingToken), stoppingToken),
             Task.Run(() => decisions.RunAsync(stoppingToken), stoppingToken),
-            Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken)]);
+            .. relays.Select(relay => Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken))]);
     }
 }

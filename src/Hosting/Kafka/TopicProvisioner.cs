@@ -7,7 +7,36 @@ namespace Streaming.Hosting.Kafka;
 /// <summary>Creates the contract's topics on a real cluster when they are missing (the embedded broker creates its own).</summary>
 public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisioner> logger)
 {
-    public async Task EnsureTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken)
+    public const string CleanupPolicy = "cleanup.policy";
+
+    public Task EnsureTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken) =>
+        EnsureTopicsAsync(topics, new Dictionary<string, string>(), cancellationToken);
+
+    /// <summary>
+    /// Creates a log-compacted topic (Kafka keeps at least the last record of every key), or makes an existing one
+    /// compacted: its last record per key is the current state, which a reader starting late reads from the beginning.
+    /// </summary>
+    public async Task EnsureCompactedTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (!options.CreateTopics)
+        {
+            return;
+        }
+        await EnsureTopicsAsync([topic], new Dictionary<string, string> { [CleanupPolicy] = "compact" }, cancellationToken);
+        using var admin = new AdminClientBuilder(KafkaClientConfig.Admin(options, "streaming-admin")).Build();
+        var resource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
+        var described = await admin.DescribeConfigsAsync([resource]).WaitAsync(cancellationToken);
+        var policy = described.Single().Entries.GetValueOrDefault(CleanupPolicy)?.Value ?? "delete";
+        if (!policy.Split(',').Contains("compact", StringComparer.Ordinal))
+        {
+            logger.LogWarning("Topic {Topic} had {Setting}={Policy}; setting it to compact", topic, CleanupPolicy, policy);
+            await admin.IncrementalAlterConfigsAsync([new KeyValuePair<ConfigResource, List<ConfigEntry>>(
+                resource, [new ConfigEntry { Name = CleanupPolicy, Value = "compact", IncrementalOperation = AlterConfigOpType.Set }])])
+                .WaitAsync(cancellationToken);
+        }
+    }
+
+    async Task EnsureTopicsAsync(IEnumerable<string> topics, Dictionary<string, string> configs, CancellationToken cancellationToken)
     {
         if (!options.CreateTopics)
         {
@@ -15,7 +44,13 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
         }
         using var admin = new AdminClientBuilder(KafkaClientConfig.Admin(options, "streaming-admin")).Build();
         var wanted = topics.Distinct(StringComparer.Ordinal)
-            .Select(name => new TopicSpecification { Name = name, NumPartitions = options.Partitions, ReplicationFactor = options.ReplicationFactor })
+            .Select(name => new TopicSpecification
+            {
+                Name = name,
+                NumPartitions = options.Partitions,
+                ReplicationFactor = options.ReplicationFactor,
+                Configs = configs,
+            })
             .ToList();
         try
         {

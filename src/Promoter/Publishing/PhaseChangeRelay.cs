@@ -1,88 +1,108 @@
-using System.Text;
-using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
 using Streaming.EventStore;
-using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Resilience;
 
 namespace Streaming.Promoter.Publishing;
 
 /// <summary>
-/// Publishes every recorded phase change to <c>job-phase-changes</c>, in log order, and moves its checkpoint only after
-/// the broker has acknowledged them. A crash in between publishes a batch again with the same event ids (at least once);
-/// rebuilding projections or replaying history never reaches this checkpoint, so it never re-publishes old decisions.
+/// Publishes every recorded phase change to one transport, in log order, and moves that transport's checkpoint only
+/// after the broker has confirmed the batch: the event store is the outbox. A crash between the two publishes the batch
+/// again with the same event ids (at least once, in per-job order); rebuilding projections or replaying history never
+/// reaches this checkpoint, so it never re-publishes old decisions. A broker or database outage is waited out.
 /// </summary>
-public sealed class PhaseChangeRelay(
+public sealed partial class PhaseChangeRelay(
     NpgsqlDataSource dataSource,
-    KafkaOptions kafka,
+    IPhaseChangeTransport transport,
     Func<TimeSpan, CancellationToken, Task> waitForEvents,
-    ILogger<PhaseChangeRelay> logger) : IDisposable
+    TimeSpan publishTimeout,
+    LoopHealth health,
+    ILogger<PhaseChangeRelay> logger)
 {
-    public const string CheckpointName = "promoter:phase-change-relay";
     const int BatchSize = 5000;
 
     readonly EventLog _log = new(dataSource);
-    readonly IProducer<string, byte[]> _producer =
-        new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(kafka, "streaming-promoter")).Build();
-
     long _published;
+
+    public string CheckpointName => transport.CheckpointName;
 
     public long Published => Interlocked.Read(ref _published);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        TailPosition? saved;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            saved = await Checkpoints.LoadAsync(connection, CheckpointName, cancellationToken);
-        }
-        var position = saved ?? TailPosition.Start;
+        var outage = new Outage(transport.CheckpointName, health, logger);
+        TailPosition? saved = null;
+        var loaded = false;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var events = await _log.ReadTailAsync(position, BatchSize, cancellationToken);
-            if (events.Count == 0)
+            try
             {
-                await waitForEvents(TimeSpan.FromSeconds(1), cancellationToken);
-                continue;
-            }
-            var deliveries = new List<Task<DeliveryResult<string, byte[]>>>();
-            foreach (var recorded in events.Where(e => e.Type == PhaseChanged.EventType))
-            {
-                var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
-                var message = new PhaseChangedMessage(
-                    PhaseChangedMessage.SchemaV1, change.EventId, change.JobId, change.From, change.To, change.Direction,
-                    change.Reason, change.DecidedAt, change.Policy, recorded.Version);
-                deliveries.Add(_producer.ProduceAsync(kafka.PhaseChangesTopic, new Message<string, byte[]>
+                if (!loaded)
                 {
-                    Key = change.JobId,
-                    Value = ContractsJson.SerializeToUtf8(message),
-                    Headers = [new Header("event-id", Encoding.UTF8.GetBytes(change.EventId.ToString()))],
-                }, cancellationToken));
+                    await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                    saved = await Checkpoints.LoadAsync(connection, transport.CheckpointName, cancellationToken);
+                    loaded = true;
+                }
+                var events = await _log.ReadTailAsync(saved ?? TailPosition.Start, BatchSize, cancellationToken);
+                outage.Succeeded();
+                if (events.Count == 0)
+                {
+                    await waitForEvents(TimeSpan.FromSeconds(1), cancellationToken);
+                    continue;
+                }
+                var changes = events.Where(e => e.Type == PhaseChanged.EventType).Select(Message).ToList();
+                if (changes.Count > 0)
+                {
+                    await PublishAsync(changes, cancellationToken);
+                }
+                var next = events[^1].Position;
+                await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+                await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+                {
+                    await Checkpoints.SaveAsync(transaction, transport.CheckpointName, saved, next, cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+                saved = next;
+                if (changes.Count > 0)
+                {
+                    Interlocked.Add(ref _published, changes.Count);
+                    LogPublished(logger, changes.Count, transport.CheckpointName);
+                }
             }
-            await Task.WhenAll(deliveries);
-            var last = events[^1];
-            var next = new TailPosition(last.TxId, last.GlobalPosition);
-            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is BrokerUnconfirmedException || TransientFaults.IsTransient(e)))
             {
-                await Checkpoints.SaveAsync(transaction, CheckpointName, saved, next, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
-            saved = position = next;
-            if (deliveries.Count > 0)
-            {
-                Interlocked.Add(ref _published, deliveries.Count);
-                logger.LogDebug("Published {Count} phase changes", deliveries.Count);
+                // From the checkpoint again: a batch the broker may have half taken is published whole once more.
+                if (!await Outage.WaitAsync(outage.Failed(e), cancellationToken))
+                {
+                    return;
+                }
             }
         }
     }
 
-    public void Dispose()
+    async Task PublishAsync(List<PhaseChangedMessage> changes, CancellationToken cancellationToken)
     {
-        _producer.Flush(TimeSpan.FromSeconds(10));
-        _producer.Dispose();
+        try
+        {
+            await transport.PublishAsync(changes, cancellationToken).WaitAsync(publishTimeout, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BrokerUnconfirmedException(transport.CheckpointName, changes.Count, e);
+        }
     }
+
+    static PhaseChangedMessage Message(RecordedEvent recorded)
+    {
+        var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+        return new PhaseChangedMessage(
+            PhaseChangedMessage.SchemaV1, change.EventId, change.JobId, change.From, change.To, change.Direction,
+            change.Reason, change.DecidedAt, change.Policy, recorded.Version);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} phase changes ({Relay})")]
+    static partial void LogPublished(ILogger logger, int count, string relay);
 }

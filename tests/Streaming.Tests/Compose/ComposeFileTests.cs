@@ -1,5 +1,6 @@
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
+using Streaming.Promoter.Publishing;
 using Streaming.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
@@ -20,6 +21,7 @@ public sealed class ComposeFileTests
     [Theory]
     [InlineData("kafka", "apache/kafka:")]
     [InlineData("postgres", "postgres:15")]
+    [InlineData("rabbitmq", "rabbitmq:3.")]
     public void Infrastructure_runs_from_the_expected_images(string service, string imagePrefix)
     {
         var image = Scalar(Service(service), "image");
@@ -35,10 +37,10 @@ public sealed class ComposeFileTests
     }
 
     [Theory]
-    [InlineData("ingest", "Ingest")]
-    [InlineData("projector", "Projector")]
-    [InlineData("promoter", "Promoter")]
-    public void Each_service_is_built_from_its_project_and_configured_by_the_variables_the_code_reads(string service, string project)
+    [InlineData("ingest", "Ingest", new[] { "kafka", "postgres" })]
+    [InlineData("projector", "Projector", new[] { "kafka", "postgres" })]
+    [InlineData("promoter", "Promoter", new[] { "kafka", "postgres", "rabbitmq" })]
+    public void Each_service_is_built_from_its_project_and_configured_by_the_variables_the_code_reads(string service, string project, string[] dependencies)
     {
         var node = Service(service);
         var build = (YamlMappingNode)node["build"];
@@ -55,7 +57,17 @@ public sealed class ComposeFileTests
             Assert.Contains(key["Kafka__".Length..], kafkaOptions);
         }
         var dependsOn = (YamlMappingNode)node["depends_on"];
-        Assert.Equal(["kafka", "postgres"], dependsOn.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(dependencies, dependsOn.Children.Keys.Select(k => k.ToString()).Order());
+    }
+
+    [Fact]
+    public void The_promoter_publishes_to_the_rabbitmq_service_with_its_credentials()
+    {
+        var rabbit = Environment(Service("rabbitmq"));
+        var url = new Uri(Environment(Service("promoter"))[$"{BusOptions.Section}__{nameof(BusOptions.RabbitMqUrl)}"]);
+        Assert.Equal("rabbitmq", url.Host);
+        Assert.Equal(5672, url.Port);
+        Assert.Equal($"{rabbit["RABBITMQ_DEFAULT_USER"]}:{rabbit["RABBITMQ_DEFAULT_PASS"]}", url.UserInfo);
     }
 
     YamlMappingNode Service(string name) => (YamlMappingNode)_services[name];

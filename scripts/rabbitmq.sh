@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Starts or stops a private RabbitMQ node (Debian's rabbitmq-server) that shares nothing with any other node on this
+# machine: its own node name, AMQP port, distribution port, Erlang port mapper (epmd) port, cookie, data and logs, all
+# under DIR. Several of them run side by side (test runs, ./run.sh, benchmarks), never on the default node or port 5672.
+#   scripts/rabbitmq.sh start DIR [PORT]   -> waits until the node has booted; prints the AMQP URI
+#   scripts/rabbitmq.sh stop DIR           -> stops the node and its epmd
+#   scripts/rabbitmq.sh ctl DIR ARGS...    -> rabbitmqctl against the node
+set -euo pipefail
+
+fail() { printf '[rabbitmq] error: %s\n' "$*" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+bin=/usr/lib/rabbitmq/bin
+[ -x "$bin/rabbitmq-server" ] || fail "rabbitmq-server is not installed (scripts/setup.sh installs it)"
+
+action=${1:?start|stop|ctl}
+dir=${2:?data directory}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+
+# The node's settings live in DIR/node.env, written at the first start and read by every later command.
+if [ ! -f "$dir/node.env" ]; then
+  [ "$action" = start ] || fail "no node in $dir"
+  id=$(basename "$dir" | tr -c 'A-Za-z0-9\n' '-' | cut -c1-40)
+  cat > "$dir/node.env" <<ENV
+RABBITMQ_NODENAME=streaming-$id-$$@localhost
+RABBITMQ_NODE_PORT=${3:-$(free_port)}
+RABBITMQ_DIST_PORT=$(free_port)
+ERL_EPMD_PORT=$(free_port)
+ENV
+fi
+set -a
+# shellcheck source=/dev/null
+. "$dir/node.env"
+# A port given to a later start wins over the one recorded (a second ./run.sh with another port).
+[ "$action" = start ] && [ -n "${3:-}" ] && RABBITMQ_NODE_PORT=$3
+HOME=$dir
+RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+RABBITMQ_MNESIA_BASE=$dir/mnesia
+RABBITMQ_LOG_BASE=$dir/log
+RABBITMQ_PID_FILE=$dir/node.pid
+RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf
+RABBITMQ_ADVANCED_CONFIG_FILE=$dir/advanced.config
+RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins
+RABBITMQ_CONF_ENV_FILE=$dir/rabbitmq-env.conf
+RABBITMQ_PLUGINS_EXPAND_DIR=$dir/plugins-expand
+ERL_EPMD_ADDRESS=127.0.0.1
+RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+set +a
+ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
+
+case "$action" in
+  start)
+    mkdir -p "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
+    [ -f "$dir/.erlang.cookie" ] || { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
+    : > "$RABBITMQ_CONF_ENV_FILE"
+    echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"
+    cat > "$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp.1 = 127.0.0.1:$RABBITMQ_NODE_PORT
+disk_free_limit.absolute = 50MB
+log.console = false
+log.file.level = warning
+CONF
+    if ! ctl status >/dev/null 2>&1; then
+      setsid nohup "$bin/rabbitmq-server" > "$RABBITMQ_LOG_BASE/startup.log" 2>&1 < /dev/null &
+      echo $! > "$dir/server.pid"
+      # await_startup waits for the boot to finish; it fails at once while the node is not up at all, so it is retried
+      # until the server process is gone or 60 s have passed.
+      deadline=$((SECONDS + 60))
+      until ctl await_startup --timeout 30 >/dev/null 2>&1; do
+        kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the node exited while starting; see $RABBITMQ_LOG_BASE/startup.log"
+        [ $SECONDS -lt $deadline ] || fail "the node did not start within 60 s; see $RABBITMQ_LOG_BASE"
+      done
+    fi
+    echo "amqp://guest:guest@127.0.0.1:$RABBITMQ_NODE_PORT/"
+    ;;
+  stop)
+    # shutdown returns once the node's OS process has exited; the server script is only waited on if that failed.
+    if ! ctl shutdown >/dev/null 2>&1 && [ -f "$dir/server.pid" ]; then
+      pid=$(cat "$dir/server.pid")
+      kill "$pid" 2>/dev/null || true
+      timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true
+    fi
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    ;;
+  ctl)
+    shift 2
+    ctl "$@"
+    ;;
+  *) echo "usage: $0 start|stop|ctl DATA_DIR [PORT|ARGS]" >&2; exit 2 ;;
+esac

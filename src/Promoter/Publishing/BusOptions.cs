@@ -1,0 +1,12 @@
+namespace Streaming.Promoter.Publishing;
+
+/// <summary>The MassTransit bus the Promoter publishes phase changes to (configuration section <c>Bus</c>).</summary>
+public sealed class BusOptions
+{
+    public const string Section = "Bus";
+
+    /// <summary><c>amqp://user:password@host:port/vhost</c>; empty: no bus, phase changes go to Kafka only.</summary>
+    public string? RabbitMqUrl { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(RabbitMqUrl);
+}
