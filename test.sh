@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs what is missing, builds, starts a throwaway PostgreSQL
-# (the tests start their own embedded Kafka-protocol brokers), runs every test, and ends with "N passed, N failed, N skipped".
+# Runs the whole test suite on a fresh machine: installs what is missing, builds, starts a throwaway PostgreSQL and a
+# private RabbitMQ node (the tests start their own embedded Kafka-protocol brokers), runs every test, and ends with
+# "N passed, N failed, N skipped".
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
 
-scripts/setup.sh
+scripts/setup.sh --no-build
 
+# RabbitMQ boots (a few seconds of Erlang) while the solution builds.
+rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX)
+scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" 2> "$rabbit_dir/start.err" &
+rabbit_start=$!
 pg_dir=$(mktemp -d /tmp/streaming-test-pg.XXXXXX)
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cleanup() { scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"; }
+cleanup() {
+  wait "$rabbit_start" 2>/dev/null || true
+  scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
+  rm -rf "$rabbit_dir"
+  scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"
+}
 trap cleanup EXIT
+
+scripts/setup.sh
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export STREAMING_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; echo "RabbitMQ did not start" >&2; exit 1; }
+export STREAMING_TEST_RABBITMQ=$(cat "$rabbit_dir/url")
 
 results=$repo/artifacts/test-results
 rm -rf "$results"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian 12 machine for building and running Streaming: the Debian packages it needs, then restore and
-# build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
+# Prepares a fresh Debian 12 machine for building and running Streaming: the Debian packages it needs (PostgreSQL,
+# RabbitMQ, kcat, python3), then restore and build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
 #   scripts/setup.sh             install what is missing, restore, build
 #   scripts/setup.sh --no-build  install what is missing only
 set -euo pipefail
@@ -16,12 +16,18 @@ install_debian_packages() {
   command -v kcat >/dev/null || missing+=(kcat)
   command -v python3 >/dev/null || missing+=(python3)
   command -v chromium >/dev/null || missing+=(chromium)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || fail "apt-get update failed"
-    apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]} failed"
+    # Debian starts a packaged service on install where it can; a policy-rc.d answering 101 keeps the default RabbitMQ
+    # node (port 5672) from starting: every node here is started by scripts/rabbitmq.sh on ports of its own.
+    local policy=/usr/sbin/policy-rc.d placed=
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
+    apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null || { [ -z "$placed" ] || rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
+    [ -z "$placed" ] || rm -f "$policy"
   fi
 }
 

@@ -23,6 +23,9 @@ public sealed class JobClientOptions
     /// <summary>The bus for <see cref="PhaseFeed.RabbitMq"/>: <c>amqp://user:password@host:port/vhost</c>.</summary>
     public string? RabbitMqUrl { get; init; }
 
+    /// <summary>The direct exchange the Promoter publishes phase changes to (<c>Bus:Exchange</c> there).</summary>
+    public string RabbitMqExchange { get; init; } = Contracts.PhaseChanges.PhaseChangeBus.Exchange;
+
     /// <summary>The job's durable queue on the bus; by default derived from its id (<c>streaming.job.&lt;id&gt;</c>).</summary>
     public string? RabbitMqQueue { get; init; }
 

@@ -66,7 +66,8 @@ public static class PromoterExtensions
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<ShadowFold>()),
             sp.GetRequiredService<PromoterOptions>().PolicyScanInterval,
             sp.GetRequiredService<ILogger<ShadowRunner>>()));
-        builder.Services.AddSingleton<KafkaPhaseChangeTransport>();
+        builder.Services.AddSingleton(sp => new KafkaPhaseChangeTransport(
+            sp.GetRequiredService<KafkaOptions>(), sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
         builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<KafkaPhaseChangeTransport>()));
         builder.AddPhaseChangeBus();
         builder.Services.AddHostedService<PromoterWorker>();
@@ -87,7 +88,7 @@ public static class PromoterExtensions
         builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) =>
         {
             cfg.Host(url, "streaming-promoter", h => h.PublisherConfirmation = true);
-            cfg.Message<PhaseChangedMessage>(m => m.SetEntityName(PhaseChangeBus.Exchange));
+            cfg.Message<PhaseChangedMessage>(m => m.SetEntityName(bus.Exchange));
             cfg.Publish<PhaseChangedMessage>(p =>
             {
                 p.ExchangeType = PhaseChangeBus.ExchangeType;

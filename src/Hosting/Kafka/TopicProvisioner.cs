@@ -30,9 +30,11 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
         if (!policy.Split(',').Contains("compact", StringComparer.Ordinal))
         {
             logger.LogWarning("Topic {Topic} had {Setting}={Policy}; setting it to compact", topic, CleanupPolicy, policy);
-            await admin.IncrementalAlterConfigsAsync([new KeyValuePair<ConfigResource, List<ConfigEntry>>(
-                resource, [new ConfigEntry { Name = CleanupPolicy, Value = "compact", IncrementalOperation = AlterConfigOpType.Set }])])
-                .WaitAsync(cancellationToken);
+            var change = new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [resource] = [new ConfigEntry { Name = CleanupPolicy, Value = "compact", IncrementalOperation = AlterConfigOpType.Set }],
+            };
+            await admin.IncrementalAlterConfigsAsync(change).WaitAsync(cancellationToken);
         }
     }
 

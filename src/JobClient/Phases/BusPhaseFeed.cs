@@ -19,7 +19,7 @@ sealed class BusPhaseFeed(JobClientOptions options, PhaseTracker tracker, ILogge
             cfg.Host(url, $"streaming-job-{options.JobId}", _ => { });
             cfg.ReceiveEndpoint(options.RabbitMqQueue ?? PhaseChangeBus.QueueName(options.JobId), endpoint =>
             {
-                endpoint.ReceivePhaseChangesOf(options.JobId, options.RabbitMqQueueExpiry);
+                endpoint.ReceivePhaseChangesOf(options.JobId, options.RabbitMqExchange, options.RabbitMqQueueExpiry);
                 endpoint.UseMessageRetry(retry => retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100)));
                 endpoint.Consumer(() => new PhaseChangeConsumer(tracker));
             });

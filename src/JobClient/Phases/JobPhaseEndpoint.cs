@@ -16,12 +16,15 @@ namespace Streaming.JobClient.Phases;
 /// </summary>
 public static class JobPhaseEndpoint
 {
-    public static void ReceivePhaseChangesOf(this IRabbitMqReceiveEndpointConfigurator endpoint, string jobId, TimeSpan? queueExpiry = null)
+    /// <param name="exchange">The Promoter's <c>Bus:Exchange</c>, if it is not the default.</param>
+    /// <param name="queueExpiry">Let RabbitMQ delete the queue after it had no consumer for this long (a retired job's).</param>
+    public static void ReceivePhaseChangesOf(
+        this IRabbitMqReceiveEndpointConfigurator endpoint, string jobId, string exchange = PhaseChangeBus.Exchange, TimeSpan? queueExpiry = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         // Bound by the job's key only: the default topology would bind the queue to every PhaseChangedMessage.
         endpoint.ConfigureConsumeTopology = false;
-        endpoint.Bind(PhaseChangeBus.Exchange, binding =>
+        endpoint.Bind(exchange, binding =>
         {
             binding.ExchangeType = PhaseChangeBus.ExchangeType;
             binding.Durable = true;

@@ -8,5 +8,8 @@ public sealed class BusOptions
     /// <summary><c>amqp://user:password@host:port/vhost</c>; empty: no bus, phase changes go to Kafka only.</summary>
     public string? RabbitMqUrl { get; set; }
 
+    /// <summary>The direct exchange phase changes are published to; another name keeps installations sharing a broker apart.</summary>
+    public string Exchange { get; set; } = Contracts.PhaseChanges.PhaseChangeBus.Exchange;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(RabbitMqUrl);
 }

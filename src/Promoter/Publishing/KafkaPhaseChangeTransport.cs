@@ -11,13 +11,12 @@ namespace Streaming.Promoter.Publishing;
 /// in order), acknowledged by all in-sync replicas. The topic is log-compacted: its last record per key is the job's
 /// current assignment.
 /// </summary>
-public sealed class KafkaPhaseChangeTransport(KafkaOptions kafka) : IPhaseChangeTransport, IDisposable
+public sealed class KafkaPhaseChangeTransport(KafkaOptions kafka, TimeSpan publishTimeout) : IPhaseChangeTransport, IDisposable
 {
     // The name the Kafka relay has always used, so stores keep their place.
     public const string Checkpoint = "promoter:phase-change-relay";
 
-    readonly IProducer<string, byte[]> _producer =
-        new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(kafka, "streaming-promoter")).Build();
+    readonly IProducer<string, byte[]> _producer = new ProducerBuilder<string, byte[]>(WithTimeout(KafkaClientConfig.Producer(kafka, "streaming-promoter"), publishTimeout)).Build();
 
     public string CheckpointName => Checkpoint;
 
@@ -29,6 +28,14 @@ public sealed class KafkaPhaseChangeTransport(KafkaOptions kafka) : IPhaseChange
             Value = ContractsJson.SerializeToUtf8(change),
             Headers = [new Header("event-id", Encoding.UTF8.GetBytes(change.EventId.ToString()))],
         }, cancellationToken)));
+
+    // A batch that failed is produced again from the checkpoint, so a message librdkafka could not deliver in time must
+    // fail rather than stay queued and be delivered later beside its copy.
+    static ProducerConfig WithTimeout(ProducerConfig config, TimeSpan timeout)
+    {
+        config.MessageTimeoutMs = (int)timeout.TotalMilliseconds;
+        return config;
+    }
 
     public void Dispose()
     {

@@ -85,9 +85,11 @@ public sealed partial class PhaseChangeRelay(
 
     async Task PublishAsync(List<PhaseChangedMessage> changes, CancellationToken cancellationToken)
     {
+        using var unconfirmed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        unconfirmed.CancelAfter(publishTimeout);
         try
         {
-            await transport.PublishAsync(changes, cancellationToken).WaitAsync(publishTimeout, cancellationToken);
+            await transport.PublishAsync(changes, unconfirmed.Token).WaitAsync(publishTimeout, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
