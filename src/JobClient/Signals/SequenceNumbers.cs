@@ -9,7 +9,8 @@ namespace Streaming.JobClient.Signals;
 /// </summary>
 sealed class SequenceNumbers
 {
-    const long Block = 100_000;
+    // A minute of microseconds: a job reporting once a minute or faster writes the file about once a minute.
+    const long Block = 60_000_000;
 
     readonly Lock _lock = new();
     readonly string? _file;

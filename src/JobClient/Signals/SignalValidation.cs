@@ -1,4 +1,5 @@
 using System.Text;
+using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 
 namespace Streaming.JobClient.Signals;
@@ -13,8 +14,19 @@ static class SignalValidation
     static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     static readonly TimeSpan MaxAhead = TimeSpan.FromHours(24);
 
-    /// <summary>The reason the signal would be rejected, or null.</summary>
-    public static string? Problem(JobSignal signal, byte[] value, DateTimeOffset wallClock)
+    /// <summary>The reason the signal would be rejected, or null and the signal's wire value.</summary>
+    public static string? Problem(JobSignal signal, DateTimeOffset wallClock, out byte[] value)
+    {
+        value = [];
+        if (FieldProblem(signal, wallClock) is { } problem)
+        {
+            return problem;
+        }
+        value = ContractsJson.SerializeToUtf8(signal);
+        return JobSignalReader.Read(Encoding.UTF8.GetBytes(signal.JobId), value).RejectionReason;
+    }
+
+    static string? FieldProblem(JobSignal signal, DateTimeOffset wallClock)
     {
         if ((IdProblem("jobId", signal.JobId) ?? IdProblem("phase", signal.Phase)) is { } idProblem)
         {
@@ -42,7 +54,7 @@ static class SignalValidation
         {
             return $"emittedAt {signal.EmittedAt:O} must be between {Earliest:O} and 24 hours from now";
         }
-        return JobSignalReader.Read(Encoding.UTF8.GetBytes(signal.JobId), value).RejectionReason;
+        return null;
     }
 
     static string? IdProblem(string what, string value) =>

@@ -18,8 +18,17 @@ namespace Streaming.Tests.Infrastructure;
 public sealed class Pipeline : IAsyncLifetime
 {
     readonly TestDatabase _database = new();
+    readonly IReadOnlyDictionary<string, string?> _settings;
     IHost? _ingest;
     IHost? _deciders;
+
+    public Pipeline()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="settings">Configuration over the defaults below, for every service.</param>
+    internal Pipeline(IReadOnlyDictionary<string, string?> settings) => _settings = settings;
 
     public EmbeddedKafkaCluster Kafka { get; } = EmbeddedKafkaCluster.Start();
 
@@ -74,6 +83,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["Kafka:Client:debug"] = Environment.GetEnvironmentVariable("STREAMING_TEST_KAFKA_DEBUG"),
             ["Serilog:MinimumLevel:Default"] = Environment.GetEnvironmentVariable("STREAMING_TEST_LOG_LEVEL") ?? "Warning",
         });
+        builder.Configuration.AddInMemoryCollection(_settings);
         builder.AddServiceDefaults();
         services(builder);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));

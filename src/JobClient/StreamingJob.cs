@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 using Streaming.JobClient.Phases;
 using Streaming.JobClient.Signals;
@@ -13,7 +12,7 @@ namespace Streaming.JobClient;
 /// and the phase Streaming assigns it reaches the callback given to <see cref="StartAsync"/>. The job acknowledges a
 /// change by returning from the callback: its next signal reports the new phase.
 /// </summary>
-public sealed class JobClient : IAsyncDisposable
+public sealed class StreamingJob : IAsyncDisposable
 {
     readonly JobClientOptions _options;
     readonly TimeProvider _clock;
@@ -23,7 +22,7 @@ public sealed class JobClient : IAsyncDisposable
     KafkaPhaseFeed? _kafkaFeed;
     BusPhaseFeed? _busFeed;
 
-    JobClient(JobClientOptions options, PhaseTracker phase, TimeProvider clock, ILogger logger)
+    StreamingJob(JobClientOptions options, PhaseTracker phase, TimeProvider clock, ILogger logger)
     {
         _options = options;
         _clock = clock;
@@ -51,7 +50,7 @@ public sealed class JobClient : IAsyncDisposable
     /// before returning, so the job starts in the phase it was assigned.
     /// </summary>
     /// <param name="clock">The clock of <c>emittedAt</c> (event time) and of <c>seq</c>; the system clock by default.</param>
-    public static async Task<JobClient> StartAsync(
+    public static async Task<StreamingJob> StartAsync(
         JobClientOptions options,
         Func<PhaseAssignment, CancellationToken, Task>? onPhaseChanged = null,
         ILoggerFactory? loggerFactory = null,
@@ -60,9 +59,9 @@ public sealed class JobClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        var logger = loggerFactory.CreateLogger<JobClient>();
+        var logger = loggerFactory.CreateLogger<StreamingJob>();
         var tracker = new PhaseTracker(options.JobId, options.InitialPhase, onPhaseChanged, logger);
-        var client = new JobClient(options, tracker, clock ?? TimeProvider.System, logger);
+        var client = new StreamingJob(options, tracker, clock ?? TimeProvider.System, logger);
         try
         {
             // The signal contract applies to the job's id and initial phase too: a client that would only be dead-lettered never starts.
@@ -103,8 +102,7 @@ public sealed class JobClient : IAsyncDisposable
     {
         var signal = new JobSignal(
             JobSignal.SchemaV1, _options.JobId, _clock.GetUtcNow(), seq, _phase.ReportedPhase, metrics, _options.Labels, correlationId);
-        var value = ContractsJson.SerializeToUtf8(signal);
-        if (SignalValidation.Problem(signal, value, DateTimeOffset.UtcNow) is { } problem)
+        if (SignalValidation.Problem(signal, DateTimeOffset.UtcNow, out var value) is { } problem)
         {
             throw new SignalRejectedException(problem);
         }
