@@ -68,7 +68,7 @@ public static class PromoterExtensions
             sp.GetRequiredService<ILogger<ShadowRunner>>()));
         builder.Services.AddSingleton(sp => new KafkaPhaseChangeTransport(
             sp.GetRequiredService<KafkaOptions>(), sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
-        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<KafkaPhaseChangeTransport>()));
+        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<KafkaPhaseChangeTransport>(), PhaseChangeRelay.CheckpointName));
         builder.AddPhaseChangeBus();
         builder.Services.AddHostedService<PromoterWorker>();
         return builder;
@@ -96,15 +96,16 @@ public static class PromoterExtensions
                 p.AutoDelete = false;
             });
         }));
-        builder.Services.AddSingleton(sp => new BusPhaseChangeTransport(sp.GetRequiredService<IBus>()));
-        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<BusPhaseChangeTransport>()));
+        builder.Services.AddSingleton(sp => new BusPhaseChangeTransport(
+            sp.GetRequiredService<IBus>(), bus.Exchange, sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
+        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<BusPhaseChangeTransport>(), BusPhaseChangeTransport.CheckpointName));
     }
 
-    static PhaseChangeRelay Relay(IServiceProvider services, IPhaseChangeTransport transport) => new(
+    static PhaseChangeRelay Relay(IServiceProvider services, IPhaseChangeTransport transport, string checkpointName) => new(
         services.GetRequiredService<NpgsqlDataSource>(),
         transport,
+        checkpointName,
         services.GetRequiredService<LogWakeups>().WaitAsync,
-        services.GetRequiredService<PromoterOptions>().RelayPublishTimeout,
         services.GetRequiredService<LoopHealth>(),
         services.GetRequiredService<ILogger<PhaseChangeRelay>>());
 }

@@ -2,15 +2,16 @@ using Streaming.Contracts.PhaseChanges;
 
 namespace Streaming.Promoter.Publishing;
 
-/// <summary>One broker the relay publishes recorded phase changes to, with the checkpoint that says how far it got.</summary>
+/// <summary>
+/// Where a <see cref="PhaseChangeRelay"/> publishes recorded phase changes: Kafka's <c>job-phase-changes</c> topic, or
+/// the MassTransit bus. <see cref="PublishAsync"/> completes only once the broker has confirmed every message, in their
+/// order per job; when it cannot (unreachable, refused, silent past a timeout) it throws
+/// <see cref="BrokerUnconfirmedException"/>, and the relay publishes the same messages again.
+/// </summary>
 public interface IPhaseChangeTransport
 {
-    /// <summary>The relay's checkpoint for this transport: each transport moves through the log on its own.</summary>
-    string CheckpointName { get; }
+    /// <summary>What the transport publishes to, for logs.</summary>
+    string Destination { get; }
 
-    /// <summary>
-    /// Publishes the changes, in their order per job, and completes only when the broker has confirmed every one; any
-    /// failure throws, and the relay publishes the whole batch again (the same event ids).
-    /// </summary>
     Task PublishAsync(IReadOnlyList<PhaseChangedMessage> changes, CancellationToken cancellationToken);
 }

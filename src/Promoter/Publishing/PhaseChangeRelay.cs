@@ -17,23 +17,24 @@ namespace Streaming.Promoter.Publishing;
 public sealed partial class PhaseChangeRelay(
     NpgsqlDataSource dataSource,
     IPhaseChangeTransport transport,
+    string checkpointName,
     Func<TimeSpan, CancellationToken, Task> waitForEvents,
-    TimeSpan publishTimeout,
     LoopHealth health,
     ILogger<PhaseChangeRelay> logger)
 {
+    /// <summary>The checkpoint of the relay to Kafka.</summary>
+    public const string CheckpointName = "promoter:phase-change-relay";
+
     const int BatchSize = 5000;
 
     readonly EventLog _log = new(dataSource);
     long _published;
 
-    public string CheckpointName => transport.CheckpointName;
-
     public long Published => Interlocked.Read(ref _published);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var outage = new Outage(transport.CheckpointName, health, logger);
+        var outage = new Outage(checkpointName, health, logger);
         TailPosition? saved = null;
         var loaded = false;
         while (!cancellationToken.IsCancellationRequested)
@@ -43,7 +44,7 @@ public sealed partial class PhaseChangeRelay(
                 if (!loaded)
                 {
                     await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                    saved = await Checkpoints.LoadAsync(connection, transport.CheckpointName, cancellationToken);
+                    saved = await Checkpoints.LoadAsync(connection, checkpointName, cancellationToken);
                     loaded = true;
                 }
                 var events = await _log.ReadTailAsync(saved ?? TailPosition.Start, BatchSize, cancellationToken);
@@ -56,23 +57,23 @@ public sealed partial class PhaseChangeRelay(
                 var changes = events.Where(e => e.Type == PhaseChanged.EventType).Select(Message).ToList();
                 if (changes.Count > 0)
                 {
-                    await PublishAsync(changes, cancellationToken);
+                    await transport.PublishAsync(changes, cancellationToken);
                 }
                 var next = events[^1].Position;
                 await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
                 await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
                 {
-                    await Checkpoints.SaveAsync(transaction, transport.CheckpointName, saved, next, cancellationToken);
+                    await Checkpoints.SaveAsync(transaction, checkpointName, saved, next, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                 }
                 saved = next;
                 if (changes.Count > 0)
                 {
                     Interlocked.Add(ref _published, changes.Count);
-                    LogPublished(logger, changes.Count, transport.CheckpointName);
+                    LogPublished(logger, changes.Count, transport.Destination);
                 }
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is BrokerUnconfirmedException || TransientFaults.IsTransient(e)))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && TransientFaults.IsTransient(e))
             {
                 // From the checkpoint again: a batch the broker may have half taken is published whole once more.
                 if (!await Outage.WaitAsync(outage.Failed(e), cancellationToken))
@@ -80,20 +81,6 @@ public sealed partial class PhaseChangeRelay(
                     return;
                 }
             }
-        }
-    }
-
-    async Task PublishAsync(List<PhaseChangedMessage> changes, CancellationToken cancellationToken)
-    {
-        using var unconfirmed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        unconfirmed.CancelAfter(publishTimeout);
-        try
-        {
-            await transport.PublishAsync(changes, unconfirmed.Token).WaitAsync(publishTimeout, cancellationToken);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new BrokerUnconfirmedException(transport.CheckpointName, changes.Count, e);
         }
     }
 
@@ -105,6 +92,6 @@ public sealed partial class PhaseChangeRelay(
             change.Reason, change.DecidedAt, change.Policy, recorded.Version);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} phase changes ({Relay})")]
-    static partial void LogPublished(ILogger logger, int count, string relay);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} phase changes to {Destination}")]
+    static partial void LogPublished(ILogger logger, int count, string destination);
 }

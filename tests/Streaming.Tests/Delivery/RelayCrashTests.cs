@@ -18,7 +18,7 @@ namespace Streaming.Tests.Delivery;
 public sealed class RelayCrashTests : IAsyncLifetime
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    static readonly string[] Checkpoints = [KafkaPhaseChangeTransport.Checkpoint, BusPhaseChangeTransport.Checkpoint];
+    static readonly string[] Checkpoints = [PhaseChangeRelay.CheckpointName, BusPhaseChangeTransport.CheckpointName];
 
     const int HoldLock = 424242;
 
@@ -71,8 +71,8 @@ public sealed class RelayCrashTests : IAsyncLifetime
         SetBrokers(up: false);
         await using (var unpublished = StartPromoter())
         {
-            await unpublished.WaitForLogAsync($"{KafkaPhaseChangeTransport.Checkpoint}: outage began", Timeout);
-            await unpublished.WaitForLogAsync($"{BusPhaseChangeTransport.Checkpoint}: outage began", Timeout);
+            await unpublished.WaitForLogAsync($"{PhaseChangeRelay.CheckpointName}: outage began", Timeout);
+            await unpublished.WaitForLogAsync($"{BusPhaseChangeTransport.CheckpointName}: outage began", Timeout);
             await unpublished.KillAsync();
         }
         _gate.Restore();

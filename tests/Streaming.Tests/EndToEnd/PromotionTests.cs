@@ -34,7 +34,7 @@ public sealed class PromotionTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
         // And the store holds exactly that one decision, at the version the message names, after everything was processed
         await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to process the job");
-        await Eventually.True(() => _store.HasProcessedAsync(KafkaPhaseChangeTransport.Checkpoint, job), Timeout, "the relay to publish the job");
+        await Eventually.True(() => _store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, "the relay to publish the job");
         Assert.Equal(1, await _store.CountEventsAsync(job, PhaseChanged.EventType));
         Assert.Single(ForJob(reader.Drain(TimeSpan.FromMilliseconds(300)), job));
         Assert.Equal("reverse_shadow", await Eventually.Get(() => _store.PhaseAsync(job), p => p == "reverse_shadow", Timeout, "the projection"));

@@ -25,7 +25,7 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
             await Eventually.Get(() => store.LastSeqAsync(job), s => s == 60, Timeout, $"the projection of {job}");
             // The promoter's checkpoint passes a job's signals only once its decisions are appended; the relay's then passes those.
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the promoter to pass {job}");
-            await Eventually.True(() => store.HasProcessedAsync(KafkaPhaseChangeTransport.Checkpoint, job), Timeout, $"the relay to pass {job}");
+            await Eventually.True(() => store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, $"the relay to pass {job}");
         }
         var decisions = await store.CountAllEventsAsync(PhaseChanged.EventType);
         Assert.Equal(jobs.Count, decisions);
