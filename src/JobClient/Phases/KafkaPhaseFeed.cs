@@ -59,11 +59,13 @@ sealed partial class KafkaPhaseFeed(JobClientOptions options, PhaseTracker track
                 }
             }
         }, cancellationToken);
-        LogRead(logger, options.JobId, partition.Partition.Value, end, latest?.To, latest?.Version);
-        if (latest is not null)
+        if (latest is null)
         {
-            await tracker.ApplyAsync(latest, atStartup: true, cancellationToken);
+            LogNeverMoved(logger, options.JobId, partition.Partition.Value, end);
+            return true;
         }
+        LogRead(logger, options.JobId, partition.Partition.Value, end, latest.To, latest.Version);
+        await tracker.ApplyAsync(latest, atStartup: true, cancellationToken);
         return true;
     }
 
@@ -157,7 +159,10 @@ sealed partial class KafkaPhaseFeed(JobClientOptions options, PhaseTracker track
     static partial void LogNoTopic(ILogger logger, string jobId, string topic);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: read partition {Partition} of the phase changes up to offset {End}: assigned {Phase} (version {Version})")]
-    static partial void LogRead(ILogger logger, string jobId, int partition, long end, string? phase, long? version);
+    static partial void LogRead(ILogger logger, string jobId, int partition, long end, string phase, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: read partition {Partition} of the phase changes up to offset {End}: never moved, it keeps its initial phase")]
+    static partial void LogNeverMoved(ILogger logger, string jobId, int partition, long end);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: reading phase changes failed; retrying")]
     static partial void LogConsumeFailed(ILogger logger, Exception exception, string jobId);
