@@ -1,3 +1,6 @@
 using Streaming.Bench;
+using Streaming.Bench.Delivery;
 
-return await BenchCommand.RunAsync(args);
+return args is ["decision-latency", .. var rest]
+    ? await DecisionLatencyCommand.RunAsync(rest)
+    : await BenchCommand.RunAsync(args);

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Streaming.Bench.Delivery;
+
+/// <summary>What <c>bench decision-latency</c> measured.</summary>
+sealed record DecisionLatencyReport(
+    int TargetRate,
+    int BackgroundJobs,
+    int FetchWaitMs,
+    double ProducedPerSecond,
+    double StoredPerSecond,
+    int Probes,
+    Percentiles Kafka,
+    Percentiles Bus,
+    Percentiles RawKafka,
+    Percentiles RawBus,
+    Percentiles ProducedToStored,
+    Percentiles StoredToDecided,
+    Percentiles DecidedToKafka,
+    Percentiles DecidedToBus)
+{
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public bool AllReceived => Kafka.Count == Probes && Bus.Count == Probes;
+
+    public void Print()
+    {
+        AnsiConsole.MarkupLine(
+            $"background: {ProducedPerSecond:N0} signals/s produced, {StoredPerSecond:N0}/s stored (target {TargetRate:N0}/s from {BackgroundJobs:N0} jobs); " +
+            $"{Probes} probe decisions; every consumer's fetch.wait.max.ms {FetchWaitMs} (the embedded broker holds each fetch that long)");
+        var table = new Table().AddColumns("from the deciding signal's produce call to …", "n", "p50 ms", "p99 ms", "max ms");
+        Row(table, "PhaseChanged in the job's Kafka consumer", Kafka);
+        Row(table, "PhaseChanged in the job's MassTransit consumer", Bus);
+        Row(table, "raw limit: bare produce → consume, Kafka (same broker)", RawKafka);
+        Row(table, "raw limit: bare publish → consume, RabbitMQ (same broker)", RawBus);
+        Row(table, "  where it goes: produced → signal appended (Ingest)", ProducedToStored);
+        Row(table, "  appended → decision appended (tail, Promoter)", StoredToDecided);
+        Row(table, "  decision appended → Kafka consumer (relay, broker)", DecidedToKafka);
+        Row(table, "  decision appended → MassTransit consumer (relay, broker)", DecidedToBus);
+        AnsiConsole.Write(table);
+    }
+
+    static void Row(Table table, string what, Percentiles p) =>
+        table.AddRow(what, p.Count.ToString(CultureInfo.InvariantCulture), Ms(p.P50), Ms(p.P99), Ms(p.Max));
+
+    static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("N1", CultureInfo.InvariantCulture);
+}
