@@ -19,22 +19,18 @@ dir=${2:?data directory}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-# The node's settings live in DIR/node.env, written at the first start and read by every later command.
+# The node's settings live in DIR/node.env: its name (kept, its data is filed under it) and its ports (chosen afresh,
+# free, whenever it starts), read by every later command.
 if [ ! -f "$dir/node.env" ]; then
   [ "$action" = start ] || fail "no node in $dir"
   id=$(basename "$dir" | tr -c 'A-Za-z0-9\n' '-' | cut -c1-40)
-  cat > "$dir/node.env" <<ENV
-RABBITMQ_NODENAME=streaming-$id-$$@localhost
-RABBITMQ_NODE_PORT=${3:-$(free_port)}
-RABBITMQ_DIST_PORT=$(free_port)
-ERL_EPMD_PORT=$(free_port)
-ENV
+  echo "RABBITMQ_NODENAME=streaming-$id-$$@localhost" > "$dir/node.env"
 fi
 set -a
 # shellcheck source=/dev/null
 . "$dir/node.env"
-# A port given to a later start wins over the one recorded (a second ./run.sh with another port).
-[ "$action" = start ] && [ -n "${3:-}" ] && RABBITMQ_NODE_PORT=$3
+set +a
+set -a
 HOME=$dir
 RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
 RABBITMQ_MNESIA_BASE=$dir/mnesia
@@ -49,6 +45,19 @@ ERL_EPMD_ADDRESS=127.0.0.1
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 set +a
 ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
+running() { [ -n "${ERL_EPMD_PORT:-}" ] && ctl status >/dev/null 2>&1; }
+if [ "$action" = start ] && ! running; then
+  cat > "$dir/node.env" <<ENV
+RABBITMQ_NODENAME=$RABBITMQ_NODENAME
+RABBITMQ_NODE_PORT=${3:-$(free_port)}
+RABBITMQ_DIST_PORT=$(free_port)
+ERL_EPMD_PORT=$(free_port)
+ENV
+  set -a
+  # shellcheck source=/dev/null
+  . "$dir/node.env"
+  set +a
+fi
 
 case "$action" in
   start)
@@ -63,7 +72,7 @@ disk_free_limit.absolute = 50MB
 log.console = false
 log.file.level = warning
 CONF
-    if ! ctl status >/dev/null 2>&1; then
+    if ! running; then
       setsid nohup "$bin/rabbitmq-server" > "$RABBITMQ_LOG_BASE/startup.log" 2>&1 < /dev/null &
       echo $! > "$dir/server.pid"
       # await_startup waits for the boot to finish; it fails at once while the node is not up at all, so it is retried
