@@ -4,6 +4,9 @@
 # under DIR. Several of them run side by side (test runs, ./run.sh, benchmarks), never on the default node or port 5672.
 #   scripts/rabbitmq.sh start DIR [PORT]   -> waits until the node has booted; prints the AMQP URI
 #   scripts/rabbitmq.sh stop DIR           -> stops the node and its epmd
+#   scripts/rabbitmq.sh run DIR [PORT]     -> the node in the foreground for a supervisor: once booted it announces its
+#                                             URL (as Bus__RabbitMqUrl) in the file named by $STREAMING_ANNOUNCE, and
+#                                             stops the node when it is told to stop (TERM, INT)
 #   scripts/rabbitmq.sh ctl DIR ARGS...    -> rabbitmqctl against the node
 set -euo pipefail
 
@@ -22,7 +25,7 @@ dir=$(cd "$dir" && pwd)
 # The node's settings live in DIR/node.env: its name (kept, its data is filed under it) and its ports (chosen afresh,
 # free, whenever it starts), read by every later command.
 if [ ! -f "$dir/node.env" ]; then
-  [ "$action" = start ] || fail "no node in $dir"
+  [ "$action" = start ] || [ "$action" = run ] || fail "no node in $dir"
   id=$(basename "$dir" | tr -c 'A-Za-z0-9\n' '-' | cut -c1-40)
   echo "RABBITMQ_NODENAME=streaming-$id-$$@localhost" > "$dir/node.env"
 fi
@@ -46,7 +49,7 @@ RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}
 set +a
 ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
 running() { [ -n "${ERL_EPMD_PORT:-}" ] && ctl status >/dev/null 2>&1; }
-if [ "$action" = start ] && ! running; then
+if { [ "$action" = start ] || [ "$action" = run ]; } && ! running; then
   cat > "$dir/node.env" <<ENV
 RABBITMQ_NODENAME=$RABBITMQ_NODENAME
 RABBITMQ_NODE_PORT=${3:-$(free_port)}
@@ -60,7 +63,7 @@ ENV
 fi
 
 case "$action" in
-  start)
+  start|run)
     mkdir -p "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
     [ -f "$dir/.erlang.cookie" ] || { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
     : > "$RABBITMQ_CONF_ENV_FILE"
@@ -83,7 +86,20 @@ CONF
         [ $SECONDS -lt $deadline ] || fail "the node did not start within 60 s; see $RABBITMQ_LOG_BASE"
       done
     fi
-    echo "amqp://guest:guest@127.0.0.1:$RABBITMQ_NODE_PORT/"
+    url="amqp://guest:guest@127.0.0.1:$RABBITMQ_NODE_PORT/"
+    if [ "$action" = start ]; then
+      echo "$url"
+      exit 0
+    fi
+    trap 'ctl shutdown >/dev/null 2>&1 || true; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; exit 0' TERM INT
+    announcement="{\"endpoints\": {\"rabbitMqUrl\": \"$url\"}, \"environment\": {\"Bus__RabbitMqUrl\": \"$url\"}}"
+    if [ -n "${STREAMING_ANNOUNCE:-}" ]; then
+      printf '%s\n' "$announcement" > "$STREAMING_ANNOUNCE.tmp" && mv "$STREAMING_ANNOUNCE.tmp" "$STREAMING_ANNOUNCE"
+    fi
+    echo "RabbitMQ node $RABBITMQ_NODENAME listening on $url"
+    # The node runs until it is stopped; its end (a crash) ends this script with an error, for the supervisor to restart.
+    while kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; do wait "$(cat "$dir/server.pid")" 2>/dev/null || sleep 1; done
+    fail "the node stopped; see $RABBITMQ_LOG_BASE"
     ;;
   stop)
     # shutdown returns once the node's OS process has exited; the server script is only waited on if that failed.

@@ -91,6 +91,11 @@ sealed partial class KafkaPhaseFeed(JobClientOptions options, PhaseTracker track
                 {
                     LogConsumeFailed(logger, e, options.JobId);
                 }
+                catch (ConsumeException e)
+                {
+                    LogFollowingStopped(logger, e, options.JobId);
+                    return;
+                }
             }
         }, TaskCreationOptions.LongRunning);
     }
@@ -166,6 +171,9 @@ sealed partial class KafkaPhaseFeed(JobClientOptions options, PhaseTracker track
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: reading phase changes failed; retrying")]
     static partial void LogConsumeFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Job {JobId}: following its phase on Kafka stopped on a fatal error; it learns its phase again when it restarts")]
+    static partial void LogFollowingStopped(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: skipped a malformed phase change at partition {Partition}, offset {Offset}")]
     static partial void LogMalformed(ILogger logger, Exception exception, string jobId, int partition, long offset);

@@ -152,7 +152,10 @@ sealed partial class SignalSender : IAsyncDisposable
         }
         _producer.Flush(TimeSpan.FromSeconds(1));
         _producer.Dispose();
-        _stopping.Dispose();
+        if (_sending.IsCompleted)
+        {
+            _stopping.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {Count} signals not delivered (attempt {Attempt}); sending them again in {Delay}")]
