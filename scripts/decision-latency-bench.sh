@@ -7,11 +7,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 scripts/setup.sh
-work=$(mktemp -d /tmp/streaming-latency-bench.XXXXXX)
-cleanup() { scripts/rabbitmq.sh stop "$work/rabbitmq" || true; scripts/postgres.sh stop "$work/pg"; rm -rf "$work"; }
+pg_dir=$(mktemp -d /tmp/streaming-latency-bench-pg.XXXXXX)
+rabbit_dir=$(mktemp -d /tmp/streaming-latency-bench-rabbitmq.XXXXXX)
+cleanup() { scripts/rabbitmq.sh stop "$rabbit_dir" || true; rm -rf "$rabbit_dir"; scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"; }
 trap cleanup EXIT
 pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-conn=$(scripts/postgres.sh start "$work/pg" "$pg_port")
-rabbitmq=$(scripts/rabbitmq.sh start "$work/rabbitmq")
+conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+rabbitmq=$(scripts/rabbitmq.sh start "$rabbit_dir")
 dotnet src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll decision-latency \
   --postgres "$conn" --rabbitmq "$rabbitmq" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"
