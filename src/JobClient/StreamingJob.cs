@@ -41,6 +41,9 @@ public sealed class StreamingJob : IAsyncDisposable
 
     public long SignalsSent => _sender.Sent;
 
+    /// <summary>Signals sent again after a failed delivery (a broker outage shows here first).</summary>
+    public long SignalsRetried => _sender.Retried;
+
     /// <summary>Signals dropped because the queue was full or the broker refused them for good.</summary>
     public long SignalsDropped => _sender.Dropped;
 

@@ -22,6 +22,7 @@ sealed partial class SignalSender : IAsyncDisposable
     readonly Task _sending;
     long _sent;
     long _dropped;
+    long _retried;
 
     public SignalSender(JobClientOptions options, ILogger logger)
     {
@@ -55,6 +56,9 @@ sealed partial class SignalSender : IAsyncDisposable
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Signals that were not delivered at an attempt and were sent again.</summary>
+    public long Retried => Interlocked.Read(ref _retried);
+
     /// <summary>Queues a signal; never waits.</summary>
     public void Enqueue(Message<string, byte[]> message) => _pending.Writer.TryWrite(message);
 
@@ -77,6 +81,7 @@ sealed partial class SignalSender : IAsyncDisposable
                 {
                     break;
                 }
+                Interlocked.Add(ref _retried, batch.Count);
                 var delay = Backoff(attempt);
                 LogRetrying(_logger, _options.JobId, batch.Count, attempt, delay);
                 try

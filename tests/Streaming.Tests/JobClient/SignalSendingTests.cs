@@ -1,0 +1,72 @@
+using System.Text;
+using Confluent.Kafka;
+using Streaming.Contracts;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.Signals;
+using Streaming.Hosting.Kafka;
+using Streaming.JobClient;
+using Streaming.JobClient.Signals;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.JobClient;
+
+public sealed class SignalSendingTests
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Signals_reported_while_the_broker_is_down_are_sent_again_and_arrive_in_order_once_it_is_back()
+    {
+        // Given a job connected to a broker, whose messages (and requests) time out after a second when undelivered
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopic(Topics.Signals, 4);
+        cluster.CreateTopic(Topics.PhaseChanges, 4);
+        const string job = "sender-1";
+        await using var client = await StreamingJob.StartAsync(new JobClientOptions
+        {
+            JobId = job,
+            KafkaBootstrapServers = cluster.BootstrapServers,
+            PhaseFeed = PhaseFeed.None,
+            Linger = TimeSpan.FromMilliseconds(5),
+            KafkaClient = new Dictionary<string, string> { ["message.timeout.ms"] = "1000", ["request.timeout.ms"] = "1000" },
+        });
+
+        // When the broker goes down and the job reports twenty signals
+        cluster.SetBrokerDown(1);
+        for (var i = 0; i < 20; i++)
+        {
+            client.Report(new Dictionary<string, double> { ["error_rate"] = i });
+        }
+        Assert.Equal(0, client.SignalsSent);
+        await Eventually.True(() => Task.FromResult(client.SignalsRetried >= 20 || client.SignalsDropped > 0), Timeout, $"the undelivered signals to be sent again ({client.SignalsRetried} retried, {client.SignalsDropped} dropped)");
+        Assert.Equal(0, client.SignalsSent);
+
+        // Then, once it is back, all twenty arrive in the job's partition, in the order reported, none twice
+        cluster.SetBrokerUp(1);
+        await Eventually.True(() => Task.FromResult(client.SignalsSent == 20), Timeout, "the twenty signals to be delivered");
+        var delivered = Delivered(cluster);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (double)i), delivered.Select(s => s.Metrics["error_rate"]));
+        Assert.Equal(delivered.Select(s => s.Seq).Order().Distinct(), delivered.Select(s => s.Seq));
+        Assert.Equal(0, client.SignalsDropped);
+    }
+
+    static List<JobSignal> Delivered(EmbeddedKafkaCluster cluster)
+    {
+        var partition = Murmur2Partitioner.Partition("sender-1", 4);
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            GroupId = "reader",
+            EnableAutoCommit = false,
+            SocketTimeoutMs = 2000,
+        }).Build();
+        var end = consumer.QueryWatermarkOffsets(new TopicPartition(Topics.Signals, partition), TimeSpan.FromSeconds(2)).High.Value;
+        consumer.Assign(new TopicPartitionOffset(Topics.Signals, partition, Offset.Beginning));
+        var signals = new List<JobSignal>();
+        while (signals.Count < end && consumer.Consume(TimeSpan.FromSeconds(5)) is { Message: not null } record)
+        {
+            signals.Add(ContractsJson.Deserialize<JobSignal>(Encoding.UTF8.GetString(record.Message.Value)));
+        }
+        return signals;
+    }
+}
