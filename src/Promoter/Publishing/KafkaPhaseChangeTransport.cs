@@ -14,9 +14,13 @@ namespace Streaming.Promoter.Publishing;
 public sealed class KafkaPhaseChangeTransport(KafkaOptions kafka, TimeSpan publishTimeout) : IPhaseChangeTransport, IDisposable
 {
     // A batch that failed is published again whole, so a message librdkafka could not deliver in time must fail rather
-    // than stay queued and be delivered later beside its copy.
+    // than stay queued (or in flight to a broker that went silent) and be delivered later beside its copy.
     readonly IProducer<string, byte[]> _producer = new ProducerBuilder<string, byte[]>(
-        new ProducerConfig(KafkaClientConfig.Producer(kafka, "streaming-promoter")) { MessageTimeoutMs = (int)publishTimeout.TotalMilliseconds }).Build();
+        new ProducerConfig(KafkaClientConfig.Producer(kafka, "streaming-promoter"))
+        {
+            MessageTimeoutMs = (int)publishTimeout.TotalMilliseconds,
+            RequestTimeoutMs = (int)publishTimeout.TotalMilliseconds,
+        }).Build();
 
     public string Destination => "Kafka topic " + kafka.PhaseChangesTopic;
 
