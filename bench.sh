@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark: raw limits, naive baseline and our pipeline with 10,000 and 100,000 jobs, measured in one run here.
-# Prints a table and writes artifacts/bench/bench.json (--output PATH to change). See README, "Performance".
+# The benchmark: raw limits, naive baseline, our pipeline with 10,000 and 100,000 jobs and Marten as a peer on the same
+# signals, with the CPU each took, measured in one run here (--runs N: N runs, all reported; --no-marten, --no-100k
+# for a quick check). Prints a table per run and writes artifacts/bench/bench.json (--output PATH). See README, "Performance".
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
@@ -10,4 +11,5 @@ pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0))
 trap 'scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
 conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
 dotnet src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll \
-  --postgres "$conn" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"
+  --postgres "$conn" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll \
+  --marten src/Bench.Marten/bin/Release/net10.0/linux-x64/Streaming.Bench.Marten.dll "$@"

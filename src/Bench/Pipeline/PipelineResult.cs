@@ -1,6 +1,8 @@
+using Streaming.Bench.Cpu;
+
 namespace Streaming.Bench.Pipeline;
 
-/// <summary>One run of our pipeline: how long until every signal was stored, and until the projections were current.</summary>
+/// <summary>One run of our pipeline: how long until every signal was stored, and until the projections were current, and the CPU it took.</summary>
 public sealed record PipelineResult(
     string Name,
     int Jobs,
@@ -9,7 +11,8 @@ public sealed record PipelineResult(
     TimeSpan ProjectionsCurrent,
     long PeakRssBytes,
     long Decisions,
-    long Lost)
+    long Lost,
+    CpuUse Cpu)
 {
     public double PerSecond => Messages / ProjectionsCurrent.TotalSeconds;
 }

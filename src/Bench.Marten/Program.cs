@@ -1,0 +1,3 @@
+using Streaming.Bench.Marten;
+
+return await PeerCommand.RunAsync(args);
