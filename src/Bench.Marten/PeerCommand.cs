@@ -25,7 +25,7 @@ public static class PeerCommand
         };
         using var logging = LoggerFactory.Create(builder => builder.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
         await using var dataSource = PeerStore.DataSource(settings.ConnectionString);
-        await using var store = PeerStore.Create(dataSource, settings.Projection);
+        await using var store = PeerStore.Create(dataSource, settings.Projection, settings.DaemonBatchSize);
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         return settings.Mode == "append"
             ? await AppendAsync(store, settings, logging.CreateLogger("Streaming.Bench.Marten"), cancellation.Token)

@@ -14,13 +14,14 @@ public sealed record PeerSettings(
     string ConsumerGroup,
     int Writers,
     int BatchSize,
+    int DaemonBatchSize,
     ProjectionChoice Projection)
 {
     public static PeerSettings Parse(string[] args)
     {
         if (args.Length == 0 || args[0] is not ("append" or "rebuild"))
         {
-            throw new ArgumentException("usage: append|rebuild --postgres CS [--bootstrap SERVERS --topic T --group G --writers N --batch N] [--projection none|sql|aggregate]");
+            throw new ArgumentException("usage: append|rebuild --postgres CS [--bootstrap SERVERS --topic T --group G --writers N --batch N] [--projection none|sql|aggregate] [--daemon-batch N]");
         }
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 1; i < args.Length; i += 2)
@@ -40,6 +41,7 @@ public sealed record PeerSettings(
             values.GetValueOrDefault("group", "marten-peer"),
             Number("writers", 2),
             Number("batch", 2_000),
+            Number("daemon-batch", 5_000),
             Enum.Parse<ProjectionChoice>(values.GetValueOrDefault("projection", "sql"), ignoreCase: true));
         if (settings.Mode == "append" && settings.BootstrapServers is null)
         {

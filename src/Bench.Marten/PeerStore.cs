@@ -12,7 +12,8 @@ namespace Streaming.Bench.Marten;
 /// <summary>
 /// Marten in the best configuration found for this workload: string stream ids, the Quick append mode with server
 /// timestamps (Marten 9's default), Npgsql auto-prepare, numeric-revision offsets documents, and the chosen
-/// projection registered with the async daemon.
+/// projection registered with the async daemon, which loads up to <c>daemonBatchSize</c> events at a time (Marten's
+/// default is 500; 5,000 rebuilt the raw-SQL projection about a fifth faster here, with a tenth of the event loads).
 /// </summary>
 public static class PeerStore
 {
@@ -26,7 +27,7 @@ public static class PeerStore
             ApplicationName = "marten-peer",
         }.ConnectionString);
 
-    public static DocumentStore Create(NpgsqlDataSource dataSource, ProjectionChoice projection) =>
+    public static DocumentStore Create(NpgsqlDataSource dataSource, ProjectionChoice projection, int daemonBatchSize) =>
         DocumentStore.For(options =>
         {
             options.Connection(dataSource);
@@ -42,13 +43,23 @@ public static class PeerStore
                 case ProjectionChoice.Sql:
                     options.Storage.ExtendedSchemaObjects.Add(JobStateTable.Create(Schema));
                     options.Projections.Add(new JobStateSqlProjection(Schema), ProjectionLifecycle.Async, JobStateSqlProjection.Name,
-                        async => async.DeleteDataInTableOnTeardown($"{Schema}.job_states"));
+                        async =>
+                        {
+                            Batches(async, daemonBatchSize);
+                            async.DeleteDataInTableOnTeardown($"{Schema}.job_states");
+                        });
                     break;
                 case ProjectionChoice.Aggregate:
-                    options.Projections.Add<JobStateViewProjection>(ProjectionLifecycle.Async);
+                    options.Projections.Add<JobStateViewProjection>(ProjectionLifecycle.Async, async => Batches(async, daemonBatchSize));
                     break;
             }
         });
+
+    static void Batches(AsyncOptions async, int size)
+    {
+        async.BatchSize = size;
+        async.MaximumHopperSize = 4 * size;
+    }
 
     public static string ProjectionName(ProjectionChoice projection) => projection switch
     {

@@ -25,6 +25,11 @@ static class BenchCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var settings = BenchSettings.Parse(args);
+        if (Console.IsOutputRedirected)
+        {
+            // Written to a file or a pipe, the tables keep their rows on one line each.
+            AnsiConsole.Profile.Width = 200;
+        }
         using var cancellation = CtrlC.Cancels();
         var token = cancellation.Token;
         var clock = Stopwatch.StartNew();
@@ -98,13 +103,13 @@ static class BenchCommand
             var peer = new MartenPeerRun(settings.MartenDll!, admin, settings.ConnectionString);
             var appends = await StepAsync("Marten peer, appends alone", () => peer.AppendAsync("appends", "none", workload, settings.MartenMessages, token));
             var endToEnd = await StepAsync("Marten peer, raw-SQL projection alongside", () => peer.AppendAsync("sql", "sql", workload, settings.MartenMessages, token));
-            var martenRebuild = await StepAsync("Marten daemon rebuild", () => peer.RebuildAsync("sql", "sql", "Marten daemon rebuild of the raw-SQL projection", workload.Jobs, token));
+            var martenRebuild = await StepAsync("Marten daemon rebuild", () => peer.RebuildAsync("sql", "sql", "Marten daemon rebuild of the raw-SQL projection", token));
             MartenResult? aggregate = null;
             Measurement? aggregateRebuild = null;
             if (settings.MartenAggregate)
             {
                 aggregate = await StepAsync("Marten peer, SingleStreamProjection alongside", () => peer.AppendAsync("aggregate", "aggregate", workload, settings.MartenMessages, token));
-                aggregateRebuild = await StepAsync("Marten daemon rebuild of the SingleStreamProjection", () => peer.RebuildAsync("aggregate", "aggregate", "Marten daemon rebuild of the SingleStreamProjection", workload.Jobs, token));
+                aggregateRebuild = await StepAsync("Marten daemon rebuild of the SingleStreamProjection", () => peer.RebuildAsync("aggregate", "aggregate", "Marten daemon rebuild of the SingleStreamProjection", token));
             }
             marten = new MartenReport(appends, endToEnd, martenRebuild, aggregate, aggregateRebuild);
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Spectre.Console;
 using Streaming.Bench.Cpu;
+using Streaming.Bench.Latency;
 using Streaming.Bench.MartenPeer;
 using Streaming.Bench.Pipeline;
 
@@ -113,6 +114,13 @@ public sealed record BenchReport(
         }
         AnsiConsole.Write(cpu);
 
+        var latency = new Table().AddColumns("one signal, idle system: producer to projected row (median of 3)", "ms", "after a burned log position, ms");
+        foreach (var (name, measured) in LatencyRows())
+        {
+            latency.AddRow(name, $"{measured.Idle.TotalMilliseconds:N0}", $"{measured.AfterBurnedPosition.TotalMilliseconds:N0}");
+        }
+        AnsiConsole.Write(latency);
+
         var targets = new Table().AddColumns("target", "measured", "threshold", "met");
         foreach (var t in Targets)
         {
@@ -135,6 +143,21 @@ public sealed record BenchReport(
         foreach (var peer in Marten?.Runs ?? [])
         {
             yield return ($"Marten, {peer.Jobs:N0} jobs, {ProjectionTitle(peer.Projection)} (peer process; bench = producer + broker)", peer.Cpu);
+        }
+    }
+
+    public IEnumerable<(string Name, TailLatency Latency)> LatencyRows()
+    {
+        foreach (var p in new[] { Jobs10k, Jobs100k }.OfType<PipelineResult>())
+        {
+            yield return ($"ours, after the {p.Jobs:N0}-job run", p.Latency);
+        }
+        foreach (var peer in Marten?.Runs ?? [])
+        {
+            if (peer.Latency is { } measured)
+            {
+                yield return ($"Marten, {ProjectionTitle(peer.Projection)}, after the {peer.Jobs:N0}-job run", measured);
+            }
         }
     }
 

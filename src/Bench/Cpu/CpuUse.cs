@@ -23,5 +23,15 @@ public sealed record CpuUse(
     /// <summary>How many cores were busy on average.</summary>
     public double CoresBusy => WallSeconds == 0 ? 0 : Total / WallSeconds;
 
+    /// <summary>The same split, in microseconds per signal.</summary>
+    public IReadOnlyDictionary<string, double> MicrosecondsPerSignalByKind => new Dictionary<string, double>
+    {
+        ["systemProcess"] = PerSignal(SystemProcess),
+        ["postgresConnections"] = PerSignal(PostgresConnections),
+        ["postgresBackground"] = PerSignal(PostgresBackground),
+        ["postgresProbes"] = PerSignal(PostgresProbes),
+        ["bench"] = PerSignal(Bench),
+    };
+
     public double PerSignal(double seconds) => Signals == 0 ? 0 : seconds * 1e6 / Signals;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using Streaming.Bench.Cpu;
+using Streaming.Bench.Latency;
 using Streaming.Bench.Processes;
 using Streaming.Bench.Workload;
 using Streaming.Hosting.Kafka;
@@ -52,8 +53,12 @@ public sealed class MartenPeerRun(string peerDll, NpgsqlDataSource admin, string
             var cpuUse = await cpu.StopAsync(messages);
             var peakRss = Procfs.Tree(child.Id).Sum(p => Procfs.PeakRssBytes(p.Pid));
             var stored = await ScalarAsync(dataSource, $"select count(*) from {Schema}.mt_events", running);
-            var problem = await CheckProjectionAsync(dataSource, projection, workload.Jobs, messages, running);
-            return new MartenResult(name, projection, workload.Jobs, messages, appended, current, peakRss, messages - stored, cpuUse, problem);
+            var problem = await CheckProjectionAsync(dataSource, projection, running);
+            var latency = projection == "none" ? null : await new TailLatencyProbe(broker.BootstrapServers, Topic, dataSource,
+                $"select nextval('{Schema}.mt_events_sequence')",
+                projection == "sql" ? $"select count(*) from {Schema}.job_states where job_id = $1" : $"select count(*) from {Schema}.mt_doc_jobstateview where id = $1")
+                .MeasureAsync(name, running);
+            return new MartenResult(name, projection, workload.Jobs, messages, appended, current, peakRss, messages - stored, cpuUse, latency, problem);
         }
         catch (OperationCanceledException) when (child.HasExited && !cancellationToken.IsCancellationRequested)
         {
@@ -62,7 +67,7 @@ public sealed class MartenPeerRun(string peerDll, NpgsqlDataSource admin, string
     }
 
     /// <summary>Has Marten's daemon rebuild <paramref name="projection"/> over the store an earlier run of <paramref name="name"/> left.</summary>
-    public async Task<Measurement> RebuildAsync(string name, string projection, string title, int jobs, CancellationToken cancellationToken)
+    public async Task<Measurement> RebuildAsync(string name, string projection, string title, CancellationToken cancellationToken)
     {
         var connectionString = BenchDatabases.On(adminConnectionString, DatabaseName(name));
         await using var child = ChildProcess.Start(peerDll, ["rebuild", "--postgres", connectionString, "--projection", projection],
@@ -73,7 +78,7 @@ public sealed class MartenPeerRun(string peerDll, NpgsqlDataSource admin, string
         var parts = line.Split(' ');
         var events = long.Parse(parts[1], CultureInfo.InvariantCulture);
         await using var dataSource = BenchDatabases.Probe(connectionString);
-        if (await CheckProjectionAsync(dataSource, projection, jobs, events, cancellationToken) is { } problem)
+        if (await CheckProjectionAsync(dataSource, projection, cancellationToken) is { } problem)
         {
             throw new InvalidOperationException($"Marten's rebuild of {projection} is wrong: {problem}");
         }
@@ -119,24 +124,24 @@ public sealed class MartenPeerRun(string peerDll, NpgsqlDataSource admin, string
         }
     }
 
-    // Every job has its row or document, and together they folded every signal once.
-    static async Task<string?> CheckProjectionAsync(NpgsqlDataSource dataSource, string projection, int jobs, long signals, CancellationToken cancellationToken)
+    // Every stream has its row or document, and together they folded every event once.
+    static async Task<string?> CheckProjectionAsync(NpgsqlDataSource dataSource, string projection, CancellationToken cancellationToken)
     {
-        var sql = projection switch
+        var (rows, folded) = projection switch
         {
-            "sql" => $"select count(*), coalesce(sum(signals), 0)::bigint from {Schema}.job_states",
-            "aggregate" => $"select count(*), coalesce(sum(coalesce(data->>'signals', data->>'Signals')::bigint), 0)::bigint from {Schema}.mt_doc_jobstateview",
-            _ => null,
+            "sql" => ($"select count(*) from {Schema}.job_states", $"select coalesce(sum(signals), 0) from {Schema}.job_states"),
+            "aggregate" => ($"select count(*) from {Schema}.mt_doc_jobstateview",
+                $"select coalesce(sum(coalesce(data->>'signals', data->>'Signals')::bigint), 0) from {Schema}.mt_doc_jobstateview"),
+            _ => (null, null),
         };
-        if (sql is null)
+        if (rows is null || folded is null)
         {
             return null;
         }
-        await using var command = dataSource.CreateCommand(sql);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var (rows, folded) = (reader.GetInt64(0), reader.GetInt64(1));
-        return rows == jobs && folded == signals ? null : $"{rows} jobs folding {folded} signals, expected {jobs} folding {signals}";
+        var (jobs, events) = (await ScalarAsync(dataSource, $"select count(*) from {Schema}.mt_streams", cancellationToken),
+            await ScalarAsync(dataSource, $"select count(*) from {Schema}.mt_events", cancellationToken));
+        var (projectedJobs, foldedEvents) = (await ScalarAsync(dataSource, rows, cancellationToken), await ScalarAsync(dataSource, folded, cancellationToken));
+        return projectedJobs == jobs && foldedEvents == events ? null : $"{projectedJobs} jobs folding {foldedEvents} signals, expected {jobs} folding {events}";
     }
 
     static string ProjectionName(string projection) => projection == "sql" ? "JobStateSql" : "JobStateView";

@@ -1,4 +1,5 @@
 using Streaming.Bench.Cpu;
+using Streaming.Bench.Latency;
 
 namespace Streaming.Bench.MartenPeer;
 
@@ -16,6 +17,7 @@ public sealed record MartenResult(
     long PeakRssBytes,
     long Lost,
     CpuUse Cpu,
+    TailLatency? Latency,
     string? Problem)
 {
     public double AppendsPerSecond => Messages / Appended.TotalSeconds;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using Streaming.Bench.Cpu;
+using Streaming.Bench.Latency;
 using Streaming.Bench.Processes;
 using Streaming.Bench.Workload;
 
@@ -12,7 +13,7 @@ namespace Streaming.Bench.Pipeline;
 /// Our pipeline end to end: the all-in-one process (Ingest, Projector, Promoter, embedded broker; <c>--no-fleet</c>)
 /// runs as a child on a fresh database; this process produces the workload into it, paced so the broker's retention
 /// never drops an unread message, and times the run until every signal is stored and both the projection and the
-/// promoter have caught up, measuring the CPU every process spent meanwhile.
+/// promoter have caught up, measuring the CPU every process spent meanwhile; then its tail latency, idle.
 /// </summary>
 public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, string adminConnectionString)
 {
@@ -56,11 +57,14 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
             var peakRss = Procfs.Tree(child.Id).Sum(p => Procfs.PeakRssBytes(p.Pid));
             var stored = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'signal-recorded/v1'", running);
             var decisions = await ScalarAsync(dataSource, "select count(*) from es.events where type = 'phase-changed/v1'", running);
+            var latency = await new TailLatencyProbe(bootstrap, "job-signals", dataSource,
+                "select nextval(pg_get_serial_sequence('es.events', 'global_position'))",
+                "select count(*) from projections.job_states where job_id = $1").MeasureAsync(name, running);
             if (whileRunning is not null)
             {
                 await whileRunning(endpointsFile, bootstrap, running);
             }
-            return new PipelineResult(name, workload.Jobs, messages, ingested, current, peakRss, decisions, messages - stored, cpuUse);
+            return new PipelineResult(name, workload.Jobs, messages, ingested, current, peakRss, decisions, messages - stored, cpuUse, latency);
         }
         catch (OperationCanceledException) when (child.HasExited && !cancellationToken.IsCancellationRequested)
         {

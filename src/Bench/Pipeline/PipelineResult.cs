@@ -1,4 +1,5 @@
 using Streaming.Bench.Cpu;
+using Streaming.Bench.Latency;
 
 namespace Streaming.Bench.Pipeline;
 
@@ -12,7 +13,8 @@ public sealed record PipelineResult(
     long PeakRssBytes,
     long Decisions,
     long Lost,
-    CpuUse Cpu)
+    CpuUse Cpu,
+    TailLatency Latency)
 {
     public double PerSecond => Messages / ProjectionsCurrent.TotalSeconds;
 }
