@@ -6,6 +6,8 @@ using Streaming.Bench.Cpu;
 using Streaming.Bench.Latency;
 using Streaming.Bench.Processes;
 using Streaming.Bench.Workload;
+using Streaming.Projections.History;
+using Streaming.Promoter.Decisions;
 
 namespace Streaming.Bench.Pipeline;
 
@@ -128,12 +130,13 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         // The history archive stores whole blocks only: it is current when fewer than a block's events follow it.
         // Both probes walk the tail index from the checkpoint (the order by keeps the planner from scanning the table
         // for the events at its end): this query runs during the measurement, and must not cost the system under test.
-        const string behind = """
+        // The folds' checkpoint names come from their code, so a renamed one breaks the build, not the measurement.
+        const string behind = $"""
             select (select count(*) from es.checkpoints c
-                     where (c.name like 'projector:job-states:g%' or c.name = 'promoter:decisions')
+                     where (c.name like 'projector:job-states:g%' or c.name = '{DecisionFold.CheckpointName}')
                        and not exists (select 1 from es.events e where (e.tx_id, e.global_position) > (c.tx_id, c.position)))
                  + (select count(*) from es.checkpoints c
-                     where c.name = 'history-archive'
+                     where c.name = '{HistoryArchive.CheckpointName}'
                        and (select count(*) from (select from es.events e
                                                    where (e.tx_id, e.global_position) > (c.tx_id, c.position)
                                                    order by e.tx_id, e.global_position limit 2000) a) < 2000)
