@@ -57,7 +57,7 @@ public sealed class CpuSampler : IAsyncDisposable
         await SampleAsync(CancellationToken.None);
         var wall = _clock.Elapsed.TotalSeconds;
         double Seconds(long ticks) => ticks / Procfs.TicksPerSecond;
-        var byKind = _postgres.Values.GroupBy(p => p.Kind).ToDictionary(g => g.Key, g => g.Sum(p => p.Last - p.Start));
+        var byKind = _postgres.Values.GroupBy(p => p.Kind ?? Kind.Background).ToDictionary(g => g.Key, g => g.Sum(p => p.Last - p.Start));
         var postmaster = Procfs.Read(_postmaster) ?? _postmasterAtStart;
         // The reaped-children time holds the whole lives of the processes that ended; what they spent before the run
         // or before their last sample was counted already.
@@ -100,8 +100,6 @@ public sealed class CpuSampler : IAsyncDisposable
             _system[process.Pid] = _system.TryGetValue(process.Pid, out var seen) ? (seen.Start, ticks) : (first ? ticks : 0, ticks);
         }
         var alive = Procfs.Children(_postmaster).ToDictionary(p => p.Pid);
-        var unknown = alive.Keys.Where(pid => !_postgres.ContainsKey(pid)).ToList();
-        var kinds = unknown.Count == 0 ? [] : await KindsAsync(cancellationToken);
         foreach (var (pid, process) in alive)
         {
             if (_postgres.TryGetValue(pid, out var tracked))
@@ -110,8 +108,24 @@ public sealed class CpuSampler : IAsyncDisposable
             }
             else
             {
-                var start = first ? process.Own : 0;
-                _postgres[pid] = new Tracked(kinds.GetValueOrDefault(pid, Kind.Background), start) { Last = process.Own };
+                _postgres[pid] = new Tracked(first ? process.Own : 0) { Last = process.Own };
+            }
+        }
+        // A backend is told apart once pg_stat_activity shows whom it serves (not while it starts or authenticates);
+        // a process it never lists (the logger, for one) is PostgreSQL's own.
+        if (_postgres.Values.Any(p => p.Kind is null && !p.Ended))
+        {
+            var kinds = await KindsAsync(cancellationToken);
+            foreach (var (pid, tracked) in _postgres.Where(p => p.Value.Kind is null && alive.ContainsKey(p.Key)))
+            {
+                if (kinds.TryGetValue(pid, out var kind))
+                {
+                    tracked.Kind = kind;
+                }
+                else if (++tracked.Unlisted > 1)
+                {
+                    tracked.Kind = Kind.Background;
+                }
             }
         }
         foreach (var (pid, tracked) in _postgres)
@@ -120,9 +134,9 @@ public sealed class CpuSampler : IAsyncDisposable
         }
     }
 
-    async Task<Dictionary<int, Kind>> KindsAsync(CancellationToken cancellationToken)
+    async Task<Dictionary<int, Kind?>> KindsAsync(CancellationToken cancellationToken)
     {
-        var kinds = new Dictionary<int, Kind>();
+        var kinds = new Dictionary<int, Kind?>();
         await using var command = _probe.CreateCommand(
             "select pid, backend_type, coalesce(datname, ''), coalesce(application_name, '') from pg_stat_activity");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -130,6 +144,7 @@ public sealed class CpuSampler : IAsyncDisposable
         {
             var clientBackend = reader.GetString(1) == "client backend";
             kinds[reader.GetInt32(0)] = !clientBackend ? Kind.Background
+                : reader.GetString(2).Length == 0 ? null
                 : reader.GetString(3) == BenchApplicationName ? Kind.Probes
                 : reader.GetString(2) == _database ? Kind.Connections
                 : Kind.Background;
@@ -151,11 +166,14 @@ public sealed class CpuSampler : IAsyncDisposable
         Probes,
     }
 
-    sealed class Tracked(Kind kind, long start)
+    sealed class Tracked(long start)
     {
-        public Kind Kind { get; } = kind;
+        /// <summary>Null until pg_stat_activity says; a process that ended unknown counts as background.</summary>
+        public Kind? Kind { get; set; }
 
         public long Start { get; } = start;
+
+        public int Unlisted { get; set; }
 
         public long Last { get; set; }
 
