@@ -44,7 +44,8 @@ public sealed class TailLatencyProbe(string bootstrapServers, string topic, Npgs
             }
             await transaction.RollbackAsync(cancellationToken);
         }
-        var signal = new JobSignal(JobSignal.SchemaV1, jobId, new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero), 1, "shadow",
+        // An event time in the past, as the workload's: a signal far ahead of its message's timestamp may be refused.
+        var signal = new JobSignal(JobSignal.SchemaV1, jobId, new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), 1, "shadow",
             new Dictionary<string, double> { ["error_rate"] = 0 }, new Dictionary<string, string> { ["team"] = "bench" }, jobId);
         var clock = Stopwatch.StartNew();
         await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = jobId, Value = ContractsJson.SerializeToUtf8(signal) }, cancellationToken);
