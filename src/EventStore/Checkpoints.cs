@@ -80,6 +80,26 @@ public static class Checkpoints
         throw new CheckpointConflictException(name, expected, await ReadAsync(current, cancellationToken));
     }
 
+    /// <summary>
+    /// As <see cref="SaveAsync"/>, as the transaction's first write. When <paramref name="retrying"/> (the same move
+    /// failed before, perhaps after its commit) and the checkpoint is at <paramref name="next"/> already, that earlier
+    /// attempt committed although its acknowledgement was lost: nothing is written and false comes back, and the caller
+    /// rolls back and counts the work done.
+    /// </summary>
+    public static async Task<bool> AdvanceAsync(
+        NpgsqlTransaction transaction, string name, TailPosition? expected, TailPosition next, bool retrying, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SaveAsync(transaction, name, expected, next, cancellationToken);
+            return true;
+        }
+        catch (CheckpointConflictException conflict) when (retrying && conflict.Actual == next)
+        {
+            return false;
+        }
+    }
+
     static async Task<TailPosition?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -27,6 +27,65 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         return await EventRows.ReadAsync(command, cancellationToken);
     }
 
+    // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
+    const string TailBodiesSql = """
+        select global_position, tx_id, stream_id, version, event_id, type, data, seq, event_time, recorded_at
+         from es.events
+        where (tx_id, global_position) > ($1, $2)
+          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id, global_position
+        limit $3
+        """;
+
+    /// <summary>
+    /// As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, handing each event to <paramref name="onEvent"/>
+    /// with its body as UTF-8 JSON instead of text (the envelope's <see cref="RecordedEvent.Data"/> is empty and its
+    /// metadata is not read): for readers that decode bodies themselves. Returns how many events were read.
+    /// </summary>
+    public async Task<int> ReadTailAsync(TailPosition after, int maxCount, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(TailBodiesSql);
+        AddTailParameters(command, after, maxCount);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var count = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var envelope = new RecordedEvent(
+                reader.GetInt64(0),
+                reader.GetFieldValue<ulong>(1),
+                reader.GetString(2),
+                reader.GetInt64(3),
+                reader.GetGuid(4),
+                reader.GetString(5),
+                "",
+                "{}",
+                reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                reader.GetFieldValue<DateTimeOffset>(8),
+                reader.GetFieldValue<DateTimeOffset>(9));
+            onEvent(envelope, reader.GetFieldValue<byte[]>(6));
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Where the gap-free tail ends now: every event after it commits later (or is not visible yet), so a reader that
+    /// starts here misses nothing from this moment on. <see cref="TailPosition.Start"/> for an empty log.
+    /// </summary>
+    public async Task<TailPosition> ReadTailEndAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select tx_id, global_position from es.events
+             where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+             order by tx_id desc, global_position desc
+             limit 1
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1))
+            : TailPosition.Start;
+    }
+
     /// <summary>As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, on the caller's connection and transaction.</summary>
     public static async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, TailPosition after, int maxCount, CancellationToken cancellationToken)

@@ -81,7 +81,7 @@ public sealed class FleetControl
             traffic.Queue.Remove(promotion.JobId);
             return true;
         }
-        var staleBefore = now - Stale(gate);
+        var staleBefore = EventTimes.Before(now, Stale(gate));
         var joins = !traffic.Queue.TryGetValue(promotion.JobId, out var waiting) || waiting.LastEligibleAt <= staleBefore;
         var place = joins ? new QueuedJob(promotion.JobId, priority, now, now) : waiting! with { LastEligibleAt = now };
         traffic.Queue[promotion.JobId] = place;
@@ -97,7 +97,7 @@ public sealed class FleetControl
         }
         if (gate.Wave.MaxPerHour is { } maxPerHour)
         {
-            Trim(traffic.Promotions, now - Hour);
+            Trim(traffic.Promotions, EventTimes.Before(now, Hour));
             free = Math.Min(free, maxPerHour - traffic.Promotions.Count);
         }
         var ahead = 0;
@@ -188,7 +188,7 @@ public sealed class FleetControl
 
     static bool Exceeded(PhaseTraffic traffic, BreakerRule rule, DateTimeOffset now, out int demotions)
     {
-        Trim(traffic.Demotions, now - rule.Window);
+        Trim(traffic.Demotions, EventTimes.Before(now, rule.Window));
         demotions = traffic.Demotions.Count;
         // Demoted jobs have left the phase: the share is of the jobs it held before them.
         var jobs = traffic.Jobs + demotions;

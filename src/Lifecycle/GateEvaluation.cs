@@ -6,7 +6,7 @@ static class GateEvaluation
     /// <summary>Fail if any criterion fails, else no data if any has too few samples and holds, else pass.</summary>
     public static Verdict Verdict(ReadOnlySpan<WindowSample> window, DateTimeOffset now, GateRule rule)
     {
-        var since = now - rule.Window;
+        var since = EventTimes.Before(now, rule.Window);
         var verdict = Lifecycle.Verdict.Pass;
         for (var i = 0; i < rule.Criteria.Count; i++)
         {
@@ -26,7 +26,7 @@ static class GateEvaluation
     /// <summary>Each criterion with its value, threshold and verdict.</summary>
     public static CriterionResult[] Results(ReadOnlySpan<WindowSample> window, DateTimeOffset now, GateRule rule)
     {
-        var since = now - rule.Window;
+        var since = EventTimes.Before(now, rule.Window);
         var results = new CriterionResult[rule.Criteria.Count];
         for (var i = 0; i < results.Length; i++)
         {

@@ -37,7 +37,7 @@ public static class JobLifecycleDecider
         if (string.Equals(sample.Phase, assigned, StringComparison.Ordinal))
         {
             phaseSince ??= sample.EmittedAt;
-            window = window.Add(new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), now - policy.LongestWindow);
+            window = window.Add(new WindowSample(sample.Version, sample.EmittedAt, sample.Metrics), EventTimes.Before(now, policy.LongestWindow));
             if (policy.GateFrom(assigned) is { } gate)
             {
                 promotionVerdict = GateEvaluation.Verdict(window, now, gate.Promote);
@@ -173,7 +173,7 @@ public static class JobLifecycleDecider
             return new CriteriaReport(state.AssignedPhase, null, state.AwaitingAcknowledgement, timeInPhase, TimeSpan.Zero, false,
                 TimeSpan.Zero, 0, [], Verdict.NoData, state.PromotionStreak, 0, state.DemotionStreak, state.Quarantined, Drifted: drifted);
         }
-        var samples = SampleWindow.CountAfter(state.Window, now.Value - gate.Promote.Window);
+        var samples = SampleWindow.CountAfter(state.Window, EventTimes.Before(now.Value, gate.Promote.Window));
         var results = GateEvaluation.Results(state.Window, now.Value, gate.Promote);
         var verdict = GateEvaluation.Combine(results);
         var blocking = results.FirstOrDefault(r => !r.Passed);
@@ -186,7 +186,7 @@ public static class JobLifecycleDecider
     static PhaseDecision Promotion(JobLifecycle state, LifecyclePolicy policy, PhaseGate gate, DateTimeOffset now)
     {
         var results = GateEvaluation.Results(state.Window, now, gate.Promote);
-        var since = now - gate.Promote.Window;
+        var since = EventTimes.Before(now, gate.Promote.Window);
         var quarantines = Quarantines(state, policy, now);
         var reason = DecisionReasons.Promotion(gate, now - state.PhaseSince!.Value, state.PromotionStreak,
             SampleWindow.CountAfter(state.Window, since), results, quarantines ? policy.Quarantine : null);
@@ -214,7 +214,7 @@ public static class JobLifecycleDecider
         var changes = 1;
         foreach (var at in state.RecentChanges)
         {
-            if (at > now - rule.Within)
+            if (at > EventTimes.Before(now, rule.Within))
             {
                 changes++;
             }

@@ -35,4 +35,7 @@ public static class LifecycleFlags
 
     /// <summary>No active policy selects the job, so nothing is decided for it.</summary>
     public const string NoPolicy = "no-policy";
+
+    /// <summary>An event of the job's stream could not be applied: it was skipped and recorded in <c>es.poisoned_events</c>.</summary>
+    public const string Poisoned = "poisoned";
 }

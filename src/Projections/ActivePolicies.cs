@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections;
 
@@ -25,18 +25,18 @@ public sealed partial class ActivePolicies(ILogger logger, string streamPrefix =
     {
         foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(streamPrefix, checkpoint, cancellationToken))
         {
-            Observe(recorded);
+            Observe(EventDecoder.Decode(recorded));
         }
     }
 
     /// <summary>Learns a policy version from its stream's event (streams of this set's prefix only); anything else is ignored.</summary>
-    public void Observe(RecordedEvent recorded)
+    public void Observe(LogEvent logEvent)
     {
-        if (recorded.Type != PolicyPublished.EventType || !recorded.StreamId.StartsWith(streamPrefix, StringComparison.Ordinal))
+        if (logEvent.Type != PolicyPublished.EventType || !logEvent.StreamId.StartsWith(streamPrefix, StringComparison.Ordinal))
         {
             return;
         }
-        var published = ContractsJson.Deserialize<PolicyPublished>(recorded.Data);
+        var published = logEvent.Read<PolicyPublished>();
         if (published.Name == _substitute?.Name)
         {
             return;

@@ -1,36 +1,40 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Streaming.Contracts.History;
 using Streaming.EventStore;
-using Streaming.Projections.History;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections;
 
 /// <summary>
-/// Tails the event log into per-stream states held in memory and writes the changed ones, together with the checkpoint,
-/// in one transaction: soon when the log is quiet, less often the busier it is (<see cref="FoldOptions"/>). A crash
-/// loses only unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written.
-/// Given <paramref name="applyArchivedSignal"/>, it first replays what the <see cref="HistoryArchive"/> holds after the
-/// checkpoint, signals already read and handed to that function, then tails the log from where the archive ends.
+/// Runs an <see cref="IStreamFold{TState}"/> as a fold of the process's <see cref="LogTail"/>: per-stream states held in
+/// memory, loaded when a stream first appears, and the changed ones written together with the checkpoint in one
+/// transaction: soon when the log is quiet, less often the busier it is (<see cref="FoldOptions"/>). A crash loses only
+/// unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written. An event the fold
+/// cannot apply is skipped for its stream only, the stream's state marked (<see cref="IStreamFold{TState}.Poisoned"/>),
+/// and recorded in <c>es.poisoned_events</c> with the checkpoint that passes it.
 /// </summary>
-public sealed class BufferedFold<TState>(
+public sealed partial class BufferedFold<TState>(
     NpgsqlDataSource dataSource,
     IStreamFold<TState> fold,
-    Func<TimeSpan, CancellationToken, Task> waitForEvents,
     FoldOptions options,
     ILogger logger,
-    Func<TState, RecordedEvent, SignalRecorded, TState>? applyArchivedSignal = null) where TState : class
+    bool readsArchive = false) : ILogFold where TState : class
 {
-    readonly Streaming.EventStore.EventLog _log = new(dataSource);
     readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
     readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    readonly List<PoisonedEvent> _poisoned = [];
+    readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     TailPosition? _saved;
     TailPosition _position;
-    ReadAhead? _readAhead;
-    Task<IReadOnlyList<HistoryBlock>>? _archiveAhead;
-    bool _archiveRead = applyArchivedSignal is null;
+    TailPosition? _unconfirmed;
+    long _eventsSinceWrite;
     long _handled;
+    long _poisonedCount;
+
+    public string Name => fold.Name;
+
+    public bool ReadsArchive => readsArchive;
 
     public TailPosition Position => _position;
 
@@ -39,220 +43,170 @@ public sealed class BufferedFold<TState>(
     /// <summary>How many of the events handled came from the history archive.</summary>
     public long FromArchive { get; private set; }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Events this instance could not apply and skipped.</summary>
+    public long PoisonedCount => Interlocked.Read(ref _poisonedCount);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await LoadCheckpointAsync(cancellationToken);
-        logger.LogInformation("{Fold} resumes after {Position}", fold.Name, _position);
-        var sinceFlush = Stopwatch.StartNew();
-        long eventsSinceFlush = 0;
-        try
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            while (!cancellationToken.IsCancellationRequested)
+            _saved = await Checkpoints.LoadAsync(connection, fold.Name, cancellationToken);
+        }
+        _position = _saved ?? TailPosition.Start;
+        _states.Clear();
+        _changed.Clear();
+        _poisoned.Clear();
+        await fold.ResumeAsync(_position, cancellationToken);
+        LogResuming(fold.Name, _position.ToString());
+    }
+
+    public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        var events = batch.After(_position);
+        if (events.Count > 0)
+        {
+            await LoadMissingAsync(events, cancellationToken);
+            foreach (var logEvent in events)
             {
-                var handled = await StepAsync(cancellationToken);
-                eventsSinceFlush += handled;
-                if (ShouldFlush(handled == 0, sinceFlush.Elapsed, eventsSinceFlush))
-                {
-                    await FlushAsync(cancellationToken);
-                    sinceFlush.Restart();
-                    eventsSinceFlush = 0;
-                }
-                if (handled == 0)
-                {
-                    await waitForEvents(options.PollInterval, cancellationToken);
-                }
+                Fold(logEvent);
+                _position = logEvent.Position;
+            }
+            _eventsSinceWrite += events.Count;
+            Interlocked.Add(ref _handled, events.Count);
+            if (batch.FromArchive)
+            {
+                FromArchive += events.Count;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        await fold.CommitAsync(cancellationToken);
+        if (ShouldWrite())
         {
-        }
-        if (_readAhead is { } abandoned)
-        {
-            await Task.WhenAny(abandoned.Read);
-            _readAhead = null;
-        }
-        if (_archiveAhead is { } abandonedBlocks)
-        {
-            await Task.WhenAny(abandonedBlocks);
-            _archiveAhead = null;
-        }
-        if (_changed.Count > 0)
-        {
-            // The host is stopping: write what was folded so the next start does not redo it.
-            await FlushAsync(CancellationToken.None);
+            await WriteAsync(cancellationToken);
         }
     }
 
-    /// <summary>Folds everything committed so far and writes it; for rebuilds, replays and tests.</summary>
-    public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
+    public async Task IdleAsync(CancellationToken cancellationToken)
     {
-        await LoadCheckpointAsync(cancellationToken);
-        long total = 0, sinceFlush = 0;
-        int handled;
-        while ((handled = await StepAsync(cancellationToken)) > 0)
+        await fold.CommitAsync(cancellationToken);
+        if (_changed.Count > 0 || _poisoned.Count > 0 || (_saved ?? TailPosition.Start) != _position)
         {
-            total += handled;
-            sinceFlush += handled;
-            if (_changed.Count >= options.MaxChanged || sinceFlush >= options.MaxCatchUpEvents)
-            {
-                await FlushAsync(cancellationToken);
-                sinceFlush = 0;
-            }
+            await WriteAsync(cancellationToken);
         }
-        if (_changed.Count > 0)
-        {
-            await FlushAsync(cancellationToken);
-        }
-        return total;
     }
 
-    bool ShouldFlush(bool quiet, TimeSpan sinceFlush, long eventsSinceFlush)
+    public Task StopAsync(CancellationToken cancellationToken) => IdleAsync(cancellationToken);
+
+    bool ShouldWrite()
     {
-        if (_changed.Count == 0)
+        if (_changed.Count == 0 && _poisoned.Count == 0)
         {
             return false;
         }
-        if (quiet || _changed.Count >= options.MaxChanged || sinceFlush >= options.MaxFlushInterval)
-        {
-            return true;
-        }
-        return sinceFlush >= options.FlushInterval && eventsSinceFlush >= (long)_changed.Count * options.EventsPerChangedState;
+        var sinceWrite = _sinceWrite.Elapsed;
+        return _changed.Count >= options.MaxChanged
+            || _eventsSinceWrite >= options.MaxEventsPerWrite
+            || sinceWrite >= options.MaxFlushInterval
+            || sinceWrite >= options.FlushInterval && _eventsSinceWrite >= (long)_changed.Count * options.EventsPerChangedState;
     }
 
-    async Task LoadCheckpointAsync(CancellationToken cancellationToken)
+    void Fold(LogEvent logEvent)
     {
-        if (_saved is not null || _handled > 0)
+        var streamId = logEvent.StreamId;
+        if (!_states.TryGetValue(streamId, out var state))
         {
+            try
+            {
+                fold.Observe(logEvent);
+            }
+            catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+            {
+                Poison(logEvent, e);
+            }
             return;
         }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        _saved = await Checkpoints.LoadAsync(connection, fold.Name, cancellationToken);
-        _position = _saved ?? TailPosition.Start;
-        await fold.ResumeAsync(_position, cancellationToken);
+        try
+        {
+            _states[streamId] = fold.Apply(state, logEvent);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            _states[streamId] = fold.Poisoned(state);
+            Poison(logEvent, e);
+        }
+        _changed.Add(streamId);
     }
 
-    async Task<int> StepAsync(CancellationToken cancellationToken)
+    void Poison(LogEvent logEvent, Exception exception)
     {
-        if (!_archiveRead)
+        var poisoned = PoisonedEvent.Of(fold.Name, logEvent, exception);
+        _poisoned.Add(poisoned);
+        // Each is recorded; the log says so for the first ones, then now and then, so a flood cannot drown it.
+        var count = Interlocked.Increment(ref _poisonedCount);
+        if (count <= 20 || count % 1_000 == 0)
         {
-            var archived = await StepArchiveAsync(cancellationToken);
-            if (archived > 0)
-            {
-                return archived;
-            }
-            _archiveRead = true;
-        }
-        var events = await NextBatchAsync(cancellationToken);
-        if (events.Count == 0)
-        {
-            return 0;
-        }
-        await LoadMissingAsync(events, cancellationToken);
-        foreach (var recorded in events)
-        {
-            Fold(recorded, null);
-            _position = recorded.Position;
-        }
-        Interlocked.Add(ref _handled, events.Count);
-        await fold.AfterBatchAsync(cancellationToken);
-        return events.Count;
-    }
-
-    // One block of the archive, the next read while this one is folded; 0 at the archive's end.
-    async Task<int> StepArchiveAsync(CancellationToken cancellationToken)
-    {
-        var blocks = await (_archiveAhead ?? HistoryArchive.ReadAsync(dataSource, _position, 1, logger, cancellationToken));
-        _archiveAhead = null;
-        if (blocks is not [var block])
-        {
-            return 0;
-        }
-        _archiveAhead = Task.Run(() => HistoryArchive.ReadAsync(dataSource, block.End, 1, logger, cancellationToken), cancellationToken);
-        await LoadMissingAsync(block.Events.Select(e => e.Event), cancellationToken);
-        foreach (var (recorded, signal) in block.Events)
-        {
-            Fold(recorded, signal);
-        }
-        _position = block.End;
-        Interlocked.Add(ref _handled, block.Events.Count);
-        FromArchive += block.Events.Count;
-        await fold.AfterBatchAsync(cancellationToken);
-        return block.Events.Count;
-    }
-
-    // A signal already read (from the archive) goes to applyArchivedSignal; everything else to the fold as logged.
-    void Fold(RecordedEvent recorded, SignalRecorded? signal)
-    {
-        if (_states.TryGetValue(recorded.StreamId, out var state))
-        {
-            _states[recorded.StreamId] = signal is not null ? applyArchivedSignal!(state, recorded, signal) : fold.Apply(state, recorded);
-            _changed.Add(recorded.StreamId);
-        }
-        else
-        {
-            fold.Observe(recorded);
+            LogPoisoned(exception, fold.Name, logEvent.StreamId, logEvent.Type, logEvent.Position.ToString(), count, poisoned.Error);
         }
     }
 
-    // A full batch means more is waiting: its successor is read while this one is folded. Reading from the same
-    // position earlier is as gap-free as reading it later (an older snapshot can only return fewer events).
-    async Task<IReadOnlyList<RecordedEvent>> NextBatchAsync(CancellationToken cancellationToken)
-    {
-        var ahead = _readAhead;
-        _readAhead = null;
-        var events = ahead is not null && ahead.After == _position
-            ? await ahead.Read
-            : await _log.ReadTailAsync(_position, options.ReadBatchSize, cancellationToken);
-        if (ahead is not null && ahead.After != _position)
-        {
-            await Task.WhenAny(ahead.Read);
-        }
-        if (events.Count == options.ReadBatchSize)
-        {
-            var after = events[^1].Position;
-            _readAhead = new ReadAhead(after, _log.ReadTailAsync(after, options.ReadBatchSize, cancellationToken));
-        }
-        return events;
-    }
-
-    sealed record ReadAhead(TailPosition After, Task<IReadOnlyList<RecordedEvent>> Read);
-
-    async Task LoadMissingAsync(IEnumerable<RecordedEvent> events, CancellationToken cancellationToken)
+    // States of streams first seen in this batch, loaded before any is folded; nothing changes in memory when it fails.
+    async Task LoadMissingAsync(ArraySegment<LogEvent> events, CancellationToken cancellationToken)
     {
         List<string>? missing = null;
-        foreach (var recorded in events)
+        HashSet<string>? seen = null;
+        foreach (var logEvent in events)
         {
-            if (!_states.ContainsKey(recorded.StreamId) && fold.HasState(recorded.StreamId))
+            var streamId = logEvent.StreamId;
+            if (!_states.ContainsKey(streamId) && fold.HasState(streamId) && (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(streamId))
             {
-                (missing ??= []).Add(recorded.StreamId);
-                _states[recorded.StreamId] = null!;
+                (missing ??= []).Add(streamId);
             }
         }
         if (missing is null)
         {
             return;
         }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var loaded = await fold.LoadAsync(connection, missing, cancellationToken);
+        IReadOnlyDictionary<string, TState> loaded;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            loaded = await fold.LoadAsync(connection, missing, cancellationToken);
+        }
         foreach (var streamId in missing)
         {
             _states[streamId] = loaded.TryGetValue(streamId, out var state) ? state : fold.Create(streamId);
         }
     }
 
-    async Task FlushAsync(CancellationToken cancellationToken)
+    async Task WriteAsync(CancellationToken cancellationToken)
     {
         var changed = new List<KeyValuePair<string, TState>>(_changed.Count);
         foreach (var streamId in _changed)
         {
             changed.Add(new KeyValuePair<string, TState>(streamId, _states[streamId]));
         }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await fold.SaveAsync(transaction, changed, cancellationToken);
-        await Checkpoints.SaveAsync(transaction, fold.Name, _saved, _position, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var retrying = _unconfirmed == _position;
+        _unconfirmed = _position;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            if (await Checkpoints.AdvanceAsync(transaction, fold.Name, _saved, _position, retrying, cancellationToken))
+            {
+                await fold.SaveAsync(transaction, changed, cancellationToken);
+                await PoisonedEvents.RecordAsync(transaction, _poisoned, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
         _saved = _position;
+        _unconfirmed = null;
         _changed.Clear();
+        _poisoned.Clear();
+        _eventsSinceWrite = 0;
+        _sinceWrite.Restart();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Fold} resumes after {Position}")]
+    partial void LogResuming(string fold, string position);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{Fold} cannot apply {EventType} at {Position} of stream {StreamId} ({Count} so far); it skips the event for that stream, records it in es.poisoned_events and goes on: {Error}")]
+    partial void LogPoisoned(Exception exception, string fold, string streamId, string eventType, string position, long count, string error);
 }

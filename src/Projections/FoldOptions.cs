@@ -1,10 +1,8 @@
 namespace Streaming.Projections;
 
-/// <summary>How a <see cref="BufferedFold{TState}"/> reads and writes.</summary>
+/// <summary>How often a <see cref="BufferedFold{TState}"/> writes its changed states.</summary>
 public sealed record FoldOptions
 {
-    public int ReadBatchSize { get; init; } = 5000;
-
     /// <summary>Changed states are written no sooner than this after the last write, unless the log went quiet.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -20,9 +18,15 @@ public sealed record FoldOptions
     /// <summary>Changed states that force a write however recent the last one was.</summary>
     public int MaxChanged { get; init; } = 200_000;
 
-    /// <summary>When catching up, folded events that force a write: the most a crash makes a catch-up fold again.</summary>
-    public int MaxCatchUpEvents { get; init; } = 200_000;
+    /// <summary>Folded events that force a write: the most a crash makes the fold do again.</summary>
+    public int MaxEventsPerWrite { get; init; } = 2_000_000;
 
-    /// <summary>How long to wait for a new event when the notification does not come.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>For a rebuild: writes only when <see cref="MaxChanged"/> or <see cref="MaxEventsPerWrite"/> say so, and at the end.</summary>
+    public static FoldOptions CatchUp(int maxChanged, int maxEventsPerWrite) => new()
+    {
+        FlushInterval = TimeSpan.MaxValue,
+        MaxFlushInterval = TimeSpan.MaxValue,
+        MaxChanged = maxChanged,
+        MaxEventsPerWrite = maxEventsPerWrite,
+    };
 }

@@ -1,9 +1,14 @@
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections;
 
-/// <summary>One per-stream fold of the log: how a stream's state starts, changes with each event, and is stored.</summary>
+/// <summary>
+/// One per-stream fold of the log, run by a <see cref="BufferedFold{TState}"/>: how a stream's state starts, changes with
+/// each event, and is stored. <see cref="Apply"/> and <see cref="Observe"/> are pure (no I/O); what a fold decides to do
+/// beyond its states it keeps to itself and makes durable in <see cref="CommitAsync"/>.
+/// </summary>
 public interface IStreamFold<TState> where TState : class
 {
     /// <summary>The checkpoint's name; a new name replays the log from its start.</summary>
@@ -15,22 +20,26 @@ public interface IStreamFold<TState> where TState : class
     /// </summary>
     bool HasState(string streamId);
 
-    void Observe(RecordedEvent recorded);
+    void Observe(LogEvent logEvent);
 
     /// <summary>Runs once before the first event, with the checkpoint the fold resumes after.</summary>
     Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken);
 
     TState Create(string streamId);
 
-    TState Apply(TState state, RecordedEvent recorded);
+    TState Apply(TState state, LogEvent logEvent);
+
+    /// <summary>The state kept when an event of the stream could not be applied (it is skipped): flagged, or as it was.</summary>
+    TState Poisoned(TState state);
 
     Task<IReadOnlyDictionary<string, TState>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs after each batch is folded, before its states are written: where side effects the fold queued become
-    /// durable. They must be idempotent, since a crash before the next write folds the batch again.
+    /// Runs after each batch is folded, before its states are written: where effects the fold decided on become
+    /// durable. They must be idempotent, since a crash before the next write folds the batch again, and a transient
+    /// failure calls this again.
     /// </summary>
-    Task AfterBatchAsync(CancellationToken cancellationToken);
+    Task CommitAsync(CancellationToken cancellationToken);
 
     Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, TState>> changed, CancellationToken cancellationToken);
 }

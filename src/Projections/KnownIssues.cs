@@ -1,7 +1,7 @@
 using Npgsql;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections;
 
@@ -17,20 +17,20 @@ public sealed class KnownIssues
     {
         foreach (var recorded in await new EventLog(dataSource).ReadStreamsUpToAsync(KnownIssueOpened.StreamPrefix, checkpoint, cancellationToken))
         {
-            Observe(recorded);
+            Observe(EventDecoder.Decode(recorded));
         }
     }
 
-    public void Observe(RecordedEvent recorded)
+    public void Observe(LogEvent logEvent)
     {
-        switch (recorded.Type)
+        switch (logEvent.Type)
         {
             case KnownIssueOpened.EventType:
-                var opened = ContractsJson.Deserialize<KnownIssueOpened>(recorded.Data);
+                var opened = logEvent.Read<KnownIssueOpened>();
                 _open[opened.IssueId] = opened;
                 break;
             case KnownIssueResolved.EventType:
-                _open.Remove(ContractsJson.Deserialize<KnownIssueResolved>(recorded.Data).IssueId);
+                _open.Remove(logEvent.Read<KnownIssueResolved>().IssueId);
                 break;
         }
     }

@@ -1,19 +1,20 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Streaming.Lifecycle;
-using Streaming.Projections;
-using Streaming.Projector.Archiving;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Projections.History;
+using Streaming.Projections.Tail;
+using Streaming.Projector.JobStates;
 
 namespace Streaming.Projector;
 
 public static class ProjectorExtensions
 {
+    /// <summary>The Projector: the job states and the history archive, as folds of the process's tail.</summary>
     public static IHostApplicationBuilder AddProjector(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddStreamingWakeups();
-        builder.Services.AddHostedService<ProjectorWorker>();
-        builder.Services.AddHostedService<HistoryArchiveWorker>();
+        builder.Services.AddLogFold(sp => new JobStateFold(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddHistoryArchive();
         return builder;
     }
 }

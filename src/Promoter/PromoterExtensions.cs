@@ -4,73 +4,68 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.Contracts.PhaseChanges;
 using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
-using Streaming.Promoter.Shadows;
-using Streaming.Contracts.History;
-using Streaming.Contracts.PhaseChanges;
-using Streaming.Hosting.Resilience;
 using Streaming.Promoter.Publishing;
+using Streaming.Promoter.Shadows;
 
 namespace Streaming.Promoter;
 
 public static class PromoterExtensions
 {
+    /// <summary>
+    /// The Promoter: its policy folder, and folds on the process's tail: decisions, shadow policies, and a relay of
+    /// recorded phase changes per transport (Kafka; the MassTransit bus too when it is configured).
+    /// </summary>
     public static IHostApplicationBuilder AddPromoter(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddStreamingWakeups();
-        builder.Services.AddOptions<PromoterOptions>().BindConfiguration(PromoterOptions.Section);
-        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PromoterOptions>>().Value);
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<PolicyPublisher>();
-        builder.Services.AddSingleton<PolicyDirectory>();
-        builder.Services.AddSingleton<OverrideWriter>();
-        builder.Services.AddSingleton<FleetWriter>();
-        builder.Services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
-        builder.Services.AddSingleton(sp => new DecisionFold(
+        var services = builder.Services;
+        services.AddOptions<PromoterOptions>().BindConfiguration(PromoterOptions.Section);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PromoterOptions>>().Value);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PolicyPublisher>();
+        services.AddSingleton<PolicyDirectory>();
+        services.AddSingleton<OverrideWriter>();
+        services.AddSingleton<FleetWriter>();
+        services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            new DecisionEngine(
-                new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>()),
-                new KnownIssues(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionEngine>()),
+            new DecisionEngine(new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>()), new KnownIssues(), sp.GetRequiredService<ILogger<DecisionEngine>>()),
             sp.GetRequiredService<EventStreams>(),
             sp.GetRequiredService<DecisionCounters>(),
             sp.GetRequiredService<ILogger<DecisionFold>>()));
-        builder.Services.AddSingleton(sp => new BufferedFold<JobLifecycle>(
+        // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
+        var rarely = new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
+        services.AddLogFold(sp => new BufferedFold<JobLifecycle>(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), rarely, sp.GetRequiredService<ILogger<DecisionFold>>()));
+        services.AddLogFold(sp => new ShadowPolicies(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<DecisionFold>(),
-            sp.GetRequiredService<LogWakeups>().WaitAsync,
-            // The promoter's state is for restarts only, so it is written rarely; its decisions are appended every batch.
-            new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 },
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DecisionFold>()));
-        builder.Services.AddSingleton(sp => new ShadowFold(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<ActivePolicies>(), PolicyPublished.ShadowStreamPrefix),
-            sp.GetRequiredService<EventStreams>(),
-            sp.GetRequiredService<ILogger<ShadowFold>>()));
-        builder.Services.AddSingleton(sp => new ShadowRunner(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            () => new BufferedFold<ShadowJob>(
+            new BufferedFold<ShadowJob>(
                 sp.GetRequiredService<NpgsqlDataSource>(),
-                sp.GetRequiredService<ShadowFold>(),
-                sp.GetRequiredService<LogWakeups>().WaitAsync,
-                new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 },
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ShadowFold>()),
-            sp.GetRequiredService<PromoterOptions>().PolicyScanInterval,
-            sp.GetRequiredService<ILogger<ShadowRunner>>()));
-        builder.Services.AddSingleton(sp => new KafkaPhaseChangeTransport(
+                new ShadowFold(
+                    sp.GetRequiredService<NpgsqlDataSource>(),
+                    new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>(), PolicyPublished.ShadowStreamPrefix),
+                    sp.GetRequiredService<EventStreams>(),
+                    sp.GetRequiredService<ILogger<ShadowFold>>()),
+                rarely,
+                sp.GetRequiredService<ILogger<ShadowFold>>()),
+            sp.GetRequiredService<ILogger<ShadowPolicies>>()));
+        services.AddSingleton(sp => new KafkaPhaseChangeTransport(
             sp.GetRequiredService<KafkaOptions>(), sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
-        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<KafkaPhaseChangeTransport>(), PhaseChangeRelay.CheckpointName));
+        services.AddPhaseChangeRelay(PhaseChangeRelay.CheckpointName, sp => sp.GetRequiredService<KafkaPhaseChangeTransport>());
         builder.AddPhaseChangeBus();
-        builder.Services.AddHostedService<PromoterWorker>();
+        services.AddHostedService<PromoterWorker>();
         return builder;
     }
 
@@ -98,14 +93,6 @@ public static class PromoterExtensions
         }));
         builder.Services.AddSingleton(sp => new BusPhaseChangeTransport(
             sp.GetRequiredService<IBus>(), bus.Exchange, sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
-        builder.Services.AddSingleton(sp => Relay(sp, sp.GetRequiredService<BusPhaseChangeTransport>(), BusPhaseChangeTransport.CheckpointName));
+        builder.Services.AddPhaseChangeRelay(BusPhaseChangeTransport.CheckpointName, sp => sp.GetRequiredService<BusPhaseChangeTransport>());
     }
-
-    static PhaseChangeRelay Relay(IServiceProvider services, IPhaseChangeTransport transport, string checkpointName) => new(
-        services.GetRequiredService<NpgsqlDataSource>(),
-        transport,
-        checkpointName,
-        services.GetRequiredService<LogWakeups>().WaitAsync,
-        services.GetRequiredService<LoopHealth>(),
-        services.GetRequiredService<ILogger<PhaseChangeRelay>>());
 }

@@ -1,41 +1,32 @@
 using Microsoft.Extensions.Hosting;
-using Npgsql;
-using Streaming.Hosting;
+using Microsoft.Extensions.Logging;
 using Streaming.Hosting.Kafka;
-using Streaming.Lifecycle;
-using Streaming.Projections;
-using Streaming.Promoter.Decisions;
+using Streaming.Hosting.Resilience;
 using Streaming.Promoter.Policies;
-using Streaming.Promoter.Shadows;
-using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter;
 
-/// <summary>Makes decisions from the log and publishes the recorded ones, side by side.</summary>
+/// <summary>
+/// Publishes the policy folder and makes sure of the phase-change topic before the Promoter counts as started (the
+/// process's tail, and so every decision and publication, waits for that), then keeps publishing what changes in the
+/// folder, waiting out database outages.
+/// </summary>
 sealed class PromoterWorker(
-    NpgsqlDataSource dataSource,
-    BufferedFold<JobLifecycle> decisions,
-    IEnumerable<PhaseChangeRelay> relays,
     PolicyDirectory policies,
-    ShadowRunner shadows,
     KafkaOptions kafka,
-    TopicProvisioner topics) : BackgroundService
+    TopicProvisioner topics,
+    LoopHealth health,
+    ILogger<PromoterWorker> logger) : BackgroundService
 {
-    /// <summary>The policy folder is published before the Promoter counts as started, so nothing it decides predates it.</summary>
+    const string LoopName = "promoter:policy-folder";
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await policies.SyncAsync(cancellationToken);
+        await topics.EnsureCompactedTopicAsync(kafka.PhaseChangesTopic, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await DecisionStateTable.EnsureAsync(dataSource, stoppingToken);
-        await topics.EnsureCompactedTopicAsync(kafka.PhaseChangesTopic, stoppingToken);
-        await ConcurrentLoops.WhenAllOrFirstFailureAsync([
-            Task.Run(() => policies.RunAsync(stoppingToken), stoppingToken),
-            Task.Run(() => shadows.RunAsync(stoppingToken), stoppingToken),
-            Task.Run(() => decisions.RunAsync(stoppingToken), stoppingToken),
-            .. relays.Select(relay => Task.Run(() => relay.RunAsync(stoppingToken), stoppingToken))]);
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        policies.RunAsync(new Outage(LoopName, health, logger), stoppingToken);
 }

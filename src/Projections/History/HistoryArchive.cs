@@ -1,64 +1,100 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
 /// <summary>
-/// The history archive: a projection that tails the log and stores it in <see cref="HistoryBlock"/>s of
-/// <c>blockSize</c> events in <c>es.history_blocks</c>, each written in one transaction with the archive's checkpoint,
-/// so a crash redoes at most the block it was writing and nothing is stored twice. Backtests and rebuilds read the blocks
-/// instead of the events they hold: a tenth of the bytes, one row per block, and no JSON to parse. Only whole blocks are
-/// written; what follows the last one is read from the log.
+/// The history archive: a fold of the log that stores it in <see cref="HistoryBlock"/>s of <c>blockSize</c> events in
+/// <c>es.history_blocks</c> (schema migration 5), each written in one transaction with the archive's checkpoint, so a
+/// crash redoes at most the block it was filling and nothing is stored twice. Backtests and rebuilds (and folds catching
+/// up from far behind) read the blocks instead of the events they hold: a tenth of the bytes, one row per block, and no
+/// JSON to parse. Only whole blocks are written; what follows the last one is read from the log.
 /// </summary>
-public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, int blockSize = HistoryArchive.DefaultBlockSize)
+public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, int blockSize = HistoryArchive.DefaultBlockSize) : ILogFold
 {
     public const string CheckpointName = "history-archive";
     public const int DefaultBlockSize = 2_000;
-    const int ReadSize = 2_000;
 
-    readonly Streaming.EventStore.EventLog _log = new(dataSource);
     HistoryBlockBuilder _pending = new();
     TailPosition? _saved;
     TailPosition _read;
-    bool _resumed;
+    bool _started;
+    bool _catchingUp;
+    TailPosition? _unconfirmed;
     long _archived;
+
+    public string Name => CheckpointName;
+
+    public bool ReadsArchive => false;
+
+    public TailPosition Position => _read;
 
     /// <summary>Events written to the archive by this instance.</summary>
     public long Archived => Interlocked.Read(ref _archived);
 
-    /// <summary>Archives as the log grows, until cancelled.</summary>
-    public async Task RunAsync(Func<TimeSpan, CancellationToken, Task> waitForEvents, TimeSpan poll, CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        _saved = await ReachedAsync(dataSource, cancellationToken);
+        _read = _saved ?? TailPosition.Start;
+        _pending.Dispose();
+        _pending = new HistoryBlockBuilder();
+        _started = true;
+    }
+
+    public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                if (await StepAsync(cancellationToken) < ReadSize)
-                {
-                    await waitForEvents(poll, cancellationToken);
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (CheckpointConflictException conflict)
-            {
-                logger.LogWarning("Another archiver moved the history archive to {Position}; continuing from there", conflict.Actual);
-                _resumed = false;
-            }
+            await ArchiveAsync(batch, cancellationToken);
+        }
+        catch (CheckpointConflictException conflict) when (!_catchingUp)
+        {
+            // Another archiver (a second Projector, the archive command) wrote these blocks: go on from where it got to.
+            logger.LogWarning("Another archiver moved the history archive to {Position}; continuing from there", conflict.Actual);
+            await StartAsync(cancellationToken);
         }
     }
+
+    async Task ArchiveAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        foreach (var logEvent in batch.After(_read))
+        {
+            if (_pending.Count == blockSize)
+            {
+                await WriteAsync(cancellationToken);
+            }
+            _pending.Add(logEvent);
+            _read = logEvent.Position;
+        }
+        if (_pending.Count == blockSize)
+        {
+            await WriteAsync(cancellationToken);
+        }
+    }
+
+    public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Archives every whole block committed so far and returns how many events this call archived.</summary>
     public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
     {
-        var before = Archived;
-        while (await StepAsync(cancellationToken) > 0)
+        if (!_started)
         {
+            await StartAsync(cancellationToken);
+        }
+        var before = Archived;
+        _catchingUp = true;
+        try
+        {
+            await FoldCatchUp.RunAsync(this, new LogSource(dataSource, logger, DefaultBlockSize), cancellationToken);
+        }
+        finally
+        {
+            _catchingUp = false;
         }
         return Archived - before;
     }
@@ -102,8 +138,8 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
                     end);
                 break;
             }
-            blocks.Add(blocks.Count == 0 && block.Events[0].Event.Position.CompareTo(after) <= 0
-                ? block with { Events = block.Events.Where(e => e.Event.Position.CompareTo(after) > 0).ToList() }
+            blocks.Add(blocks.Count == 0 && block.Events[0].Position.CompareTo(after) <= 0
+                ? block with { Events = block.Events.Where(e => e.Position.CompareTo(after) > 0).ToList() }
                 : block);
         }
         return blocks;
@@ -116,51 +152,32 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         return await Checkpoints.LoadAsync(connection, CheckpointName, cancellationToken);
     }
 
-    async Task<int> StepAsync(CancellationToken cancellationToken)
+    // The full pending block with the checkpoint, in one transaction; kept pending (and written again) when it fails.
+    async Task WriteAsync(CancellationToken cancellationToken)
     {
-        if (!_resumed)
+        var end = _pending.End;
+        var body = _pending.Finish();
+        var retrying = _unconfirmed == end;
+        _unconfirmed = end;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            _saved = await ReachedAsync(dataSource, cancellationToken);
-            _read = _saved ?? TailPosition.Start;
-            _pending.Dispose();
-            _pending = new HistoryBlockBuilder();
-            _resumed = true;
-        }
-        var events = await _log.ReadTailAsync(_read, ReadSize, cancellationToken);
-        foreach (var recorded in events)
-        {
-            _pending.Add(recorded, HistoryWriter.SignalOf(recorded));
-            if (_pending.Count == blockSize)
+            if (await Checkpoints.AdvanceAsync(transaction, CheckpointName, _saved, end, retrying, cancellationToken))
             {
-                await WriteAsync(_pending, cancellationToken);
-                _pending.Dispose();
-                _pending = new HistoryBlockBuilder();
+                await using var insert = new NpgsqlCommand(
+                    "insert into es.history_blocks (end_tx_id, end_position, events, body) values ($1, $2, $3, $4)", connection, transaction);
+                insert.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = end.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+                insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.GlobalPosition });
+                insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _pending.Count });
+                insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
             }
         }
-        if (events.Count > 0)
-        {
-            _read = events[^1].Position;
-        }
-        return events.Count;
-    }
-
-    async Task WriteAsync(HistoryBlockBuilder block, CancellationToken cancellationToken)
-    {
-        var body = block.Finish();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await Checkpoints.SaveAsync(transaction, CheckpointName, _saved, block.End, cancellationToken);
-        await using (var insert = new NpgsqlCommand(
-            "insert into es.history_blocks (end_tx_id, end_position, events, body) values ($1, $2, $3, $4)", connection, transaction))
-        {
-            insert.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = block.End.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
-            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = block.End.GlobalPosition });
-            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = block.Count });
-            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-        _saved = block.End;
-        Interlocked.Add(ref _archived, block.Count);
+        _saved = end;
+        _unconfirmed = null;
+        Interlocked.Add(ref _archived, _pending.Count);
+        _pending.Dispose();
+        _pending = new HistoryBlockBuilder();
     }
 }

@@ -1,5 +1,5 @@
-using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
@@ -7,16 +7,16 @@ namespace Streaming.Projections.History;
 /// A run of the log in commit order, as the archive stores it: one <see cref="HistoryWriter"/> segment with its own
 /// names, ending at <see cref="End"/>, so any block can be read without the ones before it.
 /// </summary>
-public sealed record HistoryBlock(TailPosition End, IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> Events)
+public sealed record HistoryBlock(TailPosition End, IReadOnlyList<LogEvent> Events)
 {
     internal const byte Format = 1;
 
     public byte[] Encode()
     {
         using var builder = new HistoryBlockBuilder();
-        foreach (var (recorded, signal) in Events)
+        foreach (var logEvent in Events)
         {
-            builder.Add(recorded, signal);
+            builder.Add(logEvent);
         }
         return builder.End == End ? builder.Finish() : throw new InvalidOperationException($"The block's last event is at {builder.End}, not {End}");
     }
@@ -31,7 +31,7 @@ public sealed record HistoryBlock(TailPosition End, IReadOnlyList<(RecordedEvent
         using var input = new MemoryStream(body, writable: false);
         input.Position = 1;
         using var reader = new HistoryReader(input);
-        IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> events = [];
+        IReadOnlyList<LogEvent> events = [];
         long validLength = 0;
         var reached = reader.ReadSegments(body.Length, segment => events = segment, ref validLength);
         return reached == end && validLength == body.Length && events.Count > 0 ? new HistoryBlock(end, events) : null;

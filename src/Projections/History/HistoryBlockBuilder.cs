@@ -1,5 +1,5 @@
-using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
@@ -11,6 +11,7 @@ public sealed class HistoryBlockBuilder : IDisposable
 {
     readonly MemoryStream _body = new();
     readonly HistoryWriter _writer;
+    byte[]? _finished;
 
     public HistoryBlockBuilder()
     {
@@ -23,18 +24,22 @@ public sealed class HistoryBlockBuilder : IDisposable
     /// <summary>The position of the last event added.</summary>
     public TailPosition End { get; private set; }
 
-    public void Add(RecordedEvent recorded, SignalRecorded? signal)
+    public void Add(LogEvent logEvent)
     {
-        _writer.Write(recorded, signal);
-        End = recorded.Position;
+        _writer.Write(logEvent);
+        End = logEvent.Position;
         Count++;
     }
 
     /// <summary>The block's stored form, ending at <see cref="End"/>; nothing can be added after.</summary>
     public byte[] Finish()
     {
-        _writer.EndSegment(End);
-        return _body.ToArray();
+        if (_finished is null)
+        {
+            _writer.EndSegment(End);
+            _finished = _body.ToArray();
+        }
+        return _finished;
     }
 
     public void Dispose()

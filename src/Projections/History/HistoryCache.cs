@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
-using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
@@ -22,10 +22,10 @@ public sealed class HistoryCache(string path)
 
     /// <summary>
     /// Replays the copy of the log whose first event is <paramref name="origin"/> into <paramref name="apply"/>, a
-    /// segment at a time (each event with its signal already read, or null), and returns the log position it reaches,
+    /// segment at a time (signals already read), and returns the log position it reaches,
     /// or null when there is no usable copy. The file is then open for <see cref="Append"/>.
     /// </summary>
-    public TailPosition? Replay(Guid origin, Action<IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)>> apply)
+    public TailPosition? Replay(Guid origin, Action<IReadOnlyList<LogEvent>> apply)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1 << 20);
@@ -64,15 +64,15 @@ public sealed class HistoryCache(string path)
     }
 
     /// <summary>
-    /// Adds events read from the store (with their signals already read, or null) to the open copy as a segment that
+    /// Adds events read from the store to the open copy as a segment that
     /// reaches <paramref name="reached"/>, and makes it durable.
     /// </summary>
-    public void AppendSegment(IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> events, TailPosition reached)
+    public void AppendSegment(IReadOnlyList<LogEvent> events, TailPosition reached)
     {
         var writer = _writer ?? throw new InvalidOperationException("Replay the cache before appending to it");
-        foreach (var (recorded, signal) in events)
+        foreach (var logEvent in events)
         {
-            writer.Write(recorded, signal);
+            writer.Write(logEvent);
         }
         writer.EndSegment(reached);
         _file!.Flush(flushToDisk: true);

@@ -2,15 +2,17 @@ using System.Text;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
 /// <summary>
-/// Reads what a <see cref="HistoryWriter"/> wrote, a whole segment at a time: each event with its signal already read
-/// (names, phases and label sets shared, as the folds expect), or null for other events, which come back as stored.
+/// Reads what a <see cref="HistoryWriter"/> wrote, a whole segment at a time, as <see cref="LogEvent"/>s: signals already
+/// read (names, phases and label sets shared, as the folds expect), other events decoded from their stored bodies.
 /// </summary>
 public sealed class HistoryReader(Stream input) : IDisposable
 {
+    EventDecoder? _decoder;
     readonly BinaryReader _reader = new(input, Encoding.UTF8, leaveOpen: true);
     readonly List<string> _strings = [];
     readonly List<IReadOnlyDictionary<string, string>> _labelSets = [];
@@ -25,10 +27,10 @@ public sealed class HistoryReader(Stream input) : IDisposable
     /// the last one reaches (null when there is none); <paramref name="validLength"/> is where the last whole segment
     /// ends. A segment cut short, or bytes that are not a segment, end the reading.
     /// </summary>
-    public TailPosition? ReadSegments(long length, Action<IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)>> apply, ref long validLength)
+    public TailPosition? ReadSegments(long length, Action<IReadOnlyList<LogEvent>> apply, ref long validLength)
     {
         TailPosition? reached = null;
-        var pending = new List<(RecordedEvent Event, SignalRecorded? Signal)>();
+        var pending = new List<LogEvent>();
         var input = _reader.BaseStream;
         var applying = false;
         try
@@ -52,7 +54,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
                         pending.Add(ReadSignal());
                         break;
                     case HistoryWriter.Other:
-                        pending.Add((ReadOther(), null));
+                        pending.Add((_decoder ??= new EventDecoder()).FromArchive(ReadOther(), null));
                         break;
                     case HistoryWriter.SegmentEnd:
                         reached = new TailPosition((ulong)_reader.Read7BitEncodedInt64(), _reader.Read7BitEncodedInt64());
@@ -83,7 +85,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
 
     public void Dispose() => _reader.Dispose();
 
-    (RecordedEvent, SignalRecorded) ReadSignal()
+    LogEvent ReadSignal()
     {
         var position = _reader.Read7BitEncodedInt64();
         var txId = (ulong)_reader.Read7BitEncodedInt64();
@@ -104,7 +106,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
             values[i] = _reader.ReadDouble();
         }
         var signal = new SignalRecorded(stream, seq, emittedAt, phase, MetricValues.Wrap(names, values), labels, null);
-        return (new RecordedEvent(position, txId, stream, version, Guid.Empty, SignalRecorded.EventType, "", "{}", seq, emittedAt, emittedAt), signal);
+        return new LogEvent(new RecordedEvent(position, txId, stream, version, Guid.Empty, SignalRecorded.EventType, "", "{}", seq, emittedAt, emittedAt), signal);
     }
 
     RecordedEvent ReadOther()

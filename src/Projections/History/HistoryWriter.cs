@@ -1,7 +1,7 @@
 using System.Text;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
 
@@ -31,29 +31,11 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         }
     }
 
-    /// <summary>
-    /// The signal <paramref name="recorded"/> carries, read, or null for any other event. A signal body that does not
-    /// read as one is kept as stored, so a reader meets it as it would in the log.
-    /// </summary>
-    public static SignalRecorded? SignalOf(RecordedEvent recorded)
+    /// <summary>Writes one event: a signal as numbers, anything else (an unreadable signal too) as stored.</summary>
+    public void Write(LogEvent logEvent)
     {
-        if (recorded.Type != SignalRecorded.EventType || ControlStreams.IsControl(recorded.StreamId))
-        {
-            return null;
-        }
-        try
-        {
-            return ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
-    }
-
-    public void Write(RecordedEvent recorded, SignalRecorded? signal)
-    {
-        if (signal is not null)
+        var recorded = logEvent.Event;
+        if (logEvent.Signal is { } signal && !ControlStreams.IsControl(recorded.StreamId))
         {
             var stream = StringIndex(recorded.StreamId);
             var phase = StringIndex(signal.Phase);

@@ -1,9 +1,9 @@
 using Npgsql;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projector.JobStates;
 
@@ -17,10 +17,10 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
 
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
-    public void Observe(RecordedEvent recorded)
+    public void Observe(LogEvent logEvent)
     {
-        policies.Observe(recorded);
-        knownIssues.Observe(recorded);
+        policies.Observe(logEvent);
+        knownIssues.Observe(logEvent);
     }
 
     public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
@@ -32,17 +32,18 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
     public JobStateView Create(string streamId) =>
         new(JobLifecycleDecider.Initial(streamId), new Dictionary<string, string>(), null, null, 0);
 
-    public JobStateView Apply(JobStateView state, RecordedEvent recorded)
+    public JobStateView Apply(JobStateView state, LogEvent logEvent)
     {
+        var recorded = logEvent.Event;
         switch (recorded.Type)
         {
             case SignalRecorded.EventType:
-                return ApplySignal(state, recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data));
+                return ApplySignal(state, recorded, logEvent.Read<SignalRecorded>());
             case PromotionDeferred.EventType:
-                var deferred = ContractsJson.Deserialize<PromotionDeferred>(recorded.Data);
+                var deferred = logEvent.Read<PromotionDeferred>();
                 return state with { WaitingFor = deferred.Reason, StreamVersion = recorded.Version };
             case PhaseChanged.EventType:
-                var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+                var change = logEvent.Read<PhaseChanged>();
                 return state with
                 {
                     Lifecycle = JobLifecycleDecider.Apply(state.Lifecycle, SignalSamples.ToDecision(change)),
@@ -52,7 +53,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                     WaitingFor = null,
                 };
             case OverrideSet.EventType:
-                var set = ContractsJson.Deserialize<OverrideSet>(recorded.Data);
+                var set = logEvent.Read<OverrideSet>();
                 var governing = state.Lifecycle.Policy is { } name ? policies.Named(name) : null;
                 // The phase change an override makes arrives as its own event, and is applied then.
                 return state with
@@ -61,7 +62,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                     StreamVersion = recorded.Version,
                 };
             case OverrideEnded.EventType:
-                var ended = ContractsJson.Deserialize<OverrideEnded>(recorded.Data);
+                var ended = logEvent.Read<OverrideEnded>();
                 return state with
                 {
                     Lifecycle = state.Lifecycle.ActiveOverride?.Id == ended.OverrideId ? state.Lifecycle with { ActiveOverride = null } : state.Lifecycle,
@@ -72,8 +73,10 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
         }
     }
 
-    /// <summary>A signal event, its body already read (by the log's reader, or from the history archive).</summary>
-    public JobStateView ApplySignal(JobStateView state, RecordedEvent recorded, SignalRecorded signal)
+    public JobStateView Poisoned(JobStateView state) => state.Poisoned ? state : state with { Poisoned = true };
+
+    /// <summary>A signal event, its body already read.</summary>
+    JobStateView ApplySignal(JobStateView state, RecordedEvent recorded, SignalRecorded signal)
     {
         var sample = SignalSamples.From(recorded, signal);
         var policy = policies.For(signal.Labels);
@@ -113,7 +116,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
     public Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
         JobStateTable.LoadAsync(connection, generation, streamIds, cancellationToken);
 
-    public Task AfterBatchAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
         JobStateTable.SaveAsync(transaction, generation, changed,

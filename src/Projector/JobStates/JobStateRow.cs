@@ -51,6 +51,10 @@ sealed record JobStateRow(
         {
             flags.Add(LifecycleFlags.WaitingForSlot);
         }
+        if (view.Poisoned)
+        {
+            flags.Add(LifecycleFlags.Poisoned);
+        }
         if (context.KnownIssues.Count > 0)
         {
             // Held by a known issue, apart from regressions: the flag, then each issue that holds the job.

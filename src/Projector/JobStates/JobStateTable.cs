@@ -5,59 +5,17 @@ using Streaming.Lifecycle;
 
 namespace Streaming.Projector.JobStates;
 
-/// <summary>A generation's job-state table: one row per job; <c>projections.phase_counts</c> counts over the active one.</summary>
+/// <summary>A generation's job-state rows: one per job; <c>projections.phase_counts</c> counts over the active generation.</summary>
 public static class JobStateTable
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>The column that tells this build's row format from earlier ones.</summary>
-    public const string FormatColumn = "waiting_for";
-
-    public const string Columns = """
-        job_id text primary key,
-        policy text not null,
-        phase text not null,
-        assigned_at timestamptz,
-        phase_since timestamptz,
-        awaiting_ack boolean not null,
-        last_reported_phase text,
-        last_seq bigint,
-        last_signal_at timestamptz,
-        stream_version bigint not null,
-        phase_changes int not null,
-        last_direction text,
-        last_changed_at timestamptz,
-        stuck boolean not null,
-        regressed boolean not null,
-        flags text[] not null,
-        metrics jsonb not null,
-        criteria jsonb not null,
-        labels jsonb not null,
-        lifecycle bytea not null,
-        waiting_for text,
-        updated_at timestamptz not null default now()
-        """;
-
-    public const string PhaseCountsView = """
-        create view projections.phase_counts as
-            select phase,
-                   count(*)::int as jobs,
-                   (count(*) filter (where awaiting_ack))::int as awaiting_ack,
-                   (count(*) filter (where stuck))::int as stuck,
-                   (count(*) filter (where regressed))::int as regressed,
-                   (count(*) filter (where 'known-issue' = any(flags)))::int as known_issue,
-                   (count(*) filter (where 'held' = any(flags) or 'pinned' = any(flags)))::int as overridden,
-                   (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined,
-                   (count(*) filter (where waiting_for is not null))::int as waiting_for_slot
-            from projections.job_states
-            group by phase;
-        """;
 
     public static async Task<IReadOnlyDictionary<string, JobStateView>> LoadAsync(
         NpgsqlConnection connection, JobStateGeneration generation, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version, waiting_for from " + generation.Table + " where job_id = any(@ids)",
+            "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version, waiting_for, '" + LifecycleFlags.Poisoned +
+            "' = any(flags) from " + generation.Table + " where job_id = any(@ids)",
             connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
@@ -70,7 +28,8 @@ public static class JobStateTable
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
                 reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6));
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetBoolean(7));
         }
         return states;
     }

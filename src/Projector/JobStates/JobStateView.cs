@@ -4,7 +4,8 @@ namespace Streaming.Projector.JobStates;
 
 /// <summary>
 /// What the dashboards know of one job: its lifecycle state plus what the signals and decisions said last.
-/// <see cref="WaitingFor"/>: why the promotion the policy wants waits for a slot, while it does.
+/// <see cref="WaitingFor"/>: why the promotion the policy wants waits for a slot, while it does. <see cref="Poisoned"/>: an
+/// event of the job's stream could not be applied and was skipped.
 /// </summary>
 public sealed record JobStateView(
     JobLifecycle Lifecycle,
@@ -12,4 +13,5 @@ public sealed record JobStateView(
     string? LastDirection,
     DateTimeOffset? LastChangedAt,
     long StreamVersion,
-    string? WaitingFor = null);
+    string? WaitingFor = null,
+    bool Poisoned = false);

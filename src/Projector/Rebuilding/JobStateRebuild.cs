@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 using Streaming.Projector.JobStates;
 
 namespace Streaming.Projector.Rebuilding;
@@ -22,15 +23,13 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
         var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation);
-        var fold = new BufferedFold<JobStateView>(
-            dataSource, projection, (_, _) => Task.CompletedTask,
-            new FoldOptions { ReadBatchSize = Math.Min(batchSize, MaxReadBatch), MaxChanged = batchSize * 5, MaxCatchUpEvents = batchSize * 25 }, logger,
-            useArchive ? projection.ApplySignal : null);
+        var fold = new BufferedFold<JobStateView>(dataSource, projection, FoldOptions.CatchUp(batchSize * 5, batchSize * 25), logger, readsArchive: useArchive);
+        await fold.StartAsync(cancellationToken);
         var total = await RemainingAsync(generation, cancellationToken);
         logger.LogInformation("Rebuilding job states into generation {Generation} ({State}); about {Events} events to replay",
             generation.Number, resumed ? "resumed" : "new", total);
         var started = DateTime.UtcNow;
-        var catchingUp = fold.CatchUpAsync(cancellationToken);
+        var catchingUp = FoldCatchUp.RunAsync(fold, new LogSource(dataSource, logger, Math.Min(batchSize, MaxReadBatch)), cancellationToken);
         while (!catchingUp.IsCompleted)
         {
             report?.Invoke(new RebuildProgress(generation.Number, fold.Handled, total, DateTime.UtcNow - started));

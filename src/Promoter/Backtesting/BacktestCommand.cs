@@ -5,13 +5,12 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Hosting;
 using Streaming.Hosting.Logging;
 using Streaming.Lifecycle;
-using Streaming.Projections.Backtesting;
 using Streaming.Projections.History;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Promoter.Backtesting;
 
@@ -28,9 +27,6 @@ public static class BacktestCommand
     // Small reads: each is replayed and dropped before the GC has to promote it (20,000 at a time took a quarter longer
     // and twice the memory).
     const int BatchSize = 2_000;
-
-    // Archive blocks read at a time (of 2,000 events each).
-    const int BlocksPerRead = 4;
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -123,7 +119,6 @@ public static class BacktestCommand
     public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
         NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, ILogger logger, CancellationToken cancellationToken)
     {
-        var log = new Streaming.EventStore.EventLog(dataSource);
         var position = TailPosition.Start;
         long fromCache = 0, fromArchive = 0, fromLog = 0;
         if (cache is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
@@ -134,24 +129,29 @@ public static class BacktestCommand
                 fromCache += segment.Count;
             }) ?? TailPosition.Start;
         }
+        var source = new LogSource(dataSource, logger, BatchSize);
         try
         {
-            if (useArchive)
-            {
-                (fromArchive, position) = await ReplayArchiveAsync(dataSource, backtest, cache, position, logger, cancellationToken);
-            }
-            var reading = ReadBatchAsync(log, position, cancellationToken);
+            var reading = ReadAsync(source, position, useArchive, cancellationToken);
             while (true)
             {
                 var batch = await reading;
-                if (batch.Length == 0)
+                if (batch.IsEmpty)
                 {
                     return (fromCache, fromArchive, fromLog);
                 }
-                reading = ReadBatchAsync(log, batch[^1].Event.Position, cancellationToken);
-                backtest.Apply(batch);
-                cache?.AppendSegment(batch, batch[^1].Event.Position);
-                fromLog += batch.Length;
+                reading = ReadAsync(source, batch.End, useArchive, cancellationToken);
+                var events = batch.Events;
+                backtest.Apply(events);
+                cache?.AppendSegment(events, batch.End);
+                if (batch.FromArchive)
+                {
+                    fromArchive += events.Count;
+                }
+                else
+                {
+                    fromLog += events.Count;
+                }
             }
         }
         finally
@@ -160,48 +160,9 @@ public static class BacktestCommand
         }
     }
 
-    // What the archive holds after `position`, the next blocks read while these are replayed; returns how many events
-    // that was and where the archive ends.
-    static async Task<(long Events, TailPosition Reached)> ReplayArchiveAsync(
-        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, TailPosition position, ILogger logger, CancellationToken cancellationToken)
-    {
-        long events = 0;
-        IReadOnlyList<HistoryBlock> read;
-        var blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, position, BlocksPerRead, logger, cancellationToken), cancellationToken);
-        do
-        {
-            read = await blocks;
-            if (read.Count == BlocksPerRead)
-            {
-                var after = read[^1].End;
-                blocks = Task.Run(() => HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, logger, cancellationToken), cancellationToken);
-            }
-            foreach (var block in read)
-            {
-                backtest.Apply(block.Events);
-                cache?.AppendSegment(block.Events, block.End);
-                events += block.Events.Count;
-                position = block.End;
-            }
-        }
-        while (read.Count == BlocksPerRead);
-        return (events, position);
-    }
-
-    // The next batch, its signals parsed, on a pool thread: reading and parsing one batch overlaps replaying the last.
-    static Task<(RecordedEvent Event, SignalRecorded? Signal)[]> ReadBatchAsync(
-        Streaming.EventStore.EventLog log, TailPosition after, CancellationToken cancellationToken) =>
-        Task.Run(async () =>
-        {
-            var events = await log.ReadTailAsync(after, BatchSize, cancellationToken);
-            var batch = new (RecordedEvent Event, SignalRecorded? Signal)[events.Count];
-            for (var i = 0; i < events.Count; i++)
-            {
-                var recorded = events[i];
-                batch[i] = (recorded, HistoryWriter.SignalOf(recorded));
-            }
-            return batch;
-        }, cancellationToken);
+    // The next batch, read and decoded on a pool thread: reading one batch overlaps replaying the last.
+    static Task<LogBatch> ReadAsync(LogSource source, TailPosition after, bool useArchive, CancellationToken cancellationToken) =>
+        Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);
 
     /// <summary>The first event of the log: what tells one log's cache from another's.</summary>
     static async Task<Guid?> OriginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -5,14 +5,15 @@ using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Promoter.Decisions;
 
 /// <summary>
-/// Runs each job's policy over its signals in log order, carries out operators' overrides, and records each decision
-/// and each ended override in the job's stream. An event's id is derived from the event that caused it, so re-running
-/// after a crash re-makes the same decision and the store refuses the copy: the store is the outbox, and nothing is
-/// decided twice.
+/// The Promoter's decisions as a fold of the log: the <see cref="DecisionEngine"/> run over each job's events in log
+/// order, and what it decides recorded after each batch in the streams concerned. An event's id is derived from the
+/// event that caused it, so re-running after a crash re-makes the same decision and the store refuses the copy: the
+/// store is the outbox, and nothing is decided twice.
 /// </summary>
 public sealed partial class DecisionFold(
     NpgsqlDataSource dataSource,
@@ -23,14 +24,18 @@ public sealed partial class DecisionFold(
 {
     public const string CheckpointName = "promoter:decisions";
 
+    // What the batch decided, in log order, until it is recorded.
+    readonly List<DecisionOutcome> _pending = [];
+
     public string Name => CheckpointName;
 
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
-    public void Observe(RecordedEvent recorded) => engine.Observe(recorded);
+    public void Observe(LogEvent logEvent) => Keep(engine.Observe(logEvent));
 
     public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
     {
+        _pending.Clear();
         await engine.Policies.LoadAsync(dataSource, checkpoint, cancellationToken);
         await engine.KnownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
         // Saved with the checkpoint; a fold that starts from the beginning of the log builds it afresh.
@@ -41,41 +46,60 @@ public sealed partial class DecisionFold(
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
 
-    public JobLifecycle Apply(JobLifecycle state, RecordedEvent recorded) => engine.Apply(state, recorded);
-
-    public async Task AfterBatchAsync(CancellationToken cancellationToken)
+    public JobLifecycle Apply(JobLifecycle state, LogEvent logEvent)
     {
-        if (!engine.HasPending)
+        var (next, outcome) = engine.Apply(state, logEvent);
+        Keep(outcome);
+        return next;
+    }
+
+    public JobLifecycle Poisoned(JobLifecycle state) => state;
+
+    void Keep(DecisionOutcome outcome)
+    {
+        if (!outcome.IsEmpty)
+        {
+            _pending.Add(outcome);
+        }
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count == 0)
         {
             return;
         }
+        var decisions = _pending.SelectMany(o => o.Decisions).ToList();
+        var deferrals = _pending.SelectMany(o => o.Deferrals).ToList();
+        var ended = _pending.SelectMany(o => o.EndedOverrides).ToList();
+        var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
         // One transaction for the batch's events: every stream lock first, then the appends. Ingest appends to the same
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
             await EventStreams.LockAsync(transaction,
-                engine.Decisions.Select(p => p.Decision.JobId).Concat(engine.Deferrals.Select(d => d.JobId)).Concat(engine.EndedOverrides.Select(e => e.JobId)),
+                decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId)),
                 cancellationToken);
-            var written = new List<(PhaseDecision Decision, string? CorrelationId)>(engine.Decisions.Count);
-            foreach (var (decision, correlationId) in engine.Decisions)
+            var written = new List<MadeDecision>(decisions.Count);
+            foreach (var made in decisions)
             {
-                var change = SignalSamples.ToEvent(decision);
-                if (await AppendAsync(transaction, decision.JobId, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
-                    correlationId, decision.DecidedAt, cancellationToken))
+                var change = SignalSamples.ToEvent(made.Decision);
+                if (await AppendAsync(transaction, made.Decision.JobId, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
+                    made.CorrelationId, made.Decision.DecidedAt, cancellationToken))
                 {
-                    written.Add((decision, correlationId));
+                    written.Add(made);
                 }
             }
-            foreach (var deferred in engine.Deferrals)
+            foreach (var deferred in deferrals)
             {
                 await AppendAsync(transaction, deferred.JobId, deferred.EventId, PromotionDeferred.EventType, ContractsJson.Serialize(deferred), null,
                     deferred.DecidedAt, cancellationToken);
             }
-            foreach (var ended in engine.EndedOverrides)
+            foreach (var end in ended)
             {
-                await AppendAsync(transaction, ended.JobId, ended.EventId, OverrideEnded.EventType, ContractsJson.Serialize(ended), null, ended.EndedAt, cancellationToken);
+                await AppendAsync(transaction, end.JobId, end.EventId, OverrideEnded.EventType, ContractsJson.Serialize(end), null, end.EndedAt, cancellationToken);
             }
-            foreach (var change in engine.BreakerChanges)
+            foreach (var change in breakers)
             {
                 var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
                     change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
@@ -85,15 +109,15 @@ public sealed partial class DecisionFold(
             }
             return written;
         }, cancellationToken);
-        foreach (var deferred in engine.Deferrals)
+        _pending.Clear();
+        foreach (var deferred in deferrals)
         {
             LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, deferred.Reason);
         }
-        foreach (var change in engine.BreakerChanges)
+        foreach (var change in breakers)
         {
             LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", change.Reason);
         }
-        engine.ClearPending();
         foreach (var (decision, correlationId) in appended)
         {
             counters.Add(decision.Direction);

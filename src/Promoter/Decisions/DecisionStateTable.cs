@@ -6,51 +6,12 @@ namespace Streaming.Promoter.Decisions;
 
 /// <summary>
 /// The Promoter's own copy of each job's lifecycle state (<c>promoter.job_lifecycle_snapshots</c>, in the binary form of
-/// <see cref="JobLifecycleSnapshot"/>), saved with its checkpoint.
+/// <see cref="JobLifecycleSnapshot"/>) and the fleet's waves and breakers (<c>promoter.fleet_state</c>), saved with its
+/// checkpoint; schema migration 8.
 /// </summary>
 public static class DecisionStateTable
 {
     const int RowsPerStatement = 5_000;
-
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(7305002)", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var command = new NpgsqlCommand(
-            """
-            create schema if not exists promoter;
-            create table if not exists promoter.job_lifecycle_snapshots (
-                job_id text primary key,
-                snapshot bytea not null,
-                updated_at timestamptz not null default now());
-            create table if not exists promoter.fleet_state (
-                id int primary key check (id = 1),
-                snapshot jsonb not null,
-                updated_at timestamptz not null default now());
-            """, connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        // States kept by an earlier build as JSON: the fold starts over from the log, which re-makes the same decisions
-        // (their ids are derived from the deciding signal, so the store refuses the copies).
-        await using (var legacy = new NpgsqlCommand(
-            """
-            do $$ begin
-                if to_regclass('promoter.job_lifecycles') is not null then
-                    drop table promoter.job_lifecycles;
-                    delete from es.checkpoints where name = 'promoter:decisions';
-                end if;
-            end $$;
-            """, connection, transaction))
-        {
-            await legacy.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
 
     public static async Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(
         NpgsqlConnection connection, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)

@@ -105,7 +105,7 @@ public static class PolicyCommand
     static async Task<int> ShadowReportAsync()
     {
         await using var dataSource = DataSource();
-        await ShadowStateTable.EnsureAsync(dataSource, CancellationToken.None);
+        await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
         Console.WriteLine("shadow policy         agreed   real only   shadow only   open   agreement   mean lead");
         foreach (var counts in (await ShadowStateTable.LoadAgreementAsync(dataSource, CancellationToken.None)).Values.OrderBy(c => c.Policy, StringComparer.Ordinal))
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Streaming.Hosting.Resilience;
 
 namespace Streaming.Promoter.Policies;
 
@@ -44,14 +45,27 @@ public sealed partial class PolicyDirectory(PolicyPublisher publisher, PromoterO
         }
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Looks at the folder again at every scan interval until cancelled; a failed look is retried, through <paramref name="outage"/>, when the database is away.</summary>
+    public async Task RunAsync(Outage outage, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(options.PolicyScanInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await SyncAsync(cancellationToken);
+                try
+                {
+                    await SyncAsync(cancellationToken);
+                    if (outage.InProgress)
+                    {
+                        outage.Succeeded();
+                    }
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && TransientFaults.IsTransient(e))
+                {
+                    // The next tick tries again; a longer outage waits longer between tries.
+                    await Outage.WaitAsync(outage.Failed(e, options.PolicyScanInterval), cancellationToken);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -5,6 +5,7 @@ using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Promoter.Shadows;
 
@@ -31,10 +32,11 @@ public sealed partial class ShadowFold(
 
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
-    public void Observe(RecordedEvent recorded) => shadows.Observe(recorded);
+    public void Observe(LogEvent logEvent) => shadows.Observe(logEvent);
 
     public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
     {
+        _pending.Clear();
         await shadows.LoadAsync(dataSource, checkpoint, cancellationToken);
         _agreement = checkpoint == TailPosition.Start
             ? new Dictionary<string, ShadowAgreement>(StringComparer.Ordinal)
@@ -43,19 +45,21 @@ public sealed partial class ShadowFold(
 
     public ShadowJob Create(string streamId) => ShadowJob.Empty(streamId);
 
-    public ShadowJob Apply(ShadowJob state, RecordedEvent recorded)
+    public ShadowJob Apply(ShadowJob state, LogEvent logEvent)
     {
         if (shadows.All.Count == 0 && state.Tracks.IsEmpty)
         {
             return state;
         }
-        return recorded.Type switch
+        return logEvent.Type switch
         {
-            SignalRecorded.EventType => OnSignal(state, recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data)),
-            PhaseChanged.EventType => OnPhaseChanged(state, SignalSamples.ToDecision(ContractsJson.Deserialize<PhaseChanged>(recorded.Data))),
+            SignalRecorded.EventType => OnSignal(state, logEvent.Event, logEvent.Read<SignalRecorded>()),
+            PhaseChanged.EventType => OnPhaseChanged(state, SignalSamples.ToDecision(logEvent.Read<PhaseChanged>())),
             _ => state,
         };
     }
+
+    public ShadowJob Poisoned(ShadowJob state) => state;
 
     ShadowJob OnSignal(ShadowJob state, RecordedEvent recorded, SignalRecorded signal)
     {
@@ -122,7 +126,7 @@ public sealed partial class ShadowFold(
         return counts;
     }
 
-    public async Task AfterBatchAsync(CancellationToken cancellationToken)
+    public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (_pending.Count == 0)
         {

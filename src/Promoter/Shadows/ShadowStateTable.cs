@@ -8,32 +8,10 @@ namespace Streaming.Promoter.Shadows;
 
 /// <summary>
 /// The shadow fold's state: each job's tracks (<c>promoter.shadow_tracks</c>, binary: per policy the lifecycle snapshot
-/// and the pending wish) and each shadow policy's agreement counts (<c>promoter.shadow_agreement</c>).
+/// and the pending wish) and each shadow policy's agreement counts (<c>promoter.shadow_agreement</c>); schema migration 8.
 /// </summary>
 public static class ShadowStateTable
 {
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            select pg_advisory_xact_lock(7305003);
-            create schema if not exists promoter;
-            create table if not exists promoter.shadow_tracks (
-                job_id text primary key,
-                tracks bytea not null,
-                updated_at timestamptz not null default now());
-            create table if not exists promoter.shadow_agreement (
-                policy text primary key,
-                agreed bigint not null,
-                live_only bigint not null,
-                shadow_only bigint not null,
-                open bigint not null,
-                lead_seconds double precision not null,
-                updated_at timestamptz not null default now());
-            """);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     public static async Task<IReadOnlyDictionary<string, ShadowJob>> LoadAsync(
         NpgsqlConnection connection, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
     {

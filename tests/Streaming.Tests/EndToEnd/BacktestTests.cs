@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Lifecycle;
-using Streaming.Projections.Backtesting;
 using Streaming.Projections.History;
 using Streaming.Promoter.Backtesting;
 using Streaming.Promoter.Decisions;

@@ -4,6 +4,7 @@ using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Promoter.Decisions;
 
 namespace Streaming.Tests.Projections;
 

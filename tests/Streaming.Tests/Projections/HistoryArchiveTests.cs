@@ -6,6 +6,7 @@ using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections.History;
+using Streaming.Projections.Tail;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 
@@ -140,8 +141,8 @@ public sealed class HistoryArchiveTests
         var signal = new SignalRecorded("job-1", 7, Start, "shadow", MetricValues.From(new Dictionary<string, double> { ["error_rate"] = 0.25 }),
             new Dictionary<string, string> { ["team"] = "orders" }, null);
         var block = new HistoryBlock(new TailPosition(12, 40), [
-            (new RecordedEvent(39, 12, "job-1", 7, Guid.NewGuid(), SignalRecorded.EventType, "", "{}", 7, Start, Start), signal),
-            (new RecordedEvent(40, 12, "policy:fleet", 2, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null, Start, Start), null),
+            new LogEvent(new RecordedEvent(39, 12, "job-1", 7, Guid.NewGuid(), SignalRecorded.EventType, "", "{}", 7, Start, Start), signal),
+            EventDecoder.Decode(new RecordedEvent(40, 12, "policy:fleet", 2, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null, Start, Start)),
         ]);
         var body = block.Encode();
 

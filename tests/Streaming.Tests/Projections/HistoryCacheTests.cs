@@ -2,6 +2,7 @@ using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections.History;
+using Streaming.Projections.Tail;
 using Xunit;
 
 namespace Streaming.Tests.Projections;
@@ -15,29 +16,29 @@ public sealed class HistoryCacheTests : IDisposable
 
     public void Dispose() => File.Delete(_path);
 
-    static (RecordedEvent, SignalRecorded?) Signal(long position, string job, long version, double errorRate)
+    static LogEvent Signal(long position, string job, long version, double errorRate)
     {
         var signal = new SignalRecorded(job, version, Start.AddMinutes(position), "shadow",
             MetricValues.From(new Dictionary<string, double> { ["error_rate"] = errorRate, ["lag"] = position }),
             new Dictionary<string, string> { ["team"] = "orders" }, null);
-        return (new RecordedEvent(position, (ulong)position, job, version, Guid.NewGuid(), SignalRecorded.EventType, "{}", "{}", version,
+        return new LogEvent(new RecordedEvent(position, (ulong)position, job, version, Guid.NewGuid(), SignalRecorded.EventType, "{}", "{}", version,
             signal.EmittedAt, signal.EmittedAt), signal);
     }
 
-    static (RecordedEvent, SignalRecorded?) Other(long position) =>
-        (new RecordedEvent(position, (ulong)position, "policy:fleet", 1, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null,
-            Start, Start), null);
+    static LogEvent Other(long position) =>
+        EventDecoder.Decode(new RecordedEvent(position, (ulong)position, "policy:fleet", 1, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null,
+            Start, Start));
 
-    List<(RecordedEvent Event, SignalRecorded? Signal)> Replay(Guid origin, out TailPosition? reached)
+    List<LogEvent> Replay(Guid origin, out TailPosition? reached)
     {
         var cache = new HistoryCache(_path);
-        var replayed = new List<(RecordedEvent, SignalRecorded?)>();
+        var replayed = new List<LogEvent>();
         reached = cache.Replay(origin, replayed.AddRange);
         cache.Close();
         return replayed;
     }
 
-    void Write(params (RecordedEvent Event, SignalRecorded? Signal)[][] segments)
+    void Write(params LogEvent[][] segments)
     {
         var cache = new HistoryCache(_path);
         cache.Replay(Origin, _ => { });

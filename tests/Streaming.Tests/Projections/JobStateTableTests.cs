@@ -60,7 +60,8 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
                 await legacy.ExecuteNonQueryAsync();
             }
 
-            // When the projector starts
+            // When the projector starts (schema migrations first, as every process does)
+            await EventStoreSchema.MigrateAsync(database.DataSource, CancellationToken.None);
             var active = await new JobStateGenerations(database.DataSource).EnsureActiveAsync(CancellationToken.None);
 
             // Then a new, empty generation in this build's format is active, and the old one is retired with its rows kept

@@ -5,6 +5,7 @@ using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 using Streaming.Promoter.Shadows;
 using Streaming.Tests.Lifecycle;
 using Xunit;
@@ -32,14 +33,14 @@ public sealed class ShadowFoldTests
         var job = ShadowJob.Empty("job-1");
         for (var minute = 0; minute <= 20; minute++)
         {
-            job = fold.Apply(job, Signal(minute));
+            job = fold.Apply(job, EventDecoder.Decode(Signal(minute)));
         }
         Assert.Equal(("a", "b", Start.AddMinutes(10)), (job.Tracks["fleet"].Would?.From, job.Tracks["fleet"].Would?.To, job.Tracks["fleet"].Would?.DecidedAt));
 
         // When the real move comes (or none)
         if (realFrom is not null)
         {
-            job = fold.Apply(job, Change(realFrom, realTo!, realMinute));
+            job = fold.Apply(job, EventDecoder.Decode(Change(realFrom, realTo!, realMinute)));
         }
 
         // Then
@@ -51,8 +52,8 @@ public sealed class ShadowFoldTests
     static ActivePolicies Shadows()
     {
         var shadows = new ActivePolicies(NullLogger.Instance, PolicyPublished.ShadowStreamPrefix);
-        shadows.Observe(new RecordedEvent(1, 1, PolicyPublished.ShadowStreamFor("fleet"), 1, Guid.NewGuid(), PolicyPublished.EventType,
-            ContractsJson.Serialize(new PolicyPublished("fleet", 1, FleetControlTests.Policy(), "sha", "tests", Start)), "{}", null, Start, Start));
+        shadows.Observe(EventDecoder.Decode(new RecordedEvent(1, 1, PolicyPublished.ShadowStreamFor("fleet"), 1, Guid.NewGuid(), PolicyPublished.EventType,
+            ContractsJson.Serialize(new PolicyPublished("fleet", 1, FleetControlTests.Policy(), "sha", "tests", Start)), "{}", null, Start, Start)));
         return shadows;
     }
 

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
-using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.Projections;
+using Streaming.Projections.Tail;
+using Streaming.Promoter.Decisions;
 
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Promoter.Backtesting;
 
 /// <summary>
 /// Replays recorded history, in log order and in one pass, twice: through the policies as they were published (the
@@ -37,15 +38,15 @@ public sealed class Backtest
     }
 
     /// <summary>
-    /// A batch of the log, in log order, signals possibly already read: each event is looked at once, then each side
-    /// folds the batch in log order on its own state.
+    /// A batch of the log, in log order, each event decoded once: each is looked at once, then each side folds the batch
+    /// in log order on its own state.
     /// </summary>
-    public void Apply(IReadOnlyList<(RecordedEvent Event, SignalRecorded? Signal)> batch)
+    public void Apply(IReadOnlyList<LogEvent> batch)
     {
         var steps = new Step[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            steps[i] = Read(batch[i].Event, batch[i].Signal);
+            steps[i] = Read(batch[i]);
         }
         _events += batch.Count;
         // One side after the other: folding them on two threads was slower here (two cores, allocation-heavy folds).
@@ -53,35 +54,36 @@ public sealed class Backtest
         Fold(_candidate, steps, followDecisions: true);
     }
 
-    Step Read(RecordedEvent recorded, SignalRecorded? signal)
+    Step Read(LogEvent logEvent)
     {
-        if (ControlStreams.IsControl(recorded.StreamId))
+        var streamId = logEvent.StreamId;
+        if (ControlStreams.IsControl(streamId))
         {
-            return new Step(recorded, null, Replayed: true);
+            return new Step(logEvent, null, Replayed: true);
         }
-        if (_excluded.Contains(recorded.StreamId))
+        if (_excluded.Contains(streamId))
         {
-            return new Step(recorded, null, Replayed: false);
+            return new Step(logEvent, null, Replayed: false);
         }
-        switch (recorded.Type)
+        switch (logEvent.Type)
         {
-            case SignalRecorded.EventType:
-                signal ??= ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
-                if (!_firstSignal.ContainsKey(recorded.StreamId))
+            // A signal that cannot be read is replayed as it is, so each side skips it for its job as the Promoter did.
+            case SignalRecorded.EventType when logEvent.Signal is { } signal:
+                if (!_firstSignal.ContainsKey(streamId))
                 {
-                    if (!_selects(recorded.StreamId, signal.Labels))
+                    if (!_selects(streamId, signal.Labels))
                     {
-                        _excluded.Add(recorded.StreamId);
-                        return new Step(recorded, null, Replayed: false);
+                        _excluded.Add(streamId);
+                        return new Step(logEvent, null, Replayed: false);
                     }
-                    _firstSignal[recorded.StreamId] = signal.EmittedAt;
+                    _firstSignal[streamId] = signal.EmittedAt;
                 }
-                return new Step(recorded, signal, Replayed: true);
-            case PhaseChanged.EventType:
-                _recorded.Add(SignalSamples.ToDecision(ContractsJson.Deserialize<PhaseChanged>(recorded.Data)));
-                return new Step(recorded, null, Replayed: false);
+                return new Step(logEvent, signal, Replayed: true);
+            case PhaseChanged.EventType when logEvent.Body is PhaseChanged change:
+                _recorded.Add(SignalSamples.ToDecision(change));
+                return new Step(logEvent, null, Replayed: false);
             default:
-                return new Step(recorded, null, Replayed: true);
+                return new Step(logEvent, null, Replayed: true);
         }
     }
 
@@ -104,7 +106,7 @@ public sealed class Backtest
         }
     }
 
-    readonly record struct Step(RecordedEvent Event, SignalRecorded? Signal, bool Replayed);
+    readonly record struct Step(LogEvent Event, SignalRecorded? Signal, bool Replayed);
 
     public BacktestReport Report(bool perJob)
     {

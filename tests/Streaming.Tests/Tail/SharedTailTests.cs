@@ -1,17 +1,24 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
+using Streaming.Projections.Tail;
+using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 
-namespace Streaming.Tests.EventStore;
+namespace Streaming.Tests.Tail;
 
-public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+/// <summary>
+/// The process's one reader of the log (<see cref="LogTail"/>) with a fold that writes each batch in the transaction
+/// that moves its checkpoint (<see cref="TransactionalFold"/>): resuming, failing, waking, reconnecting, polling, fencing.
+/// </summary>
+public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     static readonly TimeSpan Prompt = TimeSpan.FromSeconds(5);
 
     readonly EventStreams _streams = new(database.DataSource);
-    readonly string _name = "subscription-" + Guid.NewGuid().ToString("N");
+    readonly string _name = "fold-" + Guid.NewGuid().ToString("N");
 
     public async Task InitializeAsync()
     {
@@ -35,13 +42,13 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
             await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
         }
 
-        await RunUntilAsync(Subscription(new SubscriptionOptions { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(50) }), () => HandledCountAsync(id, 25));
+        await RunUntilAsync(Fold(), Options(batch: 7, poll: TimeSpan.FromMilliseconds(50)), () => HandledCountAsync(id, 25));
         for (var i = 0; i < 3; i++)
         {
             await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
         }
-        var resumed = Subscription(new SubscriptionOptions { BatchSize = 7, PollInterval = TimeSpan.FromMilliseconds(50) });
-        await RunUntilAsync(resumed, () => HandledCountAsync(id, 40));
+        var resumed = Fold();
+        await RunUntilAsync(resumed, Options(batch: 7, poll: TimeSpan.FromMilliseconds(50)), () => HandledCountAsync(id, 40));
 
         Assert.Equal(Enumerable.Range(1, 40).Select(v => (long)v), await HandledVersionsAsync(id));
         Assert.Equal(await EndOfTailAsync(), resumed.Position);
@@ -55,20 +62,22 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
         await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(5), CancellationToken.None);
         await EndOfTailAsync();
         var deliveries = new List<Guid[]>();
-        var subscription = new CatchUpSubscription(database.DataSource, _name, async (events, transaction, ct) =>
+        var fold = new TransactionalFold(database.DataSource, _name, async (events, transaction, ct) =>
         {
             await RecordAsync(events, transaction, ct);
-            deliveries.Add(events.Select(e => e.EventId).ToArray());
+            deliveries.Add(events.Select(e => e.Event.EventId).ToArray());
             if (deliveries.Count == 1)
             {
                 throw new InvalidOperationException("the handler failed");
             }
-        }, new SubscriptionOptions { BatchSize = 3 }, NullLogger.Instance);
+        });
+        await fold.StartAsync(CancellationToken.None);
+        var source = new LogSource(database.DataSource, NullLogger.Instance, batchSize: 3);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => subscription.CatchUpOnceAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => FoldCatchUp.RunAsync(fold, source, CancellationToken.None));
         var checkpointAfterFailure = await LoadCheckpointAsync();
         var handledAfterFailure = await HandledVersionsAsync(id);
-        var handled = await subscription.CatchUpOnceAsync(CancellationToken.None);
+        var handled = await FoldCatchUp.RunAsync(fold, source, CancellationToken.None);
 
         Assert.Null(checkpointAfterFailure);
         Assert.Empty(handledAfterFailure);
@@ -84,10 +93,9 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     {
         var id = SampleEvents.NewStreamId("stopping");
         await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(3), CancellationToken.None);
-        var subscription = new CatchUpSubscription(database.DataSource, _name,
-            (_, _, _) => throw new InvalidOperationException("the handler failed"), new SubscriptionOptions(), NullLogger.Instance);
+        var fold = new TransactionalFold(database.DataSource, _name, (_, _, _) => throw new InvalidOperationException("the handler failed"));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => subscription.RunAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Tail(Options(), fold).RunAsync(CancellationToken.None));
 
         Assert.Null(await LoadCheckpointAsync());
     }
@@ -96,10 +104,10 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     public async Task A_notification_wakes_it_long_before_its_poll_interval()
     {
         var id = SampleEvents.NewStreamId("notified");
-        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30) });
-        await using var running = new RunningSubscription(subscription);
-        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
-        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        var fold = Fold();
+        await using var running = new RunningTail(Tail(Options(poll: TimeSpan.FromSeconds(30)), fold));
+        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the tail to LISTEN");
+        await Eventually.True(async () => fold.Position == await EndOfTailAsync(), Deadline, "the fold to catch up");
 
         // Three appends in a row each handled within seconds: a 30 s poll cannot explain them, only notifications.
         for (var i = 1; i <= 3; i++)
@@ -114,10 +122,11 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     public async Task A_notified_event_held_back_by_an_older_open_transaction_is_handled_soon_after_that_transaction_ends()
     {
         var id = SampleEvents.NewStreamId("held-back");
-        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30) });
-        await using var running = new RunningSubscription(subscription);
-        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
-        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        var fold = Fold();
+        var tail = Tail(Options(poll: TimeSpan.FromSeconds(30)), fold);
+        await using var running = new RunningTail(tail);
+        await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the tail to LISTEN");
+        await Eventually.True(async () => fold.Position == await EndOfTailAsync(), Deadline, "the fold to catch up");
         // An older transaction that writes elsewhere (so its commit notifies no one) holds the append back from the tail.
         await using var connection = await database.DataSource.OpenConnectionAsync();
         await using var older = await connection.BeginTransactionAsync();
@@ -127,11 +136,11 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
         }
 
         await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
-        var readsAtCommit = subscription.Reads;
+        var readsAtCommit = tail.Reads;
         // At most one read was under way at the commit, so the second read after it began later and found the append held
-        // back; only a subscription that looks again while events are held back gets to that second read before its poll.
-        await Eventually.True(() => Task.FromResult(subscription.Reads >= readsAtCommit + 2), Deadline, "the subscription to look again at the held-back append");
-        Assert.True(await new EventLog(database.DataSource).IsHeldBackAsync(subscription.Position ?? TailPosition.Start, CancellationToken.None));
+        // back; only a tail that looks again while events are held back gets to that second read before its poll.
+        await Eventually.True(() => Task.FromResult(tail.Reads >= readsAtCommit + 2), Deadline, "the tail to look again at the held-back append");
+        Assert.True(await new EventLog(database.DataSource).IsHeldBackAsync(fold.Position, CancellationToken.None));
         Assert.False(await HandledCountAsync(id, 1));
         await older.CommitAsync();
 
@@ -142,9 +151,9 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     public async Task When_the_listen_connection_drops_it_reconnects_and_is_woken_again()
     {
         var id = SampleEvents.NewStreamId("reconnected");
-        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromSeconds(30), ReconnectDelay = TimeSpan.FromMilliseconds(100) });
-        await using var running = new RunningSubscription(subscription);
-        var firstListener = await Eventually.Get(ListenerPidAsync, pid => pid is not null, Deadline, "the subscription to LISTEN");
+        var fold = Fold();
+        await using var running = new RunningTail(Tail(Options(poll: TimeSpan.FromSeconds(30), reconnect: TimeSpan.FromMilliseconds(100)), fold));
+        var firstListener = await Eventually.Get(ListenerPidAsync, pid => pid is not null, Deadline, "the tail to LISTEN");
 
         await using (var kill = database.DataSource.CreateCommand("select pg_terminate_backend($1)"))
         {
@@ -152,7 +161,7 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
             await kill.ExecuteNonQueryAsync();
         }
         await Eventually.True(async () => await ListenerPidAsync() is { } pid && pid != firstListener, Deadline, "a new LISTEN connection");
-        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        await Eventually.True(async () => fold.Position == await EndOfTailAsync(), Deadline, "the fold to catch up");
         for (var i = 1; i <= 2; i++)
         {
             await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
@@ -162,12 +171,11 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     }
 
     [Fact]
-    public async Task A_stopped_subscription_leaves_no_connection_listening()
+    public async Task A_stopped_tail_leaves_no_connection_listening()
     {
-        var subscription = Subscription(new SubscriptionOptions());
-        await using (var running = new RunningSubscription(subscription))
+        await using (var running = new RunningTail(Tail(Options(), Fold())))
         {
-            await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the subscription to LISTEN");
+            await Eventually.True(async () => await ListenerPidAsync() is not null, Deadline, "the tail to LISTEN");
         }
 
         Assert.Null(await ListenerPidAsync());
@@ -177,9 +185,9 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     public async Task An_append_that_sends_no_notification_is_still_found_by_polling()
     {
         var id = SampleEvents.NewStreamId("polled");
-        var subscription = Subscription(new SubscriptionOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
-        await using var running = new RunningSubscription(subscription);
-        await Eventually.True(async () => (subscription.Position ?? TailPosition.Start) == await EndOfTailAsync(), Deadline, "the subscription to catch up");
+        var fold = Fold();
+        await using var running = new RunningTail(Tail(Options(poll: TimeSpan.FromMilliseconds(100)), fold));
+        await Eventually.True(async () => fold.Position == await EndOfTailAsync(), Deadline, "the fold to catch up");
 
         await using (var silent = database.DataSource.CreateCommand("""
             insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
@@ -194,45 +202,54 @@ public sealed class CatchUpSubscriptionTests(MigratedDatabase database) : IClass
     }
 
     [Fact]
-    public async Task Two_running_instances_of_one_subscription_handle_each_event_once()
+    public async Task Two_running_instances_of_one_fold_handle_each_event_once_and_one_left_behind_is_fenced()
     {
         var id = SampleEvents.NewStreamId("shared");
-        var options = new SubscriptionOptions { BatchSize = 5, PollInterval = TimeSpan.FromMilliseconds(20) };
-        var first = Subscription(options);
-        var second = Subscription(options);
-        await using (var runningFirst = new RunningSubscription(first))
-        await using (var runningSecond = new RunningSubscription(second))
+        var options = Options(batch: 5, poll: TimeSpan.FromMilliseconds(20));
+        var first = Fold();
+        var second = Fold();
+        var runningFirst = new RunningTail(Tail(options, first));
+        var runningSecond = new RunningTail(Tail(options, second));
+        for (var i = 0; i < 20; i++)
         {
-            for (var i = 0; i < 20; i++)
-            {
-                await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(3), CancellationToken.None);
-            }
-            await Eventually.True(() => HandledCountAsync(id, 60), Deadline, "all appends to be handled");
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(3), CancellationToken.None);
         }
+        await Eventually.True(() => HandledCountAsync(id, 60), Deadline, "all appends to be handled");
+        var ends = await Task.WhenAll(runningFirst.StopAsync(), runningSecond.StopAsync());
 
         Assert.Equal(Enumerable.Range(1, 60).Select(v => (long)v), await HandledVersionsAsync(id));
         Assert.True(first.Handled + second.Handled >= 60);
+        // An instance that found the checkpoint moved by the other stopped there, with nothing written twice.
+        Assert.All(ends, end => Assert.True(end is null or CheckpointConflictException, $"a tail ended with {end}"));
     }
 
-    CatchUpSubscription Subscription(SubscriptionOptions options) =>
-        new(database.DataSource, _name, RecordAsync, options, NullLogger.Instance);
+    TransactionalFold Fold() => new(database.DataSource, _name, RecordAsync);
 
-    async Task RecordAsync(IReadOnlyList<RecordedEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    static TailOptions Options(int batch = 1000, TimeSpan? poll = null, TimeSpan? reconnect = null) => new()
+    {
+        ReadBatchSize = batch,
+        PollInterval = poll ?? TimeSpan.FromSeconds(1),
+        ReconnectDelay = reconnect ?? TimeSpan.FromSeconds(1),
+    };
+
+    LogTail Tail(TailOptions options, ILogFold fold) => new(database.DataSource, [fold], options, new LoopHealth(), NullLoggerFactory.Instance);
+
+    async Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             "insert into handled (event_id, stream_id, version, subscription) select *, $4 from unnest($1, $2, $3)",
             transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.EventId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.Event.EventId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.Select(e => e.StreamId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = events.Select(e => e.Version).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static async Task RunUntilAsync(CatchUpSubscription subscription, Func<Task<bool>> done)
+    async Task RunUntilAsync(TransactionalFold fold, TailOptions options, Func<Task<bool>> done)
     {
-        await using var running = new RunningSubscription(subscription);
-        await Eventually.True(async () => running.Run.IsCompleted || await done(), Deadline, "the subscription to handle the events");
+        await using var running = new RunningTail(Tail(options, fold));
+        await Eventually.True(async () => running.Run.IsCompleted || await done(), Deadline, "the fold to handle the events");
     }
 
     async Task<bool> HandledCountAsync(string streamId, long atLeast)

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.EventStore;
 
-namespace Streaming.EventStore;
+namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// Listens for the store's append notifications and completes <see cref="Next"/> on each. Only a hint: readers poll
-/// too, and every (re)connect fires once so that appends made while not listening are not left waiting for the poll.
+/// Listens for the store's append notifications (LISTEN on <see cref="EventStoreSchema.NotificationChannel"/>) and
+/// completes <see cref="Next"/> on each. Only a hint: readers poll too, and every (re)connect fires once so that appends
+/// made while not listening are not left waiting for the poll.
 /// </summary>
-internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpan reconnectDelay, ILogger logger) : IAsyncDisposable
+internal sealed partial class LogWakeups(NpgsqlDataSource dataSource, TimeSpan reconnectDelay, ILogger logger) : IAsyncDisposable
 {
     static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
 
@@ -32,6 +34,7 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
 
     async Task ListenAsync()
     {
+        var failed = false;
         while (!_stopping.IsCancellationRequested)
         {
             NpgsqlConnection? connection = null;
@@ -42,6 +45,11 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
                 await using (var listen = new NpgsqlCommand("listen " + EventStoreSchema.NotificationChannel, connection))
                 {
                     await listen.ExecuteNonQueryAsync(_stopping.Token);
+                }
+                if (failed)
+                {
+                    LogListening(logger);
+                    failed = false;
                 }
                 Pulse();
                 while (true)
@@ -60,8 +68,12 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
             }
             catch (Exception e)
             {
-                // Whatever broke listening, readers still poll; log it and listen again.
-                LogListenFailed(logger, e, reconnectDelay);
+                // Whatever broke listening, readers still poll; say so once, and listen again.
+                if (!failed)
+                {
+                    LogListenFailed(logger, e, reconnectDelay);
+                    failed = true;
+                }
                 Pulse();
                 try
                 {
@@ -123,6 +135,9 @@ internal sealed partial class AppendWakeups(NpgsqlDataSource dataSource, TimeSpa
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for appends failed; polling until it is back, retrying in {Delay}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for appends failed; the log's readers poll until it is back, retrying every {Delay}")]
     static partial void LogListenFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for appends again")]
+    static partial void LogListening(ILogger logger);
 }

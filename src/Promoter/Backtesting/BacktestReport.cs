@@ -1,4 +1,4 @@
-namespace Streaming.Projections.Backtesting;
+namespace Streaming.Promoter.Backtesting;
 
 /// <summary>
 /// What a candidate policy would have decided over recorded history, against what the policies in force decided:

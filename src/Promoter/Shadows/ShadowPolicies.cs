@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Contracts.History;
+using Streaming.EventStore;
+using Streaming.Projections;
+using Streaming.Projections.Tail;
+
+namespace Streaming.Promoter.Shadows;
+
+/// <summary>
+/// The shadow policies' fold on the process's tail. It starts from the first shadow policy's publication (a shadow runs
+/// live, beside the policies in force; history is for backtests): until one is published it only watches the log for
+/// it, writing nothing, and from then on it runs the <see cref="ShadowFold"/> and keeps its checkpoint.
+/// </summary>
+public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, BufferedFold<ShadowJob> fold, ILogger<ShadowPolicies> logger) : ILogFold
+{
+    bool _watching;
+    TailPosition _watched;
+    bool _unconfirmed;
+
+    public string Name => ShadowFold.CheckpointName;
+
+    public bool ReadsArchive => false;
+
+    public TailPosition Position => _watching ? _watched : fold.Position;
+
+    /// <summary>Whether a shadow policy was published and the fold runs.</summary>
+    public bool Running => !_watching;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            if (await Checkpoints.LoadAsync(connection, ShadowFold.CheckpointName, cancellationToken) is not null)
+            {
+                _watching = false;
+                await fold.StartAsync(cancellationToken);
+                return;
+            }
+        }
+        // The end of the log first: a shadow policy published after it is met by watching; one before it, found now.
+        var end = await new EventLog(dataSource).ReadTailEndAsync(cancellationToken);
+        if (await FirstPublicationAsync(cancellationToken) is { } first)
+        {
+            await StartFromAsync(first, cancellationToken);
+            return;
+        }
+        _watching = true;
+        _watched = end;
+    }
+
+    public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        if (_watching)
+        {
+            foreach (var logEvent in batch.After(_watched))
+            {
+                if (logEvent.Type == PolicyPublished.EventType && logEvent.StreamId.StartsWith(PolicyPublished.ShadowStreamPrefix, StringComparison.Ordinal))
+                {
+                    await StartFromAsync(logEvent.Position, cancellationToken);
+                    break;
+                }
+            }
+            if (_watching)
+            {
+                _watched = batch.End;
+                return;
+            }
+        }
+        await fold.ApplyAsync(batch, cancellationToken);
+    }
+
+    public Task IdleAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.IdleAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.StopAsync(cancellationToken);
+
+    // The fold's checkpoint is the publication itself: the policy it publishes is loaded with the checkpoint, and the
+    // events after it are folded.
+    async Task StartFromAsync(TailPosition publication, CancellationToken cancellationToken)
+    {
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            var retrying = _unconfirmed;
+            _unconfirmed = true;
+            if (await Checkpoints.AdvanceAsync(transaction, ShadowFold.CheckpointName, null, publication, retrying, cancellationToken))
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+            _unconfirmed = false;
+        }
+        LogStarting(publication.ToString());
+        _watching = false;
+        await fold.StartAsync(cancellationToken);
+    }
+
+    async Task<TailPosition?> FirstPublicationAsync(CancellationToken cancellationToken)
+    {
+        await using var first = dataSource.CreateCommand(
+            """
+            select tx_id, global_position from es.events
+            where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
+            order by tx_id, global_position limit 1
+            """);
+        first.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PolicyPublished.ShadowStreamPrefix });
+        await using var reader = await first.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1)) : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A shadow policy is published: shadow policies run from {Position} of the log on")]
+    partial void LogStarting(string position);
+}
