@@ -79,6 +79,13 @@ public sealed class SignalDecoder
         {
             throw new InvalidDataException("metrics are missing");
         }
+        foreach (var (name, value) in signal.Metrics)
+        {
+            if (!double.IsFinite(value))
+            {
+                throw new InvalidDataException($"metric {name} is not a finite number");
+            }
+        }
         if (signal.EmittedAt < EarliestEmittedAt)
         {
             throw new InvalidDataException($"emittedAt {signal.EmittedAt:O} is before {EarliestEmittedAt:yyyy-MM-dd}, which the contract refuses");
