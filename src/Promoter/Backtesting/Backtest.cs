@@ -181,7 +181,8 @@ public sealed class Backtest
             decisions.Count(d => d.Direction == PhaseDecision.Override),
             flaps,
             stuck,
-            timings);
+            timings,
+            replay.Poisoned.Count);
     }
 
     static double Percentile(List<double> sorted, int percent) =>

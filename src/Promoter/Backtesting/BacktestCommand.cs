@@ -194,6 +194,10 @@ public static class BacktestCommand
         Row(text, "override moves", report.Baseline.Overrides, report.CandidateSide.Overrides);
         Row(text, "flaps (undone < 1 day)", report.Baseline.Flaps, report.CandidateSide.Flaps);
         Row(text, "stuck at the end", report.Baseline.Stuck, report.CandidateSide.Stuck);
+        if (report.Baseline.Poisoned + report.CandidateSide.Poisoned > 0)
+        {
+            Row(text, "events not applicable", report.Baseline.Poisoned, report.CandidateSide.Poisoned);
+        }
         foreach (var phase in report.Baseline.TimeToPhase.Select(t => t.Phase).Union(report.CandidateSide.TimeToPhase.Select(t => t.Phase)).Order(StringComparer.Ordinal))
         {
             var before = report.Baseline.TimeToPhase.FirstOrDefault(t => t.Phase == phase);

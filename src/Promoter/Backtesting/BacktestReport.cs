@@ -20,14 +20,18 @@ public sealed record BacktestReport(
     int JobsDiffering,
     IReadOnlyList<JobDifference> Differences);
 
-/// <summary>One side's totals: moves by direction, flaps (a move undone within a day), time for jobs to reach each phase, jobs stuck at the end.</summary>
+/// <summary>
+/// One side's totals: moves by direction, flaps (a move undone within a day), time for jobs to reach each phase, jobs
+/// stuck at the end, and events it could not apply (skipped for their job, as the live Promoter skips them).
+/// </summary>
 public sealed record BacktestSide(
     int Promotions,
     int Demotions,
     int Overrides,
     int Flaps,
     int Stuck,
-    IReadOnlyList<PhaseTiming> TimeToPhase);
+    IReadOnlyList<PhaseTiming> TimeToPhase,
+    int Poisoned = 0);
 
 /// <summary>How long after their first signal jobs reached a phase: how many did, and the 50th and 95th percentiles (hours).</summary>
 public sealed record PhaseTiming(string Phase, int Jobs, double P50Hours, double P95Hours);
