@@ -1,9 +1,6 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Streaming.Contracts;
-using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest;
 using Streaming.Projector;
@@ -68,27 +65,8 @@ public sealed class Pipeline : IAsyncLifetime
         }
     }
 
-    IHost Build(Func<IHostApplicationBuilder, IHostApplicationBuilder> services)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:EventStore"] = ConnectionString,
-            ["Kafka:BootstrapServers"] = Kafka.BootstrapServers,
-            ["Kafka:CreateTopics"] = "false",
-            ["Ingest:MaxBatchWait"] = "00:00:00.010",
-            ["Promoter:PolicyScanInterval"] = "00:00:01",
-            // A consumer stopped while joining leaves a member behind until its session times out; keep that short here.
-            ["Kafka:ConsumerSessionTimeout"] = "00:00:06",
-            ["Kafka:Client:debug"] = Environment.GetEnvironmentVariable("STREAMING_TEST_KAFKA_DEBUG"),
-            ["Serilog:MinimumLevel:Default"] = Environment.GetEnvironmentVariable("STREAMING_TEST_LOG_LEVEL") ?? "Warning",
-        });
-        builder.Configuration.AddInMemoryCollection(_settings);
-        builder.AddServiceDefaults();
-        services(builder);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
-        return builder.Build();
-    }
+    IHost Build(Func<IHostApplicationBuilder, IHostApplicationBuilder> services) =>
+        ServiceHosts.Build(ConnectionString, Kafka.BootstrapServers, services, _settings);
 
     public async Task DisposeAsync()
     {
