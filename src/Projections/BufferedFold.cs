@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
@@ -112,7 +114,8 @@ public sealed partial class BufferedFold<TState>(
     void Fold(LogEvent logEvent)
     {
         var streamId = logEvent.StreamId;
-        if (!_states.TryGetValue(streamId, out var state))
+        ref var state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, streamId);
+        if (Unsafe.IsNullRef(ref state))
         {
             try
             {
@@ -126,11 +129,11 @@ public sealed partial class BufferedFold<TState>(
         }
         try
         {
-            _states[streamId] = fold.Apply(state, logEvent);
+            state = fold.Apply(state, logEvent);
         }
         catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
         {
-            _states[streamId] = fold.Poisoned(state);
+            state = fold.Poisoned(state);
             Poison(logEvent, e);
         }
         _changed.Add(streamId);

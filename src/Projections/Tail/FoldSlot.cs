@@ -17,6 +17,7 @@ internal sealed partial class FoldSlot
     readonly NpgsqlDataSource _dataSource;
     readonly TailOptions _options;
     readonly ILogger _logger;
+    readonly LoopHealth _health;
     readonly Outage _outage;
     readonly Lock _lock = new();
     readonly Queue<LogBatch> _queue = new();
@@ -33,6 +34,7 @@ internal sealed partial class FoldSlot
         _dataSource = dataSource;
         _options = options;
         _logger = logger;
+        _health = health;
         _outage = new Outage(fold.Name, health, logger);
         health.Running(fold.Name);
     }
@@ -87,6 +89,7 @@ internal sealed partial class FoldSlot
         catch (Exception e)
         {
             _started.TrySetException(e);
+            _health.Failed(_fold.Name, $"{e.GetType().Name}: {e.Message}");
             LogFailed(_logger, e, _fold.Name, _fold.Position.ToString());
             throw;
         }

@@ -233,6 +233,12 @@ public sealed partial class LogTail
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            _health.Failed(LoopName, $"{e.GetType().Name}: {e.Message}");
+            LogReaderFailed(_logger, e);
+            throw;
+        }
     }
 
     // The archive's blocks are read only for folds that take them, and never past a fold that does not and is ahead.
@@ -414,6 +420,9 @@ public sealed partial class LogTail
     }
 
     static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The log's reader stopped: it failed with an error that waiting does not cure")]
+    static partial void LogReaderFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Fold} fell behind the log's reader ({Queued} events waiting; {Why}): it catches up on its own and rejoins")]
     static partial void LogLeftBehind(ILogger logger, string fold, int queued, string why);

@@ -99,6 +99,10 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
 
     static bool SameLabels(IReadOnlyDictionary<string, string> held, IReadOnlyDictionary<string, string> reported)
     {
+        if (ReferenceEquals(held, reported))
+        {
+            return true;
+        }
         if (held.Count != reported.Count)
         {
             return false;
