@@ -270,7 +270,7 @@ public static partial class PolicyDocument
             var minSamples = fields.TryGetValue("minSamples", out var samplesNode) ? Integer(samplesNode, $"{path}.minSamples", 1) : defaultMinSamples;
             var missing = fields.TryGetValue("missing", out var missingNode) ? Missing(missingNode, $"{path}.missing") : defaultMissing;
             return metric is not null && aggregation is { } a && comparison is { } c && threshold is { } t && minSamples is { } m && missing is { } d
-                ? new Criterion(metric, a, c, t, m, d)
+                ? new Criterion(MetricNames.Intern(metric), a, c, t, m, d)
                 : null;
         }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Data;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -119,7 +121,9 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         NpgsqlDataReader reader;
         try
         {
-            reader = await command.ExecuteReaderAsync(cancellationToken);
+            // Each body is copied into a pooled buffer, column by column, rather than held whole by the reader or in a
+            // new array: a block is near 100 KB, and arrays that size are collected only with the oldest generation.
+            reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
@@ -131,7 +135,22 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         while (await reader.ReadAsync(cancellationToken))
         {
             var end = new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1));
-            if (HistoryBlock.Decode(end, reader.GetFieldValue<byte[]>(2)) is not { } block)
+            var length = (int)reader.GetBytes(2, 0, null, 0, 0);
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            HistoryBlock? block;
+            try
+            {
+                for (var read = 0; read < length;)
+                {
+                    read += (int)reader.GetBytes(2, read, buffer, read, length - read);
+                }
+                block = HistoryBlock.Decode(end, buffer, length);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (block is null)
             {
                 logger.LogWarning(
                     "The history archive's block ending at {End} cannot be decoded (damaged, or written by a newer version); its events and all after them are read from the log",

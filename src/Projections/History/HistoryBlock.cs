@@ -22,18 +22,21 @@ public sealed record HistoryBlock(TailPosition End, IReadOnlyList<LogEvent> Even
     }
 
     /// <summary>The block stored as <paramref name="body"/> ending at <paramref name="end"/>, or null when it cannot be read whole.</summary>
-    public static HistoryBlock? Decode(TailPosition end, byte[] body)
+    public static HistoryBlock? Decode(TailPosition end, byte[] body) => Decode(end, body, body.Length);
+
+    /// <summary>As <see cref="Decode(TailPosition, byte[])"/>, for a body in the first <paramref name="length"/> bytes of a (pooled) buffer.</summary>
+    public static HistoryBlock? Decode(TailPosition end, byte[] buffer, int length)
     {
-        if (body is not [Format, ..])
+        if (length < 1 || buffer[0] != Format)
         {
             return null;
         }
-        using var input = new MemoryStream(body, writable: false);
+        using var input = new MemoryStream(buffer, 0, length, writable: false);
         input.Position = 1;
         using var reader = new HistoryReader(input);
         IReadOnlyList<LogEvent> events = [];
         long validLength = 0;
-        var reached = reader.ReadSegments(body.Length, segment => events = segment, ref validLength);
-        return reached == end && validLength == body.Length && events.Count > 0 ? new HistoryBlock(end, events) : null;
+        var reached = reader.ReadSegments(length, segment => events = segment, ref validLength);
+        return reached == end && validLength == length && events.Count > 0 ? new HistoryBlock(end, events) : null;
     }
 }

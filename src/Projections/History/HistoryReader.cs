@@ -17,6 +17,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
     readonly List<string> _strings = [];
     readonly List<IReadOnlyDictionary<string, string>> _labelSets = [];
     int _wholeStrings, _wholeLabelSets;
+    string[] _lastNames = [];
 
     internal IReadOnlyList<string> Strings => _strings;
 
@@ -98,13 +99,23 @@ public sealed class HistoryReader(Stream input) : IDisposable
         var phase = _strings[_reader.Read7BitEncodedInt()];
         var labels = _labelSets[_reader.Read7BitEncodedInt()];
         var count = _reader.Read7BitEncodedInt();
-        var names = new string[count];
+        // Signals mostly carry the same names as the one before: they share that array.
+        var names = _lastNames.Length == count ? _lastNames : new string[count];
         var values = new double[count];
         for (var i = 0; i < count; i++)
         {
-            names[i] = _strings[_reader.Read7BitEncodedInt()];
+            var name = _strings[_reader.Read7BitEncodedInt()];
+            if (!ReferenceEquals(names[i], name))
+            {
+                if (ReferenceEquals(names, _lastNames))
+                {
+                    names = [.. _lastNames];
+                }
+                names[i] = name;
+            }
             values[i] = _reader.ReadDouble();
         }
+        _lastNames = names;
         var signal = new SignalRecorded(stream, seq, emittedAt, phase, MetricValues.Wrap(names, values), labels, null);
         return new LogEvent(new RecordedEvent(position, txId, stream, version, Guid.Empty, SignalRecorded.EventType, "", "{}", seq, emittedAt, emittedAt), signal);
     }

@@ -14,8 +14,9 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
 {
     public const int DefaultBatchSize = 5_000;
 
-    // Archive blocks read at a time (of 2,000 events each).
-    const int BlocksPerRead = 4;
+    // Archive blocks read at a time (of 2,000 events each): a batch's array stays under 85,000 bytes, so it dies young
+    // instead of waiting in the large-object heap for a full collection.
+    const int BlocksPerRead = 2;
 
     readonly EventLog _log = new(dataSource);
     readonly EventDecoder _decoder = new();
@@ -52,7 +53,8 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
     async Task<LogBatch?> ReadArchiveAsync(TailPosition after, TailPosition? upTo, CancellationToken cancellationToken)
     {
         var blocks = await HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, logger, cancellationToken);
-        var events = new List<LogEvent>(blocks.Sum(b => b.Events.Count));
+        var events = new LogEvent[blocks.Sum(b => b.Events.Count)];
+        var count = 0;
         foreach (var block in blocks)
         {
             foreach (var logEvent in block.Events)
@@ -61,15 +63,15 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
                 {
                     break;
                 }
-                events.Add(logEvent);
+                events[count++] = logEvent;
             }
         }
-        if (events.Count == 0)
+        if (count == 0)
         {
             // Past the archive's end (or at a block it cannot read): the log from here on.
             _archiveEndedAt = after;
             return null;
         }
-        return new LogBatch(after, [.. events], events.Count, events[^1].Position) { FromArchive = true };
+        return new LogBatch(after, events, count, events[count - 1].Position) { FromArchive = true };
     }
 }

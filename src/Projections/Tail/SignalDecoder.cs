@@ -30,6 +30,7 @@ public sealed class SignalDecoder
     readonly List<double> _values = [];
     readonly List<(string Name, string Value)> _labels = [];
     int _sharedLabelSets;
+    string[] _lastNames = [];
 
     public SignalDecoder() => _stringsBySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -202,7 +203,16 @@ public sealed class SignalDecoder
             _names.Add(MetricNames.Intern(name));
             _values.Add(value);
         }
-        return reader.TokenType == JsonTokenType.EndObject ? MetricValues.Wrap([.. _names], [.. _values]) : null;
+        if (reader.TokenType != JsonTokenType.EndObject)
+        {
+            return null;
+        }
+        // Signals mostly carry the same names as the one before: they share that array.
+        if (!_lastNames.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_names)))
+        {
+            _lastNames = [.. _names];
+        }
+        return MetricValues.Wrap(_lastNames, [.. _values]);
     }
 
     IReadOnlyDictionary<string, string>? ReadLabels(ref Utf8JsonReader reader)
