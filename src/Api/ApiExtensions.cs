@@ -19,6 +19,7 @@ using Streaming.Api.Problems;
 using Streaming.Api.Telemetry;
 using Streaming.Api.Writes;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
@@ -79,7 +80,8 @@ public static class ApiExtensions
         {
             services.AddSingleton(sp => new FleetHistoryFold(sp.GetRequiredService<NpgsqlDataSource>(),
                 new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<FleetHistoryFold>())));
-            services.AddHostedService<FleetHistoryWorker>();
+            services.AddLogFold(sp => new TransactionalFold(
+                sp.GetRequiredService<NpgsqlDataSource>(), FleetHistoryFold.CheckpointName, sp.GetRequiredService<FleetHistoryFold>().HandleAsync));
         }
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         return builder;

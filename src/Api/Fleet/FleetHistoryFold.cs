@@ -1,9 +1,9 @@
 using Npgsql;
 using NpgsqlTypes;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Projections;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Api.Fleet;
 
@@ -26,8 +26,24 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
     bool _loaded;
     TailPosition? _handledUpTo;
 
-    /// <summary>Folds one batch inside the caller's transaction (the one that moves the checkpoint).</summary>
-    public async Task HandleAsync(IReadOnlyList<RecordedEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Folds one batch inside the caller's transaction (the one that moves the checkpoint). When it fails, the batch
+    /// rolls back: what the fold holds in memory is reloaded from the tables before the next one.
+    /// </summary>
+    public async Task HandleAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FoldAsync(events, transaction, cancellationToken);
+        }
+        catch
+        {
+            Reset();
+            throw;
+        }
+    }
+
+    async Task FoldAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         // A batch that starts at or before the end of the last one means the last one did not commit: start afresh.
         if (!_loaded || _handledUpTo is { } end && events[0].Position.CompareTo(end) <= 0)
@@ -37,19 +53,23 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
         var decisions = new List<(RecordedEvent Recorded, PhaseChanged Change)>();
         var changedJobs = new HashSet<string>(StringComparer.Ordinal);
         var hours = new Dictionary<DateTimeOffset, Dictionary<string, int>>();
-        foreach (var recorded in events)
+        foreach (var logEvent in events)
         {
-            policies.Observe(recorded);
-            switch (recorded.Type)
+            var recorded = logEvent.Event;
+            // An event that cannot be read is left out here; the folds that need it record it as poisoned.
+            if (logEvent.Body is UndecodableBody)
             {
-                case PhaseChanged.EventType:
-                    var change = ContractsJson.Deserialize<PhaseChanged>(recorded.Data);
+                continue;
+            }
+            policies.Observe(logEvent);
+            switch (logEvent.Body)
+            {
+                case PhaseChanged change:
                     decisions.Add((recorded, change));
                     Move(change.JobId, change.To);
                     changedJobs.Add(change.JobId);
                     break;
-                case SignalRecorded.EventType when !_phases.ContainsKey(recorded.StreamId):
-                    var signal = ContractsJson.Deserialize<SignalRecorded>(recorded.Data);
+                case SignalRecorded signal when !_phases.ContainsKey(recorded.StreamId):
                     var policy = policies.For(signal.Labels);
                     Move(recorded.StreamId, policy is null || policy.HasPhase(signal.Phase) ? signal.Phase : policy.FirstPhase);
                     changedJobs.Add(recorded.StreamId);

@@ -63,7 +63,6 @@ public static class PolicyCommands
         shadowReport.WithAction(async (context, _, cancellationToken) =>
         {
             var store = await context.StoreAsync(cancellationToken);
-            await ShadowStateTable.EnsureAsync(store, cancellationToken);
             var agreement = (await ShadowStateTable.LoadAgreementAsync(store, cancellationToken)).Values.OrderBy(a => a.Policy, StringComparer.Ordinal).ToList();
             context.Print(agreement, () =>
             {

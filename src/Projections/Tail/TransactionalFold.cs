@@ -6,7 +6,9 @@ namespace Streaming.Projections.Tail;
 /// <summary>
 /// A fold that handles each batch in one transaction with its checkpoint: what <paramref name="handler"/> writes and
 /// the checkpoint commit, or roll back, together. The simplest read model: a table written as the log grows
-/// (<c>services.AddLogFold(sp =&gt; new TransactionalFold(dataSource, "my-feed", WriteAsync))</c>).
+/// (<c>services.AddLogFold(sp =&gt; new TransactionalFold(dataSource, "my-feed", WriteAsync))</c>). Instances sharing the
+/// checkpoint (several processes) take turns batch by batch, so no event is handled by two of them; a handler that keeps
+/// state in memory must not assume it saw every batch.
 /// </summary>
 public sealed class TransactionalFold(
     NpgsqlDataSource dataSource,
@@ -14,9 +16,7 @@ public sealed class TransactionalFold(
     Func<IReadOnlyList<LogEvent>, NpgsqlTransaction, CancellationToken, Task> handler,
     bool readsArchive = false) : ILogFold
 {
-    TailPosition? _saved;
     TailPosition _position;
-    TailPosition? _unconfirmed;
     long _handled;
 
     public string Name => checkpointName;
@@ -32,31 +32,30 @@ public sealed class TransactionalFold(
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointName);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        _saved = await Checkpoints.LoadAsync(connection, checkpointName, cancellationToken);
-        _position = _saved ?? TailPosition.Start;
+        _position = await Checkpoints.LoadAsync(connection, checkpointName, cancellationToken) ?? TailPosition.Start;
     }
 
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
     {
-        var events = batch.After(_position);
-        if (events.Count == 0)
+        if (batch.End.CompareTo(_position) <= 0)
         {
             return;
         }
-        var retrying = _unconfirmed == batch.End;
-        _unconfirmed = batch.End;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Waits while another instance handles a batch, then sees where it got to: instances sharing the checkpoint take
+        // turns, and one whose earlier commit went unacknowledged finds it done.
+        var claimed = await Checkpoints.ClaimAsync(transaction, checkpointName, cancellationToken);
+        var from = claimed is { } moved && moved.CompareTo(_position) > 0 ? moved : _position;
+        var events = batch.After(from);
+        if (events.Count > 0)
         {
-            if (await Checkpoints.AdvanceAsync(transaction, checkpointName, _saved, batch.End, retrying, cancellationToken))
-            {
-                await handler(events, transaction, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
+            await handler(events, transaction, cancellationToken);
+            await Checkpoints.SaveAsync(transaction, checkpointName, claimed, batch.End, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            Interlocked.Add(ref _handled, events.Count);
         }
-        _saved = _position = batch.End;
-        _unconfirmed = null;
-        Interlocked.Add(ref _handled, events.Count);
+        _position = from.CompareTo(batch.End) > 0 ? from : batch.End;
     }
 
     public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
