@@ -42,7 +42,7 @@ public sealed class BrokerOutageTests : IAsyncLifetime
             new Dictionary<string, string?> { ["Tail:FoldQueueEvents"] = "60", ["Tail:ReadBatchSize"] = "20", ["Tail:StallTimeout"] = "00:00:01" });
         await host.StartAsync();
         var tail = host.Services.GetRequiredService<LogTail>();
-        var before = new FleetHistory(_database.DataSource, "before", 6);
+        var before = new SignallingFleet(_database.DataSource, "before", 6);
         await before.WriteAsync(0, 40);
         await before.ProcessedAsync(40);
 
@@ -51,15 +51,15 @@ public sealed class BrokerOutageTests : IAsyncLifetime
         {
             _kafka.SetBrokerDown(broker);
         }
-        var during = new FleetHistory(_database.DataSource, "during", 6);
+        var during = new SignallingFleet(_database.DataSource, "during", 6);
         await during.WriteAsync(0, 80);
 
         // Then the projection and the decisions go on without the relay, which is left to catch up on its own
         var store = new StoreProbe(_database.DataSource);
         foreach (var job in during.Jobs)
         {
-            await Eventually.Get(() => store.LastSeqAsync(job), s => s == 80, FleetHistory.Timeout, $"the projection of {job} while the broker is down");
-            await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), FleetHistory.Timeout, $"the promoter to pass {job}");
+            await Eventually.Get(() => store.LastSeqAsync(job), s => s == 80, SignallingFleet.Timeout, $"the projection of {job} while the broker is down");
+            await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), SignallingFleet.Timeout, $"the promoter to pass {job}");
         }
         Assert.False(await store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, during.Healthy.First()), "the relay passed a decision it cannot have published");
         var relay = Relay(tail);
@@ -71,8 +71,8 @@ public sealed class BrokerOutageTests : IAsyncLifetime
             _kafka.SetBrokerUp(broker);
         }
         await during.ProcessedAsync(80);
-        await Eventually.True(() => Task.FromResult(Relay(tail).Attached), FleetHistory.Timeout, "the relay to rejoin the reader");
-        var published = FleetHistory.Published(_kafka.BootstrapServers, before.Healthy.Count() + during.Healthy.Count());
+        await Eventually.True(() => Task.FromResult(Relay(tail).Attached), SignallingFleet.Timeout, "the relay to rejoin the reader");
+        var published = SignallingFleet.Published(_kafka.BootstrapServers, before.Healthy.Count() + during.Healthy.Count());
         await during.AssertPublishedAsync(published);
         await before.AssertAsAnUninterruptedRunAsync(published);
         Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped");

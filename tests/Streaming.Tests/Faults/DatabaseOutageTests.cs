@@ -42,22 +42,22 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         {
             await using var dataSource = NpgsqlDataSource.Create(postgres.ConnectionString);
             using var host = await StartAsync(postgres.ConnectionString);
-            var fleet = new FleetHistory(dataSource, "restart", 8);
+            var fleet = new SignallingFleet(dataSource, "restart", 8);
             await fleet.WriteAsync(0, 25);
             var health = host.Services.GetRequiredService<LoopHealth>();
 
             // When the server is shut down (fast: every session ended) and started again once the services have noticed
             await postgres.StopAsync();
-            await Eventually.True(() => Task.FromResult(!health.IsReady), FleetHistory.Timeout, "the services to notice the outage");
+            await Eventually.True(() => Task.FromResult(!health.IsReady), SignallingFleet.Timeout, "the services to notice the outage");
             await postgres.StartAsync();
             // and the rest of the forty minutes is written after it
             await fleet.WriteAsync(25, 40);
 
             // Then everything is projected, decided and published as if nothing had happened, and no host stopped
             await fleet.ProcessedAsync(40);
-            await Eventually.True(() => Task.FromResult(health.IsReady), FleetHistory.Timeout, "every loop to report running again");
+            await Eventually.True(() => Task.FromResult(health.IsReady), SignallingFleet.Timeout, "every loop to report running again");
             Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped");
-            await fleet.AssertAsAnUninterruptedRunAsync(FleetHistory.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
+            await fleet.AssertAsAnUninterruptedRunAsync(SignallingFleet.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
             await host.StopAsync();
         }
         finally
@@ -75,7 +75,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         try
         {
             using var host = await StartAsync(database.ConnectionString);
-            var fleet = new FleetHistory(database.DataSource, "terminated", 8);
+            var fleet = new SignallingFleet(database.DataSource, "terminated", 8);
             await fleet.WriteAsync(0, 20);
 
             // When the server ends every session of the database (57P01) while the rest of the forty minutes is written, again each
@@ -86,14 +86,14 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
             {
                 var read = tail.EventsRead;
                 await TerminateEverySessionAsync(database);
-                await Eventually.True(() => Task.FromResult(tail.EventsRead > read || writing.IsCompleted), FleetHistory.Timeout, "the tail to read on");
+                await Eventually.True(() => Task.FromResult(tail.EventsRead > read || writing.IsCompleted), SignallingFleet.Timeout, "the tail to read on");
             }
             await writing;
 
             // Then it all comes out as from an uninterrupted run, and no host stopped
             await fleet.ProcessedAsync(40);
             Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped");
-            await fleet.AssertAsAnUninterruptedRunAsync(FleetHistory.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
+            await fleet.AssertAsAnUninterruptedRunAsync(SignallingFleet.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
             await host.StopAsync();
         }
         finally

@@ -20,7 +20,7 @@ namespace Streaming.Tests.Faults;
 /// for all the jobs of a minute), retried while the database is away; half of them healthy (each promoted once, at the
 /// end of its soak), half failing shadow. And what an uninterrupted run of the same history gives, to compare with.
 /// </summary>
-public sealed class FleetHistory(NpgsqlDataSource dataSource, string prefix, int jobs)
+public sealed class SignallingFleet(NpgsqlDataSource dataSource, string prefix, int jobs)
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
