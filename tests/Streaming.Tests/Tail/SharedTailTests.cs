@@ -222,6 +222,74 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
         Assert.All(ends, Assert.Null);
     }
 
+    [Fact]
+    public async Task A_fold_that_falls_behind_is_left_to_catch_up_from_the_history_archive_and_rejoins_while_the_others_go_on()
+    {
+        // Given a log of 300 events, most of it in the history archive
+        var id = SampleEvents.NewStreamId("behind");
+        for (var i = 0; i < 60; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
+        }
+        await EndOfTailAsync();
+        await new Streaming.Projections.History.HistoryArchive(database.DataSource, NullLogger.Instance, blockSize: 20).CatchUpAsync(CancellationToken.None);
+        var end = await EndOfTailAsync();
+
+        // When a fold that is stuck at first shares the tail with one that keeps up, and a fold may have 20 events waiting
+        var fast = Fold();
+        var stuck = new GatedFold();
+        var tail = new LogTail(database.DataSource, [fast, stuck],
+            new TailOptions { ReadBatchSize = 10, FoldQueueEvents = 20, StallTimeout = TimeSpan.FromMilliseconds(200) }, new LoopHealth(), NullLoggerFactory.Instance);
+        await using var running = new RunningTail(tail);
+
+        // Then the other fold reads the whole log meanwhile, and the stuck one is left behind
+        await Eventually.True(async () => await HandledCountAsync(id, 300), Deadline, "the fold that keeps up to handle everything");
+        Assert.True(tail.Folds().Single(f => f.Fold == stuck.Name).Detachments > 0, "the stuck fold held the reader back");
+
+        // And once it moves, it catches up on its own from the archive's blocks, then rejoins the reader at the end
+        stuck.Release();
+        await Eventually.True(() => Task.FromResult(stuck.Position == end), Deadline, "the stuck fold to catch up");
+        await Eventually.True(() => Task.FromResult(tail.Folds().Single(f => f.Fold == stuck.Name).Attached), Deadline, "the stuck fold to rejoin");
+        Assert.True(stuck.FromArchive > 0, "it did not read the archive");
+        Assert.Equal(stuck.Positions.Order(), stuck.Positions);
+        Assert.Equal(stuck.Positions.Distinct().Count(), stuck.Positions.Count);
+    }
+
+    /// <summary>A fold that cannot get past its first batch until released; it keeps every position it was handed.</summary>
+    sealed class GatedFold : ILogFold
+    {
+        readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => "gated";
+
+        public bool ReadsArchive => true;
+
+        public TailPosition Position { get; private set; }
+
+        public List<TailPosition> Positions { get; } = [];
+
+        public int FromArchive { get; private set; }
+
+        public void Release() => _released.TrySetResult();
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
+        {
+            await _released.Task.WaitAsync(cancellationToken);
+            foreach (var logEvent in batch.After(Position))
+            {
+                Positions.Add(logEvent.Position);
+                Position = logEvent.Position;
+            }
+            FromArchive += batch.FromArchive ? 1 : 0;
+        }
+
+        public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     TransactionalFold Fold() => new(database.DataSource, _name, RecordAsync);
 
     static TailOptions Options(int batch = 1000, TimeSpan? poll = null, TimeSpan? reconnect = null) => new()
