@@ -15,17 +15,20 @@ namespace Streaming.Projections;
 /// unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written. An event the fold
 /// cannot apply is skipped for its stream only, the stream's state marked (<see cref="IStreamFold{TState}.Poisoned"/>),
 /// and recorded in <c>es.poisoned_events</c> with the checkpoint that passes it.
+/// <para>
+/// Given several instances of a fold whose streams are independent of one another (each stream's state depends only on
+/// its own events and the control streams), it folds a batch on all of them at once, each taking its share of the
+/// streams and every control event in its place: what a rebuild on several cores does. The result is the same.
+/// </para>
 /// </summary>
 public sealed partial class BufferedFold<TState>(
     NpgsqlDataSource dataSource,
-    IStreamFold<TState> fold,
+    IReadOnlyList<IStreamFold<TState>> partitions,
     FoldOptions options,
     ILogger logger,
     bool readsArchive = false) : ILogFold where TState : class
 {
-    readonly Dictionary<string, TState> _states = new(StringComparer.Ordinal);
-    readonly HashSet<string> _changed = new(StringComparer.Ordinal);
-    readonly List<PoisonedEvent> _poisoned = [];
+    readonly Partition[] _partitions = [.. partitions.Select(fold => new Partition(fold))];
     readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     TailPosition? _saved;
     TailPosition _position;
@@ -34,7 +37,14 @@ public sealed partial class BufferedFold<TState>(
     long _handled;
     long _poisonedCount;
 
-    public string Name => fold.Name;
+    public BufferedFold(NpgsqlDataSource dataSource, IStreamFold<TState> fold, FoldOptions options, ILogger logger, bool readsArchive = false)
+        : this(dataSource, [fold], options, logger, readsArchive)
+    {
+    }
+
+    IStreamFold<TState> First => _partitions[0].Fold;
+
+    public string Name => First.Name;
 
     public bool ReadsArchive => readsArchive;
 
@@ -52,14 +62,15 @@ public sealed partial class BufferedFold<TState>(
     {
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            _saved = await Checkpoints.LoadAsync(connection, fold.Name, cancellationToken);
+            _saved = await Checkpoints.LoadAsync(connection, Name, cancellationToken);
         }
         _position = _saved ?? TailPosition.Start;
-        _states.Clear();
-        _changed.Clear();
-        _poisoned.Clear();
-        await fold.ResumeAsync(_position, cancellationToken);
-        LogResuming(fold.Name, _position.ToString());
+        foreach (var partition in _partitions)
+        {
+            partition.Clear();
+            await partition.Fold.ResumeAsync(_position, cancellationToken);
+        }
+        LogResuming(Name, _position.ToString());
     }
 
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
@@ -68,11 +79,15 @@ public sealed partial class BufferedFold<TState>(
         if (events.Count > 0)
         {
             await LoadMissingAsync(events, cancellationToken);
-            foreach (var logEvent in events)
+            if (_partitions.Length == 1)
             {
-                Fold(logEvent);
-                _position = logEvent.Position;
+                FoldPartition(0, events);
             }
+            else
+            {
+                Parallel.For(0, _partitions.Length, p => FoldPartition(p, events));
+            }
+            _position = events[^1].Position;
             _eventsSinceWrite += events.Count;
             Interlocked.Add(ref _handled, events.Count);
             if (batch.FromArchive)
@@ -80,7 +95,7 @@ public sealed partial class BufferedFold<TState>(
                 FromArchive += events.Count;
             }
         }
-        await fold.CommitAsync(cancellationToken);
+        await CommitAsync(cancellationToken);
         if (ShouldWrite())
         {
             await WriteAsync(cancellationToken);
@@ -89,8 +104,8 @@ public sealed partial class BufferedFold<TState>(
 
     public async Task IdleAsync(CancellationToken cancellationToken)
     {
-        await fold.CommitAsync(cancellationToken);
-        if (_changed.Count > 0 || _poisoned.Count > 0 || (_saved ?? TailPosition.Start) != _position)
+        await CommitAsync(cancellationToken);
+        if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || (_saved ?? TailPosition.Start) != _position)
         {
             await WriteAsync(cancellationToken);
         }
@@ -98,58 +113,89 @@ public sealed partial class BufferedFold<TState>(
 
     public Task StopAsync(CancellationToken cancellationToken) => IdleAsync(cancellationToken);
 
+    async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        foreach (var partition in _partitions)
+        {
+            await partition.Fold.CommitAsync(cancellationToken);
+        }
+    }
+
     bool ShouldWrite()
     {
-        if (_changed.Count == 0 && _poisoned.Count == 0)
+        var changed = 0;
+        var poisoned = false;
+        foreach (var partition in _partitions)
+        {
+            changed += partition.Changed.Count;
+            poisoned |= partition.Poisoned.Count > 0;
+        }
+        if (changed == 0 && !poisoned)
         {
             return false;
         }
         var sinceWrite = _sinceWrite.Elapsed;
-        return _changed.Count >= options.MaxChanged
+        return changed >= options.MaxChanged
             || _eventsSinceWrite >= options.MaxEventsPerWrite
             || sinceWrite >= options.MaxFlushInterval
-            || sinceWrite >= options.FlushInterval && _eventsSinceWrite >= (long)_changed.Count * options.EventsPerChangedState;
+            || sinceWrite >= options.FlushInterval && _eventsSinceWrite >= (long)changed * options.EventsPerChangedState;
     }
 
-    void Fold(LogEvent logEvent)
+    // A partition folds its own streams' events and every control event, in log order.
+    void FoldPartition(int index, ArraySegment<LogEvent> events)
     {
-        var streamId = logEvent.StreamId;
-        ref var state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, streamId);
-        if (Unsafe.IsNullRef(ref state))
+        var partition = _partitions[index];
+        foreach (var logEvent in events)
         {
+            var streamId = logEvent.StreamId;
+            ref var state = ref CollectionsMarshal.GetValueRefOrNullRef(partition.States, streamId);
+            if (Unsafe.IsNullRef(ref state))
+            {
+                if (partition.Fold.HasState(streamId))
+                {
+                    // Another partition's stream.
+                    continue;
+                }
+                try
+                {
+                    partition.Fold.Observe(logEvent);
+                }
+                catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+                {
+                    // Every partition meets a control event; one records it.
+                    if (index == 0)
+                    {
+                        Poison(partition, logEvent, e);
+                    }
+                }
+                continue;
+            }
             try
             {
-                fold.Observe(logEvent);
+                state = partition.Fold.Apply(state, logEvent);
             }
             catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
             {
-                Poison(logEvent, e);
+                state = partition.Fold.Poisoned(state);
+                Poison(partition, logEvent, e);
             }
-            return;
+            partition.Changed.Add(streamId);
         }
-        try
-        {
-            state = fold.Apply(state, logEvent);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
-        {
-            state = fold.Poisoned(state);
-            Poison(logEvent, e);
-        }
-        _changed.Add(streamId);
     }
 
-    void Poison(LogEvent logEvent, Exception exception)
+    void Poison(Partition partition, LogEvent logEvent, Exception exception)
     {
-        var poisoned = PoisonedEvent.Of(fold.Name, logEvent, exception);
-        _poisoned.Add(poisoned);
+        var poisoned = PoisonedEvent.Of(Name, logEvent, exception);
+        partition.Poisoned.Add(poisoned);
         // Each is recorded; the log says so for the first ones, then now and then, so a flood cannot drown it.
         var count = Interlocked.Increment(ref _poisonedCount);
         if (count <= 20 || count % 1_000 == 0)
         {
-            LogPoisoned(exception, fold.Name, logEvent.StreamId, logEvent.Type, logEvent.Position.ToString(), count, poisoned.Error);
+            LogPoisoned(exception, Name, logEvent.StreamId, logEvent.Type, logEvent.Position.ToString(), count, poisoned.Error);
         }
     }
+
+    int PartitionOf(string streamId) => _partitions.Length == 1 ? 0 : (int)((uint)streamId.GetHashCode() % (uint)_partitions.Length);
 
     // States of streams first seen in this batch, loaded before any is folded; nothing changes in memory when it fails.
     async Task LoadMissingAsync(ArraySegment<LogEvent> events, CancellationToken cancellationToken)
@@ -159,7 +205,8 @@ public sealed partial class BufferedFold<TState>(
         foreach (var logEvent in events)
         {
             var streamId = logEvent.StreamId;
-            if (!_states.ContainsKey(streamId) && fold.HasState(streamId) && (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(streamId))
+            if (!_partitions[PartitionOf(streamId)].States.ContainsKey(streamId) && First.HasState(streamId)
+                && (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(streamId))
             {
                 (missing ??= []).Add(streamId);
             }
@@ -171,39 +218,68 @@ public sealed partial class BufferedFold<TState>(
         IReadOnlyDictionary<string, TState> loaded;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            loaded = await fold.LoadAsync(connection, missing, cancellationToken);
+            loaded = await First.LoadAsync(connection, missing, cancellationToken);
         }
         foreach (var streamId in missing)
         {
-            _states[streamId] = loaded.TryGetValue(streamId, out var state) ? state : fold.Create(streamId);
+            var partition = _partitions[PartitionOf(streamId)];
+            partition.States[streamId] = loaded.TryGetValue(streamId, out var state) ? state : partition.Fold.Create(streamId);
         }
     }
 
     async Task WriteAsync(CancellationToken cancellationToken)
     {
-        var changed = new List<KeyValuePair<string, TState>>(_changed.Count);
-        foreach (var streamId in _changed)
+        var changed = new List<KeyValuePair<string, TState>>(_partitions.Sum(p => p.Changed.Count));
+        var poisoned = new List<PoisonedEvent>();
+        foreach (var partition in _partitions)
         {
-            changed.Add(new KeyValuePair<string, TState>(streamId, _states[streamId]));
+            foreach (var streamId in partition.Changed)
+            {
+                changed.Add(new KeyValuePair<string, TState>(streamId, partition.States[streamId]));
+            }
+            poisoned.AddRange(partition.Poisoned);
         }
         var retrying = _unconfirmed == _position;
         _unconfirmed = _position;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            if (await Checkpoints.AdvanceAsync(transaction, fold.Name, _saved, _position, retrying, cancellationToken))
+            if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, _position, retrying, cancellationToken))
             {
-                await fold.SaveAsync(transaction, changed, cancellationToken);
-                await PoisonedEvents.RecordAsync(transaction, _poisoned, cancellationToken);
+                // Every partition has seen every control event, so any of them can say what a row needs beyond its state.
+                await First.SaveAsync(transaction, changed, cancellationToken);
+                await PoisonedEvents.RecordAsync(transaction, poisoned, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
         }
         _saved = _position;
         _unconfirmed = null;
-        _changed.Clear();
-        _poisoned.Clear();
+        foreach (var partition in _partitions)
+        {
+            partition.Changed.Clear();
+            partition.Poisoned.Clear();
+        }
         _eventsSinceWrite = 0;
         _sinceWrite.Restart();
+    }
+
+    /// <summary>One instance of the fold with the streams it holds.</summary>
+    sealed class Partition(IStreamFold<TState> fold)
+    {
+        public IStreamFold<TState> Fold => fold;
+
+        public Dictionary<string, TState> States { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Changed { get; } = new(StringComparer.Ordinal);
+
+        public List<PoisonedEvent> Poisoned { get; } = [];
+
+        public void Clear()
+        {
+            States.Clear();
+            Changed.Clear();
+            Poisoned.Clear();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Fold} resumes after {Position}")]

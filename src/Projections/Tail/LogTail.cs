@@ -120,19 +120,18 @@ public sealed partial class LogTail
         }
     }
 
+    // Every fold loaded (or one failed starting, which ends the run).
     async Task WhenStartedAsync(List<Task> running)
     {
         var started = Task.WhenAll(_slots.Select(s => s.Started));
+        var watched = new List<Task>(running) { started };
         while (!started.IsCompleted)
         {
-            var first = await Task.WhenAny(running.Append(started));
-            if (first != started && first.IsFaulted)
+            var first = await Task.WhenAny(watched);
+            watched.Remove(first);
+            if (first.IsFaulted)
             {
                 await first;
-            }
-            if (first != started && first.IsCanceled)
-            {
-                break;
             }
         }
         await started;

@@ -22,8 +22,12 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
     {
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
-        var projection = new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation);
-        var fold = new BufferedFold<JobStateView>(dataSource, projection, FoldOptions.CatchUp(batchSize * 5, batchSize * 25), logger, readsArchive: useArchive);
+        // One projection per core, each folding its share of the jobs (a job's row depends only on its own events and on
+        // the policies and known issues, which every one of them follows).
+        var projections = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(_ => new JobStateProjection(dataSource, new ActivePolicies(logger), new KnownIssues(), generation))
+            .ToList();
+        var fold = new BufferedFold<JobStateView>(dataSource, projections, FoldOptions.CatchUp(batchSize * 5, batchSize * 25), logger, readsArchive: useArchive);
         await fold.StartAsync(cancellationToken);
         var total = await RemainingAsync(generation, cancellationToken);
         logger.LogInformation("Rebuilding job states into generation {Generation} ({State}); about {Events} events to replay",
