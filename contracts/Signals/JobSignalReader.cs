@@ -1,17 +1,46 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Streaming.Contracts.History;
+using Streaming.Contracts.Text;
 
 namespace Streaming.Contracts.Signals;
 
-/// <summary>Reads and validates one <c>job-signals</c> message; a rejection says what is wrong in words a producer can act on.</summary>
+/// <summary>
+/// Reads and validates one <c>job-signals</c> message against the wire contract (<c>contracts/schemas/job-signal.v1.json</c>
+/// and the README's rules). Every input gives either a signal or a rejection saying what is wrong in words a producer
+/// can act on; nothing a message holds makes it throw.
+/// </summary>
 public static class JobSignalReader
 {
     public const int MaxValueBytes = 64 * 1024;
-    const int MaxIdLength = 256;
 
-    public static SignalReadResult Read(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool keyPresent = true)
+    /// <summary>The start of the reason for a value the checks below did not foresee; tests assert it never appears.</summary>
+    public const string UnforeseenPrefix = "unreadable value";
+
+    /// <summary>No signal may be older than this: an event time before it is a producer's bug (an unset or zero clock).</summary>
+    public static readonly DateTimeOffset EarliestEmittedAt = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    internal const string SeqProblem = "seq must be a whole number >= 0 (at most 9223372036854775807)";
+
+    /// <param name="key">The message key: the UTF-8 bytes of the job id.</param>
+    /// <param name="value">The message value: UTF-8 JSON.</param>
+    /// <param name="keyPresent">False for a message without a key (a null key, as opposed to an empty one).</param>
+    /// <param name="limit">How far ahead of its message's timestamp the event time may be; null checks only the earliest.</param>
+    public static SignalReadResult Read(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool keyPresent = true, EventTimeLimit? limit = null)
+    {
+        try
+        {
+            return ReadChecked(key, value, keyPresent, limit);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return SignalReadResult.Rejected($"{UnforeseenPrefix} ({e.GetType().Name}): {UntrustedText.Escape(e.Message)}");
+        }
+    }
+
+    static SignalReadResult ReadChecked(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool keyPresent, EventTimeLimit? limit)
     {
         if (value.IsEmpty)
         {
@@ -21,6 +50,10 @@ public static class JobSignalReader
         {
             return SignalReadResult.Rejected($"value is {value.Length} bytes, more than the {MaxValueBytes} allowed");
         }
+        if (Utf8.IsValid(value) is false)
+        {
+            return SignalReadResult.Rejected($"value is not valid UTF-8 (first bad byte at offset {FirstInvalidByte(value)})");
+        }
         SignalFields fields;
         try
         {
@@ -28,10 +61,10 @@ public static class JobSignalReader
         }
         catch (JsonException e)
         {
-            return SignalReadResult.Rejected($"malformed JSON: {e.Message}");
+            return SignalReadResult.Rejected($"malformed JSON: {UntrustedText.Escape(e.Message, 200)}");
         }
-        var result = Validate(fields);
-        if (result.Signal is null)
+        var result = Validate(fields, limit);
+        if (result.Signal is not { } signal)
         {
             return result;
         }
@@ -39,74 +72,112 @@ public static class JobSignalReader
         {
             return SignalReadResult.Rejected("missing key: the key must be the job id");
         }
-        return Encoding.UTF8.GetString(key) is var keyText && keyText == result.Signal.JobId
+        return IsUtf8Of(key, signal.JobId)
             ? result
-            : SignalReadResult.Rejected($"key '{Shorten(keyText)}' does not match jobId '{result.Signal.JobId}'");
+            : SignalReadResult.Rejected($"key '{UntrustedText.Escape(key, 64)}' does not match jobId '{SignalText.Quote(signal.JobId)}'");
     }
 
-    static SignalReadResult Validate(SignalFields fields)
+    static SignalReadResult Validate(SignalFields fields, EventTimeLimit? limit)
     {
         if (fields.RootKind != JsonTokenType.StartObject)
         {
             return SignalReadResult.Rejected($"value must be a JSON object, not {KindName(fields.RootKind)}");
         }
-        if (Required("schema", fields.Schema) is { } schemaError)
-        {
-            return SignalReadResult.Rejected(schemaError);
-        }
-        if (fields.Schema != JobSignal.SchemaV1)
-        {
-            return SignalReadResult.Rejected($"unsupported schema '{Shorten(fields.Schema!)}', expected '{JobSignal.SchemaV1}'");
-        }
-        if ((Required("jobId", fields.JobId) ?? Required("phase", fields.Phase)) is { } idError)
-        {
-            return SignalReadResult.Rejected(idError);
-        }
-        if (fields.JobId!.Length > MaxIdLength || fields.Phase!.Length > MaxIdLength)
-        {
-            return SignalReadResult.Rejected($"jobId and phase must be at most {MaxIdLength} characters");
-        }
-        if (ControlStreamPrefixes.Of(fields.JobId) is { } reserved)
-        {
-            return SignalReadResult.Rejected($"jobId must not start with '{reserved}': that prefix is reserved for the system's own streams");
-        }
-        if (Required("emittedAt", fields.EmittedAtText) is { } timeError)
-        {
-            return SignalReadResult.Rejected(timeError);
-        }
-        var emittedAt = fields.EmittedAt;
-        if (emittedAt is null && DateTimeOffset.TryParse(fields.EmittedAtText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            emittedAt = parsed;
-        }
-        if (emittedAt is null)
-        {
-            return SignalReadResult.Rejected($"emittedAt '{Shorten(fields.EmittedAtText!)}' is not an ISO-8601 timestamp");
-        }
-        if (fields.Seq is not { } seq || seq < 0)
-        {
-            return SignalReadResult.Rejected("seq must be a whole number >= 0");
-        }
-        if (fields.Metrics is null)
-        {
-            return SignalReadResult.Rejected("metrics must be a JSON object of numbers");
-        }
         if (fields.Error is { } error)
         {
             return SignalReadResult.Rejected(error);
         }
+        if (fields.Schema is not { } schema)
+        {
+            return SignalReadResult.Rejected(Required("schema"));
+        }
+        if (schema != JobSignal.SchemaV1)
+        {
+            return SignalReadResult.Rejected($"unsupported schema '{SignalText.Quote(schema)}', expected '{JobSignal.SchemaV1}'");
+        }
+        if (fields.JobId is not { } jobId)
+        {
+            return SignalReadResult.Rejected(Required("jobId"));
+        }
+        if (SignalText.NameProblem(jobId) is { } jobIdProblem)
+        {
+            return SignalReadResult.Rejected($"jobId {jobIdProblem}");
+        }
+        if (ControlStreamPrefixes.Of(jobId) is { } reserved)
+        {
+            return SignalReadResult.Rejected($"jobId must not start with '{reserved}': that prefix is reserved for the system's own streams");
+        }
+        if (fields.Phase is not { } phase)
+        {
+            return SignalReadResult.Rejected(Required("phase"));
+        }
+        if (SignalText.NameProblem(phase) is { } phaseProblem)
+        {
+            return SignalReadResult.Rejected($"phase {phaseProblem}");
+        }
+        if (fields.EmittedAtText is not { } emittedAtText)
+        {
+            return SignalReadResult.Rejected(Required("emittedAt"));
+        }
+        if (EmittedAtProblem(emittedAtText, limit, out var emittedAt) is { } timeProblem)
+        {
+            return SignalReadResult.Rejected(timeProblem);
+        }
+        if (fields.Seq is not { } seq)
+        {
+            return SignalReadResult.Rejected(SeqProblem);
+        }
+        if (fields.Metrics is not { } metrics)
+        {
+            return SignalReadResult.Rejected("metrics must be a JSON object of numbers");
+        }
         return SignalReadResult.Accepted(new JobSignal(
-            fields.Schema!, fields.JobId, emittedAt.Value, seq, fields.Phase, fields.Metrics,
+            schema, jobId, emittedAt, seq, phase, metrics,
             fields.Labels ?? new Dictionary<string, string>(StringComparer.Ordinal), fields.CorrelationId));
     }
 
-    static string? Required(string name, string? value) => value switch
+    static string? EmittedAtProblem(string text, EventTimeLimit? limit, out DateTimeOffset emittedAt)
     {
-        null => $"{name} is required and must be a string",
-        "" => $"{name} must not be empty",
-        _ when value.Contains('\0', StringComparison.Ordinal) => $"{name} must not contain NUL characters",
-        _ => null,
-    };
+        switch (Rfc3339.Parse(text, out emittedAt))
+        {
+            case Rfc3339.Outcome.Malformed:
+                return $"emittedAt '{SignalText.Quote(text)}' is not an RFC 3339 timestamp with Z or an offset (e.g. 2026-11-22T10:00:00Z)";
+            case Rfc3339.Outcome.TooLate:
+                return $"emittedAt {text} is after 9999-12-31T23:59:59.9999999Z";
+            case Rfc3339.Outcome.TooEarly:
+            case Rfc3339.Outcome.Parsed when emittedAt < EarliestEmittedAt:
+                return $"emittedAt {text} is before {EarliestEmittedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}";
+        }
+        if (limit is { } bound && emittedAt > bound.Latest)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"emittedAt {text} is more than {bound.MaxClockSkew} ahead of the message's timestamp {bound.MessageTimestamp.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}");
+        }
+        return null;
+    }
+
+    static string Required(string name) => $"{name} is required and must be a string";
+
+    static bool IsUtf8Of(ReadOnlySpan<byte> key, string text)
+    {
+        if (key.Length != Encoding.UTF8.GetByteCount(text))
+        {
+            return false;
+        }
+        Span<byte> encoded = key.Length <= 1024 ? stackalloc byte[key.Length] : new byte[key.Length];
+        Encoding.UTF8.GetBytes(text, encoded);
+        return key.SequenceEqual(encoded);
+    }
+
+    static int FirstInvalidByte(ReadOnlySpan<byte> value)
+    {
+        var offset = 0;
+        while (Rune.DecodeFromUtf8(value[offset..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            offset += consumed;
+        }
+        return offset;
+    }
 
     static string KindName(JsonTokenType kind) => kind switch
     {
@@ -118,6 +189,4 @@ public static class JobSignalReader
         JsonTokenType.Null => "Null",
         _ => kind.ToString(),
     };
-
-    static string Shorten(string text) => text.Length <= 64 ? text : string.Concat(text.AsSpan(0, 64), "…");
 }

@@ -3,18 +3,38 @@ using System.Text.Json;
 namespace Streaming.Contracts.Signals;
 
 /// <summary>
-/// The fields of a <c>job-signal/v1</c> value as one forward pass of the JSON found them, before validation. Reading
-/// stops at the first value of the wrong kind and records why in <see cref="Error"/>; unknown fields are skipped.
+/// The fields of a <c>job-signal/v1</c> value as one forward pass of the JSON found them, before the checks that need
+/// them all. Reading stops at the first field that breaks the contract and records why in <see cref="Error"/>; JSON
+/// that is not well formed throws <see cref="JsonException"/>. Unknown fields are skipped, but every string anywhere
+/// in the value must be valid Unicode (no escaped lone surrogate), as I-JSON (RFC 7493) requires.
 /// </summary>
 sealed class SignalFields
 {
+    /// <summary>The deepest nesting of objects and arrays read (the value's own object is level 1).</summary>
+    public const int MaxDepth = 64;
+
+    [Flags]
+    enum Known
+    {
+        None = 0,
+        Schema = 1,
+        JobId = 2,
+        Phase = 4,
+        EmittedAt = 8,
+        Seq = 16,
+        Metrics = 32,
+        Labels = 64,
+        CorrelationId = 128,
+    }
+
+    Known _seen;
+
     public JsonTokenType RootKind { get; private set; }
     public string? Error { get; private set; }
     public string? Schema { get; private set; }
     public string? JobId { get; private set; }
     public string? Phase { get; private set; }
     public string? EmittedAtText { get; private set; }
-    public DateTimeOffset? EmittedAt { get; private set; }
     public long? Seq { get; private set; }
     public Dictionary<string, double>? Metrics { get; private set; }
     public Dictionary<string, string>? Labels { get; private set; }
@@ -23,18 +43,15 @@ sealed class SignalFields
     public static SignalFields Read(ReadOnlySpan<byte> json)
     {
         var fields = new SignalFields();
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         reader.Read();
         fields.RootKind = reader.TokenType;
-        if (reader.TokenType == JsonTokenType.StartObject)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            fields.ReadObject(ref reader);
+            return fields;
         }
-        else
-        {
-            reader.Skip();
-        }
-        if (reader.Read())
+        fields.ReadObject(ref reader);
+        if (fields.Error is null && reader.Read())
         {
             throw new JsonException($"unexpected {reader.TokenType} after the value");
         }
@@ -45,87 +62,111 @@ sealed class SignalFields
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
-            reader.Read();
-            if (Error is not null)
+            if (!TryText(ref reader, "a field name", out var name))
             {
-                reader.Skip();
-                continue;
+                return;
             }
-            switch (name)
+            reader.Read();
+            var field = name switch
             {
-                case "schema":
-                    Schema = ReadString(ref reader);
+                "schema" => Known.Schema,
+                "jobId" => Known.JobId,
+                "phase" => Known.Phase,
+                "emittedAt" => Known.EmittedAt,
+                "seq" => Known.Seq,
+                "metrics" => Known.Metrics,
+                "labels" => Known.Labels,
+                "correlationId" => Known.CorrelationId,
+                _ => Known.None,
+            };
+            if ((_seen & field) != 0)
+            {
+                Error = $"field '{name}' appears more than once";
+                return;
+            }
+            _seen |= field;
+            switch (field)
+            {
+                case Known.Schema:
+                    Schema = ReadString(ref reader, name);
                     break;
-                case "jobId":
-                    JobId = ReadString(ref reader);
+                case Known.JobId:
+                    JobId = ReadString(ref reader, name);
                     break;
-                case "phase":
-                    Phase = ReadString(ref reader);
+                case Known.Phase:
+                    Phase = ReadString(ref reader, name);
                     break;
-                case "emittedAt":
-                    EmittedAtText = ReadString(ref reader);
-                    EmittedAt = EmittedAtText is not null && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                case Known.EmittedAt:
+                    EmittedAtText = ReadString(ref reader, name);
                     break;
-                case "seq":
-                    Seq = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var seq) ? seq : -1;
-                    reader.Skip();
+                case Known.Seq:
+                    ReadSeq(ref reader);
                     break;
-                case "metrics":
+                case Known.Metrics:
                     ReadMetrics(ref reader);
                     break;
-                case "labels":
+                case Known.Labels:
                     ReadLabels(ref reader);
                     break;
-                case "correlationId":
+                case Known.CorrelationId:
                     ReadCorrelationId(ref reader);
                     break;
                 default:
-                    reader.Skip();
+                    SkipUnknown(ref reader, name);
                     break;
+            }
+            if (Error is not null)
+            {
+                return;
             }
         }
     }
 
-    static string? ReadString(ref Utf8JsonReader reader)
+    string? ReadString(ref Utf8JsonReader reader, string name)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
-            reader.Skip();
+            Error = $"{name} must be a string";
             return null;
         }
-        return reader.GetString();
+        return TryText(ref reader, name, out var text) ? text : null;
+    }
+
+    void ReadSeq(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number && WholeNumber.TryRead(reader.ValueSpan, out var seq))
+        {
+            Seq = seq;
+            return;
+        }
+        Error = JobSignalReader.SeqProblem;
     }
 
     void ReadMetrics(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            reader.Skip();
+            Error = "metrics must be a JSON object of numbers";
             return;
         }
         var metrics = new Dictionary<string, double>(4, StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var metric = reader.GetString()!;
-            reader.Read();
-            if (Error is not null)
+            if (!TryName(ref reader, "metric", "a metric name", out var metric))
             {
-                reader.Skip();
-                continue;
+                return;
             }
+            reader.Read();
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var number) || !double.IsFinite(number))
             {
-                Error = $"metric '{Shorten(metric)}' must be a finite number";
-                reader.Skip();
-                continue;
+                Error = $"metric '{SignalText.Quote(metric)}' must be a finite number";
+                return;
             }
-            if (metric.Contains('\0', StringComparison.Ordinal))
+            if (!metrics.TryAdd(metric, number))
             {
-                Error = "metric names must not contain NUL characters";
-                continue;
+                Error = $"metric '{SignalText.Quote(metric)}' appears more than once";
+                return;
             }
-            metrics[metric] = number;
         }
         Metrics = metrics;
     }
@@ -139,32 +180,35 @@ sealed class SignalFields
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             Error = "labels must be a JSON object of strings";
-            reader.Skip();
             return;
         }
         var labels = new Dictionary<string, string>(4, StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var label = reader.GetString()!;
-            reader.Read();
-            if (Error is not null)
+            if (!TryName(ref reader, "label", "a label name", out var label))
             {
-                reader.Skip();
-                continue;
+                return;
             }
+            reader.Read();
             if (reader.TokenType != JsonTokenType.String)
             {
-                Error = $"label '{Shorten(label)}' must be a string";
-                reader.Skip();
-                continue;
+                Error = $"label '{SignalText.Quote(label)}' must be a string";
+                return;
             }
-            var text = reader.GetString()!;
-            if (label.Contains('\0', StringComparison.Ordinal) || text.Contains('\0', StringComparison.Ordinal))
+            if (!TryText(ref reader, $"label '{SignalText.Quote(label)}'", out var text))
             {
-                Error = "labels must not contain NUL characters";
-                continue;
+                return;
             }
-            labels[label] = text;
+            if (SignalText.TextProblem(text, SignalText.MaxLabelValueLength) is { } textProblem)
+            {
+                Error = $"label '{SignalText.Quote(label)}' value {textProblem}";
+                return;
+            }
+            if (!labels.TryAdd(label, text))
+            {
+                Error = $"label '{SignalText.Quote(label)}' appears more than once";
+                return;
+            }
         }
         Labels = labels;
     }
@@ -175,18 +219,103 @@ sealed class SignalFields
         {
             return;
         }
-        if (reader.TokenType != JsonTokenType.String)
+        if (ReadString(ref reader, "correlationId") is not { } text)
         {
-            Error = "correlationId must be a string";
-            reader.Skip();
             return;
         }
-        CorrelationId = reader.GetString();
-        if (CorrelationId!.Contains('\0', StringComparison.Ordinal))
+        if (SignalText.TextProblem(text, SignalText.MaxCorrelationIdLength) is { } problem)
         {
-            Error = "correlationId must not contain NUL characters";
+            Error = $"correlationId {problem}";
+            return;
+        }
+        CorrelationId = text;
+    }
+
+    // Skips a field this version does not know, checking that its strings are valid Unicode on the way.
+    void SkipUnknown(ref Utf8JsonReader reader, string name)
+    {
+        var depth = reader.CurrentDepth;
+        while (true)
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !TryText(ref reader, $"field '{SignalText.Quote(name)}'", out _, decode: false))
+            {
+                return;
+            }
+            if (reader.CurrentDepth == depth && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                return;
+            }
+            reader.Read();
         }
     }
 
-    static string Shorten(string text) => text.Length <= 64 ? text : string.Concat(text.AsSpan(0, 64), "…");
+    // A metric or label name.
+    bool TryName(ref Utf8JsonReader reader, string kind, string what, out string name)
+    {
+        if (!TryText(ref reader, what, out name))
+        {
+            return false;
+        }
+        if (SignalText.NameProblem(name) is { } problem)
+        {
+            Error = $"{kind} name '{SignalText.Quote(name)}' {problem}";
+            return false;
+        }
+        return true;
+    }
+
+    // GetString would throw on an escaped lone surrogate; the rest of UTF-8's rules the reader checked on the whole value.
+    bool TryText(ref Utf8JsonReader reader, string what, out string text, bool decode = true)
+    {
+        if (reader.ValueIsEscaped && HasLoneSurrogateEscape(reader.ValueSpan))
+        {
+            Error = $"{what} is not valid Unicode: it has an escaped lone surrogate";
+            text = "";
+            return false;
+        }
+        text = decode ? reader.GetString()! : "";
+        return true;
+    }
+
+    // Escapes are well formed here (the JSON reader checked them): \" \\ \/ \b \f \n \r \t or \uXXXX.
+    static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> raw)
+    {
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != '\\')
+            {
+                continue;
+            }
+            if (raw[i + 1] != 'u')
+            {
+                i++;
+                continue;
+            }
+            var unit = Hex(raw.Slice(i + 2, 4));
+            i += 5;
+            if (unit is >= 0xDC00 and <= 0xDFFF)
+            {
+                return true;
+            }
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (i + 6 >= raw.Length || raw[i + 1] != '\\' || raw[i + 2] != 'u' || Hex(raw.Slice(i + 3, 4)) is < 0xDC00 or > 0xDFFF)
+                {
+                    return true;
+                }
+                i += 6;
+            }
+        }
+        return false;
+    }
+
+    static int Hex(ReadOnlySpan<byte> digits)
+    {
+        var value = 0;
+        foreach (var digit in digits)
+        {
+            value = value * 16 + (digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10);
+        }
+        return value;
+    }
 }
