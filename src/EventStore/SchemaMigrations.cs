@@ -101,6 +101,12 @@ internal static class SchemaMigrations
             );
             alter table es.history_blocks alter column body set storage external;
             """),
+        // A signal is stored only with a seq above its stream's last (read under the stream's lock), and its event id is
+        // derived from (stream, seq), so the unique event id already refuses a second copy: this index only cost every
+        // append a B-tree insert.
+        new(6, "drop_stream_seq_index", """
+            drop index if exists es.events_stream_seq_key;
+            """),
         // The job-state projection's fixed schema. Each generation is a partition of projections.job_state_rows, created
         // when a generation starts; the views read the active one, so switching generations is one update of
         // projections.generations. Earlier builds created these objects themselves: their generations in this row format

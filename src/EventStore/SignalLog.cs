@@ -5,57 +5,28 @@ namespace Streaming.EventStore;
 
 /// <summary>
 /// Ingest's side of the store: appends a consumed batch of signals and moves the Kafka offsets that produced it, in one
-/// transaction and one round trip. A signal is stored at most once per (stream, seq).
+/// transaction. A signal is stored at most once per (stream, seq); its event id must be a function of (stream, seq)
+/// (<c>EventIds.ForSignal</c>), which the unique event id then enforces.
 /// </summary>
+/// <remarks>
+/// An append costs about what a COPY of its events does: one round trip locks the streams' rows (see
+/// <see cref="StreamLock"/>), reads their heads and moves the offsets by compare-and-set; the client classifies each
+/// signal (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a binary
+/// COPY writes the new events; one statement moves the heads and notifies the log's listeners once.
+/// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
-    // JSON travels as text and is stored as sent (json, not jsonb: see migration 4).
-    // Per input row: 0 appended, 1 duplicate, 2 stale; and the version it got. A signal is new when its seq is above
-    // both the stream's last stored seq and every seq before it in the batch; the rows that are not new cannot move
-    // that maximum, so a window over the batch decides exactly what appending one by one would.
-    const string AppendSql = """
-        with input as (
-            select t.stream_id, t.seq, t.event_id, t.type, t.data, t.metadata, t.event_time, t.ord
-            from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-                 with ordinality as t(stream_id, seq, event_id, type, data, metadata, event_time, ord)
-        ),
-        positioned as (
-            select i.*, s.version as stream_version,
-                   greatest(s.last_seq, max(i.seq) over (partition by i.stream_id order by i.ord
-                                                         rows between unbounded preceding and 1 preceding)) as seen_seq
-            from input i left join es.streams s on s.stream_id = i.stream_id
-        ),
-        judged as (
-            select p.*, (p.seen_seq is null or p.seq > p.seen_seq) as is_new from positioned p
-        ),
-        classified as (
-            select j.ord, j.stream_id, j.seq, j.event_id, j.type, j.data, j.metadata, j.event_time, j.stream_version,
-                   case
-                       when j.is_new then 0
-                       when bool_or(j.is_new) over (partition by j.stream_id, j.seq) then 1
-                       when exists (select from es.events e where e.stream_id = j.stream_id and e.seq = j.seq) then 1
-                       else 2
-                   end as outcome
-            from judged j
-        ),
-        appended as (
-            select c.*, coalesce(c.stream_version, 0) + row_number() over (partition by c.stream_id order by c.ord) as version
-            from classified c
-            where c.outcome = 0
-        ),
-        inserted as (
-            insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time)
-            select stream_id, version, event_id, type, data::json, metadata::json, seq, event_time from appended order by ord
-        ),
-        heads as (
-            update es.streams s
-               set version = h.version, last_seq = h.last_seq, last_tx_id = pg_current_xact_id(), updated_at = now()
-              from (select stream_id, max(version) as version, max(seq) as last_seq from appended group by stream_id) h
-             where s.stream_id = h.stream_id
-        )
-        select c.outcome, coalesce(a.version, 0)
-        from classified c left join appended a on a.ord = c.ord
-        order by c.ord
+    const string HeadsSql = "select stream_id, version, last_seq from es.streams where stream_id = any($1)";
+
+    const string StoredBodiesSql = "select event_id, data from es.events where event_id = any($1)";
+
+    const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)";
+
+    const string MoveHeadsSql = """
+        update es.streams s
+           set version = h.version, last_seq = h.last_seq, last_tx_id = pg_current_xact_id(), updated_at = now()
+          from unnest($1::text[], $2::bigint[], $3::bigint[]) as h(stream_id, version, last_seq)
+         where s.stream_id = h.stream_id
         """;
 
     // Returns the inputs whose compare-and-set failed.
@@ -88,7 +59,24 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
 
     public Task<SignalBatchResult> AppendSignalsAsync(
         IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken) =>
-        ConflictRetry.InTransactionAsync(dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken), cancellationToken);
+        AppendSignalsAsync(signals, offsets, (_, _) => Task.CompletedTask, cancellationToken);
+
+    /// <summary>
+    /// Appends in a transaction of its own and runs <paramref name="beforeCommit"/> with the outcome just before it
+    /// commits: what it does (publish the batch's rejects, say) happens before the offsets are stored, and again if the
+    /// transaction is rerun after a stream-order conflict.
+    /// </summary>
+    public Task<SignalBatchResult> AppendSignalsAsync(
+        IReadOnlyList<SignalToAppend> signals,
+        IReadOnlyList<KafkaOffsetAdvance> offsets,
+        Func<SignalBatchResult, CancellationToken, Task> beforeCommit,
+        CancellationToken cancellationToken) =>
+        ConflictRetry.InTransactionAsync(dataSource, async transaction =>
+        {
+            var result = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken);
+            await beforeCommit(result, cancellationToken);
+            return result;
+        }, cancellationToken);
 
     /// <summary>
     /// Appends inside the caller's transaction, best before it writes anything else. When an offset is fenced the
@@ -100,57 +88,22 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     {
         Validate(signals, offsets);
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (signals.Count > 0)
-        {
-            batch.BatchCommands.Add(StreamLock.Command(signals.Select(s => s.StreamId)));
-            batch.BatchCommands.Add(AppendCommand(signals));
-        }
-        if (offsets.Count > 0)
-        {
-            batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
-        }
-        if (signals.Count > 0)
-        {
-            batch.BatchCommands.Add(StreamLock.NotifyCommand());
-        }
-        if (batch.BatchCommands.Count == 0)
+        var heads = await LockAndMoveOffsetsAsync(connection, transaction, signals, offsets, cancellationToken);
+        if (signals.Count == 0)
         {
             return new SignalBatchResult([], []);
         }
-
-        var outcomes = new SignalAppendOutcome[signals.Count];
-        var versions = new long[signals.Count];
-        int? fenced = null;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        var classification = new SignalClassification(signals, heads);
+        var stored = classification.StoredLookups is { Count: > 0 } lookups
+            ? await StoredBodiesAsync(connection, transaction, lookups, cancellationToken)
+            : new Dictionary<Guid, string>();
+        var result = classification.Settle(stored);
+        if (result.Outcomes.Contains(SignalAppendOutcome.Appended))
         {
-            if (signals.Count > 0)
-            {
-                await reader.NextResultAsync(cancellationToken);
-                for (var i = 0; i < signals.Count; i++)
-                {
-                    if (!await reader.ReadAsync(cancellationToken))
-                    {
-                        throw new InvalidOperationException($"The store returned {i} outcomes for {signals.Count} signals");
-                    }
-                    outcomes[i] = (SignalAppendOutcome)reader.GetInt32(0);
-                    versions[i] = reader.GetInt64(1);
-                }
-                await reader.NextResultAsync(cancellationToken);
-            }
-            if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
-            {
-                fenced = (int)reader.GetInt64(0) - 1;
-            }
+            await CopyAsync(connection, classification.Appended, cancellationToken);
+            await MoveHeadsAsync(connection, transaction, classification.MovedHeads, cancellationToken);
         }
-        if (fenced is { } index)
-        {
-            var offset = offsets[index];
-            var actual = await StoredOffsetAsync(connection, transaction, offset, cancellationToken);
-            await transaction.RollbackAsync(cancellationToken);
-            throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
-        }
-        return new SignalBatchResult(outcomes, versions);
+        return result;
     }
 
     /// <summary>The next offset to read per partition, as stored by the last committed append.</summary>
@@ -181,40 +134,112 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static NpgsqlBatchCommand AppendCommand(IReadOnlyList<SignalToAppend> signals)
+    // One round trip: lock the streams' rows (creating those of new streams), read their heads, move the offsets.
+    async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
+        CancellationToken cancellationToken)
     {
-        var count = signals.Count;
-        var streamIds = new string[count];
-        var seqs = new long[count];
-        var eventIds = new Guid[count];
-        var types = new string[count];
-        var data = new string[count];
-        var metadata = new string[count];
-        var eventTimes = new DateTimeOffset[count];
-        for (var i = 0; i < count; i++)
+        var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
+        var streamIds = signals.Select(s => s.StreamId).Distinct(StringComparer.Ordinal).ToArray();
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (streamIds.Length > 0)
         {
-            var signal = signals[i];
-            streamIds[i] = signal.StreamId;
-            seqs[i] = signal.Seq;
-            eventIds[i] = signal.EventId;
-            types[i] = signal.Type;
-            data[i] = signal.Data;
-            metadata[i] = signal.Metadata;
-            eventTimes[i] = signal.EventTime.ToUniversalTime();
-        }
-        return new NpgsqlBatchCommand(AppendSql)
-        {
-            Parameters =
+            batch.BatchCommands.Add(StreamLock.Command(streamIds));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(HeadsSql)
             {
-                new NpgsqlParameter<string[]> { TypedValue = streamIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<long[]> { TypedValue = seqs },
-                new NpgsqlParameter<Guid[]> { TypedValue = eventIds },
-                new NpgsqlParameter<string[]> { TypedValue = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<DateTimeOffset[]> { TypedValue = eventTimes },
+                Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
+            });
+        }
+        if (offsets.Count > 0)
+        {
+            batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
+        }
+        if (batch.BatchCommands.Count == 0)
+        {
+            return heads;
+        }
+        int? fenced = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (streamIds.Length > 0)
+            {
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+                }
+                await reader.NextResultAsync(cancellationToken);
+            }
+            if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
+            {
+                fenced = (int)reader.GetInt64(0) - 1;
+            }
+        }
+        if (fenced is { } index)
+        {
+            var offset = offsets[index];
+            var actual = await StoredOffsetAsync(connection, transaction, offset, cancellationToken);
+            await transaction.RollbackAsync(cancellationToken);
+            throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
+        }
+        return heads;
+    }
+
+    static async Task<Dictionary<Guid, string>> StoredBodiesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(StoredBodiesSql, connection, transaction)
+        {
+            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. eventIds] } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var bodies = new Dictionary<Guid, string>(eventIds.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            bodies[reader.GetGuid(0)] = reader.GetString(1);
+        }
+        return bodies;
+    }
+
+    static async Task CopyAsync(NpgsqlConnection connection, IEnumerable<(SignalToAppend Signal, long Version)> events, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
+        foreach (var (signal, version) in events)
+        {
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(signal.StreamId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(version, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(signal.EventId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(signal.Type, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(signal.Data, NpgsqlDbType.Json, cancellationToken);
+            await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
+            await importer.WriteAsync(signal.Seq, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(signal.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+        }
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    // Moves the heads and wakes the log's listeners once, on commit.
+    static async Task MoveHeadsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyDictionary<string, StreamHead> heads, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(MoveHeadsSql)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<string[]> { TypedValue = [.. heads.Keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                        new NpgsqlParameter<long[]> { TypedValue = [.. heads.Values.Select(h => h.Version)] },
+                        new NpgsqlParameter<long?[]> { TypedValue = [.. heads.Values.Select(h => h.LastSeq)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                    },
+                },
+                StreamLock.NotifyCommand(),
             },
         };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     static NpgsqlBatchCommand MoveOffsetsCommand(IReadOnlyList<KafkaOffsetAdvance> offsets) =>

@@ -15,6 +15,7 @@ public static class IngestExtensions
             .BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")
             .Validate(o => o.Consumers is > 0 and <= 64, "Ingest:Consumers must be between 1 and 64")
+            .Validate(o => o.MaxClockSkew > TimeSpan.Zero, "Ingest:MaxClockSkew must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => IngestMetrics.Observe(new IngestCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));

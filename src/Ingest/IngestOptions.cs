@@ -20,6 +20,12 @@ public sealed class IngestOptions
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How far ahead of its message's Kafka timestamp a signal's <c>emittedAt</c> may be; later ones are dead-lettered
+    /// (a producer's clock may run a little fast, but not days).
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
     /// Forget the offsets stored for an earlier broker when starting: set by the embedded mode, whose broker lives only
     /// as long as the process, so its logs always start empty.
     /// </summary>

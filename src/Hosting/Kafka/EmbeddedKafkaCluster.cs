@@ -77,6 +77,20 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     public void DeleteRecords(string topic, int partition, long beforeOffset) =>
         Check(rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset), $"delete records of {topic}/{partition}");
 
+    /// <summary>
+    /// Makes the next <paramref name="count"/> requests of type <paramref name="request"/> naming this partition fail for
+    /// it with <paramref name="error"/> (a broker error code, e.g. <see cref="Confluent.Kafka.ErrorCode.OffsetOutOfRange"/>);
+    /// other partitions of the same requests are served as usual.
+    /// </summary>
+    public void PushPartitionErrors(string topic, int partition, KafkaApiKey request, Confluent.Kafka.ErrorCode error, int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            // The C function takes its errors as variadic arguments; one at a time keeps the call's shape fixed.
+            Check(rd_kafka_mock_partition_push_request_errors(_cluster, topic, partition, (short)request, 1, (int)error), $"push errors on {topic}/{partition}");
+        }
+    }
+
     public void SetBrokerDown(int brokerId) => Check(rd_kafka_mock_broker_set_down(_cluster, brokerId), $"stop broker {brokerId}");
 
     public void SetBrokerUp(int brokerId) => Check(rd_kafka_mock_broker_set_up(_cluster, brokerId), $"start broker {brokerId}");
@@ -129,6 +143,9 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rd_kafka_mock_partition_delete_records(IntPtr cluster, string topic, int partition, long beforeOffset);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_partition_push_request_errors(IntPtr cluster, string topic, int partition, short apiKey, nuint count, int error);
 
     [LibraryImport(Library)]
     private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);

@@ -31,9 +31,9 @@ sealed class IngestWorker(
             logger.LogInformation("The broker is new: forgot the offsets stored for {Partitions} partitions of an earlier one", forgotten);
         }
         // Each consumer blocks its own thread in Consume.
-        var consumers = Enumerable.Range(0, options.Consumers)
-            .Select(_ => ActivatorUtilities.CreateInstance<SignalConsumer>(services))
-            .Select(consumer => Task.Run(() => consumer.RunAsync(stoppingToken), CancellationToken.None))
+        var consumers = Enumerable.Range(1, options.Consumers)
+            .Select(n => (Name: $"ingest consumer {n}", Consumer: ActivatorUtilities.CreateInstance<SignalConsumer>(services)))
+            .Select(c => Task.Run(() => c.Consumer.RunAsync(c.Name, stoppingToken), CancellationToken.None))
             .ToList();
         await ConcurrentLoops.WhenAllOrFirstFailureAsync(consumers);
     }

@@ -1,13 +1,10 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
-using Streaming.Contracts.Signals;
+using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Resilience;
 using Streaming.Ingest.DeadLetters;
 
 namespace Streaming.Ingest.Consuming;
@@ -15,45 +12,64 @@ namespace Streaming.Ingest.Consuming;
 /// <summary>
 /// Reads <c>job-signals</c> in batches and appends each valid signal to its job's stream exactly once. The Kafka offsets
 /// live in PostgreSQL, written in the transaction that stores the events and fenced by compare-and-set, so a restart
-/// or a rebalance resumes exactly where the durable state ends. <see cref="IngestWorker"/> runs several in one process,
-/// each a member of the consumer group with partitions (and so jobs) of its own.
+/// or a rebalance resumes exactly where the durable state ends (<see cref="PartitionAssignment"/>). Every message is
+/// either stored or on the dead-letter topic before its offset is stored. <see cref="IngestWorker"/> runs several in
+/// one process, each a member of the consumer group with partitions (and so jobs) of its own.
 /// </summary>
-sealed class SignalConsumer(
+sealed partial class SignalConsumer(
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<IngestOptions> ingestOptions,
     SignalLog store,
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
+    LoopHealth health,
     ILogger<SignalConsumer> logger)
 {
+    static readonly TimeSpan BrokerProbeInterval = TimeSpan.FromSeconds(2);
+
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
 
-    // Next offset to store per owned partition; null when the store has none yet. Touched only on the consume thread,
-    // which is also where librdkafka runs the rebalance handlers.
-    readonly Dictionary<int, long?> _owned = [];
-
-    public async Task RunAsync(CancellationToken stoppingToken)
+    /// <param name="name">The loop's name in <see cref="LoopHealth"/> and the logs.</param>
+    public async Task RunAsync(string name, CancellationToken stoppingToken)
     {
+        // Writing (to PostgreSQL and the dead-letter topic) and reading from the brokers fail and recover separately.
+        var writing = new Outage(name, health, logger);
+        var reading = new Outage(name + " (brokers)", health, logger);
+        health.Running(name);
+        health.Running(name + " (brokers)");
+        var partitions = new PartitionAssignment(store, _options.ConsumerGroup, _kafka.SignalsTopic, counters, logger);
         var config = KafkaClientConfig.Consumer(_kafka, "streaming-ingest", _options.ConsumerGroup);
-        // Never jump silently when the stored offset is gone: the consumer reports it and RecoverFromOffsetReset counts the loss.
+        // Never jump silently when the stored offset is gone: the consumer reports it and PartitionAssignment counts the loss.
         config.AutoOffsetReset = AutoOffsetReset.Error;
+        RequireEagerAssignor(config);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsAssignedHandler(OnAssigned)
-            .SetPartitionsRevokedHandler((_, revoked) => Release(revoked.Select(p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, lost) => Release(lost.Select(p => p.TopicPartition)))
-            .SetErrorHandler((_, error) => logger.LogWarning("Kafka consumer error {Code}: {Reason}", error.Code, error.Reason))
+            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned))
+            .SetPartitionsRevokedHandler((_, revoked) => partitions.OnRevoked(revoked.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, lost) => partitions.OnRevoked(lost.Select(p => p.TopicPartition)))
+            .SetErrorHandler((_, error) => OnError(error, reading))
             .Build();
         consumer.Subscribe(_kafka.SignalsTopic);
-        logger.LogInformation("Ingest consuming {Topic} as group {Group}", _kafka.SignalsTopic, _options.ConsumerGroup);
+        LogConsuming(logger, _kafka.SignalsTopic, _options.ConsumerGroup);
+        var nextProbe = DateTime.UtcNow;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = Collect(consumer, stoppingToken);
+                if (partitions.NeedsPositioning)
+                {
+                    await UntilDoneAsync(writing, () => partitions.PositionAsync(consumer, stoppingToken), stoppingToken);
+                    continue;
+                }
+                var batch = Collect(consumer, partitions, reading, stoppingToken);
                 if (batch.Count > 0)
                 {
-                    await WriteAsync(consumer, batch, stoppingToken);
+                    await UntilDoneAsync(writing, attempt => WriteAsync(batch, partitions, attempt, stoppingToken), stoppingToken);
+                }
+                else if (reading.InProgress && DateTime.UtcNow >= nextProbe)
+                {
+                    nextProbe = DateTime.UtcNow + BrokerProbeInterval;
+                    ProbeBrokers(consumer, reading);
                 }
             }
         }
@@ -66,11 +82,12 @@ sealed class SignalConsumer(
         }
     }
 
-    List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
+    List<ConsumeResult<byte[]?, byte[]?>> Collect(
+        IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, Outage reading, CancellationToken stoppingToken)
     {
         var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
         DateTime? deadline = null;
-        while (batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested)
+        while (batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested && !partitions.NeedsPositioning)
         {
             var wait = deadline is { } d ? d - DateTime.UtcNow : TimeSpan.FromMilliseconds(250);
             if (wait <= TimeSpan.Zero)
@@ -84,12 +101,12 @@ sealed class SignalConsumer(
             }
             catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset)
             {
-                RecoverFromOffsetReset(consumer, e.ConsumerRecord?.TopicPartition);
+                partitions.OffsetOutOfRange(e.ConsumerRecord?.TopicPartition);
                 continue;
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
-                logger.LogWarning(e, "Kafka consume error {Code}", e.Error.Code);
+                LogConsumeError(logger, e, e.Error.Code);
                 continue;
             }
             if (result is null)
@@ -100,82 +117,61 @@ sealed class SignalConsumer(
                 }
                 continue;
             }
+            if (reading.InProgress)
+            {
+                reading.Succeeded();
+            }
             batch.Add(result);
             deadline ??= DateTime.UtcNow + _options.MaxBatchWait;
         }
         return batch;
     }
 
-    async Task WriteAsync(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken stoppingToken)
+    // One attempt at storing a batch; the first attempt's outcome is kept for when a retry finds it committed.
+    async Task WriteAsync(
+        List<ConsumeResult<byte[]?, byte[]?>> consumed, PartitionAssignment partitions, WriteAttempt attempt, CancellationToken stoppingToken)
     {
-        var owned = batch.Where(r => _owned.ContainsKey(r.Partition.Value)).ToList();
+        var owned = consumed.Where(r => partitions.Owns(r.Partition.Value)).ToList();
         if (owned.Count == 0)
         {
             return;
         }
-        var signals = new List<SignalToAppend>(owned.Count);
-        var sources = new List<ConsumeResult<byte[]?, byte[]?>>(owned.Count);
-        var letters = new List<DeadLetter>();
-        var nextOffsets = new Dictionary<int, long>();
-        foreach (var message in owned)
+        var batch = SignalBatch.Read(owned, partitions, _options.ConsumerGroup, _options.MaxClockSkew);
+        try
         {
-            nextOffsets[message.Partition.Value] = message.Offset.Value + 1;
-            var read = JobSignalReader.Read(message.Message.Key, message.Message.Value, message.Message.Key is not null);
-            if (read.Signal is { } signal)
+            await store.AppendSignalsAsync(batch.Signals, batch.Offsets, async (outcome, cancellationToken) =>
             {
-                signals.Add(ToAppend(signal, message));
-                sources.Add(message);
-            }
-            else
-            {
-                letters.Add(new DeadLetter(message, read.RejectionReason!));
-            }
+                var letters = batch.DeadLetters(outcome);
+                // On the topic before the offsets move past them; a rerun may publish them again (at least once).
+                await deadLetters.PublishAsync(letters, cancellationToken);
+                attempt.Outcome = (outcome, letters);
+            }, stoppingToken);
         }
-        var offsets = nextOffsets
-            .Select(p => new KafkaOffsetAdvance(_options.ConsumerGroup, _kafka.SignalsTopic, p.Key, _owned[p.Key], p.Value))
-            .ToList();
-
-        for (var attempt = 1; ; attempt++)
+        catch (OffsetFencedException e)
         {
-            try
-            {
-                await deadLetters.PublishAsync(letters, stoppingToken);
-                var result = await store.AppendSignalsAsync(signals, offsets, stoppingToken);
-                foreach (var offset in offsets)
-                {
-                    _owned[offset.Partition] = offset.NextOffset;
-                }
-                await ReportAsync(result, signals, sources, letters, stoppingToken);
-                return;
-            }
-            catch (OffsetFencedException e)
+            if (attempt.Outcome is null || !await CommittedEarlierAsync(batch, stoppingToken))
             {
                 counters.AddFenced();
-                logger.LogWarning(e, "Another consumer moved the stored offsets; dropping this batch and resuming from the store");
-                await ResumeFromStoreAsync(consumer, stoppingToken);
+                LogFenced(logger, e);
+                partitions.Fenced();
                 return;
             }
-            catch (Exception e) when (IsTransient(e) && !stoppingToken.IsCancellationRequested)
-            {
-                var delay = Backoff(attempt);
-                logger.LogWarning(e, "Writing a batch of {Count} signals failed (attempt {Attempt}); retrying in {Delay}", owned.Count, attempt, delay);
-                await Task.Delay(delay, stoppingToken);
-            }
+            LogCommittedEarlier(logger, e.Topic, e.Partition);
         }
+        var (result, letters) = attempt.Outcome ?? throw new InvalidOperationException("A batch committed without reaching its outcome");
+        Committed(batch, partitions, result, letters);
     }
 
-    async Task ReportAsync(
-        SignalBatchResult result,
-        List<SignalToAppend> signals,
-        List<ConsumeResult<byte[]?, byte[]?>> sources,
-        List<DeadLetter> letters,
-        CancellationToken stoppingToken)
+    void Committed(SignalBatch batch, PartitionAssignment partitions, SignalBatchResult result, List<DeadLetter> letters)
     {
-        long appended = 0, duplicates = 0;
-        var stale = new List<DeadLetter>();
-        for (var i = 0; i < result.Outcomes.Count; i++)
+        foreach (var offset in batch.Offsets)
         {
-            switch (result.Outcomes[i])
+            partitions.Stored(offset.Partition, offset.NextOffset);
+        }
+        long appended = 0, duplicates = 0, conflicting = 0, stale = 0;
+        foreach (var outcome in result.Outcomes)
+        {
+            switch (outcome)
             {
                 case SignalAppendOutcome.Appended:
                     appended++;
@@ -183,150 +179,128 @@ sealed class SignalConsumer(
                 case SignalAppendOutcome.Duplicate:
                     duplicates++;
                     break;
+                case SignalAppendOutcome.Conflicting:
+                    conflicting++;
+                    break;
                 case SignalAppendOutcome.Stale:
-                    stale.Add(new DeadLetter(sources[i], $"seq {signals[i].Seq} arrived after a higher seq of job {signals[i].StreamId} was stored (out of order)"));
+                    stale++;
                     break;
             }
         }
-        foreach (var letter in letters.Concat(stale))
+        foreach (var letter in letters)
         {
-            logger.LogWarning(
-                "Dead-lettered {Topic}/{Partition}@{Offset} of job {JobId}: {Reason}",
-                letter.Source.Topic, letter.Source.Partition.Value, letter.Source.Offset.Value, KeyText(letter.Source), letter.Reason);
+            var source = letter.Source;
+            LogDeadLettered(logger, source.Topic, source.Partition.Value, source.Offset.Value, KeyText(source), letter.Reason);
         }
         if (duplicates > 0)
         {
-            logger.LogInformation("Skipped {Duplicates} duplicate signals already in the store", duplicates);
+            LogDuplicates(logger, duplicates);
         }
-        // Whether a signal is stale is known only once the store has looked, so these go out after the commit.
-        await deadLetters.PublishAsync(stale, stoppingToken);
-        counters.AddBatch(appended, duplicates, stale.Count, letters.Count + stale.Count);
+        counters.AddBatch(appended, duplicates, conflicting, stale, letters.Count);
     }
 
-    SignalToAppend ToAppend(JobSignal signal, ConsumeResult<byte[]?, byte[]?> message)
-    {
-        var recorded = new SignalRecorded(signal.JobId, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics, signal.Labels, signal.CorrelationId);
-        var metadata = new EventMetadata(signal.CorrelationId, new KafkaSource(message.Topic, message.Partition.Value, message.Offset.Value));
-        return new SignalToAppend(
-            signal.JobId,
-            signal.Seq,
-            EventIds.ForSignal(signal.JobId, signal.Seq),
-            SignalRecorded.EventType,
-            ContractsJson.Serialize(recorded),
-            ContractsJson.Serialize(metadata),
-            signal.EmittedAt);
-    }
-
-    IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> assigned)
-    {
-        var stored = store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, CancellationToken.None).GetAwaiter().GetResult();
-        var starts = new List<TopicPartitionOffset>(assigned.Count);
-        foreach (var partition in assigned)
-        {
-            long? next = stored.TryGetValue(partition.Partition.Value, out var offset) ? offset : null;
-            _owned[partition.Partition.Value] = next;
-            starts.Add(new TopicPartitionOffset(partition, StartOffset(consumer, partition, next)));
-        }
-        logger.LogInformation("Assigned partitions {Partitions}", string.Join(",", assigned.Select(p => p.Partition.Value)));
-        return starts;
-    }
-
-    // Where to read from: the stored offset unless retention deleted it or the log was recreated under it.
-    Offset StartOffset(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition, long? next)
-    {
-        if (next is null)
-        {
-            return Offset.Beginning;
-        }
-        var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
-        if (next < marks.Low.Value)
-        {
-            ReportLoss(partition, next.Value, marks.Low.Value);
-            return marks.Low;
-        }
-        if (next > marks.High.Value)
-        {
-            logger.LogError(
-                "The log of {Topic}/{Partition} ends at {High} but the store has read up to {Stored}: the topic was recreated; reading it from its start",
-                partition.Topic, partition.Partition.Value, marks.High.Value, next);
-            return marks.Low;
-        }
-        return new Offset(next.Value);
-    }
-
-    void RecoverFromOffsetReset(IConsumer<byte[]?, byte[]?> consumer, TopicPartition? partition)
-    {
-        if (partition is null || !_owned.TryGetValue(partition.Partition.Value, out var next))
-        {
-            logger.LogError("Kafka reported an out-of-range offset for an unknown partition");
-            return;
-        }
-        var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
-        if (next is { } from && from < marks.Low.Value)
-        {
-            ReportLoss(partition, from, marks.Low.Value);
-        }
-        // auto.offset.reset=error stops the partition's fetcher, and a stopped fetcher refuses a seek (Local_State):
-        // assign again, this partition at the log's new start and every other one where it had got to.
-        var assignment = new List<TopicPartitionOffset>();
-        foreach (var assigned in consumer.Assignment)
-        {
-            if (assigned.Equals(partition))
-            {
-                assignment.Add(new TopicPartitionOffset(assigned, marks.Low));
-                continue;
-            }
-            var position = consumer.Position(assigned);
-            assignment.Add(new TopicPartitionOffset(assigned, position != Offset.Unset
-                ? position
-                : StartOffset(consumer, assigned, _owned.GetValueOrDefault(assigned.Partition.Value))));
-        }
-        consumer.Assign(assignment);
-    }
-
-    void ReportLoss(TopicPartition partition, long from, long to)
-    {
-        counters.AddLostToRetention(to - from);
-        logger.LogError(
-            "DATA LOSS: retention deleted {Lost} unread messages of {Topic}/{Partition} (offsets {From}..{To}) before Ingest stored them",
-            to - from, partition.Topic, partition.Partition.Value, from, to - 1);
-    }
-
-    async Task ResumeFromStoreAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
+    // After a failure that left the commit's fate unknown (the connection broke during COMMIT), a rerun finds its own
+    // offsets already stored: the earlier attempt committed.
+    async Task<bool> CommittedEarlierAsync(SignalBatch batch, CancellationToken stoppingToken)
     {
         var stored = await store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken);
-        foreach (var partition in _owned.Keys.ToList())
+        return batch.Offsets.All(o => stored.TryGetValue(o.Partition, out var next) && next == o.NextOffset);
+    }
+
+    // Waits out transient database and broker failures of one step, with one warning when they begin and one when they end.
+    async Task UntilDoneAsync(Outage outage, Func<WriteAttempt, Task> step, CancellationToken stoppingToken)
+    {
+        var attempt = new WriteAttempt();
+        while (true)
         {
-            long? next = stored.TryGetValue(partition, out var offset) ? offset : null;
-            _owned[partition] = next;
-            var topicPartition = new TopicPartition(_kafka.SignalsTopic, partition);
-            consumer.Seek(new TopicPartitionOffset(topicPartition, StartOffset(consumer, topicPartition, next)));
+            try
+            {
+                await step(attempt);
+                outage.Succeeded();
+                return;
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !stoppingToken.IsCancellationRequested)
+            {
+                if (!await Outage.WaitAsync(outage.Failed(e), stoppingToken))
+                {
+                    return;
+                }
+            }
         }
     }
 
-    void Release(IEnumerable<TopicPartition> partitions)
+    Task UntilDoneAsync(Outage outage, Func<Task> step, CancellationToken stoppingToken) =>
+        UntilDoneAsync(outage, _ => step(), stoppingToken);
+
+    // librdkafka retries the brokers by itself; the loop only says so, once, and watches for them to come back.
+    void OnError(Error error, Outage reading)
     {
-        foreach (var partition in partitions)
+        if (error.IsFatal)
         {
-            _owned.Remove(partition.Partition.Value);
+            LogKafkaError(logger, LogLevel.Error, error.Code, error.Reason);
+            return;
+        }
+        if (error.Code == ErrorCode.Local_AllBrokersDown)
+        {
+            if (!reading.InProgress)
+            {
+                reading.Failed(new KafkaException(error));
+            }
+            return;
+        }
+        LogKafkaError(logger, LogLevel.Debug, error.Code, error.Reason);
+    }
+
+    void ProbeBrokers(IConsumer<byte[]?, byte[]?> consumer, Outage reading)
+    {
+        try
+        {
+            consumer.QueryWatermarkOffsets(new TopicPartition(_kafka.SignalsTopic, 0), TimeSpan.FromSeconds(1));
+            reading.Succeeded();
+        }
+        catch (KafkaException)
+        {
+            // Still down: the outage goes on, already reported.
+        }
+    }
+
+    static void RequireEagerAssignor(ConsumerConfig config)
+    {
+        if (config.PartitionAssignmentStrategy is { } strategy && strategy.HasFlag(PartitionAssignmentStrategy.CooperativeSticky))
+        {
+            throw new InvalidOperationException(
+                "Ingest positions its partitions from the stored offsets after each rebalance, which needs an eager assignor (range or roundrobin), not cooperative-sticky");
         }
     }
 
     static string KeyText(ConsumeResult<byte[]?, byte[]?> message) =>
-        message.Message.Key is { } key ? System.Text.Encoding.UTF8.GetString(key) : "(no key)";
+        message.Message.Key is { } key ? UntrustedText.Escape(key) : "(no key)";
 
-    static bool IsTransient(Exception e) => e switch
+    /// <summary>What one batch's attempts share: the outcome an attempt reached before committing.</summary>
+    sealed class WriteAttempt
     {
-        NpgsqlException npgsql => npgsql.IsTransient,
-        ProduceException<byte[]?, byte[]?> produce => !produce.Error.IsFatal,
-        KafkaException kafka => !kafka.Error.IsFatal,
-        TimeoutException => true,
-        _ => false,
-    };
-
-    static TimeSpan Backoff(int attempt)
-    {
-        var capped = Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10)));
-        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
+        public (SignalBatchResult Result, List<DeadLetter> Letters)? Outcome { get; set; }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingest consuming {Topic} as group {Group}")]
+    static partial void LogConsuming(ILogger logger, string topic, string group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered {Topic}/{Partition}@{Offset} of job {JobId}: {Reason}")]
+    static partial void LogDeadLettered(ILogger logger, string topic, int partition, long offset, string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Skipped {Duplicates} duplicate signals already in the store")]
+    static partial void LogDuplicates(ILogger logger, long duplicates);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Another consumer moved the stored offsets; dropping this batch and resuming from the store")]
+    static partial void LogFenced(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "A batch's earlier attempt had committed before its connection failed ({Topic}/{Partition} already stored): nothing to redo")]
+    static partial void LogCommittedEarlier(ILogger logger, string topic, int partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consume error {Code}")]
+    static partial void LogConsumeError(ILogger logger, Exception exception, ErrorCode code);
+
+    [LoggerMessage(Message = "Kafka consumer error {Code}: {Reason}")]
+    static partial void LogKafkaError(ILogger logger, LogLevel level, ErrorCode code, string reason);
 }

@@ -7,18 +7,21 @@ namespace Streaming.Ingest.DeadLetters;
 
 /// <summary>
 /// Sends rejected messages to the dead-letter topic with their original key, value and headers, plus headers that say
-/// why and where they came from. Returns only when the broker has them, so the source offset can then move past them.
+/// why and where they came from. Returns only when the broker has them, so the source offset can then move past them;
+/// a message the broker has not taken within <see cref="DeliveryTimeout"/> fails the call (and Ingest retries the batch).
 /// </summary>
 public sealed class DeadLetterPublisher(KafkaOptions options) : IDisposable
 {
+    /// <summary>How long a dead letter may wait for the broker by default (<c>message.timeout.ms</c> overrides it).</summary>
+    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(30);
+
     public const string ReasonHeader = "dlq-reason";
     public const string SourceTopicHeader = "dlq-source-topic";
     public const string SourcePartitionHeader = "dlq-source-partition";
     public const string SourceOffsetHeader = "dlq-source-offset";
     public const string RejectedAtHeader = "dlq-rejected-at";
 
-    readonly IProducer<byte[]?, byte[]?> _producer =
-        new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfig.Producer(options, "streaming-ingest-dlq")).Build();
+    readonly IProducer<byte[]?, byte[]?> _producer = new ProducerBuilder<byte[]?, byte[]?>(Config(options)).Build();
 
     public async Task PublishAsync(IReadOnlyList<DeadLetter> letters, CancellationToken cancellationToken)
     {
@@ -33,6 +36,14 @@ public sealed class DeadLetterPublisher(KafkaOptions options) : IDisposable
         }
         await Task.WhenAll(deliveries);
         DeadLetterMetrics.Count(letters);
+    }
+
+    // The batch waits for its dead letters with its transaction open: bound the wait far below librdkafka's 5 minutes.
+    static ProducerConfig Config(KafkaOptions options)
+    {
+        var config = KafkaClientConfig.Producer(options, "streaming-ingest-dlq");
+        config.MessageTimeoutMs ??= (int)DeliveryTimeout.TotalMilliseconds;
+        return config;
     }
 
     static Message<byte[]?, byte[]?> ToMessage(DeadLetter letter)

@@ -19,20 +19,62 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
     [Fact]
     public async Task The_same_signal_delivered_twice_is_stored_once()
     {
-        // Given a signal, then the very same signal again, then another message reusing its seq
+        // Given a signal, then the very same signal again
         const string job = "ingest-dup-1";
         var signal = SignalFactory.Signal(job, 7, SignalFactory.Start, "shadow", SignalFactory.Good);
-        var sameSeq = signal with { Metrics = SignalFactory.Failing };
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
-        producer.Produce([signal, signal, sameSeq, SignalFactory.Signal(job, 8, SignalFactory.Start.AddMinutes(1), "shadow", SignalFactory.Good)]);
+        producer.Produce([signal, signal, SignalFactory.Signal(job, 8, SignalFactory.Start.AddMinutes(1), "shadow", SignalFactory.Good)]);
 
-        // Then the store holds seq 7 once (the first copy) and seq 8
+        // Then the store holds seq 7 once and seq 8, and the repeat is counted, not dead-lettered
         await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "two stored signals");
         var counters = pipeline.IngestServices.GetRequiredService<IngestCounters>();
-        await Eventually.True(() => Task.FromResult(counters.Duplicates >= 2), Timeout, "the duplicates to be counted");
+        await Eventually.True(() => Task.FromResult(counters.Duplicates >= 1), Timeout, "the duplicate to be counted");
+    }
+
+    // Issue 13: a repeated seq with different content was dropped with only an INFO line.
+    [Fact]
+    public async Task A_repeated_seq_with_different_content_goes_to_the_dead_letter_topic_as_a_conflicting_duplicate()
+    {
+        // Given a signal, then another message reusing its seq with other metrics, then the next signal
+        const string job = "ingest-conflict-1";
+        var signal = SignalFactory.Signal(job, 7, SignalFactory.Start, "shadow", SignalFactory.Good);
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce([signal]);
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the first signal");
+        producer.Produce([signal with { Metrics = SignalFactory.Failing }, SignalFactory.Signal(job, 8, SignalFactory.Start.AddMinutes(1), "shadow", SignalFactory.Good)]);
+
+        // Then the second copy of seq 7 is on the dead-letter topic with its reason, the first stays, and seq 8 is stored
+        using var reader = new TopicReader(pipeline.Kafka.BootstrapServers, Topics.SignalsDeadLetter, 4);
+        var letter = reader.ReadUntil(m => m.Any(r => Key(r) == job), Timeout, "the dead letter").Single(r => Key(r) == job);
+        Assert.Equal($"seq 7 of job {job} was stored before with different content (conflicting duplicate)", Header(letter, DeadLetterPublisher.ReasonHeader));
+        Assert.Contains("0.05", Encoding.UTF8.GetString(letter.Message.Value!), StringComparison.Ordinal);
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "seq 8");
         await using var command = pipeline.Database.CreateCommand("select data->>'metrics' from es.events where stream_id = @job and seq = 7");
         command.Parameters.AddWithValue("job", job);
         Assert.Contains("0.001", (string)(await command.ExecuteScalarAsync())!, StringComparison.Ordinal);
+        Assert.True(pipeline.IngestServices.GetRequiredService<IngestCounters>().Conflicting >= 1);
+    }
+
+    // Issue 13: a signal dated 0001-01-01 was stored (and then crashed the Projector and Promoter on every start).
+    [Fact]
+    public async Task Signals_dated_before_2000_or_a_day_ahead_of_their_message_are_dead_lettered_and_their_neighbours_stored()
+    {
+        const string job = "ingest-times-1";
+        var now = DateTimeOffset.UtcNow;
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce(
+        [
+            SignalFactory.Signal(job, 1, DateTimeOffset.MinValue, "shadow", SignalFactory.Good),
+            SignalFactory.Signal(job, 2, now.AddDays(2), "shadow", SignalFactory.Good),
+            SignalFactory.Signal(job, 3, now.AddMinutes(5), "shadow", SignalFactory.Good),
+        ]);
+
+        using var reader = new TopicReader(pipeline.Kafka.BootstrapServers, Topics.SignalsDeadLetter, 4);
+        var letters = reader.ReadUntil(m => m.Count(r => Key(r) == job) == 2, Timeout, "two dead letters").Where(r => Key(r) == job)
+            .Select(r => Header(r, DeadLetterPublisher.ReasonHeader)).Order(StringComparer.Ordinal).ToList();
+        Assert.StartsWith("emittedAt 0001-01-01T00:00:00+00:00 is before 2000-01-01T00:00:00Z", letters[0], StringComparison.Ordinal);
+        Assert.Contains("is more than 1.00:00:00 ahead of the message's timestamp", letters[1], StringComparison.Ordinal);
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the signal within the skew");
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public sealed class MigratedDatabase : IAsyncLifetime, IAsyncDisposable
 
     public NpgsqlDataSource DataSource => _database.DataSource;
 
+    public string ConnectionString => _database.ConnectionString;
+
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();

@@ -1,3 +1,4 @@
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 
 namespace Streaming.Tests.EventStore;
@@ -13,8 +14,9 @@ internal static class SampleEvents
     public static EventToAppend[] Events(int count, string type = "something-happened") =>
         Enumerable.Range(0, count).Select(i => Event(type, T0.AddMinutes(i))).ToArray();
 
-    public static SignalToAppend Signal(string streamId, long seq) =>
-        new(streamId, seq, Guid.NewGuid(), "signal-recorded", $$"""{"seq":{{seq}}}""", """{"source":"test"}""", T0.AddMinutes(seq));
+    /// <summary>A signal whose event id is derived from (stream, seq), as Ingest's are.</summary>
+    public static SignalToAppend Signal(string streamId, long seq, string? data = null) =>
+        new(streamId, seq, EventIds.ForSignal(streamId, seq), "signal-recorded", data ?? $$"""{"seq":{{seq}}}""", """{"source":"test"}""", T0.AddMinutes(seq));
 
     public static string NewStreamId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 }

@@ -76,6 +76,39 @@ public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<Mi
         Assert.Equal([1L, 2L, 3L, 4L, 5L], stored.Select(e => e.Version));
     }
 
+    // Issue 13: a repeated seq with different content was dropped as a duplicate.
+    [Fact]
+    public async Task A_repeated_seq_with_different_content_is_conflicting_whether_stored_before_or_earlier_in_the_batch()
+    {
+        var a = SampleEvents.NewStreamId("job");
+        await _signals.AppendSignalsAsync([SampleEvents.Signal(a, 1, """{"seq":1,"m":1}""")], [], CancellationToken.None);
+
+        var result = await _signals.AppendSignalsAsync(
+            [
+                SampleEvents.Signal(a, 1, """{"seq":1,"m":2}"""),
+                SampleEvents.Signal(a, 2, """{"seq":2,"m":1}"""),
+                SampleEvents.Signal(a, 2, """{"seq":2,"m":3}"""),
+            ],
+            [],
+            CancellationToken.None);
+
+        Assert.Equal([Conflicting, Appended, Conflicting], result.Outcomes);
+        var stored = await _streams.ReadStreamForwardAsync(a, 1, 10, CancellationToken.None);
+        Assert.Equal(["""{"seq":1,"m":1}""", """{"seq":2,"m":1}"""], stored.Select(e => e.Data));
+    }
+
+    [Fact]
+    public async Task A_repeat_of_the_same_JSON_value_written_differently_is_a_duplicate()
+    {
+        var a = SampleEvents.NewStreamId("job");
+        await _signals.AppendSignalsAsync([SampleEvents.Signal(a, 1, """{"seq":1,"m":1.0,"l":"x"}""")], [], CancellationToken.None);
+
+        var result = await _signals.AppendSignalsAsync(
+            [SampleEvents.Signal(a, 1, """{ "l": "\u0078", "m": 1, "seq": 1 }""")], [], CancellationToken.None);
+
+        Assert.Equal([Duplicate], result.Outcomes);
+    }
+
     [Fact]
     public async Task Signals_continue_a_stream_that_has_other_events()
     {

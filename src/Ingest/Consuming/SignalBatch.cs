@@ -1,0 +1,92 @@
+using Confluent.Kafka;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.Signals;
+using Streaming.EventStore;
+using Streaming.Ingest.DeadLetters;
+
+namespace Streaming.Ingest.Consuming;
+
+/// <summary>
+/// Consumed messages read against the wire contract: the signals to append, the messages the contract rejects, and
+/// the stored offsets the batch moves (compare-and-set from where this consumer last stored them).
+/// </summary>
+sealed class SignalBatch
+{
+    readonly List<ConsumeResult<byte[]?, byte[]?>> _sources = [];
+    readonly List<DeadLetter> _invalid = [];
+
+    SignalBatch(IReadOnlyList<KafkaOffsetAdvance> offsets) => Offsets = offsets;
+
+    public List<SignalToAppend> Signals { get; } = [];
+
+    public IReadOnlyList<KafkaOffsetAdvance> Offsets { get; }
+
+    public int Messages => Signals.Count + _invalid.Count;
+
+    /// <param name="messages">Messages of owned partitions only, in the order consumed.</param>
+    public static SignalBatch Read(
+        IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages, PartitionAssignment partitions, string consumerGroup, TimeSpan maxClockSkew)
+    {
+        var nextOffsets = new Dictionary<TopicPartition, long>();
+        foreach (var message in messages)
+        {
+            nextOffsets[message.TopicPartition] = message.Offset.Value + 1;
+        }
+        var batch = new SignalBatch([.. nextOffsets.Select(p =>
+            new KafkaOffsetAdvance(consumerGroup, p.Key.Topic, p.Key.Partition.Value, partitions.StoredOffset(p.Key.Partition.Value), p.Value))]);
+        foreach (var message in messages)
+        {
+            var read = JobSignalReader.Read(
+                message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
+            if (read.Signal is { } signal)
+            {
+                batch.Signals.Add(ToAppend(signal, message));
+                batch._sources.Add(message);
+            }
+            else
+            {
+                batch._invalid.Add(new DeadLetter(message, read.RejectionReason!));
+            }
+        }
+        return batch;
+    }
+
+    /// <summary>Every message of the batch that goes to the dead-letter topic: invalid ones, then stale and conflicting signals.</summary>
+    public List<DeadLetter> DeadLetters(SignalBatchResult result)
+    {
+        var letters = new List<DeadLetter>(_invalid);
+        for (var i = 0; i < result.Outcomes.Count; i++)
+        {
+            var signal = Signals[i];
+            switch (result.Outcomes[i])
+            {
+                case SignalAppendOutcome.Stale:
+                    letters.Add(new DeadLetter(_sources[i], DeadLetterReasons.Stale(signal.StreamId, signal.Seq)));
+                    break;
+                case SignalAppendOutcome.Conflicting:
+                    letters.Add(new DeadLetter(_sources[i], DeadLetterReasons.Conflicting(signal.StreamId, signal.Seq)));
+                    break;
+            }
+        }
+        return letters;
+    }
+
+    // The time the broker records for the message; Ingest's clock for a message without one.
+    static DateTimeOffset Timestamp(ConsumeResult<byte[]?, byte[]?> message) =>
+        message.Message.Timestamp.Type == TimestampType.NotAvailable ? DateTimeOffset.UtcNow : message.Message.Timestamp.UtcDateTime;
+
+    static SignalToAppend ToAppend(JobSignal signal, ConsumeResult<byte[]?, byte[]?> message)
+    {
+        var recorded = new SignalRecorded(signal.JobId, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics, signal.Labels, signal.CorrelationId);
+        var metadata = new EventMetadata(signal.CorrelationId, new KafkaSource(message.Topic, message.Partition.Value, message.Offset.Value));
+        return new SignalToAppend(
+            signal.JobId,
+            signal.Seq,
+            EventIds.ForSignal(signal.JobId, signal.Seq),
+            SignalRecorded.EventType,
+            ContractsJson.Serialize(recorded),
+            ContractsJson.Serialize(metadata),
+            signal.EmittedAt);
+    }
+}

@@ -1,0 +1,97 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Streaming.Contracts;
+using Streaming.Hosting;
+using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Resilience;
+using Streaming.Ingest;
+using Streaming.Ingest.Consuming;
+
+namespace Streaming.Tests.Infrastructure;
+
+/// <summary>
+/// Ingest alone, hosted as in production, against a Kafka-protocol cluster of its own (which outlives restarts of the
+/// host) and the PostgreSQL the test names. What it logs is recorded.
+/// </summary>
+public sealed class StandaloneIngest : IAsyncDisposable
+{
+    readonly string _connectionString;
+    readonly IReadOnlyDictionary<string, string?> _settings;
+    IHost? _host;
+
+    public StandaloneIngest(string connectionString, int partitions = 1, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _connectionString = connectionString;
+        _settings = settings ?? new Dictionary<string, string?>();
+        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter })
+        {
+            Kafka.CreateTopic(topic, partitions);
+        }
+    }
+
+    public EmbeddedKafkaCluster Kafka { get; } = EmbeddedKafkaCluster.Start();
+
+    public RecordingLogger Logs { get; private set; } = new();
+
+    public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Ingest is not running");
+
+    public IngestCounters Counters => Services.GetRequiredService<IngestCounters>();
+
+    public LoopHealth Health => Services.GetRequiredService<LoopHealth>();
+
+    /// <summary>The ingest worker's run: completes only when the host stops it or it fails.</summary>
+    public Task Run => Services.GetServices<IHostedService>().OfType<BackgroundService>().Single().ExecuteTask!;
+
+    public async Task StartAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:EventStore"] = _connectionString,
+            ["Kafka:BootstrapServers"] = Kafka.BootstrapServers,
+            ["Kafka:CreateTopics"] = "false",
+            ["Kafka:ConsumerSessionTimeout"] = "00:00:06",
+            ["Ingest:Consumers"] = "1",
+            ["Ingest:MaxBatchWait"] = "00:00:00.010",
+        });
+        builder.Configuration.AddInMemoryCollection(_settings);
+        builder.AddServiceDefaults();
+        builder.AddIngest();
+        var provider = new RecordingLoggerProvider();
+        Logs = provider.Logger;
+        builder.Services.AddSingleton<ILoggerFactory>(_ => LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Debug).AddProvider(provider)));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task StopAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+            _host = null;
+        }
+    }
+
+    /// <summary>Produces signals' JSON (or any value) to one partition, keyed as given, and waits for the broker to have them.</summary>
+    public void Produce(IEnumerable<(string Key, byte[] Value)> messages, int partition = 0, string topic = Topics.Signals)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
+        foreach (var (key, value) in messages)
+        {
+            producer.Produce(new TopicPartition(topic, partition), new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value });
+        }
+        producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Kafka.Dispose();
+    }
+}
