@@ -27,6 +27,9 @@ sealed partial class SignalConsumer(
 {
     static readonly TimeSpan BrokerProbeInterval = TimeSpan.FromSeconds(2);
 
+    // Ingest is the loop retention races: it retries at least every 2 s, so it resumes soon after an outage ends.
+    static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
 
@@ -221,7 +224,7 @@ sealed partial class SignalConsumer(
             }
             catch (Exception e) when (TransientFaults.IsTransient(e) && !stoppingToken.IsCancellationRequested)
             {
-                if (!await Outage.WaitAsync(outage.Failed(e), stoppingToken))
+                if (!await Outage.WaitAsync(outage.Failed(e, MaxRetryDelay), stoppingToken))
                 {
                     return;
                 }

@@ -20,19 +20,29 @@ public sealed class StandaloneIngest : IAsyncDisposable
 {
     readonly string _connectionString;
     readonly IReadOnlyDictionary<string, string?> _settings;
+    readonly bool _ownsCluster;
+    readonly Lazy<IProducer<byte[], byte[]>> _producer;
     IHost? _host;
 
-    public StandaloneIngest(string connectionString, int partitions = 1, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="cluster">Another instance's cluster, to run a second Ingest process in the same group; null for a new one.</param>
+    public StandaloneIngest(
+        string connectionString, int partitions = 1, IReadOnlyDictionary<string, string?>? settings = null, EmbeddedKafkaCluster? cluster = null)
     {
         _connectionString = connectionString;
         _settings = settings ?? new Dictionary<string, string?>();
-        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter })
+        _ownsCluster = cluster is null;
+        Kafka = cluster ?? EmbeddedKafkaCluster.Start();
+        _producer = new(() => new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build());
+        if (_ownsCluster)
         {
-            Kafka.CreateTopic(topic, partitions);
+            foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter })
+            {
+                Kafka.CreateTopic(topic, partitions);
+            }
         }
     }
 
-    public EmbeddedKafkaCluster Kafka { get; } = EmbeddedKafkaCluster.Start();
+    public EmbeddedKafkaCluster Kafka { get; }
 
     public RecordingLogger Logs { get; private set; } = new();
 
@@ -81,7 +91,7 @@ public sealed class StandaloneIngest : IAsyncDisposable
     /// <summary>Produces signals' JSON (or any value) to one partition, keyed as given, and waits for the broker to have them.</summary>
     public void Produce(IEnumerable<(string Key, byte[] Value)> messages, int partition = 0, string topic = Topics.Signals)
     {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
+        var producer = _producer.Value;
         foreach (var (key, value) in messages)
         {
             producer.Produce(new TopicPartition(topic, partition), new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value });
@@ -92,6 +102,13 @@ public sealed class StandaloneIngest : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        Kafka.Dispose();
+        if (_producer.IsValueCreated)
+        {
+            _producer.Value.Dispose();
+        }
+        if (_ownsCluster)
+        {
+            Kafka.Dispose();
+        }
     }
 }
