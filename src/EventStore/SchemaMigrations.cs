@@ -103,7 +103,7 @@ internal static class SchemaMigrations
             """),
         // A signal is stored only with a seq above its stream's last (read under the stream's lock), and its event id is
         // derived from (stream, seq), so the unique event id already refuses a second copy: this index only cost every
-        // append a B-tree insert.
+        // append (SignalLog) a B-tree insert.
         new(6, "drop_stream_seq_index", """
             drop index if exists es.events_stream_seq_key;
             """),

@@ -16,8 +16,6 @@ namespace Streaming.EventStore;
 /// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
-    const string HeadsSql = "select stream_id, version, last_seq from es.streams where stream_id = any($1)";
-
     const string StoredBodiesSql = "select event_id, data from es.events where event_id = any($1)";
 
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)";
@@ -134,56 +132,87 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    // One round trip: lock the streams' rows (creating those of new streams), read their heads, move the offsets.
-    async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
+    // One round trip: lock the streams' rows and read their heads, move the offsets; a second only for new streams.
+    static async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
         CancellationToken cancellationToken)
     {
         var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
         var streamIds = signals.Select(s => s.StreamId).Distinct(StringComparer.Ordinal).ToArray();
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        if (streamIds.Length > 0)
-        {
-            batch.BatchCommands.Add(StreamLock.Command(streamIds));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(HeadsSql)
-            {
-                Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
-            });
-        }
-        if (offsets.Count > 0)
-        {
-            batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
-        }
-        if (batch.BatchCommands.Count == 0)
-        {
-            return heads;
-        }
-        int? fenced = null;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
             if (streamIds.Length > 0)
             {
-                await reader.NextResultAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
-                }
-                await reader.NextResultAsync(cancellationToken);
+                batch.BatchCommands.Add(StreamIdsCommand(StreamLock.HeadsSql, streamIds));
             }
-            if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
+            if (offsets.Count > 0)
             {
-                fenced = (int)reader.GetInt64(0) - 1;
+                batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
+            }
+            if (batch.BatchCommands.Count == 0)
+            {
+                return heads;
+            }
+            int? fenced = null;
+            var later = false;
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                if (streamIds.Length > 0)
+                {
+                    later = await ReadHeadsAsync(reader, heads, cancellationToken);
+                    await reader.NextResultAsync(cancellationToken);
+                }
+                if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
+                {
+                    fenced = (int)reader.GetInt64(0) - 1;
+                }
+            }
+            if (fenced is { } index)
+            {
+                var offset = offsets[index];
+                var actual = await StoredOffsetAsync(connection, transaction, offset, cancellationToken);
+                await transaction.RollbackAsync(cancellationToken);
+                throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
+            }
+            if (later)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw StreamLock.LaterWriter();
             }
         }
-        if (fenced is { } index)
+        var created = streamIds.Where(id => !heads.ContainsKey(id)).Order(StringComparer.Ordinal).ToArray();
+        if (created.Length > 0)
         {
-            var offset = offsets[index];
-            var actual = await StoredOffsetAsync(connection, transaction, offset, cancellationToken);
-            await transaction.RollbackAsync(cancellationToken);
-            throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands = { StreamIdsCommand(StreamLock.CreateSql, created), StreamIdsCommand(StreamLock.HeadsSql, created) },
+            };
+            // The insert returns no rows, so the reader starts at the heads.
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            if (await ReadHeadsAsync(reader, heads, cancellationToken))
+            {
+                await reader.DisposeAsync();
+                await transaction.RollbackAsync(cancellationToken);
+                throw StreamLock.LaterWriter();
+            }
         }
         return heads;
     }
+
+    // Returns whether a stream's last appender began writing after this transaction (see StreamLock).
+    static async Task<bool> ReadHeadsAsync(NpgsqlDataReader reader, Dictionary<string, StreamHead> heads, CancellationToken cancellationToken)
+    {
+        var later = false;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            later |= reader.GetBoolean(3);
+        }
+        return later;
+    }
+
+    static NpgsqlBatchCommand StreamIdsCommand(string sql, string[] streamIds) =>
+        new(sql) { Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } } };
 
     static async Task<Dictionary<Guid, string>> StoredBodiesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken)

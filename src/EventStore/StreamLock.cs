@@ -19,6 +19,28 @@ internal static class StreamLock
             Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
         };
 
+    /// <summary>
+    /// Ingest's way to the same lock, cheaper when the streams exist (the usual case): locks their rows in order
+    /// (<c>for no key update</c>, all the head update needs) and returns each head with whether a later writer appended
+    /// to it, which the caller refuses as <c>es.lock_streams</c> does (<see cref="LaterWriter"/>). Rows of new streams are
+    /// created next (<see cref="CreateSql"/>), in order, then locked the same way.
+    /// </summary>
+    public const string HeadsSql = """
+        select stream_id, version, last_seq, last_tx_id > pg_current_xact_id()
+        from es.streams where stream_id = any($1) order by stream_id for no key update
+        """;
+
+    /// <summary>Creates the rows of new streams, in order.</summary>
+    public const string CreateSql = """
+        insert into es.streams (stream_id, version, last_tx_id)
+        select s, 0, pg_current_xact_id() from unnest($1::text[]) s order by s
+        on conflict (stream_id) do nothing
+        """;
+
+    /// <summary>What <c>es.lock_streams</c> raises when a later writer appended first: rerun the transaction.</summary>
+    public static PostgresException LaterWriter() =>
+        new("a transaction that began writing later has appended to one of these streams; retry", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+
     /// <summary>Wakes the log's listeners once, on commit, if this transaction appended anything.</summary>
     public static NpgsqlBatchCommand NotifyCommand() =>
         new($"""

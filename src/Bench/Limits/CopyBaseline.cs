@@ -16,11 +16,7 @@ public static class CopyBaseline
 {
     public static async Task<Measurement> RunAsync(NpgsqlDataSource dataSource, SignalWorkload workload, int rows, int batchSize, CancellationToken cancellationToken)
     {
-        await using (var create = dataSource.CreateCommand(
-            "create schema if not exists bench; drop table if exists bench.events_copy; create table bench.events_copy (like es.events including all)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await CreateTableAsync(dataSource, cancellationToken);
         var batches = Enumerable.Range(0, (rows + batchSize - 1) / batchSize)
             .Select(b => Rows(workload, b * (long)batchSize, Math.Min(batchSize, rows - b * batchSize)))
             .ToList();
@@ -29,27 +25,38 @@ public static class CopyBaseline
         foreach (var batch in batches)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var importer = await connection.BeginBinaryImportAsync(
-                "copy bench.events_copy (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)",
-                cancellationToken))
-            {
-                foreach (var row in batch)
-                {
-                    await importer.StartRowAsync(cancellationToken);
-                    await importer.WriteAsync(row.StreamId, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
-                    await importer.WriteAsync(row.EventId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(SignalRecorded.EventType, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(row.Data, NpgsqlDbType.Json, cancellationToken);
-                    await importer.WriteAsync(row.Metadata, NpgsqlDbType.Json, cancellationToken);
-                    await importer.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
-                    await importer.WriteAsync(row.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                }
-                await importer.CompleteAsync(cancellationToken);
-            }
+            await CopyAsync(connection, "bench.events_copy", batch, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         return new Measurement("PostgreSQL binary COPY", rows, clock.Elapsed);
+    }
+
+    /// <summary>Creates (again) <c>bench.events_copy</c>, a table with the columns, defaults, keys and indexes of <c>es.events</c>.</summary>
+    internal static async Task CreateTableAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var create = dataSource.CreateCommand(
+            "create schema if not exists bench; drop table if exists bench.events_copy; create table bench.events_copy (like es.events including all)");
+        await create.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Binary COPY of the rows into <paramref name="table"/> (shaped like <c>es.events</c>), in the connection's transaction.</summary>
+    internal static async Task CopyAsync(NpgsqlConnection connection, string table, List<EventRow> rows, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            $"copy {table} (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)", cancellationToken);
+        foreach (var row in rows)
+        {
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(row.StreamId, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(row.EventId, NpgsqlDbType.Uuid, cancellationToken);
+            await importer.WriteAsync(SignalRecorded.EventType, NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(row.Data, NpgsqlDbType.Json, cancellationToken);
+            await importer.WriteAsync(row.Metadata, NpgsqlDbType.Json, cancellationToken);
+            await importer.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
+            await importer.WriteAsync(row.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+        }
+        await importer.CompleteAsync(cancellationToken);
     }
 
     internal static List<EventRow> Rows(SignalWorkload workload, long first, int count)
