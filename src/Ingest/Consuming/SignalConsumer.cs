@@ -235,15 +235,11 @@ sealed partial class SignalConsumer(
     Task UntilDoneAsync(Outage outage, Func<Task> step, CancellationToken stoppingToken) =>
         UntilDoneAsync(outage, _ => step(), stoppingToken);
 
-    // librdkafka retries the brokers by itself; the loop only says so, once, and watches for them to come back.
+    // librdkafka retries the brokers by itself; the loop only says so, once, and watches for them to come back. Brief
+    // errors of one connection (a broker closing an idle one, say) are routine; errors no retry mends are not.
     void OnError(Error error, Outage reading)
     {
-        if (error.IsFatal)
-        {
-            LogKafkaError(logger, LogLevel.Error, error.Code, error.Reason);
-            return;
-        }
-        if (error.Code == ErrorCode.Local_AllBrokersDown)
+        if (error.Code == ErrorCode.Local_AllBrokersDown && !error.IsFatal)
         {
             if (!reading.InProgress)
             {
@@ -251,7 +247,8 @@ sealed partial class SignalConsumer(
             }
             return;
         }
-        LogKafkaError(logger, LogLevel.Debug, error.Code, error.Reason);
+        var level = error.IsFatal ? LogLevel.Error : TransientFaults.IsTransient(new KafkaException(error)) ? LogLevel.Debug : LogLevel.Warning;
+        LogKafkaError(logger, level, error.Code, error.Reason);
     }
 
     void ProbeBrokers(IConsumer<byte[]?, byte[]?> consumer, Outage reading)
