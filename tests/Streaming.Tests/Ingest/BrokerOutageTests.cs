@@ -11,11 +11,11 @@ public sealed class BrokerOutageTests
     [Fact]
     public async Task Ingest_waits_out_all_brokers_down_reporting_it_once_and_stores_what_comes_after()
     {
-        await using var database = await OffsetOutOfRangeTests.MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         await using var ingest = new StandaloneIngest(database.ConnectionString);
         await ingest.StartAsync();
-        ingest.Produce(OffsetOutOfRangeTests.Signals("brokers-down", 1, 10));
-        await OffsetOutOfRangeTests.StoredOffsetAsync(database, 10);
+        ingest.Produce(IngestProbe.Signals("brokers-down", 1, 10));
+        await IngestProbe.StoredOffsetAsync(database, 10);
 
         foreach (var broker in new[] { 1, 2, 3 })
         {
@@ -27,10 +27,10 @@ public sealed class BrokerOutageTests
             ingest.Kafka.SetBrokerUp(broker);
         }
         await Eventually.True(() => Task.FromResult(ingest.Health.IsReady), Timeout, "Ingest to be ready again");
-        ingest.Produce(OffsetOutOfRangeTests.Signals("brokers-down", 11, 10));
+        ingest.Produce(IngestProbe.Signals("brokers-down", 11, 10));
 
-        await OffsetOutOfRangeTests.StoredOffsetAsync(database, 20);
-        Assert.Equal(20, await OffsetOutOfRangeTests.EventCountAsync(database, "brokers-down"));
+        await IngestProbe.StoredOffsetAsync(database, 20);
+        Assert.Equal(20, await IngestProbe.EventCountAsync(database, "brokers-down"));
         Assert.Single(ingest.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("ingest consumer 1 (brokers): outage began", StringComparison.Ordinal));
         Assert.Single(ingest.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("ingest consumer 1 (brokers): outage ended", StringComparison.Ordinal));
         Assert.False(ingest.Run.IsCompleted, "the ingest worker stopped");

@@ -17,24 +17,24 @@ public sealed class DeadLetterTests
     [Fact]
     public async Task A_dead_letter_the_broker_refuses_for_a_while_is_published_before_its_offset_is_stored_and_never_lost()
     {
-        await using var database = await OffsetOutOfRangeTests.MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         await using var ingest = new StandaloneIngest(database.ConnectionString, settings: new Dictionary<string, string?>
         {
             // Dead letters the broker has not taken within 1.5 s fail, and Ingest retries the batch.
             ["Kafka:Client:message.timeout.ms"] = "1500",
         });
         await ingest.StartAsync();
-        ingest.Produce(OffsetOutOfRangeTests.Signals("dlq-retry", 5, 1));
-        await OffsetOutOfRangeTests.StoredOffsetAsync(database, 1);
+        ingest.Produce(IngestProbe.Signals("dlq-retry", 5, 1));
+        await IngestProbe.StoredOffsetAsync(database, 1);
 
         ingest.Kafka.PushPartitionErrors(Topics.SignalsDeadLetter, 0, KafkaApiKey.Produce, ErrorCode.NotEnoughReplicas, count: 8);
-        ingest.Produce([.. OffsetOutOfRangeTests.Signals("dlq-retry", 3, 1), .. OffsetOutOfRangeTests.Signals("dlq-retry", 6, 1)]);
+        ingest.Produce([.. IngestProbe.Signals("dlq-retry", 3, 1), .. IngestProbe.Signals("dlq-retry", 6, 1)]);
 
         using var reader = new TopicReader(ingest.Kafka.BootstrapServers, Topics.SignalsDeadLetter, 1);
         var letter = reader.ReadUntil(m => m.Count > 0, Timeout, "the stale signal's dead letter")[0];
         Assert.Equal("seq 3 arrived after a higher seq of job dlq-retry was stored (out of order)", Header(letter, DeadLetterPublisher.ReasonHeader));
-        await OffsetOutOfRangeTests.StoredOffsetAsync(database, 3);
-        Assert.Equal(2, await OffsetOutOfRangeTests.EventCountAsync(database, "dlq-retry"));
+        await IngestProbe.StoredOffsetAsync(database, 3);
+        Assert.Equal(2, await IngestProbe.EventCountAsync(database, "dlq-retry"));
         Assert.Contains(ingest.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("ingest consumer 1: outage began", StringComparison.Ordinal));
         Assert.False(ingest.Run.IsCompleted, "the ingest worker stopped");
     }
@@ -43,7 +43,7 @@ public sealed class DeadLetterTests
     [Fact]
     public async Task Keys_and_values_from_messages_are_escaped_and_cut_short_in_log_lines()
     {
-        await using var database = await OffsetOutOfRangeTests.MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         await using var ingest = new StandaloneIngest(database.ConnectionString);
         await ingest.StartAsync();
         var forging = "job-x\n[12:00:00.000 ERR] Streaming.Ingest: forged line";

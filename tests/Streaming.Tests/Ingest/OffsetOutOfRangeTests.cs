@@ -21,79 +21,56 @@ public sealed class OffsetOutOfRangeTests
     [Fact]
     public async Task An_offset_reported_out_of_range_inside_the_log_resumes_at_the_stored_offset_and_reads_nothing_again()
     {
-        await using var database = await MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         await using var ingest = new StandaloneIngest(database.ConnectionString);
         await ingest.StartAsync();
-        ingest.Produce(Signals("oor-inside", 1, 20));
-        await StoredOffsetAsync(database, 20);
+        ingest.Produce(IngestProbe.Signals("oor-inside", 1, 20));
+        await IngestProbe.StoredOffsetAsync(database, 20);
 
         ingest.Kafka.PushPartitionErrors(Topics.Signals, 0, KafkaApiKey.Fetch, ErrorCode.OffsetOutOfRange);
         // Handled: reported, or (as before the fix) read again from the log's start.
         await Eventually.True(
             () => Task.FromResult(Warned(ingest, "is out of range, but the log holds 0..20") || ingest.Counters.Duplicates > 0), Timeout, "the out-of-range report");
-        ingest.Produce(Signals("oor-inside", 21, 5));
+        ingest.Produce(IngestProbe.Signals("oor-inside", 21, 5));
 
-        await StoredOffsetAsync(database, 25);
+        await IngestProbe.StoredOffsetAsync(database, 25);
         Assert.Equal((25L, 0L, 0L), (ingest.Counters.Appended, ingest.Counters.Duplicates, ingest.Counters.LostToRetention));
         Assert.True(Warned(ingest, "is out of range, but the log holds 0..20"));
-        Assert.Equal(25, await EventCountAsync(database, "oor-inside"));
+        Assert.Equal(25, await IngestProbe.EventCountAsync(database, "oor-inside"));
     }
 
     // Issue 13: the DATA LOSS count grew with every out-of-range report of the same loss (37 times over in ./run.sh).
     [Fact]
     public async Task Messages_retention_deleted_before_they_were_stored_are_counted_once_each_however_often_the_broker_reports_it()
     {
-        await using var database = await MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         await using var ingest = new StandaloneIngest(database.ConnectionString);
         await ingest.StartAsync();
-        ingest.Produce(Signals("oor-loss", 1, 10));
-        await StoredOffsetAsync(database, 10);
+        ingest.Produce(IngestProbe.Signals("oor-loss", 1, 10));
+        await IngestProbe.StoredOffsetAsync(database, 10);
         await ingest.StopAsync();
 
         // While Ingest is down, 30 more arrive and retention deletes offsets 10..24, 15 of them never read; the broker
         // then reports the fetch out of range twice more than the deletion alone would.
-        ingest.Produce(Signals("oor-loss", 11, 30));
+        ingest.Produce(IngestProbe.Signals("oor-loss", 11, 30));
         ingest.Kafka.DeleteRecords(Topics.Signals, 0, 25);
         ingest.Kafka.PushPartitionErrors(Topics.Signals, 0, KafkaApiKey.Fetch, ErrorCode.OffsetOutOfRange, count: 2);
         await ingest.StartAsync();
 
-        await StoredOffsetAsync(database, 40);
+        await IngestProbe.StoredOffsetAsync(database, 40);
         Assert.Equal(15, ingest.Counters.LostToRetention);
         var loss = Assert.Single(ingest.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.StartsWith("DATA LOSS", StringComparison.Ordinal));
         Assert.StartsWith("DATA LOSS: retention deleted 15 unread messages of job-signals/0 (offsets 10..24)", loss.Message, StringComparison.Ordinal);
-        Assert.Equal(25, await EventCountAsync(database, "oor-loss"));
+        Assert.Equal(25, await IngestProbe.EventCountAsync(database, "oor-loss"));
 
         // A restart finds the loss already recorded (the stored offset moved past it) and counts nothing.
         await ingest.StopAsync();
         await ingest.StartAsync();
-        ingest.Produce(Signals("oor-loss", 41, 1));
-        await StoredOffsetAsync(database, 41);
+        ingest.Produce(IngestProbe.Signals("oor-loss", 41, 1));
+        await IngestProbe.StoredOffsetAsync(database, 41);
         Assert.Equal(0, ingest.Counters.LostToRetention);
     }
 
     static bool Warned(StandaloneIngest ingest, string text) =>
         ingest.Logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains(text, StringComparison.Ordinal));
-
-    internal static IEnumerable<(string, byte[])> Signals(string job, int fromSeq, int count) =>
-        SignalFactory.Minutes(job, fromSeq - 1, count, "shadow", SignalFactory.Good).Select(s => (s.JobId, ContractsJson.SerializeToUtf8(s)));
-
-    internal static async Task<MigratedDatabase> MigratedAsync()
-    {
-        var database = new MigratedDatabase();
-        await database.InitializeAsync();
-        return database;
-    }
-
-    internal static Task<long> StoredOffsetAsync(MigratedDatabase database, long expected) =>
-        Eventually.Get(
-            async () => (await new SignalLog(database.DataSource).LoadKafkaOffsetsAsync("streaming-ingest", Topics.Signals, CancellationToken.None))
-                .GetValueOrDefault(0),
-            offset => offset == expected, Timeout, $"the stored offset of partition 0 to reach {expected}");
-
-    internal static async Task<long> EventCountAsync(MigratedDatabase database, string job)
-    {
-        await using var command = database.DataSource.CreateCommand("select count(*) from es.events where stream_id = $1");
-        command.Parameters.AddWithValue(job);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
 }

@@ -13,7 +13,7 @@ public sealed class RebalanceTests
     [Fact]
     public async Task Ingest_processes_joining_and_leaving_the_group_mid_stream_store_every_signal_once_and_in_order()
     {
-        await using var database = await OffsetOutOfRangeTests.MigratedAsync();
+        await using var database = await IngestProbe.MigratedAsync();
         var settings = new Dictionary<string, string?> { ["Ingest:Consumers"] = "2" };
         await using var first = new StandaloneIngest(database.ConnectionString, Partitions, settings);
         await using var second = new StandaloneIngest(database.ConnectionString, settings: settings, cluster: first.Kafka);
@@ -26,7 +26,7 @@ public sealed class RebalanceTests
         {
             for (var partition = 0; partition < Partitions; partition++)
             {
-                first.Produce(jobs.Where((_, i) => i % Partitions == partition).Select(job => OffsetOutOfRangeTests.Signals(job, round + 1, 1).Single()), partition);
+                first.Produce(jobs.Where((_, i) => i % Partitions == partition).Select(job => IngestProbe.Signals(job, round + 1, 1).Single()), partition);
             }
             switch (round)
             {

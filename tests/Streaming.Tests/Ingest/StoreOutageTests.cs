@@ -30,7 +30,7 @@ public sealed class StoreOutageTests(ITestOutputHelper output)
             {
                 for (var partition = 0; partition < 4; partition++)
                 {
-                    ingest.Produce(jobs.Where((_, i) => i % 4 == partition).Select(job => OffsetOutOfRangeTests.Signals(job, round + 1, 1).Single()), partition);
+                    ingest.Produce(jobs.Where((_, i) => i % 4 == partition).Select(job => IngestProbe.Signals(job, round + 1, 1).Single()), partition);
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
             }
