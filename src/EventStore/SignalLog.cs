@@ -9,10 +9,11 @@ namespace Streaming.EventStore;
 /// (<c>EventIds.ForSignal</c>), which the unique event id then enforces.
 /// </summary>
 /// <remarks>
-/// An append costs about what a COPY of its events does: one round trip locks the streams' rows (see
-/// <see cref="StreamLock"/>), reads their heads and moves the offsets by compare-and-set; the client classifies each
-/// signal (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a binary
-/// COPY writes the new events; one statement moves the heads and notifies the log's listeners once.
+/// An append costs little more than a COPY of its events (README, Performance): one round trip locks the existing
+/// streams' rows in order and reads their heads (see <see cref="StreamLock"/>) and moves the offsets by
+/// compare-and-set, a second creates the rows of new streams when there are some; the client classifies each signal
+/// (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a binary COPY
+/// writes the new events; one statement moves the heads and notifies the log's listeners once.
 /// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
