@@ -13,12 +13,12 @@ public sealed class SignalValidationTests
         Assert.Null(Problem(Signal()));
 
     [Theory]
-    [InlineData(" job-1", "shadow", "jobId must not start or end with white space")]
-    [InlineData("job\u0001", "shadow", "jobId must not contain control characters")]
+    [InlineData(" job-1", "shadow", "jobId must not start or end with whitespace")]
+    [InlineData("job\u0001", "shadow", "jobId must not contain NUL, control")]
     [InlineData("", "shadow", "jobId must not be empty")]
-    [InlineData("job-1", "shadow\n", "phase must not contain control characters")]
+    [InlineData("job-1", "shadow\n", "phase must not contain NUL, control")]
     [InlineData("policy:evil", "shadow", "reserved")]
-    public void Ids_breaking_the_contract_are_refused(string jobId, string phase, string reason) =>
+    public void Ids_breaking_the_contract_are_refused_with_ingest_s_own_reason(string jobId, string phase, string reason) =>
         Assert.Contains(reason, Problem(Signal() with { JobId = jobId, Phase = phase }), StringComparison.Ordinal);
 
     [Theory]
@@ -29,7 +29,7 @@ public sealed class SignalValidationTests
 
     [Fact]
     public void Metric_names_with_control_characters_are_refused() =>
-        Assert.Contains("control characters", Problem(Signal() with { Metrics = new Dictionary<string, double> { ["error\trate"] = 0 } }), StringComparison.Ordinal);
+        Assert.Contains("metric name 'error\\trate' must not contain NUL, control", Problem(Signal() with { Metrics = new Dictionary<string, double> { ["error\trate"] = 0 } }), StringComparison.Ordinal);
 
     [Theory]
     [InlineData("1999-12-31T23:59:59Z")]
