@@ -32,7 +32,10 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
         using var phaseChanges = new TopicReader(pipeline.Kafka.BootstrapServers, Topics.PhaseChanges, 4);
         var published = phaseChanges.ReadUntil(m => m.Count >= decisions, Timeout, "the published decisions").Count;
 
-        // When a rebuild in small batches is killed (SIGKILL) once it has committed some batches, then run again
+        // When a rebuild in small batches is killed (SIGKILL) once it has committed some batches, then run again; the
+        // active generation's row is locked meanwhile, so the first rebuild cannot activate its generation however fast it replays
+        await using var lockHolder = await pipeline.Database.OpenConnectionAsync();
+        await using (var activation = await HoldActivationAsync(lockHolder))
         using (var first = StartRebuild())
         {
             await Eventually.True(() => RebuildCheckpointExistsAsync(), Timeout, "the rebuild to commit a batch");
@@ -71,6 +74,15 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
         };
         start.Environment["ConnectionStrings__EventStore"] = pipeline.ConnectionString;
         return Process.Start(start)!;
+    }
+
+    static async Task<NpgsqlTransaction> HoldActivationAsync(NpgsqlConnection connection)
+    {
+        var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand(
+            "select generation from projections.generations where projection = 'job_states' and state = 'active' for update", connection, transaction);
+        await command.ExecuteScalarAsync();
+        return transaction;
     }
 
     async Task<bool> RebuildCheckpointExistsAsync()
