@@ -1,50 +1,95 @@
 #!/usr/bin/env bash
-# Runs the whole system on its embedded default: a local PostgreSQL and a private RabbitMQ node (data kept in .data/ and
-# reused), an embedded Kafka-protocol broker, Ingest, Projector and Promoter in one process, a simulated fleet of jobs,
-# and two sample jobs (src/SampleJob) that follow their phase through the client library, one on the bus, one on Kafka.
+# Runs the whole system on its embedded default: a local PostgreSQL (data kept in .data/ and reused), and, each a
+# process of its own under a supervisor that restarts them (run.procfile): the embedded Kafka-protocol broker, a private
+# RabbitMQ node, Ingest, Projector, Promoter, the API and dashboards, a simulated fleet of jobs, and two sample jobs
+# (src/SampleJob) that follow their phase through the client library, one on the bus, one on Kafka. A crashed service
+# never takes the broker's topics with it.
 #   ./run.sh                 fleet of 300 jobs on accelerated event time
-#   ./run.sh --no-fleet      no fleet: any Kafka client (kcat, ...) is the producer
+#   ./run.sh --no-fleet      no fleet and no sample jobs: any Kafka client (kcat, ...) is the producer
 #   ./run.sh --jobs 1000     a bigger fleet
-# The endpoints (Kafka bootstrap servers, PostgreSQL connection string) are printed and written to .data/endpoints.json.
+#   ./run.sh --http-port N   the API and dashboards on port N (default 5080; 0 for any free port)
+#   ./run.sh --all-in-one    broker, services, API and fleet in one process instead (quick demos: a crash takes the topics
+#                            with it), beside PostgreSQL and RabbitMQ
+# The endpoints (Kafka bootstrap servers, PostgreSQL connection string, API, process ids) are written to
+# .data/endpoints.json while it runs. STREAMING_DATA (default .data) and STREAMING_PG_PORT (default 55433) change where
+# and on which port; one run at a time per data folder. STREAMING_SKIP_SETUP=1 skips scripts/setup.sh (for tests, which
+# built already). Ctrl-C stops everything; the exit code is non-zero when a set-up step failed or the supervisor gave up.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
 
-scripts/setup.sh
+fail() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+dll() { echo "src/$1/bin/Release/net10.0/linux-x64/Streaming.$1.dll"; }
+
+all_in_one=false
+supervisor_flags=()
+embedded_flags=()
+http_port=5080
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --all-in-one) all_in_one=true ;;
+    --no-fleet) supervisor_flags+=(--without fleet --without 'sample-*'); embedded_flags+=(--no-fleet) ;;
+    --jobs)
+      [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "--jobs needs a positive number"
+      export Fleet__Jobs=$2
+      embedded_flags+=(--jobs "$2")
+      shift ;;
+    --http-port)
+      [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || fail "--http-port needs a port number (0: any free port)"
+      http_port=$2
+      shift ;;
+    *) fail "unknown flag '$1'; flags: --all-in-one, --no-fleet, --jobs N, --http-port N" ;;
+  esac
+  shift
+done
 
 data=${STREAMING_DATA:-$repo/.data}
-mkdir -p "$data"
-pg_port=${STREAMING_PG_PORT:-55433}
-export ConnectionStrings__EventStore=$(scripts/postgres.sh start "$data/postgres" "$pg_port")
-samples=()
-stop() {
-  for pid in "${samples[@]}"; do kill "$pid" 2>/dev/null || true; done
-  scripts/rabbitmq.sh stop "$data/rabbitmq" || true
-  scripts/postgres.sh stop "$data/postgres"
-}
-trap stop EXIT
-export Bus__RabbitMqUrl=$(scripts/rabbitmq.sh start "$data/rabbitmq")
-echo "RabbitMQ: $Bus__RabbitMqUrl"
+mkdir -p "$data" || fail "cannot create the data folder $data"
+data=$(cd "$data" && pwd)
 
-rm -f "$data/endpoints.json"
-dotnet "src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll" --endpoints-file "$data/endpoints.json" "$@" &
-embedded=$!
-trap 'kill -TERM "$embedded" 2>/dev/null || true' INT TERM
-if [[ " $* " != *" --no-fleet "* ]]; then
-  while [ ! -s "$data/endpoints.json" ] && kill -0 "$embedded" 2>/dev/null; do sleep 0.2; done
-  bootstrap=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kafkaBootstrapServers"])' "$data/endpoints.json" 2>/dev/null || true)
-  if [ -n "$bootstrap" ]; then
-    # On the fleet's accelerated event time: a signal every 100 ms is a simulated minute.
-    sample() {
-      dotnet src/SampleJob/bin/Release/net10.0/linux-x64/Streaming.SampleJob.dll --kafka "$bootstrap" --rabbitmq "$Bus__RabbitMqUrl" \
-        --speed 600 --interval 00:00:00.1 --start 2026-01-05T08:00:00Z --state "$data/sample-jobs/$1" --job-id "$@" \
-        > >(sed -u "s/^/[$1] /") 2>&1 &
-      samples+=($!)
-    }
-    sample sample-orders-bus --feed RabbitMq
-    sample sample-payments-kafka --feed Kafka --profile Regressing
-  fi
+# One run per data folder. Every process this script starts inherits the lock (PostgreSQL and RabbitMQ excepted, which
+# a later run adopts), so the folder is free again only once all of them are gone; a second run touches nothing.
+exec 9>>"$data/run.lock" || fail "cannot open $data/run.lock"
+if ! flock -n 9; then
+  fail "another ./run.sh is using $data (pid $(cat "$data/run.pid" 2>/dev/null || echo unknown)); stop it first, or set STREAMING_DATA to another folder"
 fi
+echo $$ >"$data/run.pid"
+
+if [ "${STREAMING_SKIP_SETUP:-}" != 1 ]; then
+  scripts/setup.sh || fail "set-up failed (see above)"
+fi
+
+if [ "$http_port" = 0 ]; then
+  http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
+fi
+pg_port=${STREAMING_PG_PORT:-55433}
+connection=$(scripts/postgres.sh start "$data/postgres" "$pg_port" 9>&-) || fail "PostgreSQL did not start (see above)"
+cleanup() {
+  if $all_in_one; then scripts/rabbitmq.sh stop "$data/rabbitmq" 9>&- || true; fi
+  scripts/postgres.sh stop "$data/postgres" 9>&- || true
+  rm -f "$data/run.pid"
+}
+trap cleanup EXIT
+# What run.procfile's lines are given (besides what the processes before them announce).
+export ConnectionStrings__EventStore=$connection STREAMING_DATA=$data STREAMING_HTTP_PORT=$http_port
+echo "PostgreSQL: $connection"
+
+if $all_in_one; then
+  Bus__RabbitMqUrl=$(scripts/rabbitmq.sh start "$data/rabbitmq" 9>&-) || fail "RabbitMQ did not start (see above)"
+  export Bus__RabbitMqUrl
+  echo "RabbitMQ: $Bus__RabbitMqUrl"
+  dotnet "$(dll Embedded)" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
+else
+  dotnet "$(dll Supervisor)" --procfile run.procfile --run-dir "$data" \
+    --endpoint "postgresConnectionString=$connection" "${supervisor_flags[@]}" &
+fi
+child=$!
+# Ctrl-C or TERM: the child stops its processes in order, then this script stops PostgreSQL.
+trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
 status=0
-wait "$embedded" || status=$?
+wait "$child" || status=$?
+while kill -0 "$child" 2>/dev/null; do
+  status=0
+  wait "$child" || status=$?
+done
 exit "$status"

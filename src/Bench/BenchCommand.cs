@@ -10,6 +10,7 @@ using Streaming.Bench.Surface;
 using Streaming.Bench.Workload;
 using Streaming.EventStore;
 using Streaming.Hosting;
+using Streaming.Embedded.Broker;
 using Streaming.Hosting.Kafka;
 
 namespace Streaming.Bench;

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Streaming.Embedded.Broker;
 using Streaming.Embedded.Fleet;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
@@ -16,7 +18,7 @@ namespace Streaming.Embedded;
 
 public static class EmbeddedExtensions
 {
-    /// <summary>Points every Kafka client of the process at <paramref name="cluster"/>, creates the contract's topics on it, and publishes the endpoints.</summary>
+    /// <summary>Points every Kafka client of the process at <paramref name="cluster"/> and creates the contract's topics on it.</summary>
     public static IHostApplicationBuilder UseEmbeddedKafka(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
     {
         var kafka = new KafkaOptions();
@@ -32,6 +34,17 @@ public static class EmbeddedExtensions
             ["Ingest:ForgetStoredOffsetsOnStart"] = "true",
             ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// Publishes the endpoints once everything registered before has started: printed, and written to the endpoints file,
+    /// which is removed when the process stops. Registered last, so it starts last and stops first.
+    /// </summary>
+    public static IHostApplicationBuilder PublishEndpoints(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
+    {
+        var kafka = new KafkaOptions();
+        builder.Configuration.GetSection(KafkaOptions.Section).Bind(kafka);
         var endpoints = new EmbeddedEndpoints(
             cluster.BootstrapServers,
             Redacted(ServiceDefaults.RequireConnectionString(builder.Configuration)),
@@ -40,18 +53,8 @@ public static class EmbeddedExtensions
             kafka.PhaseChangesTopic,
             builder.Configuration["Embedded:HttpUrl"],
             builder.Configuration["Api:TokensFile"] is { Length: > 0 } tokens ? Path.GetFullPath(tokens) : null);
-        var json = JsonSerializer.Serialize(endpoints, EmbeddedEndpoints.JsonOptions);
-        if (builder.Configuration["Embedded:EndpointsFile"] is { Length: > 0 } path)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllText(path, json);
-            Console.WriteLine($"Endpoints (also in {path}):");
-        }
-        Console.WriteLine(json);
-        if (endpoints.HttpUrl is { } http)
-        {
-            Console.WriteLine($"Dashboards: {http}/fleet (sign in with a token from {endpoints.TokensFile ?? "the tokens file"})");
-        }
+        var content = JsonSerializer.SerializeToNode(endpoints, EmbeddedEndpoints.JsonOptions)!.AsObject();
+        builder.Services.AddHostedService(_ => new EndpointsPublication(content, builder.Configuration["Embedded:EndpointsFile"]));
         return builder;
     }
 
@@ -103,10 +106,20 @@ public static class EmbeddedExtensions
         return builder;
     }
 
+    /// <summary>The embedded broker alone, for a supervisor to start before the services (<c>Streaming.Embedded broker</c>).</summary>
+    public static IHostApplicationBuilder AddStandaloneBroker(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
+        builder.Services.AddHostedService<StandaloneBroker>();
+        return builder;
+    }
+
     public static IHostApplicationBuilder AddFleet(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
         builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.Section)
             .Validate(o => o.Jobs > 0, "Fleet:Jobs must be positive")
+            .Validate(o => o.MaxUnstoredPerPartition > 0, "Fleet:MaxUnstoredPerPartition must be positive")
             .ValidateOnStart();
         if (builder.Configuration.GetValue("Fleet:Enabled", true))
         {

@@ -5,4 +5,4 @@ using Streaming.Ingest;
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
 builder.AddIngest();
-await builder.Build().RunAsync();
+return await builder.Build().RunToExitCodeAsync();

@@ -15,5 +15,4 @@ if (args is ["archive"])
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
 builder.AddProjector();
-await builder.Build().RunAsync();
-return 0;
+return await builder.Build().RunToExitCodeAsync();

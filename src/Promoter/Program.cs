@@ -20,5 +20,4 @@ switch (args)
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
 builder.AddPromoter();
-await builder.Build().RunAsync();
-return 0;
+return await builder.Build().RunToExitCodeAsync();

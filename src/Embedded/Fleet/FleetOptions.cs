@@ -16,4 +16,10 @@ public sealed class FleetOptions
     public int AcknowledgeAfterMinutes { get; set; } = 2;
 
     public int Seed { get; set; } = 17;
+
+    /// <summary>
+    /// Most signals a partition may hold that Ingest has not stored: the embedded broker keeps 5 MB a partition (about
+    /// 12,000 of these signals) and drops the oldest beyond that.
+    /// </summary>
+    public int MaxUnstoredPerPartition { get; set; } = 8_000;
 }

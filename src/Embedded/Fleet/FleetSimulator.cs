@@ -6,18 +6,27 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
+using Streaming.Contracts.Signals;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Resilience;
+using Streaming.Ingest;
 
 namespace Streaming.Embedded.Fleet;
 
 /// <summary>
 /// A fleet of simulated jobs on accelerated event time: each emits a signal every simulated minute to
-/// <c>job-signals</c> and follows the phase changes it reads from <c>job-phase-changes</c>, as a real job would.
+/// <c>job-signals</c> and follows the phase changes it reads from <c>job-phase-changes</c>, as a real job would. It
+/// produces no faster than Ingest stores (<see cref="IngestPacing"/>), so the broker's retention never drops a signal,
+/// and a restart goes on after the newest signal it produced (in the broker, or else in the store), never repeating a seq.
 /// </summary>
 sealed class FleetSimulator(
     IOptions<FleetOptions> fleetOptions,
     IOptions<KafkaOptions> kafkaOptions,
+    IOptions<IngestOptions> ingestOptions,
     NpgsqlDataSource dataSource,
+    SignalLog store,
+    LoopHealth health,
     ILogger<FleetSimulator> logger) : BackgroundService
 {
     static readonly DateTimeOffset DefaultStart = new(2026, 1, 5, 8, 0, 0, TimeSpan.Zero);
@@ -29,7 +38,8 @@ sealed class FleetSimulator(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var (clock, phases) = await ResumeAsync(stoppingToken);
+        var topic = await Task.Run(() => SignalTopicProbe.Read(_kafka), stoppingToken);
+        var (clock, phases) = await ResumeAsync(topic.NewestEmittedAt, stoppingToken);
         var random = new Random(_options.Seed);
         var jobs = Enumerable.Range(1, _options.Jobs).Select(i => CreateJob(i, random)).ToDictionary(j => j.JobId);
         foreach (var job in jobs.Values)
@@ -40,6 +50,8 @@ sealed class FleetSimulator(
             "Fleet of {Jobs} jobs starts at simulated {Clock:u}: {Healthy} healthy, {Broken} broken, {Regressing} regressing, {Noisy} noisy",
             jobs.Count, clock, Count(jobs, JobProfile.Healthy), Count(jobs, JobProfile.Broken), Count(jobs, JobProfile.Regressing), Count(jobs, JobProfile.Noisy));
 
+        var pacing = new IngestPacing(
+            store, ingestOptions.Value.ConsumerGroup, _kafka.SignalsTopic, topic.LogEnds, _options.MaxUnstoredPerPartition, health, logger);
         using var producer = new ProducerBuilder<string, byte[]>(KafkaClientConfig.Producer(_kafka, "streaming-fleet")).Build();
         var listener = Task.Run(() => FollowPhaseChanges(jobs, () => clock, stoppingToken), CancellationToken.None);
         using var timer = new PeriodicTimer(_options.TickInterval);
@@ -49,10 +61,14 @@ sealed class FleetSimulator(
             {
                 clock = clock.AddMinutes(1);
                 var seq = clock.ToUnixTimeSeconds() / 60;
+                var emitted = 0;
                 foreach (var job in jobs.Values)
                 {
-                    var signal = job.Emit(clock, seq);
-                    producer.Produce(_kafka.SignalsTopic, new Message<string, byte[]> { Key = job.JobId, Value = ContractsJson.SerializeToUtf8(signal) });
+                    if (emitted++ % pacing.Chunk == 0)
+                    {
+                        await pacing.WaitForRoomAsync(Math.Min(pacing.Chunk, jobs.Count - emitted + 1), stoppingToken);
+                    }
+                    Produce(producer, pacing, job.JobId, job.Emit(clock, seq), clock);
                 }
             }
         }
@@ -61,6 +77,31 @@ sealed class FleetSimulator(
         }
         producer.Flush(TimeSpan.FromSeconds(5));
         await listener;
+    }
+
+    // The message carries the simulated time as its timestamp: the jobs live on that clock, and Ingest compares event
+    // times with the message's to catch clocks that run ahead.
+    void Produce(IProducer<string, byte[]> producer, IngestPacing pacing, string jobId, JobSignal signal, DateTimeOffset clock)
+    {
+        var message = new Message<string, byte[]>
+        {
+            Key = jobId,
+            Value = ContractsJson.SerializeToUtf8(signal),
+            Timestamp = new Timestamp(clock),
+        };
+        while (true)
+        {
+            try
+            {
+                producer.Produce(_kafka.SignalsTopic, message, report => pacing.Completed(report.Error.IsError ? null : report.Partition.Value));
+                pacing.Produced();
+                return;
+            }
+            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
     }
 
     void FollowPhaseChanges(Dictionary<string, SimulatedJob> jobs, Func<DateTimeOffset> clock, CancellationToken stoppingToken)
@@ -92,14 +133,16 @@ sealed class FleetSimulator(
         }
     }
 
-    // A second run continues the first: event time goes on from the last stored signal, and jobs resume their phases.
-    async Task<(DateTimeOffset Clock, Dictionary<string, string> Phases)> ResumeAsync(CancellationToken cancellationToken)
+    // A restart continues where the fleet stopped: event time goes on after the newest signal in the broker or the store
+    // (seqs are minutes of event time, so none repeats with other content), and jobs resume their assigned phases.
+    async Task<(DateTimeOffset Clock, Dictionary<string, string> Phases)> ResumeAsync(DateTimeOffset? newestInBroker, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var last = new NpgsqlCommand("select max(event_time) from es.events", connection);
-        var clock = await last.ExecuteScalarAsync(cancellationToken) is DateTime latest
-            ? new DateTimeOffset(DateTime.SpecifyKind(latest, DateTimeKind.Utc)).AddMinutes(1)
-            : DefaultStart;
+        DateTimeOffset? newestStored = await last.ExecuteScalarAsync(cancellationToken) is DateTime latest
+            ? new DateTimeOffset(DateTime.SpecifyKind(latest, DateTimeKind.Utc))
+            : null;
+        var clock = Max(newestStored, newestInBroker) is { } newest ? newest.AddMinutes(1) : DefaultStart;
         var phases = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var assigned = new NpgsqlCommand(
             "select job_id, phase from projections.job_states", connection);
@@ -130,6 +173,8 @@ sealed class FleetSimulator(
         };
         return new SimulatedJob($"cdc-{team}-{region}-{index}", profile, team, region, new Random(random.Next()));
     }
+
+    static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     static int Count(Dictionary<string, SimulatedJob> jobs, JobProfile profile) => jobs.Values.Count(j => j.Profile == profile);
 }

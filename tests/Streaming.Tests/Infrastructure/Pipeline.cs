@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Streaming.Contracts;
+using Streaming.Embedded.Broker;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest;
 using Streaming.Projector;

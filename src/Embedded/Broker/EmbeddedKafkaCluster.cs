@@ -1,11 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Confluent.Kafka;
+using Streaming.Hosting.Kafka;
 
-namespace Streaming.Hosting.Kafka;
+namespace Streaming.Embedded.Broker;
 
 /// <summary>
 /// A Kafka-protocol cluster inside this process: librdkafka's mock cluster, which Confluent maintains for its own
-/// client tests. It keeps at most 5 MB per partition, like a short retention.
+/// client tests. It keeps at most 5 MB per partition, like a short retention, and takes injected faults (a broker
+/// down, a leader change, request errors, latency) the way its own tests use them.
 /// </summary>
 public sealed partial class EmbeddedKafkaCluster : IDisposable
 {
@@ -36,14 +39,18 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     readonly IntPtr _cluster;
     bool _disposed;
 
-    EmbeddedKafkaCluster(IntPtr handle, IntPtr cluster, string bootstrapServers)
+    EmbeddedKafkaCluster(IntPtr handle, IntPtr cluster, string bootstrapServers, int brokers)
     {
         _handle = handle;
         _cluster = cluster;
         BootstrapServers = bootstrapServers;
+        BrokerIds = Enumerable.Range(1, brokers).ToList();
     }
 
     public string BootstrapServers { get; }
+
+    /// <summary>The brokers' ids: 1 to the number of brokers.</summary>
+    public IReadOnlyList<int> BrokerIds { get; }
 
     /// <param name="groupRebalanceDelay">How long a new consumer group waits for more members before its first assignment (Kafka's group.initial.rebalance.delay.ms).</param>
     public static EmbeddedKafkaCluster Start(int brokers = 3, TimeSpan? groupRebalanceDelay = null)
@@ -67,7 +74,7 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
         var bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("the mock cluster has no bootstrap servers");
         rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)(groupRebalanceDelay ?? TimeSpan.FromMilliseconds(100)).TotalMilliseconds);
-        return new EmbeddedKafkaCluster(handle, cluster, bootstrap);
+        return new EmbeddedKafkaCluster(handle, cluster, bootstrap, brokers);
     }
 
     public void CreateTopic(string topic, int partitions, int replicationFactor = 1) =>
@@ -91,9 +98,28 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Disconnects the broker's clients and refuses new connections; its partitions keep their leader (no failover).</summary>
     public void SetBrokerDown(int brokerId) => Check(rd_kafka_mock_broker_set_down(_cluster, brokerId), $"stop broker {brokerId}");
 
     public void SetBrokerUp(int brokerId) => Check(rd_kafka_mock_broker_set_up(_cluster, brokerId), $"start broker {brokerId}");
+
+    /// <summary>Delays every response of the broker by <paramref name="rtt"/> (zero to stop).</summary>
+    public void SetBrokerRoundTrip(int brokerId, TimeSpan rtt) =>
+        Check(rd_kafka_mock_broker_set_rtt(_cluster, brokerId, (int)rtt.TotalMilliseconds), $"set the round trip of broker {brokerId}");
+
+    /// <summary>Moves a partition's leadership to another broker, as a real cluster does when its leader goes away.</summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
+        Check(rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId), $"move the leader of {topic}/{partition} to broker {brokerId}");
+
+    /// <summary>Makes the next requests of that kind, on any broker, fail with <paramref name="errors"/>, one error per request, in order.</summary>
+    public void PushRequestErrors(KafkaRequest request, params ErrorCode[] errors)
+    {
+        var codes = errors.Select(e => (int)e).ToArray();
+        rd_kafka_mock_push_request_errors_array(_cluster, (short)request, (UIntPtr)codes.Length, codes);
+    }
+
+    /// <summary>Forgets the request errors pushed for that kind of request and not returned yet.</summary>
+    public void ClearRequestErrors(KafkaRequest request) => rd_kafka_mock_clear_request_errors(_cluster, (short)request);
 
     public void Dispose()
     {
@@ -110,7 +136,7 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     {
         if (error != 0)
         {
-            throw new InvalidOperationException($"mock cluster could not {what}: librdkafka error {error}");
+            throw new InvalidOperationException($"mock cluster could not {what}: librdkafka error {error} ({(ErrorCode)error})");
         }
     }
 
@@ -147,9 +173,21 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rd_kafka_mock_partition_push_request_errors(IntPtr cluster, string topic, int partition, short apiKey, nuint count, int error);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_partition_set_leader(IntPtr cluster, string topic, int partition, int brokerId);
+
     [LibraryImport(Library)]
     private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
 
     [LibraryImport(Library)]
     private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+
+    [LibraryImport(Library)]
+    private static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
+
+    [LibraryImport(Library)]
+    private static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+
+    [LibraryImport(Library)]
+    private static partial void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
 }

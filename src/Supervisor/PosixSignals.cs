@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+
+namespace Streaming.Supervisor;
+
+/// <summary>Sends signals to a supervised process and everything it started (its process group: each runs in a session of its own).</summary>
+static partial class PosixSignals
+{
+    public const int Terminate = 15;
+    public const int Kill = 9;
+
+    public static void SendToGroup(int pid, int signal)
+    {
+        // The group may already be gone, or the process not yet its leader; then the process alone.
+        if (kill(-pid, signal) != 0)
+        {
+            kill(pid, signal);
+        }
+    }
+
+    public static string Describe(int exitCode) => exitCode > 128 && exitCode < 160
+        ? $"was killed by signal {exitCode - 128}{Name(exitCode - 128)}"
+        : $"exited with code {exitCode}";
+
+    static string Name(int signal) => signal switch
+    {
+        Kill => " (SIGKILL)",
+        Terminate => " (SIGTERM)",
+        2 => " (SIGINT)",
+        6 => " (SIGABRT)",
+        11 => " (SIGSEGV)",
+        _ => "",
+    };
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}
