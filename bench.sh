@@ -6,11 +6,13 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
-scripts/setup.sh
-pg_dir=$(mktemp -d /tmp/streaming-bench-pg.XXXXXX)
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-trap 'scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
-conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+fail() { printf 'bench.sh: %s
+' "$*" >&2; exit 1; }
+scripts/setup.sh || fail "set-up failed (see above)"
+pg_dir=$(mktemp -d /tmp/streaming-bench-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
+trap 'scripts/postgres.sh remove "$pg_dir" || true' EXIT
+conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
 bench=src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll
 if [ "${1:-}" = append ]; then
   shift

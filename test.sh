@@ -6,26 +6,31 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
 
-scripts/setup.sh --no-build
+fail() { printf 'test.sh: %s
+' "$*" >&2; exit 1; }
+
+scripts/setup.sh --no-build || fail "set-up failed (see above)"
 
 # RabbitMQ boots (a few seconds of Erlang) while the solution builds.
-rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX)
+rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
 scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" 2> "$rabbit_dir/start.err" &
 rabbit_start=$!
-pg_dir=$(mktemp -d /tmp/streaming-test-pg.XXXXXX)
+pg_dir=$(mktemp -d /tmp/streaming-test-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
 cleanup() {
   wait "$rabbit_start" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
   rm -rf "$rabbit_dir"
-  scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"
+  scripts/postgres.sh remove "$pg_dir" || true
 }
 trap cleanup EXIT
 
-scripts/setup.sh
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export STREAMING_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
-wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; echo "RabbitMQ did not start" >&2; exit 1; }
-export STREAMING_TEST_RABBITMQ=$(cat "$rabbit_dir/url")
+scripts/setup.sh || fail "set-up failed (see above)"
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
+STREAMING_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
+export STREAMING_TEST_POSTGRES
+wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; fail "RabbitMQ did not start"; }
+STREAMING_TEST_RABBITMQ=$(cat "$rabbit_dir/url") || fail "RabbitMQ did not say where it listens"
+export STREAMING_TEST_RABBITMQ
 
 results=$repo/artifacts/test-results
 rm -rf "$results"

@@ -12,12 +12,14 @@ cd "$repo"
 jobs=${1:-10000}
 minutes=${2:-1000}
 
-scripts/setup.sh
-pg_dir=$(mktemp -d /tmp/streaming-backtest-pg.XXXXXX)
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fail() { printf 'backtest-bench.sh: %s\n' "$*" >&2; exit 1; }
+scripts/setup.sh || fail "set-up failed (see above)"
+pg_dir=$(mktemp -d /tmp/streaming-backtest-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
 cache=$(mktemp -u /tmp/streaming-backtest.XXXXXX.history)
-trap 'scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir" "$cache"' EXIT
-export ConnectionStrings__EventStore=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+trap 'scripts/postgres.sh remove "$pg_dir" || true; rm -f "$cache"' EXIT
+ConnectionStrings__EventStore=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
+export ConnectionStrings__EventStore
 promoter=src/Promoter/bin/Release/net10.0/linux-x64/Streaming.Promoter.dll
 projector=src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll
 candidate=$(mktemp /tmp/streaming-candidate.XXXXXX.yaml)

@@ -1,12 +1,15 @@
 using System.Runtime.InteropServices;
 
-namespace Streaming.Supervisor;
+namespace Streaming.Hosting.Supervision;
 
-/// <summary>Sends signals to a supervised process and everything it started (its process group: each runs in a session of its own).</summary>
-static partial class PosixSignals
+/// <summary>Sends POSIX signals: to one process, or to a supervised process and everything it started (its process group: each runs in a session of its own).</summary>
+public static partial class PosixSignals
 {
     public const int Terminate = 15;
     public const int Kill = 9;
+
+    /// <summary>False when there is no such process (any more).</summary>
+    public static bool Send(int pid, int signal) => kill(pid, signal) == 0;
 
     public static void SendToGroup(int pid, int signal)
     {

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Streaming.Chaos.BadInput;
+using Streaming.Chaos.Environment;
+using Streaming.Chaos.Scenarios;
+using Streaming.Chaos.Verification;
+using Streaming.Chaos.Workload;
+
+namespace Streaming.Chaos;
+
+/// <summary>
+/// The fault suite: an uninterrupted reference run of the seed's signals, then the same signals under kill -9 of the
+/// services, under a PostgreSQL restart, and under broker faults, each compared with the reference; and every kind of
+/// bad input. It runs on a PostgreSQL cluster of its own, removed at the end with its working folder.
+/// </summary>
+public static class ChaosSuite
+{
+    public static async Task<ChaosReport> RunAsync(ChaosSettings settings, Action<string> progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(settings.WorkDirectory);
+        try
+        {
+            await using var postgres = await PostgresCluster.StartAsync(settings.RepositoryRoot, Path.Combine(settings.WorkDirectory, "postgres"));
+            var workload = new ChaosWorkload(settings.Jobs, settings.SignalsPerJob, settings.Seed);
+            var pipeline = new PipelineRun(settings, postgres);
+            var plans = new List<(string Name, IFaultPlan Plan)>();
+            if (settings.Scenarios.Contains("kills"))
+            {
+                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed)));
+            }
+            if (settings.Scenarios.Contains("postgres"))
+            {
+                plans.Add(("postgres", new PostgresOutagePlan(settings.PostgresOutage)));
+            }
+            if (settings.Scenarios.Contains("broker"))
+            {
+                plans.Add(("broker", new BrokerFaultPlan()));
+            }
+            RunFigures? reference = null;
+            var runs = new List<RunFigures>();
+            if (plans.Count > 0)
+            {
+                progress($"reference run: {workload.UniqueSignals:N0} signals from {workload.Jobs:N0} jobs");
+                var (figures, snapshot) = await pipeline.RunAsync("reference", workload, new NoFaults(), null, cancellationToken);
+                reference = figures;
+                progress(Summary(figures));
+                foreach (var (name, plan) in plans)
+                {
+                    progress($"{plan.Name} run");
+                    var (run, _) = await pipeline.RunAsync(name, workload, plan, snapshot, cancellationToken);
+                    runs.Add(run);
+                    progress(Summary(run));
+                }
+            }
+            BadInputFigures? badInput = null;
+            if (settings.Scenarios.Contains("bad-input"))
+            {
+                progress("bad-input run");
+                badInput = await new BadInputRun(settings, postgres).RunAsync(cancellationToken);
+                progress($"bad input: {badInput.KindsPassed} of {badInput.KindsTried} kinds dead-lettered with a reason");
+            }
+            return new ChaosReport(settings, reference, runs, badInput, clock.Elapsed);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(settings.WorkDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    static string Summary(RunFigures run) =>
+        $"  {run.Scenario}: {run.MessagesSent:N0} sent, {run.SignalsStored:N0} stored, {run.Lost} lost, {run.Duplicated} duplicated, " +
+        $"{run.Decisions} decisions, {run.UnexpectedExits} unexpected exits, {run.Duration.TotalSeconds:0} s" +
+        (run.Failures() is { Count: > 0 } failures ? "; FAILED: " + string.Join("; ", failures) : "");
+}

@@ -1,0 +1,173 @@
+using Confluent.Kafka;
+using Npgsql;
+using Streaming.Chaos.Workload;
+using Streaming.Contracts;
+using Streaming.Hosting.Resilience;
+
+namespace Streaming.Chaos.Environment;
+
+/// <summary>
+/// Produces the workload to <c>job-signals</c> as fast as Ingest stores it and no faster: no partition may get more
+/// than <c>maxUnstored</c> messages ahead of the offsets Ingest stored in <c>es.kafka_offsets</c> (the embedded broker
+/// keeps 5 MB a partition). Every <see cref="Step"/> messages it hands control to the scenario, which injects its faults there.
+/// </summary>
+public sealed class PacedProducer : IDisposable
+{
+    public const int Step = 500;
+    const string IngestGroup = "streaming-ingest";
+
+    readonly IProducer<byte[], byte[]> _producer;
+    readonly NpgsqlDataSource _store;
+    readonly int _maxUnstored;
+    readonly long[] _delivered;
+    long _sent;
+    long _completed;
+    long _failed;
+    string? _firstError;
+
+    public PacedProducer(string bootstrapServers, NpgsqlDataSource store, int partitions, int maxUnstored = 5_000)
+    {
+        _store = store;
+        _maxUnstored = maxUnstored;
+        _delivered = new long[partitions];
+        _producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            ClientId = "chaos-producer",
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+            Partitioner = Partitioner.Murmur2Random,
+            // Faults last seconds; a message is never given up on within a run.
+            MessageTimeoutMs = 600_000,
+        }).Build();
+    }
+
+    public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>Messages the broker never acknowledged (the first error in <see cref="FirstError"/>).</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public string? FirstError => _firstError;
+
+    /// <summary>Produces every message, calling <paramref name="checkpoint"/> with the count sent so far every <see cref="Step"/> messages; returns once all are acknowledged.</summary>
+    public async Task ProduceAsync(IEnumerable<WorkloadMessage> messages, Func<long, CancellationToken, Task> checkpoint, CancellationToken cancellationToken)
+    {
+        foreach (var message in messages)
+        {
+            if (Sent % Step == 0)
+            {
+                await checkpoint(Sent, cancellationToken);
+                await WaitForRoomAsync(cancellationToken);
+            }
+            Produce(Topics.Signals, null, message.Key, message.Value);
+        }
+        await checkpoint(Sent, cancellationToken);
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Produces one message to a chosen partition and waits for the broker's acknowledgement; returns its offset.</summary>
+    public async Task<long> ProduceToAsync(int partition, byte[]? key, byte[]? value, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _sent);
+        var result = await _producer.ProduceAsync(new TopicPartition(Topics.Signals, partition), new Message<byte[], byte[]> { Key = key!, Value = value! }, cancellationToken);
+        Interlocked.Increment(ref _delivered[partition]);
+        Interlocked.Increment(ref _completed);
+        return result.Offset.Value;
+    }
+
+    void Produce(string topic, int? partition, byte[] key, byte[] value)
+    {
+        var message = new Message<byte[], byte[]> { Key = key, Value = value };
+        while (true)
+        {
+            try
+            {
+                Action<DeliveryReport<byte[], byte[]>> report = Completed;
+                if (partition is { } p)
+                {
+                    _producer.Produce(new TopicPartition(topic, p), message, report);
+                }
+                else
+                {
+                    _producer.Produce(topic, message, report);
+                }
+                Interlocked.Increment(ref _sent);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                _producer.Poll(TimeSpan.FromMilliseconds(20));
+            }
+        }
+    }
+
+    void Completed(DeliveryReport<byte[], byte[]> report)
+    {
+        if (report.Error.IsError)
+        {
+            Interlocked.Increment(ref _failed);
+            Interlocked.CompareExchange(ref _firstError, $"{report.Error.Code}: {report.Error.Reason}", null);
+        }
+        else
+        {
+            Interlocked.Increment(ref _delivered[report.Partition.Value]);
+        }
+        Interlocked.Increment(ref _completed);
+    }
+
+    async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        while (Interlocked.Read(ref _completed) < Sent)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Run(() => _producer.Flush(TimeSpan.FromMilliseconds(500)), cancellationToken);
+        }
+    }
+
+    // While PostgreSQL is down the stored offsets cannot be read, and Ingest cannot store any: wait it out.
+    async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                if (await AheadAsync(cancellationToken) + Step <= _maxUnstored)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(25, cancellationToken);
+        }
+    }
+
+    async Task<long> AheadAsync(CancellationToken cancellationToken)
+    {
+        var stored = new long[_delivered.Length];
+        await using (var command = _store.CreateCommand("select partition, next_offset from es.kafka_offsets where consumer_group = $1 and topic = $2"))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = IngestGroup });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Topics.Signals });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stored[reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+        }
+        long ahead = 0;
+        for (var partition = 0; partition < _delivered.Length; partition++)
+        {
+            ahead = Math.Max(ahead, Interlocked.Read(ref _delivered[partition]) - stored[partition]);
+        }
+        return ahead + Sent - Interlocked.Read(ref _completed);
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+using Streaming.Chaos.Environment;
+
+namespace Streaming.Chaos.Scenarios;
+
+/// <summary>
+/// kill -9 of the services at points drawn from the seed (between 5% and 95% of the stream), each service in turn in
+/// an order drawn from the seed too; the supervisor restarts each. A service is killed again only once it runs again.
+/// </summary>
+public sealed class KillPlan : IFaultPlan
+{
+    readonly Queue<(long At, string Service)> _points;
+    readonly Dictionary<string, int> _killed = new(StringComparer.Ordinal);
+    readonly List<string> _injected = [];
+
+    public KillPlan(int kills, long totalMessages, int seed)
+    {
+        var random = new Random(seed);
+        var order = SupervisedServices.Services.OrderBy(_ => random.Next()).ToList();
+        var points = Enumerable.Range(0, kills).Select(_ => (long)(totalMessages * (0.05 + 0.9 * random.NextDouble()))).Order().ToList();
+        _points = new Queue<(long, string)>(points.Select((at, i) => (at, order[i % order.Count])));
+        ExpectedExits = kills;
+    }
+
+    public string Name => "kill -9";
+
+    public IReadOnlyList<string> Injected => _injected;
+
+    public int ExpectedExits { get; }
+
+    public async Task AtAsync(long sent, FaultContext context, CancellationToken cancellationToken)
+    {
+        while (_points.Count > 0 && _points.Peek().At <= sent)
+        {
+            var (_, service) = _points.Dequeue();
+            // A service killed a moment ago may not run again yet: its next kill waits for the restart.
+            var pid = await context.Services.WaitForPidAsync(service, _killed.GetValueOrDefault(service), TimeSpan.FromMinutes(2), cancellationToken);
+            Streaming.Hosting.Supervision.PosixSignals.Send(pid, Streaming.Hosting.Supervision.PosixSignals.Kill);
+            _killed[service] = pid;
+            _injected.Add(string.Create(CultureInfo.InvariantCulture, $"kill -9 {service} (pid {pid}) after {sent:N0} messages"));
+        }
+    }
+
+    /// <summary>Each killed service runs again under a new pid.</summary>
+    public async Task FinishAsync(FaultContext context, CancellationToken cancellationToken)
+    {
+        foreach (var (service, pid) in _killed)
+        {
+            await context.Services.WaitForPidAsync(service, pid, TimeSpan.FromMinutes(2), cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Npgsql;
+using Streaming.Chaos.Environment;
+using Streaming.Chaos.Verification;
+using Streaming.Chaos.Workload;
+using Streaming.Contracts;
+using Streaming.Embedded.Broker;
+
+namespace Streaming.Chaos.Scenarios;
+
+/// <summary>
+/// One run of the workload through the real system: a fresh database on the suite's PostgreSQL, a fresh embedded
+/// broker (in this process, where the suite injects its faults), and Ingest, Projector and Promoter as processes under
+/// the supervisor. The workload is produced with the plan's faults injected along the way; once everything has caught
+/// up, the store and the published decisions are read and compared with the signals and with the reference run.
+/// </summary>
+public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres)
+{
+    static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(10);
+
+    public async Task<(RunFigures Figures, StoreSnapshot Snapshot)> RunAsync(
+        string name, ChaosWorkload workload, IFaultPlan plan, StoreSnapshot? reference, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var connectionString = await postgres.CreateDatabaseAsync("chaos_" + name.Replace('-', '_'));
+        await using var store = NpgsqlDataSource.Create(connectionString);
+        using var broker = EmbeddedKafkaCluster.Start();
+        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
+        {
+            broker.CreateTopic(topic, settings.Partitions);
+        }
+        var runDirectory = Path.Combine(settings.WorkDirectory, name);
+        var policies = Path.Combine(runDirectory, "policies");
+        Directory.CreateDirectory(policies);
+        await File.WriteAllTextAsync(Path.Combine(policies, ChaosPolicy.Name + ".yaml"), ChaosPolicy.Text, cancellationToken);
+
+        await using var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, ServiceEnvironment(connectionString, broker, policies));
+        await using var follower = new PhaseChangeFollower(broker.BootstrapServers);
+        var probe = new PipelineProbe(store, broker.BootstrapServers, settings.Partitions);
+        await probe.WaitForStartAsync(ChaosPolicy.Name, StartTimeout, services.RecentOutput, cancellationToken);
+
+        using var producer = new PacedProducer(broker.BootstrapServers, store, settings.Partitions);
+        var context = new FaultContext(broker, postgres, services, workload.UniqueSignals, settings.Partitions);
+        await producer.ProduceAsync(workload.Messages(), (sent, ct) => plan.AtAsync(sent, context, ct), cancellationToken);
+        await plan.FinishAsync(context, cancellationToken);
+        if (producer.Failed > 0)
+        {
+            throw new InvalidOperationException($"{producer.Failed} messages were never acknowledged by the broker (first: {producer.FirstError})");
+        }
+        await probe.WaitForIngestAsync(CatchUpTimeout, services.RecentOutput, cancellationToken);
+        await probe.WaitForFoldsAsync(CatchUpTimeout, services.RecentOutput, cancellationToken);
+
+        var snapshot = await StoreSnapshot.ReadAsync(store, "chaos-", cancellationToken);
+        var published = PublishedChanges.Read(broker.BootstrapServers, settings.Partitions, snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(2));
+        var missedByFollower = await follower.MissingAfterAsync(snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(1));
+        var restarts = services.Restarts;
+        var exitCode = await services.StopAsync();
+        var (lost, duplicated) = RunComparison.Signals(workload, snapshot);
+        var examples = new List<string>();
+        var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, connectionString, store, examples, cancellationToken);
+        var figures = new RunFigures(
+            plan.Name,
+            plan.Injected,
+            producer.Sent,
+            workload.UniqueSignals,
+            snapshot.SignalRows,
+            lost,
+            duplicated,
+            reference is null ? 0 : RunComparison.Differences(snapshot.Signals, reference.Signals, "signal", examples),
+            snapshot.Decisions.Count,
+            RunComparison.Unpublished(snapshot, published),
+            published.Conflicting,
+            published.Messages,
+            missedByFollower,
+            reference is null ? 0 : RunComparison.Differences(snapshot.JobEvents, reference.JobEvents, "event", examples),
+            reference is null ? 0 : RunComparison.Differences(RunComparison.Settled(snapshot.JobStates), RunComparison.Settled(reference.JobStates), "job state", examples),
+            rebuildDifferences,
+            restarts - plan.ExpectedExits,
+            exitCode,
+            examples,
+            clock.Elapsed);
+        return (figures, snapshot);
+    }
+
+    static Dictionary<string, string> ServiceEnvironment(string connectionString, EmbeddedKafkaCluster broker, string policies) => new()
+    {
+        ["ConnectionStrings__EventStore"] = connectionString,
+        ["Kafka__BootstrapServers"] = broker.BootstrapServers,
+        ["Kafka__CreateTopics"] = "false",
+        ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
+        ["Promoter__PolicyDirectory"] = policies,
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+    };
+}

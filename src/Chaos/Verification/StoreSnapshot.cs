@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Streaming.Chaos.Verification;
+
+/// <summary>
+/// What a run left in its store, read once everything has caught up: the signals; the jobs' other events (decisions,
+/// deferrals), counted by content; and the job-state rows. Where a decision lands among its job's signals depends on
+/// timing (the Promoter and Ingest append to the same stream), so the events' stream positions are left out: their
+/// versions and the ids derived from them.
+/// </summary>
+public sealed record StoreSnapshot(
+    IReadOnlyDictionary<(string JobId, long Seq), string> Signals,
+    long SignalRows,
+    IReadOnlyDictionary<(string Stream, string Content), string> JobEvents,
+    IReadOnlyDictionary<Guid, string> Decisions,
+    IReadOnlyDictionary<string, string> JobStates)
+{
+    public static async Task<StoreSnapshot> ReadAsync(NpgsqlDataSource store, string jobPrefix, CancellationToken cancellationToken)
+    {
+        var signals = new Dictionary<(string, long), string>();
+        long rows = 0;
+        await using (var command = store.CreateCommand("select stream_id, seq, data::text from es.events where type = 'signal-recorded/v1'"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows++;
+                signals[(reader.GetString(0), reader.GetInt64(1))] = reader.GetString(2);
+            }
+        }
+        var counts = new Dictionary<(string, string), int>();
+        var decisions = new Dictionary<Guid, string>();
+        await using (var command = store.CreateCommand(
+            "select stream_id, version, type, event_id, data::text from es.events where type <> 'signal-recorded/v1' and stream_id like $1"))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobPrefix + "%" });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var type = reader.GetString(2);
+                var data = reader.GetString(4);
+                var content = (reader.GetString(0), type + " " + WithoutPositions(data));
+                counts[content] = counts.GetValueOrDefault(content) + 1;
+                if (type == "phase-changed/v1")
+                {
+                    decisions[reader.GetGuid(3)] = data;
+                }
+            }
+        }
+        var events = counts.ToDictionary(c => c.Key, c => c.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var states = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var command = store.CreateCommand("select job_id, (to_jsonb(j) - 'updated_at')::text from projections.job_states j"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                states[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return new StoreSnapshot(signals, rows, events, decisions, states);
+    }
+
+    // An event's JSON without its stream positions: properties named eventId or ending in "Version", at any depth.
+    static string WithoutPositions(string json)
+    {
+        var node = JsonNode.Parse(json);
+        Strip(node);
+        return node?.ToJsonString() ?? "null";
+    }
+
+    static void Strip(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject value:
+                foreach (var name in value.Select(p => p.Key).ToList())
+                {
+                    if (name == "eventId" || name.EndsWith("Version", StringComparison.Ordinal) || name == "version")
+                    {
+                        value.Remove(name);
+                    }
+                    else
+                    {
+                        Strip(value[name]);
+                    }
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Strip(item);
+                }
+                break;
+        }
+    }
+}
