@@ -6,18 +6,15 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
-fail() { printf 'bench.sh: %s
-' "$*" >&2; exit 1; }
+source scripts/throwaway-postgres.sh
 scripts/setup.sh || fail "set-up failed (see above)"
-pg_dir=$(mktemp -d /tmp/streaming-bench-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
-trap 'scripts/postgres.sh remove "$pg_dir" || true' EXIT
-conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
+trap remove_throwaway_postgres EXIT
+start_throwaway_postgres bench
 bench=src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll
 if [ "${1:-}" = append ]; then
   shift
-  dotnet "$bench" append --postgres "$conn" "$@"
+  dotnet "$bench" append --postgres "$postgres_connection" "$@"
 else
-  dotnet "$bench" --postgres "$conn" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll \
+  dotnet "$bench" --postgres "$postgres_connection" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll \
     --marten src/Bench.Marten/bin/Release/net10.0/linux-x64/Streaming.Bench.Marten.dll "$@"
 fi

@@ -6,8 +6,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
 
-fail() { printf 'test.sh: %s
-' "$*" >&2; exit 1; }
+source scripts/throwaway-postgres.sh
 
 scripts/setup.sh --no-build || fail "set-up failed (see above)"
 
@@ -15,19 +14,17 @@ scripts/setup.sh --no-build || fail "set-up failed (see above)"
 rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
 scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" 2> "$rabbit_dir/start.err" &
 rabbit_start=$!
-pg_dir=$(mktemp -d /tmp/streaming-test-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
 cleanup() {
   wait "$rabbit_start" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
   rm -rf "$rabbit_dir"
-  scripts/postgres.sh remove "$pg_dir" || true
+  remove_throwaway_postgres
 }
 trap cleanup EXIT
 
 scripts/setup.sh || fail "set-up failed (see above)"
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
-STREAMING_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
-export STREAMING_TEST_POSTGRES
+start_throwaway_postgres test
+export STREAMING_TEST_POSTGRES=$postgres_connection
 wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; fail "RabbitMQ did not start"; }
 STREAMING_TEST_RABBITMQ=$(cat "$rabbit_dir/url") || fail "RabbitMQ did not say where it listens"
 export STREAMING_TEST_RABBITMQ

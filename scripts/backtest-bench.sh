@@ -12,14 +12,12 @@ cd "$repo"
 jobs=${1:-10000}
 minutes=${2:-1000}
 
-fail() { printf 'backtest-bench.sh: %s\n' "$*" >&2; exit 1; }
+source scripts/throwaway-postgres.sh
 scripts/setup.sh || fail "set-up failed (see above)"
-pg_dir=$(mktemp -d /tmp/streaming-backtest-pg.XXXXXX) || fail "cannot create a folder for PostgreSQL"
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
 cache=$(mktemp -u /tmp/streaming-backtest.XXXXXX.history)
-trap 'scripts/postgres.sh remove "$pg_dir" || true; rm -f "$cache"' EXIT
-ConnectionStrings__EventStore=$(scripts/postgres.sh start "$pg_dir" "$pg_port") || fail "PostgreSQL did not start (see above)"
-export ConnectionStrings__EventStore
+trap 'remove_throwaway_postgres; rm -f "$cache"' EXIT
+start_throwaway_postgres backtest
+export ConnectionStrings__EventStore=$postgres_connection
 promoter=src/Promoter/bin/Release/net10.0/linux-x64/Streaming.Promoter.dll
 projector=src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll
 candidate=$(mktemp /tmp/streaming-candidate.XXXXXX.yaml)
@@ -28,7 +26,7 @@ sed 's/soak: 30m/soak: 20m/' policies/cdc-migration.yaml > "$candidate"
 dotnet "$promoter" policy publish policies/cdc-migration.yaml --by backtest-bench
 echo "writing $jobs jobs × $minutes minutes of signals …"
 start=$(date +%s)
-psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q <<SQL
+psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q <<SQL
 insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time)
 select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
   jsonb_build_object('seq', m + 1, 'jobId', 'job-' || j, 'phase', 'shadow', 'labels', jsonb_build_object('team', 'team-' || (j % 20)),
@@ -47,7 +45,7 @@ echo "--- archive"
 /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$projector" archive
 # As for the events above: settle the bulk-written archive (autovacuum and a checkpoint would otherwise run during the
 # first backtest), the state a live archive written block by block is in.
-psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q -c "vacuum analyze es.history_blocks" -c "checkpoint"
+psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q -c "vacuum analyze es.history_blocks" -c "checkpoint"
 run() {
   echo "--- $1"
   shift

@@ -6,13 +6,12 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-scripts/setup.sh
-pg_dir=$(mktemp -d /tmp/streaming-latency-bench-pg.XXXXXX)
-rabbit_dir=$(mktemp -d /tmp/streaming-latency-bench-rabbitmq.XXXXXX)
-cleanup() { scripts/rabbitmq.sh stop "$rabbit_dir" || true; rm -rf "$rabbit_dir"; scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"; }
+source scripts/throwaway-postgres.sh
+scripts/setup.sh || fail "set-up failed (see above)"
+rabbit_dir=$(mktemp -d /tmp/streaming-latency-bench-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
+cleanup() { scripts/rabbitmq.sh stop "$rabbit_dir" || true; rm -rf "$rabbit_dir"; remove_throwaway_postgres; }
 trap cleanup EXIT
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-conn=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
-rabbitmq=$(scripts/rabbitmq.sh start "$rabbit_dir")
+start_throwaway_postgres latency-bench
+rabbitmq=$(scripts/rabbitmq.sh start "$rabbit_dir") || fail "RabbitMQ did not start (see above)"
 dotnet src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll decision-latency \
-  --postgres "$conn" --rabbitmq "$rabbitmq" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"
+  --postgres "$postgres_connection" --rabbitmq "$rabbitmq" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"

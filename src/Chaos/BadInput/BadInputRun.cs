@@ -4,9 +4,7 @@ using System.Text;
 using Confluent.Kafka;
 using Npgsql;
 using Streaming.Chaos.Environment;
-using Streaming.Chaos.Workload;
 using Streaming.Contracts;
-using Streaming.Embedded.Broker;
 
 namespace Streaming.Chaos.BadInput;
 
@@ -19,28 +17,8 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
     public async Task<BadInputFigures> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var connectionString = await postgres.CreateDatabaseAsync("chaos_bad_input");
-        await using var store = NpgsqlDataSource.Create(connectionString);
-        using var broker = EmbeddedKafkaCluster.Start();
-        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
-        {
-            broker.CreateTopic(topic, settings.Partitions);
-        }
-        var runDirectory = Path.Combine(settings.WorkDirectory, "bad-input");
-        var policies = Path.Combine(runDirectory, "policies");
-        Directory.CreateDirectory(policies);
-        await File.WriteAllTextAsync(Path.Combine(policies, ChaosPolicy.Name + ".yaml"), ChaosPolicy.Text, cancellationToken);
-        await using var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, new Dictionary<string, string>
-        {
-            ["ConnectionStrings__EventStore"] = connectionString,
-            ["Kafka__BootstrapServers"] = broker.BootstrapServers,
-            ["Kafka__CreateTopics"] = "false",
-            ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
-            ["Promoter__PolicyDirectory"] = policies,
-            ["Serilog__MinimumLevel__Default"] = "Warning",
-        });
-        var probe = new PipelineProbe(store, broker.BootstrapServers, settings.Partitions);
-        await probe.WaitForStartAsync(ChaosPolicy.Name, TimeSpan.FromMinutes(2), services.RecentOutput, cancellationToken);
+        await using var stage = await RunStage.StartAsync(settings, postgres, "bad-input", cancellationToken);
+        var (store, broker, services, probe) = (stage.Store, stage.Broker, stage.Services, stage.Probe);
 
         var now = DateTimeOffset.UtcNow;
         var neighbourTime = now.AddMinutes(-59).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
@@ -65,7 +43,7 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
         var caughtUp = true;
         try
         {
-            await probe.WaitForIngestAsync(TimeSpan.FromSeconds(90), services.RecentOutput, cancellationToken);
+            await probe.WaitForIngestAsync(TimeSpan.FromSeconds(60), services.RecentOutput, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -102,7 +80,7 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
             GroupId = "chaos-dlq-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             EnablePartitionEof = true,
-        }).Build();
+        }).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(Topics.SignalsDeadLetter, p, Offset.Beginning)));
         var atEnd = new HashSet<int>();
         var deadline = DateTime.UtcNow.AddSeconds(30);

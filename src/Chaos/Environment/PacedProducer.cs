@@ -40,7 +40,7 @@ public sealed class PacedProducer : IDisposable
             Partitioner = Partitioner.Murmur2Random,
             // Faults last seconds; a message is never given up on within a run.
             MessageTimeoutMs = 600_000,
-        }).Build();
+        }).SetLogHandler((_, _) => { }).Build();
     }
 
     public long Sent => Interlocked.Read(ref _sent);

@@ -59,7 +59,7 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
         {
             BootstrapServers = bootstrapServers,
             GroupId = "chaos-probe",
-        }).Build();
+        }).SetLogHandler((_, _) => { }).Build();
         return Enumerable.Range(0, partitions)
             .Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(Topics.Signals, p), TimeSpan.FromSeconds(30)).High.Value)
             .ToList();

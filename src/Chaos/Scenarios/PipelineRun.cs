@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using Npgsql;
 using Streaming.Chaos.Environment;
 using Streaming.Chaos.Verification;
 using Streaming.Chaos.Workload;
-using Streaming.Contracts;
-using Streaming.Embedded.Broker;
 
 namespace Streaming.Chaos.Scenarios;
 
@@ -16,29 +13,15 @@ namespace Streaming.Chaos.Scenarios;
 /// </summary>
 public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres)
 {
-    static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
     static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(10);
 
     public async Task<(RunFigures Figures, StoreSnapshot Snapshot)> RunAsync(
         string name, ChaosWorkload workload, IFaultPlan plan, StoreSnapshot? reference, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var connectionString = await postgres.CreateDatabaseAsync("chaos_" + name.Replace('-', '_'));
-        await using var store = NpgsqlDataSource.Create(connectionString);
-        using var broker = EmbeddedKafkaCluster.Start();
-        foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
-        {
-            broker.CreateTopic(topic, settings.Partitions);
-        }
-        var runDirectory = Path.Combine(settings.WorkDirectory, name);
-        var policies = Path.Combine(runDirectory, "policies");
-        Directory.CreateDirectory(policies);
-        await File.WriteAllTextAsync(Path.Combine(policies, ChaosPolicy.Name + ".yaml"), ChaosPolicy.Text, cancellationToken);
-
-        await using var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, ServiceEnvironment(connectionString, broker, policies));
+        await using var stage = await RunStage.StartAsync(settings, postgres, name, cancellationToken);
+        var (store, broker, services, probe) = (stage.Store, stage.Broker, stage.Services, stage.Probe);
         await using var follower = new PhaseChangeFollower(broker.BootstrapServers);
-        var probe = new PipelineProbe(store, broker.BootstrapServers, settings.Partitions);
-        await probe.WaitForStartAsync(ChaosPolicy.Name, StartTimeout, services.RecentOutput, cancellationToken);
 
         using var producer = new PacedProducer(broker.BootstrapServers, store, settings.Partitions);
         var context = new FaultContext(broker, postgres, services, workload.UniqueSignals, settings.Partitions);
@@ -52,13 +35,14 @@ public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres
         await probe.WaitForFoldsAsync(CatchUpTimeout, services.RecentOutput, cancellationToken);
 
         var snapshot = await StoreSnapshot.ReadAsync(store, "chaos-", cancellationToken);
+        var examples = new List<string>();
         var published = PublishedChanges.Read(broker.BootstrapServers, settings.Partitions, snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(2));
         var missedByFollower = await follower.MissingAfterAsync(snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(1));
         var restarts = services.Restarts;
+        examples.AddRange(services.SupervisorLines.Where(l => l.Contains("restarting it in", StringComparison.Ordinal)).Take(Math.Max(0, restarts - plan.ExpectedExits) == 0 ? 0 : 6));
         var exitCode = await services.StopAsync();
         var (lost, duplicated) = RunComparison.Signals(workload, snapshot);
-        var examples = new List<string>();
-        var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, connectionString, store, examples, cancellationToken);
+        var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, stage.ConnectionString, store, examples, cancellationToken);
         var figures = new RunFigures(
             plan.Name,
             plan.Injected,
@@ -82,14 +66,4 @@ public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres
             clock.Elapsed);
         return (figures, snapshot);
     }
-
-    static Dictionary<string, string> ServiceEnvironment(string connectionString, EmbeddedKafkaCluster broker, string policies) => new()
-    {
-        ["ConnectionStrings__EventStore"] = connectionString,
-        ["Kafka__BootstrapServers"] = broker.BootstrapServers,
-        ["Kafka__CreateTopics"] = "false",
-        ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
-        ["Promoter__PolicyDirectory"] = policies,
-        ["Serilog__MinimumLevel__Default"] = "Warning",
-    };
 }

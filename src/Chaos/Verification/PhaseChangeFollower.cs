@@ -46,13 +46,22 @@ public sealed class PhaseChangeFollower : IAsyncDisposable
             EnableAutoCommit = true,
             AutoCommitIntervalMs = 200,
             SessionTimeoutMs = 6_000,
-        }).Build();
+        }).SetLogHandler((_, _) => { }).Build();
         consumer.Subscribe(Topics.PhaseChanges);
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                var result = consumer.Consume(_stop.Token);
+                ConsumeResult<byte[]?, byte[]?> result;
+                try
+                {
+                    result = consumer.Consume(_stop.Token);
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    // A job rides out broker errors the way librdkafka reports them: as errors it can consume past.
+                    continue;
+                }
                 using var json = JsonDocument.Parse(result.Message.Value);
                 lock (_seen)
                 {

@@ -27,7 +27,7 @@ public sealed class PublishedChanges
             GroupId = "chaos-verifier-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             EnablePartitionEof = true,
-        }).Build();
+        }).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(Topics.PhaseChanges, p, Offset.Beginning)));
         var deadline = DateTime.UtcNow + timeout;
         var atEnd = new HashSet<int>();

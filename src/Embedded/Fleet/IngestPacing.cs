@@ -12,7 +12,7 @@ namespace Streaming.Embedded.Fleet;
 /// oldest beyond that, so a producer paced this way loses nothing however many jobs it simulates or however long
 /// Ingest is down.
 /// </summary>
-sealed partial class IngestPacing(
+public sealed partial class IngestPacing(
     SignalLog store,
     string consumerGroup,
     string topic,

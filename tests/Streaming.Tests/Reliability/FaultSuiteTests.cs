@@ -1,0 +1,59 @@
+using Streaming.Chaos;
+using Streaming.Chaos.BadInput;
+using Streaming.Chaos.Scenarios;
+using Streaming.Chaos.Verification;
+
+namespace Streaming.Tests.Reliability;
+
+/// <summary>
+/// The fault suite's short form against real processes, a real PostgreSQL and the Kafka-protocol broker: each run's
+/// store and published decisions are checked against the signals sent and the uninterrupted reference run.
+/// </summary>
+[Collection(FaultSuiteCollection.Name)]
+public sealed class FaultSuiteTests(FaultSuite suite)
+{
+    [Fact]
+    public async Task Kill_9_of_each_service_at_seeded_points_loses_duplicates_and_changes_nothing()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var (run, _) = await suite.Pipeline.RunAsync(
+            "kills", suite.Workload, new KillPlan(suite.Settings.Kills, suite.Workload.UniqueSignals, suite.Settings.Seed), snapshot, CancellationToken.None);
+        Passes(reference, run);
+        Assert.Equal(suite.Settings.Kills, run.Faults.Count);
+        Assert.True(run.UniqueSignals >= 20_000);
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_restart_mid_stream_loses_nothing_and_no_service_exits()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var (run, _) = await suite.Pipeline.RunAsync(
+            "postgres", suite.Workload, new PostgresOutagePlan(suite.Settings.PostgresOutage), snapshot, CancellationToken.None);
+        Passes(reference, run);
+        Assert.Single(run.Faults);
+    }
+
+    [Fact]
+    public async Task Broker_faults_injected_through_the_mock_cluster_lose_and_duplicate_nothing()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var (run, _) = await suite.Pipeline.RunAsync("broker", suite.Workload, new BrokerFaultPlan(), snapshot, CancellationToken.None);
+        Passes(reference, run);
+        Assert.Equal(6, run.Faults.Count);
+    }
+
+    [Fact]
+    public async Task Every_kind_of_bad_input_is_dead_lettered_with_its_reason_its_neighbour_is_stored_and_ingest_goes_on()
+    {
+        var figures = await new BadInputRun(suite.Settings, suite.Postgres).RunAsync(CancellationToken.None);
+        var report = new ChaosReport(suite.Settings, null, [], figures, figures.Duration);
+        Assert.True(figures.KindsTried >= 40, report.Render());
+        Assert.True(figures.Failures().Count == 0, report.Render());
+    }
+
+    static void Passes(RunFigures reference, RunFigures run)
+    {
+        var report = new ChaosReport(new ChaosSettings(), reference, [run], null, run.Duration);
+        Assert.True(report.Passed, report.Render());
+    }
+}

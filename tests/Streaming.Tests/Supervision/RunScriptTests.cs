@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Streaming.Hosting.Supervision;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Supervision;
+
+/// <summary>
+/// <c>./run.sh</c> itself, from a data folder under a private (mode 700) parent as a clone in root's home would be:
+/// each service a supervised process, one run per data folder, set-up failures that stop it with a message.
+/// </summary>
+public sealed class RunScriptTests
+{
+    static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Runs_each_service_as_a_process_that_restarts_alone_and_a_second_run_on_its_data_refuses_and_changes_nothing()
+    {
+        using var folder = new TemporaryFolder();
+        var environment = Environment(folder, FreePort());
+        try
+        {
+            // Given ./run.sh on a data folder under a private parent
+            await using var first = RunningProcess.Start(RunSh, ["--no-fleet"], environment);
+            var endpoints = await LiveEndpointsAsync(folder, first, "promoter");
+            var text = await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json"));
+            var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
+            var connectionString = endpoints["postgresConnectionString"]!.GetValue<string>();
+            var ingest = endpoints["processes"]!["ingest"]!.GetValue<int>();
+
+            // When a second ./run.sh starts on the same data folder
+            await using (var second = RunningProcess.Start(RunSh, ["--no-fleet"], environment))
+            {
+                // Then it refuses with a message and a non-zero exit, and the first one's endpoints and PostgreSQL are untouched
+                Assert.Equal(1, await second.WaitForExitAsync(Timeout));
+                Assert.Contains("another ./run.sh is using", second.Output, StringComparison.Ordinal);
+            }
+            Assert.Equal(text, await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json")));
+            Assert.False(first.HasExited, first.Output);
+            Assert.True(await AnswersAsync(connectionString));
+
+            // When Ingest is killed, it alone restarts, and the broker (and its topics) lives on
+            PosixSignals.Send(ingest, PosixSignals.Kill);
+            await Eventually.True(
+                () => Task.FromResult(EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))?["processes"]?["ingest"]?.GetValue<int>() is { } pid && pid != ingest),
+                Timeout, "Ingest to be restarted");
+            Assert.Equal(bootstrap, EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))!["kafkaBootstrapServers"]!.GetValue<string>());
+
+            // And SIGTERM stops everything: exit 0, the endpoints file removed, PostgreSQL stopped
+            first.Signal(PosixSignals.Terminate);
+            Assert.Equal(0, await first.WaitForExitAsync(Timeout));
+            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
+            Assert.False(await AnswersAsync(connectionString));
+        }
+        finally
+        {
+            await RemovePostgresAsync(folder);
+        }
+    }
+
+    [Fact]
+    public async Task The_all_in_one_mode_publishes_its_endpoints_and_removes_them_when_stopped()
+    {
+        using var folder = new TemporaryFolder();
+        try
+        {
+            await using var run = RunningProcess.Start(RunSh, ["--all-in-one", "--no-fleet"], Environment(folder, FreePort()));
+            var endpoints = await LiveEndpointsAsync(folder, run, null);
+            // Written by the all-in-one process run.sh started
+            Assert.Equal(run.Pid, ParentOf(endpoints["pid"]!.GetValue<int>()));
+            Assert.Null(endpoints["processes"]);
+            run.Signal(PosixSignals.Terminate);
+            Assert.Equal(0, await run.WaitForExitAsync(Timeout));
+            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
+        }
+        finally
+        {
+            await RemovePostgresAsync(folder);
+        }
+    }
+
+    [Fact]
+    public async Task Stops_with_a_message_and_a_non_zero_exit_when_PostgreSQL_cannot_start()
+    {
+        // Given the port PostgreSQL should listen on is taken
+        using var folder = new TemporaryFolder();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            // Then ./run.sh says so and exits non-zero, starting nothing
+            await using var run = RunningProcess.Start(RunSh, ["--no-fleet"], Environment(folder, ((IPEndPoint)taken.LocalEndpoint).Port));
+            Assert.Equal(1, await run.WaitForExitAsync(Timeout));
+            Assert.Contains("could not listen on port", run.Output, StringComparison.Ordinal);
+            Assert.Contains("run.sh: PostgreSQL did not start", run.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
+        }
+        finally
+        {
+            await RemovePostgresAsync(folder);
+        }
+    }
+
+    static string RunSh => Path.Combine(RepositoryRoot.Path, "run.sh");
+
+    static Dictionary<string, string> Environment(TemporaryFolder folder, int port) => new()
+    {
+        ["STREAMING_DATA"] = folder.PathOf("data"),
+        ["STREAMING_PG_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["STREAMING_SKIP_SETUP"] = "1",
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+    };
+
+    // The endpoints file of a live run, once it lists Kafka (and, if named, that process).
+    static async Task<JsonObject> LiveEndpointsAsync(TemporaryFolder folder, RunningProcess run, string? process)
+    {
+        var path = folder.PathOf("data/endpoints.json");
+        await Eventually.True(
+            () => Task.FromResult(run.HasExited || EndpointsFile.ReadLive(path) is { } e && e["kafkaBootstrapServers"] is not null && (process is null || e["processes"]?[process] is not null)),
+            StartTimeout, "./run.sh to publish its endpoints");
+        return EndpointsFile.ReadLive(path) ?? throw new InvalidOperationException($"./run.sh exited ({run.ExitCode}):\n{run.Output}");
+    }
+
+    static int ParentOf(int pid) =>
+        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
+    static async Task<bool> AnswersAsync(string connectionString)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = 5 }.ConnectionString);
+            await connection.OpenAsync();
+            return true;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    static async Task RemovePostgresAsync(TemporaryFolder folder)
+    {
+        await using var remove = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["remove", folder.PathOf("data/postgres")]);
+        await remove.WaitForExitAsync(Timeout);
+    }
+}
