@@ -109,6 +109,11 @@ public static class EmbeddedExtensions
     /// <summary>The embedded broker alone, for a supervisor to start before the services (<c>Streaming.Embedded broker</c>).</summary>
     public static IHostApplicationBuilder AddStandaloneBroker(this IHostApplicationBuilder builder)
     {
+        // Announced to the services: as in the all-in-one process, a consumer that died leaves its partitions after 5 s.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
+        });
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
         builder.Services.AddHostedService<StandaloneBroker>();
         return builder;

@@ -29,7 +29,7 @@ void OnSignal(PosixSignalContext context)
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
-using var log = new SupervisorLog(Path.Combine(options.RunDirectory, "logs"), Math.Max(SupervisorLog.Self.Length, entries.Max(e => e.Name.Length)));
+await using var log = new SupervisorLog(Path.Combine(options.RunDirectory, "logs"), Math.Max(SupervisorLog.Self.Length, entries.Max(e => e.Name.Length)));
 var code = await new ProcessSupervisor(options, entries, log).RunAsync(stop.Token, force.Token);
 log.Info($"exiting with code {code}");
 return code;

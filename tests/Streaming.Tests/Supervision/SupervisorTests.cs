@@ -22,7 +22,9 @@ public sealed class SupervisorTests
         var second = await supervisor.RunningAsync("worker", not: first);
         await supervisor.Process.WaitForOutputAsync($"worker (pid {first}) was killed by signal 9 (SIGKILL); restarting it in", Timeout);
         Assert.Contains("worker     | working", supervisor.Process.Output, StringComparison.Ordinal);
-        Assert.Contains($"started, pid {second}", await File.ReadAllTextAsync(supervisor.Folder.PathOf("logs/worker.log")), StringComparison.Ordinal);
+        await Eventually.True(
+            async () => (await File.ReadAllTextAsync(supervisor.Folder.PathOf("logs/worker.log"))).Contains($"started, pid {second}", StringComparison.Ordinal),
+            Timeout, "the restart in worker.log");
 
         // And SIGTERM stops the process, removes the endpoints file and exits 0
         supervisor.Process.Signal(PosixSignals.Terminate);
