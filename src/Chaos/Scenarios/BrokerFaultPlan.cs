@@ -48,13 +48,13 @@ public sealed class BrokerFaultPlan : IFaultPlan
                     _injected.Add($"the leader of every partition moved to another broker {at}");
                     break;
                 case 2:
-                    Push(broker, KafkaRequest.Produce, at, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicas, ErrorCode.LeaderNotAvailable);
+                    Push(broker, KafkaApiKey.Produce, at, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicas, ErrorCode.LeaderNotAvailable);
                     break;
                 case 3:
-                    Push(broker, KafkaRequest.Fetch, at, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.KafkaStorageError, ErrorCode.LeaderNotAvailable);
+                    Push(broker, KafkaApiKey.Fetch, at, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.KafkaStorageError, ErrorCode.LeaderNotAvailable);
                     break;
                 case 4:
-                    Push(broker, KafkaRequest.OffsetCommit, at, ErrorCode.GroupCoordinatorNotAvailable, ErrorCode.NotCoordinatorForGroup, ErrorCode.RequestTimedOut, ErrorCode.RebalanceInProgress);
+                    Push(broker, KafkaApiKey.OffsetCommit, at, ErrorCode.GroupCoordinatorNotAvailable, ErrorCode.NotCoordinatorForGroup, ErrorCode.RequestTimedOut, ErrorCode.RebalanceInProgress);
                     break;
                 case 5:
                     foreach (var id in broker.BrokerIds)
@@ -72,13 +72,13 @@ public sealed class BrokerFaultPlan : IFaultPlan
     public async Task FinishAsync(FaultContext context, CancellationToken cancellationToken)
     {
         await Task.WhenAll(_ending);
-        foreach (var request in new[] { KafkaRequest.Produce, KafkaRequest.Fetch, KafkaRequest.OffsetCommit })
+        foreach (var request in new[] { KafkaApiKey.Produce, KafkaApiKey.Fetch, KafkaApiKey.OffsetCommit })
         {
             context.Broker.ClearRequestErrors(request);
         }
     }
 
-    void Push(EmbeddedKafkaCluster broker, KafkaRequest request, string at, params ErrorCode[] errors)
+    void Push(EmbeddedKafkaCluster broker, KafkaApiKey request, string at, params ErrorCode[] errors)
     {
         // Each error three times over: the next 12 such requests fail, whichever client sends them.
         var stack = Enumerable.Repeat(errors, 3).SelectMany(e => e).ToArray();

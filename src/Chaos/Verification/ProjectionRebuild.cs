@@ -45,7 +45,7 @@ public static class ProjectionRebuild
     static async Task<Dictionary<string, string>> RowsAsync(NpgsqlDataSource store, int generation, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using var command = store.CreateCommand($"select job_id, (to_jsonb(j) - 'updated_at')::text from projections.job_states_g{generation} j");
+        await using var command = store.CreateCommand($"select job_id, (to_jsonb(j) - 'updated_at' - 'generation')::text from projections.job_states_g{generation} j");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

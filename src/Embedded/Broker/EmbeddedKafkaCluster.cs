@@ -112,14 +112,14 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
         Check(rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId), $"move the leader of {topic}/{partition} to broker {brokerId}");
 
     /// <summary>Makes the next requests of that kind, on any broker, fail with <paramref name="errors"/>, one error per request, in order.</summary>
-    public void PushRequestErrors(KafkaRequest request, params ErrorCode[] errors)
+    public void PushRequestErrors(KafkaApiKey request, params ErrorCode[] errors)
     {
         var codes = errors.Select(e => (int)e).ToArray();
         rd_kafka_mock_push_request_errors_array(_cluster, (short)request, (UIntPtr)codes.Length, codes);
     }
 
     /// <summary>Forgets the request errors pushed for that kind of request and not returned yet.</summary>
-    public void ClearRequestErrors(KafkaRequest request) => rd_kafka_mock_clear_request_errors(_cluster, (short)request);
+    public void ClearRequestErrors(KafkaApiKey request) => rd_kafka_mock_clear_request_errors(_cluster, (short)request);
 
     public void Dispose()
     {

@@ -1,7 +1,7 @@
 namespace Streaming.Embedded.Broker;
 
-/// <summary>Kafka protocol request kinds (API keys) the embedded broker can be told to fail.</summary>
-public enum KafkaRequest : short
+/// <summary>Kafka protocol request types (API keys), for injecting faults into the embedded broker's handling of them.</summary>
+public enum KafkaApiKey : short
 {
     Produce = 0,
     Fetch = 1,
