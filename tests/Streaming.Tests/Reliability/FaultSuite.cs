@@ -48,9 +48,3 @@ public sealed class FaultSuite : IAsyncLifetime
         Directory.Delete(Settings.WorkDirectory, recursive: true);
     }
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class FaultSuiteCollection : ICollectionFixture<FaultSuite>
-{
-    public const string Name = "fault suite";
-}
