@@ -6,7 +6,7 @@ namespace Streaming.Supervisor;
 /// <summary>
 /// Every line the supervised processes write, and the supervisor's own, on standard output with the writer's name in
 /// front (<c>ingest    | …</c>), and each process's lines also in its own file under <c>logs/</c>, kept across restarts
-/// (a file past 20 MB is moved to <c>NAME.log.1</c> when its process starts). Lines are queued and written by one
+/// (a file past 20 MB is moved to <c>NAME.log.1</c>, replacing the one before). Lines are queued and written by one
 /// writer, flushed whenever the queue is empty, so a slow terminal never holds up a process writing its log.
 /// </summary>
 public sealed class SupervisorLog : IAsyncDisposable
@@ -51,6 +51,10 @@ public sealed class SupervisorLog : IAsyncDisposable
                         if (_files.TryGetValue(entry.Name, out var file))
                         {
                             file.WriteLine(line);
+                            if (file.BaseStream.Position > MaxFileBytes)
+                            {
+                                Rotate(entry.Name);
+                            }
                         }
                         break;
                     case { Pid: { } pid }:
@@ -81,6 +85,14 @@ public sealed class SupervisorLog : IAsyncDisposable
         var file = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite));
         file.WriteLine($"--- {DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)} started, pid {pid}");
         _files[name] = file;
+    }
+
+    void Rotate(string name)
+    {
+        Close(name);
+        var path = Path.Combine(_directory, name + ".log");
+        File.Move(path, path + ".1", overwrite: true);
+        _files[name] = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite));
     }
 
     void Close(string name)
