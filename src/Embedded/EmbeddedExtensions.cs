@@ -38,8 +38,8 @@ public static class EmbeddedExtensions
     }
 
     /// <summary>
-    /// Publishes the endpoints once everything registered before has started: printed, and written to the endpoints file,
-    /// which is removed when the process stops. Registered last, so it starts last and stops first.
+    /// Publishes the endpoints once the process has started: printed, and written to the endpoints file, which is removed
+    /// when the process stops. Registered last, so it stops first.
     /// </summary>
     public static IHostApplicationBuilder PublishEndpoints(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
     {
@@ -54,7 +54,8 @@ public static class EmbeddedExtensions
             builder.Configuration["Embedded:HttpUrl"],
             builder.Configuration["Api:TokensFile"] is { Length: > 0 } tokens ? Path.GetFullPath(tokens) : null);
         var content = JsonSerializer.SerializeToNode(endpoints, EmbeddedEndpoints.JsonOptions)!.AsObject();
-        builder.Services.AddHostedService(_ => new EndpointsPublication(content, builder.Configuration["Embedded:EndpointsFile"]));
+        builder.Services.AddHostedService(sp => new EndpointsPublication(
+            sp.GetRequiredService<IHostApplicationLifetime>(), content, builder.Configuration["Embedded:EndpointsFile"]));
         return builder;
     }
 

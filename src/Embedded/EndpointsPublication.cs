@@ -4,17 +4,35 @@ using Streaming.Hosting.Supervision;
 
 namespace Streaming.Embedded;
 
-/// <summary>Prints the endpoints once the process has started and writes them to the endpoints file, which it removes when the process stops.</summary>
-sealed class EndpointsPublication(JsonObject endpoints, string? path) : IHostedService
+/// <summary>
+/// Prints the endpoints once the process has started (every hosted service, the web server's listener included) and
+/// writes them to the endpoints file, which it removes when the process stops.
+/// </summary>
+sealed class EndpointsPublication(IHostApplicationLifetime lifetime, JsonObject endpoints, string? path) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (path is { Length: > 0 } && EndpointsFile.Claim(path) is { } stale)
+        {
+            Console.WriteLine($"Removed a stale {path} (written by process {stale.Pid}, which is gone)");
+        }
+        lifetime.ApplicationStarted.Register(Publish);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
         if (path is { Length: > 0 })
         {
-            if (EndpointsFile.Claim(path) is { } stale)
-            {
-                Console.WriteLine($"Removed a stale {path} (written by process {stale.Pid}, which is gone)");
-            }
+            EndpointsFile.RemoveIfOwned(path);
+        }
+        return Task.CompletedTask;
+    }
+
+    void Publish()
+    {
+        if (path is { Length: > 0 })
+        {
             var json = EndpointsFile.Write(path, endpoints);
             Console.WriteLine($"Endpoints (also in {path}):{Environment.NewLine}{json}");
         }
@@ -26,15 +44,5 @@ sealed class EndpointsPublication(JsonObject endpoints, string? path) : IHostedS
         {
             Console.WriteLine($"Dashboards: {http}/fleet (sign in with a token from {endpoints["tokensFile"]?.GetValue<string>() ?? "the tokens file"})");
         }
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (path is { Length: > 0 })
-        {
-            EndpointsFile.RemoveIfOwned(path);
-        }
-        return Task.CompletedTask;
     }
 }

@@ -18,6 +18,7 @@ public static partial class ServiceExit
     public static async Task<int> RunToExitCodeAsync(this IHost host)
     {
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServiceExit).FullName!);
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         try
         {
             // The same instances the host runs: hosted services are singletons.
@@ -30,6 +31,11 @@ public static partial class ServiceExit
                 LogLoopsFailed(logger, string.Join(", ", failed), Failed);
                 return Failed;
             }
+            return Stopped;
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Asked to stop while still starting.
             return Stopped;
         }
         catch (Exception e)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.EventStore;
 using Streaming.Hosting;

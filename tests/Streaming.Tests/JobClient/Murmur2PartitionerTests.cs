@@ -1,3 +1,4 @@
+using Streaming.Embedded.Broker;
 using System.Text;
 using Confluent.Kafka;
 using Streaming.Hosting.Kafka;

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;

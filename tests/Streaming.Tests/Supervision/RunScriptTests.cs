@@ -24,18 +24,20 @@ public sealed class RunScriptTests
         try
         {
             // Given ./run.sh on a data folder under a private parent
-            await using var first = RunningProcess.Start(RunSh, ["--no-fleet"], environment);
-            var endpoints = await LiveEndpointsAsync(folder, first, "promoter");
+            await using var first = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment);
+            var endpoints = await LiveEndpointsAsync(folder, first, "api");
+            Assert.StartsWith("http://127.0.0.1:", endpoints["httpUrl"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.StartsWith("amqp://", endpoints["rabbitMqUrl"]!.GetValue<string>(), StringComparison.Ordinal);
             var text = await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json"));
             var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
             var connectionString = endpoints["postgresConnectionString"]!.GetValue<string>();
             var ingest = endpoints["processes"]!["ingest"]!.GetValue<int>();
 
             // When a second ./run.sh starts on the same data folder
-            await using (var second = RunningProcess.Start(RunSh, ["--no-fleet"], environment))
+            await using (var second = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment))
             {
                 // Then it refuses with a message and a non-zero exit, and the first one's endpoints and PostgreSQL are untouched
-                Assert.Equal(1, await second.WaitForExitAsync(Timeout));
+                Assert.True(await second.WaitForExitAsync(Timeout) == 1, second.Output);
                 Assert.Contains("another ./run.sh is using", second.Output, StringComparison.Ordinal);
             }
             Assert.Equal(text, await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json")));
@@ -51,13 +53,13 @@ public sealed class RunScriptTests
 
             // And SIGTERM stops everything: exit 0, the endpoints file removed, PostgreSQL stopped
             first.Signal(PosixSignals.Terminate);
-            Assert.Equal(0, await first.WaitForExitAsync(Timeout));
+            Assert.True(await first.WaitForExitAsync(Timeout) == 0, first.Output);
             Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
             Assert.False(await AnswersAsync(connectionString));
         }
         finally
         {
-            await RemovePostgresAsync(folder);
+            await CleanUpAsync(folder);
         }
     }
 
@@ -67,18 +69,18 @@ public sealed class RunScriptTests
         using var folder = new TemporaryFolder();
         try
         {
-            await using var run = RunningProcess.Start(RunSh, ["--all-in-one", "--no-fleet"], Environment(folder, FreePort()));
+            await using var run = RunningProcess.Start(RunSh, ["--all-in-one", "--no-fleet", "--http-port", "0"], Environment(folder, FreePort()));
             var endpoints = await LiveEndpointsAsync(folder, run, null);
             // Written by the all-in-one process run.sh started
             Assert.Equal(run.Pid, ParentOf(endpoints["pid"]!.GetValue<int>()));
             Assert.Null(endpoints["processes"]);
             run.Signal(PosixSignals.Terminate);
-            Assert.Equal(0, await run.WaitForExitAsync(Timeout));
+            Assert.True(await run.WaitForExitAsync(Timeout) == 0, run.Output);
             Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
         }
         finally
         {
-            await RemovePostgresAsync(folder);
+            await CleanUpAsync(folder);
         }
     }
 
@@ -92,15 +94,15 @@ public sealed class RunScriptTests
         try
         {
             // Then ./run.sh says so and exits non-zero, starting nothing
-            await using var run = RunningProcess.Start(RunSh, ["--no-fleet"], Environment(folder, ((IPEndPoint)taken.LocalEndpoint).Port));
-            Assert.Equal(1, await run.WaitForExitAsync(Timeout));
+            await using var run = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], Environment(folder, ((IPEndPoint)taken.LocalEndpoint).Port));
+            Assert.True(await run.WaitForExitAsync(Timeout) == 1, run.Output);
             Assert.Contains("could not listen on port", run.Output, StringComparison.Ordinal);
             Assert.Contains("run.sh: PostgreSQL did not start", run.Output, StringComparison.Ordinal);
             Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
         }
         finally
         {
-            await RemovePostgresAsync(folder);
+            await CleanUpAsync(folder);
         }
     }
 
@@ -148,9 +150,15 @@ public sealed class RunScriptTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    static async Task RemovePostgresAsync(TemporaryFolder folder)
+    // Whatever a failed test left running: the RabbitMQ node, PostgreSQL (whose data may live outside the folder).
+    static async Task CleanUpAsync(TemporaryFolder folder)
     {
-        await using var remove = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["remove", folder.PathOf("data/postgres")]);
-        await remove.WaitForExitAsync(Timeout);
+        if (File.Exists(folder.PathOf("data/rabbitmq/node.env")))
+        {
+            await using var rabbitmq = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/rabbitmq.sh"), ["stop", folder.PathOf("data/rabbitmq")]);
+            await rabbitmq.WaitForExitAsync(Timeout);
+        }
+        await using var postgres = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["remove", folder.PathOf("data/postgres")]);
+        await postgres.WaitForExitAsync(Timeout);
     }
 }
