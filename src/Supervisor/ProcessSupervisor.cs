@@ -100,12 +100,12 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
             slot.Finished = true;
             return _slots.All(s => s.Finished) ? 0 : null;
         }
-        var index = _slots.IndexOf(slot);
-        if (slot.Entry.Ready)
+        var outcome = Failed(slot, $"{slot.Entry.Name} (pid {child.Pid}) {PosixSignals.Describe(code)}");
+        if (outcome is null && slot.Entry.Ready)
         {
-            await StopAfterAsync(index, $"{slot.Entry.Name} is down", stop);
+            await StopAfterAsync(_slots.IndexOf(slot), $"{slot.Entry.Name} is down", stop);
         }
-        return Failed(slot, $"{slot.Entry.Name} (pid {child.Pid}) {PosixSignals.Describe(code)}");
+        return outcome;
     }
 
     // Starts every process from `from` on that is neither running, nor finished, nor waiting for its restart; a process

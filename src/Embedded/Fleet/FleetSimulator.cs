@@ -38,10 +38,11 @@ sealed class FleetSimulator(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var topic = await Task.Run(() => SignalTopicProbe.Read(_kafka), stoppingToken);
-        var (clock, phases) = await ResumeAsync(topic.NewestEmittedAt, stoppingToken);
         var random = new Random(_options.Seed);
         var jobs = Enumerable.Range(1, _options.Jobs).Select(i => CreateJob(i, random)).ToDictionary(j => j.JobId);
+        var jobIds = jobs.Keys.ToHashSet(StringComparer.Ordinal);
+        var topic = await Task.Run(() => SignalTopicProbe.Read(_kafka, jobIds), stoppingToken);
+        var (clock, phases) = await ResumeAsync(jobIds, topic.NewestEmittedAt, stoppingToken);
         foreach (var job in jobs.Values)
         {
             job.Resume(phases.GetValueOrDefault(job.JobId, "shadow"), clock);
@@ -135,10 +136,17 @@ sealed class FleetSimulator(
 
     // A restart continues where the fleet stopped: event time goes on after the newest signal in the broker or the store
     // (seqs are minutes of event time, so none repeats with other content), and jobs resume their assigned phases.
-    async Task<(DateTimeOffset Clock, Dictionary<string, string> Phases)> ResumeAsync(DateTimeOffset? newestInBroker, CancellationToken cancellationToken)
+    // Other writers (policy publications, the API, sample jobs) keep clocks of their own: only the fleet's streams count.
+    async Task<(DateTimeOffset Clock, Dictionary<string, string> Phases)> ResumeAsync(
+        IReadOnlySet<string> jobIds, DateTimeOffset? newestInBroker, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var last = new NpgsqlCommand("select max(event_time) from es.events", connection);
+        await using var last = new NpgsqlCommand(
+            """
+            select max(e.event_time) from unnest($1::text[]) j(id)
+            cross join lateral (select event_time from es.events where stream_id = j.id order by version desc limit 1) e
+            """, connection);
+        last.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. jobIds] });
         DateTimeOffset? newestStored = await last.ExecuteScalarAsync(cancellationToken) is DateTime latest
             ? new DateTimeOffset(DateTime.SpecifyKind(latest, DateTimeKind.Utc))
             : null;

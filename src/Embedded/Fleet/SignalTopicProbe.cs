@@ -4,12 +4,16 @@ using Streaming.Hosting.Kafka;
 
 namespace Streaming.Embedded.Fleet;
 
-/// <summary>What the signal topic holds when the fleet starts: where each partition's log ends, and the event time of the newest signal in it.</summary>
+/// <summary>
+/// What the signal topic holds when the fleet starts: where each partition's log ends, and the event time of the newest
+/// signal of one of the fleet's jobs among the last messages of each partition (other producers keep clocks of their own).
+/// </summary>
 sealed record SignalTopicProbe(IReadOnlyList<long> LogEnds, DateTimeOffset? NewestEmittedAt)
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    const int LookBack = 1_000;
 
-    public static SignalTopicProbe Read(KafkaOptions kafka)
+    public static SignalTopicProbe Read(KafkaOptions kafka, IReadOnlySet<string> jobIds)
     {
         var config = KafkaClientConfig.Consumer(kafka, "streaming-fleet-probe", "streaming-fleet-probe");
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
@@ -19,37 +23,42 @@ sealed record SignalTopicProbe(IReadOnlyList<long> LogEnds, DateTimeOffset? Newe
             partitions = admin.GetMetadata(kafka.SignalsTopic, Timeout).Topics.Single().Partitions.Count;
         }
         var ends = new long[partitions];
-        var last = new List<TopicPartitionOffset>();
+        var tails = new List<TopicPartitionOffset>();
         for (var partition = 0; partition < partitions; partition++)
         {
             var marks = consumer.QueryWatermarkOffsets(new TopicPartition(kafka.SignalsTopic, partition), Timeout);
             ends[partition] = marks.High.Value;
             if (marks.High.Value > marks.Low.Value)
             {
-                last.Add(new TopicPartitionOffset(kafka.SignalsTopic, partition, marks.High.Value - 1));
+                tails.Add(new TopicPartitionOffset(kafka.SignalsTopic, partition, Math.Max(marks.Low.Value, marks.High.Value - LookBack)));
             }
         }
-        return new SignalTopicProbe(ends, Newest(consumer, last));
+        return new SignalTopicProbe(ends, Newest(consumer, tails, ends, jobIds));
     }
 
-    // Reads the last message of each partition that has one; the newest valid signal among them says where the fleet stopped.
-    static DateTimeOffset? Newest(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> last)
+    // Reads the last messages of each partition up to its end; the newest signal of the fleet's jobs says where it stopped.
+    static DateTimeOffset? Newest(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> tails, long[] ends, IReadOnlySet<string> jobIds)
     {
-        if (last.Count == 0)
+        if (tails.Count == 0)
         {
             return null;
         }
-        consumer.Assign(last);
+        consumer.Assign(tails);
+        var unread = tails.Select(t => t.Partition.Value).ToHashSet();
         DateTimeOffset? newest = null;
         var deadline = DateTime.UtcNow + Timeout;
-        for (var read = 0; read < last.Count && DateTime.UtcNow < deadline;)
+        while (unread.Count > 0 && DateTime.UtcNow < deadline)
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { Message: { } message })
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { Message: { } message } result)
             {
                 continue;
             }
-            read++;
-            if (message.Value is { } value && JobSignalReader.Read(message.Key ?? [], value, message.Key is not null).Signal is { } signal
+            if (result.Offset.Value >= ends[result.Partition.Value] - 1)
+            {
+                unread.Remove(result.Partition.Value);
+            }
+            if (message.Key is { } key && message.Value is { } value
+                && JobSignalReader.Read(key, value).Signal is { } signal && jobIds.Contains(signal.JobId)
                 && (newest is null || signal.EmittedAt > newest))
             {
                 newest = signal.EmittedAt;
