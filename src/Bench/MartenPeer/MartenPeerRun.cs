@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using Streaming.Embedded.Broker;
 using Streaming.Bench.Cpu;
 using Streaming.Bench.Latency;
 using Streaming.Bench.Processes;

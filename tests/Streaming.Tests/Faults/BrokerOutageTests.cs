@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Hosting.Kafka;
 using Streaming.Projections.Tail;

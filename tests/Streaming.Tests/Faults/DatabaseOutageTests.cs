@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
