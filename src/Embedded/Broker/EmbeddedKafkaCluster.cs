@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
-using Streaming.Hosting.Kafka;
 
 namespace Streaming.Embedded.Broker;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;

@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest.DeadLetters;

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Streaming.Embedded.Broker;
 using Streaming.Contracts;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
