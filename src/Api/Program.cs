@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Streaming.Api;
 using Streaming.Hosting;
 using Streaming.Hosting.Supervision;
@@ -15,4 +19,13 @@ builder.AnnounceWhenStarted(configuration => new JsonObject
 });
 var app = builder.Build();
 app.MapApi();
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    var tokens = app.Configuration["Api:TokensFile"] is { Length: > 0 } file ? Path.GetFullPath(file) : "the tokens file";
+    foreach (var address in addresses)
+    {
+        app.Logger.LogInformation("Dashboards: {Address}/fleet and {Address}/job?id=JOB (sign in with a token from {TokensFile})", address, address, tokens);
+    }
+});
 return await app.RunToExitCodeAsync();
