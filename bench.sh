@@ -3,9 +3,14 @@
 # signals, with the CPU each took, measured in one run here (--runs N: N runs, all reported; --no-marten, --no-100k
 # for a quick check). Prints a table per run and writes artifacts/bench/bench.json (--output PATH). See README, "Performance".
 #   ./bench.sh append [--batches N] [--batch-size N]   Ingest's append against a binary COPY of the same rows
+#   ./bench.sh latency [--seconds N] [--rate N] ...    decision latency on Kafka and on the bus (scripts/decision-latency-bench.sh)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
+if [ "${1:-}" = latency ]; then
+  shift
+  exec scripts/decision-latency-bench.sh "$@"
+fi
 source scripts/throwaway-postgres.sh
 scripts/setup.sh || fail "set-up failed (see above)"
 trap remove_throwaway_postgres EXIT
