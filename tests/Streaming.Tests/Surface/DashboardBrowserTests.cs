@@ -95,11 +95,53 @@ public sealed class DashboardBrowserTests(SurfaceSystem system, HeadlessChromium
     }
 
     [Fact]
+    public async Task An_operator_resolves_a_known_issue_from_the_fleet_page_and_the_event_names_the_signed_in_operator()
+    {
+        // Given an open known issue (of a job that does not exist, so no other test's job is held by it)
+        using (var operatorClient = system.Client("operator"))
+        {
+            var opened = await operatorClient.PostAsJsonAsync("/api/v1/known-issues", new { id = "web-issue", title = "replica lag in eu", jobs = new[] { "web-nobody" } });
+            Assert.True(opened.IsSuccessStatusCode, await opened.Content.ReadAsStringAsync());
+        }
+
+        // When an operator resolves it on the fleet page, with a reason
+        var (page, errors) = await SignInAsync("operator", "/fleet");
+        await page.ClickAsync("button[data-issue='web-issue']", new() { Timeout = (float)Timeout.TotalMilliseconds });
+        Assert.Contains("Resolve known issue web-issue", await page.InnerTextAsync("#confirm-title"));
+        await page.FillAsync("#confirm-reason", "lag gone since the failover");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(HeadlessChromium.Screenshots, "fleet-resolve.png") });
+        await page.ClickAsync("#confirm-ok");
+
+        // Then the resolution is recorded with the signed-in operator as the actor, and the page shows it resolved
+        await Eventually.True(async () => await system.CountAsync("select count(*) from es.events where type = 'known-issue-resolved/v1' and data::text like '%web-issue%'") == 1,
+            Timeout, "the resolution to be recorded");
+        await using var command = system.Database.CreateCommand("select data from es.events where type = $1 order by global_position desc limit 1");
+        command.Parameters.AddWithValue(KnownIssueResolved.EventType);
+        var resolved = ContractsJson.Deserialize<KnownIssueResolved>((string)(await command.ExecuteScalarAsync())!);
+        Assert.Equal(("web-issue", "operator", "lag gone since the failover"), (resolved.IssueId, resolved.ResolvedBy, resolved.Reason));
+        await page.WaitForSelectorAsync("button[data-issue='web-issue']", new() { State = WaitForSelectorState.Detached, Timeout = (float)Timeout.TotalMilliseconds });
+        Assert.Empty(errors);
+        await page.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_viewer_sees_no_write_buttons_and_a_forged_post_from_the_page_gets_403()
     {
         var (page, errors) = await SignInAsync("viewer", "/job?id=" + SurfaceSystem.Stuck);
         Assert.Equal(0, await page.Locator("#actions button").CountAsync());
         Assert.False(await page.IsVisibleAsync("#actions-card"));
+        // Nor on the fleet page, where an operator resolves an open known issue
+        using (var operatorClient = system.Client("operator"))
+        {
+            var opened = await operatorClient.PostAsJsonAsync("/api/v1/known-issues", new { id = "web-viewer-issue", title = "seen by a viewer", jobs = new[] { "web-nobody" } });
+            Assert.True(opened.IsSuccessStatusCode, await opened.Content.ReadAsStringAsync());
+        }
+        var fleet = await browser.Context.NewPageAsync();
+        await fleet.GotoAsync(new Uri(system.BaseUrl, "/fleet").ToString());
+        await fleet.WaitForSelectorAsync("body[data-ready=true]", new() { Timeout = (float)Timeout.TotalMilliseconds });
+        await Eventually.True(async () => (await fleet.InnerTextAsync("#issues")).Contains("web-viewer-issue", StringComparison.Ordinal), Timeout, "the open issue on the fleet page");
+        Assert.Equal(0, await fleet.Locator("#breakers button, #issues button").CountAsync());
+        await fleet.CloseAsync();
 
         // A viewer's session, with its CSRF token even, may not write; nor may an operator's session without the token.
         var status = await page.EvaluateAsync<int>("""

@@ -1,4 +1,4 @@
-import { timeScale, api, clear, el, flagPill, int, live, num, phaseBadge, phaseColors, extraColors, signedIn, time } from './common.js';
+import { timeScale, api, clear, el, flagPill, int, isOperator, live, num, phaseBadge, phaseColors, extraColors, signedIn, time, toast } from './common.js';
 
 const FLAG_TITLES = {
   stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
@@ -50,9 +50,15 @@ function countFor(totals, flag) {
 
 function renderBreakers(summary) {
   clear(document.getElementById('breakers'), summary.breakers.length === 0 ? el('p', { class: 'empty' }, 'no breaker has opened')
-    : el('table', {}, el('thead', {}, el('tr', {}, ['breaker', 'state', 'since', 'why'].map(h => el('th', {}, h)))),
+    : el('table', {}, el('thead', {}, el('tr', {}, ['breaker', 'state', 'since', 'why', isOperator() ? '' : null].filter(h => h !== null).map(h => el('th', {}, h)))),
       el('tbody', {}, summary.breakers.map(b => el('tr', {}, el('td', {}, `${b.policy} / ${b.phase}`), el('td', {}, el('span', { class: `pill ${b.state}` }, b.state)),
-        el('td', { class: 'nowrap' }, time(b.at)), el('td', { class: 'wrap' }, b.reason))))));
+        el('td', { class: 'nowrap' }, time(b.at)), el('td', { class: 'wrap' }, b.reason),
+        isOperator() ? el('td', {}, b.state === 'open' ? el('button', { type: 'button', class: 'small', 'data-breaker': `${b.policy}/${b.phase}`, onclick: () => ask({
+          title: `Reset the breaker of ${b.policy} / ${b.phase}`,
+          text: 'Close this breaker: promotions into the phase resume, in waves. It opens again if demotions out of the phase stay too many.',
+          path: `/api/v1/breakers/${encodeURIComponent(b.policy)}/${encodeURIComponent(b.phase)}/reset`,
+          done: `reset of the ${b.policy} / ${b.phase} breaker recorded`,
+        }) }, 'Reset…') : null) : null)))));
   clear(document.getElementById('waves'), summary.waves.length === 0 ? el('p', { class: 'empty' }, 'no wave in flight or queued')
     : el('table', {}, el('thead', {}, el('tr', {}, ['into', 'in flight', 'queued', 'last hour'].map((h, i) => el('th', { class: i ? 'num' : null }, h)))),
       el('tbody', {}, summary.waves.map(w => el('tr', {}, el('td', {}, `${w.policy} / ${w.phase}`, w.breakerOpen ? el('span', { class: 'pill open' }, 'breaker open') : null),
@@ -62,9 +68,15 @@ function renderBreakers(summary) {
 
 function renderIssues(summary) {
   clear(document.getElementById('issues'), summary.knownIssues.length === 0 ? el('p', { class: 'empty' }, 'no known issues')
-    : el('table', {}, el('thead', {}, el('tr', {}, ['issue', 'title', 'jobs', 'state', 'opened'].map(h => el('th', {}, h)))),
+    : el('table', {}, el('thead', {}, el('tr', {}, ['issue', 'title', 'jobs', 'state', 'opened', isOperator() ? '' : null].filter(h => h !== null).map(h => el('th', {}, h)))),
       el('tbody', {}, summary.knownIssues.map(i => el('tr', {}, el('td', {}, i.id), el('td', { class: 'wrap' }, i.title), el('td', { class: 'num' }, int(i.jobs)),
-        el('td', {}, el('span', { class: `pill ${i.open ? 'open' : 'closed'}` }, i.open ? 'open' : 'resolved')), el('td', {}, `${time(i.openedAt)} by ${i.openedBy}`))))));
+        el('td', {}, el('span', { class: `pill ${i.open ? 'open' : 'closed'}` }, i.open ? 'open' : 'resolved')), el('td', {}, `${time(i.openedAt)} by ${i.openedBy}`),
+        isOperator() ? el('td', {}, i.open ? el('button', { type: 'button', class: 'small', 'data-issue': i.id, onclick: () => ask({
+          title: `Resolve known issue ${i.id}`,
+          text: `Its ${int(i.jobs)} job${i.jobs === 1 ? '' : 's'} will no longer be held by it: the policy moves them again, within their waves.`,
+          path: `/api/v1/known-issues/${encodeURIComponent(i.id)}/resolve`,
+          done: `resolution of ${i.id} recorded`,
+        }) }, 'Resolve…') : null) : null)))));
   clear(document.getElementById('shadow'), summary.shadow.length === 0 ? el('p', { class: 'empty' }, 'no shadow policy published')
     : el('table', {}, el('thead', {}, el('tr', {}, ['policy', 'agreement', 'agreed', 'real only', 'shadow only', 'open', 'mean lead'].map(h => el('th', {}, h)))),
       el('tbody', {}, summary.shadow.map(s => el('tr', {}, el('td', {}, s.policy), el('td', { class: 'num' }, `${(s.agreementRate * 100).toFixed(1)} %`),
@@ -168,6 +180,28 @@ async function renderJobs() {
   const next = document.getElementById('jobs-next');
   next.disabled = !page.next;
   next.onclick = () => { jobsState.cursor = page.next; jobsState.page++; renderJobs(); };
+}
+
+// An operator's write from this page: confirmed with a reason, recorded with the signed-in operator as the actor.
+function ask(action) {
+  const dialog = document.getElementById('confirm');
+  document.getElementById('confirm-title').textContent = action.title;
+  document.getElementById('confirm-text').textContent = action.text;
+  document.getElementById('confirm-reason').value = '';
+  document.getElementById('confirm-error').textContent = '';
+  document.getElementById('confirm-form').onsubmit = async event => {
+    event.preventDefault();
+    try {
+      await api(action.path, { method: 'POST', body: { reason: document.getElementById('confirm-reason').value } });
+      dialog.close();
+      toast(action.done);
+      await refresh();
+    } catch (error) {
+      document.getElementById('confirm-error').textContent = error.message;
+    }
+  };
+  document.getElementById('confirm-cancel').onclick = () => dialog.close();
+  dialog.showModal();
 }
 
 async function refresh() {
