@@ -13,6 +13,7 @@ jobs=${1:-10000}
 minutes=${2:-1000}
 
 source scripts/throwaway-postgres.sh
+source scripts/synthetic-signals.sh
 scripts/setup.sh || fail "set-up failed (see above)"
 cache=$(mktemp -u /tmp/streaming-backtest.XXXXXX.history)
 trap 'remove_throwaway_postgres; rm -f "$cache"' EXIT
@@ -24,23 +25,7 @@ candidate=$(mktemp /tmp/streaming-candidate.XXXXXX.yaml)
 sed 's/soak: 30m/soak: 20m/' policies/cdc-migration.yaml > "$candidate"
 
 dotnet "$promoter" policy publish policies/cdc-migration.yaml --by backtest-bench
-echo "writing $jobs jobs × $minutes minutes of signals …"
-start=$(date +%s)
-psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q <<SQL
-insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time)
-select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
-  jsonb_build_object('seq', m + 1, 'jobId', 'job-' || j, 'phase', 'shadow', 'labels', jsonb_build_object('team', 'team-' || (j % 20)),
-    'metrics', jsonb_build_object('error_rate', case when j % 2 = 0 then 0.05 else 0.001 end, 'checksum_mismatch_rate', 0.0001,
-      'landing_latency_p95_ms', 800 + (j * 7 + m * 13) % 400),
-    'emittedAt', to_char(timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
-    'correlationId', null),
-  '{}'::json, m + 1, timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m)
-from generate_series(0, $minutes - 1) m, generate_series(0, $jobs - 1) j
-order by m, j;
-vacuum analyze es.events;
-checkpoint;
-SQL
-echo "written in $(( $(date +%s) - start )) s"
+write_synthetic_signals "$jobs" "$minutes"
 echo "--- archive"
 /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$projector" archive
 # As for the events above: settle the bulk-written archive (autovacuum and a checkpoint would otherwise run during the

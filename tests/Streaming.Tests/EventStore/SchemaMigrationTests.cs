@@ -9,7 +9,7 @@ public sealed class SchemaMigrationTests
     [Fact]
     public async Task Migrating_twice_applies_every_migration_once()
     {
-        await WithFreshDatabaseAsync(async dataSource =>
+        await TestDatabase.UseFreshAsync(async dataSource =>
         {
             var first = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
             var second = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
@@ -23,7 +23,7 @@ public sealed class SchemaMigrationTests
     [Fact]
     public async Task Migrations_started_at_once_from_several_tasks_apply_each_step_once()
     {
-        await WithFreshDatabaseAsync(async dataSource =>
+        await TestDatabase.UseFreshAsync(async dataSource =>
         {
             var runs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
                 EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None))));
@@ -36,7 +36,7 @@ public sealed class SchemaMigrationTests
     [Fact]
     public async Task A_database_at_version_1_gets_only_the_newer_migrations_and_keeps_its_events()
     {
-        await WithFreshDatabaseAsync(async dataSource =>
+        await TestDatabase.UseFreshAsync(async dataSource =>
         {
             Assert.Equal([1], await EventStoreSchema.MigrateAsync(dataSource, 1, CancellationToken.None));
             var streams = new EventStreams(dataSource);
@@ -54,20 +54,6 @@ public sealed class SchemaMigrationTests
             Assert.Equal(before.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)), after.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)));
             Assert.Equal(["json", "json"], await ColumnTypesAsync(dataSource, "data", "metadata"));
         });
-    }
-
-    static async Task WithFreshDatabaseAsync(Func<NpgsqlDataSource, Task> test)
-    {
-        var database = new TestDatabase();
-        await database.InitializeAsync();
-        try
-        {
-            await test(database.DataSource);
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
     }
 
     static async Task<List<int>> AppliedVersionsAsync(NpgsqlDataSource dataSource)

@@ -20,6 +20,21 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public string Name => _name ?? throw new InvalidOperationException("The test database is not created yet");
 
+    /// <summary>Runs <paramref name="test"/> against a database of its own, dropped afterwards.</summary>
+    public static async Task UseFreshAsync(Func<NpgsqlDataSource, Task> test)
+    {
+        var database = new TestDatabase();
+        await database.InitializeAsync();
+        try
+        {
+            await test(database.DataSource);
+        }
+        finally
+        {
+            await database.DisposeAsync();
+        }
+    }
+
     public async Task InitializeAsync()
     {
         _adminConnectionString = Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } server

@@ -10,7 +10,7 @@ public sealed class ProjectionSchemaTests
     [Fact]
     public async Task The_migrations_alone_create_every_fixed_table_and_view_the_services_use()
     {
-        await WithDatabaseAsync(async dataSource =>
+        await TestDatabase.UseFreshAsync(async dataSource =>
         {
             await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
@@ -27,7 +27,7 @@ public sealed class ProjectionSchemaTests
     [Fact]
     public async Task A_generation_an_earlier_build_kept_in_this_row_format_stays_active_with_its_rows()
     {
-        await WithDatabaseAsync(async dataSource =>
+        await TestDatabase.UseFreshAsync(async dataSource =>
         {
             // Given a store whose Projector created its generation table and views itself, in this build's row format
             await EventStoreSchema.MigrateAsync(dataSource, 5, CancellationToken.None);
@@ -55,20 +55,6 @@ public sealed class ProjectionSchemaTests
             Assert.Equal("job-1:4", await ScalarAsync(dataSource, "select job_id || ':' || last_seq from projections.job_states"));
             Assert.Equal("shadow:1:1", await ScalarAsync(dataSource, "select phase || ':' || jobs || ':' || overridden from projections.phase_counts"));
         });
-    }
-
-    static async Task WithDatabaseAsync(Func<NpgsqlDataSource, Task> test)
-    {
-        var database = new TestDatabase();
-        await database.InitializeAsync();
-        try
-        {
-            await test(database.DataSource);
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
     }
 
     static async Task<List<string>> RelationsAsync(NpgsqlDataSource dataSource, params string[] patterns)

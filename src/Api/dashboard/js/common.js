@@ -117,6 +117,28 @@ export function live(refresh, fallbackMs = 10000, kinds = null) {
   return run();
 }
 
+// An operator's write, confirmed in the page's dialog (#confirm) with a required reason: `write(reason)` makes it, and
+// `done()` follows once the dialog has closed; a failure of either is shown in the dialog.
+export function confirmWrite(title, text, write, done) {
+  const dialog = document.getElementById('confirm');
+  document.getElementById('confirm-title').textContent = title;
+  document.getElementById('confirm-text').textContent = text;
+  document.getElementById('confirm-reason').value = '';
+  document.getElementById('confirm-error').textContent = '';
+  document.getElementById('confirm-form').onsubmit = async event => {
+    event.preventDefault();
+    try {
+      await write(document.getElementById('confirm-reason').value);
+      dialog.close();
+      await done();
+    } catch (error) {
+      document.getElementById('confirm-error').textContent = error.message;
+    }
+  };
+  document.getElementById('confirm-cancel').onclick = () => dialog.close();
+  dialog.showModal();
+}
+
 export function toast(message) {
   const node = el('div', { class: 'toast', role: 'status' }, message);
   document.body.append(node);

@@ -1,4 +1,4 @@
-import { timeScale, api, clear, el, flagPill, int, isOperator, live, num, phaseBadge, phaseColors, extraColors, signedIn, time, toast } from './common.js';
+import { timeScale, api, clear, confirmWrite, el, flagPill, int, isOperator, live, num, phaseBadge, phaseColors, extraColors, signedIn, time, toast } from './common.js';
 
 const FLAG_TITLES = {
   stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
@@ -182,26 +182,11 @@ async function renderJobs() {
   next.onclick = () => { jobsState.cursor = page.next; jobsState.page++; renderJobs(); };
 }
 
-// An operator's write from this page: confirmed with a reason, recorded with the signed-in operator as the actor.
 function ask(action) {
-  const dialog = document.getElementById('confirm');
-  document.getElementById('confirm-title').textContent = action.title;
-  document.getElementById('confirm-text').textContent = action.text;
-  document.getElementById('confirm-reason').value = '';
-  document.getElementById('confirm-error').textContent = '';
-  document.getElementById('confirm-form').onsubmit = async event => {
-    event.preventDefault();
-    try {
-      await api(action.path, { method: 'POST', body: { reason: document.getElementById('confirm-reason').value } });
-      dialog.close();
-      toast(action.done);
-      await refresh();
-    } catch (error) {
-      document.getElementById('confirm-error').textContent = error.message;
-    }
-  };
-  document.getElementById('confirm-cancel').onclick = () => dialog.close();
-  dialog.showModal();
+  confirmWrite(action.title, action.text, reason => api(action.path, { method: 'POST', body: { reason } }), async () => {
+    toast(action.done);
+    await refresh();
+  });
 }
 
 async function refresh() {

@@ -1,4 +1,4 @@
-import { timeScale, api, clear, duration, el, flagPill, int, isOperator, live, num, phaseBadge, seconds, session, signedIn, time, toast } from './common.js';
+import { timeScale, api, clear, confirmWrite, duration, el, flagPill, int, isOperator, live, num, phaseBadge, seconds, session, signedIn, time, toast } from './common.js';
 
 const jobId = new URLSearchParams(location.search).get('id') || '';
 const charts = [];
@@ -164,33 +164,20 @@ function renderActions(d) {
 }
 
 function ask(action, d) {
-  const dialog = document.getElementById('confirm');
-  document.getElementById('confirm-title').textContent = `${action.label.replace('…', '')} ${d.jobId}`;
-  document.getElementById('confirm-text').textContent = action.text;
   document.getElementById('pin-field').classList.toggle('hidden', action.kind !== 'pin');
   document.getElementById('for-field').classList.toggle('hidden', action.kind !== 'hold' && action.kind !== 'pin');
   clear(document.getElementById('confirm-phase'), d.phases.map(p => el('option', { value: p }, p)));
-  document.getElementById('confirm-reason').value = '';
   document.getElementById('confirm-for').value = '';
-  document.getElementById('confirm-error').textContent = '';
-  const form = document.getElementById('confirm-form');
-  form.onsubmit = async event => {
-    event.preventDefault();
-    const body = { kind: action.kind, reason: document.getElementById('confirm-reason').value };
+  confirmWrite(`${action.label.replace('…', '')} ${d.jobId}`, action.text, reason => {
+    const body = { kind: action.kind, reason };
     if (action.kind === 'pin') body.phase = document.getElementById('confirm-phase').value;
     const lasting = document.getElementById('confirm-for').value.trim();
     if (lasting && (action.kind === 'hold' || action.kind === 'pin')) body.for = lasting;
-    try {
-      await api(`/api/v1/jobs/${encodeURIComponent(d.jobId)}/overrides`, { method: 'POST', body });
-      dialog.close();
-      toast(`${action.kind} of ${d.jobId} recorded`);
-      await refresh();
-    } catch (error) {
-      document.getElementById('confirm-error').textContent = error.message;
-    }
-  };
-  document.getElementById('confirm-cancel').onclick = () => dialog.close();
-  dialog.showModal();
+    return api(`/api/v1/jobs/${encodeURIComponent(d.jobId)}/overrides`, { method: 'POST', body });
+  }, async () => {
+    toast(`${action.kind} of ${d.jobId} recorded`);
+    await refresh();
+  });
 }
 
 async function refresh() {
