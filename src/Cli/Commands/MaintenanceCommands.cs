@@ -1,13 +1,28 @@
 using System.CommandLine;
+using Npgsql;
 
 namespace Streaming.Cli.Commands;
 
 /// <summary>
-/// <c>backtest</c>, <c>rebuild</c> and <c>archive</c>: the Promoter's and Projector's maintenance work, run by this tool on
+/// <c>migrate</c>, <c>backtest</c>, <c>rebuild</c> and <c>archive</c>: the Promoter's and Projector's maintenance work, run by this tool on
 /// the store it found; with <c>--json</c> their results are printed as JSON.
 /// </summary>
 public static class MaintenanceCommands
 {
+    public static Command Migrate()
+    {
+        var command = new Command("migrate", "Brings every part's tables up to date (what each service applies to its own when it starts)");
+        return command.WithAction(async (context, _, cancellationToken) =>
+        {
+            await using var dataSource = NpgsqlDataSource.Create(context.ConnectionString);
+            var applied = await StoreSchema.MigrateAsync(dataSource, cancellationToken);
+            context.Print(new { applied }, () => Console.WriteLine(applied.Count == 0
+                ? $"the store is up to date (version {StoreSchema.All[^1].Version})"
+                : $"applied {string.Join(", ", applied)}"));
+            return 0;
+        });
+    }
+
     public static Command Backtest()
     {
         var candidate = new Argument<FileInfo>("candidate") { Description = "the candidate policy document" };
