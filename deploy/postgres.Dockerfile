@@ -12,6 +12,8 @@ COPY postgres-entrypoint.sh /usr/local/bin/
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data
 USER postgres
 VOLUME /var/lib/postgresql/data
+# Fast shutdown (as the official image): SIGTERM is a smart shutdown, which waits for every client to leave.
+STOPSIGNAL SIGINT
 EXPOSE 5432
 HEALTHCHECK --interval=2s --timeout=5s --retries=30 CMD ["sh", "-c", "pg_isready -h 127.0.0.1 -p \"${PGPORT:-5432}\" -U \"${POSTGRES_USER:-postgres}\""]
 ENTRYPOINT ["postgres-entrypoint.sh"]

@@ -36,7 +36,7 @@ public sealed class ComposeProject : IAsyncDisposable
             "INGEST_HEALTH_PORT", "PROJECTOR_HEALTH_PORT", "PROMOTER_HEALTH_PORT",
         };
         var project = new ComposeProject("streaming-test-" + Guid.NewGuid().ToString("N")[..10], ports.ToDictionary(p => p, _ => FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await Docker.CheckedAsync("scripts/compose-env.sh", $"{project.EnvFile} {string.Join(' ', project._settings.Select(s => $"{s.Key}={s.Value}"))}", TimeSpan.FromSeconds(30));
+        await Docker.CheckedAsync(Path.Combine(RepositoryRoot.Path, "scripts", "compose-env.sh"), $"{project.EnvFile} {string.Join(' ', project._settings.Select(s => $"{s.Key}={s.Value}"))}", TimeSpan.FromSeconds(30));
         foreach (var line in File.ReadAllLines(project.EnvFile).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#')))
         {
             var separator = line.IndexOf('=', StringComparison.Ordinal);

@@ -41,14 +41,14 @@ public sealed class ServiceContainerTests(ITestOutputHelper output) : IAsyncLife
             .WithEnvironment("POSTGRES_USER", "streaming")
             .WithEnvironment("POSTGRES_PASSWORD", _password)
             .WithEnvironment("POSTGRES_DB", "streaming")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy(failingStreak: 60))
             .Build();
         _projector = new ContainerBuilder($"streaming/projector:{Docker.Tag}")
             .WithImagePullPolicy(PullPolicy.Never)
             .WithNetwork(_network)
             .WithEnvironment("ConnectionStrings__EventStore", $"Host=postgres;Port=5432;Username=streaming;Password={_password};Database=streaming")
             .WithEnvironment("Kafka__BootstrapServers", "kafka:9092")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy(failingStreak: 60))
             .Build();
     }
 
@@ -76,10 +76,13 @@ public sealed class ServiceContainerTests(ITestOutputHelper output) : IAsyncLife
         }
         finally
         {
-            if (!succeeded && _projector is not null)
+            if (!succeeded)
             {
-                var (stdout, stderr) = await _projector.GetLogsAsync();
-                output.WriteLine(stdout + stderr);
+                foreach (var container in new[] { _postgres, _projector })
+                {
+                    var (_, logs) = container is null ? (0, "") : await Docker.RunAsync("docker", $"logs --tail 60 {container.Name.TrimStart('/')}", TimeSpan.FromSeconds(30));
+                    output.WriteLine(logs);
+                }
             }
         }
     }
