@@ -1,3 +1,4 @@
+using Streaming.Chaos.Environment;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Deployment;
