@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Health;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Logging;
 using Streaming.Hosting.Resilience;
@@ -32,6 +33,7 @@ public static class ServiceDefaults
         builder.Services.TryAddSingleton<LoopHealth>();
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(RequireConnectionString(builder.Configuration)));
         builder.Services.AddEventStore();
+        builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();
         builder.AddStreamingTelemetry();
         return builder;
