@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Tests.Infrastructure;
 
@@ -17,7 +18,7 @@ public sealed class CommitMigrationTests
     {
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
-            await EventStoreSchema.MigrateAsync(dataSource, BeforeCommits, CancellationToken.None);
+            await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, BeforeCommits, CancellationToken.None);
             // A takes its transaction id first but writes last, so by transaction id its events come before B's although
             // their global positions are higher; C takes an id between them and appends nothing.
             await using var a = await OldWriter.BeginAsync(dataSource);
@@ -45,7 +46,7 @@ public sealed class CommitMigrationTests
                 values ('some-fold', '{bTx}', {bSecond}, 'job-b', 2, 'test-event', 'does not decode');
                 """);
 
-            Assert.Equal([10, 11], await EventStoreSchema.MigrateAsync(dataSource, 11, CancellationToken.None));
+            Assert.Equal([10, 11], await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 11, CancellationToken.None));
 
             var log = new EventLog(dataSource);
             var tail = await log.ReadTailAsync(TailPosition.Start, 100, CancellationToken.None);
@@ -75,11 +76,11 @@ public sealed class CommitMigrationTests
     {
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
-            await EventStoreSchema.MigrateAsync(dataSource, BeforeCommits, CancellationToken.None);
+            await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, BeforeCommits, CancellationToken.None);
             await using var inFlight = await OldWriter.BeginAsync(dataSource);
             await inFlight.AppendAsync("job-old", 1);
 
-            var migrating = EventStoreSchema.MigrateAsync(dataSource, 11, CancellationToken.None);
+            var migrating = EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 11, CancellationToken.None);
             await Eventually.True(() => AnyoneWaitsForALockAsync(dataSource), TimeSpan.FromSeconds(30), "the migration to wait for the writer");
             await inFlight.CommitAsync();
             await migrating;
