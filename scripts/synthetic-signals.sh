@@ -7,6 +7,9 @@ write_synthetic_signals() {
   echo "writing $jobs jobs × $minutes minutes of signals …"
   start=$(date +%s)
   psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q <<SQL
+begin;
+-- One transaction, one commit in the log's commit order, recorded as the append path does (README, Architecture).
+select set_config('es.records_commit', 'on', true) as promised \gset
 insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time)
 select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
   jsonb_build_object('seq', m + 1, 'jobId', 'job-' || j, 'phase', 'shadow', 'labels', jsonb_build_object('team', 'team-' || (j % 20)),
@@ -17,6 +20,8 @@ select 'job-' || j, m + 1, gen_random_uuid(), 'signal-recorded/v1',
   '{}'::json, m + 1, timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => m)
 from generate_series(0, $minutes - 1) m, generate_series(0, $jobs - 1) j
 order by m, j;
+select commit as recorded_commit from es.record_commit() \gset
+commit;
 vacuum analyze es.events;
 checkpoint;
 SQL

@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Streaming.EventStore;
 
@@ -9,7 +8,7 @@ public static class Checkpoints
     /// <summary>The saved position, or null when the reader never saved one.</summary>
     public static async Task<TailPosition?> LoadAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select tx_id, position from es.checkpoints where name = $1", connection);
+        await using var command = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         return await ReadAsync(command, cancellationToken);
     }
@@ -32,7 +31,7 @@ public static class Checkpoints
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
                 },
-                new NpgsqlBatchCommand("select tx_id, position from es.checkpoints where name = $1")
+                new NpgsqlBatchCommand("select commit, position from es.checkpoints where name = $1")
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
                 },
@@ -41,7 +40,7 @@ public static class Checkpoints
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1))
+            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
             : null;
     }
 
@@ -56,26 +55,26 @@ public static class Checkpoints
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
         await using var command = new NpgsqlCommand(
             expected is null
-                ? "insert into es.checkpoints (name, tx_id, position) values ($1, $2, $3) on conflict do nothing"
+                ? "insert into es.checkpoints (name, commit, position) values ($1, $2, $3) on conflict do nothing"
                 : """
-                  update es.checkpoints set tx_id = $2, position = $3, updated_at = now()
-                  where name = $1 and tx_id = $4 and position = $5
+                  update es.checkpoints set commit = $2, position = $3, updated_at = now()
+                  where name = $1 and commit = $4 and position = $5
                   """,
             connection,
             transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = next.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.Commit });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.GlobalPosition });
         if (expected is { } from)
         {
-            command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = from.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Commit });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.GlobalPosition });
         }
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
         {
             return;
         }
-        await using var current = new NpgsqlCommand("select tx_id, position from es.checkpoints where name = $1", connection, transaction);
+        await using var current = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1", connection, transaction);
         current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         throw new CheckpointConflictException(name, expected, await ReadAsync(current, cancellationToken));
     }
@@ -104,7 +103,7 @@ public static class Checkpoints
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1))
+            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
             : null;
     }
 }

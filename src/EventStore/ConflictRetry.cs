@@ -23,8 +23,9 @@ internal static class ConflictRetry
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction of its own and commits it, rerunning the whole transaction after a
-    /// conflict, so <paramref name="work"/> must do nothing outside it.
+    /// Runs <paramref name="work"/> in a transaction of its own, records its commit in the log's commit order
+    /// (<see cref="LogCommit"/>) and commits it, rerunning the whole transaction after a conflict, so
+    /// <paramref name="work"/> must do nothing outside it.
     /// </summary>
     public static Task<T> InTransactionAsync<T>(
         NpgsqlDataSource dataSource, Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
@@ -32,7 +33,9 @@ internal static class ConflictRetry
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await LogCommit.PromiseAsync(transaction, cancellationToken);
             var result = await work(transaction);
+            await LogCommit.RecordAsync(transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return result;
         }, cancellationToken);

@@ -1,23 +1,28 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Streaming.EventStore;
 
-/// <summary>Reads the whole log: the gap-free tail for live readers, and global-position order for replays of a quiet log.</summary>
+/// <summary>Reads the whole log: the commit-ordered tail for live readers, and global-position order for replays of a quiet log.</summary>
 public sealed class EventLog(NpgsqlDataSource dataSource)
 {
-    // One statement, so one snapshot: every transaction below the snapshot's xmin has ended, so no event can still
-    // appear before the position returned last; a long-running writer anywhere in the cluster holds the tail back.
-    const string TailSql = "select " + EventRows.Columns + """
-         from es.events
-        where (tx_id, global_position) > ($1, $2)
-          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, global_position
+    // Commits become visible in commit-number order (every appending transaction records its commit last, under the log
+    // head's row lock, which PostgreSQL releases only once the commit is visible), so nothing can still appear below the
+    // last commit this read returns: no horizon, no waiting for any other transaction.
+    const string TailSql = "select " + EventRows.Columns + TailFrom;
+
+    // (commit, global_position) > ($1, $2), written so that both indexes bound it: es.commits from commit $1 on, and
+    // each commit's events (es.events (tx_id, global_position)) past $2 in commit $1 only. Checked with EXPLAIN on a
+    // store of a million events: a read at the end touches one index page per table (README, Architecture).
+    const string TailFrom = """
+         from es.commits c
+         join es.events e on e.tx_id = c.tx_id and e.global_position > case when c.commit = $1 then $2 else 0 end
+        where c.commit >= $1
+        order by c.commit, e.global_position
         limit $3
         """;
 
     /// <summary>
-    /// The next committed events after <paramref name="after"/> in commit order (by transaction id, then global position).
+    /// The next committed events after <paramref name="after"/> in commit order (by commit number, then global position).
     /// Never skips an event that commits late; per stream it is in version order.
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(TailPosition after, int maxCount, CancellationToken cancellationToken)
@@ -29,13 +34,8 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
 
     // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
     const string TailBodiesSql = """
-        select global_position, tx_id, stream_id, version, event_id, type, data, seq, event_time, recorded_at
-         from es.events
-        where (tx_id, global_position) > ($1, $2)
-          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, global_position
-        limit $3
-        """;
+        select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at
+        """ + TailFrom;
 
     /// <summary>
     /// As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, handing each event to <paramref name="onEvent"/>
@@ -52,7 +52,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         {
             var envelope = new RecordedEvent(
                 reader.GetInt64(0),
-                reader.GetFieldValue<ulong>(1),
+                reader.GetInt64(1),
                 reader.GetString(2),
                 reader.GetInt64(3),
                 reader.GetGuid(4),
@@ -61,7 +61,10 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
                 "{}",
                 reader.IsDBNull(7) ? null : reader.GetInt64(7),
                 reader.GetFieldValue<DateTimeOffset>(8),
-                reader.GetFieldValue<DateTimeOffset>(9));
+                reader.GetFieldValue<DateTimeOffset>(9))
+            {
+                CommittedAt = reader.GetFieldValue<DateTimeOffset>(10),
+            };
             onEvent(envelope, reader.GetFieldValue<byte[]>(6));
             count++;
         }
@@ -69,20 +72,21 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Where the gap-free tail ends now: every event after it commits later (or is not visible yet), so a reader that
-    /// starts here misses nothing from this moment on. <see cref="TailPosition.Start"/> for an empty log.
+    /// Where the tail ends now: every event after it commits later, so a reader that starts here misses nothing from this
+    /// moment on. <see cref="TailPosition.Start"/> for an empty log.
     /// </summary>
     public async Task<TailPosition> ReadTailEndAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            select tx_id, global_position from es.events
-             where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-             order by tx_id desc, global_position desc
+            select c.commit, e.global_position
+              from (select commit, tx_id from es.commits order by commit desc limit 1) c
+              join es.events e on e.tx_id = c.tx_id
+             order by e.global_position desc
              limit 1
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1))
+            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
             : TailPosition.Start;
     }
 
@@ -96,23 +100,20 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// True when events after <paramref name="after"/> have committed that the tail cannot return yet, because a
-    /// transaction that began writing before them is still open: a reader should look again soon rather than sleep.
+    /// True when <paramref name="read"/>, a commit a reader has read, is still in the log as it was read. False means the
+    /// log lost commits and reused their numbers (a crash of PostgreSQL lost asynchronous commits): the reader's state
+    /// is ahead of the log and it must stop (README, Architecture). <see cref="TailPosition.Start"/> always holds.
     /// </summary>
-    public async Task<bool> IsHeldBackAsync(TailPosition after, CancellationToken cancellationToken)
+    public async Task<bool> VerifyCommitAsync(long commit, DateTimeOffset committedAt, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await IsHeldBackAsync(connection, null, after, cancellationToken);
-    }
-
-    /// <summary>As <see cref="IsHeldBackAsync(TailPosition, CancellationToken)"/>, on the caller's connection and transaction.</summary>
-    public static async Task<bool> IsHeldBackAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, TailPosition after, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "select exists (select from es.events where (tx_id, global_position) > ($1, $2))", connection, transaction);
-        AddPosition(command, after);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (commit == 0)
+        {
+            return true;
+        }
+        await using var command = dataSource.CreateCommand("select committed_at from es.commits where commit = $1");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = commit });
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime found
+            && new DateTimeOffset(found, TimeSpan.Zero) == committedAt.ToUniversalTime();
     }
 
     /// <summary>
@@ -123,7 +124,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
         await using var command = dataSource.CreateCommand(
-            "select " + EventRows.Columns + " from es.events where global_position > $1 order by global_position limit $2");
+            "select " + EventRows.Columns + EventRows.From + "where e.global_position > $1 order by e.global_position limit $2");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromGlobalPositionExclusive });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
         return await EventRows.ReadAsync(command, cancellationToken);
@@ -135,11 +136,10 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamsUpToAsync(string streamIdPrefix, TailPosition upTo, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select " + EventRows.Columns + """
-             from es.events
-            where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
-              and (tx_id, global_position) <= ($2, $3)
-            order by tx_id, global_position
+        await using var command = dataSource.CreateCommand("select " + EventRows.Columns + EventRows.From + """
+            where e.stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
+              and (c.commit, e.global_position) <= ($2, $3)
+            order by c.commit, e.global_position
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamIdPrefix });
         AddPosition(command, upTo);
@@ -155,7 +155,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
 
     static void AddPosition(NpgsqlCommand command, TailPosition after)
     {
-        command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = after.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Commit });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.GlobalPosition });
     }
 }

@@ -5,8 +5,12 @@ namespace Streaming.EventStore;
 /// <summary>How events are selected and read back, shared by every reader.</summary>
 internal static class EventRows
 {
+    /// <summary>The columns <see cref="ReadAsync"/> reads, from <see cref="From"/>.</summary>
     public const string Columns =
-        "global_position, tx_id, stream_id, version, event_id, type, data, metadata, seq, event_time, recorded_at";
+        "e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e.seq, e.event_time, e.recorded_at, c.committed_at";
+
+    /// <summary>Committed events with their commits: an event without a commit row is not committed yet.</summary>
+    public const string From = " from es.commits c join es.events e on e.tx_id = c.tx_id ";
 
     public static async Task<IReadOnlyList<RecordedEvent>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -16,7 +20,7 @@ internal static class EventRows
         {
             events.Add(new RecordedEvent(
                 reader.GetInt64(0),
-                reader.GetFieldValue<ulong>(1),
+                reader.GetInt64(1),
                 reader.GetString(2),
                 reader.GetInt64(3),
                 reader.GetGuid(4),
@@ -25,7 +29,10 @@ internal static class EventRows
                 reader.GetString(7),
                 reader.IsDBNull(8) ? null : reader.GetInt64(8),
                 reader.GetFieldValue<DateTimeOffset>(9),
-                reader.GetFieldValue<DateTimeOffset>(10)));
+                reader.GetFieldValue<DateTimeOffset>(10))
+            {
+                CommittedAt = reader.GetFieldValue<DateTimeOffset>(11),
+            });
         }
         return events;
     }

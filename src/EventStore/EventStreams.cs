@@ -39,7 +39,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
                (select count(*) from inserted)
         """;
 
-    const string SelectEvents = "select " + EventRows.Columns + " from es.events ";
+    const string SelectEvents = "select " + EventRows.Columns + EventRows.From;
 
     /// <summary>Appends in a transaction of its own; returns the stream's new version.</summary>
     public Task<long> AppendToStreamAsync(
@@ -90,16 +90,16 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
 
     /// <summary>Events of the stream from <paramref name="fromVersion"/> on, in version order.</summary>
     public Task<IReadOnlyList<RecordedEvent>> ReadStreamForwardAsync(string streamId, long fromVersion, int maxCount, CancellationToken cancellationToken) =>
-        ReadAsync(SelectEvents + "where stream_id = $1 and version >= $2 order by version limit $3", streamId, fromVersion, maxCount, cancellationToken);
+        ReadAsync(SelectEvents + "where e.stream_id = $1 and e.version >= $2 order by e.version limit $3", streamId, fromVersion, maxCount, cancellationToken);
 
     /// <summary>Events of the stream from <paramref name="fromVersion"/> (<see cref="long.MaxValue"/>: its end) back, newest first.</summary>
     public Task<IReadOnlyList<RecordedEvent>> ReadStreamBackwardAsync(string streamId, long fromVersion, int maxCount, CancellationToken cancellationToken) =>
-        ReadAsync(SelectEvents + "where stream_id = $1 and version <= $2 order by version desc limit $3", streamId, fromVersion, maxCount, cancellationToken);
+        ReadAsync(SelectEvents + "where e.stream_id = $1 and e.version <= $2 order by e.version desc limit $3", streamId, fromVersion, maxCount, cancellationToken);
 
     /// <summary>The stream as it was known at <paramref name="eventTime"/>: every event whose event time is at or before it, in version order.</summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsOfAsync(string streamId, DateTimeOffset eventTime, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(SelectEvents + "where stream_id = $1 and event_time <= $2 order by version");
+        await using var command = dataSource.CreateCommand(SelectEvents + "where e.stream_id = $1 and e.event_time <= $2 order by e.version");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = eventTime.ToUniversalTime() });
         return await EventRows.ReadAsync(command, cancellationToken);

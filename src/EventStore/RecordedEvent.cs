@@ -1,9 +1,9 @@
 namespace Streaming.EventStore;
 
-/// <summary>An event as stored; <see cref="Position"/> is where the gap-free tail puts it.</summary>
+/// <summary>An event as stored; <see cref="Position"/> is where the commit-ordered tail puts it.</summary>
 public sealed record RecordedEvent(
     long GlobalPosition,
-    ulong TxId,
+    long Commit,
     string StreamId,
     long Version,
     Guid EventId,
@@ -14,5 +14,8 @@ public sealed record RecordedEvent(
     DateTimeOffset EventTime,
     DateTimeOffset RecordedAt)
 {
-    public TailPosition Position => new(TxId, GlobalPosition);
+    public TailPosition Position => new(Commit, GlobalPosition);
+
+    /// <summary>When the appending transaction recorded its commit (just before it became visible); not kept in the archive.</summary>
+    public DateTimeOffset CommittedAt { get; init; }
 }

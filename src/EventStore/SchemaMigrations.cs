@@ -112,5 +112,112 @@ internal static class SchemaMigrations
                 primary key (fold, tx_id, global_position)
             );
             """),
+        // 10-14: commit-ordered positions (README, Architecture). Every transaction that appends to es.events ends by
+        // taking the log head's row lock and recording its commit there; PostgreSQL releases that lock only once the
+        // commit is visible, so commits become visible in commit-number order and a tail reading by (commit, position)
+        // never waits for any other transaction. Writers that do not promise to record their commit (raw SQL, older
+        // code) get it recorded by a deferred trigger at their commit. Existing events get commits in the order the tail
+        // read them until now (by transaction id); taking the table lock first lets appends in flight finish and holds
+        // new ones until the trigger is in place, so no event is left without a commit.
+        new(10, "log_commits", """
+            lock table es.events in share row exclusive mode;
+
+            create table es.log_head (
+                id          int primary key check (id = 1),
+                last_commit bigint not null
+            );
+
+            create table es.commits (
+                commit       bigint primary key,
+                tx_id        xid8 not null,
+                committed_at timestamptz not null,
+                constraint commits_tx_id_key unique (tx_id)
+            );
+
+            -- The last statement of an appending transaction: holds the log head's lock until the commit is visible. A
+            -- transaction that appended nothing records nothing and takes no lock.
+            create function es.record_commit() returns table (commit bigint, committed_at timestamptz)
+            language sql as $$
+                with head as (
+                    update es.log_head set last_commit = last_commit + 1
+                     where id = 1 and exists (select from es.events where tx_id = pg_current_xact_id_if_assigned())
+                    returning last_commit
+                )
+                insert into es.commits (commit, tx_id, committed_at)
+                select last_commit, pg_current_xact_id(), clock_timestamp() from head
+                returning commit, committed_at
+            $$;
+
+            create function es.record_commit_once() returns trigger language plpgsql as $$
+            begin
+                if not exists (select from es.commits where tx_id = pg_current_xact_id()) then
+                    perform es.record_commit();
+                end if;
+                return null;
+            end
+            $$;
+
+            -- Fires at commit, so after the transaction's last statement, only for rows written without the promise.
+            create constraint trigger events_record_commit
+                after insert on es.events
+                deferrable initially deferred
+                for each row
+                when (current_setting('es.records_commit', true) is distinct from 'on')
+                execute function es.record_commit_once();
+
+            -- Commit order gives each stream version order by itself (see StreamLock): no writer is refused any more.
+            create or replace function es.lock_streams(stream_ids text[]) returns void language plpgsql as $$
+            begin
+                insert into es.streams (stream_id, version, last_tx_id)
+                select s, 0, pg_current_xact_id() from (select distinct s from unnest(stream_ids) s) ids order by s
+                on conflict (stream_id) do nothing;
+                perform from es.streams where stream_id = any(stream_ids) order by stream_id for update;
+            end
+            $$;
+
+            insert into es.commits (commit, tx_id, committed_at)
+            select row_number() over (order by tx_id), tx_id, max(recorded_at)
+              from es.events
+             group by tx_id;
+
+            insert into es.log_head (id, last_commit) select 1, coalesce(max(commit), 0) from es.commits;
+            """),
+        // Positions saved as (tx_id, position) move to (commit, position). A saved position names the last event read, so
+        // its transaction has a commit now and the position keeps its meaning exactly; one that names no stored
+        // transaction (nothing newer than the start) goes to the end of the last commit below it. The archive's blocks
+        // carry positions inside their bodies, so they are dropped with the archive's checkpoint and folded again from
+        // the log.
+        new(11, "positions_by_commit", """
+            create function pg_temp.by_commit(tx xid8, pos bigint, out at_commit bigint, out at_position bigint) language sql as $$
+                select coalesce(exact.commit, below.commit, 0),
+                       case when exact.commit is not null then pos
+                            else coalesce((select max(e.global_position) from es.events e where e.tx_id = below.tx_id), 0) end
+                  from (select 1) one
+                  left join es.commits exact on exact.tx_id = tx
+                  left join lateral (select c.commit, c.tx_id from es.commits c where c.tx_id < tx
+                                      order by c.tx_id desc limit 1) below on exact.commit is null
+            $$;
+
+            alter table es.checkpoints add column commit bigint;
+            update es.checkpoints k set (commit, position) = (select p.at_commit, p.at_position from pg_temp.by_commit(k.tx_id, k.position) p);
+            alter table es.checkpoints alter column commit set not null, drop column tx_id;
+
+            delete from es.checkpoints where name = 'history-archive';
+            drop table es.history_blocks;
+            create table es.history_blocks (
+                end_commit   bigint not null,
+                end_position bigint not null,
+                events       int not null check (events > 0),
+                body         bytea not null,
+                primary key (end_commit, end_position)
+            );
+            alter table es.history_blocks alter column body set storage external;
+
+            alter table es.poisoned_events add column commit bigint;
+            update es.poisoned_events k set commit = (select p.at_commit from pg_temp.by_commit(k.tx_id, k.global_position) p);
+            alter table es.poisoned_events drop constraint poisoned_events_pkey;
+            alter table es.poisoned_events alter column commit set not null, drop column tx_id;
+            alter table es.poisoned_events add primary key (fold, commit, global_position);
+            """),
     ];
 }

@@ -6,13 +6,12 @@ namespace Streaming.EventStore;
 /// <summary>The statement every append runs before it writes events.</summary>
 internal static class StreamLock
 {
-    // The tail reads in (tx_id, global_position) order, so for every stream that order must agree with version order:
-    // whoever appends version v+1 must hold a larger xid than whoever appended v. Each append therefore first locks its
-    // streams' rows in es.streams (sorted, so writers never deadlock, and creating rows for new streams); the version is
-    // read under that lock, and each row remembers the xid of its last appender. A later appender waits for our commit
-    // and normally gets a larger xid; if instead it started writing earlier (its xid is smaller) it is refused with
-    // serialization_failure and retries with a fresh xid. Row locks, unlike advisory locks on hash buckets, let batches
-    // for disjoint streams run in parallel and need no room in the server's shared lock table.
+    // The tail reads in commit order, so for every stream that order must agree with version order. Each append therefore
+    // first locks its streams' rows in es.streams (sorted, so writers never deadlock, and creating rows for new streams)
+    // and reads the version under that lock; the lock is held until commit, and the commit is recorded last (LogCommit),
+    // so whoever appends version v+1 records its commit after whoever appended v has committed. Row locks, unlike
+    // advisory locks on hash buckets, let batches for disjoint streams run in parallel and need no room in the server's
+    // shared lock table.
     public static NpgsqlBatchCommand Command(IEnumerable<string> streamIds) =>
         new("select es.lock_streams($1)")
         {
@@ -21,12 +20,12 @@ internal static class StreamLock
 
     /// <summary>
     /// Ingest's way to the same lock, cheaper when the streams exist (the usual case): locks their rows in order
-    /// (<c>for no key update</c>, all the head update needs) and returns each head with whether a later writer appended
-    /// to it, which the caller refuses as <c>es.lock_streams</c> does (<see cref="LaterWriter"/>). Rows of new streams are
-    /// created next (<see cref="CreateSql"/>), in order, then locked the same way.
+    /// (<c>for no key update</c>, all the head update needs) and returns each head. The fourth column (whether a later
+    /// writer appended, which transaction-id order had to refuse) is always false since positions follow commits. Rows of
+    /// new streams are created next (<see cref="CreateSql"/>), in order, then locked the same way.
     /// </summary>
     public const string HeadsSql = """
-        select stream_id, version, last_seq, last_tx_id > pg_current_xact_id()
+        select stream_id, version, last_seq, false
         from es.streams where stream_id = any($1) order by stream_id for no key update
         """;
 

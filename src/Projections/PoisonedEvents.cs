@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Streaming.Projections;
 
@@ -15,12 +14,12 @@ public static class PoisonedEvents
         }
         await using var command = new NpgsqlCommand(
             """
-            insert into es.poisoned_events (fold, tx_id, global_position, stream_id, version, event_type, error)
+            insert into es.poisoned_events (fold, commit, global_position, stream_id, version, event_type, error)
             select * from unnest($1, $2, $3, $4, $5, $6, $7)
             on conflict do nothing
             """, transaction.Connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. poisoned.Select(p => p.Fold)] });
-        command.Parameters.Add(new NpgsqlParameter<ulong[]> { TypedValue = [.. poisoned.Select(p => p.Position.TxId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. poisoned.Select(p => p.Position.Commit)] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. poisoned.Select(p => p.Position.GlobalPosition)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. poisoned.Select(p => p.StreamId)] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. poisoned.Select(p => p.Version)] });

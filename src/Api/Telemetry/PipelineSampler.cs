@@ -89,9 +89,10 @@ public sealed partial class PipelineSampler : BackgroundService
         await using var command = _dataSource.CreateCommand("""
             select c.name,
                    greatest(0, (select coalesce(max(global_position), 0) from es.events) - c.position),
-                   coalesce(extract(epoch from now() - (select e.recorded_at from es.events e
-                                                        where (e.tx_id, e.global_position) > (c.tx_id, c.position)
-                                                        order by e.tx_id, e.global_position limit 1)), 0),
+                   coalesce(extract(epoch from now() - (select ec.committed_at from es.commits ec
+                                                        where ec.commit > c.commit
+                                                           or (ec.commit = c.commit and exists (select from es.events e where e.tx_id = ec.tx_id and e.global_position > c.position))
+                                                        order by ec.commit limit 1)), 0),
                    (select coalesce(max(global_position), 0) from es.events)
             from es.checkpoints c
             where c.name not like 'projector:job-states:g%'

@@ -12,7 +12,7 @@ namespace Streaming.Bench.Delivery;
 /// <c>bench decision-latency</c>: how long a job waits for its promotion. Probe jobs soak in shadow and then produce
 /// the signal that decides their promotion, while background jobs keep the pipeline busy at a steady rate; the time
 /// from that signal's produce call to the PhaseChanged in the job's subscriber is taken on Kafka and on the bus, beside
-/// a bare round trip through each broker, and split at the store's own timestamps to show where the time goes.
+/// a bare round trip through each broker, and split at the store's commit times to show where the time goes.
 /// </summary>
 static class DecisionLatencyCommand
 {
@@ -56,6 +56,8 @@ static class DecisionLatencyCommand
             var load = new BackgroundLoad(bootstrap, settings.Jobs, settings.Rate, Start);
             using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(token);
             var loading = Task.Run(() => load.RunAsync(stopLoad.Token), token);
+            var visibility = new CommitVisibilityProbe(store);
+            var watching = Task.Run(() => visibility.RunAsync(stopLoad.Token), token);
             var storedBefore = await StoredSignalsAsync(store, token);
             var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(5), token);
@@ -79,6 +81,7 @@ static class DecisionLatencyCommand
             var loadSeconds = clock.Elapsed.TotalSeconds;
             await stopLoad.CancelAsync();
             await loading;
+            await watching;
             var storedDuring = await StoredSignalsAsync(store, token) - storedBefore;
 
             var stages = await StagesAsync(store, measured, token);
@@ -89,10 +92,11 @@ static class DecisionLatencyCommand
                 Percentiles.Of(Latencies(measured, listeners.OnBus)),
                 Percentiles.Of(rawKafka),
                 Percentiles.Of(rawBus),
-                Percentiles.Of(stages.Select(s => s.Stored)),
-                Percentiles.Of(stages.Select(s => s.Decided)),
-                Percentiles.Of(measured.Where(p => listeners.OnKafka.ContainsKey(p.JobId)).Select(p => listeners.OnKafka[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionRecordedAt)),
-                Percentiles.Of(measured.Where(p => listeners.OnBus.ContainsKey(p.JobId)).Select(p => listeners.OnBus[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionRecordedAt)));
+                Percentiles.Of(stages.Select(s => s.SignalCommitted)),
+                Percentiles.Of(stages.Select(s => s.DecisionCommitted)),
+                Percentiles.Of(measured.Where(p => listeners.OnKafka.ContainsKey(p.JobId)).Select(p => listeners.OnKafka[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionCommittedAt)),
+                Percentiles.Of(measured.Where(p => listeners.OnBus.ContainsKey(p.JobId)).Select(p => listeners.OnBus[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionCommittedAt)),
+                Percentiles.Of(visibility.Lags));
             report.Print();
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!);
             await File.WriteAllTextAsync(settings.OutputFile, JsonSerializer.Serialize(report, DecisionLatencyReport.JsonOptions), token);
@@ -120,15 +124,18 @@ static class DecisionLatencyCommand
     static IEnumerable<TimeSpan> Latencies(IEnumerable<ProbeJob> probes, IReadOnlyDictionary<string, DateTimeOffset> received) =>
         probes.Where(p => received.ContainsKey(p.JobId)).Select(p => received[p.JobId] - p.DecidingProducedAt!.Value);
 
-    sealed record Stage(string JobId, TimeSpan Stored, TimeSpan Decided, DateTimeOffset DecisionRecordedAt);
+    sealed record Stage(string JobId, TimeSpan SignalCommitted, TimeSpan DecisionCommitted, DateTimeOffset DecisionCommittedAt);
 
-    // recorded_at is the appending transaction's start (PostgreSQL's now()), on this machine's clock.
+    // Split at the appending transactions' commits (es.commits.committed_at, taken just before each commit becomes
+    // visible, on this machine's clock), so each stage holds only its own work.
     static async Task<List<Stage>> StagesAsync(NpgsqlDataSource store, List<ProbeJob> probes, CancellationToken cancellationToken)
     {
         await using var command = store.CreateCommand("""
-            select s.stream_id, s.recorded_at, d.recorded_at
+            select s.stream_id, sc.committed_at, dc.committed_at
               from es.events s
+              join es.commits sc on sc.tx_id = s.tx_id
               join es.events d on d.stream_id = s.stream_id and d.type = 'phase-changed/v1'
+              join es.commits dc on dc.tx_id = d.tx_id
              where s.stream_id = any($1) and s.seq = $2
             """);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. probes.Select(p => p.JobId)] });

@@ -16,10 +16,11 @@ sealed record DecisionLatencyReport(
     Percentiles Bus,
     Percentiles RawKafka,
     Percentiles RawBus,
-    Percentiles ProducedToStored,
-    Percentiles StoredToDecided,
-    Percentiles DecidedToKafka,
-    Percentiles DecidedToBus)
+    Percentiles ProducedToSignalCommitted,
+    Percentiles SignalCommittedToDecisionCommitted,
+    Percentiles DecisionCommittedToKafka,
+    Percentiles DecisionCommittedToBus,
+    Percentiles CommitToVisible)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -35,11 +36,14 @@ sealed record DecisionLatencyReport(
         Row(table, "PhaseChanged in the job's MassTransit consumer", Bus);
         Row(table, "raw limit: bare produce → consume, Kafka (same broker)", RawKafka);
         Row(table, "raw limit: bare publish → consume, RabbitMQ (same broker)", RawBus);
-        Row(table, "  where it goes: produced → signal appended (Ingest)", ProducedToStored);
-        Row(table, "  appended → decision appended (tail, Promoter)", StoredToDecided);
-        Row(table, "  decision appended → Kafka consumer (relay, broker)", DecidedToKafka);
-        Row(table, "  decision appended → MassTransit consumer (relay, broker)", DecidedToBus);
+        Row(table, "  where it goes: produced → signal committed (Ingest)", ProducedToSignalCommitted);
+        Row(table, "  signal committed → decision committed (tail, Promoter)", SignalCommittedToDecisionCommitted);
+        Row(table, "  decision committed → Kafka consumer (relay, broker)", DecisionCommittedToKafka);
+        Row(table, "  decision committed → MassTransit consumer (relay, broker)", DecisionCommittedToBus);
         AnsiConsole.Write(table);
+        var visible = new Table().AddColumns("every commit during the load …", "n", "p50 ms", "p99 ms", "max ms");
+        Row(visible, "commit → visible to a notified tail (another process)", CommitToVisible);
+        AnsiConsole.Write(visible);
     }
 
     static void Row(Table table, string what, Percentiles p) =>

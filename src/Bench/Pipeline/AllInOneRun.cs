@@ -134,12 +134,13 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         const string behind = $"""
             select (select count(*) from es.checkpoints c
                      where (c.name like 'projector:job-states:g%' or c.name = '{DecisionFold.CheckpointName}')
-                       and not exists (select 1 from es.events e where (e.tx_id, e.global_position) > (c.tx_id, c.position)))
+                       and not exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
+                                        where (ec.commit, e.global_position) > (c.commit, c.position)))
                  + (select count(*) from es.checkpoints c
                      where c.name = '{HistoryArchive.CheckpointName}'
-                       and (select count(*) from (select from es.events e
-                                                   where (e.tx_id, e.global_position) > (c.tx_id, c.position)
-                                                   order by e.tx_id, e.global_position limit 2000) a) < 2000)
+                       and (select count(*) from (select from es.commits ec join es.events e on e.tx_id = ec.tx_id
+                                                   where (ec.commit, e.global_position) > (c.commit, c.position)
+                                                   order by ec.commit, e.global_position limit 2000) a) < 2000)
             """;
         while (await ScalarAsync(dataSource, behind, cancellationToken) < 3)
         {

@@ -45,7 +45,8 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
             {
                 const string folds = """
                     select count(*) filter (where not behind) * 1000 + count(*) filter (where behind)
-                    from (select exists (select 1 from es.events e where (e.tx_id, e.global_position) > (c.tx_id, c.position)) as behind
+                    from (select exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
+                                         where (ec.commit, e.global_position) > (c.commit, c.position)) as behind
                           from es.checkpoints c where c.name <> 'history-archive') f
                     """;
                 var counts = await ScalarAsync(folds, ct);

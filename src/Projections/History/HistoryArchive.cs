@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Data;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using NpgsqlTypes;
 using Streaming.EventStore;
 using Streaming.Projections.Tail;
 
@@ -110,12 +109,12 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         NpgsqlDataSource dataSource, TailPosition after, int maxBlocks, ILogger logger, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            select end_tx_id, end_position, body from es.history_blocks
-             where (end_tx_id, end_position) > ($1, $2)
-             order by end_tx_id, end_position
+            select end_commit, end_position, body from es.history_blocks
+             where (end_commit, end_position) > ($1, $2)
+             order by end_commit, end_position
              limit $3
             """);
-        command.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = after.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Commit });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.GlobalPosition });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxBlocks });
         NpgsqlDataReader reader;
@@ -134,7 +133,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         var blocks = new List<HistoryBlock>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var end = new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1));
+            var end = new TailPosition(reader.GetInt64(0), reader.GetInt64(1));
             var length = (int)reader.GetBytes(2, 0, null, 0, 0);
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             HistoryBlock? block;
@@ -184,8 +183,8 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             if (await Checkpoints.AdvanceAsync(transaction, CheckpointName, _saved, end, retrying, cancellationToken))
             {
                 await using var insert = new NpgsqlCommand(
-                    "insert into es.history_blocks (end_tx_id, end_position, events, body) values ($1, $2, $3, $4)", connection, transaction);
-                insert.Parameters.Add(new NpgsqlParameter<ulong> { TypedValue = end.TxId, NpgsqlDbType = NpgsqlDbType.Xid8 });
+                    "insert into es.history_blocks (end_commit, end_position, events, body) values ($1, $2, $3, $4)", connection, transaction);
+                insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.Commit });
                 insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.GlobalPosition });
                 insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = _pending.Count });
                 insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });

@@ -13,7 +13,7 @@ namespace Streaming.Projections.History;
 /// </summary>
 public sealed class HistoryCache(string path)
 {
-    const uint Magic = 0x31434853; // "SHC1"
+    const uint Magic = 0x32434853; // "SHC2": positions by commit (a copy by transaction id is started again)
 
     FileStream? _file;
     HistoryWriter? _writer;

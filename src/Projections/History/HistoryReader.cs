@@ -58,7 +58,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
                         pending.Add((_decoder ??= new EventDecoder()).FromArchive(ReadOther(), null));
                         break;
                     case HistoryWriter.SegmentEnd:
-                        reached = new TailPosition((ulong)_reader.Read7BitEncodedInt64(), _reader.Read7BitEncodedInt64());
+                        reached = new TailPosition(_reader.Read7BitEncodedInt64(), _reader.Read7BitEncodedInt64());
                         validLength = input.Position;
                         (_wholeStrings, _wholeLabelSets) = (_strings.Count, _labelSets.Count);
                         applying = true;
@@ -89,7 +89,7 @@ public sealed class HistoryReader(Stream input) : IDisposable
     LogEvent ReadSignal()
     {
         var position = _reader.Read7BitEncodedInt64();
-        var txId = (ulong)_reader.Read7BitEncodedInt64();
+        var commit = _reader.Read7BitEncodedInt64();
         var stream = _strings[_reader.Read7BitEncodedInt()];
         var version = _reader.Read7BitEncodedInt64();
         var seq = _reader.Read7BitEncodedInt64();
@@ -117,13 +117,13 @@ public sealed class HistoryReader(Stream input) : IDisposable
         }
         _lastNames = names;
         var signal = new SignalRecorded(stream, seq, emittedAt, phase, MetricValues.Wrap(names, values), labels, null);
-        return new LogEvent(new RecordedEvent(position, txId, stream, version, Guid.Empty, SignalRecorded.EventType, "", "{}", seq, emittedAt, emittedAt), signal);
+        return new LogEvent(new RecordedEvent(position, commit, stream, version, Guid.Empty, SignalRecorded.EventType, "", "{}", seq, emittedAt, emittedAt), signal);
     }
 
     RecordedEvent ReadOther()
     {
         var position = _reader.Read7BitEncodedInt64();
-        var txId = (ulong)_reader.Read7BitEncodedInt64();
+        var commit = _reader.Read7BitEncodedInt64();
         var stream = _strings[_reader.Read7BitEncodedInt()];
         var version = _reader.Read7BitEncodedInt64();
         var eventId = new Guid(_reader.ReadBytes(16));
@@ -131,6 +131,6 @@ public sealed class HistoryReader(Stream input) : IDisposable
         var data = _reader.ReadString();
         var seq = _reader.ReadInt64();
         var at = new DateTimeOffset(_reader.ReadInt64(), TimeSpan.Zero);
-        return new RecordedEvent(position, txId, stream, version, eventId, type, data, "{}", seq < 0 ? null : seq, at, at);
+        return new RecordedEvent(position, commit, stream, version, eventId, type, data, "{}", seq < 0 ? null : seq, at, at);
     }
 }

@@ -48,7 +48,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
             }
             _writer.Write(Signal);
             _writer.Write7BitEncodedInt64(recorded.GlobalPosition);
-            _writer.Write7BitEncodedInt64((long)recorded.TxId);
+            _writer.Write7BitEncodedInt64(recorded.Commit);
             _writer.Write7BitEncodedInt(stream);
             _writer.Write7BitEncodedInt64(recorded.Version);
             _writer.Write7BitEncodedInt64(signal.Seq);
@@ -69,7 +69,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         var type = StringIndex(recorded.Type);
         _writer.Write(Other);
         _writer.Write7BitEncodedInt64(recorded.GlobalPosition);
-        _writer.Write7BitEncodedInt64((long)recorded.TxId);
+        _writer.Write7BitEncodedInt64(recorded.Commit);
         _writer.Write7BitEncodedInt(streamId);
         _writer.Write7BitEncodedInt64(recorded.Version);
         _writer.Write(recorded.EventId.ToByteArray());
@@ -82,7 +82,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
     public void EndSegment(TailPosition reached)
     {
         _writer.Write(SegmentEnd);
-        _writer.Write7BitEncodedInt64((long)reached.TxId);
+        _writer.Write7BitEncodedInt64(reached.Commit);
         _writer.Write7BitEncodedInt64(reached.GlobalPosition);
         _writer.Flush();
     }

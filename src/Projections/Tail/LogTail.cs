@@ -7,9 +7,9 @@ using Streaming.Hosting.Resilience;
 namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// The one reader of the log in a process. It reads the log in commit order by the gap-free <c>(xid8, position)</c>
-/// rule, woken by the store's notifications (polling when they are down), decodes each event once, and hands the same
-/// batches to every fold the process runs, each at its own pace with its own checkpoint. A fold's queue is bounded: a fold
+/// The one reader of the log in a process. It reads the log in commit order by <c>(commit, position)</c> (README,
+/// Architecture), woken by the store's notifications (polling when they are down), decodes each event once, and hands the
+/// same batches to every fold the process runs, each at its own pace with its own checkpoint. A fold's queue is bounded: a fold
 /// that cannot keep up holds the reader back for a moment, then is left to catch up on its own (from the history archive
 /// where it may, then the log) and rejoins, so a slow or failing fold never stops the others and never makes the reader
 /// buffer without bound. Transient database and broker failures are waited out, by the reader and by each fold, with
@@ -19,8 +19,6 @@ public sealed partial class LogTail
 {
     public const string LoopName = "log-tail";
 
-    static readonly TimeSpan FirstHeldBackDelay = TimeSpan.FromMilliseconds(10);
-    static readonly TimeSpan MaxHeldBackDelay = TimeSpan.FromMilliseconds(500);
     static readonly Task Never = new TaskCompletionSource().Task;
 
     readonly NpgsqlDataSource _dataSource;
@@ -157,8 +155,8 @@ public sealed partial class LogTail
         var source = new LogSource(_dataSource, _logger, _options.ReadBatchSize);
         var log = new EventLog(_dataSource);
         var outage = new Outage(LoopName, _health, _logger);
+        var commits = new TailCommits();
         _health.Running(LoopName);
-        var heldBackDelay = FirstHeldBackDelay;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -186,11 +184,14 @@ public sealed partial class LogTail
                     continue;
                 }
                 LogBatch batch;
-                bool heldBack;
                 try
                 {
+                    if (outage.InProgress)
+                    {
+                        // Asynchronous commits lost in a crash would be read again under the same numbers: stop instead.
+                        await commits.VerifyAsync(log, cancellationToken);
+                    }
                     batch = await source.ReadAsync(from, archive, cancellationToken, archiveUpTo);
-                    heldBack = batch.IsEmpty && await log.IsHeldBackAsync(from, cancellationToken);
                     if (outage.InProgress)
                     {
                         outage.Succeeded();
@@ -208,7 +209,7 @@ public sealed partial class LogTail
                 if (!batch.IsEmpty)
                 {
                     Interlocked.Add(ref _read, batch.Count);
-                    heldBackDelay = FirstHeldBackDelay;
+                    commits.Read(batch);
                     await DeliverAsync(batch, jumps, cancellationToken);
                     continue;
                 }
@@ -216,17 +217,7 @@ public sealed partial class LogTail
                 {
                     SendIdle();
                 }
-                if (heldBack)
-                {
-                    // Committed events wait behind an older open transaction; their notification has been spent already.
-                    await WaitAsync(wake, heldBackDelay < _options.PollInterval ? heldBackDelay : _options.PollInterval, cancellationToken);
-                    heldBackDelay = heldBackDelay * 2 < MaxHeldBackDelay ? heldBackDelay * 2 : MaxHeldBackDelay;
-                }
-                else
-                {
-                    heldBackDelay = FirstHeldBackDelay;
-                    await WaitAsync(wake, _options.PollInterval, cancellationToken);
-                }
+                await WaitAsync(wake, _options.PollInterval, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

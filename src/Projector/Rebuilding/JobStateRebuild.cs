@@ -51,8 +51,8 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
     {
         await using var command = dataSource.CreateCommand(
             """
-            select count(*) from es.events e
-            where not exists (select 1 from es.checkpoints c where c.name = @name and (e.tx_id, e.global_position) <= (c.tx_id, c.position))
+            select count(*) from es.commits ec join es.events e on e.tx_id = ec.tx_id
+            where not exists (select 1 from es.checkpoints c where c.name = @name and (ec.commit, e.global_position) <= (c.commit, c.position))
             """);
         command.Parameters.AddWithValue("name", generation.CheckpointName);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;

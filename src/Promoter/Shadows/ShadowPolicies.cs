@@ -98,13 +98,13 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
     {
         await using var first = dataSource.CreateCommand(
             """
-            select tx_id, global_position from es.events
-            where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
-            order by tx_id, global_position limit 1
+            select c.commit, e.global_position from es.commits c join es.events e on e.tx_id = c.tx_id
+            where e.stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
+            order by c.commit, e.global_position limit 1
             """);
         first.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PolicyPublished.ShadowStreamPrefix });
         await using var reader = await first.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A shadow policy is published: shadow policies run from {Position} of the log on")]

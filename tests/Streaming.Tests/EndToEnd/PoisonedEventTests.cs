@@ -120,7 +120,7 @@ public sealed class PoisonedEventTests(Pipeline pipeline) : IClassFixture<Pipeli
     async Task<List<(string Fold, string StreamId, long Version, string Error)>> PoisonedAsync()
     {
         await using var command = pipeline.Database.CreateCommand(
-            "select fold, stream_id, version, error from es.poisoned_events order by fold, tx_id, global_position");
+            "select fold, stream_id, version, error from es.poisoned_events order by fold, commit, global_position");
         var rows = new List<(string, string, long, string)>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())

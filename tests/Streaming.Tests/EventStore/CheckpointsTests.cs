@@ -8,8 +8,8 @@ public sealed class CheckpointsTests(MigratedDatabase database) : IClassFixture<
     public async Task A_saved_checkpoint_loads_back_and_moves_from_where_it_is()
     {
         var name = "reader-" + Guid.NewGuid().ToString("N");
-        var first = new TailPosition(ulong.MaxValue - 5, 42);
-        var second = new TailPosition(ulong.MaxValue - 1, 43);
+        var first = new TailPosition(long.MaxValue - 5, 42);
+        var second = new TailPosition(long.MaxValue - 1, 43);
 
         var before = await LoadAsync(name);
         await SaveAsync(name, null, first);

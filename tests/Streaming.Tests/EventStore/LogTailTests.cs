@@ -14,23 +14,110 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
     readonly EventLog _log = new(database.DataSource);
 
     [Fact]
-    public async Task The_tail_waits_for_an_earlier_transaction_that_is_still_open()
+    public async Task An_appender_that_began_first_but_commits_last_is_read_after_the_others_and_nothing_is_lost()
     {
         var slow = SampleEvents.NewStreamId("slow");
         var fast = SampleEvents.NewStreamId("fast");
         var start = await EndOfTailAsync();
         await using var connection = await database.DataSource.OpenConnectionAsync();
         await using var open = await connection.BeginTransactionAsync();
-        await _streams.AppendToStreamAsync(open, slow, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        await _streams.AppendToStreamAsync(open, slow, ExpectedVersion.NoStream, SampleEvents.Events(2), CancellationToken.None);
 
         await _streams.AppendToStreamAsync(fast, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
         var whileOpen = await _log.ReadTailAsync(start, 100, CancellationToken.None);
         await open.CommitAsync();
-        var afterCommit = await Eventually.Get(
-            () => _log.ReadTailAsync(start, 100, CancellationToken.None), e => e.Count == 2, Deadline, "both appends in the tail");
+        var afterCommit = await _log.ReadTailAsync(start, 100, CancellationToken.None);
+        var afterFirstRead = await _log.ReadTailAsync(whileOpen[^1].Position, 100, CancellationToken.None);
 
-        Assert.Empty(whileOpen);
-        Assert.Equal([slow, fast], afterCommit.Select(e => e.StreamId));
+        Assert.Equal([fast], whileOpen.Select(e => e.StreamId));
+        Assert.Equal([fast, slow, slow], afterCommit.Select(e => e.StreamId));
+        Assert.Equal([slow, slow], afterFirstRead.Select(e => e.StreamId));
+        Assert.True(afterCommit[0].Commit < afterCommit[1].Commit);
+        Assert.True(afterCommit[0].GlobalPosition > afterCommit[1].GlobalPosition, "the slow appender took its positions first");
+    }
+
+    [Fact]
+    public async Task A_raw_insert_without_the_append_path_still_gets_a_commit_and_is_tailed()
+    {
+        var raw = SampleEvents.NewStreamId("raw");
+        var start = await EndOfTailAsync();
+
+        await using (var insert = database.DataSource.CreateCommand("""
+            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+            select $1, v, gen_random_uuid(), 'raw-event', '{}', '{}', now() from generate_series(1, 3) v
+            """))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = raw });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var tail = await _log.ReadTailAsync(start, 100, CancellationToken.None);
+
+        Assert.Equal([raw, raw, raw], tail.Select(e => e.StreamId));
+        Assert.Single(tail.Select(e => e.Commit).Distinct());
+        Assert.Equal(1, await CommitRowsAsync(tail[0].Commit));
+        Assert.Equal(await _log.ReadTailEndAsync(CancellationToken.None), tail[^1].Position);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task The_safety_net_records_a_commit_only_for_a_writer_that_did_not_promise_to(bool promised, bool recordedByTrigger)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        if (promised)
+        {
+            await LogCommit.PromiseAsync(transaction, CancellationToken.None);
+        }
+
+        await using var insert = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("""
+                    insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+                    values ($1, 1, gen_random_uuid(), 'raw-event', '{}', '{}', now())
+                    """)
+                {
+                    Parameters = { new NpgsqlParameter<string> { TypedValue = SampleEvents.NewStreamId("net") } },
+                },
+                new("set constraints all immediate"),
+                new("select exists (select from es.commits where tx_id = pg_current_xact_id())"),
+            },
+        };
+        var recorded = (bool)(await insert.ExecuteScalarAsync())!;
+        await transaction.RollbackAsync();
+
+        Assert.Equal(recordedByTrigger, recorded);
+    }
+
+    [Fact]
+    public async Task An_append_through_the_append_path_records_one_commit()
+    {
+        var id = SampleEvents.NewStreamId("promised");
+        var start = await EndOfTailAsync();
+
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(4), CancellationToken.None);
+        var tail = await _log.ReadTailAsync(start, 100, CancellationToken.None);
+
+        Assert.Equal(4, tail.Count);
+        Assert.Single(tail.Select(e => e.Commit).Distinct());
+        Assert.Equal(1, await CommitRowsAsync(tail[0].Commit));
+    }
+
+    [Fact]
+    public async Task A_transaction_that_appends_nothing_records_no_commit()
+    {
+        var before = await _log.ReadTailEndAsync(CancellationToken.None);
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await LogCommit.PromiseAsync(transaction, CancellationToken.None);
+
+        var commit = await LogCommit.RecordAsync(transaction, CancellationToken.None);
+        await transaction.CommitAsync();
+
+        Assert.Null(commit);
+        Assert.Equal(before, await _log.ReadTailEndAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -72,7 +159,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         var tail = await Eventually.Get(
             () => _log.ReadTailAsync(start, 100, CancellationToken.None), e => e.Count == 2, Deadline, "both appends in the tail");
         Assert.Equal([1L, 2L], tail.Select(e => e.Version));
-        Assert.True(tail[0].TxId < tail[1].TxId);
+        Assert.True(tail[0].Commit < tail[1].Commit);
     }
 
     [Fact]
@@ -128,6 +215,18 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                 var streams = Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Next(streamIds.Length)).Distinct().ToArray();
                 var counts = streams.Select(_ => random.Next(1, 5)).ToArray();
                 var resend = random.Next(4) == 0;
+                if (pick >= 8 && !rollBack)
+                {
+                    // The append path: promises its commit, records it last, retries its own conflicts.
+                    var stream = streamIds[streams[0]];
+                    var events = SampleEvents.Events(counts[0]);
+                    await _streams.AppendToStreamAsync(stream, ExpectedVersion.Any, events, CancellationToken.None);
+                    foreach (var e in events)
+                    {
+                        committed[e.EventId] = stream;
+                    }
+                    continue;
+                }
                 while (true)
                 {
                     await using var connection = await database.DataSource.OpenConnectionAsync();
@@ -192,7 +291,9 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         Assert.Equal(seen.Count, seen.Select(e => e.EventId).Distinct().Count());
         Assert.Equal(committed.Keys.Order(), seen.Select(e => e.EventId).Order());
         Assert.DoesNotContain(seen, e => rolledBack.ContainsKey(e.EventId));
-        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.Position.CompareTo(p.Second.Position) < 0), "the tail is in (tx, position) order");
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.Position.CompareTo(p.Second.Position) < 0), "the tail is in (commit, position) order");
+        var commits = seen.Select(e => e.Commit).Distinct().ToList();
+        Assert.Equal(Enumerable.Range(0, commits.Count).Select(i => start.Commit + 1 + i), commits);
         foreach (var stream in seen.GroupBy(e => e.StreamId))
         {
             Assert.Equal(Enumerable.Range(1, stream.Count()).Select(v => (long)v), stream.Select(e => e.Version));
@@ -201,6 +302,13 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
     }
 
     Task<TailPosition> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
+
+    async Task<long> CommitRowsAsync(long commit)
+    {
+        await using var command = database.DataSource.CreateCommand("select count(*) from es.commits where commit = $1");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = commit });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 
     async Task<bool> AnyoneWaitsForALockAsync()
     {

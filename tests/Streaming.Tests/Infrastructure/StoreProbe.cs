@@ -29,8 +29,8 @@ public sealed class StoreProbe(NpgsqlDataSource dataSource)
             select exists (
                 select 1 from es.checkpoints c
                 where c.name = @name
-                  and not exists (select 1 from es.events e
-                                  where e.stream_id = @job and (e.tx_id, e.global_position) > (c.tx_id, c.position)))
+                  and not exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
+                                  where e.stream_id = @job and (ec.commit, e.global_position) > (c.commit, c.position)))
             """);
         command.Parameters.AddWithValue("job", jobId);
         command.Parameters.AddWithValue("name", checkpoint);

@@ -78,7 +78,7 @@ public sealed class FleetSimulation
         _position++;
         var before = Replay.Decisions.Count;
         var deferredBefore = Replay.Deferrals.Count;
-        Replay.Apply(new RecordedEvent(_position, (ulong)_position, stream, version, Guid.NewGuid(), type, data, "{}", seq, at, at));
+        Replay.Apply(new RecordedEvent(_position, _position, stream, version, Guid.NewGuid(), type, data, "{}", seq, at, at));
         for (var i = before; i < Replay.Decisions.Count; i++)
         {
             var decision = Replay.Decisions[i];

@@ -21,12 +21,12 @@ public sealed class HistoryCacheTests : IDisposable
         var signal = new SignalRecorded(job, version, Start.AddMinutes(position), "shadow",
             MetricValues.From(new Dictionary<string, double> { ["error_rate"] = errorRate, ["lag"] = position }),
             new Dictionary<string, string> { ["team"] = "orders" }, null);
-        return new LogEvent(new RecordedEvent(position, (ulong)position, job, version, Guid.NewGuid(), SignalRecorded.EventType, "{}", "{}", version,
+        return new LogEvent(new RecordedEvent(position, position, job, version, Guid.NewGuid(), SignalRecorded.EventType, "{}", "{}", version,
             signal.EmittedAt, signal.EmittedAt), signal);
     }
 
     static LogEvent Other(long position) =>
-        EventDecoder.Decode(new RecordedEvent(position, (ulong)position, "policy:fleet", 1, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null,
+        EventDecoder.Decode(new RecordedEvent(position, position, "policy:fleet", 1, Guid.NewGuid(), PolicyPublished.EventType, """{"name":"fleet"}""", "{}", null,
             Start, Start));
 
     List<LogEvent> Replay(Guid origin, out TailPosition? reached)

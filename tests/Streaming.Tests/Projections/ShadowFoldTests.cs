@@ -60,7 +60,7 @@ public sealed class ShadowFoldTests
     RecordedEvent Signal(int minute)
     {
         var signal = new SignalRecorded("job-1", ++_version, Start.AddMinutes(minute), "a", Healthy, new Dictionary<string, string>(), null);
-        return new RecordedEvent(++_position, (ulong)_position, "job-1", _version, Guid.NewGuid(), SignalRecorded.EventType,
+        return new RecordedEvent(++_position, _position, "job-1", _version, Guid.NewGuid(), SignalRecorded.EventType,
             ContractsJson.Serialize(signal), "{}", _version, signal.EmittedAt, signal.EmittedAt);
     }
 
@@ -68,7 +68,7 @@ public sealed class ShadowFoldTests
     {
         var change = new PhaseChanged(Guid.NewGuid(), "job-1", from, to, PhaseDecision.Promote, "real", Start.AddMinutes(minute), "fleet@1",
             _version, 1, _version, []);
-        return new RecordedEvent(++_position, (ulong)_position, "job-1", ++_version, change.EventId, PhaseChanged.EventType,
+        return new RecordedEvent(++_position, _position, "job-1", ++_version, change.EventId, PhaseChanged.EventType,
             ContractsJson.Serialize(change), "{}", null, change.DecidedAt, change.DecidedAt);
     }
 }

@@ -1,0 +1,50 @@
+using Npgsql;
+using Streaming.EventStore;
+
+namespace Streaming.Bench.Delivery;
+
+/// <summary>
+/// A tail of the store in the bench's own process, woken by the store's notifications as the services' tails are: for
+/// each commit it reads, how long after the commit (its <c>committed_at</c>, on the same machine's clock) it first saw it.
+/// </summary>
+sealed class CommitVisibilityProbe(NpgsqlDataSource store)
+{
+    readonly List<TimeSpan> _lags = [];
+
+    public IReadOnlyList<TimeSpan> Lags => _lags;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var log = new EventLog(store);
+        await using var listener = await store.OpenConnectionAsync(cancellationToken);
+        await using (var listen = new NpgsqlCommand($"listen {EventStoreSchema.NotificationChannel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var position = await log.ReadTailEndAsync(cancellationToken);
+        var lastCommit = position.Commit;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var batch = await log.ReadTailAsync(position, 5_000, (envelope, _) =>
+                {
+                    if (envelope.Commit != lastCommit)
+                    {
+                        lastCommit = envelope.Commit;
+                        _lags.Add(DateTimeOffset.UtcNow - envelope.CommittedAt);
+                    }
+                    position = envelope.Position;
+                }, cancellationToken);
+                if (batch == 0)
+                {
+                    // A notification, or a look anyway after a while, as the services' tails poll behind their wake-ups.
+                    await listener.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

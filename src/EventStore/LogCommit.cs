@@ -1,0 +1,41 @@
+using Npgsql;
+
+namespace Streaming.EventStore;
+
+/// <summary>
+/// How an appending transaction records its commit in the log's commit order (README, Architecture): it promises to
+/// before its first append, and records it as its last statement. A transaction that appends without the promise gets
+/// its commit recorded by the store's deferred trigger when it commits.
+/// </summary>
+public static class LogCommit
+{
+    const string PromiseSql = "select set_config('es.records_commit', 'on', true)";
+
+    const string RecordSql = "select commit, committed_at from es.record_commit()";
+
+    /// <summary>The promise, as a command to put first in the transaction's first batch.</summary>
+    public static NpgsqlBatchCommand PromiseCommand() => new(PromiseSql);
+
+    /// <summary>The recording, as a command to put last in the transaction's last batch before it commits.</summary>
+    public static NpgsqlBatchCommand RecordCommand() => new(RecordSql);
+
+    /// <summary>Promises that the transaction records its commit; call it before the transaction appends anything.</summary>
+    public static async Task PromiseAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PromiseSql, Connection(transaction), transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records the transaction's commit: the transaction's last statement before it commits, since it holds the log's
+    /// head until then. Returns the commit number, or null when the transaction appended nothing (nothing is recorded).
+    /// </summary>
+    public static async Task<long?> RecordAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(RecordSql, Connection(transaction), transaction);
+        return await command.ExecuteScalarAsync(cancellationToken) as long?;
+    }
+
+    static NpgsqlConnection Connection(NpgsqlTransaction transaction) =>
+        transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
+}
