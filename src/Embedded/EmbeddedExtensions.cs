@@ -116,6 +116,7 @@ public static class EmbeddedExtensions
             ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
         });
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
+        builder.Services.AddSignalLog();
         builder.Services.AddHostedService<StandaloneBroker>();
         return builder;
     }
@@ -129,6 +130,7 @@ public static class EmbeddedExtensions
             .ValidateOnStart();
         if (builder.Configuration.GetValue("Fleet:Enabled", true))
         {
+            builder.Services.AddSignalLog();
             builder.Services.AddHostedService<FleetSimulator>();
         }
         return builder;

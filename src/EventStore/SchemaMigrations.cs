@@ -245,6 +245,10 @@ internal static class SchemaMigrations
                 primary key (fold, tx_id, global_position)
             );
             """),
+        // The stream-head lock has one implementation, StreamLock's statements, which both append paths run.
+        new(15, "one_stream_lock", """
+            drop function if exists es.lock_streams(text[]);
+            """),
         // 20-29: the operator surface (src/Api). Bearer tokens, stored as their SHA-256 only (a token is 32 random bytes,
         // so no salt or slow hash is needed to make its digest useless to a reader of this table).
         new(20, "api_tokens", """

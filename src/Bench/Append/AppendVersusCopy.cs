@@ -5,6 +5,7 @@ using Streaming.Bench.Limits;
 using Streaming.Bench.Workload;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 
 namespace Streaming.Bench.Append;
 
