@@ -57,10 +57,11 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         order by i.ord
         """;
 
-    /// <summary>Appends in a transaction of its own, committed durably.</summary>
+    /// <summary>Appends in a transaction of its own (see the other overload for <paramref name="asynchronousCommit"/>).</summary>
     public Task<SignalBatchResult> AppendSignalsAsync(
-        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken) =>
-        ConflictRetry.InTransactionAsync(dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken), cancellationToken);
+        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken, bool asynchronousCommit = false) =>
+        ConflictRetry.InTransactionAsync(
+            dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken, asynchronousCommit), cancellationToken);
 
     /// <summary>
     /// Appends inside the caller's transaction, as its first write. When an offset is fenced the transaction is rolled
