@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest.Appending;
 using Streaming.Ingest.Consuming;
@@ -14,6 +15,7 @@ public static class IngestExtensions
 {
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSchemaMigrations(IngestSchema.Migrations);
         builder.Services.AddOptions<IngestOptions>()
             .BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")
