@@ -48,7 +48,7 @@ public static class OverrideCommand
         {
             if (!PolicyDurations.TryParse(duration, out var parsed) || parsed <= TimeSpan.Zero)
             {
-                return Fail($"--for: '{duration}' is not a duration (for example 90m, 2h, 1d)");
+                return Fail($"--for: '{duration}' is not a duration ({PolicyDurations.Rule})");
             }
             lasting = parsed;
         }
