@@ -1,13 +1,40 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
 
 namespace Streaming.Hosting;
 
-/// <summary>Brings the event store's schema up to date before any other part of the process starts.</summary>
-sealed class EventStoreMigration(NpgsqlDataSource dataSource) : IHostedService
+/// <summary>
+/// Brings the event store's schema up to date before any other part of the process starts. A database that is not
+/// reachable yet (the service started first, or during an outage) is waited for with backoff, the process not ready
+/// meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
+/// </summary>
+sealed class EventStoreMigration(NpgsqlDataSource dataSource, LoopHealth health, ILogger<EventStoreMigration> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => EventStoreSchema.MigrateAsync(dataSource, cancellationToken);
+    public const string LoopName = "schema migration";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var outage = new Outage(LoopName, health, logger);
+        while (true)
+        {
+            try
+            {
+                await EventStoreSchema.MigrateAsync(dataSource, cancellationToken);
+                outage.Succeeded();
+                return;
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                if (!await Outage.WaitAsync(outage.Failed(e), cancellationToken))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -10,7 +10,7 @@ public sealed class PolicyDiffTests
     {
         var lines = PolicyDiff.Between("a\nb\nc\nd", "a\nb\nx\nd");
 
-        Assert.Equal(["  a", "  b", "- c", "+ x", "  d"], lines.Select(l => $"{l.Op} {l.Text}"));
+        Assert.Equal(["  a", "  b", "+ x", "- c", "  d"], lines.Select(l => $"{l.Op} {l.Text}"));
     }
 
     [Fact]
