@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what is missing, builds, starts a throwaway PostgreSQL and a
-# private RabbitMQ node (the tests start their own embedded Kafka-protocol brokers), runs every test, and ends with
+# private RabbitMQ node (the tests start their own embedded Kafka-protocol brokers), a Docker engine if none runs and the
+# container images (in the background, for the deployment tests), runs every test, and ends with
 # "N passed, N failed, N skipped".
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -8,13 +9,35 @@ cd "$repo"
 
 source scripts/throwaway-postgres.sh
 
+started_at=$SECONDS
 scripts/setup.sh --no-build || fail "set-up failed (see above)"
+
+# The Docker engine and the base images (Debian, PostgreSQL, RabbitMQ, .NET runtime) build in the background from here,
+# the service images once the solution is built; the deployment tests wait for the status file (scripts/images.sh's exit
+# status) and read images.log beside it when it failed.
+docker_dir=$(mktemp -d /tmp/streaming-test-docker.XXXXXX) || fail "cannot create a folder for the Docker engine"
+export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
+(
+  status=0
+  scripts/docker-engine.sh start "$docker_dir" > "$docker_dir/engine" && IMAGES_STEP=bases scripts/images.sh || status=$?
+  if [ "$status" = 0 ]; then
+    # The solution's build ends with built (or build-failed); the service images are published from it.
+    until [ -e "$docker_dir/built" ] || [ -e "$docker_dir/build-failed" ]; do sleep 1; done
+    [ -e "$docker_dir/built" ] && IMAGES_STEP=services scripts/images.sh || status=$?
+  fi
+  echo "$status" > "$STREAMING_TEST_IMAGES_STATUS"
+) > "$docker_dir/images.log" 2>&1 &
+images_build=$!
 
 # RabbitMQ boots (a few seconds of Erlang) while the solution builds.
 rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
 scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" 2> "$rabbit_dir/start.err" &
 rabbit_start=$!
 cleanup() {
+  [ -e "$docker_dir/built" ] || touch "$docker_dir/build-failed"
+  wait "$images_build" 2>/dev/null || true
+  [ "$(cat "$docker_dir/engine" 2>/dev/null)" != started ] || scripts/docker-engine.sh stop "$docker_dir" || true
+  rm -rf "$docker_dir"
   wait "$rabbit_start" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
   rm -rf "$rabbit_dir"
@@ -23,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/setup.sh || fail "set-up failed (see above)"
+touch "$docker_dir/built"
+built_at=$SECONDS
 start_throwaway_postgres test
 export STREAMING_TEST_POSTGRES=$postgres_connection
 wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; fail "RabbitMQ did not start"; }
@@ -36,6 +61,8 @@ dotnet test Streaming.sln -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
+printf '[test] %s s set-up and build, %s s tests; images: %s\n' "$((built_at - started_at))" "$((SECONDS - built_at))" \
+  "$(grep -h '^\[images\]' "$docker_dir/images.log" | tr '\n' ';')" >&2
 
 python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET

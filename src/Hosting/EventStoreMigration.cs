@@ -7,11 +7,14 @@ using Streaming.Hosting.Resilience;
 namespace Streaming.Hosting;
 
 /// <summary>
-/// Brings the event store's schema up to date before any other part of the process starts. A database that is not
-/// reachable yet (the service started first, or during an outage) is waited for with backoff, the process not ready
-/// meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
+/// Brings the event store's schema up to date before any other part of the process starts: the store's own migrations
+/// and those the process's parts registered (<see cref="SchemaMigrationExtensions.AddSchemaMigrations"/>). A database
+/// that is not reachable yet (the service started first, or during an outage) is waited for with backoff, the process
+/// not ready meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
 /// </summary>
-sealed class EventStoreMigration(NpgsqlDataSource dataSource, LoopHealth health, ILogger<EventStoreMigration> logger) : IHostedService
+sealed class EventStoreMigration(
+    NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations, LoopHealth health, ILogger<EventStoreMigration> logger)
+    : IHostedService
 {
     public const string LoopName = "schema migration";
 
@@ -22,7 +25,7 @@ sealed class EventStoreMigration(NpgsqlDataSource dataSource, LoopHealth health,
         {
             try
             {
-                await EventStoreSchema.MigrateAsync(dataSource, cancellationToken);
+                await EventStoreSchema.MigrateAsync(dataSource, registrations.SelectMany(r => r.Migrations), cancellationToken);
                 outage.Succeeded();
                 return;
             }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Health;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Logging;
 using Streaming.Hosting.Resilience;
@@ -33,6 +34,7 @@ public static class ServiceDefaults
         // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireConnectionString(builder.Configuration)) { Name = "event-store" }.Build());
         builder.Services.AddEventStore();
+        builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();
         builder.AddStreamingTelemetry();
         return builder;

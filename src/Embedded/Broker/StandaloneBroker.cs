@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,12 +13,14 @@ namespace Streaming.Embedded.Broker;
 /// <summary>
 /// The embedded broker as a process of its own (<c>Streaming.Embedded broker</c>), so that services can crash and
 /// restart around it without taking the topics with them. It starts empty, so it first forgets the offsets Ingest
-/// stored for an earlier broker, then announces where it listens to the supervisor that started it.
+/// stored for an earlier broker, then announces where it listens to the supervisor that started it. With
+/// <c>Broker:BootstrapPort</c> set (a container), clients bootstrap on that fixed port of 127.0.0.1.
 /// </summary>
 sealed partial class StandaloneBroker(
     KafkaOptions kafka,
     IOptions<IngestOptions> ingestOptions,
     SignalLog store,
+    IConfiguration configuration,
     ILogger<StandaloneBroker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -27,26 +30,29 @@ sealed partial class StandaloneBroker(
         {
             cluster.CreateTopic(topic, kafka.Partitions);
         }
+        var bootstrapPort = configuration.GetValue<int?>("Broker:BootstrapPort");
+        await using var forwarder = bootstrapPort is { } port ? new BootstrapForwarder(port, cluster.BootstrapServers.Split(',')[0]) : null;
+        var bootstrapServers = forwarder?.Address ?? cluster.BootstrapServers;
         var group = ingestOptions.Value.ConsumerGroup;
         var forgotten = await store.ForgetKafkaOffsetsAsync(group, kafka.SignalsTopic, stoppingToken);
-        LogStarted(logger, cluster.BootstrapServers, kafka.Partitions, forgotten, group);
+        LogStarted(logger, bootstrapServers, kafka.Partitions, forgotten, group);
         var announcement = new Announcement(
             new JsonObject
             {
-                ["kafkaBootstrapServers"] = cluster.BootstrapServers,
+                ["kafkaBootstrapServers"] = bootstrapServers,
                 ["signalsTopic"] = kafka.SignalsTopic,
                 ["signalsDeadLetterTopic"] = kafka.SignalsDeadLetterTopic,
                 ["phaseChangesTopic"] = kafka.PhaseChangesTopic,
             },
             new Dictionary<string, string>
             {
-                ["Kafka__BootstrapServers"] = cluster.BootstrapServers,
+                ["Kafka__BootstrapServers"] = bootstrapServers,
                 ["Kafka__CreateTopics"] = "false",
                 ["Kafka__ConsumerSessionTimeout"] = kafka.ConsumerSessionTimeout.ToString(),
             });
         if (!announcement.Publish())
         {
-            Console.WriteLine($"Kafka bootstrap servers: {cluster.BootstrapServers}");
+            Console.WriteLine($"Kafka bootstrap servers: {bootstrapServers}");
         }
         try
         {

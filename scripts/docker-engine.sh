@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers on this machine, as the tests and scripts/images.sh need one.
+#   scripts/docker-engine.sh start DIR  -> installs Debian's docker.io, docker-compose and debootstrap if missing; starts
+#                                          dockerd (logs in DIR) unless one already answers; waits for `docker info`.
+#                                          Prints "started" when it started the engine (so the caller stops it), else
+#                                          "running".
+#   scripts/docker-engine.sh stop DIR   -> stops the engine started with that DIR (and only that one)
+# There is no systemd here and no route out of the machine for containers: the engine runs without iptables or the
+# default bridge; containers use user-defined networks or the host's network (image builds use --network host).
+set -euo pipefail
+
+log() { printf '[docker-engine] %s\n' "$*" >&2; }
+fail() { printf '[docker-engine] error: %s\n' "$*" >&2; exit 1; }
+
+action=${1:?start|stop}
+dir=${2:?a folder for the engine log and pid}
+mkdir -p "$dir"
+
+install_missing() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  [ ${#missing[@]} -eq 0 ] && return
+  [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Debian would start the engine through its init script on install; this script starts it itself, with its options.
+  local policy=/usr/sbin/policy-rc.d placed=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null \
+    || { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null; } \
+    || { [ -z "$placed" ] || rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
+  [ -z "$placed" ] || rm -f "$policy"
+}
+
+case "$action" in
+  start)
+    install_missing
+    if docker info >/dev/null 2>&1; then echo running; exit 0; fi
+    [ "$(id -u)" = 0 ] || fail "no Docker engine answers and only root can start one"
+    setsid dockerd --iptables=false --ip6tables=false --bridge=none > "$dir/dockerd.log" 2>&1 < /dev/null &
+    echo $! > "$dir/dockerd.pid"
+    deadline=$((SECONDS + 60))
+    until docker info >/dev/null 2>&1; do
+      kill -0 "$(cat "$dir/dockerd.pid")" 2>/dev/null || fail "dockerd exited while starting: $(tail -3 "$dir/dockerd.log")"
+      [ $SECONDS -lt $deadline ] || fail "dockerd did not answer within 60 s; see $dir/dockerd.log"
+      sleep 0.5
+    done
+    echo started
+    ;;
+  stop)
+    [ -f "$dir/dockerd.pid" ] || exit 0
+    pid=$(cat "$dir/dockerd.pid")
+    kill "$pid" 2>/dev/null || exit 0
+    timeout 30 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true
+    rm -f "$dir/dockerd.pid"
+    ;;
+  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+esac

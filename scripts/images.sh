@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds every image of the container deployment on this machine, with no registry: a Debian base from debootstrap,
+# PostgreSQL 15 and RabbitMQ from Debian's packages, a .NET runtime-deps base, and one image per service (Ingest,
+# Projector, Promoter, Api, and the embedded broker for local runs), published on the host and copied in onto an ASP.NET
+# Core runtime base assembled from this machine's .NET installation.
+#   scripts/images.sh [TAG]     (TAG defaults to "local"; images are streaming/NAME:TAG)
+#   IMAGES_STEP=bases scripts/images.sh      only the base and third-party images (needs no build of the solution)
+#   IMAGES_STEP=services scripts/images.sh   only the service images (needs the solution built in Release)
+# Layers are cached between runs: the Debian base is kept once imported, and docker's build cache does the rest.
+# Production builds the service images against the official base instead:
+#   docker build -f deploy/service.Dockerfile --build-arg BASE_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 ...
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+tag=${1:-local}
+
+log() { printf '[images] %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+fail() { printf '[images] error: %s\n' "$*" >&2; exit 1; }
+
+# The project published into each service image, one variable per service.
+ingest_project=${INGEST_PROJECT:-src/Hosts/Ingest/Ingest.Host.csproj}
+projector_project=${PROJECTOR_PROJECT:-src/Hosts/Projector/Projector.Host.csproj}
+promoter_project=${PROMOTER_PROJECT:-src/Hosts/Promoter/Promoter.Host.csproj}
+api_project=${API_PROJECT:-src/Hosts/Api/Api.Host.csproj}
+broker_project=${BROKER_PROJECT:-src/Embedded/Embedded.csproj}
+
+debian_image=streaming/debian:bookworm
+publish_root=$repo/artifacts/publish
+
+docker info >/dev/null 2>&1 || fail "no Docker engine answers (scripts/docker-engine.sh start DIR starts one)"
+
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# The Debian base: a minimal bookworm root file system from debootstrap, imported once and kept.
+build_debian() {
+  if docker image inspect "$debian_image" >/dev/null 2>&1; then
+    return
+  fi
+  command -v debootstrap >/dev/null || fail "debootstrap is not installed (scripts/docker-engine.sh start installs it)"
+  local rootfs
+  rootfs=$(mktemp -d /tmp/streaming-debian-rootfs.XXXXXX)
+  log "debootstrap bookworm from $(debian_mirror)"
+  debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" > "$rootfs.log" 2>&1 \
+    || { tail -20 "$rootfs.log" >&2; rm -rf "$rootfs" "$rootfs.log"; fail "debootstrap failed"; }
+  # The host's apt sources (the same mirror) replace debootstrap's single line.
+  cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$rootfs/etc/apt/sources.list"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' - "$debian_image" >/dev/null
+  rm -rf "$rootfs" "$rootfs.log"
+  log "imported $debian_image"
+}
+
+build() { # NAME DOCKERFILE CONTEXT [ARGS...]
+  local name=$1 dockerfile=$2 context=$3
+  shift 3
+  local output
+  output=$(docker build --network host -t "streaming/$name:$tag" -f "$dockerfile" "$@" "$context" 2>&1) \
+    || { printf '%s\n' "$output" | tail -30 >&2; fail "building streaming/$name:$tag failed (docker build -f $dockerfile $context)"; }
+  log "built streaming/$name:$tag"
+}
+
+# The ASP.NET Core runtime base: runtime-deps plus this machine's .NET shared runtimes (the ones the services were
+# built against), staged as hard links where the file system allows.
+build_dotnet_base() {
+  local dotnet_root staging
+  dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  staging=$(mktemp -d /tmp/streaming-dotnet-runtime.XXXXXX)
+  cp -al "$dotnet_root/dotnet" "$dotnet_root/host" "$dotnet_root/shared" "$dotnet_root/LICENSE.txt" "$staging/" 2>/dev/null \
+    || cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$dotnet_root/shared" "$dotnet_root/LICENSE.txt" "$staging/"
+  build aspnet deploy/aspnet.Dockerfile "$staging" --build-arg "RUNTIME_DEPS_IMAGE=streaming/runtime-deps:$tag"
+  rm -rf "$staging"
+}
+
+# Framework-dependent publish of the built solution (--no-build: the caller has built it, Release), so nothing here
+# writes to the projects' obj/ folders while a build or test run uses them.
+publish() { # NAME PROJECT
+  local name=$1 project=$2 out=$publish_root/$1
+  rm -rf "$out"
+  dotnet publish "$project" -c Release -r linux-x64 --self-contained false --no-build -nologo -v q -clp:ErrorsOnly -o "$out" >/dev/null \
+    || fail "dotnet publish $project failed (is the solution built in Release?)"
+  cp deploy/healthcheck.sh "$out/healthcheck.sh"
+}
+
+assembly_name() { # PROJECT
+  local name
+  name=$(sed -n 's/.*<AssemblyName>\(.*\)<\/AssemblyName>.*/\1/p' "$1" | head -1)
+  echo "${name:-Streaming.$(basename "$1" .csproj)}"
+}
+
+case "${IMAGES_STEP:-all}" in
+  bases|all)
+    build_debian
+    build runtime-deps deploy/runtime-deps.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
+    build_dotnet_base
+    build postgres deploy/postgres.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
+    build rabbitmq deploy/rabbitmq.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
+    ;;&
+  services|all)
+    mkdir -p "$publish_root"
+    for service in ingest projector promoter api broker; do
+      project_variable=${service}_project
+      project=${!project_variable}
+      publish "$service" "$project"
+      build "$service" deploy/service.Dockerfile "$publish_root/$service" \
+        --build-arg "BASE_IMAGE=streaming/aspnet:$tag" --build-arg "APP=$(assembly_name "$project")"
+    done
+    ;;
+esac
+log "images built (tag $tag, ${IMAGES_STEP:-all})"
