@@ -285,9 +285,9 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
             FromArchive += batch.FromArchive ? 1 : 0;
         }
 
-        public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task TickAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     TransactionalFold Fold() => new(database.DataSource, _name, RecordAsync);
