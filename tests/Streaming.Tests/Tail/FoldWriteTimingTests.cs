@@ -19,13 +19,9 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
     public async Task InitializeAsync()
     {
+        await HandledEvents.CreateAsync(database.DataSource);
         await using var command = database.DataSource.CreateCommand(
-            """
-            create table if not exists counted (fold text not null, stream_id text not null, events bigint not null, primary key (fold, stream_id));
-            create table if not exists handled (
-                subscription text not null, event_id uuid not null, stream_id text not null, version bigint not null,
-                primary key (subscription, event_id))
-            """);
+            "create table if not exists counted (fold text not null, stream_id text not null, events bigint not null, primary key (fold, stream_id))");
         await command.ExecuteNonQueryAsync();
     }
 
@@ -128,16 +124,8 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    async Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "insert into handled (event_id, stream_id, version, subscription) select *, $4 from unnest($1, $2, $3)", transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.Event.EventId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.Select(e => e.StreamId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = events.Select(e => e.Version).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name + ":transactional" });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        HandledEvents.RecordAsync(_name + ":transactional", events, transaction, cancellationToken);
 
     public sealed record Count(long Events);
 
