@@ -74,7 +74,9 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
         Assert.Empty(handledAfterFailure);
         Assert.NotEmpty(deliveries[0]);
         Assert.Equal(deliveries[0], deliveries[1]);
-        Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), handled);
+        // The fold kept what failed and wrote it again; the second run read nothing new for it
+        Assert.Equal(0, handled);
+        Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), fold.Handled);
         Assert.Equal([1L, 2L, 3L, 4L, 5L], await HandledVersionsAsync(id));
         Assert.Equal(await EndOfTailAsync(), await LoadCheckpointAsync());
     }
