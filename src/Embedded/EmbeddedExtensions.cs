@@ -119,6 +119,7 @@ public static class EmbeddedExtensions
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
         // It forgets the Ingest's stored offsets of a fresh broker's topics: the Ingest's table must exist first.
         builder.Services.AddSchemaMigrations(IngestSchema.Migrations);
+        builder.Services.AddSignalLog();
         builder.Services.AddHostedService<StandaloneBroker>();
         return builder;
     }
@@ -132,6 +133,7 @@ public static class EmbeddedExtensions
             .ValidateOnStart();
         if (builder.Configuration.GetValue("Fleet:Enabled", true))
         {
+            builder.Services.AddSignalLog();
             builder.Services.AddHostedService<FleetSimulator>();
         }
         return builder;

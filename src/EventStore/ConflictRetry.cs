@@ -3,10 +3,11 @@ using Npgsql;
 namespace Streaming.EventStore;
 
 /// <summary>Reruns a whole append transaction that lost a stream-order or deadlock conflict; both are rare and brief.</summary>
-internal static class ConflictRetry
+public static class ConflictRetry
 {
     const int MaxAttempts = 20;
 
+    /// <summary>Runs <paramref name="transaction"/> (which opens, writes and commits one) again after a conflict.</summary>
     public static async Task<T> RunAsync<T>(Func<Task<T>> transaction, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)

@@ -89,12 +89,8 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     /// Locks every stream the caller's transaction will append to, in one go; call it first when one transaction
     /// appends to several streams, so it cannot lose a stream-order conflict halfway through.
     /// </summary>
-    public static async Task LockAsync(NpgsqlTransaction transaction, IEnumerable<string> streamIds, CancellationToken cancellationToken)
-    {
-        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
-        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { StreamLock.Command(streamIds) } };
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public static Task LockAsync(NpgsqlTransaction transaction, IEnumerable<string> streamIds, CancellationToken cancellationToken) =>
+        StreamLock.LockAsync(transaction, streamIds, cancellationToken);
 
     /// <summary>Events of the stream from <paramref name="fromVersion"/> on, in version order.</summary>
     public Task<IReadOnlyList<RecordedEvent>> ReadStreamForwardAsync(string streamId, long fromVersion, int maxCount, CancellationToken cancellationToken) =>
@@ -143,11 +139,19 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            BatchCommands = { StreamLock.Command([streamId]), AppendCommand(streamId, expectedVersion, events, skipExisting), StreamLock.NotifyCommand() },
+            BatchCommands =
+            {
+                StreamLock.Create([streamId]),
+                StreamLock.Heads([streamId]),
+                AppendCommand(streamId, expectedVersion, events, skipExisting),
+                StreamLock.Notify(),
+            },
         };
         try
         {
+            // The insert returns no rows, so the reader starts at the head.
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await StreamLock.ReadHeadsAsync(reader, new Dictionary<string, StreamHead>(1), cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetInt64(2));

@@ -219,5 +219,9 @@ internal static class SchemaMigrations
             alter table es.poisoned_events alter column commit set not null, drop column tx_id;
             alter table es.poisoned_events add primary key (fold, commit, global_position);
             """),
+        // The stream-head lock has one implementation, StreamLock's statements, which both append paths run.
+        new(15, "one_stream_lock", """
+            drop function if exists es.lock_streams(text[]);
+            """),
     ];
 }

@@ -3,47 +3,105 @@ using NpgsqlTypes;
 
 namespace Streaming.EventStore;
 
-/// <summary>The statement every append runs before it writes events.</summary>
-internal static class StreamLock
+/// <summary>
+/// The stream-head lock every append takes before it writes events, and the one place its rule lives; an append path
+/// outside this library (Ingest's COPY) composes the same commands into its own transaction.
+/// </summary>
+/// <remarks>
+/// The tail reads in commit order, so for every stream that order must agree with version order. Each append therefore
+/// first locks its streams' rows in es.streams (sorted, so writers never deadlock), creating rows for new streams, and
+/// reads the version under that lock; the lock is held until commit, and the commit is recorded last (LogCommit), so
+/// whoever appends version v+1 records its commit after whoever appended v has committed. Row locks, unlike advisory
+/// locks on hash buckets, let batches for disjoint streams run in parallel and need no room in the server's shared lock
+/// table.
+/// </remarks>
+public static class StreamLock
 {
-    // The tail reads in commit order, so for every stream that order must agree with version order. Each append therefore
-    // first locks its streams' rows in es.streams (sorted, so writers never deadlock, and creating rows for new streams)
-    // and reads the version under that lock; the lock is held until commit, and the commit is recorded last (LogCommit),
-    // so whoever appends version v+1 records its commit after whoever appended v has committed. Row locks, unlike
-    // advisory locks on hash buckets, let batches for disjoint streams run in parallel and need no room in the server's
-    // shared lock table.
-    public static NpgsqlBatchCommand Command(IEnumerable<string> streamIds) =>
-        new("select es.lock_streams($1)")
-        {
-            Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
-        };
-
-    /// <summary>
-    /// Ingest's way to the same lock, cheaper when the streams exist (the usual case): locks their rows in order
-    /// (<c>for no key update</c>, all the head update needs) and returns each head. The fourth column (whether a later
-    /// writer appended, which transaction-id order had to refuse) is always false since positions follow commits. Rows of
-    /// new streams are created next (<see cref="CreateSql"/>), in order, then locked the same way.
-    /// </summary>
-    public const string HeadsSql = """
-        select stream_id, version, last_seq, false
+    // for no key update: all the head update needs, and it does not block the foreign-key-free readers of es.streams.
+    const string HeadsSql = """
+        select stream_id, version, last_seq
         from es.streams where stream_id = any($1) order by stream_id for no key update
         """;
 
-    /// <summary>Creates the rows of new streams, in order.</summary>
-    public const string CreateSql = """
+    const string CreateSql = """
         insert into es.streams (stream_id, version, last_tx_id)
         select s, 0, pg_current_xact_id() from unnest($1::text[]) s order by s
         on conflict (stream_id) do nothing
         """;
 
-    /// <summary>What <c>es.lock_streams</c> raises when a later writer appended first: rerun the transaction.</summary>
-    public static PostgresException LaterWriter() =>
-        new("a transaction that began writing later has appended to one of these streams; retry", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+    /// <summary>
+    /// Locks the rows of the streams that exist, in order, and returns each one's head (<see cref="ReadHeadsAsync"/>). Streams without a row are created next (<see cref="Create"/>), in
+    /// order, then locked the same way.
+    /// </summary>
+    public static NpgsqlBatchCommand Heads(IReadOnlyCollection<string> streamIds) => WithStreamIds(HeadsSql, streamIds);
+
+    /// <summary>Creates the rows of new streams, in order; returns no rows.</summary>
+    public static NpgsqlBatchCommand Create(IReadOnlyCollection<string> streamIds) => WithStreamIds(CreateSql, streamIds);
+
+    /// <summary>Reads the result of <see cref="Heads"/> into <paramref name="heads"/>.</summary>
+    public static async Task ReadHeadsAsync(NpgsqlDataReader reader, IDictionary<string, StreamHead> heads, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(heads);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+        }
+    }
+
+    /// <summary>
+    /// Locks every stream in <paramref name="streamIds"/>, creating the new ones, and returns their heads.
+    /// </summary>
+    public static async Task<Dictionary<string, StreamHead>> LockAsync(
+        NpgsqlTransaction transaction, IEnumerable<string> streamIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
+        var ids = streamIds.Distinct(StringComparer.Ordinal).ToArray();
+        var heads = new Dictionary<string, StreamHead>(ids.Length, StringComparer.Ordinal);
+        if (ids.Length == 0)
+        {
+            return heads;
+        }
+        await LockExistingAsync(connection, transaction, ids, heads, cancellationToken);
+        await LockCreatedAsync(connection, transaction, ids, heads, cancellationToken);
+        return heads;
+    }
+
+    /// <summary>
+    /// Creates and locks the streams of <paramref name="streamIds"/> that <see cref="Heads"/> did not find (it locked
+    /// the others), adding their heads.
+    /// </summary>
+    public static async Task LockCreatedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<string> streamIds, IDictionary<string, StreamHead> heads,
+        CancellationToken cancellationToken)
+    {
+        var created = streamIds.Where(id => !heads.ContainsKey(id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (created.Length == 0)
+        {
+            return;
+        }
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { Create(created), Heads(created) } };
+        // The insert returns no rows, so the reader starts at the heads.
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await ReadHeadsAsync(reader, heads, cancellationToken);
+    }
 
     /// <summary>Wakes the log's listeners once, on commit, if this transaction appended anything.</summary>
-    public static NpgsqlBatchCommand NotifyCommand() =>
+    public static NpgsqlBatchCommand Notify() =>
         new($"""
             select pg_notify('{EventStoreSchema.NotificationChannel}', '')
             from (select from es.events where tx_id = pg_current_xact_id_if_assigned() limit 1) appended
             """);
+
+    static async Task LockExistingAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] ids, Dictionary<string, StreamHead> heads, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { Heads(ids) } };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await ReadHeadsAsync(reader, heads, cancellationToken);
+    }
+
+    static NpgsqlBatchCommand WithStreamIds(string sql, IReadOnlyCollection<string> streamIds) =>
+        new(sql) { Parameters = { new NpgsqlParameter<string[]> { TypedValue = [.. streamIds], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } } };
 }

@@ -16,8 +16,21 @@ public sealed class IngestOptions
     /// <summary>Most messages written to the store in one transaction.</summary>
     public int MaxBatchSize { get; set; } = 5000;
 
-    /// <summary>How long a batch waits to fill once its first message has arrived.</summary>
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// How long a tiny batch (fewer than <see cref="SmallBatch"/> messages) waits to fill once its first message has
+    /// arrived; a larger one closes as soon as the consumer has nothing more buffered.
+    /// </summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Below this many messages a batch is tiny: it waits up to <see cref="MaxBatchWait"/> for more.</summary>
+    public int SmallBatch { get; set; } = 50;
+
+    /// <summary>
+    /// Commit appends without waiting for their WAL to reach disk (<c>synchronous_commit = off</c> for Ingest's
+    /// transaction only). A commit lost in a server crash loses its stored offsets with it, so the messages are read
+    /// again and appended again (README, Ingest).
+    /// </summary>
+    public bool AsynchronousCommit { get; set; } = true;
 
     /// <summary>
     /// How far ahead of its message's Kafka timestamp a signal's <c>emittedAt</c> may be; later ones are dead-lettered

@@ -5,6 +5,7 @@ using Streaming.Bench.Limits;
 using Streaming.Bench.Workload;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 
 namespace Streaming.Bench.Append;
 
@@ -18,7 +19,7 @@ static class AppendVersusCopy
     const int Partitions = 6;
     const int WarmUp = 3;
 
-    public static async Task<AppendComparison> RunAsync(NpgsqlDataSource dataSource, SignalWorkload workload, int batches, int batchSize, CancellationToken cancellationToken)
+    public static async Task<AppendComparison> RunAsync(NpgsqlDataSource dataSource, SignalWorkload workload, int batches, int batchSize, bool asynchronousCommit, CancellationToken cancellationToken)
     {
         await CopyBaseline.CreateTableAsync(dataSource, cancellationToken);
         var log = new SignalLog(dataSource);
@@ -31,13 +32,13 @@ static class AppendVersusCopy
             TimeSpan appended, copied;
             if (b % 2 == 0)
             {
-                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, cancellationToken));
+                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, asynchronousCommit, cancellationToken));
                 copied = await TimeAsync(() => CopyAsync(dataSource, rows, cancellationToken));
             }
             else
             {
                 copied = await TimeAsync(() => CopyAsync(dataSource, rows, cancellationToken));
-                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, cancellationToken));
+                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, asynchronousCommit, cancellationToken));
             }
             if (b >= WarmUp)
             {
@@ -54,12 +55,13 @@ static class AppendVersusCopy
         return new AppendComparison(batchSize, batches, appends, copies, redeliveries);
     }
 
-    static async Task AppendAsync(SignalLog log, List<CopyBaseline.EventRow> rows, int batch, int batchSize, long?[] offsets, CancellationToken cancellationToken)
+    static async Task AppendAsync(
+        SignalLog log, List<CopyBaseline.EventRow> rows, int batch, int batchSize, long?[] offsets, bool asynchronousCommit, CancellationToken cancellationToken)
     {
         var partition = batch % Partitions;
         var next = (offsets[partition] ?? 0) + batchSize;
         var result = await log.AppendSignalsAsync(
-            [.. rows.Select(ToSignal)], [new KafkaOffsetAdvance("bench", "job-signals", partition, offsets[partition], next)], cancellationToken);
+            [.. rows.Select(ToSignal)], [new KafkaOffsetAdvance("bench", "job-signals", partition, offsets[partition], next)], cancellationToken, asynchronousCommit);
         if (result.Outcomes.Any(o => o != SignalAppendOutcome.Appended))
         {
             throw new InvalidOperationException("the benchmark's batch was not all new signals");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Supervision;
 using Streaming.Ingest;

@@ -8,6 +8,7 @@ using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
 using Streaming.Contracts.Signals;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
 using Streaming.Ingest;

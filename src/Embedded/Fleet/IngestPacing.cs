@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting.Resilience;
 
 namespace Streaming.Embedded.Fleet;

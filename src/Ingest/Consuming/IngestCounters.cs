@@ -3,6 +3,7 @@ namespace Streaming.Ingest.Consuming;
 /// <summary>What Ingest has done since it started; read by the dashboards, the benchmark and the tests.</summary>
 public sealed class IngestCounters
 {
+    long _read;
     long _appended;
     long _duplicates;
     long _conflicting;
@@ -11,6 +12,9 @@ public sealed class IngestCounters
     long _lostToRetention;
     long _batches;
     long _fenced;
+
+    /// <summary>Messages read from the topic, whether stored yet or not (a batch is read while the one before commits).</summary>
+    public long Read => Interlocked.Read(ref _read);
 
     /// <summary>Signals stored.</summary>
     public long Appended => Interlocked.Read(ref _appended);
@@ -44,6 +48,8 @@ public sealed class IngestCounters
         Interlocked.Add(ref _deadLettered, deadLettered);
         Interlocked.Increment(ref _batches);
     }
+
+    internal void AddRead() => Interlocked.Increment(ref _read);
 
     internal void AddLostToRetention(long messages) => Interlocked.Add(ref _lostToRetention, messages);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 
@@ -30,11 +31,34 @@ sealed class IngestWorker(
             var forgotten = await store.ForgetKafkaOffsetsAsync(options.ConsumerGroup, kafka.SignalsTopic, stoppingToken);
             logger.LogInformation("The broker is new: forgot the offsets stored for {Partitions} partitions of an earlier one", forgotten);
         }
-        // Each consumer blocks its own thread in Consume.
         var consumers = Enumerable.Range(1, options.Consumers)
-            .Select(n => (Name: $"ingest consumer {n}", Consumer: ActivatorUtilities.CreateInstance<SignalConsumer>(services)))
-            .Select(c => Task.Run(() => c.Consumer.RunAsync(c.Name, stoppingToken), CancellationToken.None))
+            .Select(n => OnThread($"ingest consumer {n}", ActivatorUtilities.CreateInstance<SignalConsumer>(services), stoppingToken))
             .ToList();
         await ConcurrentLoops.WhenAllOrFirstFailureAsync(consumers);
+    }
+
+    // Each consumer blocks a thread of its own in Consume and while its next batch waits for the previous commit, so it
+    // holds no pool thread and no pool starvation delays it.
+    static Task OnThread(string name, SignalConsumer consumer, CancellationToken stoppingToken)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                consumer.Run(name, stoppingToken);
+                finished.SetResult();
+            }
+            catch (Exception e)
+            {
+                finished.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start();
+        return finished.Task;
     }
 }

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 
 namespace Streaming.Ingest.Consuming;
 

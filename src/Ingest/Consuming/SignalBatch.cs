@@ -2,7 +2,7 @@ using Confluent.Kafka;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
-using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Ingest.DeadLetters;
 
 namespace Streaming.Ingest.Consuming;
@@ -24,29 +24,35 @@ sealed class SignalBatch
 
     public int Messages => Signals.Count + _invalid.Count;
 
+    /// <summary>Reads one consumed message against the wire contract; done as it arrives, while an earlier batch commits.</summary>
+    public static ReadMessage Read(ConsumeResult<byte[]?, byte[]?> message, TimeSpan maxClockSkew)
+    {
+        var read = JobSignalReader.Read(
+            message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
+        return read.Signal is { } signal ? new ReadMessage(message, ToAppend(signal, message), null) : new ReadMessage(message, null, read.RejectionReason!);
+    }
+
     /// <param name="messages">Messages of owned partitions only, in the order consumed.</param>
-    public static SignalBatch Read(
-        IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages, PartitionAssignment partitions, string consumerGroup, TimeSpan maxClockSkew)
+    /// <param name="storedOffset">The next offset stored for a partition when the batch is written (null: none yet).</param>
+    public static SignalBatch Of(IReadOnlyList<ReadMessage> messages, Func<int, long?> storedOffset, string consumerGroup)
     {
         var nextOffsets = new Dictionary<TopicPartition, long>();
         foreach (var message in messages)
         {
-            nextOffsets[message.TopicPartition] = message.Offset.Value + 1;
+            nextOffsets[message.Source.TopicPartition] = message.Source.Offset.Value + 1;
         }
         var batch = new SignalBatch([.. nextOffsets.Select(p =>
-            new KafkaOffsetAdvance(consumerGroup, p.Key.Topic, p.Key.Partition.Value, partitions.StoredOffset(p.Key.Partition.Value), p.Value))]);
+            new KafkaOffsetAdvance(consumerGroup, p.Key.Topic, p.Key.Partition.Value, storedOffset(p.Key.Partition.Value), p.Value))]);
         foreach (var message in messages)
         {
-            var read = JobSignalReader.Read(
-                message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
-            if (read.Signal is { } signal)
+            if (message.Signal is { } signal)
             {
-                batch.Signals.Add(ToAppend(signal, message));
-                batch._sources.Add(message);
+                batch.Signals.Add(signal);
+                batch._sources.Add(message.Source);
             }
             else
             {
-                batch._invalid.Add(new DeadLetter(message, read.RejectionReason!));
+                batch._invalid.Add(new DeadLetter(message.Source, message.RejectionReason!));
             }
         }
         return batch;

@@ -1,10 +1,11 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Streaming.Contracts.Text;
-using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
+using Streaming.Ingest.Appending;
 using Streaming.Ingest.DeadLetters;
 
 namespace Streaming.Ingest.Consuming;
@@ -14,11 +15,19 @@ namespace Streaming.Ingest.Consuming;
 /// live in PostgreSQL, written in the transaction that stores the events and fenced by compare-and-set, so a restart
 /// or a rebalance resumes exactly where the durable state ends (<see cref="PartitionAssignment"/>). Every message is
 /// either stored or on the dead-letter topic before its offset is stored. <see cref="IngestWorker"/> runs several in
-/// one process, each a member of the consumer group with partitions (and so jobs) of its own.
+/// one process, each on a thread of its own and a member of the consumer group with partitions (and so jobs) of its own.
 /// </summary>
+/// <remarks>
+/// Pipelined: while one batch's append commits, the thread reads (and decodes) the next; at most one append is in
+/// flight, and the next batch leaves as soon as it has committed. A batch closes at once when the consumer has nothing
+/// more buffered; only a tiny batch waits <see cref="IngestOptions.MaxBatchWait"/> to fill. Everything about the
+/// partitions (<see cref="PartitionAssignment"/>) is touched by this thread alone: an append reports how it ended and
+/// the thread applies it, also before a rebalance revokes partitions.
+/// </remarks>
 sealed partial class SignalConsumer(
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<IngestOptions> ingestOptions,
+    NpgsqlDataSource dataSource,
     SignalLog store,
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
@@ -27,14 +36,24 @@ sealed partial class SignalConsumer(
 {
     static readonly TimeSpan BrokerProbeInterval = TimeSpan.FromSeconds(2);
 
+    static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
+
+    // How long one Consume waits while an append is in flight, so the thread sees its end soon.
+    static readonly TimeSpan WhileWriting = TimeSpan.FromMilliseconds(2);
+
     // Ingest is the loop retention races: it retries at least every 2 s, so it resumes soon after an outage ends.
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
 
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
+    readonly SignalBatchWriter _writer = new(dataSource, store, deadLetters, ingestOptions.Value.AsynchronousCommit);
+    Task<BatchWritten?>? _inFlight;
 
+    bool Writing => _inFlight is { IsCompleted: false };
+
+    /// <summary>Runs on the calling thread, blocking it, until <paramref name="stoppingToken"/> is cancelled.</summary>
     /// <param name="name">The loop's name in <see cref="LoopHealth"/> and the logs.</param>
-    public async Task RunAsync(string name, CancellationToken stoppingToken)
+    public void Run(string name, CancellationToken stoppingToken)
     {
         // Writing (to PostgreSQL and the dead-letter topic) and reading from the brokers fail and recover separately.
         var writing = new Outage(name, health, logger);
@@ -48,8 +67,17 @@ sealed partial class SignalConsumer(
         RequireEagerAssignor(config);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned))
-            .SetPartitionsRevokedHandler((_, revoked) => partitions.OnRevoked(revoked.Select(p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, lost) => partitions.OnRevoked(lost.Select(p => p.TopicPartition)))
+            .SetPartitionsRevokedHandler((_, revoked) =>
+            {
+                // What is in flight was read from these partitions under this assignment: settle it first.
+                Settle(partitions, stoppingToken);
+                partitions.OnRevoked(revoked.Select(p => p.TopicPartition));
+            })
+            .SetPartitionsLostHandler((_, lost) =>
+            {
+                Settle(partitions, stoppingToken);
+                partitions.OnRevoked(lost.Select(p => p.TopicPartition));
+            })
             .SetErrorHandler((_, error) => OnError(error, reading))
             .Build();
         consumer.Subscribe(_kafka.SignalsTopic);
@@ -61,18 +89,39 @@ sealed partial class SignalConsumer(
             {
                 if (partitions.NeedsPositioning)
                 {
-                    await UntilDoneAsync(writing, () => partitions.PositionAsync(consumer, stoppingToken), stoppingToken);
+                    Settle(partitions, stoppingToken);
+                    if (partitions.NeedsPositioning)
+                    {
+                        UntilDoneAsync(writing, _ => partitions.PositionAsync(consumer, stoppingToken), stoppingToken).GetAwaiter().GetResult();
+                    }
                     continue;
                 }
-                var batch = Collect(consumer, partitions, reading, stoppingToken);
-                if (batch.Count > 0)
+                var collected = Collect(consumer, partitions, reading, stoppingToken);
+                if (collected.Count == 0)
                 {
-                    await UntilDoneAsync(writing, attempt => WriteAsync(batch, partitions, attempt, stoppingToken), stoppingToken);
+                    if (_inFlight is { IsCompleted: true })
+                    {
+                        Settle(partitions, stoppingToken);
+                    }
+                    else if (_inFlight is null && reading.InProgress && DateTime.UtcNow >= nextProbe)
+                    {
+                        nextProbe = DateTime.UtcNow + BrokerProbeInterval;
+                        ProbeBrokers(consumer, reading);
+                    }
+                    continue;
                 }
-                else if (reading.InProgress && DateTime.UtcNow >= nextProbe)
+                // At most one append in flight: this batch leaves once the previous one has committed.
+                Settle(partitions, stoppingToken);
+                if (partitions.NeedsPositioning || stoppingToken.IsCancellationRequested)
                 {
-                    nextProbe = DateTime.UtcNow + BrokerProbeInterval;
-                    ProbeBrokers(consumer, reading);
+                    // Fenced or reassigned: what was collected is read again from the stored offsets.
+                    continue;
+                }
+                var owned = collected.Where(m => partitions.Owns(m.Partition)).ToList();
+                if (owned.Count > 0)
+                {
+                    var batch = SignalBatch.Of(owned, partitions.StoredOffset, _options.ConsumerGroup);
+                    _inFlight = WriteAsync(batch, writing, stoppingToken);
                 }
             }
         }
@@ -81,21 +130,40 @@ sealed partial class SignalConsumer(
         }
         finally
         {
+            Settle(partitions, stoppingToken);
             consumer.Close();
         }
     }
 
-    List<ConsumeResult<byte[]?, byte[]?>> Collect(
-        IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, Outage reading, CancellationToken stoppingToken)
+    // Reads until the batch is full, or the consumer has nothing more buffered and no append is in flight (a tiny batch
+    // waits a little longer to fill).
+    List<ReadMessage> Collect(IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, Outage reading, CancellationToken stoppingToken)
     {
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-        DateTime? deadline = null;
+        var batch = new List<ReadMessage>();
+        DateTime? smallUntil = null;
         while (batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested && !partitions.NeedsPositioning)
         {
-            var wait = deadline is { } d ? d - DateTime.UtcNow : TimeSpan.FromMilliseconds(250);
-            if (wait <= TimeSpan.Zero)
+            TimeSpan wait;
+            if (Writing)
             {
-                break;
+                wait = WhileWriting;
+            }
+            else if (batch.Count == 0)
+            {
+                // The append just ended: hand back to the loop to settle it.
+                if (_inFlight is not null)
+                {
+                    break;
+                }
+                wait = IdleWait;
+            }
+            else if (batch.Count < _options.SmallBatch && smallUntil is { } until && until > DateTime.UtcNow)
+            {
+                wait = until - DateTime.UtcNow;
+            }
+            else
+            {
+                wait = TimeSpan.Zero;
             }
             ConsumeResult<byte[]?, byte[]?>? result;
             try
@@ -114,55 +182,80 @@ sealed partial class SignalConsumer(
             }
             if (result is null)
             {
-                if (deadline is null)
+                if (Writing || (batch.Count > 0 && wait > TimeSpan.Zero))
                 {
-                    break;
+                    continue;
                 }
-                continue;
+                break;
             }
             if (reading.InProgress)
             {
                 reading.Succeeded();
             }
-            batch.Add(result);
-            deadline ??= DateTime.UtcNow + _options.MaxBatchWait;
+            counters.AddRead();
+            batch.Add(SignalBatch.Read(result, _options.MaxClockSkew));
+            smallUntil ??= DateTime.UtcNow + _options.MaxBatchWait;
         }
         return batch;
     }
 
-    // One attempt at storing a batch; the first attempt's outcome is kept for when a retry finds it committed.
-    async Task WriteAsync(
-        List<ConsumeResult<byte[]?, byte[]?>> consumed, PartitionAssignment partitions, WriteAttempt attempt, CancellationToken stoppingToken)
+    // Waits for the append in flight, if any, and applies how it ended; on this consumer's thread only.
+    void Settle(PartitionAssignment partitions, CancellationToken stoppingToken)
     {
-        var owned = consumed.Where(r => partitions.Owns(r.Partition.Value)).ToList();
-        if (owned.Count == 0)
+        if (_inFlight is not { } inFlight)
         {
             return;
         }
-        var batch = SignalBatch.Read(owned, partitions, _options.ConsumerGroup, _options.MaxClockSkew);
+        _inFlight = null;
+        BatchWritten? written;
         try
         {
-            await store.AppendSignalsAsync(batch.Signals, batch.Offsets, async (outcome, cancellationToken) =>
-            {
-                var letters = batch.DeadLetters(outcome);
-                // On the topic before the offsets move past them; a rerun may publish them again (at least once).
-                await deadLetters.PublishAsync(letters, cancellationToken);
-                attempt.Outcome = (outcome, letters);
-            }, stoppingToken);
+            written = inFlight.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        if (written is null)
+        {
+            return;
+        }
+        if (written.Fenced is { } fenced)
+        {
+            counters.AddFenced();
+            LogFenced(logger, fenced);
+            partitions.Fenced();
+            return;
+        }
+        Committed(written.Batch, partitions, written.Result!, written.Letters);
+    }
+
+    // Stores one batch, waiting out outages; null when stopped first. Runs off the consumer's thread, so it leaves the
+    // partitions alone and reports what happened.
+    async Task<BatchWritten?> WriteAsync(SignalBatch batch, Outage writing, CancellationToken stoppingToken)
+    {
+        BatchWritten? written = null;
+        await UntilDoneAsync(writing, async attempt => written = await WriteOnceAsync(batch, attempt, stoppingToken), stoppingToken);
+        return written;
+    }
+
+    // One attempt at storing a batch; the first attempt's outcome is kept for when a retry finds it committed.
+    async Task<BatchWritten> WriteOnceAsync(SignalBatch batch, BatchAttempt attempt, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _writer.WriteAsync(batch, attempt, stoppingToken);
         }
         catch (OffsetFencedException e)
         {
             if (attempt.Outcome is null || !await CommittedEarlierAsync(batch, stoppingToken))
             {
-                counters.AddFenced();
-                LogFenced(logger, e);
-                partitions.Fenced();
-                return;
+                return new BatchWritten(batch, null, [], e);
             }
             LogCommittedEarlier(logger, e.Topic, e.Partition);
         }
         var (result, letters) = attempt.Outcome ?? throw new InvalidOperationException("A batch committed without reaching its outcome");
-        Committed(batch, partitions, result, letters);
+        return new BatchWritten(batch, result, letters, null);
     }
 
     void Committed(SignalBatch batch, PartitionAssignment partitions, SignalBatchResult result, List<DeadLetter> letters)
@@ -211,9 +304,9 @@ sealed partial class SignalConsumer(
     }
 
     // Waits out transient database and broker failures of one step, with one warning when they begin and one when they end.
-    async Task UntilDoneAsync(Outage outage, Func<WriteAttempt, Task> step, CancellationToken stoppingToken)
+    async Task UntilDoneAsync(Outage outage, Func<BatchAttempt, Task> step, CancellationToken stoppingToken)
     {
-        var attempt = new WriteAttempt();
+        var attempt = new BatchAttempt();
         while (true)
         {
             try
@@ -275,12 +368,6 @@ sealed partial class SignalConsumer(
 
     static string KeyText(ConsumeResult<byte[]?, byte[]?> message) =>
         message.Message.Key is { } key ? UntrustedText.Escape(key) : "(no key)";
-
-    /// <summary>What one batch's attempts share: the outcome an attempt reached before committing.</summary>
-    sealed class WriteAttempt
-    {
-        public (SignalBatchResult Result, List<DeadLetter> Letters)? Outcome { get; set; }
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest consuming {Topic} as group {Group}")]
     static partial void LogConsuming(ILogger logger, string topic, string group);

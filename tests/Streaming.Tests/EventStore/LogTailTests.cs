@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.EventStore;

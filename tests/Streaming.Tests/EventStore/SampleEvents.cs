@@ -1,5 +1,6 @@
 using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 
 namespace Streaming.Tests.EventStore;
 

@@ -1,6 +1,7 @@
 using Streaming.Contracts;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 

@@ -4,6 +4,7 @@ using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Lifecycle;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;

@@ -5,6 +5,7 @@ using Streaming.Contracts;
 using Streaming.Embedded.Broker;
 using Streaming.Embedded.Fleet;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting.Resilience;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;

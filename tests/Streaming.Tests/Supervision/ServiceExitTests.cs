@@ -4,6 +4,7 @@ using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
+using Streaming.Ingest.Appending;
 using Streaming.Hosting.Supervision;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;

@@ -1,4 +1,4 @@
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>What happened to one signal of a batch.</summary>
 public enum SignalAppendOutcome

@@ -1,4 +1,4 @@
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// A stored Kafka offset was not where this consumer expected it, so another consumer owns the partition now; the whole

@@ -1,19 +1,20 @@
 using Npgsql;
 using NpgsqlTypes;
+using Streaming.EventStore;
 
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>
-/// Ingest's side of the store: appends a consumed batch of signals and moves the Kafka offsets that produced it, in one
+/// Ingest's write path: appends a consumed batch of signals and moves the Kafka offsets that produced it, in one
 /// transaction. A signal is stored at most once per (stream, seq); its event id must be a function of (stream, seq)
 /// (<c>EventIds.ForSignal</c>), which the unique event id then enforces.
 /// </summary>
 /// <remarks>
 /// An append costs little more than a COPY of its events (README, Performance): one round trip locks the existing
-/// streams' rows in order and reads their heads (see <see cref="StreamLock"/>) and moves the offsets by
-/// compare-and-set, a second creates the rows of new streams when there are some; the client classifies each signal
-/// (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a binary COPY
-/// writes the new events; one statement moves the heads and notifies the log's listeners once.
+/// streams' rows in order and reads their heads (<see cref="StreamLock"/>, the store's one lock rule) and moves the
+/// offsets by compare-and-set, a second creates the rows of new streams when there are some; the client classifies
+/// each signal (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a
+/// binary COPY writes the new events; one statement moves the heads and notifies the log's listeners once.
 /// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
@@ -56,38 +57,26 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         order by i.ord
         """;
 
+    /// <summary>Appends in a transaction of its own (see the other overload for <paramref name="asynchronousCommit"/>).</summary>
     public Task<SignalBatchResult> AppendSignalsAsync(
-        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken) =>
-        AppendSignalsAsync(signals, offsets, (_, _) => Task.CompletedTask, cancellationToken);
+        IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken, bool asynchronousCommit = false) =>
+        ConflictRetry.InTransactionAsync(
+            dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken, asynchronousCommit), cancellationToken);
 
     /// <summary>
-    /// Appends in a transaction of its own and runs <paramref name="beforeCommit"/> with the outcome just before it
-    /// commits: what it does (publish the batch's rejects, say) happens before the offsets are stored, and again if the
-    /// transaction is rerun after a stream-order conflict.
-    /// </summary>
-    public Task<SignalBatchResult> AppendSignalsAsync(
-        IReadOnlyList<SignalToAppend> signals,
-        IReadOnlyList<KafkaOffsetAdvance> offsets,
-        Func<SignalBatchResult, CancellationToken, Task> beforeCommit,
-        CancellationToken cancellationToken) =>
-        ConflictRetry.InTransactionAsync(dataSource, async transaction =>
-        {
-            var result = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken);
-            await beforeCommit(result, cancellationToken);
-            return result;
-        }, cancellationToken);
-
-    /// <summary>
-    /// Appends inside the caller's transaction, best before it writes anything else. When an offset is fenced the
-    /// transaction is rolled back here and <see cref="OffsetFencedException"/> thrown; a transient
-    /// <see cref="PostgresException"/> (serialization failure, deadlock) means the caller should retry the transaction.
+    /// Appends inside the caller's transaction, as its first write. When an offset is fenced the transaction is rolled
+    /// back here and <see cref="OffsetFencedException"/> thrown; a transient <see cref="PostgresException"/>
+    /// (serialization failure, deadlock) means the caller should rerun the transaction. With
+    /// <paramref name="asynchronousCommit"/> the transaction's commit does not wait for its WAL to reach disk: only for a
+    /// caller that re-does a lost commit (Ingest re-reads Kafka from the offsets this transaction stores).
     /// </summary>
     public async Task<SignalBatchResult> AppendSignalsAsync(
-        NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken,
+        bool asynchronousCommit = false)
     {
         Validate(signals, offsets);
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
-        var heads = await LockAndMoveOffsetsAsync(connection, transaction, signals, offsets, cancellationToken);
+        var heads = await LockAndMoveOffsetsAsync(connection, transaction, signals, offsets, asynchronousCommit, cancellationToken);
         if (signals.Count == 0)
         {
             return new SignalBatchResult([], []);
@@ -136,15 +125,19 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     // One round trip: lock the streams' rows and read their heads, move the offsets; a second only for new streams.
     static async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
-        CancellationToken cancellationToken)
+        bool asynchronousCommit, CancellationToken cancellationToken)
     {
         var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
         var streamIds = signals.Select(s => s.StreamId).Distinct(StringComparer.Ordinal).ToArray();
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            if (asynchronousCommit)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
+            }
             if (streamIds.Length > 0)
             {
-                batch.BatchCommands.Add(StreamIdsCommand(StreamLock.HeadsSql, streamIds));
+                batch.BatchCommands.Add(StreamLock.Heads(streamIds));
             }
             if (offsets.Count > 0)
             {
@@ -155,12 +148,11 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                 return heads;
             }
             int? fenced = null;
-            var later = false;
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
                 if (streamIds.Length > 0)
                 {
-                    later = await ReadHeadsAsync(reader, heads, cancellationToken);
+                    await StreamLock.ReadHeadsAsync(reader, heads, cancellationToken);
                     await reader.NextResultAsync(cancellationToken);
                 }
                 if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
@@ -175,45 +167,10 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                 await transaction.RollbackAsync(cancellationToken);
                 throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
             }
-            if (later)
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                throw StreamLock.LaterWriter();
-            }
         }
-        var created = streamIds.Where(id => !heads.ContainsKey(id)).Order(StringComparer.Ordinal).ToArray();
-        if (created.Length > 0)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands = { StreamIdsCommand(StreamLock.CreateSql, created), StreamIdsCommand(StreamLock.HeadsSql, created) },
-            };
-            // The insert returns no rows, so the reader starts at the heads.
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            if (await ReadHeadsAsync(reader, heads, cancellationToken))
-            {
-                await reader.DisposeAsync();
-                await transaction.RollbackAsync(cancellationToken);
-                throw StreamLock.LaterWriter();
-            }
-        }
+        await StreamLock.LockCreatedAsync(connection, transaction, streamIds, heads, cancellationToken);
         return heads;
     }
-
-    // Returns whether a stream's last appender began writing after this transaction (see StreamLock).
-    static async Task<bool> ReadHeadsAsync(NpgsqlDataReader reader, Dictionary<string, StreamHead> heads, CancellationToken cancellationToken)
-    {
-        var later = false;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
-            later |= reader.GetBoolean(3);
-        }
-        return later;
-    }
-
-    static NpgsqlBatchCommand StreamIdsCommand(string sql, string[] streamIds) =>
-        new(sql) { Parameters = { new NpgsqlParameter<string[]> { TypedValue = streamIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } } };
 
     static async Task<Dictionary<Guid, string>> StoredBodiesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken)
@@ -266,7 +223,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                         new NpgsqlParameter<long?[]> { TypedValue = [.. heads.Values.Select(h => h.LastSeq)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
                     },
                 },
-                StreamLock.NotifyCommand(),
+                StreamLock.Notify(),
             },
         };
         await batch.ExecuteNonQueryAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using Streaming.EventStore;
 
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// Decides, in the client, what becomes of each signal of a batch given its streams' heads as read under their locks:

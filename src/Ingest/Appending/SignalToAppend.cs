@@ -1,4 +1,4 @@
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// A signal for the stream <paramref name="StreamId"/>, identified within it by <paramref name="Seq"/>; stored at most

@@ -1,8 +1,10 @@
 using Npgsql;
 using Streaming.EventStore;
-using static Streaming.EventStore.SignalAppendOutcome;
+using Streaming.Ingest.Appending;
+using Streaming.Tests.EventStore;
+using static Streaming.Ingest.Appending.SignalAppendOutcome;
 
-namespace Streaming.Tests.EventStore;
+namespace Streaming.Tests.Ingest;
 
 public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
 {

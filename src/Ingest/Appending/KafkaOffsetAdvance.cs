@@ -1,4 +1,4 @@
-namespace Streaming.EventStore;
+namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// Moves a stored Kafka offset from <paramref name="ExpectedNextOffset"/> (null: no row stored yet) to

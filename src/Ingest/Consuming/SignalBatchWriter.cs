@@ -1,0 +1,31 @@
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Ingest.Appending;
+using Streaming.Ingest.DeadLetters;
+
+namespace Streaming.Ingest.Consuming;
+
+/// <summary>
+/// Ingest's append transaction: stores a batch's signals and offsets (<see cref="SignalLog"/>), puts its rejects on the
+/// dead-letter topic, then commits, so every message is stored or dead-lettered before its offset is. A rerun after a
+/// stream-order conflict publishes the rejects again (at least once).
+/// </summary>
+sealed class SignalBatchWriter(NpgsqlDataSource dataSource, SignalLog log, DeadLetterPublisher deadLetters, bool asynchronousCommit)
+{
+    /// <summary>Writes one batch; <paramref name="attempt"/> keeps the outcome reached before the commit.</summary>
+    public Task WriteAsync(SignalBatch batch, BatchAttempt attempt, CancellationToken cancellationToken) =>
+        ConflictRetry.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await LogCommit.PromiseAsync(transaction, cancellationToken);
+            var result = await log.AppendSignalsAsync(transaction, batch.Signals, batch.Offsets, cancellationToken, asynchronousCommit);
+            var letters = batch.DeadLetters(result);
+            await deadLetters.PublishAsync(letters, cancellationToken);
+            attempt.Outcome = (result, letters);
+            // Last, after the dead letters are out: it holds the log's head until the commit.
+            await LogCommit.RecordAsync(transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+}
