@@ -239,6 +239,8 @@ public sealed partial class BufferedFold<TState>(
             }
             poisoned.AddRange(partition.Poisoned);
         }
+        // Every partition has seen every control event, so any of them can say what a row needs beyond its state.
+        var save = First.PrepareSave(changed);
         var retrying = _unconfirmed == _position;
         _unconfirmed = _position;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -246,8 +248,7 @@ public sealed partial class BufferedFold<TState>(
         {
             if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, _position, retrying, cancellationToken))
             {
-                // Every partition has seen every control event, so any of them can say what a row needs beyond its state.
-                await First.SaveAsync(transaction, changed, cancellationToken);
+                await save(transaction, cancellationToken);
                 await PoisonedEvents.RecordAsync(transaction, poisoned, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
