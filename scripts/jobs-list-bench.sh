@@ -3,7 +3,7 @@
 # after a keyset cursor) against JOBS job-state rows while signals rewrite 1,500 rows/s; then the write cost of a signal's
 # row rewrite as built (HOT, the last-signal time in its narrow table) and with an index on last_signal_at instead.
 #   scripts/jobs-list-bench.sh [JOBS] [SECONDS]     (default 100,000 jobs, 60 s of reads, 30 s per write measurement)
-# Needs the build (scripts/setup.sh): the Projector's `rebuild` migrates a fresh store of its own. The queries are the
+# Needs the build (scripts/setup.sh); the Projector's `archive` and `rebuild` migrate a fresh store of its own. The queries are the
 # ones src/Api/Jobs/JobQueries.cs sends (kept in step by hand); the rows' sizes are those of a 30-signal window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +14,10 @@ work=$(mktemp -d /tmp/jobs-list-bench.XXXXXX)
 trap 'remove_throwaway_postgres; rm -rf "$work"' EXIT
 start_throwaway_postgres jobs-list
 url="postgresql://postgres@127.0.0.1:$postgres_port/postgres"
-ConnectionStrings__EventStore="$postgres_connection" dotnet src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll rebuild >"$work/rebuild.log" 2>&1 \
-  || fail "the Projector's rebuild (which migrates the store) failed: $(tail -5 "$work/rebuild.log")"
+for command in archive rebuild; do # the first migrates the empty store, the second makes its active generation
+  ConnectionStrings__EventStore="$postgres_connection" dotnet src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll $command \
+    >"$work/projector.log" 2>&1 || fail "the Projector's $command failed: $(tail -5 "$work/projector.log")"
+done
 q() { psql "$url" -Atq -v ON_ERROR_STOP=1 -c "$1"; }
 g=$(q "select generation from projections.generations where projection = 'job_states' and state = 'active'")
 teams="array['orders','payments','inventory','users','shipping']"
@@ -36,8 +38,8 @@ q "insert into projections.job_states_g$g (job_id, policy, phase, assigned_at, p
           (select decode(string_agg(md5(random()::text || n), ''), 'hex') from generate_series(1, 94) n), null
      from generate_series(0, $jobs - 1) k,
           lateral (select (array['shadow', 'shadow', 'reverse_shadow', 'reverse_shadow', 'cleanup', 'done'])[1 + (k * 7919) % 6] as ph) p;
-   insert into projections.job_signals_g$g (job_id, last_signal_at) select job_id, last_signal_at from projections.job_states_g$g;
-   vacuum analyze projections.job_states_g$g, projections.job_signals_g$g;"
+   insert into projections.job_signals_g$g (job_id, last_signal_at) select job_id, last_signal_at from projections.job_states_g$g;"
+q "vacuum analyze projections.job_states_g$g, projections.job_signals_g$g"
 
 # A signal's rewrite of its job's row (the columns a signal changes), 50 rows a flush, 30 flushes a second, spread over
 # 2,000 reporting jobs; the narrow table's time in the same transaction (skipped with `main` as argument 1).
@@ -58,6 +60,7 @@ write_script() {
 cols="job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, flags, metrics::text, labels::text, waiting_for, lifecycle"
 n=0
 : >"$work/names"
+stuck=$(q "select array_agg(job_id) from (select job_id from projections.job_states where flags @> array['stuck']::text[] limit 1001) s")
 for sort in id since signal changes; do
   case $sort in
     id) col=job_id; tie=job_id; from=projections.job_states; after="'bench-orders-' || :r" ;;
@@ -77,14 +80,24 @@ for sort in id since signal changes; do
         label) where="labels @> jsonb_build_object('team'::text, 'orders'::text)" ;;
         prefix) where="job_id >= 'bench-orders-1' and starts_with(job_id, 'bench-orders-1')" ;;
       esac
+      # As JobQueries does: a flag, label or prefix filter is looked up first (up to 1,001 ids, which also count); when
+      # at most 1,000 match (here the flag's 1%), the page sorts those ids, else it walks the sort's index.
+      page_where=$where
+      if [ $filter = flag ]; then
+        page_where="job_id = any('$stuck'::text[])"
+        [ $sort = signal ] && page_where="$page_where and signal_job = any('$stuck'::text[])"
+      fi
       for page in first next; do
         {
           echo '\set r random(1, 10000)'
+          case $filter in
+            none | phase) [ $page = first ] && echo "select count(*) from (select from projections.job_states where $where limit 1001) matching;" ;;
+            flag | label | prefix) echo "select job_id from projections.job_states where $where limit 1001;" ;;
+          esac
           if [ $page = first ]; then
-            echo "select $cols, $col from $from where $where order by $col $order, $tie $order limit 51;"
-            echo "select count(*) from (select from projections.job_states where $where limit 1001) matching;"
+            echo "select $cols, $col from $from where $page_where order by $col $order, $tie $order limit 51;"
           else
-            echo "select $cols, $col from $from where $where and ($col, $tie) $cmp ($after, 'bench-orders-' || :r) order by $col $order, $tie $order limit 51;"
+            echo "select $cols, $col from $from where $page_where and ($col, $tie) $cmp ($after, 'bench-orders-' || :r) order by $col $order, $tie $order limit 51;"
           fi
         } >"$work/read-$n.sql"
         echo "$n by $sort $order, filter $filter, $page page" >>"$work/names"
@@ -109,7 +122,7 @@ for line in sys.stdin:
     f = line.split()
     lat[f[3]].append(int(f[2]) / 1000)
 worst = 0
-print(f"{\"query\":52} {\"samples\":>8} {\"p50 ms\":>8} {\"p95 ms\":>8} {\"max ms\":>8}")
+print("%-52s %8s %8s %8s %8s" % ("query", "samples", "p50 ms", "p95 ms", "max ms"))
 for k in sorted(lat, key=int):
     v = sorted(lat[k]); p = lambda q: v[min(len(v) - 1, int(q * len(v)))]
     worst = max(worst, p(0.95))
@@ -132,6 +145,7 @@ write_cost() {
 echo "write cost of a signal's row rewrite (30 s each, 1,500 rows/s)"
 q "vacuum projections.job_states_g$g, projections.job_signals_g$g"
 write_cost "as built: HOT row, time in the narrow table"
-q "create index job_states_signal on projections.job_states_g$g (coalesce(last_signal_at, '-infinity'::timestamptz), job_id); vacuum projections.job_states_g$g"
+q "create index job_states_signal on projections.job_states_g$g (coalesce(last_signal_at, '-infinity'::timestamptz), job_id)"
+q "vacuum projections.job_states_g$g"
 write_script main
 write_cost "alternative: an index on the row's last_signal_at"

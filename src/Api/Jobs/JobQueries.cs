@@ -51,6 +51,37 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         var filters = where.ToString();
         var filterParameters = parameters.ToList();
         var direction = query.Descending ? "desc" : "asc";
+        // A filter that may match few jobs (a flag, a label, a policy, an id prefix) is looked up first, through its own
+        // index: walking a sort's index until a page of rare matches turns up can read every row when the matches sit at
+        // its far end. When at most CountLimit jobs match, the page sorts just those; more match densely enough to walk.
+        string[]? matching = null;
+        var probed = false;
+        if (query.Flag is not null || query.LabelName is not null || query.Policy is not null || query.Prefix is not null)
+        {
+            await using var probe = dataSource.CreateCommand($"select job_id from projections.job_states where {filters} limit {JobListQuery.CountLimit + 1}");
+            probe.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());
+            var ids = new List<string>();
+            await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    ids.Add(reader.GetString(0));
+                }
+            }
+            probed = true;
+            if (ids.Count <= JobListQuery.CountLimit)
+            {
+                matching = [.. ids];
+                parameters.Clear();
+                var set = Add(matching);
+                // Both sides of the last-signal sort's join, so that neither is walked in full.
+                where.Clear().Append("job_id = any(").Append(set).Append(')');
+                if (query.TieColumn != "job_id")
+                {
+                    where.Append(" and ").Append(query.TieColumn).Append(" = any(").Append(set).Append(')');
+                }
+            }
+        }
         if (query.After is { } after)
         {
             var value = query.Sort switch
@@ -89,7 +120,11 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         }
         long? total = null;
         var more = false;
-        if (query.After is null && query.Count)
+        if (query.After is null && query.Count && probed)
+        {
+            (total, more) = matching is null ? (JobListQuery.CountLimit, true) : (matching.Length, false);
+        }
+        else if (query.After is null && query.Count)
         {
             // Counted up to a bound: an exact count of a large match reads every matching row, which no page may cost.
             await using var count = dataSource.CreateCommand(
