@@ -19,22 +19,21 @@ cache=$(mktemp -u /tmp/streaming-backtest.XXXXXX.history)
 trap 'remove_throwaway_postgres; rm -f "$cache"' EXIT
 start_throwaway_postgres backtest
 export ConnectionStrings__EventStore=$postgres_connection
-promoter=src/Promoter/bin/Release/net10.0/linux-x64/Streaming.Promoter.dll
-projector=src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll
+cli=src/Cli/bin/Release/net10.0/linux-x64/streaming.dll
 candidate=$(mktemp /tmp/streaming-candidate.XXXXXX.yaml)
 sed 's/soak: 30m/soak: 20m/' policies/cdc-migration.yaml > "$candidate"
 
-dotnet "$promoter" policy publish policies/cdc-migration.yaml --by backtest-bench
+dotnet "$cli" policy publish policies/cdc-migration.yaml --by backtest-bench
 write_synthetic_signals "$jobs" "$minutes"
 echo "--- archive"
-/usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$projector" archive
+/usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$cli" archive
 # As for the events above: settle the bulk-written archive (autovacuum and a checkpoint would otherwise run during the
 # first backtest), the state a live archive written block by block is in.
 psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q -c "vacuum analyze es.history_blocks" -c "checkpoint"
 run() {
   echo "--- $1"
   shift
-  /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$promoter" backtest "$candidate" "$@"
+  /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$cli" backtest "$candidate" "$@"
 }
 run "from the archive"
 run "from the archive, again"

@@ -3,7 +3,7 @@
 # after a keyset cursor) against JOBS job-state rows while signals rewrite 1,500 rows/s; then the write cost of a signal's
 # row rewrite as built (HOT, the last-signal time in its narrow table) and with an index on last_signal_at instead.
 #   scripts/jobs-list-bench.sh [JOBS] [SECONDS]     (default 100,000 jobs, 60 s of reads, 30 s per write measurement)
-# Needs the build (scripts/setup.sh); the Projector's `archive` and `rebuild` migrate a fresh store of its own. The queries are the
+# Needs the build (scripts/setup.sh); `streaming migrate` and `rebuild` set up a fresh store of its own. The queries are the
 # ones src/Api/Jobs/JobQueries.cs sends (kept in step by hand); the rows' sizes are those of a 30-signal window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,9 @@ work=$(mktemp -d /tmp/jobs-list-bench.XXXXXX)
 trap 'remove_throwaway_postgres; rm -rf "$work"' EXIT
 start_throwaway_postgres jobs-list
 url="postgresql://postgres@127.0.0.1:$postgres_port/postgres"
-for command in archive rebuild; do # the first migrates the empty store, the second makes its active generation
-  ConnectionStrings__EventStore="$postgres_connection" dotnet src/Projector/bin/Release/net10.0/linux-x64/Streaming.Projector.dll $command \
-    >"$work/projector.log" 2>&1 || fail "the Projector's $command failed: $(tail -5 "$work/projector.log")"
+for command in migrate rebuild; do # the first migrates the empty store, the second makes its active generation
+  ConnectionStrings__EventStore="$postgres_connection" dotnet src/Cli/bin/Release/net10.0/linux-x64/streaming.dll $command \
+    >"$work/cli.log" 2>&1 || fail "streaming $command failed: $(tail -5 "$work/cli.log")"
 done
 q() { psql "$url" -Atq -v ON_ERROR_STOP=1 -c "$1"; }
 g=$(q "select generation from projections.generations where projection = 'job_states' and state = 'active'")

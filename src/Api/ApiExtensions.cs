@@ -18,8 +18,12 @@ using Streaming.Api.Policies;
 using Streaming.Api.Problems;
 using Streaming.Api.Telemetry;
 using Streaming.Api.Writes;
+using Streaming.EventStore;
+using Streaming.Ingest;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Projector;
+using Streaming.Promoter;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
 using Streaming.Promoter.Policies;
@@ -32,6 +36,12 @@ public static class ApiExtensions
     public static IHostApplicationBuilder AddApi(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Its own tables, and those of the parts whose tables it reads (Kafka offsets, job states, the Promoter's state),
+        // so it serves a store those parts have not migrated yet.
+        services.AddSchemaMigrations(ApiSchema.Migrations);
+        services.AddSchemaMigrations(IngestSchema.Migrations);
+        services.AddSchemaMigrations(ProjectorSchema.Migrations);
+        services.AddSchemaMigrations(PromoterSchema.Migrations);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
             .Validate(o => o.SessionLifetime > TimeSpan.Zero, "Api:SessionLifetime must be positive")
             .ValidateOnStart();

@@ -12,6 +12,7 @@ using Streaming.EventStore;
 using Streaming.Hosting;
 using Streaming.Embedded.Broker;
 using Streaming.Hosting.Kafka;
+using Streaming.Ingest;
 
 namespace Streaming.Bench;
 
@@ -77,7 +78,7 @@ static class BenchCommand
         }
         await BenchDatabases.RecreateAsync(admin, "bench_limits", token);
         await using var limits = BenchDatabases.Probe(BenchDatabases.On(settings.ConnectionString, "bench_limits"));
-        await EventStoreSchema.MigrateAsync(limits, token);
+        await EventStoreSchema.MigrateAsync(limits, IngestSchema.Migrations, token);
 
         var workload = new SignalWorkload(10_000, start);
         Measurement drain, copy, naive;

@@ -31,7 +31,7 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
         if (_dataSource is null)
         {
             _dataSource = NpgsqlDataSource.Create(ConnectionString);
-            await EventStoreSchema.MigrateAsync(_dataSource, cancellationToken);
+            await StoreSchema.MigrateAsync(_dataSource, cancellationToken);
         }
         return _dataSource;
     }

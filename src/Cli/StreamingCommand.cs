@@ -11,6 +11,7 @@ public static class StreamingCommand
         var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Finds the event store through --connection, " +
             "ConnectionStrings__EventStore or the embedded default's endpoints.json.")
         {
+            MaintenanceCommands.Migrate(),
             PolicyCommands.Create(),
             WriteCommands.Override(),
             WriteCommands.KnownIssue(),

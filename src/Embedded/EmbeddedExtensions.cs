@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Streaming.EventStore;
 using Streaming.Embedded.Broker;
 using Streaming.Embedded.Fleet;
 using Streaming.Hosting;
@@ -116,6 +117,8 @@ public static class EmbeddedExtensions
             ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
         });
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section);
+        // It forgets the Ingest's stored offsets of a fresh broker's topics: the Ingest's table must exist first.
+        builder.Services.AddSchemaMigrations(IngestSchema.Migrations);
         builder.Services.AddHostedService<StandaloneBroker>();
         return builder;
     }

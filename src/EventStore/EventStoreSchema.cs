@@ -13,19 +13,45 @@ public static class EventStoreSchema
     // Single-key advisory lock id for migrations ("es-migrate"); readers' two-key locks live in a separate key space.
     const long MigrationLockId = 0x65732d6d69677261;
 
-    public static int LatestVersion => SchemaMigrations.All[^1].Version;
+    /// <summary>The store's own migrations (streams, events, checkpoints, history blocks, poisoned events), in order.</summary>
+    public static IReadOnlyList<SchemaMigration> Migrations => SchemaMigrations.All;
 
-    /// <summary>Every migration's version, in order; the numbering has gaps (each part of the system has its own range).</summary>
-    public static IReadOnlyList<int> Versions { get; } = [.. SchemaMigrations.All.Select(m => m.Version)];
+    /// <summary>
+    /// The store's own migrations and <paramref name="registered"/>, in version order, each once. Two different steps
+    /// with one version are refused: the version space is shared by every part.
+    /// </summary>
+    public static IReadOnlyList<SchemaMigration> Union(IEnumerable<SchemaMigration> registered)
+    {
+        var byVersion = new SortedDictionary<int, SchemaMigration>();
+        foreach (var migration in SchemaMigrations.All.Concat(registered))
+        {
+            if (byVersion.TryGetValue(migration.Version, out var known) && known != migration)
+            {
+                throw new InvalidOperationException(
+                    $"schema migration {migration.Version} is defined twice ({known.Name} and {migration.Name}): each part numbers its steps in its own range");
+            }
+            byVersion[migration.Version] = migration;
+        }
+        return [.. byVersion.Values];
+    }
 
-    public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        MigrateAsync(dataSource, LatestVersion, cancellationToken);
+    /// <summary>Applies the store's own migrations not applied yet.</summary>
+    public static Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, [], int.MaxValue, cancellationToken);
 
-    /// <summary>Applies every migration up to <paramref name="targetVersion"/> not applied yet; returns the versions it applied.</summary>
-    public static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, int targetVersion, CancellationToken cancellationToken)
+    /// <summary>Applies the store's own migrations and <paramref name="registered"/> not applied yet.</summary>
+    public static Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, IEnumerable<SchemaMigration> registered, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, registered, int.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Applies, in version order, every migration of the store's own and <paramref name="registered"/> up to
+    /// <paramref name="targetVersion"/> not applied yet; returns the versions it applied.
+    /// </summary>
+    public static async Task<IReadOnlyList<int>> MigrateAsync(
+        NpgsqlDataSource dataSource, IEnumerable<SchemaMigration> registered, int targetVersion, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, LatestVersion);
+        var migrations = Union(registered);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Everything runs in one transaction behind the lock: a second process waits, then finds the work done.
@@ -40,7 +66,7 @@ public static class EventStoreSchema
             """, cancellationToken);
         var applied = await AppliedAsync(connection, cancellationToken);
         var newlyApplied = new List<int>();
-        foreach (var migration in SchemaMigrations.All.Where(m => m.Version <= targetVersion && !applied.Contains(m.Version)))
+        foreach (var migration in migrations.Where(m => m.Version <= targetVersion && !applied.Contains(m.Version)))
         {
             await ExecuteAsync(connection, migration.Sql, cancellationToken);
             await using var record = new NpgsqlCommand(

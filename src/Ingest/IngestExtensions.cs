@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest.Consuming;
 using Streaming.Ingest.DeadLetters;
@@ -11,6 +12,7 @@ public static class IngestExtensions
 {
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSchemaMigrations(IngestSchema.Migrations);
         builder.Services.AddOptions<IngestOptions>()
             .BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxBatchSize > 0, "Ingest:MaxBatchSize must be positive")

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.EventStore;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;
 using Streaming.Projector.JobStates;
@@ -13,6 +14,7 @@ public static class ProjectorExtensions
     /// <summary>The Projector: the job states and the history archive, as folds of the process's tail.</summary>
     public static IHostApplicationBuilder AddProjector(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSchemaMigrations(ProjectorSchema.Migrations);
         builder.Services.AddLogFold(sp => new JobStateFold(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHistoryArchive();
         return builder;

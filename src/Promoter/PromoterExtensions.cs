@@ -31,6 +31,7 @@ public static class PromoterExtensions
     public static IHostApplicationBuilder AddPromoter(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSchemaMigrations(PromoterSchema.Migrations);
         services.AddOptions<PromoterOptions>().BindConfiguration(PromoterOptions.Section);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PromoterOptions>>().Value);
         services.TryAddSingleton(TimeProvider.System);

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Streaming.Bench.Workload;
 using Streaming.EventStore;
 using Streaming.Hosting;
+using Streaming.Ingest;
 
 namespace Streaming.Bench.Append;
 
@@ -31,7 +32,7 @@ static class AppendCommand
             await reset.ExecuteNonQueryAsync(cancellation.Token);
         }
         await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = "bench_append" }.ConnectionString);
-        await EventStoreSchema.MigrateAsync(dataSource, cancellation.Token);
+        await EventStoreSchema.MigrateAsync(dataSource, IngestSchema.Migrations, cancellation.Token);
         var workload = new SignalWorkload(10_000, new DateTimeOffset(2026, 2, 2, 0, 0, 0, TimeSpan.Zero));
         var result = await AppendVersusCopy.RunAsync(dataSource, workload, batches, batchSize, cancellation.Token);
 

@@ -29,7 +29,7 @@ public sealed class SupervisedServices : IAsyncDisposable
     {
         Directory.CreateDirectory(runDirectory);
         var procfile = Path.Combine(runDirectory, "chaos.procfile");
-        File.WriteAllLines(procfile, Services.Select(s => $"{s}: dotnet {Dll(repositoryRoot, Capitalised(s))}"));
+        File.WriteAllLines(procfile, Services.Select(s => $"{s}: dotnet {HostDll(repositoryRoot, Capitalised(s))}"));
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -189,6 +189,9 @@ public sealed class SupervisedServices : IAsyncDisposable
 
     static string Dll(string repositoryRoot, string project) =>
         Path.Combine(repositoryRoot, "src", project, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{project}.dll");
+
+    static string HostDll(string repositoryRoot, string service) =>
+        Path.Combine(repositoryRoot, "src", "Hosts", service, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{service}.Host.dll");
 
     static string Capitalised(string service) => char.ToUpperInvariant(service[0]) + service[1..];
 

@@ -19,7 +19,7 @@ public static class ProjectionRebuild
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(repositoryRoot, "src", "Projector", "bin", "Release", "net10.0", "linux-x64", "Streaming.Projector.dll"));
+        start.ArgumentList.Add(Path.Combine(repositoryRoot, "src", "Cli", "bin", "Release", "net10.0", "linux-x64", "streaming.dll"));
         start.ArgumentList.Add("rebuild");
         start.ArgumentList.Add("--fresh");
         start.Environment["ConnectionStrings__EventStore"] = connectionString;

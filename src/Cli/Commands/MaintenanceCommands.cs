@@ -1,18 +1,28 @@
 using System.CommandLine;
-using Streaming.Hosting.Logging;
-using Microsoft.Extensions.Logging;
-using Streaming.Projections.History;
-using Streaming.Projector.Rebuilding;
-using Streaming.Promoter.Backtesting;
+using Npgsql;
 
 namespace Streaming.Cli.Commands;
 
 /// <summary>
-/// <c>backtest</c>, <c>rebuild</c> and <c>archive</c>: the Promoter's and Projector's own commands, pointed at the store this
-/// tool found; with <c>--json</c> their results are printed as JSON.
+/// <c>migrate</c>, <c>backtest</c>, <c>rebuild</c> and <c>archive</c>: the Promoter's and Projector's maintenance work, run by this tool on
+/// the store it found; with <c>--json</c> their results are printed as JSON.
 /// </summary>
 public static class MaintenanceCommands
 {
+    public static Command Migrate()
+    {
+        var command = new Command("migrate", "Brings every part's tables up to date (what each service applies to its own when it starts)");
+        return command.WithAction(async (context, _, cancellationToken) =>
+        {
+            await using var dataSource = NpgsqlDataSource.Create(context.ConnectionString);
+            var applied = await StoreSchema.MigrateAsync(dataSource, cancellationToken);
+            context.Print(new { applied }, () => Console.WriteLine(applied.Count == 0
+                ? $"the store is up to date (version {StoreSchema.All[^1].Version})"
+                : $"applied {string.Join(", ", applied)}"));
+            return 0;
+        });
+    }
+
     public static Command Backtest()
     {
         var candidate = new Argument<FileInfo>("candidate") { Description = "the candidate policy document" };
@@ -24,54 +34,9 @@ public static class MaintenanceCommands
         var noArchive = new Option<bool>("--no-archive") { Description = "read the whole history from the log, not the history archive" };
         var command = new Command("backtest", "Replays the recorded history through a candidate policy and compares it with what was decided")
             { candidate, jobs, labels, perJob, csv, cache, noArchive };
-        return command.WithAction(async (context, parse, _) =>
-        {
-            var args = new List<string> { parse.GetValue(candidate)!.FullName };
-            args.AddRange((parse.GetValue(jobs) ?? []).SelectMany(j => new[] { "--job", j }));
-            args.AddRange((parse.GetValue(labels) ?? []).SelectMany(l => new[] { "--label", l }));
-            if (parse.GetValue(perJob))
-            {
-                args.Add("--per-job");
-            }
-            if (parse.GetValue(csv) is { } csvPath)
-            {
-                args.AddRange(["--csv", csvPath]);
-            }
-            if (parse.GetValue(cache) is { } cachePath)
-            {
-                args.AddRange(["--cache", cachePath]);
-            }
-            if (parse.GetValue(noArchive))
-            {
-                args.Add("--no-archive");
-            }
-            return await WithStoreAsync(context, async () =>
-            {
-                if (!context.JsonOutput)
-                {
-                    return await BacktestCommand.RunAsync([.. args]);
-                }
-                // The backtest writes its report as JSON to a file; its text report goes nowhere, the JSON to standard output.
-                var report = Path.GetTempFileName();
-                var output = Console.Out;
-                try
-                {
-                    Console.SetOut(TextWriter.Null);
-                    var exit = await BacktestCommand.RunAsync([.. args, "--json", report]);
-                    Console.SetOut(output);
-                    if (exit == 0)
-                    {
-                        Console.Out.WriteLine(await File.ReadAllTextAsync(report));
-                    }
-                    return exit;
-                }
-                finally
-                {
-                    Console.SetOut(output);
-                    File.Delete(report);
-                }
-            });
-        });
+        return command.WithAction((context, parse, cancellationToken) => BacktestCommand.RunAsync(context, new BacktestOptions(
+            parse.GetValue(candidate)!, parse.GetValue(jobs) ?? [], parse.GetValue(labels) ?? [], parse.GetValue(perJob), parse.GetValue(csv),
+            parse.GetValue(cache), UseArchive: !parse.GetValue(noArchive)), cancellationToken));
     }
 
     public static Command Rebuild()
@@ -80,60 +45,13 @@ public static class MaintenanceCommands
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 40_000, Description = "batch size N: a commit per 25 × N events or 5 × N changed jobs" };
         var noArchive = new Option<bool>("--no-archive") { Description = "replay the whole log, not the history archive" };
         var command = new Command("rebuild", "Rebuilds the job states into a new generation and makes it the active one") { fresh, batch, noArchive };
-        return command.WithAction(async (context, parse, cancellationToken) =>
-        {
-            if (!context.JsonOutput)
-            {
-                var args = new List<string>();
-                if (parse.GetValue(fresh))
-                {
-                    args.Add("--fresh");
-                }
-                args.AddRange(["--batch", parse.GetValue(batch).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(noArchive))
-                {
-                    args.Add("--no-archive");
-                }
-                return await WithStoreAsync(context, () => RebuildCommand.RunAsync([.. args]));
-            }
-            using var loggers = StreamingLogging.ForCommandLine();
-            var rebuild = new JobStateRebuild(await context.StoreAsync(cancellationToken), loggers.CreateLogger<JobStateRebuild>(), parse.GetValue(batch),
-                useArchive: !parse.GetValue(noArchive));
-            var result = await rebuild.RunAsync(parse.GetValue(fresh), _ => { }, cancellationToken);
-            context.Print(result, () => { });
-            return 0;
-        });
+        return command.WithAction((context, parse, cancellationToken) =>
+            RebuildCommand.RunAsync(context, parse.GetValue(fresh), parse.GetValue(batch), useArchive: !parse.GetValue(noArchive), cancellationToken));
     }
 
     public static Command Archive()
     {
         var command = new Command("archive", "Brings the history archive up to the log once");
-        return command.WithAction(async (context, _, cancellationToken) =>
-        {
-            using var loggers = StreamingLogging.ForCommandLine();
-            var store = await context.StoreAsync(cancellationToken);
-            var archive = new HistoryArchive(store, loggers.CreateLogger<HistoryArchive>());
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var archived = await archive.CatchUpAsync(cancellationToken);
-            var reached = await HistoryArchive.ReachedAsync(store, cancellationToken);
-            context.Print(new { archived, seconds = clock.Elapsed.TotalSeconds, reaches = reached.ToString() },
-                () => Console.WriteLine($"archived {archived:N0} events in {clock.Elapsed.TotalSeconds:0.0} s; the archive reaches {reached}"));
-            return 0;
-        });
-    }
-
-    // The wrapped commands find the store through the environment, as they do when run on their own.
-    static async Task<int> WithStoreAsync(CommandContext context, Func<Task<int>> run)
-    {
-        var before = Environment.GetEnvironmentVariable("ConnectionStrings__EventStore");
-        Environment.SetEnvironmentVariable("ConnectionStrings__EventStore", context.ConnectionString);
-        try
-        {
-            return await run();
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("ConnectionStrings__EventStore", before);
-        }
+        return command.WithAction((context, _, cancellationToken) => ArchiveCommand.RunAsync(context, cancellationToken));
     }
 }

@@ -31,7 +31,7 @@ public sealed class BacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         // When it is backtested against a candidate whose shadow soak is 10 minutes instead of 30
         var candidate = PolicyDocument.Parse(DefaultPolicies.CdcMigrationText.Replace("soak: 30m", "soak: 10m", StringComparison.Ordinal), 0).Policy!;
         var backtest = new Backtest(candidate, null, NullLogger.Instance);
-        var (_, fromArchive, fromLog) = await BacktestCommand.ReplayAsync(pipeline.Database, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
+        var (_, fromArchive, fromLog) = await BacktestReplay.ReplayAsync(pipeline.Database, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
         var report = backtest.Report(perJob: true);
         Assert.Equal((0, report.Events), (fromArchive, fromLog));
 
@@ -54,7 +54,7 @@ public sealed class BacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var archived = await new HistoryArchive(pipeline.Database, NullLogger.Instance, blockSize: 50).CatchUpAsync(CancellationToken.None);
         Assert.True(archived >= 50 && archived % 50 == 0, $"{archived} events archived");
         var fromBlocks = new Backtest(candidate, null, NullLogger.Instance);
-        var read = await BacktestCommand.ReplayAsync(pipeline.Database, fromBlocks, null, useArchive: true, NullLogger.Instance, CancellationToken.None);
+        var read = await BacktestReplay.ReplayAsync(pipeline.Database, fromBlocks, null, useArchive: true, NullLogger.Instance, CancellationToken.None);
         Assert.Equal((archived, report.Events - archived), (read.FromArchive, read.FromLog));
         Assert.Equal(JsonSerializer.Serialize(report), JsonSerializer.Serialize(fromBlocks.Report(perJob: true)));
     }

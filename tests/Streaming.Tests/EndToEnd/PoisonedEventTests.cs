@@ -83,7 +83,7 @@ public sealed class PoisonedEventTests(Pipeline pipeline) : IClassFixture<Pipeli
         var rebuilt = await new JobStateRebuild(pipeline.Database, NullLogger.Instance, batchSize: 5).RunAsync(fresh: true, null, CancellationToken.None);
         Assert.Equal(0L, await _store.DifferingJobStatesAsync(1, rebuilt.Generation));
         var backtest = new Backtest(DefaultPolicies.CdcMigration, null, NullLogger.Instance);
-        await BacktestCommand.ReplayAsync(pipeline.Database, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
+        await BacktestReplay.ReplayAsync(pipeline.Database, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
         var report = backtest.Report(perJob: false);
         Assert.True(report.BaselineReproducesRecord, $"{report.BaselineMismatches} decisions differ");
         Assert.Equal(4, report.Baseline.Poisoned);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Tests.Infrastructure;
 
@@ -19,7 +20,7 @@ public sealed class MigratedDatabase : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
-        await EventStoreSchema.MigrateAsync(DataSource, CancellationToken.None);
+        await StoreSchema.MigrateAsync(DataSource, CancellationToken.None);
     }
 
     public Task DisposeAsync() => _database.DisposeAsync();

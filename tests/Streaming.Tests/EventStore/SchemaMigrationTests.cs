@@ -1,22 +1,27 @@
 using Npgsql;
+using Streaming.Cli;
 using Streaming.EventStore;
+using Streaming.Ingest;
+using Streaming.Projector;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.EventStore;
 
 public sealed class SchemaMigrationTests
 {
+    static readonly IReadOnlyList<int> AllVersions = [.. StoreSchema.All.Select(m => m.Version)];
+
     [Fact]
     public async Task Migrating_twice_applies_every_migration_once()
     {
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
-            var first = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
-            var second = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
+            var first = await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            var second = await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
-            Assert.Equal(EventStoreSchema.Versions, first);
+            Assert.Equal(AllVersions, first);
             Assert.Empty(second);
-            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
+            Assert.Equal(AllVersions, await AppliedVersionsAsync(dataSource));
         });
     }
 
@@ -26,10 +31,10 @@ public sealed class SchemaMigrationTests
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
             var runs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
-                EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None))));
+                StoreSchema.MigrateAsync(dataSource, CancellationToken.None))));
 
-            Assert.Equal(EventStoreSchema.Versions, runs.SelectMany(r => r).Order());
-            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
+            Assert.Equal(AllVersions, runs.SelectMany(r => r).Order());
+            Assert.Equal(AllVersions, await AppliedVersionsAsync(dataSource));
         });
     }
 
@@ -38,22 +43,74 @@ public sealed class SchemaMigrationTests
     {
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
-            Assert.Equal([1], await EventStoreSchema.MigrateAsync(dataSource, 1, CancellationToken.None));
+            Assert.Equal([1], await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 1, CancellationToken.None));
             var streams = new EventStreams(dataSource);
             await streams.AppendToStreamAsync("job-1", ExpectedVersion.NoStream, SampleEvents.Events(2), CancellationToken.None);
             var before = await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None);
             var v1AppliedAt = await AppliedAtAsync(dataSource, 1);
 
-            var applied = await EventStoreSchema.MigrateAsync(dataSource, EventStoreSchema.LatestVersion, CancellationToken.None);
+            var applied = await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
-            Assert.Equal(EventStoreSchema.Versions.Skip(1), applied);
-            Assert.Equal(EventStoreSchema.Versions, await AppliedVersionsAsync(dataSource));
+            Assert.Equal(AllVersions.Skip(1), applied);
+            Assert.Equal(AllVersions, await AppliedVersionsAsync(dataSource));
             Assert.Equal(v1AppliedAt, await AppliedAtAsync(dataSource, 1));
             var after = await streams.ReadStreamForwardAsync("job-1", 1, 10, CancellationToken.None);
             Assert.Equal(2, after.Count);
             Assert.Equal(before.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)), after.Select(e => (e.EventId, e.Data, e.Metadata, e.Version)));
             Assert.Equal(["json", "json"], await ColumnTypesAsync(dataSource, "data", "metadata"));
         });
+    }
+
+    [Fact]
+    public async Task A_process_applies_the_stores_own_migrations_and_only_those_its_parts_registered()
+    {
+        await TestDatabase.UseFreshAsync(async dataSource =>
+        {
+            // An Ingest alone: the store's tables and its Kafka offsets, none of the Projector's
+            var ingest = await EventStoreSchema.MigrateAsync(dataSource, IngestSchema.Migrations, CancellationToken.None);
+            Assert.Equal(EventStoreSchema.Migrations.Select(m => m.Version).Append(2).Order(), ingest);
+            Assert.Null(await ScalarAsync(dataSource, "select to_regclass('projections.generations')::text"));
+            Assert.Equal("es.kafka_offsets", await ScalarAsync(dataSource, "select to_regclass('es.kafka_offsets')::text"));
+
+            // Then a Projector: only its own are new
+            Assert.Equal([.. ProjectorSchema.Migrations.Select(m => m.Version)], await EventStoreSchema.MigrateAsync(dataSource, ProjectorSchema.Migrations, CancellationToken.None));
+            Assert.Equal("projections.generations", await ScalarAsync(dataSource, "select to_regclass('projections.generations')::text"));
+
+            // And the tool's migrate: the rest, each once
+            var rest = await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            Assert.Equal(AllVersions.Except(ingest).Except(ProjectorSchema.Migrations.Select(m => m.Version)), rest);
+            Assert.Equal(AllVersions, await AppliedVersionsAsync(dataSource));
+        });
+    }
+
+    [Fact]
+    public void Two_different_steps_with_one_version_are_refused_and_one_step_registered_twice_counts_once()
+    {
+        var clash = new SchemaMigration(EventStoreSchema.Migrations[0].Version, "another_step", "select 1");
+
+        var refused = Assert.Throws<InvalidOperationException>(() => EventStoreSchema.Union([clash]));
+        Assert.Contains("defined twice", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(EventStoreSchema.Union(IngestSchema.Migrations), EventStoreSchema.Union([.. IngestSchema.Migrations, .. IngestSchema.Migrations]));
+    }
+
+    [Fact]
+    public void Every_part_numbers_its_new_steps_in_its_own_range()
+    {
+        // Released before the split, so they keep their numbers: 2 (Ingest), 7 (Projector), 8 (Promoter).
+        static bool InRange(IReadOnlyList<SchemaMigration> migrations, int from, int to, params int[] released) =>
+            migrations.All(m => m.Version >= from && m.Version <= to || released.Contains(m.Version));
+
+        Assert.True(InRange(EventStoreSchema.Migrations, 1, 19));
+        Assert.True(InRange(Streaming.Api.ApiSchema.Migrations, 20, 29));
+        Assert.True(InRange(IngestSchema.Migrations, 40, 49, 2));
+        Assert.True(InRange(ProjectorSchema.Migrations, 50, 59, 7));
+        Assert.True(InRange(Streaming.Promoter.PromoterSchema.Migrations, 60, 69, 8));
+    }
+
+    static async Task<string?> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return await command.ExecuteScalarAsync() as string;
     }
 
     static async Task<List<int>> AppliedVersionsAsync(NpgsqlDataSource dataSource)

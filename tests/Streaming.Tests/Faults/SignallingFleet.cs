@@ -90,7 +90,7 @@ public sealed class SignallingFleet(NpgsqlDataSource dataSource, string prefix, 
         var rebuilt = await new JobStateRebuild(dataSource, NullLogger.Instance, batchSize: 50).RunAsync(fresh: true, null, CancellationToken.None);
         Assert.Equal(0L, await new StoreProbe(dataSource).DifferingJobStatesAsync(1, rebuilt.Generation));
         var backtest = new Backtest(DefaultPolicies.CdcMigration, null, NullLogger.Instance);
-        await BacktestCommand.ReplayAsync(dataSource, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
+        await BacktestReplay.ReplayAsync(dataSource, backtest, null, useArchive: false, NullLogger.Instance, CancellationToken.None);
         var report = backtest.Report(perJob: false);
         Assert.True(report.BaselineReproducesRecord, $"{report.BaselineMismatches} decisions differ from a replay of the log");
         await AssertPublishedAsync(published);

@@ -58,6 +58,10 @@ public sealed class RunningProcess : IAsyncDisposable
     public static string Dll(string project) =>
         System.IO.Path.Combine(RepositoryRoot.Path, "src", project, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{project}.dll");
 
+    /// <summary>The thin host of one of the services (src/Hosts), e.g. <c>HostDll("Projector")</c>.</summary>
+    public static string HostDll(string service) =>
+        System.IO.Path.Combine(RepositoryRoot.Path, "src", "Hosts", service, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{service}.Host.dll");
+
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
         await Eventually.True(() => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || HasExited), timeout, $"'{text}' in the output");

@@ -24,7 +24,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string> environment)
     {
-        var dll = Path.Combine(RepositoryRoot.Path, "src", service, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{service}.dll");
+        var dll = RunningProcess.HostDll(service);
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: build the solution in Release first (./test.sh does)");

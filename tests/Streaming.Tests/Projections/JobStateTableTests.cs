@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projector.JobStates;
@@ -96,7 +97,7 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
             }
 
             // When the projector starts (schema migrations first, as every process does)
-            await EventStoreSchema.MigrateAsync(database.DataSource, CancellationToken.None);
+            await StoreSchema.MigrateAsync(database.DataSource, CancellationToken.None);
             var active = await new JobStateGenerations(database.DataSource).EnsureActiveAsync(CancellationToken.None);
 
             // Then a new, empty generation in this build's format is active, and the old one is retired with its rows kept

@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Tests.Infrastructure;
 
@@ -12,7 +13,7 @@ public sealed class ProjectionSchemaTests
     {
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
-            await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
             Assert.Equal(
                 ["es.poisoned_events", "projections.generations", "projections.job_signal_rows", "projections.job_signals", "projections.job_state_rows",
@@ -31,7 +32,7 @@ public sealed class ProjectionSchemaTests
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
             // Given a store whose Projector created its generation table and views itself, in this build's row format
-            await EventStoreSchema.MigrateAsync(dataSource, 5, CancellationToken.None);
+            await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 5, CancellationToken.None);
             await ExecuteAsync(dataSource, """
                 create schema projections;
                 create table projections.generations (projection text not null, generation int not null, state text not null,
@@ -49,7 +50,7 @@ public sealed class ProjectionSchemaTests
                 """);
 
             // When the store is migrated
-            await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
             // Then that generation is still the active one, read through the views, and nothing is projected again
             Assert.Equal("3:active", await ScalarAsync(dataSource, "select string_agg(generation || ':' || state, ',') from projections.generations"));

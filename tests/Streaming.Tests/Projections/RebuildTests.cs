@@ -66,7 +66,7 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
     Process StartRebuild()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Streaming.Projector.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "streaming.dll");
         var start = new ProcessStartInfo("dotnet", [dll, "rebuild", "--batch", "4"])
         {
             RedirectStandardOutput = true,

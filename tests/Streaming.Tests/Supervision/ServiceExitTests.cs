@@ -22,8 +22,8 @@ public sealed class ServiceExitTests
         await using var database = new MigratedDatabase();
         await database.InitializeAsync();
         var environment = new Dictionary<string, string> { ["ConnectionStrings__EventStore"] = ConnectionString(database.DataSource) };
-        await using var first = RunningProcess.Start("dotnet", [RunningProcess.Dll("Projector")], environment);
-        await using var second = RunningProcess.Start("dotnet", [RunningProcess.Dll("Projector")], environment);
+        await using var first = RunningProcess.Start("dotnet", [RunningProcess.HostDll("Projector")], environment);
+        await using var second = RunningProcess.Start("dotnet", [RunningProcess.HostDll("Projector")], environment);
         await first.WaitForOutputAsync("projector:job-states:g1 resumes after", Timeout);
         await second.WaitForOutputAsync("projector:job-states:g1 resumes after", Timeout);
 

@@ -26,7 +26,7 @@ public sealed class SecretsInLogsTests(SurfaceSystem system)
         var tokensFile = folder.PathOf("api-tokens.json");
         var url = $"http://127.0.0.1:{FreePort()}";
         const string guessed = "stk_guessed-token-that-must-not-be-logged";
-        var dll = RunningProcess.Dll("Api");
+        var dll = RunningProcess.HostDll("Api");
         await using var api = RunningProcess.Start("dotnet", [dll], new Dictionary<string, string>
         {
             ["ConnectionStrings__EventStore"] = system.Pipeline.ConnectionString,

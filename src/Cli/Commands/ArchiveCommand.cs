@@ -1,27 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Npgsql;
-using Streaming.EventStore;
-using Streaming.Hosting;
 using Streaming.Hosting.Logging;
 using Streaming.Projections.History;
 
-namespace Streaming.Projector.Archiving;
+namespace Streaming.Cli.Commands;
 
 /// <summary>
-/// <c>Streaming.Projector archive</c>: brings the history archive up to the log once and exits, as the Projector does
+/// <c>streaming archive</c>: brings the history archive up to the log once and exits, as the Projector does
 /// continuously; for a store no Projector has followed (a restored or bulk-loaded one). Ctrl-C stops it, keeping every
 /// block written; running it again continues.
 /// </summary>
 public static class ArchiveCommand
 {
-    public static async Task<int> RunAsync()
+    public static async Task<int> RunAsync(CommandContext context, CancellationToken cancellationToken)
     {
-        using var cancellation = CtrlC.Cancels();
         using var loggers = StreamingLogging.ForCommandLine();
-        await using var dataSource = NpgsqlDataSource.Create(ServiceDefaults.ConnectionStringFromEnvironment());
-        await EventStoreSchema.MigrateAsync(dataSource, cancellation.Token);
+        var dataSource = await context.StoreAsync(cancellationToken);
         var archive = new HistoryArchive(dataSource, loggers.CreateLogger<HistoryArchive>());
         var clock = Stopwatch.StartNew();
         using var progress = new Timer(
@@ -29,14 +24,14 @@ public static class ArchiveCommand
             null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
         try
         {
-            var archived = await archive.CatchUpAsync(cancellation.Token);
+            var archived = await archive.CatchUpAsync(cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
             var reached = await HistoryArchive.ReachedAsync(dataSource, CancellationToken.None);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"archived {archived:N0} events in {seconds:0.0} s ({archived / Math.Max(seconds, 0.001):N0}/s); the archive reaches {reached}"));
+            context.Print(new { archived, seconds, reaches = reached.ToString() }, () => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"archived {archived:N0} events in {seconds:0.0} s ({archived / Math.Max(seconds, 0.001):N0}/s); the archive reaches {reached}")));
             return 0;
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Console.WriteLine($"Interrupted after {archive.Archived:N0} events. Run the same command again to continue.");
             return 130;

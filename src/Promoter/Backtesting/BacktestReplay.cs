@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Projections.History;
+using Streaming.Projections.Tail;
+
+namespace Streaming.Promoter.Backtesting;
+
+/// <summary>
+/// Feeds a <see cref="Backtest"/> the recorded history: from the store's <see cref="HistoryArchive"/> as far as it
+/// reaches and from the log after that (all from the log without the archive), and from a local
+/// <see cref="HistoryCache"/> first when one is given. Nothing is written to the store.
+/// </summary>
+public static class BacktestReplay
+{
+    // Small reads: each is replayed and dropped before the GC has to promote it (20,000 at a time took a quarter longer
+    // and twice the memory).
+    const int BatchSize = 2_000;
+
+    /// <summary>
+    /// Replays the whole log in commit order: what <paramref name="cache"/> holds of it first, then what the history
+    /// archive holds after that (unless <paramref name="useArchive"/> is false), then the rest from the log itself,
+    /// each read ahead while the last read is replayed; what came from the store is added to the cache. Returns how
+    /// many events came from each.
+    /// </summary>
+    public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
+        NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, ILogger logger, CancellationToken cancellationToken)
+    {
+        var position = TailPosition.Start;
+        long fromCache = 0, fromArchive = 0, fromLog = 0;
+        if (cache is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
+        {
+            position = cache.Replay(origin, segment =>
+            {
+                backtest.Apply(segment);
+                fromCache += segment.Count;
+            }) ?? TailPosition.Start;
+        }
+        var source = new LogSource(dataSource, logger, BatchSize);
+        try
+        {
+            var reading = ReadAsync(source, position, useArchive, cancellationToken);
+            while (true)
+            {
+                var batch = await reading;
+                if (batch.IsEmpty)
+                {
+                    return (fromCache, fromArchive, fromLog);
+                }
+                reading = ReadAsync(source, batch.End, useArchive, cancellationToken);
+                var events = batch.Events;
+                backtest.Apply(events);
+                cache?.AppendSegment(events, batch.End);
+                if (batch.FromArchive)
+                {
+                    fromArchive += events.Count;
+                }
+                else
+                {
+                    fromLog += events.Count;
+                }
+            }
+        }
+        finally
+        {
+            cache?.Close();
+        }
+    }
+
+    // The next batch, read and decoded on a pool thread: reading one batch overlaps replaying the last.
+    static Task<LogBatch> ReadAsync(LogSource source, TailPosition after, bool useArchive, CancellationToken cancellationToken) =>
+        Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);
+
+    /// <summary>The first event of the log: what tells one log's cache from another's.</summary>
+    static async Task<Guid?> OriginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select event_id from es.events order by global_position limit 1");
+        return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? id : null;
+    }
+}

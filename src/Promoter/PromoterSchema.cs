@@ -1,0 +1,50 @@
+using Streaming.EventStore;
+
+namespace Streaming.Promoter;
+
+/// <summary>The Promoter's tables (schema <c>promoter</c>), in the store's one version space (see <see cref="SchemaMigration"/>).</summary>
+public static class PromoterSchema
+{
+    public static readonly IReadOnlyList<SchemaMigration> Migrations =
+    [
+        // The Promoter's state, saved with its folds' checkpoints. Earlier builds created these tables themselves; one
+        // that kept each job's state as JSON (promoter.job_lifecycles) is dropped with its checkpoint, and the decisions
+        // fold starts over from the log, re-making the same decisions (their ids derive from the deciding signal, so the
+        // store refuses the copies).
+        new(8, "promoter_schema", """
+            create schema if not exists promoter;
+            create table if not exists promoter.job_lifecycle_snapshots (
+                job_id     text primary key,
+                snapshot   bytea not null,
+                updated_at timestamptz not null default now()
+            );
+            create table if not exists promoter.fleet_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            create table if not exists promoter.shadow_tracks (
+                job_id     text primary key,
+                tracks     bytea not null,
+                updated_at timestamptz not null default now()
+            );
+            create table if not exists promoter.shadow_agreement (
+                policy       text primary key,
+                agreed       bigint not null,
+                live_only    bigint not null,
+                shadow_only  bigint not null,
+                open         bigint not null,
+                lead_seconds double precision not null,
+                updated_at   timestamptz not null default now()
+            );
+            do $$
+            begin
+                if to_regclass('promoter.job_lifecycles') is not null then
+                    drop table promoter.job_lifecycles;
+                    delete from es.checkpoints where name = 'promoter:decisions';
+                end if;
+            end
+            $$;
+            """),
+    ];
+}
