@@ -247,10 +247,12 @@ public sealed partial class BufferedFold<TState>(
             }
             poisoned.AddRange(partition.Poisoned);
         }
+        // Every partition has seen every control event, so any of them can say what a row needs beyond its state; the
+        // rows are computed here, before the transaction opens.
+        var save = First.PrepareSave(changed);
         await _checkpoint.SaveAsync(dataSource, _position, async (transaction, token) =>
         {
-            // Every partition has seen every control event, so any of them can say what a row needs beyond its state.
-            await First.SaveAsync(transaction, changed, token);
+            await save(transaction, token);
             await PoisonedEvents.RecordAsync(transaction, poisoned, token);
         }, cancellationToken);
         foreach (var partition in _partitions)
