@@ -16,6 +16,12 @@ public static class JobSignalReader
 {
     public const int MaxValueBytes = 64 * 1024;
 
+    /// <summary>Most metrics one signal may carry: every one is kept in the job's window, so their number is bounded.</summary>
+    public const int MostMetrics = 100;
+
+    /// <summary>Most labels one signal may carry.</summary>
+    public const int MostLabels = 50;
+
     /// <summary>The start of the reason for a value the checks below did not foresee; tests assert it never appears.</summary>
     public const string UnforeseenPrefix = "unreadable value";
 
@@ -130,6 +136,14 @@ public static class JobSignalReader
         if (fields.Metrics is not { } metrics)
         {
             return SignalReadResult.Rejected("metrics must be a JSON object of numbers");
+        }
+        if (metrics.Count > MostMetrics)
+        {
+            return SignalReadResult.Rejected($"metrics holds {metrics.Count} metrics; at most {MostMetrics}");
+        }
+        if (fields.Labels?.Count > MostLabels)
+        {
+            return SignalReadResult.Rejected($"labels holds {fields.Labels.Count} labels; at most {MostLabels}");
         }
         return SignalReadResult.Accepted(new JobSignal(
             schema, jobId, emittedAt, seq, phase, metrics,

@@ -1,17 +1,43 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
 
 namespace Streaming.Hosting;
 
 /// <summary>
 /// Brings the event store's schema up to date before any other part of the process starts: the store's own migrations
-/// and those the process's parts registered (<see cref="SchemaMigrationExtensions.AddSchemaMigrations"/>).
+/// and those the process's parts registered (<see cref="SchemaMigrationExtensions.AddSchemaMigrations"/>). A database
+/// that is not reachable yet (the service started first, or during an outage) is waited for with backoff, the process
+/// not ready meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
 /// </summary>
-sealed class EventStoreMigration(NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations) : IHostedService
+sealed class EventStoreMigration(
+    NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations, LoopHealth health, ILogger<EventStoreMigration> logger)
+    : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        EventStoreSchema.MigrateAsync(dataSource, registrations.SelectMany(r => r.Migrations), cancellationToken);
+    public const string LoopName = "schema migration";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var outage = new Outage(LoopName, health, logger);
+        while (true)
+        {
+            try
+            {
+                await EventStoreSchema.MigrateAsync(dataSource, registrations.SelectMany(r => r.Migrations), cancellationToken);
+                outage.Succeeded();
+                return;
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                if (!await Outage.WaitAsync(outage.Failed(e), cancellationToken))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

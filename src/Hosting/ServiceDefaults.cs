@@ -31,7 +31,8 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
         builder.Services.AddSingleton<TopicProvisioner>();
         builder.Services.TryAddSingleton<LoopHealth>();
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(RequireConnectionString(builder.Configuration)));
+        // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireConnectionString(builder.Configuration)) { Name = "event-store" }.Build());
         builder.Services.AddEventStore();
         builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();

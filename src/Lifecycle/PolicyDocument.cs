@@ -11,8 +11,18 @@ namespace Streaming.Lifecycle;
 /// </summary>
 public static partial class PolicyDocument
 {
+    /// <summary>Most phases, gates and criteria per rule, so that checking a document stays cheap however it is written.</summary>
+    public const int MostItems = 32;
+
+    /// <summary>Most errors reported for one document; further ones are summed up in one last error.</summary>
+    public const int MostErrors = 50;
+
     public static PolicyParseResult Parse(string text, int version)
     {
+        if (PolicyTextBudget.Check(text) is { } overBudget)
+        {
+            return new PolicyParseResult(null, [overBudget]);
+        }
         YamlStream stream = [];
         try
         {
@@ -112,6 +122,10 @@ public static partial class PolicyDocument
                 Error(node, path, "expected a list of phase names");
                 return null;
             }
+            if (TooMany(sequence, path, "phases"))
+            {
+                return null;
+            }
             var phases = new List<string>();
             for (var i = 0; i < sequence.Children.Count; i++)
             {
@@ -150,6 +164,10 @@ public static partial class PolicyDocument
             if (node is not YamlSequenceNode sequence)
             {
                 Error(node, path, "expected a list of gates");
+                return null;
+            }
+            if (TooMany(sequence, path, "gates"))
+            {
                 return null;
             }
             var gates = new List<PhaseGate>();
@@ -249,6 +267,10 @@ public static partial class PolicyDocument
                 Error(node, path, "expected a list of criteria");
                 return null;
             }
+            if (TooMany(sequence, path, "criteria"))
+            {
+                return null;
+            }
             var criteria = new List<Criterion>();
             for (var i = 0; i < sequence.Children.Count; i++)
             {
@@ -325,7 +347,7 @@ public static partial class PolicyDocument
             }
             if (!PolicyDurations.TryParse(text, out var duration))
             {
-                return Invalid<TimeSpan>(node, path, $"'{text}' is not a duration (for example 90s, 15m, 1h30m, 2d)");
+                return Invalid<TimeSpan>(node, path, $"'{text}' is not a duration ({PolicyDurations.Rule})");
             }
             return positive && duration <= TimeSpan.Zero ? Invalid<TimeSpan>(node, path, "must be longer than zero") : duration;
         }
@@ -409,8 +431,27 @@ public static partial class PolicyDocument
             return null;
         }
 
-        void Error(YamlNode node, string path, string message) =>
-            Errors.Add(new PolicyError((int)node.Start.Line, (int)node.Start.Column, path, message));
+        void Error(YamlNode node, string path, string message)
+        {
+            if (Errors.Count < MostErrors)
+            {
+                Errors.Add(new PolicyError((int)node.Start.Line, (int)node.Start.Column, path, message));
+            }
+            else if (Errors.Count == MostErrors)
+            {
+                Errors.Add(new PolicyError((int)node.Start.Line, (int)node.Start.Column, "document", $"more errors after the first {MostErrors} are not listed"));
+            }
+        }
+
+        bool TooMany(YamlSequenceNode sequence, string path, string what)
+        {
+            if (sequence.Children.Count <= MostItems)
+            {
+                return false;
+            }
+            Error(sequence, path, $"at most {MostItems} {what}");
+            return true;
+        }
 
         static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
     }

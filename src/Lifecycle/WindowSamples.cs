@@ -17,6 +17,12 @@ public readonly struct WindowSamples : IReadOnlyList<WindowSample>, IEquatable<W
 
     WindowSamples(Shared shared, int start, int count) => (_shared, _start, _count) = (shared, start, count);
 
+    /// <summary>
+    /// Most samples a window keeps: beyond it the oldest are dropped, so a producer that signals far faster than its
+    /// policy's windows need cannot grow a job's state without bound. Criteria then read the newest this many.
+    /// </summary>
+    public const int MostSamples = 10_000;
+
     public static WindowSamples Empty => default;
 
     public int Length => _count;
@@ -56,6 +62,7 @@ public readonly struct WindowSamples : IReadOnlyList<WindowSample>, IEquatable<W
         {
             return keepFrom == 0 ? this : keepFrom == _count ? Empty : new WindowSamples(_shared!, _start + keepFrom, _count - keepFrom);
         }
+        keepFrom = Math.Max(keepFrom, _count - (MostSamples - 1));
         var kept = _count - keepFrom;
         var inOrder = kept == 0 || samples[^1].EmittedAt <= sample.EmittedAt;
         if (inOrder && kept > 0 && _shared!.TryTake(_start + _count, sample))

@@ -1,30 +1,40 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Streaming.Api.Auth;
 
 /// <summary>
-/// Bearer tokens in <c>api.tokens</c>, stored as their SHA-256 digest only. Lookups are cached briefly (a revoked token
-/// stops working within <see cref="CacheFor"/>).
+/// Bearer tokens in <c>api.tokens</c>, stored as their SHA-256 digest only. Tokens found are cached briefly (a revoked
+/// token stops working within <see cref="CacheFor"/>); tokens not found are never cached, so guesses cannot push valid
+/// tokens out (failed attempts are rate-limited by <see cref="FailedAuthentications"/> instead). Creating and revoking
+/// tokens is logged with the actor, never the token.
 /// </summary>
-public sealed class ApiTokens(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed partial class ApiTokens(NpgsqlDataSource dataSource, TimeProvider clock, ILogger<ApiTokens>? logger = null)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
     const int MostCached = 10_000;
 
-    readonly ConcurrentDictionary<string, (ApiToken? Token, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, (ApiToken Token, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
+
+    /// <summary>The digest a token is stored under, in hex.</summary>
+    public static string DigestOf(string token) => Convert.ToHexString(Digest(token));
 
     /// <summary>A new token: 32 random bytes, URL-safe, with a prefix that secret scanners can recognise.</summary>
     public static string NewToken() => "stk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
-    public async Task<ApiToken?> FindAsync(string token, CancellationToken cancellationToken)
+    public Task<ApiToken?> FindAsync(string token, CancellationToken cancellationToken) => FindByDigestAsync(DigestOf(token), cancellationToken);
+
+    /// <summary>The token in force whose digest (hex) is <paramref name="key"/>, or null.</summary>
+    public async Task<ApiToken?> FindByDigestAsync(string key, CancellationToken cancellationToken)
     {
-        var digest = Digest(token);
-        var key = Convert.ToHexString(digest);
+        var digest = Convert.FromHexString(key);
         var now = clock.GetUtcNow();
         if (_cache.TryGetValue(key, out var cached) && cached.Until > now)
         {
@@ -39,6 +49,10 @@ public sealed class ApiTokens(NpgsqlDataSource dataSource, TimeProvider clock)
             {
                 found = new ApiToken(reader.GetString(0), role, reader.GetFieldValue<DateTimeOffset>(2));
             }
+        }
+        if (found is null)
+        {
+            return null;
         }
         if (_cache.Count >= MostCached)
         {
@@ -62,22 +76,30 @@ public sealed class ApiTokens(NpgsqlDataSource dataSource, TimeProvider clock)
     }
 
     /// <summary>Creates, stores and returns a new token.</summary>
-    public async Task<string> CreateAsync(string name, ApiRole role, CancellationToken cancellationToken)
+    public async Task<string> CreateAsync(string name, ApiRole role, CancellationToken cancellationToken, string? actor = null)
     {
         var token = NewToken();
         await AddAsync(token, name, role, cancellationToken);
+        LogCreated(_logger, name, ApiRoles.Name(role), actor ?? Environment.UserName);
         return token;
     }
 
     /// <summary>Revokes every token of <paramref name="name"/>; returns how many.</summary>
-    public async Task<int> RevokeAsync(string name, CancellationToken cancellationToken)
+    public async Task<int> RevokeAsync(string name, CancellationToken cancellationToken, string? actor = null)
     {
         await using var command = dataSource.CreateCommand("update api.tokens set revoked_at = now() where name = $1 and revoked_at is null");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         var revoked = await command.ExecuteNonQueryAsync(cancellationToken);
         _cache.Clear();
+        LogRevoked(_logger, revoked, name, actor ?? Environment.UserName);
         return revoked;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit: token created for {Name} with role {Role} by {Actor}")]
+    static partial void LogCreated(ILogger logger, string name, string role, string actor);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit: {Count} token(s) of {Name} revoked by {Actor}")]
+    static partial void LogRevoked(ILogger logger, int count, string name, string actor);
 
     public async Task<IReadOnlyList<ApiToken>> ListAsync(CancellationToken cancellationToken)
     {

@@ -13,4 +13,7 @@ public static class AuthSchemes
     public const string CsrfClaim = "csrf";
 
     public const string CsrfHeader = "X-CSRF-Token";
+
+    /// <summary>The claim that names a browser session (random, per sign-in): what live event streams are counted by.</summary>
+    public const string SessionIdClaim = "sid";
 }

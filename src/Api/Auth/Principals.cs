@@ -5,13 +5,17 @@ namespace Streaming.Api.Auth;
 /// <summary>The principal a token or a session stands for: its name is the actor of the writes it makes.</summary>
 public static class Principals
 {
-    public static ClaimsPrincipal For(ApiToken token, string scheme, string? csrf = null)
+    public static ClaimsPrincipal For(ApiToken token, string scheme, string? csrf = null, string? sessionId = null)
     {
         var claims = new List<Claim> { new(ClaimTypes.Name, token.Name) };
         claims.AddRange(ApiRoles.Granted(token.Role).Select(r => new Claim(ClaimTypes.Role, r)));
         if (csrf is not null)
         {
             claims.Add(new Claim(AuthSchemes.CsrfClaim, csrf));
+        }
+        if (sessionId is not null)
+        {
+            claims.Add(new Claim(AuthSchemes.SessionIdClaim, sessionId));
         }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Authentication;
 using Npgsql;
+using Streaming.Api.Auth;
 using Streaming.Api.Telemetry;
 using Streaming.Hosting.Resilience;
 
@@ -11,12 +13,13 @@ namespace Streaming.Api.Health;
 
 /// <summary>
 /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: PostgreSQL and the brokers are reachable, every fold
-/// is within the lag bound, and no loop of this process is waiting out an outage; 503 with the reasons otherwise.
-/// Both are open to anyone (they say nothing about jobs), for load balancers and supervisors.
+/// is within the lag bound, and no loop of this process is waiting out an outage; 503 otherwise. Both are open to anyone,
+/// for load balancers and supervisors, and then say only which dependency is down; a signed-in viewer also gets the
+/// folds' lag and each loop's condition with its reason.
 /// </summary>
 public static class HealthEndpoints
 {
-    public sealed record Readiness(string Status, IReadOnlyList<string> Problems, IReadOnlyList<FoldLag> Folds, IReadOnlyList<LoopState> Loops);
+    public sealed record Readiness(string Status, IReadOnlyList<string> Problems, IReadOnlyList<FoldLag>? Folds, IReadOnlyList<LoopState>? Loops);
 
     public static void MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -25,8 +28,9 @@ public static class HealthEndpoints
     }
 
     static async Task<JsonHttpResult<Readiness>> ReadyAsync(
-        NpgsqlDataSource dataSource, PipelineSampler sampler, LoopHealth loops, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        HttpContext http, NpgsqlDataSource dataSource, PipelineSampler sampler, LoopHealth loops, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
+        var detailed = (await http.AuthenticateAsync(AuthSchemes.Either)).Principal?.IsInRole(ApiRoles.Viewer) == true;
         var problems = new List<string>();
         try
         {
@@ -54,12 +58,16 @@ public static class HealthEndpoints
             {
                 if (fold.Events > options.Value.ReadyMaxLagEvents || fold.Seconds > options.Value.ReadyMaxLag.TotalSeconds)
                 {
-                    problems.Add($"{fold.Name} is {fold.Events} events ({fold.Seconds:0} s) behind the log");
+                    problems.Add(detailed ? $"{fold.Name} is {fold.Events} events ({fold.Seconds:0} s) behind the log" : "a fold is behind the log");
                 }
             }
         }
-        problems.AddRange(loops.Snapshot().Where(l => l.Condition != LoopCondition.Running).Select(l => $"{l.Loop}: {l.Condition} ({l.Reason})"));
-        return TypedResults.Json(new Readiness(problems.Count == 0 ? "ready" : "not-ready", problems, sample.Folds, loops.Snapshot()),
+        var waiting = loops.Snapshot().Where(l => l.Condition != LoopCondition.Running).ToList();
+        problems.AddRange(detailed
+            ? waiting.Select(l => $"{l.Loop}: {l.Condition} ({l.Reason})")
+            : waiting.Select(l => $"a loop is {l.Condition.ToString().ToLowerInvariant()}"));
+        return TypedResults.Json(new Readiness(problems.Count == 0 ? "ready" : "not-ready", problems.Distinct().ToList(),
+                detailed ? sample.Folds : null, detailed ? loops.Snapshot() : null),
             statusCode: problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

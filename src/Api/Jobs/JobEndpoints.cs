@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Streaming.Api.Auth;
 using Streaming.Api.Problems;
+using Streaming.Projections;
 
 namespace Streaming.Api.Jobs;
 
@@ -30,9 +31,14 @@ public static class JobEndpoints
     static async Task<Results<Ok<JobDetail>, ProblemHttpResult>> DetailAsync(JobQueries queries, string jobId, CancellationToken cancellationToken) =>
         await queries.DetailAsync(jobId, cancellationToken) is { } detail ? TypedResults.Ok(detail) : ApiProblems.NotFound($"no job '{jobId}'");
 
-    static async Task<Results<Ok<HistoryPage>, ValidationProblem>> HistoryAsync(
+    static async Task<Results<Ok<HistoryPage>, ValidationProblem, ProblemHttpResult>> HistoryAsync(
         JobQueries queries, string jobId, long? before, int? limit, CancellationToken cancellationToken)
     {
+        // Policies, known issues and breakers live in streams of their own, which are not a job's history.
+        if (ControlStreams.IsControl(jobId))
+        {
+            return ApiProblems.NotFound($"no job '{jobId}'");
+        }
         if (limit is < 1 or > 1000)
         {
             return ApiProblems.Field("limit", "between 1 and 1000");

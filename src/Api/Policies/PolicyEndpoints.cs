@@ -30,7 +30,9 @@ public static class PolicyEndpoints
             .WithSummary("Every version of every policy in force");
         read.MapGet("/{name}/versions/{version:int}", TextAsync).WithSummary("One version's document");
         read.MapGet("/{name}/diff", DiffAsync).WithSummary("The line diff between two versions");
-        routes.MapPost("/api/v1/policies", PublishAsync).WithTags("Policies").RequireAuthorization(ApiRoles.Admin).AddEndpointFilter<CsrfCheck>()
+        // A policy document may be up to PolicyTextBudget.MostCharacters long, and JSON may escape each of them in six bytes.
+        BodyLimit.Limit(routes.MapPost("/api/v1/policies", PublishAsync), PolicyTextBudget.MostCharacters * 6L + 4096)
+            .WithTags("Policies").RequireAuthorization(ApiRoles.Admin).AddEndpointFilter<CsrfCheck>()
             .WithSummary("Publishes a policy document as its next version; a document that fails validation is refused with each error's line, column and field");
     }
 

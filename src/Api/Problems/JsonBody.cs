@@ -4,10 +4,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Streaming.Api.Problems;
 
-/// <summary>Reads a JSON request body; anything wrong with it becomes a 400 problem naming the field (by its JSON path).</summary>
+/// <summary>
+/// Reads a JSON request body; anything wrong with it becomes a 400 problem naming the field (by its JSON path). Its size
+/// is bounded by Kestrel (<see cref="ApiOptions.MaxRequestBodyBytes"/>, or the endpoint's <see cref="BodyLimit"/>),
+/// which answers 413 for a body too large, whether it is sent with a length or chunked.
+/// </summary>
 public static class JsonBody
 {
-    public const long MaxBytes = 256 * 1024;
 
     static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false };
 
@@ -18,10 +21,6 @@ public static class JsonBody
         if (!request.HasJsonContentType())
         {
             return new Read<T>(null, ApiProblems.Field("body", "send a JSON object with Content-Type: application/json"));
-        }
-        if (request.ContentLength > MaxBytes)
-        {
-            return new Read<T>(null, ApiProblems.Field("body", $"at most {MaxBytes} bytes"));
         }
         try
         {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,6 +9,8 @@ using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Api.Problems;
 using Streaming.Contracts.History;
+using Streaming.Contracts.Signals;
+using Streaming.Projections;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Fleet;
@@ -19,9 +23,18 @@ namespace Streaming.Api.Writes;
 /// command line writes, through the same writers, with the signed-in principal as the actor. A bad request is refused
 /// with a 400 naming the field before anything is written.
 /// </summary>
-public static class WriteEndpoints
+public static partial class WriteEndpoints
 {
     const int MaxReason = 1_000;
+    const int MostIssueJobs = 10_000;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex KnownIssueId();
+
+    // Control characters end or fake a line; format characters (U+202E and the other bidirectional controls,
+    // zero-width ones) make a title read differently from what it holds.
+    static bool HasHiddenCharacters(string text) =>
+        text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
 
     public static void MapWriteEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -78,7 +91,7 @@ public static class WriteEndpoints
             }
             if (!PolicyDurations.TryParse(request.For, out var duration) || duration <= TimeSpan.Zero)
             {
-                return ApiProblems.Field("for", $"'{request.For}' is not a duration (for example 90m, 4h, 1d)");
+                return ApiProblems.Field("for", $"'{request.For}' is not a duration ({PolicyDurations.Rule})");
             }
             lasting = duration;
         }
@@ -94,23 +107,28 @@ public static class WriteEndpoints
             return problem;
         }
         var request = body.Value!;
-        if (string.IsNullOrWhiteSpace(request.Id) || request.Id.Length > 100 || request.Id.Any(char.IsControl) || request.Id.Contains(':', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(request.Id) || request.Id.Length > 100 || !KnownIssueId().IsMatch(request.Id) || request.Id.Contains("..", StringComparison.Ordinal))
         {
-            return ApiProblems.Field("id", "required: up to 100 characters, no ':' or control characters");
+            return ApiProblems.Field("id", "required: up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'");
         }
-        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 300)
+        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 300 || HasHiddenCharacters(request.Title))
         {
-            return ApiProblems.Field("title", "required: up to 300 characters");
+            return ApiProblems.Field("title", "required: up to 300 characters, no control or bidirectional-formatting characters");
         }
         var jobIds = request.Jobs ?? [];
         var labels = request.Labels ?? new Dictionary<string, string>();
-        if (jobIds.Any(string.IsNullOrWhiteSpace))
+        if (jobIds.Count > MostIssueJobs)
         {
-            return ApiProblems.Field("jobs", "job ids must not be blank");
+            return ApiProblems.Field("jobs", $"at most {MostIssueJobs} jobs; name more with a label selector");
         }
-        if (labels.Any(l => string.IsNullOrWhiteSpace(l.Key)))
+        if (jobIds.Any(id => string.IsNullOrWhiteSpace(id) || id.Length > 256 || HasHiddenCharacters(id) || ControlStreams.IsControl(id)))
         {
-            return ApiProblems.Field("labels", "label names must not be blank");
+            return ApiProblems.Field("jobs", "job ids must not be blank, longer than 256 characters, hold control or bidirectional-formatting characters, or name a control stream");
+        }
+        if (labels.Count > JobSignalReader.MostLabels
+            || labels.Any(l => string.IsNullOrWhiteSpace(l.Key) || l.Key.Length > 128 || (l.Value?.Length ?? 0) > 1024 || HasHiddenCharacters(l.Key) || HasHiddenCharacters(l.Value ?? "")))
+        {
+            return ApiProblems.Field("labels", $"at most {JobSignalReader.MostLabels} labels; names not blank and up to 128 characters, values up to 1024, no control or bidirectional-formatting characters");
         }
         if (jobIds.Count == 0 && labels.Count == 0)
         {

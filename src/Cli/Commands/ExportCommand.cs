@@ -3,8 +3,10 @@ using System.Data;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Npgsql;
 using Spectre.Console;
+using Streaming.Contracts.Signals;
 
 namespace Streaming.Cli.Commands;
 
@@ -119,7 +121,7 @@ public static class ExportCommand
             if (csv)
             {
                 await writer.WriteLineAsync(string.Join(',', position.ToString(CultureInfo.InvariantCulture), Csv(streamId), version.ToString(CultureInfo.InvariantCulture),
-                    Csv(type), eventTime, recordedAt, eventId, Csv(data), Csv(metadata)));
+                    Csv(type), eventTime, recordedAt, eventId, Csv(Masked(data)), Csv(metadata)));
             }
             else
             {
@@ -135,6 +137,30 @@ public static class ExportCommand
         return count;
     }
 
-    static string Csv(string value) =>
-        value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    /// <summary>
+    /// One CSV cell: quoted when it holds a separator, a quote or a line break, and prefixed with a quote when it starts
+    /// like a formula (<c>= + - @</c>, tab, carriage return), so a spreadsheet opening the export shows it as text.
+    /// </summary>
+    public static string Csv(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+        return value.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+
+    /// <summary>An event's body with secret-looking labels masked as the API masks them (only bodies with labels are parsed).</summary>
+    static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Masked(string data)
+    {
+        if (!data.Contains("\"labels\"", StringComparison.Ordinal) || JsonNode.Parse(data) is not JsonObject body || body["labels"] is not JsonObject labels
+            || !labels.Any(l => SecretLabels.LooksSecret(l.Key)))
+        {
+            return data;
+        }
+        SecretLabels.MaskInPlace(labels);
+        return body.ToJsonString(Relaxed);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Streaming.Contracts.History;
+using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
@@ -17,6 +18,9 @@ namespace Streaming.Promoter.Decisions;
 /// </summary>
 public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues knownIssues, ILogger logger)
 {
+    /// <summary>How much of an operator's reason a log line keeps (the API accepts up to 1,000 characters).</summary>
+    public const int OperatorTextLength = 1_000;
+
     public ActivePolicies Policies => policies;
 
     public KnownIssues KnownIssues => knownIssues;
@@ -121,14 +125,15 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         var outcome = JobLifecycleDecider.Override(state, @override, policy, recorded.Version);
         if (ReferenceEquals(outcome.State, state) && outcome.Change is null)
         {
-            LogOverrideIgnored(state.JobId, set.Kind, set.Phase, state.AssignedPhase, set.Actor);
+            LogOverrideIgnored(state.JobId, set.Kind, set.Phase, state.AssignedPhase, UntrustedText.Escape(set.Actor));
             return (state, DecisionOutcome.None);
         }
         var at = state.LastSignalAt ?? set.SetAt;
         OverrideEnded[]? ended = outcome.Ended is { } replaced
             ? [OverrideEvents.Ended(state.JobId, replaced, @override.Kind == OverrideKind.Release ? OverrideEnded.Released : OverrideEnded.Replaced, at)]
             : null;
-        LogOverride(state.JobId, set.Kind, set.Actor, set.Reason, set.ExpiresAt);
+        // Actor and reason are an operator's words: escaped, so a newline in them cannot forge a log line.
+        LogOverride(state.JobId, set.Kind, UntrustedText.Escape(set.Actor), UntrustedText.Escape(set.Reason, OperatorTextLength), set.ExpiresAt);
         if (outcome.Change is { } change)
         {
             return (Followed(state, JobLifecycleDecider.Apply(outcome.State, change), policy), DecisionOutcome.Of(new MadeDecision(change, null), ended: ended));

@@ -3,6 +3,7 @@ using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
+using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
@@ -117,16 +118,16 @@ public sealed partial class DecisionFold(
         feed?.Offer([.. appended.Select(a => a.Message)]);
         foreach (var deferred in deferrals)
         {
-            LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, deferred.Reason);
+            LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, UntrustedText.Escape(deferred.Reason, DecisionEngine.OperatorTextLength));
         }
         foreach (var change in breakers)
         {
-            LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", change.Reason);
+            LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", UntrustedText.Escape(change.Reason, DecisionEngine.OperatorTextLength));
         }
         foreach (var ((decision, correlationId), _) in appended)
         {
             counters.Add(decision.Direction);
-            LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Policy, decision.Reason);
+            LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Policy, UntrustedText.Escape(decision.Reason, DecisionEngine.OperatorTextLength));
             if (decision.Quarantines)
             {
                 LogQuarantined(decision.JobId, correlationId, decision.Policy);

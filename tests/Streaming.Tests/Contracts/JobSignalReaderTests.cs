@@ -49,6 +49,21 @@ public sealed class JobSignalReaderTests
         Assert.StartsWith(reason, result.RejectionReason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("metrics", 101, "0", "metrics holds 101 metrics; at most 100")]
+    [InlineData("labels", 51, "\"x\"", "labels holds 51 labels; at most 50")]
+    public void Rejects_a_signal_with_more_metrics_or_labels_than_the_cap_though_it_is_small(string field, int count, string value, string reason)
+    {
+        var entries = string.Join(",", Enumerable.Range(0, count).Select(i => $"\"m{i}\":{value}"));
+        var metrics = field == "metrics" ? entries : "";
+        var labels = field == "labels" ? entries : "";
+
+        var result = Read("j", """{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{"""
+            + metrics + """},"labels":{""" + labels + "}}");
+
+        Assert.Equal(reason, result.RejectionReason);
+    }
+
     [Fact]
     public void Rejects_a_key_that_is_not_the_job_id()
     {

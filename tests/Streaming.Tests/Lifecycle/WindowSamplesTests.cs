@@ -30,6 +30,20 @@ public sealed class WindowSamplesTests
     }
 
     [Fact]
+    public void A_window_keeps_at_most_the_newest_most_samples_however_many_arrive_within_it()
+    {
+        var window = WindowSamples.Empty;
+        for (var second = 0; second < WindowSamples.MostSamples * 3; second++)
+        {
+            window = window.Add(new WindowSample(second, T0.AddSeconds(second), NoMetrics), T0.AddDays(-1));
+        }
+
+        Assert.Equal(WindowSamples.MostSamples, window.Length);
+        Assert.Equal(WindowSamples.MostSamples * 3 - 1, window[^1].Version);
+        Assert.Equal(WindowSamples.MostSamples * 2, window[0].Version);
+    }
+
+    [Fact]
     public void A_window_never_sees_samples_added_to_a_window_made_from_it()
     {
         var shared = Minutes(0, 5, keepMinutes: 60);

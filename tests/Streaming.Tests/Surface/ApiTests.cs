@@ -215,7 +215,8 @@ public sealed class ApiTests(SurfaceSystem system)
         using var anonymous = system.Client();
         var ready = await Eventually.Get(() => anonymous.GetAsync("/health/ready"), r => r.StatusCode == HttpStatusCode.OK, Timeout, "readiness");
         Assert.Equal("ready", (await ready.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
-        var metrics = await Eventually.Get(() => anonymous.GetStringAsync("/metrics"), m => m.Contains("streaming_fold_lag_events", StringComparison.Ordinal), Timeout, "the fold lag gauge");
+        using var viewer = system.Client("viewer");
+        var metrics = await Eventually.Get(() => viewer.GetStringAsync("/metrics"), m => m.Contains("streaming_fold_lag_events", StringComparison.Ordinal), Timeout, "the fold lag gauge");
         Assert.Contains("db_client_operation_duration_seconds", metrics, StringComparison.Ordinal);
         Assert.Contains("streaming_consumer_lag", metrics, StringComparison.Ordinal);
     }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Api;
 using Streaming.Contracts.Signals;
@@ -39,6 +40,13 @@ public sealed class SurfaceSystem : IAsyncLifetime
 
     public string TokensFile => Path.Combine(_folder, "api-tokens.json");
 
+    public string KeyRingFolder => Path.Combine(_folder, "api-keys");
+
+    /// <summary>What the API's own code logged (categories <c>Streaming.*</c>, Information and above).</summary>
+    public RecordingLogger Logs { get; private set; } = new();
+
+    public IServiceProvider Services => _api!.Services;
+
     public IReadOnlyDictionary<string, string> Tokens { get; private set; } = new Dictionary<string, string>();
 
     public NpgsqlDataSource Database => Pipeline.Database;
@@ -53,11 +61,19 @@ public sealed class SurfaceSystem : IAsyncLifetime
             ["Kafka:BootstrapServers"] = Pipeline.Kafka.BootstrapServers,
             ["Kafka:CreateTopics"] = "false",
             ["Api:TokensFile"] = TokensFile,
+            ["Api:KeyRingFolder"] = KeyRingFolder,
+            // Tests stand for distinct clients (and a TLS-terminating proxy) with X-Forwarded-For/-Proto from loopback.
+            ["Api:ForwardedHeaders"] = "true",
             ["Serilog:MinimumLevel:Default"] = "Warning",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();
         builder.AddApi();
+        var recording = new RecordingLoggerProvider();
+        Logs = recording.Logger;
+        builder.Services.AddSingleton<ILoggerFactory>(_ => LoggerFactory.Create(logging => logging
+            .AddFilter((category, level) => category?.StartsWith("Streaming", StringComparison.Ordinal) == true && level >= LogLevel.Information)
+            .AddProvider(recording)));
         _api = builder.Build();
         _api.MapApi();
         await _api.StartAsync();
@@ -94,9 +110,13 @@ public sealed class SurfaceSystem : IAsyncLifetime
     }
 
     /// <summary>An HTTP client for the API, with a bearer token of <paramref name="role"/> (none: anonymous).</summary>
-    public HttpClient Client(string? role = null)
+    public HttpClient Client(string? role = null, string? from = null)
     {
         var client = new HttpClient { BaseAddress = BaseUrl };
+        if (from is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Forwarded-For", from);
+        }
         if (role is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens[role]);
