@@ -1,5 +1,6 @@
 using Npgsql;
 using Streaming.Api.Jobs;
+using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Api.Policies;
 using Streaming.Lifecycle;
@@ -44,7 +45,7 @@ public sealed class JobListTests
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
             // Given the jobs' rows as the Projector writes them
-            await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
             var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(CancellationToken.None);
             await WriteAsync(dataSource, generation, Jobs, version: 1);
             var queries = new JobQueries(dataSource, new EventStreams(dataSource), new PolicyCatalog(dataSource));
@@ -92,7 +93,7 @@ public sealed class JobListTests
         await TestDatabase.UseFreshAsync(async dataSource =>
         {
             // Given more jobs than the count's bound
-            await EventStoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+            await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
             var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(CancellationToken.None);
             var many = Enumerable.Range(0, JobListQuery.CountLimit + 5)
                 .Select(i => new Job($"bulk-{i:0000}", "shadow", Start, Start.AddSeconds(i), 0, "orders", false)).ToList();
