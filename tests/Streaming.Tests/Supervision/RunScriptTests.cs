@@ -160,11 +160,13 @@ public sealed class RunScriptTests
         return EndpointsFile.ReadLive(path) ?? throw new InvalidOperationException($"./run.sh exited ({run.ExitCode}):\n{run.Output}");
     }
 
-    static int ParentOf(int pid) =>
-        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    static int ParentOf(int pid) => StatusField(pid, 1);
 
-    static int GroupOf(int pid) =>
-        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
+    static int GroupOf(int pid) => StatusField(pid, 2);
+
+    // A numeric field of /proc/PID/stat, counted from the one after the command name (0: the state).
+    static int StatusField(int pid, int index) =>
+        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[index], System.Globalization.CultureInfo.InvariantCulture);
 
     // Live processes whose command line or environment names the folder (a zombie has neither), each as "pid command".
     static List<string> ProcessesNaming(string folder)
