@@ -74,17 +74,20 @@ trap cleanup EXIT
 export ConnectionStrings__EventStore=$connection STREAMING_DATA=$data STREAMING_HTTP_PORT=$http_port
 echo "PostgreSQL: $connection"
 
+# The child runs in a session of its own and hears of a stop from this script alone, once: a Ctrl-C or a process
+# manager's `kill -TERM -- -PGID` reaches every process of this group, and a second signal tells the supervisor to kill
+# at once. A second Ctrl-C or TERM to this script still does that.
 if $all_in_one; then
   Bus__RabbitMqUrl=$(scripts/rabbitmq.sh start "$data/rabbitmq" 9>&-) || fail "RabbitMQ did not start (see above)"
   export Bus__RabbitMqUrl
   echo "RabbitMQ: $Bus__RabbitMqUrl"
-  dotnet "$(dll Embedded)" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
+  setsid dotnet "$(dll Embedded)" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
 else
-  dotnet "$(dll Supervisor)" --procfile run.procfile --run-dir "$data" \
+  setsid dotnet "$(dll Supervisor)" --procfile run.procfile --run-dir "$data" \
     --endpoint "postgresConnectionString=$connection" "${supervisor_flags[@]}" &
 fi
 child=$!
-# Ctrl-C or TERM: the child stops its processes in order, then this script stops PostgreSQL.
+# Ctrl-C or TERM (to this script or its whole group): the child stops its processes in order, then this script stops PostgreSQL.
 trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
 status=0
 wait "$child" || status=$?

@@ -48,7 +48,10 @@ ERL_EPMD_ADDRESS=127.0.0.1
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 set +a
 ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
-running() { [ -n "${ERL_EPMD_PORT:-}" ] && ctl status >/dev/null 2>&1; }
+# rabbitmqctl starts an epmd daemon on ERL_EPMD_PORT when none answers there, one that outlives it and nobody stops: so
+# the node is asked only once its epmd lists it (epmd -names is a plain client).
+registered() { [ -n "${ERL_EPMD_PORT:-}" ] && epmd -port "$ERL_EPMD_PORT" -names 2>/dev/null | grep -qF "name ${RABBITMQ_NODENAME%@*} at port"; }
+running() { registered && ctl status >/dev/null 2>&1; }
 if { [ "$action" = start ] || [ "$action" = run ]; } && ! running; then
   cat > "$dir/node.env" <<ENV
 RABBITMQ_NODENAME=$RABBITMQ_NODENAME
@@ -91,7 +94,7 @@ CONF
       echo "$url"
       exit 0
     fi
-    trap 'ctl shutdown >/dev/null 2>&1 || true; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; exit 0' TERM INT
+    trap '{ registered && ctl shutdown >/dev/null 2>&1; } || true; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; exit 0' TERM INT
     announcement="{\"endpoints\": {\"rabbitMqUrl\": \"$url\"}, \"environment\": {\"Bus__RabbitMqUrl\": \"$url\"}}"
     if [ -n "${STREAMING_ANNOUNCE:-}" ]; then
       printf '%s\n' "$announcement" > "$STREAMING_ANNOUNCE.tmp" && mv "$STREAMING_ANNOUNCE.tmp" "$STREAMING_ANNOUNCE"
@@ -103,7 +106,7 @@ CONF
     ;;
   stop)
     # shutdown returns once the node's OS process has exited; the server script is only waited on if that failed.
-    if ! ctl shutdown >/dev/null 2>&1 && [ -f "$dir/server.pid" ]; then
+    if ! { registered && ctl shutdown >/dev/null 2>&1; } && [ -f "$dir/server.pid" ]; then
       pid=$(cat "$dir/server.pid")
       kill "$pid" 2>/dev/null || true
       timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true

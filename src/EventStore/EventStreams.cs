@@ -77,6 +77,14 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         return written > 0;
     }
 
+    /// <summary>As <see cref="AppendOnceAsync(NpgsqlTransaction, string, EventToAppend, CancellationToken)"/>; returns the event's version, or null when the store had it already.</summary>
+    public async Task<long?> AppendOnceAtAsync(NpgsqlTransaction transaction, string streamId, EventToAppend @event, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var (_, reached, written) = await AppendAsync(transaction, streamId, ExpectedVersion.Any, [@event], skipExisting: true, cancellationToken);
+        return written > 0 ? reached : null;
+    }
+
     /// <summary>
     /// Locks every stream the caller's transaction will append to, in one go; call it first when one transaction
     /// appends to several streams, so it cannot lose a stream-order conflict halfway through.

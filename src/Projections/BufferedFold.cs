@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Projections.Checkpointing;
 using Streaming.Projections.Tail;
 
 namespace Streaming.Projections;
@@ -11,8 +11,10 @@ namespace Streaming.Projections;
 /// <summary>
 /// Runs an <see cref="IStreamFold{TState}"/> as a fold of the process's <see cref="LogTail"/>: per-stream states held in
 /// memory, loaded when a stream first appears, and the changed ones written together with the checkpoint in one
-/// transaction: soon when the log is quiet, less often the busier it is (<see cref="FoldOptions"/>). A crash loses only
-/// unwritten work, which the checkpoint makes it redo; nothing is applied twice to what was written. An event the fold
+/// transaction, on timers (<see cref="FoldOptions"/>): at most once per <see cref="FoldOptions.FlushInterval"/>, less
+/// often the busier the log is, the checkpoint alone every few seconds when only it moved; never merely because the log
+/// went quiet. A crash loses only unwritten work, which the checkpoint makes it redo (so the writes need no synchronous
+/// commit); nothing is applied twice to what was written. An event the fold
 /// cannot apply is skipped for its stream only, the stream's state marked (<see cref="IStreamFold{TState}.Poisoned"/>),
 /// and recorded in <c>es.poisoned_events</c> with the checkpoint that passes it.
 /// <para>
@@ -29,10 +31,8 @@ public sealed partial class BufferedFold<TState>(
     bool readsArchive = false) : ILogFold where TState : class
 {
     readonly Partition[] _partitions = [.. partitions.Select(fold => new Partition(fold))];
-    readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
-    TailPosition? _saved;
+    readonly FoldCheckpoint _checkpoint = new(partitions[0].Name);
     TailPosition _position;
-    TailPosition? _unconfirmed;
     long _eventsSinceWrite;
     long _handled;
     long _poisonedCount;
@@ -55,16 +55,16 @@ public sealed partial class BufferedFold<TState>(
     /// <summary>How many of the events handled came from the history archive.</summary>
     public long FromArchive { get; private set; }
 
+    /// <summary>Transactions this instance committed to save its states and checkpoint.</summary>
+    public long Commits => _checkpoint.Commits;
+
     /// <summary>Events this instance could not apply and skipped.</summary>
     public long PoisonedCount => Interlocked.Read(ref _poisonedCount);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            _saved = await Checkpoints.LoadAsync(connection, Name, cancellationToken);
-        }
-        _position = _saved ?? TailPosition.Start;
+        _position = await _checkpoint.LoadAsync(dataSource, cancellationToken);
+        _eventsSinceWrite = 0;
         foreach (var partition in _partitions)
         {
             partition.Clear();
@@ -96,22 +96,29 @@ public sealed partial class BufferedFold<TState>(
             }
         }
         await CommitAsync(cancellationToken);
-        if (ShouldWrite())
+        if (ShouldWrite(quiet: false) || _checkpoint.QuietSaveDue(_position))
         {
             await WriteAsync(cancellationToken);
         }
     }
 
-    public async Task IdleAsync(CancellationToken cancellationToken)
+    public async Task TickAsync(CancellationToken cancellationToken)
     {
         await CommitAsync(cancellationToken);
-        if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || (_saved ?? TailPosition.Start) != _position)
+        if (ShouldWrite(quiet: true) || _checkpoint.QuietSaveDue(_position))
         {
             await WriteAsync(cancellationToken);
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => IdleAsync(cancellationToken);
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await CommitAsync(cancellationToken);
+        if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
+        {
+            await WriteAsync(cancellationToken);
+        }
+    }
 
     async Task CommitAsync(CancellationToken cancellationToken)
     {
@@ -121,7 +128,8 @@ public sealed partial class BufferedFold<TState>(
         }
     }
 
-    bool ShouldWrite()
+    // Quiet: nothing arrived for a while, so there is no load to spread the writes over.
+    bool ShouldWrite(bool quiet)
     {
         var changed = 0;
         var poisoned = false;
@@ -134,11 +142,11 @@ public sealed partial class BufferedFold<TState>(
         {
             return false;
         }
-        var sinceWrite = _sinceWrite.Elapsed;
+        var sinceWrite = _checkpoint.SinceSave;
         return changed >= options.MaxChanged
             || _eventsSinceWrite >= options.MaxEventsPerWrite
             || sinceWrite >= options.MaxFlushInterval
-            || sinceWrite >= options.FlushInterval && _eventsSinceWrite >= (long)changed * options.EventsPerChangedState;
+            || sinceWrite >= options.FlushInterval && (quiet || _eventsSinceWrite >= (long)changed * options.EventsPerChangedState);
     }
 
     // A partition folds its own streams' events and every control event, in log order.
@@ -239,28 +247,20 @@ public sealed partial class BufferedFold<TState>(
             }
             poisoned.AddRange(partition.Poisoned);
         }
-        var retrying = _unconfirmed == _position;
-        _unconfirmed = _position;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        // Every partition has seen every control event, so any of them can say what a row needs beyond its state; the
+        // rows are computed here, before the transaction opens.
+        var save = First.PrepareSave(changed);
+        await _checkpoint.SaveAsync(dataSource, _position, async (transaction, token) =>
         {
-            if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, _position, retrying, cancellationToken))
-            {
-                // Every partition has seen every control event, so any of them can say what a row needs beyond its state.
-                await First.SaveAsync(transaction, changed, cancellationToken);
-                await PoisonedEvents.RecordAsync(transaction, poisoned, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
-        }
-        _saved = _position;
-        _unconfirmed = null;
+            await save(transaction, token);
+            await PoisonedEvents.RecordAsync(transaction, poisoned, token);
+        }, cancellationToken);
         foreach (var partition in _partitions)
         {
             partition.Changed.Clear();
             partition.Poisoned.Clear();
         }
         _eventsSinceWrite = 0;
-        _sinceWrite.Restart();
     }
 
     /// <summary>One instance of the fold with the streams it holds.</summary>

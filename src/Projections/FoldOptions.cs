@@ -1,10 +1,13 @@
 namespace Streaming.Projections;
 
-/// <summary>How often a <see cref="BufferedFold{TState}"/> writes its changed states.</summary>
+/// <summary>How often a <see cref="BufferedFold{TState}"/> writes its changed states (timers only: a quiet log writes nothing).</summary>
 public sealed record FoldOptions
 {
-    /// <summary>Changed states are written no sooner than this after the last write, unless the log went quiet.</summary>
-    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Changed states are written no sooner than this after the last write; as soon as this when the log is quiet, later
+    /// under load (<see cref="EventsPerChangedState"/>).
+    /// </summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Changed states are written at most this long after the last write, however busy the log is.</summary>
     public TimeSpan MaxFlushInterval { get; init; } = TimeSpan.FromSeconds(5);

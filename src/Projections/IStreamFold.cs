@@ -42,4 +42,11 @@ public interface IStreamFold<TState> where TState : class
     Task CommitAsync(CancellationToken cancellationToken);
 
     Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, TState>> changed, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs before the write's transaction opens: what can be computed from the states is computed here, so the
+    /// transaction (which holds back every tail while open) only writes. The returned write runs inside it.
+    /// </summary>
+    Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(IReadOnlyList<KeyValuePair<string, TState>> changed) =>
+        (transaction, cancellationToken) => SaveAsync(transaction, changed, cancellationToken);
 }

@@ -91,5 +91,50 @@ public static class ProjectorSchema
                   from projections.job_states
                  group by phase;
             """),
+        // 50-59: the job-state projection's rows (src/Projector/JobStates). An index for each sort and filter of the jobs
+        // list, on the partitioned table so every generation has them. None covers a column a signal changes, so a
+        // signal's row rewrite stays a HOT update (no index entries; the heap keeps fillfactor 70 for it): the last-signal
+        // order lives in a narrow table of its own (job_signal_rows), whose index alone takes a signal's index write.
+        new(50, "job_state_list_indexes", """
+            create index if not exists job_state_rows_since on projections.job_state_rows (coalesce(phase_since, '-infinity'::timestamptz), job_id);
+            create index if not exists job_state_rows_changes on projections.job_state_rows (phase_changes, job_id);
+            create index if not exists job_state_rows_phase on projections.job_state_rows (phase, job_id);
+            create index if not exists job_state_rows_flags on projections.job_state_rows using gin (flags);
+            create index if not exists job_state_rows_labels on projections.job_state_rows using gin (labels jsonb_path_ops);
+            do $$
+            declare
+                g record;
+            begin
+                for g in select generation from projections.generations where projection = 'job_states' loop
+                    execute format('drop index if exists projections.%I', 'job_states_g' || g.generation || '_phase');
+                end loop;
+            end
+            $$;
+
+            create table projections.job_signal_rows (
+                generation     int not null,
+                job_id         text not null,
+                last_signal_at timestamptz
+            ) partition by list (generation);
+            create index job_signal_rows_signal on projections.job_signal_rows (coalesce(last_signal_at, '-infinity'::timestamptz), job_id);
+            do $$
+            declare
+                g record;
+            begin
+                for g in select generation from projections.generations
+                          where projection = 'job_states' and state in ('active', 'building') loop
+                    execute format('create table projections.%I partition of projections.job_signal_rows for values in (%s) with (fillfactor = 50)',
+                                   'job_signals_g' || g.generation, g.generation);
+                    execute format('alter table projections.%I add primary key (job_id)', 'job_signals_g' || g.generation);
+                    insert into projections.job_signal_rows (generation, job_id, last_signal_at)
+                        select generation, job_id, last_signal_at from projections.job_state_rows where generation = g.generation;
+                end loop;
+            end
+            $$;
+            create view projections.job_signals as
+                select job_id, last_signal_at
+                  from projections.job_signal_rows
+                 where generation = (select generation from projections.generations where projection = 'job_states' and state = 'active');
+            """),
     ];
 }

@@ -40,14 +40,16 @@ public static class PromoterExtensions
         services.AddSingleton<OverrideWriter>();
         services.AddSingleton<FleetWriter>();
         services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton<PhaseChangeFeed>();
         services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
             new DecisionEngine(new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>()), new KnownIssues(), sp.GetRequiredService<ILogger<DecisionEngine>>()),
             sp.GetRequiredService<EventStreams>(),
             sp.GetRequiredService<DecisionCounters>(),
-            sp.GetRequiredService<ILogger<DecisionFold>>()));
+            sp.GetRequiredService<ILogger<DecisionFold>>(),
+            sp.GetRequiredService<PhaseChangeFeed>()));
         // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
-        var rarely = new FoldOptions { MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
+        var rarely = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(5), MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
         services.AddLogFold(sp => new BufferedFold<JobLifecycle>(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), rarely, sp.GetRequiredService<ILogger<DecisionFold>>()));
         services.AddLogFold(sp => new ShadowPolicies(

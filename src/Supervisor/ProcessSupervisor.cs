@@ -229,13 +229,21 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
             {
                 continue;
             }
-            log.Info($"stopping {child.Entry.Name} (pid {child.Pid})");
             Release(_slots[i]);
+            if (child.Exited.IsCompleted)
+            {
+                // A signal to a whole process group, or to the process itself, reached it before the supervisor asked.
+                log.Info($"{child.Entry.Name} (pid {child.Pid}) had already stopped ({PosixSignals.Describe(await child.Exited)}, not sent by the supervisor)");
+                continue;
+            }
+            log.Info($"stopping {child.Entry.Name} (pid {child.Pid})");
             var stopped = await child.StopAsync(options.StopTimeout, force);
             var code = await child.Exited;
             log.Info(stopped
                 ? $"{child.Entry.Name} stopped ({PosixSignals.Describe(code)})"
-                : $"{child.Entry.Name} did not stop within {Seconds(options.StopTimeout)}: killed");
+                : force.IsCancellationRequested
+                    ? $"{child.Entry.Name} killed: told to stop at once (a second signal)"
+                    : $"{child.Entry.Name} did not stop within {Seconds(options.StopTimeout)}: killed");
         }
     }
 

@@ -10,8 +10,9 @@ namespace Streaming.Api.Jobs;
 /// <summary>
 /// A page of the jobs list: filters (phase, flag, label <c>name=value</c>, policy name, id prefix), a sort
 /// (<c>id</c>, <c>since</c>, <c>signal</c>, <c>changes</c>; <c>asc</c> or <c>desc</c>), and a keyset cursor: the page
-/// after the last row of the previous one, so every page costs the same however deep. Sorting by id walks the primary
-/// key; the other sorts and <see cref="Count"/> (how many match, on the first page) read every matching row.
+/// after the last row of the previous one, so every page costs the same however deep. Each sort walks an index of its
+/// own (migration 50), the last-signal one that of the narrow <c>projections.job_signals</c>; <see cref="Count"/> (how
+/// many match, on the first page) stops at <see cref="CountLimit"/>.
 /// </summary>
 public sealed record JobListQuery(
     string? Phase, string? Flag, string? LabelName, string? LabelValue, string? Policy, string? Prefix, string Sort, bool Descending, int Limit,
@@ -19,15 +20,25 @@ public sealed record JobListQuery(
 {
     public const int MaxLimit = 500;
 
-    static readonly Dictionary<string, string> SortColumns = new(StringComparer.Ordinal)
+    public const int CountLimit = 1_000;
+
+    const string JobStates = "projections.job_states";
+
+    // Each sort's expression and the id that breaks its ties, as its index orders them, and the rows it reads them from.
+    static readonly Dictionary<string, (string Column, string Tie, string Source)> Sorts = new(StringComparer.Ordinal)
     {
-        ["id"] = "job_id",
-        ["since"] = "coalesce(phase_since, '-infinity'::timestamptz)",
-        ["signal"] = "coalesce(last_signal_at, '-infinity'::timestamptz)",
-        ["changes"] = "phase_changes",
+        ["id"] = ("job_id", "job_id", JobStates),
+        ["since"] = ("coalesce(phase_since, '-infinity'::timestamptz)", "job_id", JobStates),
+        ["signal"] = ("coalesce(signal_at, '-infinity'::timestamptz)", "signal_job",
+            "(select job_id as signal_job, last_signal_at as signal_at from projections.job_signals) signals join " + JobStates + " on job_id = signal_job"),
+        ["changes"] = ("phase_changes", "job_id", JobStates),
     };
 
-    public string SortColumn => SortColumns[Sort];
+    public string SortColumn => Sorts[Sort].Column;
+
+    public string TieColumn => Sorts[Sort].Tie;
+
+    public string Source => Sorts[Sort].Source;
 
     public static (JobListQuery? Query, ValidationProblem? Problem) Parse(
         string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor, bool count = false)
@@ -46,9 +57,9 @@ public sealed record JobListQuery(
             (labelName, labelValue) = (name, value);
         }
         sort ??= "id";
-        if (!SortColumns.ContainsKey(sort))
+        if (!Sorts.ContainsKey(sort))
         {
-            return (null, ApiProblems.Field("sort", $"one of {string.Join(", ", SortColumns.Keys)}"));
+            return (null, ApiProblems.Field("sort", $"one of {string.Join(", ", Sorts.Keys)}"));
         }
         if (order is not (null or "asc" or "desc"))
         {

@@ -31,11 +31,12 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         }
         if (query.Flag is { } flag)
         {
-            where.Append(" and ").Append(Add(flag)).Append(" = any(flags)");
+            where.Append(" and flags @> array[").Append(Add(flag)).Append("]::text[]");
         }
         if (query.LabelName is { } labelName)
         {
-            where.Append(" and labels ->> ").Append(Add(labelName)).Append(" = ").Append(Add(query.LabelValue!));
+            // Containment, which the labels' GIN index answers; labels are strings, so it means the same as ->> equality.
+            where.Append(" and labels @> jsonb_build_object(").Append(Add(labelName)).Append("::text, ").Append(Add(query.LabelValue!)).Append("::text)");
         }
         if (query.Policy is { } policy)
         {
@@ -50,6 +51,37 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         var filters = where.ToString();
         var filterParameters = parameters.ToList();
         var direction = query.Descending ? "desc" : "asc";
+        // A filter that may match few jobs (a flag, a label, a policy, an id prefix) is looked up first, through its own
+        // index: walking a sort's index until a page of rare matches turns up can read every row when the matches sit at
+        // its far end. When at most CountLimit jobs match, the page sorts just those; more match densely enough to walk.
+        string[]? matching = null;
+        var probed = false;
+        if (query.Flag is not null || query.LabelName is not null || query.Policy is not null || query.Prefix is not null)
+        {
+            await using var probe = dataSource.CreateCommand($"select job_id from projections.job_states where {filters} limit {JobListQuery.CountLimit + 1}");
+            probe.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());
+            var ids = new List<string>();
+            await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    ids.Add(reader.GetString(0));
+                }
+            }
+            probed = true;
+            if (ids.Count <= JobListQuery.CountLimit)
+            {
+                matching = [.. ids];
+                parameters.Clear();
+                var set = Add(matching);
+                // Both sides of the last-signal sort's join, so that neither is walked in full.
+                where.Clear().Append("job_id = any(").Append(set).Append(')');
+                if (query.TieColumn != "job_id")
+                {
+                    where.Append(" and ").Append(query.TieColumn).Append(" = any(").Append(set).Append(')');
+                }
+            }
+        }
         if (query.After is { } after)
         {
             var value = query.Sort switch
@@ -58,12 +90,13 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
                 "changes" => Add(int.Parse(after.Value, CultureInfo.InvariantCulture)),
                 _ => Add(DateTimeOffset.Parse(after.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)),
             };
-            where.Append(" and (").Append(query.SortColumn).Append(", job_id) ").Append(query.Descending ? "<" : ">")
+            where.Append(" and (").Append(query.SortColumn).Append(", ").Append(query.TieColumn).Append(") ").Append(query.Descending ? "<" : ">")
                 .Append(" (").Append(value).Append(", ").Append(Add(after.JobId)).Append(')');
         }
         var limit = Add(query.Limit + 1);
         await using var command = dataSource.CreateCommand(
-            $"select {JobRow.Columns}, {query.SortColumn} from projections.job_states where {where} order by {query.SortColumn} {direction}, job_id {direction} limit {limit}");
+            $"select {JobRow.Columns}, {query.SortColumn} from {query.Source} where {where} " +
+            $"order by {query.SortColumn} {direction}, {query.TieColumn} {direction} limit {limit}");
         command.Parameters.AddRange(parameters.ToArray());
         var jobs = new List<(JobSummary Job, string SortValue)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -86,13 +119,22 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             next = new JobCursor(query.Sort, jobs[^1].SortValue, jobs[^1].Job.JobId).Encode();
         }
         long? total = null;
-        if (query.After is null && query.Count)
+        var more = false;
+        if (query.After is null && query.Count && probed)
         {
-            await using var count = dataSource.CreateCommand($"select count(*) from projections.job_states where {filters}");
+            (total, more) = matching is null ? (JobListQuery.CountLimit, true) : (matching.Length, false);
+        }
+        else if (query.After is null && query.Count)
+        {
+            // Counted up to a bound: an exact count of a large match reads every matching row, which no page may cost.
+            await using var count = dataSource.CreateCommand(
+                $"select count(*) from (select from projections.job_states where {filters} limit {JobListQuery.CountLimit + 1}) matching");
             count.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());
             total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            more = total > JobListQuery.CountLimit;
+            total = Math.Min(total.Value, JobListQuery.CountLimit);
         }
-        return new JobPage([.. jobs.Select(j => j.Job)], next, total);
+        return new JobPage([.. jobs.Select(j => j.Job)], next, total, more);
     }
 
     static readonly int JobRowColumns = JobRow.Columns.Split(',').Length;

@@ -21,7 +21,7 @@ public static class FoldCatchUp
                 var batch = await reading;
                 if (batch.IsEmpty)
                 {
-                    await fold.IdleAsync(cancellationToken);
+                    await fold.FlushAsync(cancellationToken);
                     return handed;
                 }
                 reading = source.ReadAsync(batch.End, fold.ReadsArchive, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
@@ -6,10 +7,12 @@ using Streaming.Hosting.Resilience;
 namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// One fold's place at the <see cref="LogTail"/>: the batches the reader queued for it, and its loop. While attached it
-/// folds what the reader hands it; when it falls behind (or moves back to another checkpoint) it reads on its own, from
-/// the history archive where it may and the log after that, until it has caught up and rejoins. Transient failures of
-/// any step are waited out with backoff, as one outage of this fold.
+/// One fold's place at the <see cref="LogTail"/>: its queue (a bounded channel the reader writes and the fold's loop
+/// alone reads) and that loop. While it has a queue it folds what the reader hands it, and asks the fold to write what
+/// its timers say is due when nothing arrives for a while; when the reader closes its queue (it fell behind) or it
+/// leaves (it moved back to another checkpoint) it reads on its own, from the history archive where it may and the log
+/// after that, until it has caught up and asks to rejoin. Transient failures of any step are waited out with backoff, as
+/// one outage of this fold.
 /// </summary>
 internal sealed partial class FoldSlot
 {
@@ -19,18 +22,29 @@ internal sealed partial class FoldSlot
     readonly ILogger _logger;
     readonly LoopHealth _health;
     readonly Outage _outage;
-    readonly Lock _lock = new();
-    readonly Queue<LogBatch> _queue = new();
     readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    TaskCompletionSource _changed = NewSignal();
-    TaskCompletionSource _room = NewSignal();
-    int _queuedEvents;
+    readonly TaskCompletionSource<ChannelReader<LogBatch>> _begun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The fold's loop says it took a batch: the reader, waiting for room, looks again. Latest only.
+    readonly Channel<bool> _taken = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+    IFedLogFold? _fed;
+    Task<bool>? _handed;
     volatile bool _inOutage;
+    volatile bool _attached;
+    int _queuedEvents;
+    long _detachments;
     LogSource? _source;
+
+    // The reader's side, touched by the reading loop only.
+    Channel<LogBatch>? _queue;
 
     public FoldSlot(ILogFold fold, NpgsqlDataSource dataSource, TailOptions options, LoopHealth health, ILogger logger)
     {
         _fold = fold;
+        _fed = fold as IFedLogFold;
         _dataSource = dataSource;
         _options = options;
         _logger = logger;
@@ -46,45 +60,105 @@ internal sealed partial class FoldSlot
 
     public bool InOutage => _inOutage;
 
-    // The reader's view, changed only under the tail's lock.
-    public bool Attached { get; set; }
+    /// <summary>Whether the reader hands the fold the log.</summary>
+    public bool Attached => _attached;
 
-    /// <summary>The end of the last batch queued (or, just attached, the position the fold is at): what the reader has handed it.</summary>
-    public TailPosition QueuedEnd { get; set; }
+    /// <summary>The reader's: the end of the last batch queued (or, just attached, the position the fold was at).</summary>
+    public TailPosition QueuedEnd { get; private set; }
 
-    public bool IdleSent { get; set; }
+    public int QueuedEvents => Volatile.Read(ref _queuedEvents);
 
-    public long Detachments { get; set; }
+    public TailFoldState State() => new(_fold.Name, _fold.Position, _attached, QueuedEvents, Interlocked.Read(ref _detachments));
 
-    public async Task RunAsync(LogTail tail, Task begun, CancellationToken cancellationToken)
+    /// <summary>The reader's: hands the fold a new queue, the log from <paramref name="queuedEnd"/> on.</summary>
+    public ChannelReader<LogBatch> Connect(Channel<LogBatch> queue, TailPosition queuedEnd)
+    {
+        _queue = queue;
+        QueuedEnd = queuedEnd;
+        _attached = true;
+        return queue.Reader;
+    }
+
+    /// <summary>The reader's: whether <paramref name="queue"/> is the fold's current queue.</summary>
+    public bool IsFedBy(ChannelReader<LogBatch> queue) => _queue?.Reader == queue;
+
+    /// <summary>The reader's: closes the fold's queue; the fold folds what is in it, then reads on its own.</summary>
+    public void Disconnect(bool leftBehind = false)
+    {
+        _queue?.Writer.TryComplete();
+        _queue = null;
+        _attached = false;
+        if (leftBehind)
+        {
+            Interlocked.Increment(ref _detachments);
+        }
+    }
+
+    /// <summary>The reader's: the fold's first queue, once every fold has started.</summary>
+    public void Begin(ChannelReader<LogBatch> queue) => _begun.TrySetResult(queue);
+
+    /// <summary>
+    /// The reader's: queues a batch unless that would go past the fold's share of queued events (an empty queue takes any
+    /// batch; <paramref name="force"/> takes it anyway).
+    /// </summary>
+    public bool Enqueue(LogBatch batch, bool force = false)
+    {
+        var queued = QueuedEvents;
+        if (_queue is null || !force && queued > 0 && queued + batch.Count > _options.FoldQueueEvents)
+        {
+            return false;
+        }
+        Interlocked.Add(ref _queuedEvents, batch.Count);
+        if (!_queue.Writer.TryWrite(batch))
+        {
+            Interlocked.Add(ref _queuedEvents, -batch.Count);
+            return false;
+        }
+        QueuedEnd = batch.End;
+        return true;
+    }
+
+    /// <summary>The reader's: waits until the fold takes batches enough for <paramref name="events"/> more, at most until <paramref name="deadline"/>.</summary>
+    public async Task<bool> WaitForRoomAsync(int events, DateTime deadline, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            _taken.Reader.TryRead(out _);
+            var queued = QueuedEvents;
+            if (queued == 0 || queued + events <= _options.FoldQueueEvents)
+            {
+                return true;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || _inOutage)
+            {
+                return false;
+            }
+            await LogTail.WaitAsync(_taken.Reader.WaitToReadAsync(cancellationToken).AsTask(), left, cancellationToken);
+        }
+    }
+
+    public async Task RunAsync(LogTail tail, CancellationToken cancellationToken)
     {
         try
         {
             await RetryingAsync(() => _fold.StartAsync(cancellationToken), cancellationToken);
             _started.TrySetResult();
-            await begun.WaitAsync(cancellationToken);
+            var queue = await _begun.Task.WaitAsync(cancellationToken);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var changed = Changed;
-                if (TryTake(out var item))
+                if (queue is not null)
                 {
-                    await HandleAsync(tail, item, cancellationToken);
+                    await FollowAsync(tail, queue, cancellationToken);
                 }
-                else if (Attached)
-                {
-                    await changed.WaitAsync(cancellationToken);
-                }
-                else
-                {
-                    await CatchUpAloneAsync(tail, cancellationToken);
-                }
+                queue = await CatchUpAloneAsync(tail, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _started.TrySetCanceled(cancellationToken);
-            await StopAsync();
+            await FlushAsync();
         }
         catch (Exception e)
         {
@@ -95,32 +169,85 @@ internal sealed partial class FoldSlot
         }
     }
 
-    async Task HandleAsync(LogTail tail, LogBatch item, CancellationToken cancellationToken)
+    // Folds what the reader queues until the queue is closed or the fold leaves it, takes what the process hands a fed
+    // fold meanwhile, and ticks while nothing arrives.
+    async Task FollowAsync(LogTail tail, ChannelReader<LogBatch> queue, CancellationToken cancellationToken)
     {
-        if (item.IsEmpty)
+        Task<bool>? waiting = null;
+        while (true)
         {
-            await RetryingAsync(() => _fold.IdleAsync(cancellationToken), cancellationToken);
-            return;
-        }
-        if (item.End.CompareTo(_fold.Position) <= 0)
-        {
-            return;
-        }
-        if (_fold.Position.CompareTo(item.Follows) < 0)
-        {
-            // The fold moved back to an earlier checkpoint: what is queued does not follow it any more.
-            tail.Detach(this, dropQueued: true);
-            return;
-        }
-        await RetryingAsync(() => _fold.ApplyAsync(item, cancellationToken), cancellationToken);
-        if (_fold.Position.CompareTo(item.End) < 0)
-        {
-            tail.Detach(this, dropQueued: true);
+            if (_fed is not null)
+            {
+                _handed ??= _fed.WaitToTakeAsync(cancellationToken).AsTask();
+                if (_handed.IsCompleted)
+                {
+                    var handed = await _handed;
+                    _handed = null;
+                    if (!handed)
+                    {
+                        _fed = null;
+                        continue;
+                    }
+                    await RetryingAsync(() => _fed.TakeAsync(cancellationToken), cancellationToken);
+                    continue;
+                }
+            }
+            if (TryTake(queue, out var batch))
+            {
+                if (!await HandleAsync(batch, cancellationToken))
+                {
+                    tail.Leave(this, queue);
+                    // What is queued does not follow the fold any more; the reader closes the queue.
+                    while (await queue.WaitToReadAsync(cancellationToken))
+                    {
+                        while (TryTake(queue, out _))
+                        {
+                        }
+                    }
+                    return;
+                }
+                continue;
+            }
+            waiting ??= queue.WaitToReadAsync(cancellationToken).AsTask();
+            if (!waiting.IsCompleted)
+            {
+                await LogTail.WaitAsync(_handed is null ? waiting : Task.WhenAny(waiting, _handed), _options.TickInterval, cancellationToken);
+                if (_handed is { IsCompleted: true })
+                {
+                    continue;
+                }
+                if (!waiting.IsCompleted)
+                {
+                    await RetryingAsync(() => _fold.TickAsync(cancellationToken), cancellationToken);
+                    continue;
+                }
+            }
+            var more = await waiting;
+            waiting = null;
+            if (!more)
+            {
+                return;
+            }
         }
     }
 
-    // Reads on its own from where the fold is; rejoins the reader once caught up.
-    async Task CatchUpAloneAsync(LogTail tail, CancellationToken cancellationToken)
+    // False when the fold moved back to an earlier checkpoint: the queue does not follow it any more.
+    async Task<bool> HandleAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch.End.CompareTo(_fold.Position) <= 0)
+        {
+            return true;
+        }
+        if (_fold.Position.CompareTo(batch.Follows) < 0)
+        {
+            return false;
+        }
+        await RetryingAsync(() => _fold.ApplyAsync(batch, cancellationToken), cancellationToken);
+        return _fold.Position.CompareTo(batch.End) >= 0;
+    }
+
+    // Reads on its own from where the fold is; asks to rejoin the reader once caught up, and returns the queue it got.
+    async Task<ChannelReader<LogBatch>?> CatchUpAloneAsync(LogTail tail, CancellationToken cancellationToken)
     {
         var source = _source ??= new LogSource(_dataSource, _logger, _options.ReadBatchSize);
         var wake = tail.Wakeup;
@@ -130,28 +257,40 @@ internal sealed partial class FoldSlot
             await RetryingAsync(() => _fold.ApplyAsync(batch, cancellationToken), cancellationToken);
             if (batch.Count == source.BatchSize || batch.FromArchive)
             {
-                return;
+                return null;
             }
         }
-        if (tail.TryAttach(this))
+        if (await tail.JoinAsync(this, _fold.Position, cancellationToken) is { } queue)
         {
             _source = null;
             LogRejoined(_logger, _fold.Name, _fold.Position.ToString());
-            return;
+            return queue;
         }
         if (batch.IsEmpty)
         {
-            await RetryingAsync(() => _fold.IdleAsync(cancellationToken), cancellationToken);
-            await Task.WhenAny(wake, Task.Delay(_options.PollInterval, cancellationToken));
+            await RetryingAsync(() => _fold.TickAsync(cancellationToken), cancellationToken);
+            await LogTail.WaitAsync(wake, _options.PollInterval, cancellationToken);
         }
+        return null;
     }
 
-    async Task StopAsync()
+    bool TryTake(ChannelReader<LogBatch> queue, out LogBatch batch)
+    {
+        if (!queue.TryRead(out batch!))
+        {
+            return false;
+        }
+        Interlocked.Add(ref _queuedEvents, -batch.Count);
+        _taken.Writer.TryWrite(true);
+        return true;
+    }
+
+    async Task FlushAsync()
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await _fold.StopAsync(limit.Token);
+            await _fold.FlushAsync(limit.Token);
         }
         catch (Exception e)
         {
@@ -192,108 +331,6 @@ internal sealed partial class FoldSlot
             }
         }
     }
-
-    Task Changed
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _changed.Task;
-            }
-        }
-    }
-
-    /// <summary>Queues a batch unless that would go past the fold's share of queued events (an empty queue takes any batch).</summary>
-    public bool TryEnqueue(LogBatch batch, bool force = false)
-    {
-        TaskCompletionSource fired;
-        lock (_lock)
-        {
-            if (!force && _queuedEvents > 0 && _queuedEvents + batch.Count > _options.FoldQueueEvents)
-            {
-                return false;
-            }
-            _queue.Enqueue(batch);
-            _queuedEvents += batch.Count;
-            fired = _changed;
-            _changed = NewSignal();
-        }
-        fired.TrySetResult();
-        return true;
-    }
-
-    /// <summary>Wakes the loop to look at its state again (it was detached), optionally dropping what is queued.</summary>
-    public void Wake(bool dropQueued)
-    {
-        TaskCompletionSource fired;
-        lock (_lock)
-        {
-            if (dropQueued)
-            {
-                _queue.Clear();
-                _queuedEvents = 0;
-            }
-            fired = _changed;
-            _changed = NewSignal();
-        }
-        fired.TrySetResult();
-    }
-
-    /// <summary>Waits until the fold takes a batch, at most <paramref name="timeout"/>; true when there is room now.</summary>
-    public async Task<bool> WaitForRoomAsync(int events, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            Task room;
-            lock (_lock)
-            {
-                if (_queuedEvents == 0 || _queuedEvents + events <= _options.FoldQueueEvents)
-                {
-                    return true;
-                }
-                room = _room.Task;
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || _inOutage)
-            {
-                return false;
-            }
-            await Task.WhenAny(room, Task.Delay(left, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
-
-    public int QueuedEvents
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _queuedEvents;
-            }
-        }
-    }
-
-    bool TryTake(out LogBatch item)
-    {
-        TaskCompletionSource fired;
-        lock (_lock)
-        {
-            if (!_queue.TryDequeue(out item!))
-            {
-                return false;
-            }
-            _queuedEvents -= item.Count;
-            fired = _room;
-            _room = NewSignal();
-        }
-        fired.TrySetResult();
-        return true;
-    }
-
-    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Fold} caught up on its own and rejoined the log's reader at {Position}")]
     static partial void LogRejoined(ILogger logger, string fold, string position);

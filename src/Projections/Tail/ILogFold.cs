@@ -32,9 +32,16 @@ public interface ILogFold
     /// <summary>Folds the batch's events after <see cref="Position"/>, and writes what is due.</summary>
     Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken);
 
-    /// <summary>The fold has caught up with the log, which is quiet: the moment to write what waits.</summary>
-    Task IdleAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Time passed with nothing new to fold (the tail calls it about every <see cref="TailOptions.TickInterval"/> while
+    /// the fold has nothing queued): writes what the fold's timers say is due, and nothing else. A quiet log is no reason
+    /// to write.
+    /// </summary>
+    Task TickAsync(CancellationToken cancellationToken);
 
-    /// <summary>The process is stopping: write what waits, so the next start redoes as little as possible.</summary>
-    Task StopAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes everything the fold holds now: when the process stops, so the next start redoes as little as possible, and
+    /// at the end of a catch-up.
+    /// </summary>
+    Task FlushAsync(CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
@@ -8,12 +9,14 @@ namespace Streaming.Projections.Tail;
 
 /// <summary>
 /// The one reader of the log in a process. It reads the log in commit order by <c>(commit, position)</c> (README,
-/// Architecture), woken by the store's notifications (polling when they are down), decodes each event once, and hands the
-/// same batches to every fold the process runs, each at its own pace with its own checkpoint. A fold's queue is bounded: a fold
-/// that cannot keep up holds the reader back for a moment, then is left to catch up on its own (from the history archive
-/// where it may, then the log) and rejoins, so a slow or failing fold never stops the others and never makes the reader
-/// buffer without bound. Transient database and broker failures are waited out, by the reader and by each fold, with
-/// backoff; anything else (a bug, a fenced instance) stops the tail, and with it the process.
+/// Architecture), woken by the store's notifications
+/// (polling when they are down), decodes each event once, and hands the same batches to every fold the process runs, each
+/// at its own pace with its own checkpoint. Each fold's queue is a bounded channel with one reader, the fold's loop: a
+/// fold that cannot keep up holds the reader back for a moment, then its channel is closed and it catches up on its own
+/// (from the history archive where it may, then the log) and asks to rejoin, so a slow or failing fold never stops the
+/// others and never makes the reader buffer without bound. The reader alone decides who is handed the log: folds ask it
+/// through its request channel. Transient database and broker failures are waited out, by the reader and by each fold,
+/// with backoff; anything else (a bug, a fenced instance) stops the tail, and with it the process.
 /// </summary>
 public sealed partial class LogTail
 {
@@ -26,14 +29,16 @@ public sealed partial class LogTail
     readonly LoopHealth _health;
     readonly ILogger _logger;
     readonly List<FoldSlot> _slots;
-    readonly Lock _lock = new();
+    readonly Channel<FoldRequest> _requests = Channel.CreateUnbounded<FoldRequest>(new UnboundedChannelOptions { SingleReader = true });
+
+    // The reader's own state: touched by the reading loop only (and by RunAsync before it starts).
     readonly Queue<LogBatch> _ring = new();
-    TaskCompletionSource _attached = NewSignal();
-    LogWakeups? _wakeups;
     TailPosition _head;
     TailPosition _ringStart;
     int _ringEvents;
-    long _jumps;
+    Task<bool>? _requested;
+
+    LogWakeups? _wakeups;
     long _reads;
     long _read;
 
@@ -62,13 +67,7 @@ public sealed partial class LogTail
     public long EventsRead => Interlocked.Read(ref _read);
 
     /// <summary>Where each fold is, whether the reader hands it the log, and how often it was left to catch up on its own.</summary>
-    public IReadOnlyList<TailFoldState> Folds()
-    {
-        lock (_lock)
-        {
-            return [.. _slots.Select(s => new TailFoldState(s.Fold.Name, s.Fold.Position, s.Attached, s.QueuedEvents, s.Detachments))];
-        }
-    }
+    public IReadOnlyList<TailFoldState> Folds() => [.. _slots.Select(s => s.State())];
 
     internal Task Wakeup => _wakeups?.Next ?? Never;
 
@@ -90,33 +89,41 @@ public sealed partial class LogTail
             _wakeups = wakeups;
         }
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var begun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = _slots.Select(slot => Task.Run(() => slot.RunAsync(this, begun.Task, stopping.Token), CancellationToken.None)).ToList();
+        var running = _slots.Select(slot => Task.Run(() => slot.RunAsync(this, stopping.Token), CancellationToken.None)).ToList();
         try
         {
             await WhenStartedAsync(running);
-            lock (_lock)
+            // Every fold starts attached; the reader starts with the one furthest behind and the others skip what they have.
+            _head = _slots.Select(s => s.Fold.Position).Min();
+            _ringStart = _head;
+            foreach (var slot in _slots)
             {
-                // Every fold starts attached; the reader starts with the one furthest behind and the others skip what they have.
-                _head = _slots.Select(s => s.Fold.Position).Min();
-                _ringStart = _head;
-                foreach (var slot in _slots)
-                {
-                    Attach(slot, slot.Fold.Position);
-                }
+                slot.Begin(Connect(slot, slot.Fold.Position));
             }
-            begun.TrySetResult();
             running.Add(Task.Run(() => ReadAsync(stopping.Token), CancellationToken.None));
             await UntilFirstFailureAsync(running, stopping);
         }
         finally
         {
-            begun.TrySetCanceled(CancellationToken.None);
             await stopping.CancelAsync();
             await Task.WhenAll(running.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default)));
             _wakeups = null;
         }
     }
+
+    /// <summary>
+    /// A fold that caught up on its own asks to be handed the log again; the answer is its new queue, or null when the
+    /// reader is further ahead than the recent batches it keeps (the fold reads on, and asks again).
+    /// </summary>
+    internal async Task<ChannelReader<LogBatch>?> JoinAsync(FoldSlot slot, TailPosition position, CancellationToken cancellationToken)
+    {
+        var join = new FoldRequest.Join(slot, position);
+        await _requests.Writer.WriteAsync(join, cancellationToken);
+        return await join.Answer.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The fold stops being handed the log (it moved back to an earlier checkpoint): its queue is closed.</summary>
+    internal void Leave(FoldSlot slot, ChannelReader<LogBatch> queue) => _requests.Writer.TryWrite(new FoldRequest.Leave(slot, queue));
 
     // Every fold loaded (or one failed starting, which ends the run).
     async Task WhenStartedAsync(List<Task> running)
@@ -161,28 +168,15 @@ public sealed partial class LogTail
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var wake = Wakeup;
-                TailPosition from;
-                long jumps;
-                bool archive;
-                TailPosition? archiveUpTo;
-                Task? attached = null;
-                lock (_lock)
+                Answer();
+                if (!_slots.Any(s => s.Attached))
                 {
-                    from = _head;
-                    jumps = _jumps;
-                    (archive, archiveUpTo) = ArchivePlan();
-                    if (!_slots.Any(s => s.Attached))
-                    {
-                        attached = _attached.Task;
-                    }
-                }
-                if (attached is not null)
-                {
-                    // Every fold is catching up on its own: nothing to read until one rejoins.
-                    await attached.WaitAsync(cancellationToken);
+                    // Every fold is catching up on its own: nothing to read until one asks to rejoin.
+                    await Requested(cancellationToken);
                     continue;
                 }
+                var wake = Wakeup;
+                var (archive, archiveUpTo) = ArchivePlan();
                 LogBatch batch;
                 try
                 {
@@ -191,7 +185,7 @@ public sealed partial class LogTail
                         // Asynchronous commits lost in a crash would be read again under the same numbers: stop instead.
                         await commits.VerifyAsync(log, cancellationToken);
                     }
-                    batch = await source.ReadAsync(from, archive, cancellationToken, archiveUpTo);
+                    batch = await source.ReadAsync(_head, archive, cancellationToken, archiveUpTo);
                     if (outage.InProgress)
                     {
                         outage.Succeeded();
@@ -210,14 +204,11 @@ public sealed partial class LogTail
                 {
                     Interlocked.Add(ref _read, batch.Count);
                     commits.Read(batch);
-                    await DeliverAsync(batch, jumps, cancellationToken);
+                    await DeliverAsync(batch, cancellationToken);
                     continue;
                 }
-                lock (_lock)
-                {
-                    SendIdle();
-                }
-                await WaitAsync(wake, _options.PollInterval, cancellationToken);
+                // Nothing new: wait for a notification, a fold's request or the poll. Empty reads are handed to no fold.
+                await WaitAsync(Task.WhenAny(wake, Requested(cancellationToken)), _options.PollInterval, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -230,6 +221,65 @@ public sealed partial class LogTail
             throw;
         }
     }
+
+    // One wait for the folds' requests at a time, kept across reads until a request comes.
+    Task<bool> Requested(CancellationToken cancellationToken) =>
+        _requested is { IsCompleted: false } pending ? pending : _requested = _requests.Reader.WaitToReadAsync(cancellationToken).AsTask();
+
+    // The folds' requests since the last read, answered in order.
+    void Answer()
+    {
+        while (_requests.Reader.TryRead(out var request))
+        {
+            switch (request)
+            {
+                case FoldRequest.Join join:
+                    join.Answer.TrySetResult(Rejoin(join.Slot, join.Position));
+                    break;
+                case FoldRequest.Leave leave when leave.Slot.IsFedBy(leave.Queue):
+                    leave.Slot.Disconnect();
+                    break;
+            }
+        }
+    }
+
+    ChannelReader<LogBatch>? Rejoin(FoldSlot slot, TailPosition position)
+    {
+        if (!_slots.Any(s => s.Attached))
+        {
+            // The reader idles while no fold is attached: it starts again from this one.
+            _head = position;
+            _ring.Clear();
+            _ringEvents = 0;
+            _ringStart = position;
+            return Connect(slot, position);
+        }
+        if (position.CompareTo(_head) >= 0)
+        {
+            return Connect(slot, position);
+        }
+        if (position.CompareTo(_ringStart) < 0)
+        {
+            return null;
+        }
+        var queue = Connect(slot, _head);
+        foreach (var batch in _ring)
+        {
+            if (batch.End.CompareTo(position) > 0)
+            {
+                slot.Enqueue(batch, force: true);
+            }
+        }
+        return queue;
+    }
+
+    ChannelReader<LogBatch> Connect(FoldSlot slot, TailPosition queuedEnd) =>
+        slot.Connect(Channel.CreateBounded<LogBatch>(new BoundedChannelOptions(_options.FoldQueueEvents)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        }), queuedEnd);
 
     // The archive's blocks are read only for folds that take them, and never past a fold that does not and is ahead.
     (bool Archive, TailPosition? UpTo) ArchivePlan()
@@ -253,67 +303,28 @@ public sealed partial class LogTail
         return (true, upTo);
     }
 
-    async Task DeliverAsync(LogBatch batch, long jumps, CancellationToken cancellationToken)
+    async Task DeliverAsync(LogBatch batch, CancellationToken cancellationToken)
     {
         List<FoldSlot>? full = null;
-        lock (_lock)
+        foreach (var slot in _slots)
         {
-            if (jumps != _jumps)
+            if (slot.Attached && slot.QueuedEnd.CompareTo(batch.End) < 0 && !slot.Enqueue(batch))
             {
-                return;
-            }
-            foreach (var slot in _slots)
-            {
-                if (slot.Attached && slot.QueuedEnd.CompareTo(batch.End) < 0 && !Enqueue(slot, batch))
-                {
-                    (full ??= []).Add(slot);
-                }
-            }
-            if (full is null)
-            {
-                Advance(batch);
-                return;
+                (full ??= []).Add(slot);
             }
         }
-        var deadline = DateTime.UtcNow + _options.StallTimeout;
-        foreach (var slot in full)
+        if (full is not null)
         {
-            var left = deadline - DateTime.UtcNow;
-            await slot.WaitForRoomAsync(batch.Count, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
-        }
-        lock (_lock)
-        {
-            if (jumps != _jumps)
+            var deadline = DateTime.UtcNow + _options.StallTimeout;
+            foreach (var slot in full)
             {
-                return;
-            }
-            foreach (var slot in _slots)
-            {
-                if (slot.Attached && slot.QueuedEnd.CompareTo(batch.End) < 0 && !Enqueue(slot, batch))
+                if (!await slot.WaitForRoomAsync(batch.Count, deadline, cancellationToken) || !slot.Enqueue(batch))
                 {
-                    slot.Attached = false;
-                    slot.Detachments++;
-                    slot.Wake(dropQueued: false);
                     LogLeftBehind(_logger, slot.Fold.Name, slot.QueuedEvents, slot.InOutage ? "it is waiting out an outage" : "it did not keep up");
+                    slot.Disconnect(leftBehind: true);
                 }
             }
-            Advance(batch);
         }
-    }
-
-    bool Enqueue(FoldSlot slot, LogBatch batch)
-    {
-        if (!slot.TryEnqueue(batch))
-        {
-            return false;
-        }
-        slot.QueuedEnd = batch.End;
-        slot.IdleSent = false;
-        return true;
-    }
-
-    void Advance(LogBatch batch)
-    {
         _head = batch.End;
         _ring.Enqueue(batch);
         _ringEvents += batch.Count;
@@ -326,81 +337,8 @@ public sealed partial class LogTail
         }
     }
 
-    void SendIdle()
-    {
-        foreach (var slot in _slots)
-        {
-            if (slot.Attached && !slot.IdleSent)
-            {
-                slot.TryEnqueue(LogBatch.Empty(_head), force: true);
-                slot.IdleSent = true;
-            }
-        }
-    }
-
-    /// <summary>
-    /// A fold that caught up on its own asks to be handed the log again: granted when the reader is no further ahead
-    /// than the recent batches it keeps (which are queued for the fold at once).
-    /// </summary>
-    internal bool TryAttach(FoldSlot slot)
-    {
-        var position = slot.Fold.Position;
-        lock (_lock)
-        {
-            if (!_slots.Any(s => s.Attached))
-            {
-                // The reader idles while no fold is attached: it starts again from this one.
-                _head = position;
-                _ring.Clear();
-                _ringEvents = 0;
-                _ringStart = position;
-                _jumps++;
-                Attach(slot, position);
-                var fired = _attached;
-                _attached = NewSignal();
-                fired.TrySetResult();
-                return true;
-            }
-            if (position.CompareTo(_head) >= 0)
-            {
-                Attach(slot, position);
-                return true;
-            }
-            if (position.CompareTo(_ringStart) < 0)
-            {
-                return false;
-            }
-            foreach (var batch in _ring)
-            {
-                if (batch.End.CompareTo(position) > 0)
-                {
-                    slot.TryEnqueue(batch, force: true);
-                }
-            }
-            Attach(slot, _head);
-            return true;
-        }
-    }
-
-    /// <summary>The fold stops being handed the log (it moved back, or fell behind): it catches up on its own.</summary>
-    internal void Detach(FoldSlot slot, bool dropQueued)
-    {
-        lock (_lock)
-        {
-            slot.Attached = false;
-            slot.Wake(dropQueued);
-        }
-    }
-
-    static void Attach(FoldSlot slot, TailPosition queuedEnd)
-    {
-        slot.Attached = true;
-        slot.QueuedEnd = queuedEnd;
-        slot.IdleSent = false;
-    }
-
-    // Waits for the wake-up or the timeout, whichever comes first, and drops the timer either way.
-    static async Task WaitAsync(Task wake, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits for <paramref name="wake"/> or the timeout, whichever comes first, and drops the timer either way.</summary>
+    internal static async Task WaitAsync(Task wake, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, timer.Token);
@@ -408,8 +346,6 @@ public sealed partial class LogTail
         await timer.CancelAsync();
         cancellationToken.ThrowIfCancellationRequested();
     }
-
-    static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The log's reader stopped: it failed with an error that waiting does not cure")]
     static partial void LogReaderFailed(ILogger logger, Exception exception);

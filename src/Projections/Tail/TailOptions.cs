@@ -27,10 +27,16 @@ public sealed class TailOptions
     /// <summary>How long a fold with a full queue may hold the reader back before it is left to catch up on its own.</summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a fold waits with nothing queued before it looks at its timers (writes that are due): the log going
+    /// quiet is no reason to write.
+    /// </summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Longest pause between retries while the database or broker is away.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     public bool IsValid =>
-        ReadBatchSize > 0 && PollInterval > TimeSpan.Zero && ReconnectDelay > TimeSpan.Zero && FoldQueueEvents > 0
+        ReadBatchSize > 0 && PollInterval > TimeSpan.Zero && TickInterval > TimeSpan.Zero && ReconnectDelay > TimeSpan.Zero && FoldQueueEvents > 0
         && StallTimeout >= TimeSpan.Zero && MaxRetryDelay > TimeSpan.Zero;
 }

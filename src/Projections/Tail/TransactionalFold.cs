@@ -1,21 +1,34 @@
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Projections.Checkpointing;
 
 namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// A fold that handles each batch in one transaction with its checkpoint: what <paramref name="handler"/> writes and
-/// the checkpoint commit, or roll back, together. The simplest read model: a table written as the log grows
-/// (<c>services.AddLogFold(sp =&gt; new TransactionalFold(dataSource, "my-feed", WriteAsync))</c>). Instances sharing the
-/// checkpoint (several processes) take turns batch by batch, so no event is handled by two of them; a handler that keeps
-/// state in memory must not assume it saw every batch.
+/// A fold that hands the events it was given, about once per <c>writeInterval</c>, to <paramref name="handler"/> in one
+/// transaction with its checkpoint: what the handler writes and the checkpoint commit, or roll back, together. The
+/// simplest read model: a table written as the log grows
+/// (<c>services.AddLogFold(sp =&gt; new TransactionalFold(dataSource, "my-feed", WriteAsync))</c>). A quiet log writes
+/// nothing. Instances sharing the checkpoint (several processes) take turns, so no event is handled by two of them; a
+/// handler that keeps state in memory must not assume it saw every event. A commit lost in a crash of the database is
+/// redone from the checkpoint, so the transaction does not wait for its flush.
 /// </summary>
 public sealed class TransactionalFold(
     NpgsqlDataSource dataSource,
     string checkpointName,
     Func<IReadOnlyList<LogEvent>, NpgsqlTransaction, CancellationToken, Task> handler,
-    bool readsArchive = false) : ILogFold
+    bool readsArchive = false,
+    TimeSpan? writeInterval = null) : ILogFold
 {
+    /// <summary>How long events wait at most, by default, before they are handed to the handler.</summary>
+    public static readonly TimeSpan DefaultWriteInterval = TimeSpan.FromSeconds(1);
+
+    // Events that force a write however recent the last one was: what bounds the memory held.
+    const int MaxPendingEvents = 20_000;
+
+    readonly FoldCheckpoint _checkpoint = new(checkpointName);
+    readonly TimeSpan _writeInterval = writeInterval ?? DefaultWriteInterval;
+    readonly List<LogEvent> _pending = [];
     TailPosition _position;
     long _handled;
 
@@ -28,37 +41,65 @@ public sealed class TransactionalFold(
     /// <summary>Events handled and committed by this instance.</summary>
     public long Handled => Interlocked.Read(ref _handled);
 
+    /// <summary>Transactions this instance committed.</summary>
+    public long Commits => _checkpoint.Commits;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(checkpointName);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        _position = await Checkpoints.LoadAsync(connection, checkpointName, cancellationToken) ?? TailPosition.Start;
+        _pending.Clear();
+        _position = await _checkpoint.LoadAsync(dataSource, cancellationToken);
     }
 
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.End.CompareTo(_position) <= 0)
+        if (batch.End.CompareTo(_position) > 0)
         {
-            return;
+            _pending.AddRange(batch.After(_position));
+            _position = batch.End;
         }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Waits while another instance handles a batch, then sees where it got to: instances sharing the checkpoint take
-        // turns, and one whose earlier commit went unacknowledged finds it done.
-        var claimed = await Checkpoints.ClaimAsync(transaction, checkpointName, cancellationToken);
-        var from = claimed is { } moved && moved.CompareTo(_position) > 0 ? moved : _position;
-        var events = batch.After(from);
-        if (events.Count > 0)
+        if (_pending.Count >= MaxPendingEvents || _pending.Count > 0 && _checkpoint.SinceSave >= _writeInterval)
         {
-            await handler(events, transaction, cancellationToken);
-            await Checkpoints.SaveAsync(transaction, checkpointName, claimed, batch.End, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            Interlocked.Add(ref _handled, events.Count);
+            await WriteAsync(cancellationToken);
         }
-        _position = from.CompareTo(batch.End) > 0 ? from : batch.End;
     }
 
-    public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count > 0 && _checkpoint.SinceSave >= _writeInterval)
+        {
+            await WriteAsync(cancellationToken);
+        }
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count > 0)
+        {
+            await WriteAsync(cancellationToken);
+        }
+    }
+
+    async Task WriteAsync(CancellationToken cancellationToken)
+    {
+        var end = _position;
+        var handled = 0;
+        var at = await _checkpoint.TakeTurnAsync(dataSource, async (claimed, transaction, token) =>
+        {
+            // Another instance (or an earlier commit of ours whose acknowledgement was lost) may have got further.
+            var events = claimed is { } moved ? _pending.Where(e => e.Position.CompareTo(moved) > 0).ToList() : _pending;
+            if (events.Count == 0)
+            {
+                return null;
+            }
+            await handler(events, transaction, token);
+            handled = events.Count;
+            return end;
+        }, cancellationToken);
+        _pending.Clear();
+        Interlocked.Add(ref _handled, handled);
+        if (at is { } reached && reached.CompareTo(_position) > 0)
+        {
+            _position = reached;
+        }
+    }
 }

@@ -49,13 +49,13 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
         }
     }
 
-    public async Task IdleAsync(CancellationToken cancellationToken)
+    public async Task TickAsync(CancellationToken cancellationToken)
     {
         await FollowActivatedAsync(cancellationToken);
-        await Current.IdleAsync(cancellationToken);
+        await Current.TickAsync(cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _fold?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+    public Task FlushAsync(CancellationToken cancellationToken) => _fold?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     async Task FollowActivatedAsync(CancellationToken cancellationToken)
     {
@@ -67,7 +67,7 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
         if (await _generations.ActiveAsync(cancellationToken) is { } active && active != Generation)
         {
             LogFollowing(active.Number);
-            await Current.StopAsync(cancellationToken);
+            await Current.FlushAsync(cancellationToken);
             await FollowAsync(active, cancellationToken);
         }
     }

@@ -9,5 +9,8 @@ public sealed record JobStateGeneration(int Number)
 
     public string Table => "projections." + TableName;
 
+    /// <summary>The narrow table that orders the generation's jobs by their last signal.</summary>
+    public string SignalTable => "projections.job_signals_g" + Number.ToString(CultureInfo.InvariantCulture);
+
     public string CheckpointName => "projector:job-states:g" + Number.ToString(CultureInfo.InvariantCulture);
 }

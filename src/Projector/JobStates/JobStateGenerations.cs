@@ -99,14 +99,18 @@ public sealed class JobStateGenerations(NpgsqlDataSource dataSource)
         return new JobStateGeneration((int)(await max.ExecuteScalarAsync(cancellationToken))! + 1);
     }
 
-    // A generation's rows: one partition, keyed by job (the generation is the same for all of them). Room is left in each
-    // page so that rewriting a job's row can stay on its page (a HOT update: no index entries to write).
+    // A generation's rows: one partition, keyed by job (the generation is the same for all of them), with the list's
+    // indexes from the partitioned table (migration 50). Room is left in each page so that rewriting a job's row can stay
+    // on its page (a HOT update: no index entries to write); its last signal's time, which every signal changes, is also
+    // kept in a narrow partition of its own whose index orders the list by it.
     static Task CreatePartitionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, JobStateGeneration generation, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
             "create table " + generation.Table + " partition of projections.job_state_rows for values in (" + Number(generation.Number) + ") with (fillfactor = 70);" +
             "alter table " + generation.Table + " alter column generation set default " + Number(generation.Number) + ";" +
             "alter table " + generation.Table + " add primary key (job_id);" +
-            "create index " + generation.TableName + "_phase on " + generation.Table + " (phase);",
+            "create table " + generation.SignalTable + " partition of projections.job_signal_rows for values in (" + Number(generation.Number) + ") with (fillfactor = 50);" +
+            "alter table " + generation.SignalTable + " alter column generation set default " + Number(generation.Number) + ";" +
+            "alter table " + generation.SignalTable + " add primary key (job_id);",
             cancellationToken);
 
     static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken)

@@ -123,7 +123,14 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
     public Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobStateView>> changed, CancellationToken cancellationToken) =>
-        JobStateTable.SaveAsync(transaction, generation, changed,
-            view => new JobContext(policies.For(view.Labels), [.. knownIssues.Holding(view.Lifecycle.JobId, view.Labels).Select(i => i.IssueId)]),
-            cancellationToken);
+        PrepareSave(changed)(transaction, cancellationToken);
+
+    public Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(IReadOnlyList<KeyValuePair<string, JobStateView>> changed)
+    {
+        var rows = JobStateRows.From(changed, Context);
+        return (transaction, cancellationToken) => rows.WriteAsync(transaction, generation, cancellationToken);
+    }
+
+    JobContext Context(JobStateView view) =>
+        new(policies.For(view.Labels), [.. knownIssues.Holding(view.Lifecycle.JobId, view.Labels).Select(i => i.IssueId)]);
 }

@@ -2,11 +2,13 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
+using Streaming.Contracts.PhaseChanges;
 using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter.Decisions;
 
@@ -14,14 +16,16 @@ namespace Streaming.Promoter.Decisions;
 /// The Promoter's decisions as a fold of the log: the <see cref="DecisionEngine"/> run over each job's events in log
 /// order, and what it decides recorded after each batch in the streams concerned. An event's id is derived from the
 /// event that caused it, so re-running after a crash re-makes the same decision and the store refuses the copy: the
-/// store is the outbox, and nothing is decided twice.
+/// store is the outbox, and nothing is decided twice. Once a transaction that recorded phase changes commits, they are
+/// handed to the process's relays (<see cref="PhaseChangeFeed"/>), which publish them without reading them back.
 /// </summary>
 public sealed partial class DecisionFold(
     NpgsqlDataSource dataSource,
     DecisionEngine engine,
     EventStreams streams,
     DecisionCounters counters,
-    ILogger<DecisionFold> logger) : IStreamFold<JobLifecycle>
+    ILogger<DecisionFold> logger,
+    PhaseChangeFeed? feed = null) : IStreamFold<JobLifecycle>
 {
     public const string CheckpointName = "promoter:decisions";
 
@@ -81,14 +85,14 @@ public sealed partial class DecisionFold(
             await EventStreams.LockAsync(transaction,
                 decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId)),
                 cancellationToken);
-            var written = new List<MadeDecision>(decisions.Count);
+            var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
             foreach (var made in decisions)
             {
                 var change = SignalSamples.ToEvent(made.Decision);
-                if (await AppendAsync(transaction, made.Decision.JobId, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
-                    made.CorrelationId, made.Decision.DecidedAt, cancellationToken))
+                if (await streams.AppendOnceAtAsync(transaction, made.Decision.JobId, Event(change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
+                    made.CorrelationId, made.Decision.DecidedAt), cancellationToken) is { } version)
                 {
-                    written.Add(made);
+                    written.Add((made, PhaseChangeMessages.Of(change, version)));
                 }
             }
             foreach (var deferred in deferrals)
@@ -111,6 +115,7 @@ public sealed partial class DecisionFold(
             return written;
         }, cancellationToken);
         _pending.Clear();
+        feed?.Offer([.. appended.Select(a => a.Message)]);
         foreach (var deferred in deferrals)
         {
             LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, UntrustedText.Escape(deferred.Reason, DecisionEngine.OperatorTextLength));
@@ -119,7 +124,7 @@ public sealed partial class DecisionFold(
         {
             LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", UntrustedText.Escape(change.Reason, DecisionEngine.OperatorTextLength));
         }
-        foreach (var (decision, correlationId) in appended)
+        foreach (var ((decision, correlationId), _) in appended)
         {
             counters.Add(decision.Direction);
             LogDecision(decision.JobId, correlationId, decision.Direction, decision.From, decision.To, decision.DecidedAt, decision.Policy, UntrustedText.Escape(decision.Reason, DecisionEngine.OperatorTextLength));
@@ -132,8 +137,10 @@ public sealed partial class DecisionFold(
 
     Task<bool> AppendAsync(NpgsqlTransaction transaction, string jobId, Guid eventId, string type, string data, string? correlationId,
         DateTimeOffset eventTime, CancellationToken cancellationToken) =>
-        streams.AppendOnceAsync(transaction, jobId,
-            new EventToAppend(eventId, type, data, ContractsJson.Serialize(new EventMetadata(correlationId, null)), eventTime), cancellationToken);
+        streams.AppendOnceAsync(transaction, jobId, Event(eventId, type, data, correlationId, eventTime), cancellationToken);
+
+    static EventToAppend Event(Guid eventId, string type, string data, string? correlationId, DateTimeOffset eventTime) =>
+        new(eventId, type, data, ContractsJson.Serialize(new EventMetadata(correlationId, null)), eventTime);
 
     public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
         DecisionStateTable.LoadAsync(connection, streamIds, cancellationToken);

@@ -20,6 +20,8 @@ public sealed class KafkaPhaseChangeTransport(KafkaOptions kafka, TimeSpan publi
         {
             MessageTimeoutMs = (int)publishTimeout.TotalMilliseconds,
             RequestTimeoutMs = (int)publishTimeout.TotalMilliseconds,
+            // A decision goes out the moment it is handed over; the relay batches what it publishes itself.
+            LingerMs = 0,
         }).Build();
 
     public string Destination => "Kafka topic " + kafka.PhaseChangesTopic;

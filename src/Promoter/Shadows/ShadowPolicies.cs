@@ -3,6 +3,7 @@ using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Projections;
+using Streaming.Projections.Checkpointing;
 using Streaming.Projections.Tail;
 
 namespace Streaming.Promoter.Shadows;
@@ -14,9 +15,9 @@ namespace Streaming.Promoter.Shadows;
 /// </summary>
 public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, BufferedFold<ShadowJob> fold, ILogger<ShadowPolicies> logger) : ILogFold
 {
+    readonly FoldCheckpoint _checkpoint = new(ShadowFold.CheckpointName);
     bool _watching;
     TailPosition _watched;
-    bool _unconfirmed;
 
     public string Name => ShadowFold.CheckpointName;
 
@@ -29,14 +30,12 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await _checkpoint.LoadAsync(dataSource, cancellationToken);
+        if (_checkpoint.Saved is not null)
         {
-            if (await Checkpoints.LoadAsync(connection, ShadowFold.CheckpointName, cancellationToken) is not null)
-            {
-                _watching = false;
-                await fold.StartAsync(cancellationToken);
-                return;
-            }
+            _watching = false;
+            await fold.StartAsync(cancellationToken);
+            return;
         }
         // The end of the log first: a shadow policy published after it is met by watching; one before it, found now.
         var end = await new EventLog(dataSource).ReadTailEndAsync(cancellationToken);
@@ -70,25 +69,15 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
         await fold.ApplyAsync(batch, cancellationToken);
     }
 
-    public Task IdleAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.IdleAsync(cancellationToken);
+    public Task TickAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.TickAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.StopAsync(cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.FlushAsync(cancellationToken);
 
     // The fold's checkpoint is the publication itself: the policy it publishes is loaded with the checkpoint, and the
     // events after it are folded.
     async Task StartFromAsync(TailPosition publication, CancellationToken cancellationToken)
     {
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            var retrying = _unconfirmed;
-            _unconfirmed = true;
-            if (await Checkpoints.AdvanceAsync(transaction, ShadowFold.CheckpointName, null, publication, retrying, cancellationToken))
-            {
-                await transaction.CommitAsync(cancellationToken);
-            }
-            _unconfirmed = false;
-        }
+        await _checkpoint.SaveAsync(dataSource, publication, null, cancellationToken);
         LogStarting(publication.ToString());
         _watching = false;
         await fold.StartAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using Npgsql;
 using Streaming.Cli;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
@@ -24,8 +25,8 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
         await using (var connection = await database.DataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await JobStateTable.SaveAsync(
-                transaction, generation, [new("fresh-job", fresh), new("promoted-job", promoted)], _ => new JobContext(DefaultPolicies.CdcMigration, []), CancellationToken.None);
+            await JobStateRows.From([new("fresh-job", fresh), new("promoted-job", promoted)], _ => new JobContext(DefaultPolicies.CdcMigration, []))
+                .WriteAsync(transaction, generation, CancellationToken.None);
             await transaction.CommitAsync();
         }
 
@@ -39,6 +40,40 @@ public sealed class JobStateTableTests(MigratedDatabase database) : IClassFixtur
         await using var command = database.DataSource.CreateCommand(
             "select last_changed_at from projections.job_states where job_id = 'promoted-job'");
         Assert.Equal(Start.AddMinutes(31).UtcDateTime, (DateTime)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_flush_writes_its_rows_in_one_statement_and_leaves_no_table_behind()
+    {
+        // Given a job held by known issues whose ids an operator chose (quotes, a backslash, a comma, braces)
+        var generation = await new JobStateGenerations(database.DataSource).EnsureActiveAsync(CancellationToken.None);
+        var job = new JobStateView(JobLifecycleDecider.Initial("issue-job"), new Dictionary<string, string> { ["team"] = "billing" }, null, null, 4);
+        string[] issues = ["say \"hi\"", "back\\slash", "a,b", "{braces}"];
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+
+        // When it is written twice (inserted, then updated with a later stream version), each in its own transaction
+        var temporaryTables = new List<long>();
+        foreach (var version in new long[] { 4, 9 })
+        {
+            var next = JobStateRows.From([new("issue-job", job with { StreamVersion = version })], _ => new JobContext(DefaultPolicies.CdcMigration, issues));
+            await using var transaction = await connection.BeginTransactionAsync();
+            await next.WriteAsync(transaction, generation, CancellationToken.None);
+            await using var tables = new NpgsqlCommand("select count(*) from pg_class where relnamespace = pg_my_temp_schema()", connection, transaction);
+            temporaryTables.Add((long)(await tables.ExecuteScalarAsync())!);
+            await transaction.CommitAsync();
+        }
+
+        // Then no write made a table of its own, and the row holds the last version and every flag as written
+        await using var read = new NpgsqlCommand(
+            "select stream_version, flags from projections.job_states where job_id = 'issue-job'", connection);
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(9, reader.GetInt64(0));
+            var flags = reader.GetFieldValue<string[]>(1);
+            Assert.Equal([.. issues.Select(id => "known-issue:" + id)], flags.Where(f => f.StartsWith("known-issue:", StringComparison.Ordinal)));
+        }
+        Assert.Equal([0L, 0L], temporaryTables);
     }
 
     [Fact]

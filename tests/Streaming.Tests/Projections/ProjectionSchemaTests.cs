@@ -16,7 +16,8 @@ public sealed class ProjectionSchemaTests
             await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
 
             Assert.Equal(
-                ["es.poisoned_events", "projections.generations", "projections.job_state_rows", "projections.job_states", "projections.phase_counts",
+                ["es.poisoned_events", "projections.generations", "projections.job_signal_rows", "projections.job_signals", "projections.job_state_rows",
+                 "projections.job_states", "projections.phase_counts",
                  "promoter.fleet_state", "promoter.job_lifecycle_snapshots", "promoter.shadow_agreement", "promoter.shadow_tracks"],
                 await RelationsAsync(dataSource, "es.poisoned_events", "projections.%", "promoter.%"));
             Assert.Equal(
@@ -55,6 +56,8 @@ public sealed class ProjectionSchemaTests
             Assert.Equal("3:active", await ScalarAsync(dataSource, "select string_agg(generation || ':' || state, ',') from projections.generations"));
             Assert.Equal("job-1:4", await ScalarAsync(dataSource, "select job_id || ':' || last_seq from projections.job_states"));
             Assert.Equal("shadow:1:1", await ScalarAsync(dataSource, "select phase || ':' || jobs || ':' || overridden from projections.phase_counts"));
+            // and the list's last-signal order has its row too
+            Assert.Equal("job-1", await ScalarAsync(dataSource, "select string_agg(job_id, ',') from projections.job_signals"));
         });
     }
 

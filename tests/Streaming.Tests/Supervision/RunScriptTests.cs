@@ -64,6 +64,40 @@ public sealed class RunScriptTests
     }
 
     [Fact]
+    public async Task A_SIGTERM_to_its_whole_process_group_stops_every_service_in_order_and_leaves_no_process_of_the_run_behind()
+    {
+        using var folder = new TemporaryFolder();
+        var environment = Environment(folder, FreePort());
+        try
+        {
+            // Twice on one data folder: the second run finds the first one's RabbitMQ settings (and their epmd port)
+            for (var run = 1; run <= 2; run++)
+            {
+                // Given ./run.sh leading a process group of its own, as a process manager starts it
+                await using var process = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], environment);
+                await LiveEndpointsAsync(folder, process, "api");
+                Assert.Equal(process.Pid, GroupOf(process.Pid));
+
+                // When the whole group gets SIGTERM (kill -TERM -- -PGID)
+                PosixSignals.SendToGroup(process.Pid, PosixSignals.Terminate);
+
+                // Then every service stops when asked, the run exits 0, and nothing it started (the Erlang VM, epmd, PostgreSQL) lives on
+                Assert.True(await process.WaitForExitAsync(Timeout) == 0, process.Output);
+                Assert.DoesNotContain("did not stop within", process.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("killed", process.Output, StringComparison.Ordinal);
+                Assert.Contains("ingest stopped (exited with code 0)", process.Output, StringComparison.Ordinal);
+                Assert.Contains("rabbitmq stopped (exited with code 0)", process.Output, StringComparison.Ordinal);
+                var data = folder.PathOf("data");
+                await Eventually.True(() => Task.FromResult(ProcessesNaming(data).Count == 0), TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
+            }
+        }
+        finally
+        {
+            await CleanUpAsync(folder);
+        }
+    }
+
+    [Fact]
     public async Task The_all_in_one_mode_publishes_its_endpoints_and_removes_them_when_stopped()
     {
         using var folder = new TemporaryFolder();
@@ -126,8 +160,39 @@ public sealed class RunScriptTests
         return EndpointsFile.ReadLive(path) ?? throw new InvalidOperationException($"./run.sh exited ({run.ExitCode}):\n{run.Output}");
     }
 
-    static int ParentOf(int pid) =>
-        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    static int ParentOf(int pid) => StatusField(pid, 1);
+
+    static int GroupOf(int pid) => StatusField(pid, 2);
+
+    // A numeric field of /proc/PID/stat, counted from the one after the command name (0: the state).
+    static int StatusField(int pid, int index) =>
+        int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[index], System.Globalization.CultureInfo.InvariantCulture);
+
+    // Live processes whose command line or environment names the folder (a zombie has neither), each as "pid command".
+    static List<string> ProcessesNaming(string folder)
+    {
+        var found = new List<string>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == System.Environment.ProcessId)
+            {
+                continue;
+            }
+            try
+            {
+                var command = File.ReadAllText(Path.Combine(entry, "cmdline")).Replace('\0', ' ');
+                if (command.Contains(folder, StringComparison.Ordinal) || File.ReadAllText(Path.Combine(entry, "environ")).Contains(folder, StringComparison.Ordinal))
+                {
+                    found.Add($"{pid} {command}");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+        return found;
+    }
 
     static async Task<bool> AnswersAsync(string connectionString)
     {

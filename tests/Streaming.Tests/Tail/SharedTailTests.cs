@@ -20,16 +20,7 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
     readonly EventStreams _streams = new(database.DataSource);
     readonly string _name = "fold-" + Guid.NewGuid().ToString("N");
 
-    public async Task InitializeAsync()
-    {
-        await using var command = database.DataSource.CreateCommand(
-            """
-            create table if not exists handled (
-                subscription text not null, event_id uuid not null, stream_id text not null, version bigint not null,
-                primary key (subscription, event_id))
-            """);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task InitializeAsync() => HandledEvents.CreateAsync(database.DataSource);
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -81,9 +72,11 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
 
         Assert.Null(checkpointAfterFailure);
         Assert.Empty(handledAfterFailure);
-        Assert.Equal(3, deliveries[0].Length);
+        Assert.NotEmpty(deliveries[0]);
         Assert.Equal(deliveries[0], deliveries[1]);
-        Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), handled);
+        // The fold kept what failed and wrote it again; the second run read nothing new for it
+        Assert.Equal(0, handled);
+        Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), fold.Handled);
         Assert.Equal([1L, 2L, 3L, 4L, 5L], await HandledVersionsAsync(id));
         Assert.Equal(await EndOfTailAsync(), await LoadCheckpointAsync());
     }
@@ -286,9 +279,9 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
             FromArchive += batch.FromArchive ? 1 : 0;
         }
 
-        public Task IdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task TickAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     TransactionalFold Fold() => new(database.DataSource, _name, RecordAsync);
@@ -302,17 +295,8 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
 
     LogTail Tail(TailOptions options, ILogFold fold) => new(database.DataSource, [fold], options, new LoopHealth(), NullLoggerFactory.Instance);
 
-    async Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "insert into handled (event_id, stream_id, version, subscription) select *, $4 from unnest($1, $2, $3)",
-            transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.Event.EventId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = events.Select(e => e.StreamId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = events.Select(e => e.Version).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        HandledEvents.RecordAsync(_name, events, transaction, cancellationToken);
 
     async Task RunUntilAsync(TransactionalFold fold, TailOptions options, Func<Task<bool>> done)
     {

@@ -167,7 +167,7 @@ async function renderJobs() {
     clear(document.getElementById('jobs'), el('p', { class: 'error' }, error.message));
     return;
   }
-  if (page.total !== null && page.total !== undefined) document.getElementById('jobs-total').textContent = `${int(page.total)} match`;
+  if (page.total !== null && page.total !== undefined) document.getElementById('jobs-total').textContent = `${int(page.total)}${page.moreThanTotal ? '+' : ''} match`;
   clear(document.getElementById('jobs'), page.jobs.length === 0 ? el('p', { class: 'empty' }, 'no jobs match')
     : el('table', { id: 'jobs-table' }, el('thead', {}, el('tr', {}, ['job', 'phase', 'since', 'reports', 'last signal', 'changes', 'flags', 'labels'].map(h => el('th', {}, h)))),
       el('tbody', {}, page.jobs.map(j => el('tr', {},

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
+using Streaming.Projections;
+using Streaming.Projections.Tail;
+using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Tail;
+
+/// <summary>When folds write: on their timers, with their checkpoints; never because the log went quiet.</summary>
+public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>, IAsyncLifetime
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    readonly EventStreams _streams = new(database.DataSource);
+    readonly string _name = "timed-" + Guid.NewGuid().ToString("N");
+
+    public async Task InitializeAsync()
+    {
+        await HandledEvents.CreateAsync(database.DataSource);
+        await using var command = database.DataSource.CreateCommand(
+            "create table if not exists counted (fold text not null, stream_id text not null, events bigint not null, primary key (fold, stream_id))");
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_quiet_log_makes_no_fold_write_however_often_the_tail_reads_it()
+    {
+        // Given a tail polling every 20 ms with a buffered fold and a transactional fold that have written all there is
+        var id = SampleEvents.NewStreamId("quiet");
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(10), CancellationToken.None);
+        var counting = new CountingFold(_name + ":buffered");
+        var buffered = new BufferedFold<Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
+        var transactional = new TransactionalFold(database.DataSource, _name + ":transactional", RecordAsync);
+        var tail = new LogTail(database.DataSource, [buffered, transactional],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
+        await using var running = new RunningTail(tail);
+        var end = await SettledTail.EndAsync(database.DataSource);
+        await Eventually.True(async () => await CheckpointAsync(counting.Name) == end && await CheckpointAsync(transactional.Name) == end, Deadline,
+            "both folds to write what they folded");
+        var commits = (buffered.Commits, transactional.Commits);
+        var rows = await RowVersionsAsync(counting.Name, transactional.Name);
+
+        // When the tail reads the quiet log a hundred times more (over two seconds: longer than every write timer)
+        var reads = tail.Reads;
+        await Eventually.True(() => Task.FromResult(tail.Reads >= reads + 100), Deadline, "the tail to read the quiet log again and again");
+
+        // Then neither fold committed anything, nor changed a row of its checkpoint or its table
+        Assert.Equal(commits, (buffered.Commits, transactional.Commits));
+        Assert.Equal(rows, await RowVersionsAsync(counting.Name, transactional.Name));
+    }
+
+    [Fact]
+    public async Task A_busy_log_is_written_on_the_timer_not_batch_by_batch_and_a_restart_resumes_exactly()
+    {
+        // Given a buffered fold on a tail that reads one event at a time
+        var id = SampleEvents.NewStreamId("busy");
+        var counting = new CountingFold(_name + ":busy");
+        var fold = new BufferedFold<Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
+        var tail = new LogTail(database.DataSource, [fold], new TailOptions { ReadBatchSize = 1, PollInterval = TimeSpan.FromMilliseconds(20) },
+            new LoopHealth(), NullLoggerFactory.Instance);
+        var started = DateTime.UtcNow;
+        await using (var running = new RunningTail(tail))
+        {
+            // When 60 events are appended one by one, each handed to the fold in a batch of its own
+            for (var i = 0; i < 60; i++)
+            {
+                await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+            }
+            await Eventually.True(async () => await CountedAsync(counting.Name, id) == 60, Deadline, "the fold to write all 60 events");
+        }
+        var seconds = (DateTime.UtcNow - started).TotalSeconds;
+
+        // Then it wrote at most about once a second (one more for the write when the tail stopped)
+        Assert.True(fold.Commits <= Math.Ceiling(seconds) + 2, $"{fold.Commits} commits in {seconds:0.0} s");
+        Assert.True(fold.Handled >= 60);
+
+        // And a restart resumes from the checkpoint written with the states: 30 more events make 90, none counted twice
+        for (var i = 0; i < 30; i++)
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+        }
+        var resumed = new BufferedFold<Count>(database.DataSource, new CountingFold(counting.Name), new FoldOptions(), NullLogger.Instance);
+        await using (var running = new RunningTail(new LogTail(database.DataSource, [resumed], new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20) },
+            new LoopHealth(), NullLoggerFactory.Instance)))
+        {
+            await Eventually.True(async () => await CountedAsync(counting.Name, id) >= 90, Deadline, "the resumed fold to write the 30 new events");
+        }
+        Assert.Equal(90, await CountedAsync(counting.Name, id));
+        Assert.Equal(30, resumed.Handled);
+    }
+
+    async Task<TailPosition?> CheckpointAsync(string name)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        return await Checkpoints.LoadAsync(connection, name, CancellationToken.None);
+    }
+
+    async Task<long> CountedAsync(string fold, string streamId)
+    {
+        await using var command = database.DataSource.CreateCommand("select coalesce(max(events), 0) from counted where fold = $1 and stream_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = fold });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    // Every row version (xmin) of the folds' checkpoints and tables: a write of any of them changes it.
+    async Task<string> RowVersionsAsync(string buffered, string transactional)
+    {
+        await using var command = database.DataSource.CreateCommand(
+            """
+            select string_agg(v, ',' order by v) from (
+              select name || ':' || xmin::text as v from es.checkpoints where name = any($1)
+              union all select stream_id || ':' || xmin::text from counted where fold = $2
+              union all select event_id::text || ':' || xmin::text from handled where subscription = $3) rows
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [buffered, transactional] });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = buffered });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = transactional });
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        HandledEvents.RecordAsync(_name + ":transactional", events, transaction, cancellationToken);
+
+    public sealed record Count(long Events);
+
+    /// <summary>Counts each stream's events into the table <c>counted</c>.</summary>
+    sealed class CountingFold(string name) : IStreamFold<Count>
+    {
+        public string Name => name;
+
+        public bool HasState(string streamId) => true;
+
+        public void Observe(LogEvent logEvent)
+        {
+        }
+
+        public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Count Create(string streamId) => new(0);
+
+        public Count Apply(Count state, LogEvent logEvent) => new(state.Events + 1);
+
+        public Count Poisoned(Count state) => state;
+
+        public async Task<IReadOnlyDictionary<string, Count>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken)
+        {
+            await using var command = new NpgsqlCommand("select stream_id, events from counted where fold = $1 and stream_id = any($2)", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. streamIds] });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var loaded = new Dictionary<string, Count>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                loaded[reader.GetString(0)] = new Count(reader.GetInt64(1));
+            }
+            return loaded;
+        }
+
+        public Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, Count>> changed, CancellationToken cancellationToken)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                insert into counted (fold, stream_id, events) select $1, * from unnest($2, $3)
+                on conflict (fold, stream_id) do update set events = excluded.events
+                """, transaction.Connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = changed.Select(c => c.Key).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = changed.Select(c => c.Value.Events).ToArray() });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
