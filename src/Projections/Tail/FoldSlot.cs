@@ -196,14 +196,7 @@ internal sealed partial class FoldSlot
             {
                 if (!await HandleAsync(batch, cancellationToken))
                 {
-                    tail.Leave(this, queue);
-                    // What is queued does not follow the fold any more; the reader closes the queue.
-                    while (await queue.WaitToReadAsync(cancellationToken))
-                    {
-                        while (TryTake(queue, out _))
-                        {
-                        }
-                    }
+                    await LeaveAsync(tail, queue, cancellationToken);
                     return;
                 }
                 continue;
@@ -218,7 +211,16 @@ internal sealed partial class FoldSlot
                 }
                 if (!waiting.IsCompleted)
                 {
+                    var before = _fold.Position;
                     await RetryingAsync(() => _fold.TickAsync(cancellationToken), cancellationToken);
+                    if (_fold.Position.CompareTo(before) < 0)
+                    {
+                        // The fold moved back to an earlier checkpoint while idle (a job-state fold following another
+                        // generation): what the reader queues from here on does not follow it, and what it already
+                        // handed the fold must be read again; nothing else would tell the fold, as no batch may come.
+                        await LeaveAsync(tail, queue, cancellationToken);
+                        return;
+                    }
                     continue;
                 }
             }
@@ -227,6 +229,18 @@ internal sealed partial class FoldSlot
             if (!more)
             {
                 return;
+            }
+        }
+    }
+
+    // The fold stops following the queue (it moved back): the reader closes it, and what is queued meanwhile is dropped.
+    async Task LeaveAsync(LogTail tail, ChannelReader<LogBatch> queue, CancellationToken cancellationToken)
+    {
+        tail.Leave(this, queue);
+        while (await queue.WaitToReadAsync(cancellationToken))
+        {
+            while (TryTake(queue, out _))
+            {
             }
         }
     }
