@@ -56,5 +56,10 @@ public static class ApiSchema
                 primary key (hour, phase)
             );
             """),
+        // Who created and who revoked each token (the audit trail of token administration, shown by `streaming token
+        // list --all`); tokens created before this say null.
+        new(24, "api_token_audit", """
+            alter table api.tokens add column created_by text, add column revoked_by text;
+            """),
     ];
 }

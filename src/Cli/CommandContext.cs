@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Npgsql;
 using Spectre.Console;
+using Streaming.Cli.Http;
 using Streaming.Cli.Connection;
 using Streaming.EventStore;
 
@@ -18,6 +19,7 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
     };
 
     NpgsqlDataSource? _dataSource;
+    ApiClient? _api;
 
     public bool JsonOutput => parse.GetValue(GlobalOptions.Json);
 
@@ -36,6 +38,10 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
         return _dataSource;
     }
 
+    /// <summary>The API, for writes: roles apply and the actor recorded is the holder of the token sent.</summary>
+    public ApiClient Api => _api ??= new ApiClient(ApiEndpoint.Resolve(
+        parse.GetValue(GlobalOptions.Api), parse.GetValue(GlobalOptions.TokenFile), parse.GetValue(GlobalOptions.Endpoints)));
+
     /// <summary>Prints <paramref name="value"/> as JSON with <c>--json</c>, else what <paramref name="text"/> writes.</summary>
     public void Print<T>(T value, Action text)
     {
@@ -53,6 +59,7 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _api?.Dispose();
         if (_dataSource is not null)
         {
             await _dataSource.DisposeAsync();

@@ -8,7 +8,9 @@ public static class StreamingCommand
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Finds the event store through --connection, " +
+        var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Writes (overrides, known issues, breakers, policies) " +
+            "go through the API with a token (--api, --token-file), so roles apply and the actor is the token's holder. Reads and " +
+            "maintenance (migrate, backtest, rebuild, archive, token) use direct database access, found through --connection, " +
             "ConnectionStrings__EventStore or the embedded default's endpoints.json.")
         {
             MaintenanceCommands.Migrate(),
@@ -26,6 +28,8 @@ public static class StreamingCommand
         };
         root.Options.Add(GlobalOptions.Connection);
         root.Options.Add(GlobalOptions.Endpoints);
+        root.Options.Add(GlobalOptions.Api);
+        root.Options.Add(GlobalOptions.TokenFile);
         root.Options.Add(GlobalOptions.Json);
         return root;
     }

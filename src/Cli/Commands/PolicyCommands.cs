@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Streaming.Api.Policies;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Policies;
@@ -6,7 +7,7 @@ using Streaming.Promoter.Shadows;
 
 namespace Streaming.Cli.Commands;
 
-/// <summary><c>policy validate|publish|history|shadow-report</c>.</summary>
+/// <summary><c>policy validate|publish|history|shadow-report</c>: publishing goes through the API (admin role); the rest reads.</summary>
 public static class PolicyCommands
 {
     public static Command Create()
@@ -16,27 +17,31 @@ public static class PolicyCommands
         validate.WithAction((context, parse, _) => Task.FromResult(Validate(context, parse.GetValue(file)!)));
 
         var publishFile = new Argument<FileInfo>("file") { Description = "a policy document (YAML)" };
-        var by = new Option<string>("--by") { DefaultValueFactory = _ => Environment.UserName, Description = "who publishes it" };
+        var by = ActorOption.Refused();
         var shadow = new Option<bool>("--shadow") { Description = "publish as a shadow policy, which only says what it would do" };
-        var publish = new Command("publish", "Publishes a document as the policy's next version, unless it is unchanged") { publishFile, by, shadow };
+        var publish = new Command("publish", "Publishes a document as the policy's next version, unless it is unchanged (through the API, admin role)") { publishFile, by, shadow };
         publish.WithAction(async (context, parse, cancellationToken) =>
         {
+            ActorOption.Refuse(parse, by);
             var path = parse.GetValue(publishFile)!;
-            var publisher = new PolicyPublisher(new EventStreams(await context.StoreAsync(cancellationToken)), TimeProvider.System);
-            var publication = await publisher.PublishAsync(await Read(path, cancellationToken), parse.GetValue(by)!, cancellationToken, parse.GetValue(shadow));
-            var result = new { outcome = publication.Outcome.ToString().ToLowerInvariant(), name = publication.Name, version = publication.Version, errors = publication.Errors.Select(e => e.ToString()) };
-            context.Print(result, () =>
+            var text = await Read(path, cancellationToken);
+            // Checked here first, so a bad document is reported as the file's errors (exit 2) without a round trip; the API checks again.
+            if (PolicyDocument.Parse(text, version: 1) is { Policy: null } invalid)
             {
-                foreach (var error in publication.Errors)
+                context.Print(new { outcome = "rejected", name = (string?)null, version = 0, errors = invalid.Errors.Select(e => e.ToString()) }, () =>
                 {
-                    Console.Error.WriteLine($"{path}: {error}");
-                }
-                if (publication.Outcome != PolicyPublicationOutcome.Rejected)
-                {
-                    Console.WriteLine($"{publication.Name}@{publication.Version} {(publication.Outcome == PolicyPublicationOutcome.Published ? "published" : "unchanged")}");
-                }
-            });
-            return publication.Outcome == PolicyPublicationOutcome.Rejected ? 2 : 0;
+                    foreach (var error in invalid.Errors)
+                    {
+                        Console.Error.WriteLine($"{path}: {error}");
+                    }
+                });
+                return 2;
+            }
+            var published = await context.Api.PostAsync<PolicyEndpoints.Published>("api/v1/policies",
+                new PolicyEndpoints.PublishRequest(text, parse.GetValue(shadow)), cancellationToken);
+            context.Print(new { published.Outcome, published.Name, published.Version, errors = Array.Empty<string>() },
+                () => Console.WriteLine($"{published.Name}@{published.Version} {published.Outcome}"));
+            return 0;
         });
 
         var name = new Argument<string>("name");

@@ -1,17 +1,15 @@
 using System.CommandLine;
-using Spectre.Console;
-using Streaming.EventStore;
-using Streaming.Lifecycle;
-using Streaming.Promoter.Fleet;
-using Streaming.Promoter.Overrides;
+using Streaming.Api.Writes;
+using Streaming.Contracts.History;
 
 namespace Streaming.Cli.Commands;
 
-/// <summary><c>override</c>, <c>known-issue</c> and <c>breaker</c>: the same events the API writes, through the same writers.</summary>
+/// <summary>
+/// <c>override</c>, <c>known-issue</c> and <c>breaker</c>: sent to the API with a token (<c>--api</c>, <c>--token-file</c>),
+/// so the operator role is checked and the actor recorded is the token's holder; the API writes the events.
+/// </summary>
 public static class WriteCommands
 {
-    static Option<string> By() => new("--by") { Description = "who does this (default: your user name)", DefaultValueFactory = _ => Environment.UserName };
-
     static Option<string> Reason(string description) => new("--reason") { Description = description, Required = true };
 
     public static Command Override()
@@ -22,20 +20,14 @@ public static class WriteCommands
         var phase = new Argument<string?>("phase") { Description = "the phase to pin to (pin only)", Arity = ArgumentArity.ZeroOrOne };
         var reason = Reason("why: every override says it");
         var lasting = new Option<string?>("--for") { Description = "how long a hold or pin lasts in the job's event time (90m, 4h, 1d); default until released" };
-        var by = By();
-        var command = new Command("override", "Holds, releases, pins or forces one job") { kind, job, phase, reason, lasting, by };
+        var by = ActorOption.Refused();
+        var command = new Command("override", "Holds, releases, pins or forces one job (through the API, operator role)") { kind, job, phase, reason, lasting, by };
         return command.WithAction(async (context, parse, cancellationToken) =>
         {
-            OverrideKinds.TryParse(parse.GetValue(kind), out var parsedKind);
-            TimeSpan? duration = null;
-            if (parse.GetValue(lasting) is { } text)
-            {
-                duration = PolicyDurations.TryParse(text, out var parsed) && parsed > TimeSpan.Zero
-                    ? parsed
-                    : throw new CommandFailedException($"--for: '{text}' is not a duration (for example 90m, 2h, 1d)", 2);
-            }
-            var writer = new OverrideWriter(new EventStreams(await context.StoreAsync(cancellationToken)), TimeProvider.System);
-            var set = await writer.SetAsync(parse.GetValue(job)!, parsedKind, parse.GetValue(phase), parse.GetValue(by)!, parse.GetValue(reason)!, duration, cancellationToken);
+            ActorOption.Refuse(parse, by);
+            var jobId = parse.GetValue(job)!;
+            var set = await context.Api.PostAsync<OverrideSet>($"api/v1/jobs/{Uri.EscapeDataString(jobId)}/overrides",
+                new OverrideRequest(parse.GetValue(kind), parse.GetValue(phase), parse.GetValue(reason), parse.GetValue(lasting)), cancellationToken);
             context.Print(set, () => Console.WriteLine($"override {set.OverrideId}: {set.Kind}{(set.Phase is null ? "" : " " + set.Phase)} of {set.JobId} by {set.Actor}" +
                 (set.ExpiresAt is { } until ? $" until {until:u}" : "")));
             return 0;
@@ -48,10 +40,11 @@ public static class WriteCommands
         var title = new Option<string>("--title") { Required = true, Description = "what the issue is" };
         var jobs = new Option<string[]>("--job") { Description = "a job the issue holds (repeatable)", AllowMultipleArgumentsPerToken = false };
         var labels = new Option<string[]>("--label") { Description = "NAME=VALUE: jobs with these labels are held (repeatable)" };
-        var by = By();
-        var open = new Command("open", "Opens a known issue: its jobs are never promoted while it is open") { id, title, jobs, labels, by };
+        var by = ActorOption.Refused();
+        var open = new Command("open", "Opens a known issue: its jobs are never promoted while it is open (through the API, operator role)") { id, title, jobs, labels, by };
         open.WithAction(async (context, parse, cancellationToken) =>
         {
+            ActorOption.Refuse(parse, by);
             var selector = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var label in parse.GetValue(labels) ?? [])
             {
@@ -61,35 +54,22 @@ public static class WriteCommands
                 }
                 selector[name] = value;
             }
-            var writer = new FleetWriter(new EventStreams(await context.StoreAsync(cancellationToken)), TimeProvider.System);
-            try
-            {
-                var opened = await writer.OpenIssueAsync(parse.GetValue(id)!, parse.GetValue(title)!, parse.GetValue(jobs) ?? [], selector, parse.GetValue(by)!, cancellationToken);
-                context.Print(opened, () => Console.WriteLine($"known issue {opened.IssueId} opened: {opened.Title}"));
-                return 0;
-            }
-            catch (WrongExpectedVersionException)
-            {
-                throw new CommandFailedException($"a known issue {parse.GetValue(id)} exists already");
-            }
+            var opened = await context.Api.PostAsync<KnownIssueOpened>("api/v1/known-issues",
+                new KnownIssueRequest(parse.GetValue(id), parse.GetValue(title), parse.GetValue(jobs) ?? [], selector), cancellationToken);
+            context.Print(opened, () => Console.WriteLine($"known issue {opened.IssueId} opened by {opened.OpenedBy}: {opened.Title}"));
+            return 0;
         });
         var resolveId = new Argument<string>("id");
         var reason = Reason("why it is resolved");
-        var resolvedBy = By();
-        var resolve = new Command("resolve", "Resolves a known issue: its jobs are the policy's again") { resolveId, reason, resolvedBy };
+        var resolvedBy = ActorOption.Refused();
+        var resolve = new Command("resolve", "Resolves a known issue: its jobs are the policy's again (through the API, operator role)") { resolveId, reason, resolvedBy };
         resolve.WithAction(async (context, parse, cancellationToken) =>
         {
-            var writer = new FleetWriter(new EventStreams(await context.StoreAsync(cancellationToken)), TimeProvider.System);
-            try
-            {
-                var resolved = await writer.ResolveIssueAsync(parse.GetValue(resolveId)!, parse.GetValue(resolvedBy)!, parse.GetValue(reason)!, cancellationToken);
-                context.Print(resolved, () => Console.WriteLine($"known issue {resolved.IssueId} resolved: its jobs are promoted again, within the waves"));
-                return 0;
-            }
-            catch (WrongExpectedVersionException)
-            {
-                throw new CommandFailedException($"no open known issue {parse.GetValue(resolveId)}");
-            }
+            ActorOption.Refuse(parse, resolvedBy);
+            var resolved = await context.Api.PostAsync<KnownIssueResolved>($"api/v1/known-issues/{Uri.EscapeDataString(parse.GetValue(resolveId)!)}/resolve",
+                new ReasonRequest(parse.GetValue(reason)), cancellationToken);
+            context.Print(resolved, () => Console.WriteLine($"known issue {resolved.IssueId} resolved by {resolved.ResolvedBy}: its jobs are promoted again, within the waves"));
+            return 0;
         });
         return new Command("known-issue", "Opens and resolves known issues") { open, resolve };
     }
@@ -99,13 +79,15 @@ public static class WriteCommands
         var policy = new Argument<string>("policy");
         var phase = new Argument<string>("phase");
         var reason = Reason("why the breaker may close");
-        var by = By();
-        var reset = new Command("reset", "Asks to close a phase's circuit breaker") { policy, phase, reason, by };
+        var by = ActorOption.Refused();
+        var reset = new Command("reset", "Asks to close a phase's circuit breaker (through the API, operator role)") { policy, phase, reason, by };
         reset.WithAction(async (context, parse, cancellationToken) =>
         {
-            var writer = new FleetWriter(new EventStreams(await context.StoreAsync(cancellationToken)), TimeProvider.System);
-            var requested = await writer.ResetBreakerAsync(parse.GetValue(policy)!, parse.GetValue(phase)!, parse.GetValue(by)!, parse.GetValue(reason)!, cancellationToken);
-            context.Print(requested, () => Console.WriteLine($"asked to close the circuit breaker of {requested.Policy}/{requested.Phase}"));
+            ActorOption.Refuse(parse, by);
+            var requested = await context.Api.PostAsync<CircuitBreakerResetRequested>(
+                $"api/v1/breakers/{Uri.EscapeDataString(parse.GetValue(policy)!)}/{Uri.EscapeDataString(parse.GetValue(phase)!)}/reset",
+                new ReasonRequest(parse.GetValue(reason)), cancellationToken);
+            context.Print(requested, () => Console.WriteLine($"asked to close the circuit breaker of {requested.Policy}/{requested.Phase} as {requested.Actor}"));
             return 0;
         });
         return new Command("breaker", "Circuit breakers") { reset };

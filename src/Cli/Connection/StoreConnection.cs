@@ -31,7 +31,7 @@ public static class StoreConnection
             : throw new CommandFailedException($"{path} has no postgresConnectionString");
     }
 
-    static string? FindEndpointsFile()
+    public static string? FindEndpointsFile()
     {
         if (Environment.GetEnvironmentVariable("STREAMING_DATA") is { Length: > 0 } data)
         {

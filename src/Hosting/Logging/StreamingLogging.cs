@@ -27,12 +27,13 @@ public static class StreamingLogging
     }
 
     /// <summary>
-    /// For command-line tools, whose standard output is their result: warnings and errors only, to standard error.
+    /// For command-line tools, whose standard output is their result: warnings and errors only (or from
+    /// <paramref name="minimum"/>, e.g. Information for audit lines), to standard error.
     /// </summary>
-    public static ILoggerFactory ForCommandLine() =>
+    public static ILoggerFactory ForCommandLine(Serilog.Events.LogEventLevel minimum = Serilog.Events.LogEventLevel.Warning) =>
         LoggerFactory.Create(logging => logging.AddSerilog(
             new LoggerConfiguration()
-                .MinimumLevel.Warning()
+                .MinimumLevel.Is(minimum)
                 .WriteTo.Console(
                     outputTemplate: TextTemplate,
                     formatProvider: System.Globalization.CultureInfo.InvariantCulture,

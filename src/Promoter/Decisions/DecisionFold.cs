@@ -88,7 +88,7 @@ public sealed partial class DecisionFold(
             var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
             foreach (var made in decisions)
             {
-                var change = SignalSamples.ToEvent(made.Decision);
+                var change = SignalSamples.ToEvent(made.Decision) with { CorrelationId = made.CorrelationId };
                 if (await streams.AppendOnceAtAsync(transaction, made.Decision.JobId, Event(change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
                     made.CorrelationId, made.Decision.DecidedAt), cancellationToken) is { } version)
                 {

@@ -12,9 +12,18 @@ public sealed class CommandLineTests(SurfaceSystem system)
 {
     static readonly string Tool = Path.Combine(RepositoryRoot.Path, "src", "Cli", "bin", "Release", "net10.0", "linux-x64", "streaming.dll");
 
-    async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
+    Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the tool with <paramref name="environment"/> set and the API's variables otherwise unset, so nothing leaks in from the machine.</summary>
+    async Task<(int Exit, string Out, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment.Remove("STREAMING_API_URL");
+        start.Environment.Remove("STREAMING_API_TOKEN");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         start.ArgumentList.Add(Tool);
         foreach (var arg in args)
         {
@@ -80,24 +89,117 @@ public sealed class CommandLineTests(SurfaceSystem system)
         }
     }
 
-    [Fact]
-    public async Task An_override_from_the_tool_is_the_same_event_the_api_writes_and_misuse_exits_non_zero()
+    /// <summary>The API's address and a token of <paramref name="role"/> (one of the API's default tokens) in the environment.</summary>
+    Dictionary<string, string> Through(string role) => new() { ["STREAMING_API_URL"] = system.BaseUrl.ToString(), ["STREAMING_API_TOKEN"] = system.Tokens[role] };
+
+    async Task<OverrideSet> StoredOverrideAsync(Guid id)
     {
-        var (exit, output, _) = await RunAsync("override", "release", SurfaceSystem.Hostile, "--reason", "from the tool", "--by", "carol", "--json");
-        Assert.Equal(0, exit);
-        var id = JsonNode.Parse(output)!["overrideId"]!.GetValue<Guid>();
         await using var command = system.Database.CreateCommand("select type, data from es.events where event_id = $1");
         command.Parameters.AddWithValue(id);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal(OverrideSet.EventType, reader.GetString(0));
-        var set = ContractsJson.Deserialize<OverrideSet>(reader.GetString(1));
-        Assert.Equal(("release", "carol", "from the tool"), (set.Kind, set.Actor, set.Reason));
+        return ContractsJson.Deserialize<OverrideSet>(reader.GetString(1));
+    }
 
-        Assert.NotEqual(0, (await RunAsync("override", "hold", SurfaceSystem.Hostile)).Exit);
-        Assert.NotEqual(0, (await RunAsync("override", "hold", SurfaceSystem.Hostile, "--reason", "x", "--for", "soon")).Exit);
+    [Fact]
+    public async Task An_override_from_the_tool_goes_through_the_api_as_the_holder_of_a_named_token_and_misuse_exits_non_zero()
+    {
+        // Given a token made for alice with the tool (direct database access: the bootstrap path), written to a file
+        var folder = Directory.CreateTempSubdirectory("streaming-token-").FullName;
+        try
+        {
+            var alice = "alice-" + Guid.NewGuid().ToString("N")[..8];
+            var tokenFile = Path.Combine(folder, "alice.token");
+            var (created, _, audit) = await RunAsync("token", "create", "--name", alice, "--role", "operator", "--output", tokenFile);
+            Assert.Equal(0, created);
+            Assert.True(OperatingSystem.IsLinux() && File.GetUnixFileMode(tokenFile) == (UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Assert.Contains($"Audit: token created for {alice} with role operator by {Environment.UserName}", audit, StringComparison.Ordinal);
+            Assert.DoesNotContain((await File.ReadAllTextAsync(tokenFile)).Trim(), audit, StringComparison.Ordinal);
+
+            // When alice releases a job through the API with that token file
+            var api = new Dictionary<string, string> { ["STREAMING_API_URL"] = system.BaseUrl.ToString() };
+            var (exit, output, error) = await RunAsync(api, "override", "release", SurfaceSystem.Hostile, "--reason", "from the tool", "--token-file", tokenFile, "--json");
+            Assert.True(exit == 0, error);
+
+            // Then the event the API wrote names alice as the actor
+            var set = await StoredOverrideAsync(JsonNode.Parse(output)!["overrideId"]!.GetValue<Guid>());
+            Assert.Equal(("release", alice, "from the tool"), (set.Kind, set.Actor, set.Reason));
+
+            // And when alice's tokens are revoked, the listing shows who revoked them, and her token is refused with 401
+            var (revoked, _, revokeAudit) = await RunAsync("token", "revoke", "--name", alice);
+            Assert.Equal(0, revoked);
+            Assert.Contains($"Audit: 1 token(s) of {alice} revoked by {Environment.UserName}", revokeAudit, StringComparison.Ordinal);
+            var (_, listing, _) = await RunAsync("token", "list", "--all", "--json");
+            var entry = JsonNode.Parse(listing)!.AsArray().Single(t => t!["name"]!.GetValue<string>() == alice)!;
+            Assert.Equal((Environment.UserName, Environment.UserName), (entry["createdBy"]!.GetValue<string>(), entry["revokedBy"]!.GetValue<string>()));
+            await Eventually.True(async () => (await RunAsync(api, "override", "hold", SurfaceSystem.Hostile, "--reason", "after revocation", "--token-file", tokenFile)) is
+                { Exit: 1 } refused && refused.Error.Contains("(401)", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the revoked token to be refused");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_viewer_gets_403_a_wrong_token_401_and_a_self_declared_actor_is_refused_each_with_the_apis_message_and_a_non_zero_exit()
+    {
+        var (exit, _, error) = await RunAsync(Through("viewer"), "override", "hold", SurfaceSystem.Hostile, "--reason", "viewers may not");
+        Assert.Equal(1, exit);
+        Assert.Contains("(403)", error, StringComparison.Ordinal);
+        Assert.Contains("this needs the operator role; viewer has viewer", error, StringComparison.Ordinal);
+
+        (exit, _, error) = await RunAsync(
+            new Dictionary<string, string> { ["STREAMING_API_URL"] = system.BaseUrl.ToString(), ["STREAMING_API_TOKEN"] = "stk_not-a-token" },
+            "known-issue", "open", "INC-CLI-1", "--title", "never opened", "--job", SurfaceSystem.Hostile);
+        Assert.Equal(1, exit);
+        Assert.Contains("(401)", error, StringComparison.Ordinal);
+        Assert.Contains("the bearer token is not known or was revoked", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("stk_not-a-token", error, StringComparison.Ordinal);
+        Assert.Equal(0, await system.CountAsync("select count(*) from es.streams where stream_id = 'known-issue:INC-CLI-1'"));
+
+        (exit, _, error) = await RunAsync(Through("operator"), "override", "hold", SurfaceSystem.Hostile, "--reason", "x", "--by", "carol");
+        Assert.Equal(2, exit);
+        Assert.Contains("--by is no longer taken", error, StringComparison.Ordinal);
+
+        (exit, _, error) = await RunAsync(Through("operator"), "override", "hold", SurfaceSystem.Hostile, "--reason", "x", "--for", "soon");
+        Assert.Equal(2, exit);
+        Assert.Contains("(400)", error, StringComparison.Ordinal);
+        Assert.Contains("for: 'soon' is not a duration", error, StringComparison.Ordinal);
+
+        (exit, _, error) = await RunAsync("override", "hold", SurfaceSystem.Hostile, "--reason", "no token");
+        Assert.Equal(2, exit);
+        Assert.Contains("needs a token", error, StringComparison.Ordinal);
+
+        Assert.NotEqual(0, (await RunAsync(Through("operator"), "override", "hold", SurfaceSystem.Hostile)).Exit);
         var (validate, _, errors) = await RunAsync("policy", "validate", Path.Combine(RepositoryRoot.Path, "README.md"));
         Assert.Equal(2, validate);
         Assert.NotEmpty(errors);
+    }
+
+    [Fact]
+    public async Task Known_issues_breakers_and_policies_from_the_tool_are_written_by_the_api_as_the_tokens_holder()
+    {
+        var issue = "INC-CLI-" + Guid.NewGuid().ToString("N")[..8];
+        var (exit, output, error) = await RunAsync(Through("operator"), "known-issue", "open", issue, "--title", "from the tool", "--job", "web-nobody", "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal("operator", JsonNode.Parse(output)!["openedBy"]!.GetValue<string>());
+        (exit, output, error) = await RunAsync(Through("operator"), "known-issue", "resolve", issue, "--reason", "fixed", "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal("operator", JsonNode.Parse(output)!["resolvedBy"]!.GetValue<string>());
+
+        (exit, output, error) = await RunAsync(Through("operator"), "breaker", "reset", "cdc-migration", "reverse_shadow", "--reason", "checked", "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal("operator", JsonNode.Parse(output)!["actor"]!.GetValue<string>());
+
+        // Publishing needs the admin role: an operator is refused, an admin's unchanged document is reported as such
+        var policy = Path.Combine(RepositoryRoot.Path, "policies", "cdc-migration.yaml");
+        (exit, _, error) = await RunAsync(Through("operator"), "policy", "publish", policy);
+        Assert.Equal(1, exit);
+        Assert.Contains("(403)", error, StringComparison.Ordinal);
+        (exit, output, error) = await RunAsync(Through("admin"), "policy", "publish", policy, "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal(("unchanged", "cdc-migration"), (JsonNode.Parse(output)!["outcome"]!.GetValue<string>(), JsonNode.Parse(output)!["name"]!.GetValue<string>()));
     }
 }

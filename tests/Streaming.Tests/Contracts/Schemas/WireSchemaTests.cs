@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.EventStore;
+using Streaming.Promoter.Publishing;
+
+namespace Streaming.Tests.Contracts.Schemas;
+
+/// <summary><c>phase-changed/v1</c> as the relays build it from a stored decision, checked against <c>contracts/schemas/phase-changed.v1.json</c>.</summary>
+public sealed class WireSchemaTests
+{
+    const string Schema = "phase-changed.v1.json";
+    static readonly DateTimeOffset At = new(2026, 3, 2, 9, 30, 0, TimeSpan.Zero);
+
+    static PhaseChanged Decision(string? correlationId, IReadOnlyList<CriterionOutcome> criteria) =>
+        new(EventIds.ForDecision("job-1", 31), "job-1", "shadow", "reverse_shadow", "promote", "all criteria held", At, "cdc-migration@1", 31, 16, 31,
+            criteria, CorrelationId: correlationId);
+
+    static RecordedEvent Recorded(PhaseChanged change, string metadata) =>
+        new(100, 7, change.JobId, 32, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change), metadata, null, change.DecidedAt, At);
+
+    [Fact]
+    public void A_published_change_carries_the_deciding_signals_correlation_id_and_each_criterion_in_the_policys_words()
+    {
+        // Given a promotion decided by two criteria, one without data, recorded with its correlation id
+        var change = Decision("corr-job-1-31", [
+            new CriterionOutcome("checksum_mismatch_rate", "Max", "LessOrEqual", 0.001, 0.0002, 15, true, "pass"),
+            new CriterionOutcome("error_rate", "P95", "Greater", 0.5, null, 2, false, "no-data"),
+        ]);
+
+        // When the relay builds its message from the stored event
+        var message = PhaseChangeMessages.Of(change, Recorded(change, ContractsJson.Serialize(new EventMetadata("corr-job-1-31", null))));
+
+        // Then it names the correlation id and each criterion as the policy writes it, and is valid by the wire schema
+        Assert.Equal("corr-job-1-31", message.CorrelationId);
+        Assert.Equal(32, message.Version);
+        Assert.Equal(
+            [new PhaseChangeCriterion("checksum_mismatch_rate", "max", "<=", 0.001, 0.0002, 15, "pass"), new PhaseChangeCriterion("error_rate", "p95", ">", 0.5, null, 2, "no-data")],
+            message.Criteria!);
+        var json = ContractsJson.Serialize(message);
+        Assert.Empty(ContractSchemas.Errors(Schema, json));
+        Assert.Equal("<=", JsonNode.Parse(json)!["criteria"]![0]!["comparison"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_change_recorded_before_the_body_had_a_correlation_id_takes_it_from_the_metadata_and_old_verdicts_from_passed()
+    {
+        // Given a decision stored before its body carried the correlation id or verdict names
+        var change = Decision(null, [new CriterionOutcome("error_rate", "Last", "Less", 0.01, 0.02, 3, false)]);
+
+        // When the relay reads it from the log (with metadata) and from the history archive (without)
+        var fromLog = PhaseChangeMessages.Of(change, Recorded(change, ContractsJson.Serialize(new EventMetadata("corr-old", null))));
+        var fromArchive = PhaseChangeMessages.Of(change, Recorded(change, ""));
+
+        // Then the log's copy has the metadata's id, the archive's none, both a verdict, and both are valid by the wire schema
+        Assert.Equal(("corr-old", (string?)null), (fromLog.CorrelationId, fromArchive.CorrelationId));
+        Assert.Equal("fail", fromLog.Criteria!.Single().Verdict);
+        Assert.Empty(ContractSchemas.Errors(Schema, ContractsJson.Serialize(fromLog)));
+        var archived = ContractsJson.Serialize(fromArchive);
+        Assert.Empty(ContractSchemas.Errors(Schema, archived));
+        Assert.Null(JsonNode.Parse(archived)!["correlationId"]);
+    }
+
+    [Fact]
+    public void A_consumer_of_the_first_v1_shape_still_validates_and_reads_every_message()
+    {
+        // A message as published before the additions (no correlationId, no criteria) is still valid v1
+        var before = """
+            {"schema":"phase-changed/v1","eventId":"0e8c9c8e-2f7a-5d1e-9b1a-1c2d3e4f5a6b","jobId":"job-1","from":"shadow","to":"reverse_shadow",
+             "direction":"promote","reason":"r","decidedAt":"2026-03-02T09:30:00+00:00","policy":"cdc-migration@1","version":17}
+            """;
+        Assert.Empty(ContractSchemas.Errors(Schema, before));
+        Assert.Null(ContractsJson.Deserialize<PhaseChangedMessage>(before).Criteria);
+
+        // And a message with a criterion the schema does not allow is refused, so the check can fail
+        var bad = JsonNode.Parse(before)!.AsObject();
+        bad["criteria"] = JsonNode.Parse("""[{"metric":"error_rate","aggregation":"Max","comparison":"LessOrEqual","threshold":1,"samples":1,"verdict":"pass"}]""");
+        Assert.NotEmpty(ContractSchemas.Errors(Schema, bad.ToJsonString()));
+    }
+}
