@@ -23,7 +23,20 @@ cli=src/Cli/bin/Release/net10.0/linux-x64/streaming.dll
 candidate=$(mktemp /tmp/streaming-candidate.XXXXXX.yaml)
 sed 's/soak: 30m/soak: 20m/' policies/cdc-migration.yaml > "$candidate"
 
-dotnet "$cli" policy publish policies/cdc-migration.yaml --by backtest-bench
+dotnet "$cli" migrate
+# No API runs over this store, and `policy publish` writes through the API: the policy is written straight into the
+# store like the signals below, as the event the Promoter's policy folder or the API would record.
+psql "host=127.0.0.1 port=$postgres_port user=postgres dbname=postgres" -v ON_ERROR_STOP=1 -q -v text="$(cat policies/cdc-migration.yaml)" <<'SQL'
+begin;
+select set_config('es.records_commit', 'on', true) as promised \gset
+insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+values ('policy:cdc-migration', 1, gen_random_uuid(), 'policy-published/v1',
+  json_build_object('name', 'cdc-migration', 'version', 1, 'text', :'text', 'sha256', encode(sha256(convert_to(:'text', 'UTF8')), 'hex'),
+    'publishedBy', 'backtest-bench', 'publishedAt', now()),
+  '{}'::json, now());
+select commit as recorded_commit from es.record_commit() \gset
+commit;
+SQL
 write_synthetic_signals "$jobs" "$minutes"
 echo "--- archive"
 /usr/bin/time -f "wall %e s, peak RSS %M KB, CPU %P" dotnet "$cli" archive

@@ -23,6 +23,16 @@ public static class ComparisonSymbols
         _ => throw new InvalidOperationException($"unknown comparison {comparison}"),
     };
 
+    /// <summary>The comparison as policy documents (and the wire contract) write it, the inverse of <see cref="TryParse"/>.</summary>
+    public static string PolicyText(this Comparison comparison) => comparison switch
+    {
+        Comparison.LessOrEqual => "<=",
+        Comparison.Less => "<",
+        Comparison.GreaterOrEqual => ">=",
+        Comparison.Greater => ">",
+        _ => throw new InvalidOperationException($"unknown comparison {comparison}"),
+    };
+
     /// <summary>A comparison as policy documents write it: <c>&lt;=</c>, <c>&lt;</c>, <c>&gt;=</c>, <c>&gt;</c>.</summary>
     public static bool TryParse(string? text, out Comparison comparison)
     {

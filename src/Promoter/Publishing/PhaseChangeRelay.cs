@@ -188,7 +188,7 @@ public sealed partial class PhaseChangeRelay(
                 var change = logEvent.Read<PhaseChanged>();
                 if (!WentOutAhead(change.EventId))
                 {
-                    _batch.Add(PhaseChangeMessages.Of(change, logEvent.Event));
+                    _batch.Add(PhaseChangeMessages.Of(change, logEvent.Version));
                 }
             }
             catch (UndecodableEventException e)

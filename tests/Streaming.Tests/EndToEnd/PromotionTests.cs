@@ -31,6 +31,9 @@ public sealed class PromotionTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal("cdc-migration@1", change.Policy);
         Assert.Contains("checksum_mismatch_rate", change.Reason, StringComparison.Ordinal);
         Assert.Equal(EventIds.ForDecision(job, 31), change.EventId);
+        Assert.Equal($"corr-{job}-31", change.CorrelationId);
+        Assert.Equal(["checksum_mismatch_rate", "landing_latency_p95_ms", "error_rate"], change.Criteria!.Select(c => c.Metric));
+        Assert.All(change.Criteria!, c => Assert.Equal(("max", "<=", "pass"), (c.Aggregation, c.Comparison, c.Verdict)));
 
         // And the store holds exactly that one decision, at the version the message names, after everything was processed
         await Eventually.True(() => _store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, "the promoter to process the job");

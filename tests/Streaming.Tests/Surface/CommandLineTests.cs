@@ -168,7 +168,8 @@ public sealed class CommandLineTests(SurfaceSystem system)
         Assert.Contains("(400)", error, StringComparison.Ordinal);
         Assert.Contains("for: 'soon' is not a duration", error, StringComparison.Ordinal);
 
-        (exit, _, error) = await RunAsync("override", "hold", SurfaceSystem.Hostile, "--reason", "no token");
+        (exit, _, error) = await RunAsync(new Dictionary<string, string> { ["STREAMING_API_URL"] = system.BaseUrl.ToString() },
+            "override", "hold", SurfaceSystem.Hostile, "--reason", "no token");
         Assert.Equal(2, exit);
         Assert.Contains("needs a token", error, StringComparison.Ordinal);
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
-using Streaming.EventStore;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Tests.Contracts.Schemas;
@@ -17,9 +16,6 @@ public sealed class WireSchemaTests
         new(EventIds.ForDecision("job-1", 31), "job-1", "shadow", "reverse_shadow", "promote", "all criteria held", At, "cdc-migration@1", 31, 16, 31,
             criteria, CorrelationId: correlationId);
 
-    static RecordedEvent Recorded(PhaseChanged change, string metadata) =>
-        new(100, 7, change.JobId, 32, change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change), metadata, null, change.DecidedAt, At);
-
     [Fact]
     public void A_published_change_carries_the_deciding_signals_correlation_id_and_each_criterion_in_the_policys_words()
     {
@@ -30,7 +26,7 @@ public sealed class WireSchemaTests
         ]);
 
         // When the relay builds its message from the stored event
-        var message = PhaseChangeMessages.Of(change, Recorded(change, ContractsJson.Serialize(new EventMetadata("corr-job-1-31", null))));
+        var message = PhaseChangeMessages.Of(change, 32);
 
         // Then it names the correlation id and each criterion as the policy writes it, and is valid by the wire schema
         Assert.Equal("corr-job-1-31", message.CorrelationId);
@@ -44,22 +40,20 @@ public sealed class WireSchemaTests
     }
 
     [Fact]
-    public void A_change_recorded_before_the_body_had_a_correlation_id_takes_it_from_the_metadata_and_old_verdicts_from_passed()
+    public void A_change_recorded_before_the_additions_goes_out_without_a_correlation_id_and_with_verdicts_from_passed()
     {
         // Given a decision stored before its body carried the correlation id or verdict names
         var change = Decision(null, [new CriterionOutcome("error_rate", "Last", "Less", 0.01, 0.02, 3, false)]);
 
-        // When the relay reads it from the log (with metadata) and from the history archive (without)
-        var fromLog = PhaseChangeMessages.Of(change, Recorded(change, ContractsJson.Serialize(new EventMetadata("corr-old", null))));
-        var fromArchive = PhaseChangeMessages.Of(change, Recorded(change, ""));
+        // When the relay builds its message
+        var message = PhaseChangeMessages.Of(change, 5);
 
-        // Then the log's copy has the metadata's id, the archive's none, both a verdict, and both are valid by the wire schema
-        Assert.Equal(("corr-old", (string?)null), (fromLog.CorrelationId, fromArchive.CorrelationId));
-        Assert.Equal("fail", fromLog.Criteria!.Single().Verdict);
-        Assert.Empty(ContractSchemas.Errors(Schema, ContractsJson.Serialize(fromLog)));
-        var archived = ContractsJson.Serialize(fromArchive);
-        Assert.Empty(ContractSchemas.Errors(Schema, archived));
-        Assert.Null(JsonNode.Parse(archived)!["correlationId"]);
+        // Then it has no correlation id (the field is left out), a verdict read from passed, and is valid by the wire schema
+        Assert.Null(message.CorrelationId);
+        Assert.Equal("fail", message.Criteria!.Single().Verdict);
+        var json = ContractsJson.Serialize(message);
+        Assert.Empty(ContractSchemas.Errors(Schema, json));
+        Assert.Null(JsonNode.Parse(json)!["correlationId"]);
     }
 
     [Fact]
