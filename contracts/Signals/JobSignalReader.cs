@@ -69,7 +69,7 @@ public static class JobSignalReader
         {
             return SignalReadResult.Rejected($"malformed JSON: {UntrustedText.Escape(e.Message, 200)}");
         }
-        var result = Validate(fields, limit);
+        var result = Validate(fields, limit, value);
         if (result.Signal is not { } signal)
         {
             return result;
@@ -83,7 +83,7 @@ public static class JobSignalReader
             : SignalReadResult.Rejected($"key '{UntrustedText.Escape(key, 64)}' does not match jobId '{SignalText.Quote(signal.JobId)}'");
     }
 
-    static SignalReadResult Validate(SignalFields fields, EventTimeLimit? limit)
+    static SignalReadResult Validate(SignalFields fields, EventTimeLimit? limit, ReadOnlySpan<byte> value)
     {
         if (fields.RootKind != JsonTokenType.StartObject)
         {
@@ -145,10 +145,25 @@ public static class JobSignalReader
         {
             return SignalReadResult.Rejected($"labels holds {fields.Labels.Count} labels; at most {MostLabels}");
         }
-        return SignalReadResult.Accepted(new JobSignal(
-            schema, jobId, emittedAt, seq, phase, metrics,
-            fields.Labels ?? new Dictionary<string, string>(StringComparer.Ordinal), fields.CorrelationId));
+        var labels = fields.Labels ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        return SignalReadResult.Accepted(
+            new JobSignal(schema, jobId, emittedAt, seq, phase, metrics, labels, fields.CorrelationId),
+            StorableAsSent(fields, emittedAt, labels, value));
     }
+
+    // The value is a signal-recorded/v1 body (the same member names; "schema" is a member that body's readers skip) when
+    // its readers read every field as this reader did and nothing else is in it: no unknown field (which could hold
+    // anything), no label whose name looks secret (never stored as sent, so no raw copy holds one), seq as plain digits,
+    // emittedAt to the same instant and offset by the JSON reader's own parsing, labels present (as an object: the
+    // event's readers take a missing one as null), and the value's first
+    // byte its object's (PostgreSQL's json refuses a byte order mark).
+    static bool StorableAsSent(SignalFields fields, DateTimeOffset emittedAt, Dictionary<string, string> labels, ReadOnlySpan<byte> value) =>
+        !fields.HasUnknownFields
+        && fields.SeqIsPlain
+        && fields.Labels is not null
+        && fields.EmittedAtAsJson is { } asJson && asJson.EqualsExact(emittedAt)
+        && value.TrimStart(" \t\r\n"u8) is [(byte)'{', ..]
+        && !labels.Keys.Any(SecretLabels.LooksSecret);
 
     static string? EmittedAtProblem(string text, EventTimeLimit? limit, out DateTimeOffset emittedAt)
     {

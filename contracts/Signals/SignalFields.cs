@@ -40,6 +40,15 @@ sealed class SignalFields
     public Dictionary<string, string>? Labels { get; private set; }
     public string? CorrelationId { get; private set; }
 
+    /// <summary>A field this version does not know was skipped.</summary>
+    public bool HasUnknownFields { get; private set; }
+
+    /// <summary>seq is written as plain digits (not 7.0 or 7e0, which a stored signal's reader would not take).</summary>
+    public bool SeqIsPlain { get; private set; }
+
+    /// <summary>emittedAt as the JSON reader's own ISO 8601 parsing reads it (how stored signals are read), if it can.</summary>
+    public DateTimeOffset? EmittedAtAsJson { get; private set; }
+
     public static SignalFields Read(ReadOnlySpan<byte> json)
     {
         var fields = new SignalFields();
@@ -98,6 +107,7 @@ sealed class SignalFields
                     break;
                 case Known.EmittedAt:
                     EmittedAtText = ReadString(ref reader, name);
+                    EmittedAtAsJson = EmittedAtText is not null && reader.TryGetDateTimeOffset(out var asJson) ? asJson : null;
                     break;
                 case Known.Seq:
                     ReadSeq(ref reader);
@@ -112,6 +122,7 @@ sealed class SignalFields
                     ReadCorrelationId(ref reader);
                     break;
                 default:
+                    HasUnknownFields = true;
                     SkipUnknown(ref reader, name);
                     break;
             }
@@ -137,6 +148,7 @@ sealed class SignalFields
         if (reader.TokenType == JsonTokenType.Number && WholeNumber.TryRead(reader.ValueSpan, out var seq))
         {
             Seq = seq;
+            SeqIsPlain = !reader.ValueSpan.ContainsAnyExceptInRange((byte)'0', (byte)'9');
             return;
         }
         Error = JobSignalReader.SeqProblem;

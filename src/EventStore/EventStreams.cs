@@ -7,7 +7,8 @@ namespace Streaming.EventStore;
 public sealed class EventStreams(NpgsqlDataSource dataSource)
 {
     // Returns the version found, the version reached (null when the expectation failed and nothing was written) and
-    // how many events were written. With $8, events whose id is already stored are left out instead of refused.
+    // how many events were written. With $8, events whose id is already stored are left out instead of refused (only
+    // events without a seq have ids the store keeps unique: signals are unique by (stream, seq), see SignalLog).
     const string AppendSql = """
         with head as (
             select coalesce((select version from es.streams where stream_id = $1), 0) as version
@@ -19,7 +20,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
             select t.event_id, t.type, t.data, t.metadata, t.event_time, row_number() over (order by t.ord) as n
             from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
                  with ordinality as t(event_id, type, data, metadata, event_time, ord)
-            where not ($8 and exists (select from es.events e where e.event_id = t.event_id))
+            where not ($8 and exists (select from es.events e where e.event_id = t.event_id and e.seq is null))
         ),
         inserted as (
             insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
@@ -30,7 +31,7 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         ),
         head_moved as (
             update es.streams s
-               set version = h.version, last_tx_id = pg_current_xact_id(), updated_at = now()
+               set version = h.version, updated_at = now()
               from (select max(version) as version from inserted having count(*) > 0) h
              where s.stream_id = $1
         )
@@ -144,7 +145,6 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
                 StreamLock.Create([streamId]),
                 StreamLock.Heads([streamId]),
                 AppendCommand(streamId, expectedVersion, events, skipExisting),
-                StreamLock.Notify(),
             },
         };
         try

@@ -9,11 +9,12 @@ namespace Streaming.EventStore;
 /// </summary>
 public static class LogCommit
 {
-    const string PromiseSql = "select set_config('es.records_commit', 'on', true)";
+    // set local, not set_config(): it returns no rows, so it can lead a batch whose reader starts at the next command.
+    const string PromiseSql = "set local es.records_commit = 'on'";
 
     const string RecordSql = "select commit, committed_at from es.record_commit()";
 
-    /// <summary>The promise, as a command to put first in the transaction's first batch.</summary>
+    /// <summary>The promise, as a command to put first in the transaction's first batch; it returns no rows.</summary>
     public static NpgsqlBatchCommand PromiseCommand() => new(PromiseSql);
 
     /// <summary>The recording, as a command to put last in the transaction's last batch before it commits.</summary>
@@ -27,8 +28,9 @@ public static class LogCommit
     }
 
     /// <summary>
-    /// Records the transaction's commit: the transaction's last statement before it commits, since it holds the log's
-    /// head until then. Returns the commit number, or null when the transaction appended nothing (nothing is recorded).
+    /// Records the transaction's commit and wakes the log's listeners on commit: the transaction's last statement before
+    /// it commits, since it holds the log's head until then. Returns the commit number, or null when the transaction
+    /// appended nothing (nothing is recorded).
     /// </summary>
     public static async Task<long?> RecordAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -223,5 +223,37 @@ internal static class SchemaMigrations
         new(15, "one_stream_lock", """
             drop function if exists es.lock_streams(text[]);
             """),
+        // 16: a leaner append (issue 19). last_tx_id has had no reader since commits are recorded (migration 10).
+        // Signals (seq not null) are unique per (stream, seq) without an index: one is stored only above its stream's
+        // last_seq, read under the stream's lock, and its event id is derived from (stream, seq); so only the other events
+        // (decisions, policies, overrides, whose writers append them once by id) need the store to refuse a second copy
+        // by id. For a signal that index was a B-tree insert on a random leaf page (a random UUID), for nothing.
+        // record_commit() also wakes the log's listeners, so an append needs no statement of its own for that, and a
+        // writer whose commit the deferred trigger records wakes them too.
+        new(16, "leaner_append", """
+            alter table es.streams drop column last_tx_id;
+
+            alter table es.events drop constraint events_event_id_key;
+            create unique index events_event_id_key on es.events (event_id) where seq is null;
+
+            create or replace function es.record_commit() returns table (commit bigint, committed_at timestamptz)
+            language plpgsql as $$
+            #variable_conflict use_column
+            begin
+                return query
+                    with head as (
+                        update es.log_head set last_commit = last_commit + 1
+                         where id = 1 and exists (select from es.events where tx_id = pg_current_xact_id_if_assigned())
+                        returning last_commit
+                    )
+                    insert into es.commits (commit, tx_id, committed_at)
+                    select last_commit, pg_current_xact_id(), clock_timestamp() from head
+                    returning commit, committed_at;
+                if found then
+                    perform pg_notify('es_events', '');
+                end if;
+            end
+            $$;
+            """),
     ];
 }

@@ -24,8 +24,8 @@ public static class StreamLock
         """;
 
     const string CreateSql = """
-        insert into es.streams (stream_id, version, last_tx_id)
-        select s, 0, pg_current_xact_id() from unnest($1::text[]) s order by s
+        insert into es.streams (stream_id, version)
+        select s, 0 from unnest($1::text[]) s order by s
         on conflict (stream_id) do nothing
         """;
 
@@ -86,13 +86,6 @@ public static class StreamLock
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await ReadHeadsAsync(reader, heads, cancellationToken);
     }
-
-    /// <summary>Wakes the log's listeners once, on commit, if this transaction appended anything.</summary>
-    public static NpgsqlBatchCommand Notify() =>
-        new($"""
-            select pg_notify('{EventStoreSchema.NotificationChannel}', '')
-            from (select from es.events where tx_id = pg_current_xact_id_if_assigned() limit 1) appended
-            """);
 
     static async Task LockExistingAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string[] ids, Dictionary<string, StreamHead> heads, CancellationToken cancellationToken)

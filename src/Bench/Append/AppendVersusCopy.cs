@@ -29,16 +29,17 @@ static class AppendVersusCopy
         for (var b = 0; b < WarmUp + batches; b++)
         {
             var rows = CopyBaseline.Rows(workload, b * (long)batchSize, batchSize);
+            List<SignalToAppend> signals = [.. rows.Select(ToSignal)];
             TimeSpan appended, copied;
             if (b % 2 == 0)
             {
-                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, asynchronousCommit, cancellationToken));
+                appended = await TimeAsync(() => AppendAsync(log, signals, b, batchSize, offsets, asynchronousCommit, cancellationToken));
                 copied = await TimeAsync(() => CopyAsync(dataSource, rows, cancellationToken));
             }
             else
             {
                 copied = await TimeAsync(() => CopyAsync(dataSource, rows, cancellationToken));
-                appended = await TimeAsync(() => AppendAsync(log, rows, b, batchSize, offsets, asynchronousCommit, cancellationToken));
+                appended = await TimeAsync(() => AppendAsync(log, signals, b, batchSize, offsets, asynchronousCommit, cancellationToken));
             }
             if (b >= WarmUp)
             {
@@ -49,19 +50,19 @@ static class AppendVersusCopy
         var redeliveries = new List<TimeSpan>();
         for (var b = 0; b < Math.Min(batches, 5); b++)
         {
-            var rows = CopyBaseline.Rows(workload, b * (long)batchSize, batchSize);
-            redeliveries.Add(await TimeAsync(() => log.AppendSignalsAsync([.. rows.Select(ToSignal)], [], cancellationToken)));
+            List<SignalToAppend> signals = [.. CopyBaseline.Rows(workload, b * (long)batchSize, batchSize).Select(ToSignal)];
+            redeliveries.Add(await TimeAsync(() => log.AppendSignalsAsync(signals, [], cancellationToken)));
         }
         return new AppendComparison(batchSize, batches, appends, copies, redeliveries);
     }
 
     static async Task AppendAsync(
-        SignalLog log, List<CopyBaseline.EventRow> rows, int batch, int batchSize, long?[] offsets, bool asynchronousCommit, CancellationToken cancellationToken)
+        SignalLog log, List<SignalToAppend> signals, int batch, int batchSize, long?[] offsets, bool asynchronousCommit, CancellationToken cancellationToken)
     {
         var partition = batch % Partitions;
         var next = (offsets[partition] ?? 0) + batchSize;
         var result = await log.AppendSignalsAsync(
-            [.. rows.Select(ToSignal)], [new KafkaOffsetAdvance("bench", "job-signals", partition, offsets[partition], next)], cancellationToken, asynchronousCommit);
+            signals, [new KafkaOffsetAdvance("bench", "job-signals", partition, offsets[partition], next)], cancellationToken, asynchronousCommit);
         if (result.Outcomes.Any(o => o != SignalAppendOutcome.Appended))
         {
             throw new InvalidOperationException("the benchmark's batch was not all new signals");

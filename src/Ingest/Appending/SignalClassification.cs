@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text;
 using Streaming.EventStore;
 
 namespace Streaming.Ingest.Appending;
@@ -58,35 +58,19 @@ sealed class SignalClassification
     /// <summary>The streams whose heads move, with their new version and last seq.</summary>
     public IReadOnlyDictionary<string, StreamHead> MovedHeads => _heads;
 
-    /// <summary>Event ids of the signals repeating a seq stored before this batch: their stored bodies decide.</summary>
-    public IReadOnlyList<Guid> StoredLookups => [.. _lookups.Select(i => _signals[i].EventId)];
+    /// <summary>Indexes of the signals repeating a seq stored before this batch: their stored bodies decide.</summary>
+    public IReadOnlyList<int> StoredLookups => _lookups;
 
-    /// <summary>Classifies the repeats of stored seqs from the bodies found by event id (missing: never stored, so stale).</summary>
-    public SignalBatchResult Settle(IReadOnlyDictionary<Guid, string> storedBodies)
+    /// <summary>Classifies the repeats of stored seqs from the bodies found, by index (missing: never stored, so stale).</summary>
+    public SignalBatchResult Settle(IReadOnlyDictionary<int, string> storedBodies)
     {
         foreach (var i in _lookups)
         {
-            _outcomes[i] = storedBodies.TryGetValue(_signals[i].EventId, out var body) ? Repeat(body, _signals[i].Data) : SignalAppendOutcome.Stale;
+            _outcomes[i] = storedBodies.TryGetValue(i, out var body) ? Repeat(Encoding.UTF8.GetBytes(body), _signals[i].Data) : SignalAppendOutcome.Stale;
         }
         return new SignalBatchResult(_outcomes, _versions);
     }
 
-    // The same content is the same JSON value (order of members and spelling of numbers and strings aside).
-    static SignalAppendOutcome Repeat(string first, string again)
-    {
-        if (string.Equals(first, again, StringComparison.Ordinal))
-        {
-            return SignalAppendOutcome.Duplicate;
-        }
-        try
-        {
-            using var a = JsonDocument.Parse(first);
-            using var b = JsonDocument.Parse(again);
-            return JsonElement.DeepEquals(a.RootElement, b.RootElement) ? SignalAppendOutcome.Duplicate : SignalAppendOutcome.Conflicting;
-        }
-        catch (JsonException)
-        {
-            return SignalAppendOutcome.Conflicting;
-        }
-    }
+    static SignalAppendOutcome Repeat(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> again) =>
+        SameContent.Of(first, again) ? SignalAppendOutcome.Duplicate : SignalAppendOutcome.Conflicting;
 }

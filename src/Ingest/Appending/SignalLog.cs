@@ -1,30 +1,45 @@
 using Npgsql;
 using NpgsqlTypes;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 
 namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// Ingest's write path: appends a consumed batch of signals and moves the Kafka offsets that produced it, in one
-/// transaction. A signal is stored at most once per (stream, seq); its event id must be a function of (stream, seq)
-/// (<c>EventIds.ForSignal</c>), which the unique event id then enforces.
+/// transaction. A signal is stored at most once per (stream, seq): only with a seq above its stream's last, read under
+/// the stream's lock; its event id must be the one derived from (stream, seq) (<see cref="EventIds.ForSignal"/>), so
+/// signals' ids are unique too.
 /// </summary>
 /// <remarks>
-/// An append costs little more than a COPY of its events (README, Performance): one round trip locks the existing
-/// streams' rows in order and reads their heads (<see cref="StreamLock"/>, the store's one lock rule) and moves the
-/// offsets by compare-and-set, a second creates the rows of new streams when there are some; the client classifies
-/// each signal (<see cref="SignalClassification"/>), looking up stored bodies by event id only for repeated seqs; a
-/// binary COPY writes the new events; one statement moves the heads and notifies the log's listeners once.
+/// An append costs little more than a COPY of its events (README, Performance), in three round trips: the first promises
+/// the commit record, locks the existing streams' rows in order and reads their heads (<see cref="StreamLock"/>, the
+/// store's one lock rule) and moves the offsets by compare-and-set (a second creates the rows of new streams, only when
+/// there are some, and a repeated seq's stored body is looked up only for repeats); the client classifies each signal
+/// (<see cref="SignalClassification"/>); a binary COPY writes the new events; the transaction's last batch moves the heads
+/// and records the commit, which also wakes the log's listeners (<see cref="SignalAppend.RecordCommitAsync"/>).
 /// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
-    const string StoredBodiesSql = "select event_id, data from es.events where event_id = any($1)";
+    // A signal's seq rises with its version within its stream, so the stream's (stream_id, version) index is walked back
+    // from the end to the first signal at or below the seq: the stored repeat when its seq is that seq, else the seq was
+    // never stored. A repeat is usually recent, so the walk is short.
+    const string StoredBodiesSql = """
+        select l.ord, e.data
+        from unnest($1::text[], $2::bigint[]) with ordinality as l(stream_id, seq, ord)
+        cross join lateral (
+            select s.seq, s.data from es.events s
+            where s.stream_id = l.stream_id and s.seq <= l.seq
+            order by s.version desc limit 1
+        ) e
+        where e.seq = l.seq
+        """;
 
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)";
 
     const string MoveHeadsSql = """
         update es.streams s
-           set version = h.version, last_seq = h.last_seq, last_tx_id = pg_current_xact_id(), updated_at = now()
+           set version = h.version, last_seq = h.last_seq, updated_at = now()
           from unnest($1::text[], $2::bigint[], $3::bigint[]) as h(stream_id, version, last_seq)
          where s.stream_id = h.stream_id
         """;
@@ -60,17 +75,25 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     /// <summary>Appends in a transaction of its own (see the other overload for <paramref name="asynchronousCommit"/>).</summary>
     public Task<SignalBatchResult> AppendSignalsAsync(
         IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken, bool asynchronousCommit = false) =>
-        ConflictRetry.InTransactionAsync(
-            dataSource, transaction => AppendSignalsAsync(transaction, signals, offsets, cancellationToken, asynchronousCommit), cancellationToken);
+        ConflictRetry.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var append = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken, asynchronousCommit);
+            await append.RecordCommitAsync(transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return append.Result;
+        }, cancellationToken);
 
     /// <summary>
-    /// Appends inside the caller's transaction, as its first write. When an offset is fenced the transaction is rolled
-    /// back here and <see cref="OffsetFencedException"/> thrown; a transient <see cref="PostgresException"/>
-    /// (serialization failure, deadlock) means the caller should rerun the transaction. With
-    /// <paramref name="asynchronousCommit"/> the transaction's commit does not wait for its WAL to reach disk: only for a
-    /// caller that re-does a lost commit (Ingest re-reads Kafka from the offsets this transaction stores).
+    /// Appends inside the caller's transaction, as its first write; the caller ends the transaction with
+    /// <see cref="SignalAppend.RecordCommitAsync"/>, which moves the streams' heads and records the commit. When an
+    /// offset is fenced the transaction is rolled back here and <see cref="OffsetFencedException"/> thrown; a transient
+    /// <see cref="PostgresException"/> (serialization failure, deadlock) means the caller should rerun the transaction.
+    /// With <paramref name="asynchronousCommit"/> the transaction's commit does not wait for its WAL to reach disk: only
+    /// for a caller that re-does a lost commit (Ingest re-reads Kafka from the offsets this transaction stores).
     /// </summary>
-    public async Task<SignalBatchResult> AppendSignalsAsync(
+    public async Task<SignalAppend> AppendSignalsAsync(
         NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, CancellationToken cancellationToken,
         bool asynchronousCommit = false)
     {
@@ -79,19 +102,19 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         var heads = await LockAndMoveOffsetsAsync(connection, transaction, signals, offsets, asynchronousCommit, cancellationToken);
         if (signals.Count == 0)
         {
-            return new SignalBatchResult([], []);
+            return new SignalAppend(new SignalBatchResult([], []), null);
         }
         var classification = new SignalClassification(signals, heads);
         var stored = classification.StoredLookups is { Count: > 0 } lookups
-            ? await StoredBodiesAsync(connection, transaction, lookups, cancellationToken)
-            : new Dictionary<Guid, string>();
+            ? await StoredBodiesAsync(connection, transaction, signals, lookups, cancellationToken)
+            : new Dictionary<int, string>();
         var result = classification.Settle(stored);
-        if (result.Outcomes.Contains(SignalAppendOutcome.Appended))
+        if (!result.Outcomes.Contains(SignalAppendOutcome.Appended))
         {
-            await CopyAsync(connection, classification.Appended, cancellationToken);
-            await MoveHeadsAsync(connection, transaction, classification.MovedHeads, cancellationToken);
+            return new SignalAppend(result, null);
         }
-        return result;
+        await CopyAsync(connection, classification.Appended, cancellationToken);
+        return new SignalAppend(result, MoveHeadsCommand(classification.MovedHeads));
     }
 
     /// <summary>The next offset to read per partition, as stored by the last committed append.</summary>
@@ -122,19 +145,26 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    // One round trip: lock the streams' rows and read their heads, move the offsets; a second only for new streams.
+    // One round trip: promise the commit record, lock the streams' rows and read their heads, move the offsets; a second
+    // only for new streams.
     static async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
         bool asynchronousCommit, CancellationToken cancellationToken)
     {
         var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
         var streamIds = signals.Select(s => s.StreamId).Distinct(StringComparer.Ordinal).ToArray();
+        if (streamIds.Length == 0 && offsets.Count == 0)
+        {
+            return heads;
+        }
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            // Neither returns rows, so the reader starts at the heads.
             if (asynchronousCommit)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
             }
+            batch.BatchCommands.Add(LogCommit.PromiseCommand());
             if (streamIds.Length > 0)
             {
                 batch.BatchCommands.Add(StreamLock.Heads(streamIds));
@@ -142,10 +172,6 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             if (offsets.Count > 0)
             {
                 batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
-            }
-            if (batch.BatchCommands.Count == 0)
-            {
-                return heads;
             }
             int? fenced = null;
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
@@ -172,18 +198,24 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return heads;
     }
 
-    static async Task<Dictionary<Guid, string>> StoredBodiesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Guid> eventIds, CancellationToken cancellationToken)
+    // The stored bodies of the repeated signals at these indexes, by index.
+    static async Task<Dictionary<int, string>> StoredBodiesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<int> lookups,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(StoredBodiesSql, connection, transaction)
         {
-            Parameters = { new NpgsqlParameter<Guid[]> { TypedValue = [.. eventIds] } },
+            Parameters =
+            {
+                new NpgsqlParameter<string[]> { TypedValue = [.. lookups.Select(i => signals[i].StreamId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<long[]> { TypedValue = [.. lookups.Select(i => signals[i].Seq)] },
+            },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var bodies = new Dictionary<Guid, string>(eventIds.Count);
+        var bodies = new Dictionary<int, string>(lookups.Count);
         while (await reader.ReadAsync(cancellationToken))
         {
-            bodies[reader.GetGuid(0)] = reader.GetString(1);
+            bodies[lookups[(int)reader.GetInt64(0) - 1]] = reader.GetString(1);
         }
         return bodies;
     }
@@ -206,28 +238,16 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         await importer.CompleteAsync(cancellationToken);
     }
 
-    // Moves the heads and wakes the log's listeners once, on commit.
-    static async Task MoveHeadsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyDictionary<string, StreamHead> heads, CancellationToken cancellationToken)
-    {
-        await using var batch = new NpgsqlBatch(connection, transaction)
+    static NpgsqlBatchCommand MoveHeadsCommand(IReadOnlyDictionary<string, StreamHead> heads) =>
+        new(MoveHeadsSql)
         {
-            BatchCommands =
+            Parameters =
             {
-                new NpgsqlBatchCommand(MoveHeadsSql)
-                {
-                    Parameters =
-                    {
-                        new NpgsqlParameter<string[]> { TypedValue = [.. heads.Keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                        new NpgsqlParameter<long[]> { TypedValue = [.. heads.Values.Select(h => h.Version)] },
-                        new NpgsqlParameter<long?[]> { TypedValue = [.. heads.Values.Select(h => h.LastSeq)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
-                    },
-                },
-                StreamLock.Notify(),
+                new NpgsqlParameter<string[]> { TypedValue = [.. heads.Keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<long[]> { TypedValue = [.. heads.Values.Select(h => h.Version)] },
+                new NpgsqlParameter<long?[]> { TypedValue = [.. heads.Values.Select(h => h.LastSeq)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
             },
         };
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     static NpgsqlBatchCommand MoveOffsetsCommand(IReadOnlyList<KafkaOffsetAdvance> offsets) =>
         new(MoveOffsetsSql)
@@ -261,6 +281,11 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         {
             ArgumentNullException.ThrowIfNull(signal);
             ArgumentException.ThrowIfNullOrEmpty(signal.StreamId);
+            // The store keeps signals' ids unique through this: (stream, seq) is unique, and no index on ids holds them.
+            if (signal.EventId != EventIds.ForSignal(signal.StreamId, signal.Seq))
+            {
+                throw new ArgumentException($"The event id of {signal.StreamId} seq {signal.Seq} is not the one derived from them (EventIds.ForSignal)", nameof(signals));
+            }
         }
         var partitions = new HashSet<(string, string, int)>();
         foreach (var offset in offsets)

@@ -1,6 +1,4 @@
 using Confluent.Kafka;
-using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 using Streaming.Ingest.Appending;
 using Streaming.Ingest.DeadLetters;
@@ -29,7 +27,9 @@ sealed class SignalBatch
     {
         var read = JobSignalReader.Read(
             message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
-        return read.Signal is { } signal ? new ReadMessage(message, ToAppend(signal, message), null) : new ReadMessage(message, null, read.RejectionReason!);
+        return read.Signal is not null
+            ? new ReadMessage(message, SignalToAppend.Of(read, message.Message.Value, message.Topic, message.Partition.Value, message.Offset.Value), null)
+            : new ReadMessage(message, null, read.RejectionReason!);
     }
 
     /// <param name="messages">Messages of owned partitions only, in the order consumed.</param>
@@ -81,18 +81,4 @@ sealed class SignalBatch
     // The time the broker records for the message; Ingest's clock for a message without one.
     static DateTimeOffset Timestamp(ConsumeResult<byte[]?, byte[]?> message) =>
         message.Message.Timestamp.Type == TimestampType.NotAvailable ? DateTimeOffset.UtcNow : message.Message.Timestamp.UtcDateTime;
-
-    static SignalToAppend ToAppend(JobSignal signal, ConsumeResult<byte[]?, byte[]?> message)
-    {
-        var recorded = new SignalRecorded(signal.JobId, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics, signal.Labels, signal.CorrelationId);
-        var metadata = new EventMetadata(signal.CorrelationId, new KafkaSource(message.Topic, message.Partition.Value, message.Offset.Value));
-        return new SignalToAppend(
-            signal.JobId,
-            signal.Seq,
-            EventIds.ForSignal(signal.JobId, signal.Seq),
-            SignalRecorded.EventType,
-            ContractsJson.Serialize(recorded),
-            ContractsJson.Serialize(metadata),
-            signal.EmittedAt);
-    }
 }

@@ -18,13 +18,12 @@ sealed class SignalBatchWriter(NpgsqlDataSource dataSource, SignalLog log, DeadL
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await LogCommit.PromiseAsync(transaction, cancellationToken);
-            var result = await log.AppendSignalsAsync(transaction, batch.Signals, batch.Offsets, cancellationToken, asynchronousCommit);
-            var letters = batch.DeadLetters(result);
+            var append = await log.AppendSignalsAsync(transaction, batch.Signals, batch.Offsets, cancellationToken, asynchronousCommit);
+            var letters = batch.DeadLetters(append.Result);
             await deadLetters.PublishAsync(letters, cancellationToken);
-            attempt.Outcome = (result, letters);
-            // Last, after the dead letters are out: it holds the log's head until the commit.
-            await LogCommit.RecordAsync(transaction, cancellationToken);
+            attempt.Outcome = (append.Result, letters);
+            // Last, after the dead letters are out: the commit record holds the log's head until the commit.
+            await append.RecordCommitAsync(transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);

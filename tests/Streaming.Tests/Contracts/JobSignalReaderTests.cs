@@ -26,6 +26,32 @@ public sealed class JobSignalReaderTests
     }
 
     [Theory]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7,"phase":"shadow","metrics":{"m":1},"labels":{}}""")]
+    [InlineData("""{ "schema": "job-signal/v1", "jobId": "j", "emittedAt": "2026-11-22T12:00:00.1234567+02:00", "seq": 7, "phase": "shadow", "metrics": {}, "labels": { "team": "a" }, "correlationId": null }""")]
+    public void A_value_holding_only_the_contracts_fields_as_stored_signals_are_read_may_be_stored_as_sent(string value)
+    {
+        var result = Read("j", value);
+
+        Assert.NotNull(result.Signal);
+        Assert.True(result.StorableAsSent);
+    }
+
+    [Theory]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7,"phase":"shadow","metrics":{},"labels":{},"extra":1}""")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7,"phase":"shadow","metrics":{},"labels":{"api_token":"x"}}""")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7.0,"phase":"shadow","metrics":{},"labels":{}}""")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7,"phase":"shadow","metrics":{}}""")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":7,"phase":"shadow","metrics":{},"labels":null}""")]
+    [InlineData("""{"schema":"job-signal/v1","jobId":"j","emittedAt":"2026-11-22t10:00:00z","seq":7,"phase":"shadow","metrics":{},"labels":{}}""")]
+    public void A_value_with_more_than_the_contracts_fields_or_read_differently_by_stored_signals_readers_is_not_stored_as_sent(string value)
+    {
+        var result = Read("j", value);
+
+        Assert.NotNull(result.Signal);
+        Assert.False(result.StorableAsSent);
+    }
+
+    [Theory]
     [InlineData("{not json", "malformed JSON")]
     [InlineData("[1,2]", "value must be a JSON object")]
     [InlineData("""{"jobId":"j","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{}}""", "schema is required")]

@@ -63,6 +63,8 @@ public sealed class CommitMigrationTests
             Assert.Equal(0L, await ScalarAsync(dataSource, "select count(*) from es.history_blocks"));
             Assert.Equal(2L, await ScalarAsync(dataSource, $"select commit from es.poisoned_events where global_position = {bSecond}"));
 
+            // The later migrations (16: the leaner append) take the store to today's append path.
+            await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, CancellationToken.None);
             var streams = new EventStreams(dataSource);
             await streams.AppendToStreamAsync("job-c", ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
             var appended = await log.ReadTailAsync(tail[^1].Position, 100, CancellationToken.None);

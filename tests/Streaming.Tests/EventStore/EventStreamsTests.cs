@@ -77,6 +77,18 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task An_event_id_stored_once_is_refused_in_any_other_stream()
+    {
+        var decision = SampleEvents.Event("phase-changed");
+        await _streams.AppendToStreamAsync(SampleEvents.NewStreamId("job"), ExpectedVersion.Any, [decision], CancellationToken.None);
+
+        var again = await Assert.ThrowsAsync<PostgresException>(() =>
+            _streams.AppendToStreamAsync(SampleEvents.NewStreamId("job"), ExpectedVersion.Any, [decision], CancellationToken.None));
+
+        Assert.Equal((PostgresErrorCodes.UniqueViolation, "events_event_id_key"), (again.SqlState, again.ConstraintName));
+    }
+
+    [Fact]
     public async Task Reading_forward_returns_events_from_a_version_on_in_order()
     {
         var id = SampleEvents.NewStreamId("job");

@@ -233,6 +233,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                     await using var connection = await database.DataSource.OpenConnectionAsync();
                     await using var transaction = await connection.BeginTransactionAsync();
                     var written = new List<(Guid Id, string Stream)>();
+                    SignalAppend? appended = null;
                     try
                     {
                         if (pick < 5)
@@ -250,7 +251,8 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                                     signals.Add(SampleEvents.Signal(streamIds[s], Math.Max(1, Interlocked.Read(ref lastSeq[s]) - 2)));
                                 }
                             }
-                            var result = await _signals.AppendSignalsAsync(transaction, signals, [], CancellationToken.None);
+                            appended = await _signals.AppendSignalsAsync(transaction, signals, [], CancellationToken.None);
+                            var result = appended.Result;
                             written.AddRange(signals.Where((_, i) => result.Outcomes[i] == SignalAppendOutcome.Appended).Select(s => (s.EventId, s.StreamId)));
                         }
                         else
@@ -275,6 +277,10 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                     }
                     else
                     {
+                        if (appended is not null)
+                        {
+                            await appended.RecordCommitAsync(transaction, CancellationToken.None);
+                        }
                         await transaction.CommitAsync();
                         written.ForEach(e => committed[e.Id] = e.Stream);
                     }

@@ -1,4 +1,6 @@
+using System.Text;
 using Npgsql;
+using Streaming.Contracts.Signals;
 using Streaming.EventStore;
 using Streaming.Ingest.Appending;
 using Streaming.Tests.EventStore;
@@ -27,7 +29,7 @@ public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<Mi
         Assert.Equal([1L, 2L, 3L], stored.Select(e => e.Seq!.Value));
         Assert.Equal(batch.Where(s => s.StreamId == a).Select(s => s.EventId), stored.Select(e => e.EventId));
         Assert.Equal(batch[0].EventTime, stored[0].EventTime);
-        Assert.Equal(batch[0].Data, stored[0].Data);
+        Assert.Equal(Encoding.UTF8.GetString(batch[0].Data.Span), stored[0].Data);
     }
 
     [Fact]
@@ -227,16 +229,52 @@ public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<Mi
     }
 
     [Fact]
-    public async Task The_stored_event_id_is_the_signals_and_cannot_be_reused()
+    public async Task A_signal_whose_event_id_is_not_derived_from_its_stream_and_seq_is_refused_before_anything_is_written()
     {
         var a = SampleEvents.NewStreamId("job");
         var signal = SampleEvents.Signal(a, 1);
         await _signals.AppendSignalsAsync([signal], [], CancellationToken.None);
 
-        var reused = await Assert.ThrowsAsync<PostgresException>(() =>
+        await Assert.ThrowsAsync<ArgumentException>(() =>
             _signals.AppendSignalsAsync([SampleEvents.Signal(a, 2) with { EventId = signal.EventId }], [], CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            _signals.AppendSignalsAsync([SampleEvents.Signal(a, 3) with { EventId = Guid.NewGuid() }], [], CancellationToken.None));
 
-        Assert.Equal(PostgresErrorCodes.UniqueViolation, reused.SqlState);
         Assert.Single(await _streams.ReadStreamForwardAsync(a, 1, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_repeated_seq_is_found_behind_later_events_of_its_stream()
+    {
+        var a = SampleEvents.NewStreamId("job");
+        await _signals.AppendSignalsAsync([SampleEvents.Signal(a, 1), SampleEvents.Signal(a, 2), SampleEvents.Signal(a, 4)], [], CancellationToken.None);
+        await _streams.AppendToStreamAsync(a, ExpectedVersion.Any, SampleEvents.Events(2), CancellationToken.None);
+        await _signals.AppendSignalsAsync([SampleEvents.Signal(a, 5)], [], CancellationToken.None);
+
+        var result = await _signals.AppendSignalsAsync(
+            [SampleEvents.Signal(a, 2), SampleEvents.Signal(a, 4, """{"seq":4,"other":true}"""), SampleEvents.Signal(a, 3), SampleEvents.Signal(a, 1)],
+            [],
+            CancellationToken.None);
+
+        Assert.Equal([Duplicate, Conflicting, Stale, Duplicate], result.Outcomes);
+        Assert.Equal(6, await _streams.ReadVersionAsync(a, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_signal_stored_as_sent_and_its_repeat_with_an_unknown_field_are_one_signal()
+    {
+        var job = SampleEvents.NewStreamId("job");
+        var value = Encoding.UTF8.GetBytes($$$"""{"schema":"job-signal/v1","jobId":"{{{job}}}","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{"error_rate":0.5},"labels":{}}""");
+        var withMore = Encoding.UTF8.GetBytes($$$"""{"schema":"job-signal/v1","jobId":"{{{job}}}","emittedAt":"2026-11-22T10:00:00Z","seq":1.0,"phase":"shadow","metrics":{"error_rate":0.5},"labels":{},"x":1}""");
+        var stored = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), value), value, "job-signals", 0, 1);
+        var repeat = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), withMore), withMore, "job-signals", 0, 2);
+        var other = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(withMore).Replace("0.5", "0.6", StringComparison.Ordinal));
+        var changed = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), other), other, "job-signals", 0, 3);
+        await _signals.AppendSignalsAsync([stored], [], CancellationToken.None);
+
+        var result = await _signals.AppendSignalsAsync([repeat, changed], [], CancellationToken.None);
+
+        Assert.Equal([Duplicate, Conflicting], result.Outcomes);
+        Assert.Equal(Encoding.UTF8.GetString(value), (await _streams.ReadStreamForwardAsync(job, 1, 10, CancellationToken.None)).Single().Data);
     }
 }

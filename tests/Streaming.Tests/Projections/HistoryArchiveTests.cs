@@ -32,7 +32,7 @@ public sealed class HistoryArchiveTests
             var signal = new SignalRecorded(job, seq, Start.AddMinutes(seq), "shadow",
                 new Dictionary<string, double> { ["error_rate"] = seq / 1000.0, ["landing_latency_p95_ms"] = 800 + seq },
                 new Dictionary<string, string> { ["team"] = "orders" }, $"corr-{seq}");
-            return new SignalToAppend(job, seq, Guid.NewGuid(), SignalRecorded.EventType, ContractsJson.Serialize(signal), "{}", signal.EmittedAt);
+            return new SignalToAppend(job, seq, EventIds.ForSignal(job, seq), SignalRecorded.EventType, ContractsJson.Serialize(signal), "{}", signal.EmittedAt);
         }).ToList();
         await new SignalLog(dataSource).AppendSignalsAsync(signals, [], CancellationToken.None);
         await SettledTail.EndAsync(dataSource);
