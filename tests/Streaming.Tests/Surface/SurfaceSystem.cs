@@ -72,6 +72,7 @@ public sealed class SurfaceSystem : IAsyncLifetime
             ["Notifications:Webhooks:0:Url"] = $"http://127.0.0.1:9/hooks/{WebhookToken}",
             ["Notifications:Delivery:FirstRetryDelay"] = "00:00:00.100",
             ["Notifications:Delivery:MaxRetryDelay"] = "00:00:01",
+            ["Notifications:Delivery:MaxAttempts"] = "100000",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();
