@@ -59,11 +59,23 @@ public sealed partial class WebhookDelivery(
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
         var due = await ClaimAsync(cancellationToken);
-        foreach (var (notification, webhookName, attempts) in due)
+        for (var i = 0; i < due.Count; i++)
         {
-            var outcome = _webhooks.TryGetValue(webhookName, out var webhook)
-                ? await sender.SendAsync(webhook, notification, cancellationToken)
-                : new DeliveryOutcome(DeliveryOutcome.Failed, null, "the webhook is no longer configured");
+            var (notification, webhookName, attempts) = due[i];
+            DeliveryOutcome outcome;
+            try
+            {
+                outcome = _webhooks.TryGetValue(webhookName, out var webhook)
+                    ? await sender.SendAsync(webhook, notification, cancellationToken)
+                    : new DeliveryOutcome(DeliveryOutcome.Failed, null, "the webhook is no longer configured");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: what was claimed and not recorded is due again at once for the next process (the one cut
+                // short is sent again with the same idempotency key).
+                await ReleaseAsync(due.Skip(i).Select(d => (d.Notification.Id, d.Webhook)).ToList());
+                throw;
+            }
             var attempt = attempts + 1;
             if (outcome.State == DeliveryOutcome.Retry && attempt >= options.Delivery.MaxAttempts)
             {
@@ -95,7 +107,8 @@ public sealed partial class WebhookDelivery(
 
     async Task<List<(StoredNotification Notification, string Webhook, int Attempts)>> ClaimAsync(CancellationToken cancellationToken)
     {
-        var lease = options.Delivery.Timeout + TimeSpan.FromSeconds(30);
+        // Long enough for the batch's sends; a process that dies holding it leaves its deliveries due when it ends.
+        var lease = options.Delivery.Timeout * options.Delivery.BatchSize + TimeSpan.FromSeconds(5);
         await using var command = dataSource.CreateCommand("""
             with due as (
                 select notification_id, webhook from notifications.deliveries
@@ -124,6 +137,18 @@ public sealed partial class WebhookDelivery(
                 reader.GetString(9)), reader.GetString(10), reader.GetInt32(11)));
         }
         return due;
+    }
+
+    async Task ReleaseAsync(List<(long Id, string Webhook)> claimed)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update notifications.deliveries d set next_attempt_at = now()
+            from unnest($1::bigint[], $2::text[]) as c (id, webhook)
+            where d.notification_id = c.id and d.webhook = c.webhook and d.state = 'pending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. claimed.Select(c => c.Id)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. claimed.Select(c => c.Webhook)] });
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
     async Task RecordAsync(long id, string webhook, int attempts, DeliveryOutcome outcome, TimeSpan delay, CancellationToken cancellationToken)
