@@ -65,9 +65,7 @@ public sealed partial class WebhookDelivery(
             DeliveryOutcome outcome;
             try
             {
-                outcome = _webhooks.TryGetValue(webhookName, out var webhook)
-                    ? await sender.SendAsync(webhook, notification, cancellationToken)
-                    : new DeliveryOutcome(DeliveryOutcome.Failed, null, "the webhook is no longer configured");
+                outcome = await sender.SendAsync(_webhooks[webhookName], notification, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -105,14 +103,19 @@ public sealed partial class WebhookDelivery(
         return due.Count;
     }
 
+    // Only deliveries to the webhooks this process knows: another instance configured otherwise leaves the rest alone.
     async Task<List<(StoredNotification Notification, string Webhook, int Attempts)>> ClaimAsync(CancellationToken cancellationToken)
     {
+        if (_webhooks.Count == 0)
+        {
+            return [];
+        }
         // Long enough for the batch's sends; a process that dies holding it leaves its deliveries due when it ends.
         var lease = options.Delivery.Timeout * options.Delivery.BatchSize + TimeSpan.FromSeconds(5);
         await using var command = dataSource.CreateCommand("""
             with due as (
                 select notification_id, webhook from notifications.deliveries
-                where state = 'pending' and next_attempt_at <= now()
+                where state = 'pending' and next_attempt_at <= now() and webhook = any($3)
                 order by next_attempt_at, notification_id
                 limit $1
                 for update skip locked
@@ -127,6 +130,7 @@ public sealed partial class WebhookDelivery(
             """);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.Delivery.BatchSize });
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = lease });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _webhooks.Keys] });
         var due = new List<(StoredNotification, string, int)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
