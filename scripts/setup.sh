@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine for building and running Streaming: the Debian packages it needs (PostgreSQL,
-# RabbitMQ, kcat, python3), then restore and build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
+# RabbitMQ, kcat, python3, Chromium, Prometheus's promtool), then restore and build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
 #   scripts/setup.sh             install what is missing, restore, build
 #   scripts/setup.sh --no-build  install what is missing only
 set -euo pipefail
@@ -16,6 +16,8 @@ install_debian_packages() {
   command -v kcat >/dev/null || missing+=(kcat)
   command -v python3 >/dev/null || missing+=(python3)
   command -v chromium >/dev/null || missing+=(chromium)
+  # promtool, for the alert rules' tests (deploy/prometheus); the package's own server is never started.
+  command -v promtool >/dev/null || missing+=(prometheus)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"

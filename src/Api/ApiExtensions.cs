@@ -23,6 +23,7 @@ using Streaming.Api.Fleet;
 using Streaming.Api.Health;
 using Streaming.Api.Jobs;
 using Streaming.Api.Live;
+using Streaming.Api.Notifications;
 using Streaming.Api.Policies;
 using Streaming.Api.Problems;
 using Streaming.Api.Telemetry;
@@ -143,6 +144,7 @@ public static class ApiExtensions
             services.AddLogFold(sp => new TransactionalFold(
                 sp.GetRequiredService<NpgsqlDataSource>(), FleetHistoryFold.CheckpointName, sp.GetRequiredService<FleetHistoryFold>().HandleAsync));
         }
+        builder.AddNotifications();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         return builder;
     }
@@ -178,6 +180,7 @@ public static class ApiExtensions
         app.MapWriteEndpoints();
         app.MapPolicyEndpoints();
         app.MapLiveEndpoints();
+        app.MapNotificationEndpoints();
         app.MapDashboards();
         return app;
     }

@@ -12,7 +12,8 @@ public static class StoreSchema
 {
     /// <summary>What the services register (each its own tables'); the store's own come with them when applied.</summary>
     public static IReadOnlyList<SchemaMigration> ServiceMigrations { get; } =
-        [.. IngestSchema.Migrations, .. ProjectorSchema.Migrations, .. PromoterSchema.Migrations, .. ApiSchema.Migrations];
+        [.. IngestSchema.Migrations, .. ProjectorSchema.Migrations, .. PromoterSchema.Migrations, .. ApiSchema.Migrations,
+         .. Api.Notifications.NotificationSchema.Migrations];
 
     /// <summary>Every migration, the store's own included, in version order.</summary>
     public static IReadOnlyList<SchemaMigration> All { get; } = EventStoreSchema.Union(ServiceMigrations);

@@ -28,6 +28,7 @@ public sealed class SurfaceSystem : IAsyncLifetime
     public const string Hostile = "web-hostile";
     public const string HostileLabel = "<script>alert(1)</script>";
     public const string Password = "hunter2-do-not-show";
+    public const string WebhookToken = "T0-webhook-token-do-not-show";
 
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -65,6 +66,13 @@ public sealed class SurfaceSystem : IAsyncLifetime
             // Tests stand for distinct clients (and a TLS-terminating proxy) with X-Forwarded-For/-Proto from loopback.
             ["Api:ForwardedHeaders"] = "true",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            // A webhook nobody listens on (the discard port): its deliveries wait, retried, with their last error.
+            ["Notifications:CheckInterval"] = "00:00:01",
+            ["Notifications:Webhooks:0:Name"] = "ops",
+            ["Notifications:Webhooks:0:Url"] = $"http://127.0.0.1:9/hooks/{WebhookToken}",
+            ["Notifications:Delivery:FirstRetryDelay"] = "00:00:00.100",
+            ["Notifications:Delivery:MaxRetryDelay"] = "00:00:01",
+            ["Notifications:Delivery:MaxAttempts"] = "100000",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();

@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.Api.Telemetry;
+using Streaming.Hosting.Resilience;
+
+namespace Streaming.Api.Notifications;
+
+/// <summary>
+/// The rules checked periodically: jobs newly flagged stuck, drifted, poisoned or silent (the Projector's flags, set in
+/// event time), and the dead-letter rate and the lag from the pipeline's latest sample. Each rule's check runs in one
+/// transaction that holds the rule's row (so instances take turns), writes its notification to the outbox, and records
+/// what it told (the cool-down's start, the jobs told about): a restart neither repeats nor loses one.
+/// </summary>
+public sealed partial class NotificationChecks(
+    NpgsqlDataSource dataSource,
+    NotificationOptions options,
+    NotificationOutbox outbox,
+    NotificationMetrics metrics,
+    PipelineSampler? sampler,
+    LoopHealth health,
+    TimeProvider clock,
+    ILogger<NotificationChecks> logger) : BackgroundService
+{
+    const string Loop = "notification-checks";
+
+    // Job ids named in a notification at most; the count says how many there were.
+    const int NamedJobs = 20;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var outage = new Outage(Loop, health, logger);
+        health.Running(Loop);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = options.CheckInterval;
+            try
+            {
+                await CheckAsync(stoppingToken);
+                outage.Succeeded();
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !stoppingToken.IsCancellationRequested)
+            {
+                wait = outage.Failed(e, options.CheckInterval);
+            }
+            if (!await Outage.WaitAsync(wait, stoppingToken))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Checks every rule once.</summary>
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        metrics.Flags = await FlagCountsAsync(cancellationToken);
+        foreach (var (name, rule) in options.Rules.FlagRules().Where(r => r.Rule.Enabled))
+        {
+            await CheckFlagAsync(name, rule, cancellationToken);
+        }
+        if (sampler?.Current is { DatabaseReachable: true } sample && clock.GetUtcNow() - sample.At < options.CheckInterval + options.CheckInterval)
+        {
+            await CheckRatesAsync(sample, cancellationToken);
+        }
+    }
+
+    async Task<IReadOnlyDictionary<string, long>> FlagCountsAsync(CancellationToken cancellationToken)
+    {
+        var counts = NotificationMetrics.ExportedFlags.ToDictionary(f => f, _ => 0L, StringComparer.Ordinal);
+        await using var command = dataSource.CreateCommand("select f, count(*) from projections.job_states, unnest(flags) f group by f");
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // The Projector has not created its tables yet: no job has a flag.
+        }
+        return counts;
+    }
+
+    async Task CheckFlagAsync(string flag, NotificationRule rule, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var firedAt = await ClaimRuleAsync(transaction, flag, cancellationToken);
+        // Jobs that lost the flag are forgotten (told again if they get it back); the rest not told yet are new.
+        await using var newly = new NpgsqlCommand("""
+            with current as (select job_id from projections.job_states where $1 = any(flags)),
+                 cleared as (delete from notifications.told_jobs t
+                             where t.rule = $1 and not exists (select from current c where c.job_id = t.job_id))
+            select job_id, count(*) over () from current c
+            where not exists (select from notifications.told_jobs t where t.rule = $1 and t.job_id = c.job_id)
+            order by job_id
+            limit $2
+            """, connection, transaction);
+        newly.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
+        newly.Parameters.Add(new NpgsqlParameter<int> { TypedValue = NamedJobs });
+        var jobs = new List<string>();
+        long count = 0;
+        try
+        {
+            await using var reader = await newly.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                jobs.Add(reader.GetString(0));
+                count = reader.GetInt64(1);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return;
+        }
+        var now = clock.GetUtcNow();
+        if (count >= rule.Threshold && CooledDown(firedAt, rule, now))
+        {
+            var named = string.Join(", ", jobs) + (count > jobs.Count ? $" and {count - jobs.Count} more" : "");
+            var notification = new Notification(
+                $"{flag}:{now.UtcTicks.ToString(CultureInfo.InvariantCulture)}:{jobs[0]}",
+                flag,
+                Notification.Warning,
+                count == 1 ? $"1 job newly {flag}: {jobs[0]}" : $"{count} jobs newly {flag}",
+                $"Newly flagged {flag}: {named}.",
+                null,
+                now,
+                new JsonObject { ["flag"] = flag, ["count"] = count, ["jobs"] = new JsonArray([.. jobs.Select(j => JsonValue.Create(j))]) });
+            await outbox.AddAsync(transaction, [notification], cancellationToken);
+            await using var remember = new NpgsqlCommand("""
+                insert into notifications.told_jobs (rule, job_id)
+                select $1, job_id from projections.job_states where $1 = any(flags)
+                on conflict do nothing
+                """, connection, transaction);
+            remember.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
+            await remember.ExecuteNonQueryAsync(cancellationToken);
+            await FiredAsync(transaction, flag, now, cancellationToken);
+            LogTold(logger, flag, count);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    async Task CheckRatesAsync(PipelineSample sample, CancellationToken cancellationToken)
+    {
+        var at = sample.At;
+        var rules = options.Rules;
+        if (rules.DeadLetters.Enabled && sample.DeadLettersPerSecond >= rules.DeadLetters.Threshold)
+        {
+            await FireAsync(NotificationRules.DeadLettersName, rules.DeadLetters, () => new Notification(
+                Key(NotificationRules.DeadLettersName, at),
+                NotificationRules.DeadLettersName,
+                Notification.Critical,
+                Invariant($"Dead letters: {sample.DeadLettersPerSecond:0.##} messages a second reach the dead-letter topic"),
+                Invariant($"{sample.DeadLettersPerSecond:0.##} messages a second were dead-lettered (threshold {rules.DeadLetters.Threshold:0.##}); {sample.DeadLettered} are on the dead-letter topic."),
+                null,
+                at,
+                new JsonObject { ["perSecond"] = sample.DeadLettersPerSecond, ["total"] = sample.DeadLettered, ["threshold"] = rules.DeadLetters.Threshold }), cancellationToken);
+        }
+        if (rules.FoldLag.Enabled && sample.Folds.Count > 0 && sample.Folds.MaxBy(f => f.Seconds) is { } slowest && slowest.Seconds >= rules.FoldLag.Threshold)
+        {
+            await FireAsync(NotificationRules.FoldLagName, rules.FoldLag, () => new Notification(
+                Key(NotificationRules.FoldLagName, at),
+                NotificationRules.FoldLagName,
+                Notification.Warning,
+                Invariant($"Processing lag: {slowest.Name} is {slowest.Seconds:0} s behind the log"),
+                Invariant($"The fold {slowest.Name} has {slowest.Events} events to read, the oldest {slowest.Seconds:0} s old (threshold {rules.FoldLag.Threshold:0} s)."),
+                slowest.Name,
+                at,
+                new JsonObject { ["fold"] = slowest.Name, ["events"] = slowest.Events, ["seconds"] = slowest.Seconds, ["threshold"] = rules.FoldLag.Threshold }), cancellationToken);
+        }
+        if (rules.ConsumerLag.Enabled && sample.BrokerReachable && sample.ConsumerLag >= rules.ConsumerLag.Threshold)
+        {
+            await FireAsync(NotificationRules.ConsumerLagName, rules.ConsumerLag, () => new Notification(
+                Key(NotificationRules.ConsumerLagName, at),
+                NotificationRules.ConsumerLagName,
+                Notification.Warning,
+                Invariant($"Ingest lag: {sample.ConsumerLag} signals on the broker are not stored yet"),
+                Invariant($"Ingest is {sample.ConsumerLag} signals behind the signals topic (threshold {rules.ConsumerLag.Threshold:0})."),
+                null,
+                at,
+                new JsonObject { ["messages"] = sample.ConsumerLag, ["threshold"] = rules.ConsumerLag.Threshold }), cancellationToken);
+        }
+    }
+
+    async Task FireAsync(string name, NotificationRule rule, Func<Notification> notification, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        if (CooledDown(await ClaimRuleAsync(transaction, name, cancellationToken), rule, now))
+        {
+            await outbox.AddAsync(transaction, [notification()], cancellationToken);
+            await FiredAsync(transaction, name, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            LogTold(logger, name, 1);
+        }
+    }
+
+    static bool CooledDown(DateTimeOffset? firedAt, NotificationRule rule, DateTimeOffset now) => firedAt is not { } at || now - at >= rule.CoolDown;
+
+    static string Key(string rule, DateTimeOffset at) => $"{rule}:{at.UtcTicks.ToString(CultureInfo.InvariantCulture)}";
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // Takes the rule's row for this transaction (the other instances wait) and says when it last fired.
+    static async Task<DateTimeOffset?> ClaimRuleAsync(NpgsqlTransaction transaction, string rule, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            insert into notifications.rule_state (rule) values ($1)
+            on conflict (rule) do update set rule = excluded.rule
+            returning fired_at
+            """, transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rule });
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime firedAt ? new DateTimeOffset(firedAt, TimeSpan.Zero) : null;
+    }
+
+    static async Task FiredAsync(NpgsqlTransaction transaction, string rule, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("update notifications.rule_state set fired_at = $2 where rule = $1", transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rule });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Notification rule {Rule} fired ({Count} jobs or samples over its threshold)")]
+    static partial void LogTold(ILogger logger, string rule, long count);
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Streaming.Api.Notifications;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Notifications;
+
+/// <summary>
+/// The notifications alone (their fold on a tail, the periodic rules, the delivery loop) hosted as a service is, against
+/// a test's store, so a test can stop it and start another as a restarted process would. Logs of every start go to
+/// <see cref="Logs"/>.
+/// </summary>
+public sealed class NotifyingProcess(string connectionString, string bootstrapServers, IReadOnlyDictionary<string, string?> settings) : IAsyncDisposable
+{
+    IHost? _host;
+
+    public RecordingLogger Logs { get; } = new();
+
+    public async Task StartAsync()
+    {
+        var recording = new RecordingProvider(Logs);
+        _host = ServiceHosts.Build(connectionString, bootstrapServers, builder =>
+        {
+            builder.AddNotifications();
+            builder.Services.AddSingleton<ILoggerFactory>(_ => LoggerFactory.Create(logging => logging
+                .AddFilter((category, level) => category?.StartsWith("Streaming", StringComparison.Ordinal) == true && level >= LogLevel.Debug)
+                .AddProvider(recording)));
+            return builder;
+        }, settings);
+        await _host.StartAsync();
+    }
+
+    public async Task StopAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+            _host = null;
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    sealed class RecordingProvider(RecordingLogger logger) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose()
+        {
+        }
+    }
+}
