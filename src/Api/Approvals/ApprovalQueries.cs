@@ -57,9 +57,15 @@ public sealed class ApprovalQueries(NpgsqlDataSource dataSource, PolicyCatalog p
             }
         }
         var wait = request is null ? null : new ApprovalWait(request.From, request.To, request.Policy, request.RequestedAt, request.DecidingVersion, request.Reason,
-            request.Criteria, granted is not null && granted.From == request.From && granted.To == request.To ? granted : null);
+            [.. request.Criteria.Select(View)], granted is not null && granted.From == request.From && granted.To == request.To ? granted : null);
         return new JobApprovals(wait, events);
     }
+
+    static DecisionCriterion View(CriterionOutcome c) =>
+        new(c.Metric,
+            Enum.TryParse<Aggregation>(c.Aggregation, ignoreCase: true, out var aggregation) ? Aggregations.Name(aggregation) : c.Aggregation,
+            Enum.TryParse<Comparison>(c.Comparison, ignoreCase: true, out var comparison) ? comparison.Symbol() : c.Comparison,
+            c.Threshold, c.Value, c.Samples, c.Verdict ?? (c.Passed ? "pass" : "fail"));
 
     /// <summary>Jobs waiting and approved per policy and gate.</summary>
     public async Task<IReadOnlyList<ApprovalGateCount>> GatesAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Streaming.Api.Jobs;
 using Streaming.Contracts.History;
 
 namespace Streaming.Api.Approvals;
@@ -29,7 +30,7 @@ public sealed record JobApprovals(ApprovalWait? Waiting, IReadOnlyList<ApprovalE
 
 /// <summary>The request a job waits on: its gate, when and why, the passing criteria, and the approval given for it if any.</summary>
 public sealed record ApprovalWait(string From, string To, string Policy, DateTimeOffset RequestedAt, long DecidingVersion, string Reason,
-    IReadOnlyList<CriterionOutcome> Criteria, ApprovalGranted? Granted);
+    IReadOnlyList<DecisionCriterion> Criteria, ApprovalGranted? Granted);
 
 /// <summary>One approval event of a job: <c>requested</c>, <c>granted</c> or <c>lapsed</c>.</summary>
 public sealed record ApprovalEventView(string Kind, long Version, DateTimeOffset At, string From, string To, string? Actor, string Reason, string? Scope);

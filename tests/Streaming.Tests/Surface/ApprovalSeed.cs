@@ -12,13 +12,13 @@ namespace Streaming.Tests.Surface;
 /// </summary>
 public static class ApprovalSeed
 {
-    public const string One = "web-approve-one";
-    public const string Page = "web-approve-page";
-    public const string Payments1 = "web-approve-payments-1";
-    public const string Payments2 = "web-approve-payments-2";
-    public const string Search = "web-approve-search";
-    public const string Fleet1 = "web-approve-fleet-1";
-    public const string Fleet2 = "web-approve-fleet-2";
+    public const string One = "gate-approve-one";
+    public const string Page = "gate-approve-page";
+    public const string Payments1 = "gate-approve-payments-1";
+    public const string Payments2 = "gate-approve-payments-2";
+    public const string Search = "gate-approve-search";
+    public const string Fleet1 = "gate-approve-fleet-1";
+    public const string Fleet2 = "gate-approve-fleet-2";
 
     static readonly SemaphoreSlim Once = new(1, 1);
     static SurfaceSystem? _seeded;
@@ -46,7 +46,7 @@ public static class ApprovalSeed
             producer.Produce(Jobs.SelectMany(j => SignalFactory.Minutes(j.Job, 0, 9, "shadow", SignalFactory.Good)
                 .Select(s => s with { Labels = new Dictionary<string, string> { ["gate"] = j.Gate, ["team"] = j.Team } })));
             await Eventually.True(async () => await system.CountAsync(
-                    $"select count(*) from projections.job_states where job_id like 'web-approve-%' and 'awaiting-approval' = any(flags) and last_seq = 9") == Jobs.Length,
+                    $"select count(*) from projections.job_states where job_id like 'gate-approve-%' and 'awaiting-approval' = any(flags) and last_seq = 9") == Jobs.Length,
                 timeout, "every seeded job to wait for approval");
             _seeded = system;
         }
@@ -54,14 +54,5 @@ public static class ApprovalSeed
         {
             Once.Release();
         }
-    }
-
-    /// <summary>Signals the job's next minute (its tenth), as it would on its own.</summary>
-    public static void SignalAgain(SurfaceSystem system, string job)
-    {
-        var (_, gate, team) = Jobs.Single(j => j.Job == job);
-        using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
-        producer.Produce(SignalFactory.Minutes(job, 9, 1, "shadow", SignalFactory.Good)
-            .Select(s => s with { Labels = new Dictionary<string, string> { ["gate"] = gate, ["team"] = team } }));
     }
 }

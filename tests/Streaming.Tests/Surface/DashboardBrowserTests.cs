@@ -26,7 +26,7 @@ public sealed class DashboardBrowserTests(SurfaceSystem system, HeadlessChromium
         Assert.Equal(summary["totals"]!["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InnerTextAsync("#total-jobs"));
         foreach (var phase in summary["phases"]!.AsArray())
         {
-            var row = page.Locator($"#phase-table tr[data-phase='{phase!["phase"]!.GetValue<string>()}'] td.jobs");
+            var row = page.Locator($"#phase-table tr[data-phase='{phase!["phase"]!.GetValue<string>()}'][data-policy='{phase["policy"]!.GetValue<string>()}'] td.jobs");
             Assert.Equal(phase["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await row.InnerTextAsync());
         }
         Assert.Contains(SurfaceSystem.Stuck, await page.InnerTextAsync(".list[data-flag=stuck]"));
