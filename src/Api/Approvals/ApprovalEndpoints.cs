@@ -11,7 +11,7 @@ using Streaming.Api.Writes;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
 using Streaming.Lifecycle;
-using Streaming.Projections;
+using Streaming.LifecycleEvents;
 using Streaming.Promoter.Approvals;
 
 namespace Streaming.Api.Approvals;

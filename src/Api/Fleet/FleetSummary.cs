@@ -1,4 +1,5 @@
 using Streaming.Api.Approvals;
+using Streaming.LifecycleEvents;
 
 namespace Streaming.Api.Fleet;
 

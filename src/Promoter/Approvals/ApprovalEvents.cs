@@ -1,7 +1,7 @@
 using Streaming.Contracts.History;
 using Streaming.Lifecycle;
 using Streaming.Lifecycle.Approvals;
-using Streaming.Projections;
+using Streaming.LifecycleEvents;
 
 namespace Streaming.Promoter.Approvals;
 

@@ -5,6 +5,7 @@ using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Lifecycle.Approvals;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Promoter.Approvals;
