@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
