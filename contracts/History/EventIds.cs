@@ -27,6 +27,10 @@ public static class EventIds
 
     public static Guid ForShadowDecision(string policy, string jobId, long decidingVersion) => Create($"shadow:{policy}:{jobId}:{decidingVersion}");
 
+    public static Guid ForApprovalRequest(string jobId, long decidingVersion) => Create($"approval-requested:{jobId}:{decidingVersion}");
+
+    public static Guid ForApprovalLapse(string jobId, long decidingVersion) => Create($"approval-lapsed:{jobId}:{decidingVersion}");
+
     static Guid Create(string name)
     {
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];

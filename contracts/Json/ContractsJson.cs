@@ -24,6 +24,9 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(KnownIssueOpened))]
 [JsonSerializable(typeof(KnownIssueResolved))]
 [JsonSerializable(typeof(ShadowDecision))]
+[JsonSerializable(typeof(ApprovalRequested))]
+[JsonSerializable(typeof(ApprovalGranted))]
+[JsonSerializable(typeof(ApprovalLapsed))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

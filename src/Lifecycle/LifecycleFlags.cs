@@ -27,6 +27,12 @@ public static class LifecycleFlags
     /// <summary>The policy would promote the job, but the next phase's wave has no slot for it yet or its breaker is open.</summary>
     public const string WaitingForSlot = "waiting-for-slot";
 
+    /// <summary>The job passed the criteria of a gate that needs approval and waits for an operator to approve the move.</summary>
+    public const string AwaitingApproval = "awaiting-approval";
+
+    /// <summary>An operator approved the job's waiting move; it is made at the job's next signal if the criteria still hold.</summary>
+    public const string Approved = "approved";
+
     /// <summary>An operator holds the job where it is.</summary>
     public const string Held = "held";
 

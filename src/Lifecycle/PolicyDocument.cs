@@ -188,7 +188,7 @@ public static partial class PolicyDocument
 
         PhaseGate? Gate(YamlNode node, string path, IReadOnlyList<string> phases)
         {
-            var fields = Fields(node, path, ["from", "to", "soak", "promote", "demote", "wave", "breaker"]);
+            var fields = Fields(node, path, ["from", "to", "soak", "promote", "demote", "wave", "breaker", "approval"]);
             var from = Required(fields, node, "from", path, Text);
             var to = Required(fields, node, "to", path, Text);
             if (from is not null && to is not null)
@@ -213,8 +213,16 @@ public static partial class PolicyDocument
             }
             var wave = fields.TryGetValue("wave", out var waveNode) ? Wave(waveNode, $"{path}.wave") : null;
             var breaker = fields.TryGetValue("breaker", out var breakerNode) ? Breaker(breakerNode, $"{path}.breaker") : null;
-            return from is null || to is null || soak is null || promote is null ? null : new PhaseGate(from, to, soak.Value, promote, demote, wave, breaker);
+            var approval = fields.TryGetValue("approval", out var approvalNode) && Approval(approvalNode, $"{path}.approval");
+            return from is null || to is null || soak is null || promote is null ? null : new PhaseGate(from, to, soak.Value, promote, demote, wave, breaker, approval);
         }
+
+        bool Approval(YamlNode node, string path) => Text(node, path) switch
+        {
+            "required" => true,
+            "none" or null => false,
+            var other => Invalid<bool>(node, path, $"'{other}' is not an approval rule (required or none)") ?? false,
+        };
 
         WaveRule? Wave(YamlNode node, string path)
         {

@@ -60,7 +60,7 @@ public static class SignalSamples
             Outcomes(decision.Criteria),
             decision.Quarantines);
 
-    static List<CriterionOutcome> Outcomes(IEnumerable<CriterionResult> criteria) =>
+    public static List<CriterionOutcome> Outcomes(IEnumerable<CriterionResult> criteria) =>
         criteria.Select(c => new CriterionOutcome(
             c.Metric, c.Aggregation.ToString(), c.Comparison.ToString(), c.Threshold, c.Value, c.Samples, c.Passed,
             Verdicts.Name(c.Verdict))).ToList();

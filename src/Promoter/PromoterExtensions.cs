@@ -14,6 +14,7 @@ using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Promoter.Approvals;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Overrides;
@@ -42,13 +43,15 @@ public static class PromoterExtensions
         services.AddSingleton<FleetWriter>();
         services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<PhaseChangeFeed>();
+        services.AddSingleton<ApprovalGauge>();
         services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
             new DecisionEngine(new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>()), new KnownIssues(), sp.GetRequiredService<ILogger<DecisionEngine>>()),
             sp.GetRequiredService<EventStreams>(),
             sp.GetRequiredService<DecisionCounters>(),
             sp.GetRequiredService<ILogger<DecisionFold>>(),
-            sp.GetRequiredService<PhaseChangeFeed>()));
+            sp.GetRequiredService<PhaseChangeFeed>(),
+            sp.GetRequiredService<ApprovalGauge>()));
         // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
         var rarely = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(5), MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
         services.AddLogFold(sp => new BufferedFold<JobLifecycle>(

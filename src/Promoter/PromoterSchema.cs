@@ -46,5 +46,13 @@ public static class PromoterSchema
             end
             $$;
             """),
+        // 62-63: approval gates (src/Promoter/Approvals). The jobs waiting for approval, saved with the decisions' checkpoint.
+        new(62, "promoter_approval_state", """
+            create table if not exists promoter.approval_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            """),
     ];
 }

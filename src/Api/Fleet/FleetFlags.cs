@@ -13,11 +13,11 @@ public static class FleetFlags
     public static IReadOnlyList<string> Attention { get; } =
     [
         LifecycleFlags.Stuck, LifecycleFlags.Drifted, Regressed, LifecycleFlags.Quarantined, LifecycleFlags.Held, LifecycleFlags.Pinned,
-        Poisoned, LifecycleFlags.KnownIssue, LifecycleFlags.WaitingForSlot,
+        Poisoned, LifecycleFlags.KnownIssue, LifecycleFlags.WaitingForSlot, LifecycleFlags.AwaitingApproval,
     ];
 
     /// <summary>Every flag a job list can be filtered by.</summary>
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(
-        [.. Attention, LifecycleFlags.AwaitingAck, LifecycleFlags.PhaseMismatch, LifecycleFlags.UnknownPhaseReported, LifecycleFlags.NoPolicy],
+        [.. Attention, LifecycleFlags.AwaitingAck, LifecycleFlags.PhaseMismatch, LifecycleFlags.UnknownPhaseReported, LifecycleFlags.NoPolicy, LifecycleFlags.Approved],
         StringComparer.Ordinal);
 }

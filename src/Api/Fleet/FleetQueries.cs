@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Api.Approvals;
 using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Contracts.History;
@@ -51,7 +52,8 @@ public sealed class FleetQueries
             await WavesAsync(phases, breakers, policyVersions, cancellationToken),
             await KnownIssuesAsync(cancellationToken),
             await ShadowAsync(cancellationToken),
-            await AttentionAsync(cancellationToken));
+            await AttentionAsync(cancellationToken),
+            await new ApprovalQueries(_dataSource, _policies).GatesAsync(cancellationToken));
     }
 
     async Task<IReadOnlyList<PhaseCount>> PhaseCountsAsync(Dictionary<string, IReadOnlyList<string>> phaseOrder, CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
+using Streaming.Api.Approvals;
 using Streaming.LifecycleEvents;
+
 namespace Streaming.Api.Fleet;
 
-/// <summary>The fleet at a glance: jobs per policy and phase with their flags, breakers, waves, known issues, shadow policies, and the jobs that need attention.</summary>
+/// <summary>The fleet at a glance: jobs per policy and phase with their flags, breakers, waves, known issues, shadow policies, the jobs that need attention, and the jobs waiting for approval per gate.</summary>
 public sealed record FleetSummary(
     DateTimeOffset GeneratedAt,
     IReadOnlyList<PhaseCount> Phases,
@@ -10,7 +12,8 @@ public sealed record FleetSummary(
     IReadOnlyList<WaveState> Waves,
     IReadOnlyList<KnownIssueSummary> KnownIssues,
     IReadOnlyList<ShadowAgreementSummary> Shadow,
-    IReadOnlyDictionary<string, IReadOnlyList<AttentionJob>> Attention);
+    IReadOnlyDictionary<string, IReadOnlyList<AttentionJob>> Attention,
+    IReadOnlyList<ApprovalGateCount>? Approvals = null);
 
 /// <summary>Jobs of one policy in one phase, and how many of them carry each flag.</summary>
 public sealed record PhaseCount(

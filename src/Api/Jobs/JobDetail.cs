@@ -54,8 +54,10 @@ public sealed record OverrideEventView(string Type, Guid OverrideId, string Kind
 public sealed record SignalView(long Version, long Seq, DateTimeOffset EmittedAt, string Phase, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>
-/// Each criterion's values over time (one per signal since the job's first evaluation in its phase), its thresholds, and
-/// where decisions and the soak fall; <see cref="HistoryFrom"/> is the event time of the oldest event read (for the phase timeline).
+/// Each criterion's values over time (one per signal since the job's first evaluation in <see cref="ChartedPhase"/>), its
+/// thresholds, and where decisions and the soak fall; <see cref="HistoryFrom"/> is the event time of the oldest event read
+/// (for the phase timeline). <see cref="ChartedPhase"/> is the job's phase, or, with <see cref="Basis"/> saying why, the
+/// phase whose gate moved it (while it has not acknowledged its phase, or its phase has no criteria of its own).
 /// </summary>
 public sealed record CriterionSeries(
     DateTimeOffset? HistoryFrom,
@@ -64,7 +66,9 @@ public sealed record CriterionSeries(
     DateTimeOffset? SoakEndsAt,
     IReadOnlyList<DateTimeOffset> Times,
     IReadOnlyList<SeriesLine> Lines,
-    IReadOnlyList<SeriesDecision> Decisions);
+    IReadOnlyList<SeriesDecision> Decisions,
+    string? ChartedPhase = null,
+    string? Basis = null);
 
 public sealed record SeriesLine(string Metric, string Aggregation, string Comparison, double? PromoteThreshold, double? DemoteThreshold, IReadOnlyList<double?> Values);
 

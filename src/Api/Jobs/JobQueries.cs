@@ -298,7 +298,9 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
     /// <summary>
     /// Each criterion of the gate out of the job's phase, evaluated at each of its recent signals as the policy saw it
     /// (the job's latest events replayed through the lifecycle core with the policy version that governs it now),
-    /// with the thresholds and where decisions fell.
+    /// with the thresholds and where decisions fell. While the job has not acknowledged its phase, or its phase has no
+    /// criteria of its own, it charts the evidence of the gate that moved it there instead (with that decision's
+    /// thresholds), or, for a job never moved, the criteria of the gate into its phase over its signals there.
     /// </summary>
     public async Task<CriterionSeries?> SeriesAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -308,34 +310,35 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         }
         var policy = await policies.FindAsync(row.Policy, cancellationToken);
         var events = (await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, SeriesEvents, cancellationToken)).Reverse().ToList();
-        var gate = policy?.GateFrom(row.Phase);
-        var demote = policy?.AdmissionGate(row.Phase)?.Demote;
-        var metrics = (gate?.Promote.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison)).Concat(
-            (demote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison))).Distinct().ToList();
+        var basis = SeriesBasis.For(row, policy, events);
+        var metrics = (basis.Promote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison)).Concat(
+            (basis.Demote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison))).Distinct().ToList();
         var times = new List<DateTimeOffset>();
         var values = metrics.Select(_ => new List<double?>()).ToList();
         var decisions = new List<SeriesDecision>();
         JobReplay.Fold(jobId, events, _ => policy, (state, signal, _) =>
         {
             times.Add(signal.EmittedAt);
-            var inPhase = policy is not null && state.AssignedPhase == row.Phase;
-            var promote = inPhase ? JobLifecycleDecider.Evaluate(state, policy!).Criteria : [];
-            var demotion = inPhase ? DemotionCheck.Evaluate(state, policy!) : [];
+            var inPhase = policy is not null && state.AssignedPhase == basis.Phase;
+            var promote = inPhase && basis.Promote is { } p ? RuleCheck.Evaluate(state, p) : [];
+            var demotion = inPhase && basis.Demote is { } d ? RuleCheck.Evaluate(state, d) : [];
             for (var i = 0; i < metrics.Count; i++)
             {
                 var (metric, aggregation, comparison) = metrics[i];
                 values[i].Add(promote.Concat(demotion).FirstOrDefault(r => r.Metric == metric && r.Aggregation == aggregation && r.Comparison == comparison)?.Value);
             }
         }, change => decisions.Add(new SeriesDecision(change.DecidedAt, change.Direction, change.From, change.To)));
-        // Signals from before the job entered its phase have no values for its gate: start at its first evaluation there.
+        // Signals from before the job entered the charted phase have no values for its gate: start at its first evaluation there.
         var historyFrom = times.Count > 0 ? times[0] : (DateTimeOffset?)null;
         var first = Enumerable.Range(0, times.Count).FirstOrDefault(i => values.Any(v => v[i] is not null), times.Count);
         times.RemoveRange(0, first);
         values.ForEach(v => v.RemoveRange(0, first));
         var lines = metrics.Select((m, i) => new SeriesLine(m.Metric, Aggregations.Name(m.Aggregation), m.Comparison.Symbol(),
-            gate?.Promote.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
-            demote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation)?.Threshold,
+            basis.Promote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation) is { } promote ? basis.Threshold(promote) : null,
+            basis.Demote?.Criteria.FirstOrDefault(c => c.Metric == m.Metric && c.Aggregation == m.Aggregation) is { } demote ? basis.Threshold(demote) : null,
             values[i])).ToList();
-        return new CriterionSeries(historyFrom, row.Phase, gate?.To, gate is null ? null : row.PhaseSince + gate.Soak, times, lines, decisions);
+        var ownGate = basis.Note is null ? policy?.GateFrom(row.Phase) : null;
+        return new CriterionSeries(historyFrom, row.Phase, policy?.NextPhase(row.Phase), ownGate is null ? null : row.PhaseSince + ownGate.Soak, times, lines, decisions,
+            basis.Phase, basis.Note);
     }
 }

@@ -31,6 +31,10 @@ public static class JobReasons
                     .Select(f => f[(LifecycleFlags.KnownIssue.Length + 1)..]));
             case LifecycleFlags.WaitingForSlot:
                 return row.WaitingFor ?? "waiting for a slot";
+            case LifecycleFlags.AwaitingApproval when policy?.NextPhase(row.Phase) is { } next:
+                return row.Flags.Contains(LifecycleFlags.Approved)
+                    ? $"{row.Phase} → {next} approved; moves at its next signal if the criteria still hold"
+                    : $"{row.Phase} → {next} passed its criteria; waits for an operator's approval";
             case FleetFlags.Poisoned:
                 return "an event of this job could not be applied and was skipped";
             default:

@@ -191,7 +191,7 @@ public static partial class WriteEndpoints
         return TypedResults.Ok(await writer.ResetBreakerAsync(policy, phase, http.User.Actor(), body.Value.Reason!.Trim(), http.RequestAborted));
     }
 
-    static ValidationProblem? Reason(string? reason) =>
+    internal static ValidationProblem? Reason(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? ApiProblems.Field("reason", "required: every change says why")
         : reason.Length > MaxReason ? ApiProblems.Field("reason", $"at most {MaxReason} characters")
         : null;

@@ -116,6 +116,9 @@ public static class JobCommands
         OverrideSet.EventType when ContractsJson.Deserialize<OverrideSet>(recorded.Data) is var o => $"{o.Kind}{(o.Phase is null ? "" : " " + o.Phase)} by {o.Actor}: {o.Reason}",
         OverrideEnded.EventType when ContractsJson.Deserialize<OverrideEnded>(recorded.Data) is var e => $"{e.Kind} ended: {e.Reason}",
         PromotionDeferred.EventType when ContractsJson.Deserialize<PromotionDeferred>(recorded.Data) is var d => $"waits for {d.To}: {d.Reason}",
+        ApprovalRequested.EventType when ContractsJson.Deserialize<ApprovalRequested>(recorded.Data) is var r => $"waits for approval of {r.From} → {r.To}",
+        ApprovalGranted.EventType when ContractsJson.Deserialize<ApprovalGranted>(recorded.Data) is var g => $"{g.From} → {g.To} approved by {g.Actor} ({g.Scope}): {g.Reason}",
+        ApprovalLapsed.EventType when ContractsJson.Deserialize<ApprovalLapsed>(recorded.Data) is var l => $"approval of {l.From} → {l.To} lapsed: {l.Reason}",
         _ => "",
     };
 }

@@ -52,6 +52,9 @@ public sealed class EventDecoder
             KnownIssueOpened.EventType => Read(utf8, ContractsJson.Default.KnownIssueOpened),
             KnownIssueResolved.EventType => Read(utf8, ContractsJson.Default.KnownIssueResolved),
             ShadowDecision.EventType => Read(utf8, ContractsJson.Default.ShadowDecision),
+            ApprovalRequested.EventType => Read(utf8, ContractsJson.Default.ApprovalRequested),
+            ApprovalGranted.EventType => Read(utf8, ContractsJson.Default.ApprovalGranted),
+            ApprovalLapsed.EventType => Read(utf8, ContractsJson.Default.ApprovalLapsed),
             _ => null,
         });
     }

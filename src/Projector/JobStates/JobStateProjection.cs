@@ -52,7 +52,21 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
                     LastChangedAt = change.DecidedAt,
                     StreamVersion = recorded.Version,
                     WaitingFor = null,
+                    AwaitingApproval = false,
+                    Approved = false,
                 };
+            case ApprovalRequested.EventType:
+                return state with { AwaitingApproval = true, Approved = false, StreamVersion = recorded.Version };
+            case ApprovalGranted.EventType:
+                var granted = logEvent.Read<ApprovalGranted>();
+                // As the Promoter: an approval counts only for the request of its gate that waits for one.
+                return state with
+                {
+                    Approved = state.Approved || (state.AwaitingApproval && granted.From == state.Lifecycle.AssignedPhase),
+                    StreamVersion = recorded.Version,
+                };
+            case ApprovalLapsed.EventType:
+                return state with { AwaitingApproval = false, Approved = false, StreamVersion = recorded.Version };
             case OverrideSet.EventType:
                 var set = logEvent.Read<OverrideSet>();
                 var governing = state.Lifecycle.Policy is { } name ? policies.Named(name) : null;

@@ -52,6 +52,14 @@ sealed record JobStateRow(
         {
             flags.Add(LifecycleFlags.WaitingForSlot);
         }
+        if (view.AwaitingApproval)
+        {
+            flags.Add(LifecycleFlags.AwaitingApproval);
+            if (view.Approved)
+            {
+                flags.Add(LifecycleFlags.Approved);
+            }
+        }
         if (view.Poisoned)
         {
             flags.Add(LifecycleFlags.Poisoned);

@@ -14,6 +14,7 @@ public static class JobStateTable
     {
         await using var command = new NpgsqlCommand(
             "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version, waiting_for, '" + LifecycleFlags.Poisoned +
+            "' = any(flags), '" + LifecycleFlags.AwaitingApproval + "' = any(flags), '" + LifecycleFlags.Approved +
             "' = any(flags) from " + generation.Table + " where job_id = any(@ids)",
             connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
@@ -28,7 +29,9 @@ public static class JobStateTable
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
                 reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.GetBoolean(7));
+                reader.GetBoolean(7),
+                reader.GetBoolean(8),
+                reader.GetBoolean(9));
         }
         return states;
     }

@@ -4,9 +4,11 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.Lifecycle.Approvals;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Promoter.Approvals;
 
 namespace Streaming.Promoter.Decisions;
 
@@ -27,6 +29,9 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     public KnownIssues KnownIssues => knownIssues;
 
     public FleetControl Fleet { get; set; } = new();
+
+    /// <summary>The jobs waiting for an operator's approval to pass a gate that needs one.</summary>
+    public ApprovalBook Approvals { get; set; } = new();
 
     /// <summary>An event of a control stream: a policy version, a known issue, an operator's breaker reset.</summary>
     public DecisionOutcome Observe(LogEvent logEvent)
@@ -49,6 +54,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     {
         SignalRecorded.EventType => ApplySignal(state, logEvent.Event, logEvent.Read<SignalRecorded>()),
         OverrideSet.EventType => OnOverride(state, logEvent.Event, logEvent.Read<OverrideSet>()),
+        ApprovalGranted.EventType => OnApproval(state, logEvent.Read<ApprovalGranted>()),
         // Phase changes and ended overrides in a job's stream are the engine's own, applied when they were made.
         _ => (state, DecisionOutcome.None),
     };
@@ -72,11 +78,17 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         var decision = JobLifecycleDecider.Decide(next, policy);
         if (decision is { Direction: PhaseDecision.Promote } promotion)
         {
+            if (policy.GateFrom(promotion.From) is { ApprovalRequired: true } && !Approvals.Permits(promotion, out var requested))
+            {
+                return (Followed(state, next, policy), DecisionOutcome.Of(ended: ended,
+                    approvalRequested: requested is null ? null : ApprovalEvents.Requested(requested, promotion)));
+            }
             var breakers = new List<BreakerChange>(0);
             if (!Admitted(promotion, policy, signal, breakers, out var deferral))
             {
                 return (Followed(state, next, policy), DecisionOutcome.Of(deferral: deferral, ended: ended, breakerChanges: breakers));
             }
+            Approvals.Consume(state.JobId);
             var promoted = Followed(state, JobLifecycleDecider.Apply(next, promotion), policy);
             return (promoted, DecisionOutcome.Of(new MadeDecision(promotion, signal.CorrelationId), ended: ended, breakerChanges: breakers));
         }
@@ -86,13 +98,14 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         }
         if (decision is null)
         {
-            return (Followed(state, next, policy), DecisionOutcome.Of(ended: ended));
+            return (Followed(state, next, policy), DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(next, next, policy, sample.Version)));
         }
         var moved = Followed(state, JobLifecycleDecider.Apply(next, decision), policy);
         var opened = decision.Direction == PhaseDecision.Demote && policy.AdmissionGate(decision.From) is { } admission
             ? Fleet.Demoted(decision, admission, policy)
             : null;
-        return (moved, DecisionOutcome.Of(new MadeDecision(decision, signal.CorrelationId), ended: ended, breakerChanges: opened is null ? null : [opened]));
+        return (moved, DecisionOutcome.Of(new MadeDecision(decision, signal.CorrelationId), ended: ended, breakerChanges: opened is null ? null : [opened],
+            approvalLapsed: Lapse(moved, next, policy, sample.Version)));
     }
 
     // A promotion the policy wants still waits while a known issue holds the job, the phase's breaker is open, or its
@@ -137,10 +150,26 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         LogOverride(state.JobId, set.Kind, UntrustedText.Escape(set.Actor), UntrustedText.Escape(set.Reason, OperatorTextLength), set.ExpiresAt);
         if (outcome.Change is { } change)
         {
-            return (Followed(state, JobLifecycleDecider.Apply(outcome.State, change), policy), DecisionOutcome.Of(new MadeDecision(change, null), ended: ended));
+            var moved = Followed(state, JobLifecycleDecider.Apply(outcome.State, change), policy);
+            return (moved, DecisionOutcome.Of(new MadeDecision(change, null), ended: ended, approvalLapsed: Lapse(moved, outcome.State, policy, recorded.Version)));
         }
-        return (outcome.State, DecisionOutcome.Of(ended: ended));
+        return (outcome.State, DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(outcome.State, outcome.State, policy, recorded.Version)));
     }
+
+    // An approval counts only for the request of its gate that waits for one; any other (late, repeated) changes nothing.
+    (JobLifecycle State, DecisionOutcome Outcome) OnApproval(JobLifecycle state, ApprovalGranted granted)
+    {
+        var counted = Approvals.Grant(state.JobId, granted.From, granted.To, ApprovalEvents.Grant(granted));
+        LogApproval(state.JobId, granted.From, granted.To, UntrustedText.Escape(granted.Actor), UntrustedText.Escape(granted.Scope, OperatorTextLength),
+            UntrustedText.Escape(granted.Reason, OperatorTextLength), counted ? "it permits the job's next move" : "no request of that gate waits for one: it changes nothing");
+        return (state, DecisionOutcome.None);
+    }
+
+    // A request for approval whose job no longer qualifies lapses, with the gate's values as they stood before the change.
+    ApprovalLapsed? Lapse(JobLifecycle job, JobLifecycle evidence, LifecyclePolicy? policy, long version) =>
+        Approvals.LapseIf(job) is { } lapse
+            ? ApprovalEvents.Lapsed(lapse.Lapsed, lapse.Why, policy is null ? [] : JobLifecycleDecider.Evaluate(evidence, policy).Criteria, job.LastSignalAt ?? lapse.Lapsed.RequestedAt, version)
+            : null;
 
     JobLifecycle Followed(JobLifecycle before, JobLifecycle after, LifecyclePolicy? policy)
     {
@@ -150,6 +179,9 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: override {Kind} by {Actor} ({Reason}), until {ExpiresAt}")]
     partial void LogOverride(string jobId, string kind, string actor, string reason, DateTimeOffset? expiresAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {From} → {To} approved by {Actor} ({Scope}: {Reason}): {Effect}")]
+    partial void LogApproval(string jobId, string from, string to, string actor, string scope, string reason, string effect);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Job {JobId}: override {Kind} {Phase} by {Actor} changes nothing (the job is in {AssignedPhase}; its policy has no such phase, or no phase that way)")]

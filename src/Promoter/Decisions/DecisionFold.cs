@@ -9,6 +9,8 @@ using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Lifecycle.Approvals;
+using Streaming.Promoter.Approvals;
 using Streaming.Promoter.Publishing;
 
 namespace Streaming.Promoter.Decisions;
@@ -26,7 +28,8 @@ public sealed partial class DecisionFold(
     EventStreams streams,
     DecisionCounters counters,
     ILogger<DecisionFold> logger,
-    PhaseChangeFeed? feed = null) : IStreamFold<JobLifecycle>
+    PhaseChangeFeed? feed = null,
+    ApprovalGauge? approvalGauge = null) : IStreamFold<JobLifecycle>
 {
     public const string CheckpointName = "promoter:decisions";
 
@@ -48,6 +51,10 @@ public sealed partial class DecisionFold(
         engine.Fleet = checkpoint == TailPosition.Start
             ? new FleetControl()
             : await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
+        engine.Approvals = checkpoint == TailPosition.Start
+            ? new ApprovalBook()
+            : await ApprovalStateTable.LoadAsync(dataSource, cancellationToken) ?? new ApprovalBook();
+        approvalGauge?.Observe(engine.Approvals);
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
@@ -79,12 +86,15 @@ public sealed partial class DecisionFold(
         var deferrals = _pending.SelectMany(o => o.Deferrals).ToList();
         var ended = _pending.SelectMany(o => o.EndedOverrides).ToList();
         var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
+        var requests = _pending.SelectMany(o => o.ApprovalRequests ?? []).ToList();
+        var lapses = _pending.SelectMany(o => o.ApprovalLapses ?? []).ToList();
         // One transaction for the batch's events: every stream lock first, then the appends. Ingest appends to the same
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
             await EventStreams.LockAsync(transaction,
-                decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId)),
+                decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId))
+                    .Concat(requests.Select(r => r.JobId)).Concat(lapses.Select(l => l.JobId)),
                 cancellationToken);
             var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
             foreach (var made in decisions)
@@ -100,6 +110,15 @@ public sealed partial class DecisionFold(
             {
                 await AppendAsync(transaction, deferred.JobId, deferred.EventId, PromotionDeferred.EventType, ContractsJson.Serialize(deferred), null,
                     deferred.DecidedAt, cancellationToken);
+            }
+            foreach (var request in requests)
+            {
+                await AppendAsync(transaction, request.JobId, request.EventId, ApprovalRequested.EventType, ContractsJson.Serialize(request), null,
+                    request.RequestedAt, cancellationToken);
+            }
+            foreach (var lapse in lapses)
+            {
+                await AppendAsync(transaction, lapse.JobId, lapse.EventId, ApprovalLapsed.EventType, ContractsJson.Serialize(lapse), null, lapse.LapsedAt, cancellationToken);
             }
             foreach (var end in ended)
             {
@@ -120,6 +139,14 @@ public sealed partial class DecisionFold(
         foreach (var deferred in deferrals)
         {
             LogDeferred(deferred.JobId, deferred.From, deferred.To, deferred.Policy, UntrustedText.Escape(deferred.Reason, DecisionEngine.OperatorTextLength));
+        }
+        foreach (var request in requests)
+        {
+            LogApprovalRequested(request.JobId, request.From, request.To, request.Policy);
+        }
+        foreach (var lapse in lapses)
+        {
+            LogApprovalLapsed(lapse.JobId, lapse.From, lapse.To, lapse.Policy, UntrustedText.Escape(lapse.Reason, DecisionEngine.OperatorTextLength));
         }
         foreach (var change in breakers)
         {
@@ -150,6 +177,8 @@ public sealed partial class DecisionFold(
     {
         await DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
         await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
+        await ApprovalStateTable.SaveAsync(transaction, engine.Approvals, cancellationToken);
+        approvalGauge?.Observe(engine.Approvals);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
@@ -162,6 +191,12 @@ public sealed partial class DecisionFold(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} waits to be promoted {From} → {To} by {Policy}: {Reason}")]
     partial void LogDeferred(string jobId, string from, string to, string policy, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} waits for an operator's approval to be promoted {From} → {To} by {Policy}")]
+    partial void LogApprovalRequested(string jobId, string from, string to, string policy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the request for approval of {From} → {To} by {Policy} lapsed: {Reason}")]
+    partial void LogApprovalLapsed(string jobId, string from, string to, string policy, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit breaker of {Policy}/{Phase} {Change} ({Reason})")]
     partial void LogBreaker(string policy, string phase, string change, string reason);

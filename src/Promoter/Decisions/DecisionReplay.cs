@@ -19,6 +19,8 @@ public sealed class DecisionReplay(DecisionEngine engine)
     readonly List<BreakerChange> _breakerChanges = [];
     readonly List<PromotionDeferred> _deferrals = [];
     readonly List<PoisonedEvent> _poisoned = [];
+    readonly List<ApprovalRequested> _approvalRequests = [];
+    readonly List<ApprovalLapsed> _approvalLapses = [];
 
     public DecisionEngine Engine => engine;
 
@@ -29,6 +31,10 @@ public sealed class DecisionReplay(DecisionEngine engine)
     public IReadOnlyList<BreakerChange> BreakerChanges => _breakerChanges;
 
     public IReadOnlyList<PromotionDeferred> Deferrals => _deferrals;
+
+    public IReadOnlyList<ApprovalRequested> ApprovalRequests => _approvalRequests;
+
+    public IReadOnlyList<ApprovalLapsed> ApprovalLapses => _approvalLapses;
 
     /// <summary>Events the engine could not apply, each skipped for its stream.</summary>
     public IReadOnlyList<PoisonedEvent> Poisoned => _poisoned;
@@ -84,5 +90,7 @@ public sealed class DecisionReplay(DecisionEngine engine)
         }
         _breakerChanges.AddRange(outcome.BreakerChanges);
         _deferrals.AddRange(outcome.Deferrals);
+        _approvalRequests.AddRange(outcome.ApprovalRequests ?? []);
+        _approvalLapses.AddRange(outcome.ApprovalLapses ?? []);
     }
 }

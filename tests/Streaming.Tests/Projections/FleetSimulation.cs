@@ -36,6 +36,10 @@ public sealed class FleetSimulation
 
     public IReadOnlyList<PromotionDeferred> Deferrals => Replay.Deferrals;
 
+    public IReadOnlyList<ApprovalRequested> ApprovalRequests => Replay.ApprovalRequests;
+
+    public IReadOnlyList<ApprovalLapsed> ApprovalLapses => Replay.ApprovalLapses;
+
     public static DateTimeOffset At(double minute) => Start.AddMinutes(minute);
 
     public string PhaseOf(string job) => _phases[job];
@@ -73,12 +77,18 @@ public sealed class FleetSimulation
         Append(CircuitBreakerChanged.StreamFor(policy, phase), CircuitBreakerResetRequested.EventType,
             ContractsJson.Serialize(new CircuitBreakerResetRequested(policy, phase, "alice", "checked by hand", At(minute))), At(minute), null);
 
+    /// <summary>An operator approves the job's move <paramref name="from"/> → <paramref name="to"/>, as the API records it.</summary>
+    public void Approve(string job, double minute, string from, string to, string scope = ApprovalGranted.OneJob) =>
+        Append(job, ApprovalGranted.EventType,
+            ContractsJson.Serialize(new ApprovalGranted(Guid.NewGuid(), job, from, to, "alice", "looked at the evidence", scope, At(minute))), At(minute), null);
+
     void Append(string stream, string type, string data, DateTimeOffset at, long? seq)
     {
         var version = _versions[stream] = _versions.GetValueOrDefault(stream) + 1;
         _position++;
         var before = Replay.Decisions.Count;
         var deferredBefore = Replay.Deferrals.Count;
+        var (requestsBefore, lapsesBefore) = (Replay.ApprovalRequests.Count, Replay.ApprovalLapses.Count);
         Replay.Apply(new RecordedEvent(_position, _position, stream, version, Guid.NewGuid(), type, data, "{}", seq, at, at));
         for (var i = before; i < Replay.Decisions.Count; i++)
         {
@@ -90,6 +100,11 @@ public sealed class FleetSimulation
         for (var i = deferredBefore; i < Replay.Deferrals.Count; i++)
         {
             _versions[Replay.Deferrals[i].JobId] = _versions.GetValueOrDefault(Replay.Deferrals[i].JobId) + 1;
+            _position++;
+        }
+        foreach (var jobId in Replay.ApprovalRequests.Skip(requestsBefore).Select(r => r.JobId).Concat(Replay.ApprovalLapses.Skip(lapsesBefore).Select(l => l.JobId)))
+        {
+            _versions[jobId] = _versions.GetValueOrDefault(jobId) + 1;
             _position++;
         }
     }

@@ -14,26 +14,7 @@ public sealed class DashboardBrowserTests(SurfaceSystem system, HeadlessChromium
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    async Task<(IPage Page, List<string> Errors)> SignInAsync(string role, string path)
-    {
-        await browser.Context.ClearCookiesAsync();
-        var page = await browser.Context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
-        page.Dialog += (_, dialog) => errors.Add("a dialog opened: " + dialog.Message);
-        await page.GotoAsync(new Uri(system.BaseUrl, path).ToString());
-        await page.FillAsync("#token", system.Tokens[role]);
-        await page.ClickAsync("#signin-button");
-        await page.WaitForSelectorAsync("body[data-ready=true]", new() { Timeout = (float)Timeout.TotalMilliseconds });
-        return (page, errors);
-    }
+    Task<(IPage Page, List<string> Errors)> SignInAsync(string role, string path) => BrowserSignIn.SignInAsync(browser, system, role, path, Timeout);
 
     [Fact]
     public async Task The_fleet_page_shows_the_apis_counts_lists_and_feed_and_is_screenshotted()
@@ -45,7 +26,7 @@ public sealed class DashboardBrowserTests(SurfaceSystem system, HeadlessChromium
         Assert.Equal(summary["totals"]!["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await page.InnerTextAsync("#total-jobs"));
         foreach (var phase in summary["phases"]!.AsArray())
         {
-            var row = page.Locator($"#phase-table tr[data-phase='{phase!["phase"]!.GetValue<string>()}'] td.jobs");
+            var row = page.Locator($"#phase-table tr[data-phase='{phase!["phase"]!.GetValue<string>()}'][data-policy='{phase["policy"]!.GetValue<string>()}'] td.jobs");
             Assert.Equal(phase["jobs"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture), await row.InnerTextAsync());
         }
         Assert.Contains(SurfaceSystem.Stuck, await page.InnerTextAsync(".list[data-flag=stuck]"));

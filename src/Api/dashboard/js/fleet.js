@@ -2,7 +2,7 @@ import { timeScale, api, clear, confirmWrite, el, flagPill, int, isOperator, liv
 
 const FLAG_TITLES = {
   stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
-  poisoned: 'Poisoned', 'known-issue': 'Known issue', 'waiting-for-slot': 'Waiting for a slot',
+  poisoned: 'Poisoned', 'known-issue': 'Known issue', 'waiting-for-slot': 'Waiting for a slot', 'awaiting-approval': 'Awaiting approval',
 };
 const charts = {};
 let feedDirection = '';
@@ -33,7 +33,8 @@ function renderPhases(summary) {
 function renderAttention(summary) {
   const lists = Object.entries(FLAG_TITLES).map(([flag, title]) => {
     const jobs = summary.attention[flag] || [];
-    const count = flag === 'held' || flag === 'pinned' ? null : countFor(summary.totals, flag);
+    const count = flag === 'held' || flag === 'pinned' ? null
+      : flag === 'awaiting-approval' ? (summary.approvals || []).reduce((sum, g) => sum + g.waiting + g.approved, 0) : countFor(summary.totals, flag);
     return el('div', { class: 'list', dataset: { flag } },
       el('h3', {}, flagPill(flag), ' ', title, count !== null ? el('span', { class: 'muted' }, ` ${int(count)}`) : null),
       jobs.length === 0 ? el('p', { class: 'empty' }, 'none')
@@ -64,6 +65,36 @@ function renderBreakers(summary) {
       el('tbody', {}, summary.waves.map(w => el('tr', {}, el('td', {}, `${w.policy} / ${w.phase}`, w.breakerOpen ? el('span', { class: 'pill open' }, 'breaker open') : null),
         el('td', { class: 'num' }, `${int(w.inFlight)}${w.maxInFlight ? ' / ' + int(w.maxInFlight) : ''}`), el('td', { class: 'num' }, int(w.queued)),
         el('td', { class: 'num' }, `${int(w.promotedLastHour)}${w.maxPerHour ? ' / ' + int(w.maxPerHour) : ''}`))))));
+}
+
+function renderApprovals(summary) {
+  const gates = summary.approvals || [];
+  clear(document.getElementById('approvals'), gates.length === 0 ? el('p', { class: 'empty' }, 'no job waits for approval')
+    : el('table', { id: 'approvals-table' }, el('thead', {}, el('tr', {}, ['policy', 'gate', 'waiting', 'approved, not moved yet', isOperator() ? '' : null].filter(h => h !== null)
+      .map((h, i) => el('th', { class: i === 2 || i === 3 ? 'num' : null }, h)))),
+      el('tbody', {}, gates.map(g => el('tr', { dataset: { gate: `${g.policy}/${g.from}` } }, el('td', {}, g.policy), el('td', {}, phaseBadge(g.from), ' → ', g.to ? phaseBadge(g.to) : '—'),
+        el('td', { class: 'num' }, el('a', { href: '#jobs', onclick: () => showFlag('awaiting-approval', g.from) }, int(g.waiting))), el('td', { class: 'num' }, int(g.approved)),
+        isOperator() ? el('td', {}, g.waiting > 0 ? el('button', { type: 'button', class: 'small', 'data-approve': `${g.policy}/${g.from}`, onclick: () => approveGate(g) }, 'Approve all…') : null) : null)))));
+}
+
+function showFlag(flag, phase) {
+  document.getElementById('f-flag').value = flag;
+  document.getElementById('f-phase').value = phase;
+  jobsState.cursor = null; jobsState.page = 1;
+  renderJobs();
+}
+
+// A batch approval by gate: counted first (a dry run), then confirmed with that count as its cap.
+async function approveGate(gate) {
+  const selector = { policy: gate.policy, phase: gate.from };
+  const count = await api('/api/v1/approvals', { method: 'POST', body: { ...selector, max: 10000, dryRun: true } });
+  confirmWrite(`Approve ${int(count.matched)} job${count.matched === 1 ? '' : 's'}: ${gate.policy} ${gate.from} → ${gate.to}`,
+    `Permit the promotion of every job waiting at this gate now (${int(count.matched)}; first: ${count.jobs.slice(0, 5).join(', ')}). Each moves at its next signal if its criteria still hold, within the gate's wave and breaker. Refused if more wait by then.`,
+    reason => api('/api/v1/approvals', { method: 'POST', body: { ...selector, max: Math.max(1, count.matched), reason } }),
+    async () => {
+      toast(`approval of ${int(count.matched)} jobs at ${gate.policy} / ${gate.from} recorded`);
+      await refresh();
+    });
 }
 
 function renderIssues(summary) {
@@ -195,6 +226,7 @@ async function refresh() {
   renderPhases(summary);
   renderBreakers(summary);
   renderAttention(summary);
+  renderApprovals(summary);
   renderIssues(summary);
   renderHistory(history);
   await renderFeed();
@@ -204,7 +236,7 @@ async function refresh() {
 async function start() {
   await signedIn();
   const flagSelect = document.getElementById('f-flag');
-  for (const flag of ['awaiting-ack', ...Object.keys(FLAG_TITLES), 'no-policy']) flagSelect.append(el('option', { value: flag }, flag));
+  for (const flag of ['awaiting-ack', ...Object.keys(FLAG_TITLES), 'approved', 'no-policy']) flagSelect.append(el('option', { value: flag }, flag));
   document.getElementById('feed-direction').addEventListener('change', event => { feedDirection = event.target.value; renderFeed(); });
   document.getElementById('job-filters').addEventListener('submit', event => { event.preventDefault(); jobsState.cursor = null; jobsState.page = 1; renderJobs(); });
   document.getElementById('jobs-first').addEventListener('click', () => { jobsState.cursor = null; jobsState.page = 1; renderJobs(); });

@@ -103,7 +103,9 @@ function markers(decisions, soakEndsAt) {
 function renderCharts(series) {
   charts.splice(0).forEach(c => c.destroy());
   const target = document.getElementById('charts');
-  if (series.lines.length === 0 || series.times.length === 0) { clear(target, el('p', { class: 'empty span-12' }, 'no criteria to chart in this phase')); return; }
+  document.getElementById('charts-basis').textContent = series.basis || '';
+  if (series.lines.length === 0) { clear(target, el('p', { class: 'empty span-12' }, 'no policy criteria govern this job')); return; }
+  if (series.times.length === 0) { clear(target, el('p', { class: 'empty span-12' }, `no signals in ${series.chartedPhase || series.phase} yet`)); return; }
   const xs = series.times.map(t => Date.parse(t) / 1000);
   const byMetric = new Map();
   for (const line of series.lines) byMetric.set(line.metric, [...(byMetric.get(line.metric) || []), line]);
@@ -151,6 +153,36 @@ function renderOverrides(d) {
         metrics.map(m => el('td', { class: 'num' }, num(s.metrics[m]))))))));
 }
 
+function renderApproval(d, approvals) {
+  const card = document.getElementById('approval-card');
+  const wait = approvals.waiting;
+  card.classList.toggle('hidden', !wait);
+  if (!wait) { clear(document.getElementById('approval')); return; }
+  document.getElementById('approval-sub').textContent = `${wait.from} → ${wait.to} by ${wait.policy}, since ${time(wait.requestedAt)}`;
+  const evidence = el('table', { id: 'approval-evidence' }, el('thead', {}, el('tr', {}, ['metric', 'aggregation', 'value', 'threshold', 'samples', 'verdict'].map(h => el('th', {}, h)))),
+    el('tbody', {}, wait.criteria.map(k => el('tr', {}, el('td', {}, k.metric), el('td', {}, k.aggregation), el('td', { class: 'num' }, num(k.value)),
+      el('td', {}, `${k.comparison} ${num(k.threshold)}`), el('td', { class: 'num' }, k.samples), el('td', {}, el('span', { class: `pill ${k.verdict}` }, k.verdict))))));
+  const granted = wait.granted
+    ? el('p', { id: 'approval-granted' }, el('span', { class: 'pill pass' }, 'approved'), ` by ${wait.granted.actor} at ${time(wait.granted.grantedAt)} (${wait.granted.scope}): ${wait.granted.reason}. `,
+      'The move is made at the job\'s next signal while the criteria hold; it lapses if they stop holding first.')
+    : el('p', { class: 'muted' }, 'The criteria passed; the gate needs an operator\'s approval. An approval permits this one move, and lapses if the criteria stop holding before it.');
+  const button = isOperator() && !wait.granted
+    ? el('button', { type: 'button', id: 'action-approve', class: 'primary', onclick: () => approve(d, wait) }, `Approve ${wait.from} → ${wait.to}…`)
+    : null;
+  clear(document.getElementById('approval'), el('p', { class: 'wrap' }, wait.reason), evidence, granted, button);
+}
+
+function approve(d, wait) {
+  document.getElementById('pin-field').classList.add('hidden');
+  document.getElementById('for-field').classList.add('hidden');
+  confirmWrite(`Approve ${d.jobId}: ${wait.from} → ${wait.to}`, 'Permit this job\'s promotion. It is made at its next signal if the criteria still hold, within the gate\'s wave and breaker.',
+    reason => api(`/api/v1/jobs/${encodeURIComponent(d.jobId)}/approve`, { method: 'POST', body: { reason } }),
+    async () => {
+      toast(`approval of ${d.jobId} recorded`);
+      await refresh();
+    });
+}
+
 function renderActions(d) {
   const card = document.getElementById('actions-card');
   const summary = document.getElementById('summary').parentElement;
@@ -181,8 +213,10 @@ function ask(action, d) {
 }
 
 async function refresh() {
-  const [d, series] = await Promise.all([api(`/api/v1/jobs/${encodeURIComponent(jobId)}`), api(`/api/v1/jobs/${encodeURIComponent(jobId)}/series`)]);
+  const [d, series, approvals] = await Promise.all([api(`/api/v1/jobs/${encodeURIComponent(jobId)}`), api(`/api/v1/jobs/${encodeURIComponent(jobId)}/series`),
+    api(`/api/v1/jobs/${encodeURIComponent(jobId)}/approvals`)]);
   renderSummary(d);
+  renderApproval(d, approvals);
   renderCriteria(d);
   renderTimeline(d, series);
   renderCharts(series);
