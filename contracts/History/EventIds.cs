@@ -27,6 +27,10 @@ public static class EventIds
 
     public static Guid ForShadowDecision(string policy, string jobId, long decidingVersion) => Create($"shadow:{policy}:{jobId}:{decidingVersion}");
 
+    public static Guid ForSilence(string jobId, long lastVersion) => Create($"silence:{jobId}:{lastVersion}");
+
+    public static Guid ForPauseExpiry(Guid pauseId) => Create($"pause-expired:{pauseId}");
+
     static Guid Create(string name)
     {
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];

@@ -24,6 +24,10 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(KnownIssueOpened))]
 [JsonSerializable(typeof(KnownIssueResolved))]
 [JsonSerializable(typeof(ShadowDecision))]
+[JsonSerializable(typeof(PromotionsPaused))]
+[JsonSerializable(typeof(PromotionsResumed))]
+[JsonSerializable(typeof(CircuitBreakerTripRequested))]
+[JsonSerializable(typeof(JobSilenced))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

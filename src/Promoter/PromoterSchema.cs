@@ -46,5 +46,17 @@ public static class PromoterSchema
             end
             $$;
             """),
+        // The gates around the criteria (silent jobs, pauses, windows): their state, saved with the decisions' checkpoint.
+        new(60, "promoter_gates", """
+            create table if not exists promoter.gate_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            create table if not exists promoter.silence_entries (
+                job_id text primary key,
+                entry  jsonb not null
+            );
+            """),
     ];
 }

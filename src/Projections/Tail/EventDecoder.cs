@@ -52,6 +52,10 @@ public sealed class EventDecoder
             KnownIssueOpened.EventType => Read(utf8, ContractsJson.Default.KnownIssueOpened),
             KnownIssueResolved.EventType => Read(utf8, ContractsJson.Default.KnownIssueResolved),
             ShadowDecision.EventType => Read(utf8, ContractsJson.Default.ShadowDecision),
+            PromotionsPaused.EventType => Read(utf8, ContractsJson.Default.PromotionsPaused),
+            PromotionsResumed.EventType => Read(utf8, ContractsJson.Default.PromotionsResumed),
+            CircuitBreakerTripRequested.EventType => Read(utf8, ContractsJson.Default.CircuitBreakerTripRequested),
+            JobSilenced.EventType => Read(utf8, ContractsJson.Default.JobSilenced),
             _ => null,
         });
     }

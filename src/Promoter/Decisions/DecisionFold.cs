@@ -47,6 +47,7 @@ public sealed partial class DecisionFold(
         engine.Fleet = checkpoint == TailPosition.Start
             ? new FleetControl()
             : await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
+        engine.Gates = checkpoint == TailPosition.Start ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
@@ -78,12 +79,14 @@ public sealed partial class DecisionFold(
         var deferrals = _pending.SelectMany(o => o.Deferrals).ToList();
         var ended = _pending.SelectMany(o => o.EndedOverrides).ToList();
         var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
+        var appends = _pending.SelectMany(o => o.Appends ?? []).ToList();
         // One transaction for the batch's events: every stream lock first, then the appends. Ingest appends to the same
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
             await EventStreams.LockAsync(transaction,
-                decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId)),
+                decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId))
+                    .Concat(appends.Select(a => a.StreamId).Where(id => !ControlStreams.IsControl(id))),
                 cancellationToken);
             var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
             foreach (var made in decisions)
@@ -111,6 +114,10 @@ public sealed partial class DecisionFold(
                     change.Window, change.At, change.Reason);
                 await AppendAsync(transaction, CircuitBreakerChanged.StreamFor(change.Policy, change.Phase), changed.EventId, CircuitBreakerChanged.EventType,
                     ContractsJson.Serialize(changed), null, change.At, cancellationToken);
+            }
+            foreach (var append in appends)
+            {
+                await streams.AppendOnceAsync(transaction, append.StreamId, append.Event, cancellationToken);
             }
             return written;
         }, cancellationToken);
@@ -149,6 +156,7 @@ public sealed partial class DecisionFold(
     {
         await DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
         await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
+        await GateStateTable.SaveAsync(transaction, engine.Gates, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information,

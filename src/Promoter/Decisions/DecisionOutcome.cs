@@ -5,18 +5,20 @@ namespace Streaming.Promoter.Decisions;
 
 /// <summary>
 /// What the <see cref="DecisionEngine"/> decided at one event, for the caller to record: phase changes, promotions that
-/// wait for a slot (each with why), overrides that ended, circuit breakers that opened or closed. Most events decide
+/// wait for a slot (each with why), overrides that ended, circuit breakers that opened or closed, other events to record
+/// (<see cref="Appends"/>: jobs that turned silent, pauses that ended). Most events decide
 /// nothing: <see cref="None"/>.
 /// </summary>
 public sealed record DecisionOutcome(
     IReadOnlyList<MadeDecision> Decisions,
     IReadOnlyList<PromotionDeferred> Deferrals,
     IReadOnlyList<OverrideEnded> EndedOverrides,
-    IReadOnlyList<BreakerChange> BreakerChanges)
+    IReadOnlyList<BreakerChange> BreakerChanges,
+    IReadOnlyList<StreamAppend>? Appends = null)
 {
     public static readonly DecisionOutcome None = new([], [], [], []);
 
-    public bool IsEmpty => Decisions.Count == 0 && Deferrals.Count == 0 && EndedOverrides.Count == 0 && BreakerChanges.Count == 0;
+    public bool IsEmpty => Decisions.Count == 0 && Deferrals.Count == 0 && EndedOverrides.Count == 0 && BreakerChanges.Count == 0 && (Appends is null || Appends.Count == 0);
 
     /// <summary>The outcome holding what was given, or <see cref="None"/> when nothing was.</summary>
     public static DecisionOutcome Of(

@@ -18,6 +18,7 @@ public sealed class DecisionReplay(DecisionEngine engine)
     readonly List<BreakerChange> _breakerChanges = [];
     readonly List<PromotionDeferred> _deferrals = [];
     readonly List<PoisonedEvent> _poisoned = [];
+    readonly List<StreamAppend> _appends = [];
 
     public DecisionEngine Engine => engine;
 
@@ -28,6 +29,9 @@ public sealed class DecisionReplay(DecisionEngine engine)
     public IReadOnlyList<BreakerChange> BreakerChanges => _breakerChanges;
 
     public IReadOnlyList<PromotionDeferred> Deferrals => _deferrals;
+
+    /// <summary>Other events the engine would record: jobs that turned silent, pauses that ended.</summary>
+    public IReadOnlyList<StreamAppend> Appends => _appends;
 
     /// <summary>Events the engine could not apply, each skipped for its stream.</summary>
     public IReadOnlyList<PoisonedEvent> Poisoned => _poisoned;
@@ -83,5 +87,6 @@ public sealed class DecisionReplay(DecisionEngine engine)
         }
         _breakerChanges.AddRange(outcome.BreakerChanges);
         _deferrals.AddRange(outcome.Deferrals);
+        _appends.AddRange(outcome.Appends ?? []);
     }
 }
