@@ -16,10 +16,6 @@ namespace Streaming.Promoter.Decisions;
 /// </summary>
 public sealed class GateKeeper
 {
-    public const string Paused = "paused";
-    public const string Window = "window";
-    public const string Silent = "silent";
-
     /// <summary>The actor of what the Promoter records by itself (a pause that reached its end).</summary>
     public const string PromoterActor = "promoter";
 
@@ -46,11 +42,11 @@ public sealed class GateKeeper
     {
         deferral = null;
         var (cause, reason) = Silence.IsSilent(promotion.JobId)
-            ? (Silent, $"the job is silent: its last signal is more than {Describe(policy.Gating.Silence?.After)} older than the fleet's latest")
+            ? (PromotionDeferred.Silent, $"the job is silent: its last signal is more than {Describe(policy.Gating.Silence?.After)} older than the fleet's latest")
             : Pauses.Covering(policy.Name, promotion.To) is { } pause
-                ? (Paused, $"promotions into {promotion.To} are paused ({pause.Scope}) by {pause.Actor}: {pause.Reason}{(pause.Until is { } until ? $", until {until:u}" : "")}")
+                ? (PromotionDeferred.Paused, $"promotions into {promotion.To} are paused ({pause.Scope}) by {pause.Actor}: {pause.Reason}{(pause.Until is { } until ? $", until {until:u}" : "")}")
                 : !policy.Gating.InWindow(promotion.DecidedAt)
-                    ? (Window, $"outside the promotion windows of {policy.Name} ({string.Join("; ", policy.Gating.Windows.Select(w => w.Describe()))})")
+                    ? (PromotionDeferred.Window, $"outside the promotion windows of {policy.Name} ({string.Join("; ", policy.Gating.Windows.Select(w => w.Describe()))})")
                     : ((string?)null, "");
         if (cause is null)
         {
