@@ -131,6 +131,8 @@ public static class ApiExtensions
         services.AddSingleton<JobQueries>();
         services.TryAddSingleton<OverrideWriter>();
         services.TryAddSingleton<FleetWriter>();
+        services.TryAddSingleton<PauseWriter>();
+        services.TryAddSingleton<GateQueries>();
         services.TryAddSingleton<PolicyPublisher>();
         services.AddSingleton<PipelineSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineSampler>());
@@ -176,6 +178,7 @@ public static class ApiExtensions
         app.MapFleetEndpoints();
         app.MapJobEndpoints();
         app.MapWriteEndpoints();
+        app.MapGateWriteEndpoints();
         app.MapPolicyEndpoints();
         app.MapLiveEndpoints();
         app.MapDashboards();

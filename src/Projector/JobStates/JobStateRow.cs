@@ -52,6 +52,10 @@ sealed record JobStateRow(
         {
             flags.Add(LifecycleFlags.WaitingForSlot);
         }
+        if (view.Silent)
+        {
+            flags.Add(LifecycleFlags.Silent);
+        }
         if (view.Poisoned)
         {
             flags.Add(LifecycleFlags.Poisoned);

@@ -5,7 +5,8 @@ namespace Streaming.Projector.JobStates;
 /// <summary>
 /// What the dashboards know of one job: its lifecycle state plus what the signals and decisions said last.
 /// <see cref="WaitingFor"/>: why the promotion the policy wants waits for a slot, while it does. <see cref="Poisoned"/>: an
-/// event of the job's stream could not be applied and was skipped.
+/// event of the job's stream could not be applied and was skipped. <see cref="Silent"/>: the Promoter found the job silent
+/// (<c>job-silenced/v1</c>), until its next signal.
 /// </summary>
 public sealed record JobStateView(
     JobLifecycle Lifecycle,
@@ -14,4 +15,5 @@ public sealed record JobStateView(
     DateTimeOffset? LastChangedAt,
     long StreamVersion,
     string? WaitingFor = null,
-    bool Poisoned = false);
+    bool Poisoned = false,
+    bool Silent = false);

@@ -72,6 +72,7 @@ public sealed partial class DecisionFold(
 
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
+        counters.SetSilent(engine.Gates.Silence.SilentCount);
         if (_pending.Count == 0)
         {
             return;

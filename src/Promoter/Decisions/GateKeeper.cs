@@ -2,7 +2,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
-using Streaming.Projections;
+using Streaming.LifecycleEvents;
 
 namespace Streaming.Promoter.Decisions;
 

@@ -59,6 +59,18 @@ public static class GateStateTable
         return gates;
     }
 
+    /// <summary>What the operator surface shows: the watermark, the pauses in force (with their ends in event time) and how many jobs are silent.</summary>
+    public static async Task<(DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent)> LoadSummaryAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select (select snapshot::text from promoter.gate_state where id = 1), " +
+            "(select count(*)::int from promoter.silence_entries where (entry->>'Silent')::boolean)");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var state = reader.IsDBNull(0) ? null : JsonSerializer.Deserialize<State>(reader.GetString(0));
+        return (state?.Watermark, state?.Pauses ?? [], reader.GetInt32(1));
+    }
+
     public static async Task SaveAsync(NpgsqlTransaction transaction, GateKeeper gates, CancellationToken cancellationToken)
     {
         var state = new State(gates.Silence.Watermark, [.. gates.Pauses.InForce],
