@@ -23,7 +23,7 @@ public sealed class GateApiTests(SurfaceSystem system, HeadlessChromium browser)
     [InlineData("/api/v1/pauses", """{"reason":"incident","policy":"no-such-policy"}""", "policy")]
     [InlineData("/api/v1/pauses", """{"reason":"incident","policy":"cdc-migration","phase":"shadow"}""", "phase")]
     [InlineData("/api/v1/pauses", """{"reason":"incident","policy":"cdc-migration","phase":"orbit"}""", "phase")]
-    [InlineData("/api/v1/pauses", """{"reason":"incident","for":""", "body")]
+    [InlineData("/api/v1/pauses", """{"reason":"incident",""", "body")]
     [InlineData("/api/v1/pauses/resume", """{"policy":"cdc-migration"}""", "reason")]
     [InlineData("/api/v1/breakers/cdc-migration/orbit/trip", """{"reason":"checked"}""", "phase")]
     [InlineData("/api/v1/breakers/no-such-policy/cleanup/trip", """{"reason":"checked"}""", "policy")]
@@ -120,6 +120,8 @@ public sealed class GateApiTests(SurfaceSystem system, HeadlessChromium browser)
         Assert.Contains("Pause promotions of cdc-migration into cleanup", await page.InnerTextAsync("#confirm-title"));
         await page.FillAsync("#confirm-reason", "incident 42: target lagging");
         await page.ClickAsync("#confirm-ok");
+        await page.WaitForSelectorAsync("#confirm", new() { State = WaitForSelectorState.Hidden, Timeout = (float)Timeout.TotalMilliseconds });
+        Assert.Empty(errors);
 
         // Then the page shows the pause with who, why and until when, once the Promoter holds it
         var row = page.Locator("#pauses-table tr[data-scope='cdc-migration into cleanup']");
@@ -133,7 +135,7 @@ public sealed class GateApiTests(SurfaceSystem system, HeadlessChromium browser)
         Assert.Contains("operator", shown, StringComparison.Ordinal);
         Assert.Contains("incident 42: target lagging", shown, StringComparison.Ordinal);
         Assert.DoesNotContain("until resumed", shown, StringComparison.Ordinal);
-        Assert.Contains("silent jobs", await page.InnerTextAsync("#gates"));
+        Assert.Contains("silent jobs", await page.InnerTextAsync("#gates"), StringComparison.OrdinalIgnoreCase);
         await page.ScreenshotAsync(new() { Path = Path.Combine(HeadlessChromium.Screenshots, "fleet-gates.png"), FullPage = true });
 
         // When the operator resumes it there, it is recorded with the signed-in operator as the actor
