@@ -10,6 +10,7 @@ public static class ControlStreamPrefixes
         ShadowDecision.StreamPrefix,
         KnownIssueOpened.StreamPrefix,
         CircuitBreakerChanged.StreamPrefix,
+        PromotionsPaused.StreamPrefix,
     ];
 
     public static string? Of(string streamId)

@@ -30,6 +30,9 @@ public static class EventIds
     public static Guid ForApprovalRequest(string jobId, long decidingVersion) => Create($"approval-requested:{jobId}:{decidingVersion}");
 
     public static Guid ForApprovalLapse(string jobId, long decidingVersion) => Create($"approval-lapsed:{jobId}:{decidingVersion}");
+    public static Guid ForSilence(string jobId, long lastVersion) => Create($"silence:{jobId}:{lastVersion}");
+
+    public static Guid ForPauseExpiry(Guid pauseId) => Create($"pause-expired:{pauseId}");
 
     static Guid Create(string name)
     {

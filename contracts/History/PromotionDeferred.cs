@@ -31,4 +31,7 @@ public sealed record PromotionDeferred(
 
     public const string Wave = "wave";
     public const string Breaker = "breaker";
+    public const string Paused = "paused";
+    public const string Window = "window";
+    public const string Silent = "silent";
 }

@@ -27,6 +27,10 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(ApprovalRequested))]
 [JsonSerializable(typeof(ApprovalGranted))]
 [JsonSerializable(typeof(ApprovalLapsed))]
+[JsonSerializable(typeof(PromotionsPaused))]
+[JsonSerializable(typeof(PromotionsResumed))]
+[JsonSerializable(typeof(CircuitBreakerTripRequested))]
+[JsonSerializable(typeof(JobSilenced))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

@@ -136,6 +136,8 @@ public static class ApiExtensions
         services.TryAddSingleton<FleetWriter>();
         services.AddSingleton<ApprovalQueries>();
         services.TryAddSingleton<ApprovalWriter>();
+        services.TryAddSingleton<PauseWriter>();
+        services.TryAddSingleton<GateQueries>();
         services.TryAddSingleton<PolicyPublisher>();
         services.AddSingleton<PipelineSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineSampler>());
@@ -183,6 +185,7 @@ public static class ApiExtensions
         app.MapJobEndpoints();
         app.MapWriteEndpoints();
         app.MapApprovalEndpoints();
+        app.MapGateWriteEndpoints();
         app.MapPolicyEndpoints();
         app.MapLiveEndpoints();
         app.MapNotificationEndpoints();

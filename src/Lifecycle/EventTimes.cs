@@ -14,4 +14,7 @@ internal static class EventTimes
             : ticks >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
             : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
+
+    /// <summary><paramref name="at"/> plus <paramref name="span"/>, or <see cref="DateTimeOffset.MaxValue"/> when that is past it.</summary>
+    public static DateTimeOffset After(DateTimeOffset at, TimeSpan span) => Before(at, -span);
 }

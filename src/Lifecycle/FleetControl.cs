@@ -71,7 +71,7 @@ public sealed class FleetControl
         joined = null;
         var traffic = Traffic(policy.Name, gate.To);
         var now = promotion.DecidedAt;
-        if (gate.Breaker is { } breaker && traffic.BreakerOpenSince is not null
+        if (gate.Breaker is { } breaker && traffic.BreakerOpenSince is not null && !traffic.Tripped
             && !Exceeded(traffic, breaker, now, out var demotions) && Close(traffic, breaker, now, demotions, "the demotion rate fell back") is { } closed)
         {
             changes.Add(closed);
@@ -176,7 +176,28 @@ public sealed class FleetControl
             return null;
         }
         traffic.Demotions.Clear();
+        traffic.Tripped = false;
         return Close(traffic, rule ?? new BreakerRule(1, Hour, 0), at, 0, reason);
+    }
+
+    /// <summary>An operator opens a phase's breaker by hand: promotions into it pause until one resets it.</summary>
+    public BreakerChange? Trip(string policy, string phase, BreakerRule? rule, DateTimeOffset at, string reason)
+    {
+        var traffic = Traffic(policy, phase);
+        if (traffic.BreakerOpenSince is not null && traffic.Tripped)
+        {
+            return null;
+        }
+        traffic.Tripped = true;
+        if (traffic.BreakerOpenSince is not null)
+        {
+            // Already open on its own: now it also waits for a person.
+            return null;
+        }
+        traffic.BreakerOpenSince = at;
+        traffic.BreakerChanges++;
+        var applied = rule ?? new BreakerRule(1, Hour, 0);
+        return new BreakerChange(policy, phase, true, traffic.BreakerChanges, traffic.Demotions.Count, traffic.Jobs, applied.MaxDemotionShare, applied.Window, at, reason);
     }
 
     static BreakerChange? Close(PhaseTraffic traffic, BreakerRule rule, DateTimeOffset at, int demotions, string reason)

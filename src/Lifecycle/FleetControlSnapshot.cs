@@ -14,12 +14,13 @@ public static class FleetControlSnapshot
         DateTimeOffset[] Demotions,
         DateTimeOffset? BreakerOpenSince,
         int BreakerChanges,
-        QueuedJob[] Queue);
+        QueuedJob[] Queue,
+        bool Tripped = false);
 
     public static byte[] Write(FleetControl fleet) =>
         JsonSerializer.SerializeToUtf8Bytes(fleet.Phases.Values.Select(t => new Phase(
             t.Policy, t.Phase, t.Jobs, new Dictionary<string, DateTimeOffset>(t.InFlight), [.. t.Promotions], [.. t.Demotions],
-            t.BreakerOpenSince, t.BreakerChanges, [.. t.Queue.Values])).ToArray());
+            t.BreakerOpenSince, t.BreakerChanges, [.. t.Queue.Values], t.Tripped)).ToArray());
 
     public static FleetControl Read(byte[] snapshot)
     {
@@ -43,6 +44,7 @@ public static class FleetControlSnapshot
             }
             traffic.BreakerOpenSince = phase.BreakerOpenSince;
             traffic.BreakerChanges = phase.BreakerChanges;
+            traffic.Tripped = phase.Tripped;
             foreach (var queued in phase.Queue)
             {
                 traffic.Queue[queued.JobId] = queued;

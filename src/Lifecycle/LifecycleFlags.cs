@@ -44,4 +44,7 @@ public static class LifecycleFlags
 
     /// <summary>An event of the job's stream could not be applied: it was skipped and recorded in <c>es.poisoned_events</c>.</summary>
     public const string Poisoned = "poisoned";
+
+    /// <summary>The job's last signal is older than the fleet's event-time watermark minus its policy's silence: not promoted until it signals.</summary>
+    public const string Silent = "silent";
 }

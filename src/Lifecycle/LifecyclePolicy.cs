@@ -16,8 +16,12 @@ public sealed record LifecyclePolicy(
     int Priority,
     TimeSpan? AcknowledgeWithin = null,
     int StuckAfterSoaks = LifecyclePolicy.DefaultStuckAfterSoaks,
-    string PriorityLabel = LifecyclePolicy.DefaultPriorityLabel)
+    string PriorityLabel = LifecyclePolicy.DefaultPriorityLabel,
+    GateControls? Controls = null)
 {
+    /// <summary>Silence, promotion windows and how pauses treat demotions (<see cref="GateControls.None"/> when the policy says nothing).</summary>
+    public GateControls Gating => Controls ?? GateControls.None;
+
     public const int DefaultStuckAfterSoaks = 3;
 
     /// <summary>The label whose whole-number value orders jobs waiting for a wave's slot (higher first; missing is 0).</summary>

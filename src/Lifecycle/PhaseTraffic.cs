@@ -21,6 +21,9 @@ public sealed class PhaseTraffic(string policy, string phase)
 
     public DateTimeOffset? BreakerOpenSince { get; set; }
 
+    /// <summary>An operator opened the breaker by hand: it stays open until one resets it.</summary>
+    public bool Tripped { get; set; }
+
     /// <summary>How many times the breaker opened or closed: numbers its events.</summary>
     public int BreakerChanges { get; set; }
 

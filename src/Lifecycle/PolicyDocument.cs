@@ -49,13 +49,14 @@ public static partial class PolicyDocument
 
     delegate bool TryParse<T>(string? text, out T value);
 
-    sealed class Reader
+    sealed partial class Reader
     {
         public List<PolicyError> Errors { get; } = [];
 
         public LifecyclePolicy? Policy(YamlMappingNode root, int version)
         {
-            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "acknowledgement", "stuck", "priorityLabel", "gates"]);
+            var fields = Fields(root, "", ["name", "description", "priority", "selector", "phases", "quarantine", "acknowledgement", "stuck", "priorityLabel", "gates",
+                "silence", "silenceAction", "windows", "pauseDemotions", "windowDemotions"]);
             var name = Required(fields, root, "name", "", Text);
             if (name is not null && !PolicyName().IsMatch(name))
             {
@@ -84,9 +85,10 @@ public static partial class PolicyDocument
                 stuckAfterSoaks = Required(stuck, stuckNode, "afterSoaks", "stuck", (n, p) => Integer(n, p, 1)) ?? stuckAfterSoaks;
             }
             var priorityLabel = fields.TryGetValue("priorityLabel", out var labelNode) ? Text(labelNode, "priorityLabel") : null;
+            var controls = Controls(fields);
             return Errors.Count == 0
                 ? new LifecyclePolicy(name!, version, phases, gates, quarantine, selector ?? LabelSelector.Everything, priority,
-                    acknowledgeWithin, stuckAfterSoaks, priorityLabel ?? LifecyclePolicy.DefaultPriorityLabel)
+                    acknowledgeWithin, stuckAfterSoaks, priorityLabel ?? LifecyclePolicy.DefaultPriorityLabel, controls)
                 : null;
         }
 

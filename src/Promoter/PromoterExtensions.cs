@@ -41,6 +41,7 @@ public static class PromoterExtensions
         services.AddSingleton<PolicyDirectory>();
         services.AddSingleton<OverrideWriter>();
         services.AddSingleton<FleetWriter>();
+        services.AddSingleton<PauseWriter>();
         services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<PhaseChangeFeed>();
         services.AddSingleton<ApprovalGauge>();

@@ -46,6 +46,18 @@ public static class PromoterSchema
             end
             $$;
             """),
+        // 60-61: the gates around the criteria (silent jobs, pauses, windows): their state, saved with the decisions' checkpoint.
+        new(60, "promoter_gates", """
+            create table if not exists promoter.gate_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            create table if not exists promoter.silence_entries (
+                job_id text primary key,
+                entry  jsonb not null
+            );
+            """),
         // 62-63: approval gates (src/Promoter/Approvals). The jobs waiting for approval, saved with the decisions' checkpoint.
         new(62, "promoter_approval_state", """
             create table if not exists promoter.approval_state (

@@ -25,6 +25,8 @@ public static class FleetEndpoints
             .WithSummary("Each phase's circuit breaker");
         api.MapGet("/known-issues", async (FleetQueries fleet, CancellationToken ct) => TypedResults.Ok(await fleet.KnownIssuesAsync(ct)))
             .WithSummary("Known issues, open first, with how many jobs each holds");
+        api.MapGet("/gates", async (GateQueries gates, CancellationToken ct) => TypedResults.Ok(await gates.SummaryAsync(ct)))
+            .WithSummary("The fleet's event-time watermark, silent jobs, operators' pauses in force and the policies' promotion windows");
         api.MapGet("/shadow-agreement", async (FleetQueries fleet, CancellationToken ct) => TypedResults.Ok(await fleet.ShadowAsync(ct)))
             .WithSummary("How each shadow policy agrees with the policies in force");
     }

@@ -13,7 +13,7 @@ public static class FleetFlags
     public static IReadOnlyList<string> Attention { get; } =
     [
         LifecycleFlags.Stuck, LifecycleFlags.Drifted, Regressed, LifecycleFlags.Quarantined, LifecycleFlags.Held, LifecycleFlags.Pinned,
-        Poisoned, LifecycleFlags.KnownIssue, LifecycleFlags.WaitingForSlot, LifecycleFlags.AwaitingApproval,
+        Poisoned, LifecycleFlags.KnownIssue, LifecycleFlags.WaitingForSlot, LifecycleFlags.AwaitingApproval, LifecycleFlags.Silent,
     ];
 
     /// <summary>Every flag a job list can be filtered by.</summary>

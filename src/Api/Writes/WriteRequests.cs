@@ -8,3 +8,9 @@ public sealed record KnownIssueRequest(string? Id, string? Title, IReadOnlyList<
 
 /// <summary>Why a known issue is resolved, or a breaker reset.</summary>
 public sealed record ReasonRequest(string? Reason);
+
+/// <summary>Pauses promotions: of the fleet (no policy), a policy, or one phase of a policy (promotions into it); why, and for how long in the fleet's event time (<c>2h</c>; none: until resumed).</summary>
+public sealed record PauseRequest(string? Policy, string? Phase, string? Reason, string? For);
+
+/// <summary>Resumes promotions in a scope an operator paused.</summary>
+public sealed record ResumeRequest(string? Policy, string? Phase, string? Reason);

@@ -55,6 +55,10 @@ public sealed class EventDecoder
             ApprovalRequested.EventType => Read(utf8, ContractsJson.Default.ApprovalRequested),
             ApprovalGranted.EventType => Read(utf8, ContractsJson.Default.ApprovalGranted),
             ApprovalLapsed.EventType => Read(utf8, ContractsJson.Default.ApprovalLapsed),
+            PromotionsPaused.EventType => Read(utf8, ContractsJson.Default.PromotionsPaused),
+            PromotionsResumed.EventType => Read(utf8, ContractsJson.Default.PromotionsResumed),
+            CircuitBreakerTripRequested.EventType => Read(utf8, ContractsJson.Default.CircuitBreakerTripRequested),
+            JobSilenced.EventType => Read(utf8, ContractsJson.Default.JobSilenced),
             _ => null,
         });
     }

@@ -43,6 +43,8 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
             case PromotionDeferred.EventType:
                 var deferred = logEvent.Read<PromotionDeferred>();
                 return state with { WaitingFor = deferred.Reason, StreamVersion = recorded.Version };
+            case JobSilenced.EventType:
+                return state with { Silent = true, StreamVersion = recorded.Version };
             case PhaseChanged.EventType:
                 var change = logEvent.Read<PhaseChanged>();
                 return state with
@@ -105,6 +107,7 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
             Labels = SameLabels(state.Labels, signal.Labels) ? state.Labels : signal.Labels,
             StreamVersion = recorded.Version,
             WaitingFor = state.WaitingFor is not null && StillWaits(lifecycle, policy) ? state.WaitingFor : null,
+            Silent = false,
         };
     }
 

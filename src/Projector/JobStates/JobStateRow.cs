@@ -60,6 +60,10 @@ sealed record JobStateRow(
                 flags.Add(LifecycleFlags.Approved);
             }
         }
+        if (view.Silent)
+        {
+            flags.Add(LifecycleFlags.Silent);
+        }
         if (view.Poisoned)
         {
             flags.Add(LifecycleFlags.Poisoned);

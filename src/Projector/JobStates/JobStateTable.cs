@@ -15,7 +15,7 @@ public static class JobStateTable
         await using var command = new NpgsqlCommand(
             "select job_id, lifecycle, labels::text, last_direction, last_changed_at, stream_version, waiting_for, '" + LifecycleFlags.Poisoned +
             "' = any(flags), '" + LifecycleFlags.AwaitingApproval + "' = any(flags), '" + LifecycleFlags.Approved +
-            "' = any(flags) from " + generation.Table + " where job_id = any(@ids)",
+            "' = any(flags), '" + LifecycleFlags.Silent + "' = any(flags) from " + generation.Table + " where job_id = any(@ids)",
             connection);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", jobIds.ToArray()));
         var states = new Dictionary<string, JobStateView>(StringComparer.Ordinal);
@@ -31,7 +31,8 @@ public static class JobStateTable
                 reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.GetBoolean(7),
                 reader.GetBoolean(8),
-                reader.GetBoolean(9));
+                reader.GetBoolean(9),
+                reader.GetBoolean(10));
         }
         return states;
     }

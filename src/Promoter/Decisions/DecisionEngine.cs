@@ -33,11 +33,18 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     /// <summary>The jobs waiting for an operator's approval to pass a gate that needs one.</summary>
     public ApprovalBook Approvals { get; set; } = new();
 
+    /// <summary>Silent jobs, operators' pauses and promotion windows (see <see cref="GateKeeper"/>).</summary>
+    public GateKeeper Gates { get; set; } = new();
+
     /// <summary>An event of a control stream: a policy version, a known issue, an operator's breaker reset.</summary>
     public DecisionOutcome Observe(LogEvent logEvent)
     {
         policies.Observe(logEvent);
         knownIssues.Observe(logEvent);
+        if (ObserveGates(logEvent) is { } gated)
+        {
+            return gated;
+        }
         if (logEvent.Type != CircuitBreakerResetRequested.EventType)
         {
             return DecisionOutcome.None;
@@ -52,6 +59,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     /// <summary>An event of a job's stream: the job's next state, and what was decided.</summary>
     public (JobLifecycle State, DecisionOutcome Outcome) Apply(JobLifecycle state, LogEvent logEvent) => logEvent.Type switch
     {
+        _ when Gates.Pending.Count > 0 && Gates.TakePending(state.JobId) is { } demotion => Apply(Demoted(state, demotion), logEvent),
         SignalRecorded.EventType => ApplySignal(state, logEvent.Event, logEvent.Read<SignalRecorded>()),
         OverrideSet.EventType => OnOverride(state, logEvent.Event, logEvent.Read<OverrideSet>()),
         ApprovalGranted.EventType => OnApproval(state, logEvent.Read<ApprovalGranted>()),
@@ -62,12 +70,18 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     /// <summary>A job's signal, possibly not as recorded (a backtest's candidate reads it in the phase it assigned).</summary>
     public (JobLifecycle State, DecisionOutcome Outcome) ApplySignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal)
     {
+        if (Gates.Pending.Count > 0 && Gates.TakePending(state.JobId) is { } silentDemotion)
+        {
+            state = Demoted(state, silentDemotion);
+        }
         var sample = SignalSamples.From(recorded, signal);
         if (policies.For(signal.Labels) is not { } policy)
         {
-            return (Followed(state, JobLifecycleDecider.Record(state, sample), null), DecisionOutcome.None);
+            var ungoverned = JobLifecycleDecider.Record(state, sample);
+            return (Followed(state, ungoverned, null), Gated(DecisionOutcome.None, Signalled(ungoverned, null, sample.EmittedAt)));
         }
         var next = JobLifecycleDecider.Evolve(state, sample, policy);
+        var gated = Signalled(next, policy, sample.EmittedAt);
         List<OverrideEnded>? ended = null;
         var expiry = JobLifecycleDecider.Expire(next);
         if (expiry.Ended is { } expired)
@@ -80,32 +94,37 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         {
             if (policy.GateFrom(promotion.From) is { ApprovalRequired: true } && !Approvals.Permits(promotion, out var requested))
             {
-                return (Followed(state, next, policy), DecisionOutcome.Of(ended: ended,
-                    approvalRequested: requested is null ? null : ApprovalEvents.Requested(requested, promotion)));
+                return (Followed(state, next, policy), Gated(DecisionOutcome.Of(ended: ended,
+                    approvalRequested: requested is null ? null : ApprovalEvents.Requested(requested, promotion)), gated));
             }
             var breakers = new List<BreakerChange>(0);
+            if (Gates.Holds(promotion, policy, out var held))
+            {
+                return (Followed(state, next, policy), Gated(DecisionOutcome.Of(deferral: held, ended: ended), gated));
+            }
             if (!Admitted(promotion, policy, signal, breakers, out var deferral))
             {
-                return (Followed(state, next, policy), DecisionOutcome.Of(deferral: deferral, ended: ended, breakerChanges: breakers));
+                return (Followed(state, next, policy), Gated(DecisionOutcome.Of(deferral: deferral, ended: ended, breakerChanges: breakers), gated));
             }
             Approvals.Consume(state.JobId);
             var promoted = Followed(state, JobLifecycleDecider.Apply(next, promotion), policy);
-            return (promoted, DecisionOutcome.Of(new MadeDecision(promotion, signal.CorrelationId), ended: ended, breakerChanges: breakers));
+            return (promoted, Gated(DecisionOutcome.Of(new MadeDecision(promotion, signal.CorrelationId), ended: ended, breakerChanges: breakers), gated));
         }
+        Gates.Withdraw(state.JobId);
         if (next.AssignedPhase is { } phase)
         {
             Fleet.Withdraw(state.JobId, policy.Name, policy.NextPhase(phase));
         }
-        if (decision is null)
+        if (decision is null || Gates.WithholdsDemotion(policy, decision.From, decision.DecidedAt))
         {
-            return (Followed(state, next, policy), DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(next, next, policy, sample.Version)));
+            return (Followed(state, next, policy), Gated(DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(next, next, policy, sample.Version)), gated));
         }
         var moved = Followed(state, JobLifecycleDecider.Apply(next, decision), policy);
         var opened = decision.Direction == PhaseDecision.Demote && policy.AdmissionGate(decision.From) is { } admission
             ? Fleet.Demoted(decision, admission, policy)
             : null;
-        return (moved, DecisionOutcome.Of(new MadeDecision(decision, signal.CorrelationId), ended: ended, breakerChanges: opened is null ? null : [opened],
-            approvalLapsed: Lapse(moved, next, policy, sample.Version)));
+        return (moved, Gated(DecisionOutcome.Of(new MadeDecision(decision, signal.CorrelationId), ended: ended, breakerChanges: opened is null ? null : [opened],
+            approvalLapsed: Lapse(moved, next, policy, sample.Version)), gated));
     }
 
     // A promotion the policy wants still waits while a known issue holds the job, the phase's breaker is open, or its
@@ -151,8 +170,10 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         if (outcome.Change is { } change)
         {
             var moved = Followed(state, JobLifecycleDecider.Apply(outcome.State, change), policy);
+            Gates.Silence.Changed(moved);
             return (moved, DecisionOutcome.Of(new MadeDecision(change, null), ended: ended, approvalLapsed: Lapse(moved, outcome.State, policy, recorded.Version)));
         }
+        Gates.Silence.Changed(outcome.State);
         return (outcome.State, DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(outcome.State, outcome.State, policy, recorded.Version)));
     }
 

@@ -55,6 +55,7 @@ public sealed partial class DecisionFold(
             ? new ApprovalBook()
             : await ApprovalStateTable.LoadAsync(dataSource, cancellationToken) ?? new ApprovalBook();
         approvalGauge?.Observe(engine.Approvals);
+        engine.Gates = checkpoint == TailPosition.Start ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
@@ -78,6 +79,7 @@ public sealed partial class DecisionFold(
 
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
+        counters.SetSilent(engine.Gates.Silence.SilentCount);
         if (_pending.Count == 0)
         {
             return;
@@ -88,13 +90,15 @@ public sealed partial class DecisionFold(
         var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
         var requests = _pending.SelectMany(o => o.ApprovalRequests ?? []).ToList();
         var lapses = _pending.SelectMany(o => o.ApprovalLapses ?? []).ToList();
+        var appends = _pending.SelectMany(o => o.Appends ?? []).ToList();
         // One transaction for the batch's events: every stream lock first, then the appends. Ingest appends to the same
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
         {
             await EventStreams.LockAsync(transaction,
                 decisions.Select(d => d.Decision.JobId).Concat(deferrals.Select(d => d.JobId)).Concat(ended.Select(e => e.JobId))
-                    .Concat(requests.Select(r => r.JobId)).Concat(lapses.Select(l => l.JobId)),
+                    .Concat(requests.Select(r => r.JobId)).Concat(lapses.Select(l => l.JobId))
+                    .Concat(appends.Select(a => a.StreamId).Where(id => !ControlStreams.IsControl(id))),
                 cancellationToken);
             var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
             foreach (var made in decisions)
@@ -131,6 +135,10 @@ public sealed partial class DecisionFold(
                     change.Window, change.At, change.Reason);
                 await AppendAsync(transaction, CircuitBreakerChanged.StreamFor(change.Policy, change.Phase), changed.EventId, CircuitBreakerChanged.EventType,
                     ContractsJson.Serialize(changed), null, change.At, cancellationToken);
+            }
+            foreach (var append in appends)
+            {
+                await streams.AppendOnceAsync(transaction, append.StreamId, append.Event, cancellationToken);
             }
             return written;
         }, cancellationToken);
@@ -179,6 +187,7 @@ public sealed partial class DecisionFold(
         await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
         await ApprovalStateTable.SaveAsync(transaction, engine.Approvals, cancellationToken);
         approvalGauge?.Observe(engine.Approvals);
+        await GateStateTable.SaveAsync(transaction, engine.Gates, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information,

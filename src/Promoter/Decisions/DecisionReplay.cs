@@ -21,6 +21,7 @@ public sealed class DecisionReplay(DecisionEngine engine)
     readonly List<PoisonedEvent> _poisoned = [];
     readonly List<ApprovalRequested> _approvalRequests = [];
     readonly List<ApprovalLapsed> _approvalLapses = [];
+    readonly List<StreamAppend> _appends = [];
 
     public DecisionEngine Engine => engine;
 
@@ -35,6 +36,9 @@ public sealed class DecisionReplay(DecisionEngine engine)
     public IReadOnlyList<ApprovalRequested> ApprovalRequests => _approvalRequests;
 
     public IReadOnlyList<ApprovalLapsed> ApprovalLapses => _approvalLapses;
+
+    /// <summary>Other events the engine would record: jobs that turned silent, pauses that ended.</summary>
+    public IReadOnlyList<StreamAppend> Appends => _appends;
 
     /// <summary>Events the engine could not apply, each skipped for its stream.</summary>
     public IReadOnlyList<PoisonedEvent> Poisoned => _poisoned;
@@ -92,5 +96,6 @@ public sealed class DecisionReplay(DecisionEngine engine)
         _deferrals.AddRange(outcome.Deferrals);
         _approvalRequests.AddRange(outcome.ApprovalRequests ?? []);
         _approvalLapses.AddRange(outcome.ApprovalLapses ?? []);
+        _appends.AddRange(outcome.Appends ?? []);
     }
 }

@@ -82,6 +82,18 @@ public sealed class FleetSimulation
         Append(job, ApprovalGranted.EventType,
             ContractsJson.Serialize(new ApprovalGranted(Guid.NewGuid(), job, from, to, "alice", "looked at the evidence", scope, At(minute))), At(minute), null);
 
+    public void Pause(string? policy, string? phase, double minute, TimeSpan? lasting = null, string reason = "incident 7") =>
+        Append(PromotionsPaused.StreamFor(policy, phase), PromotionsPaused.EventType,
+            ContractsJson.Serialize(new PromotionsPaused(EventIds.ForDeferral(PromotionsPaused.StreamFor(policy, phase), _position), policy, phase, "alice", reason, lasting, At(minute))), At(minute), null);
+
+    public void Resume(string? policy, string? phase, double minute) =>
+        Append(PromotionsPaused.StreamFor(policy, phase), PromotionsResumed.EventType,
+            ContractsJson.Serialize(new PromotionsResumed(null, policy, phase, "bob", "incident over", At(minute))), At(minute), null);
+
+    public void TripBreaker(string policy, string phase, double minute) =>
+        Append(CircuitBreakerChanged.StreamFor(policy, phase), CircuitBreakerTripRequested.EventType,
+            ContractsJson.Serialize(new CircuitBreakerTripRequested(policy, phase, "alice", "migration target degraded", At(minute))), At(minute), null);
+
     void Append(string stream, string type, string data, DateTimeOffset at, long? seq)
     {
         var version = _versions[stream] = _versions.GetValueOrDefault(stream) + 1;
@@ -89,6 +101,7 @@ public sealed class FleetSimulation
         var before = Replay.Decisions.Count;
         var deferredBefore = Replay.Deferrals.Count;
         var (requestsBefore, lapsesBefore) = (Replay.ApprovalRequests.Count, Replay.ApprovalLapses.Count);
+        var appendedBefore = Replay.Appends.Count;
         Replay.Apply(new RecordedEvent(_position, _position, stream, version, Guid.NewGuid(), type, data, "{}", seq, at, at));
         for (var i = before; i < Replay.Decisions.Count; i++)
         {
@@ -105,6 +118,11 @@ public sealed class FleetSimulation
         foreach (var jobId in Replay.ApprovalRequests.Skip(requestsBefore).Select(r => r.JobId).Concat(Replay.ApprovalLapses.Skip(lapsesBefore).Select(l => l.JobId)))
         {
             _versions[jobId] = _versions.GetValueOrDefault(jobId) + 1;
+            _position++;
+        }
+        for (var i = appendedBefore; i < Replay.Appends.Count; i++)
+        {
+            _versions[Replay.Appends[i].StreamId] = _versions.GetValueOrDefault(Replay.Appends[i].StreamId) + 1;
             _position++;
         }
     }

@@ -1,8 +1,9 @@
 import { timeScale, api, clear, confirmWrite, el, flagPill, int, isOperator, live, num, phaseBadge, phaseColors, extraColors, signedIn, time, toast } from './common.js';
+import { renderGates } from './gates.js';
 
 const FLAG_TITLES = {
   stuck: 'Stuck', drifted: 'Drifted', regressed: 'Regressed', quarantined: 'Quarantined', held: 'Held', pinned: 'Pinned',
-  poisoned: 'Poisoned', 'known-issue': 'Known issue', 'waiting-for-slot': 'Waiting for a slot', 'awaiting-approval': 'Awaiting approval',
+  poisoned: 'Poisoned', 'known-issue': 'Known issue', 'waiting-for-slot': 'Waiting for a slot', 'awaiting-approval': 'Awaiting approval', silent: 'Silent',
 };
 const charts = {};
 let feedDirection = '';
@@ -229,6 +230,7 @@ async function refresh() {
   renderApprovals(summary);
   renderIssues(summary);
   renderHistory(history);
+  await renderGates(refresh);
   await renderFeed();
   document.body.dataset.refreshed = String(Date.now());
 }
