@@ -145,10 +145,14 @@ public sealed partial class DecisionFold(
     public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
         DecisionStateTable.LoadAsync(connection, streamIds, cancellationToken);
 
-    public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken)
+    public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken) =>
+        PrepareSave(changed)(transaction, cancellationToken);
+
+    // The states and the fleet are serialized as they are now: the write may run beside the fold (FoldOptions.WriteAside).
+    public Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed)
     {
-        await DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
-        await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
+        var rows = DecisionStateTable.Rows(changed, engine.Fleet);
+        return (transaction, cancellationToken) => DecisionStateTable.SaveAsync(transaction, rows, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
