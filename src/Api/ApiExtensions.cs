@@ -29,6 +29,7 @@ using Streaming.Api.Telemetry;
 using Streaming.Api.Writes;
 using Streaming.EventStore;
 using Streaming.Ingest;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Projector;

@@ -11,6 +11,7 @@ using Streaming.Contracts.PhaseChanges;
 using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Promoter.Decisions;

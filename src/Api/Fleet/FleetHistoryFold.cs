@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 

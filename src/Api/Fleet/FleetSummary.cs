@@ -1,3 +1,4 @@
+using Streaming.LifecycleEvents;
 namespace Streaming.Api.Fleet;
 
 /// <summary>The fleet at a glance: jobs per policy and phase with their flags, breakers, waves, known issues, shadow policies, and the jobs that need attention.</summary>

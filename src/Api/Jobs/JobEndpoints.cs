@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Streaming.Api.Auth;
 using Streaming.Api.Problems;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 
 namespace Streaming.Api.Jobs;

@@ -10,6 +10,7 @@ using Streaming.Api.Policies;
 using Streaming.Api.Problems;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.EventStore;
 using Streaming.Lifecycle;

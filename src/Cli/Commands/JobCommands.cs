@@ -8,6 +8,7 @@ using Streaming.Contracts.Signals;
 using Streaming.EventStore;
 using Streaming.Api.Jobs;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 
 namespace Streaming.Cli.Commands;

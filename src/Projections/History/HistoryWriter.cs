@@ -35,7 +35,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
     public void Write(LogEvent logEvent)
     {
         var recorded = logEvent.Event;
-        if (logEvent.Signal is { } signal && !ControlStreams.IsControl(recorded.StreamId))
+        if (logEvent.Signal is { } signal && ControlStreamPrefixes.Of(recorded.StreamId) is null)
         {
             var stream = StringIndex(recorded.StreamId);
             var phase = StringIndex(signal.Phase);

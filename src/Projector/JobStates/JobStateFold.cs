@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 

@@ -2,6 +2,7 @@ using Npgsql;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 

@@ -1,4 +1,5 @@
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 
 namespace Streaming.Projector.JobStates;
 

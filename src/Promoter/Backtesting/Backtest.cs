@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Streaming.Contracts.History;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Promoter.Decisions;

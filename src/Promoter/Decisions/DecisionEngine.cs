@@ -4,6 +4,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 

@@ -6,6 +6,7 @@ using Streaming.Contracts.PhaseChanges;
 using Streaming.Contracts.Text;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Promoter.Publishing;

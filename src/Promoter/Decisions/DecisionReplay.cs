@@ -1,6 +1,7 @@
 using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 

@@ -3,6 +3,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Promoter.Decisions;
 

@@ -64,19 +64,32 @@ public sealed class RunScriptTests
     }
 
     [Fact]
-    public async Task A_SIGTERM_to_its_whole_process_group_stops_every_service_in_order_and_leaves_no_process_of_the_run_behind()
+    public async Task A_SIGTERM_to_its_whole_process_group_stops_every_service_in_order_also_during_a_database_outage_and_leaves_no_process_of_the_run_behind()
     {
         using var folder = new TemporaryFolder();
         var environment = Environment(folder, FreePort());
         try
         {
-            // Twice on one data folder: the second run finds the first one's RabbitMQ settings (and their epmd port)
+            // Twice on one data folder: the second run finds the first one's RabbitMQ settings (and their epmd port),
+            // and gets its SIGTERM while PostgreSQL is down
             for (var run = 1; run <= 2; run++)
             {
                 // Given ./run.sh leading a process group of its own, as a process manager starts it
                 await using var process = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], environment);
-                await LiveEndpointsAsync(folder, process, "api");
+                var endpoints = await LiveEndpointsAsync(folder, process, "api");
                 Assert.Equal(process.Pid, GroupOf(process.Pid));
+                if (run == 2)
+                {
+                    // And PostgreSQL stopped under the running services, which the API's readiness reports
+                    await using (var stop = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["stop", folder.PathOf("data/postgres")]))
+                    {
+                        Assert.True(await stop.WaitForExitAsync(Timeout) == 0, stop.Output);
+                    }
+                    using var http = new HttpClient { BaseAddress = new Uri(endpoints["httpUrl"]!.GetValue<string>()) };
+                    await Eventually.True(
+                        async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+                        Timeout, "the API to report PostgreSQL unreachable");
+                }
 
                 // When the whole group gets SIGTERM (kill -TERM -- -PGID)
                 PosixSignals.SendToGroup(process.Pid, PosixSignals.Terminate);

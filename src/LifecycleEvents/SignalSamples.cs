@@ -2,7 +2,7 @@ using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 
-namespace Streaming.Projections;
+namespace Streaming.LifecycleEvents;
 
 /// <summary>Turns stored events into the pure lifecycle core's inputs.</summary>
 public static class SignalSamples

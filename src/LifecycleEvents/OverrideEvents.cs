@@ -1,7 +1,7 @@
 using Streaming.Contracts.History;
 using Streaming.Lifecycle;
 
-namespace Streaming.Projections;
+namespace Streaming.LifecycleEvents;
 
 /// <summary>Turns stored override events into the lifecycle core's overrides, and back.</summary>
 public static class OverrideEvents

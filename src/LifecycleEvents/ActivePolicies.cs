@@ -5,7 +5,7 @@ using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projections.Tail;
 
-namespace Streaming.Projections;
+namespace Streaming.LifecycleEvents;
 
 /// <summary>
 /// The lifecycle policies in force at a point of the log: the latest published version of each, learned from

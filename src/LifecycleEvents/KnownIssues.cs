@@ -3,7 +3,7 @@ using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Projections.Tail;
 
-namespace Streaming.Projections;
+namespace Streaming.LifecycleEvents;
 
 /// <summary>
 /// The known issues open at a point of the log, learned from their streams in log order. A job an open issue names, or

@@ -1,6 +1,6 @@
 using Streaming.Contracts.History;
 
-namespace Streaming.Projections;
+namespace Streaming.LifecycleEvents;
 
 /// <summary>
 /// The streams that are not jobs: policies, shadow policies and what they would decide, known issues and circuit
