@@ -17,6 +17,7 @@ public static class ProjectorExtensions
         builder.Services.AddSchemaMigrations(ProjectorSchema.Migrations);
         builder.Services.AddLogFold(sp => new JobStateFold(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHistoryArchive();
+        builder.Services.AddHostedService(sp => new JobStateStatistics(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<JobStateStatistics>>()));
         return builder;
     }
 }
