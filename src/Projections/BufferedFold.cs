@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,12 @@ public sealed partial class BufferedFold<TState>(
 {
     readonly Partition[] _partitions = [.. partitions.Select(fold => new Partition(fold))];
     readonly FoldCheckpoint _checkpoint = new(partitions[0].Name);
+    readonly Stopwatch _sinceFolded = Stopwatch.StartNew();
     TailPosition _position;
+    // A write beside the fold (FoldOptions.WriteAside): in flight or not yet looked at; and the write itself, kept
+    // until it is known to have committed, so one that failed is done again with the same rows and checkpoint.
+    Task? _writing;
+    Func<CancellationToken, Task>? _aside;
     long _eventsSinceWrite;
     long _handled;
     long _poisonedCount;
@@ -89,6 +95,7 @@ public sealed partial class BufferedFold<TState>(
             }
             _position = events[^1].Position;
             _eventsSinceWrite += events.Count;
+            _sinceFolded.Restart();
             Interlocked.Add(ref _handled, events.Count);
             if (batch.FromArchive)
             {
@@ -96,28 +103,63 @@ public sealed partial class BufferedFold<TState>(
             }
         }
         await CommitAsync(cancellationToken);
-        if (ShouldWrite(quiet: false) || _checkpoint.QuietSaveDue(_position))
+        if (await WriteSettledAsync(cancellationToken) && ShouldWrite(quiet: false))
         {
-            await WriteAsync(cancellationToken);
+            await WriteAsync(options.WriteAside, cancellationToken);
         }
     }
 
     public async Task TickAsync(CancellationToken cancellationToken)
     {
         await CommitAsync(cancellationToken);
-        if (ShouldWrite(quiet: true) || _checkpoint.QuietSaveDue(_position))
+        // Quiet only when nothing was folded for a whole flush interval: a pause between two batches of a busy log is
+        // not quiet, and writing in it would write as often as the log pauses.
+        if (await WriteSettledAsync(cancellationToken)
+            && ShouldWrite(quiet: _sinceFolded.Elapsed >= options.FlushInterval))
         {
-            await WriteAsync(cancellationToken);
+            await WriteAsync(options.WriteAside, cancellationToken);
         }
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         await CommitAsync(cancellationToken);
+        if (_writing is { } writing)
+        {
+            // Stopping: what is in flight ends first (a failure leaves it to be done again, below).
+            await writing.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        await WriteSettledAsync(cancellationToken);
         if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
         {
-            await WriteAsync(cancellationToken);
+            await WriteAsync(aside: false, cancellationToken);
         }
+    }
+
+    // False while a write beside the fold is in flight (the checkpoint is its own until it ends). One that failed is
+    // done again here, on the fold's loop, with the same rows at the same position, so a commit whose acknowledgement
+    // was lost is found done; its failure goes to the fold's loop like any other.
+    async Task<bool> WriteSettledAsync(CancellationToken cancellationToken)
+    {
+        if (_writing is { } writing)
+        {
+            if (!writing.IsCompleted)
+            {
+                return false;
+            }
+            _writing = null;
+            if (writing.IsCompletedSuccessfully)
+            {
+                _aside = null;
+                return true;
+            }
+        }
+        if (_aside is { } aside)
+        {
+            await aside(cancellationToken);
+            _aside = null;
+        }
+        return true;
     }
 
     async Task CommitAsync(CancellationToken cancellationToken)
@@ -140,7 +182,9 @@ public sealed partial class BufferedFold<TState>(
         }
         if (changed == 0 && !poisoned)
         {
-            return false;
+            // Only the checkpoint moved: it is saved every few seconds. (With states changed, their timers decide:
+            // the checkpoint's quiet interval must not make a fold that writes rarely write every few seconds.)
+            return _checkpoint.QuietSaveDue(_position);
         }
         var sinceWrite = _checkpoint.SinceSave;
         return changed >= options.MaxChanged
@@ -235,7 +279,7 @@ public sealed partial class BufferedFold<TState>(
         }
     }
 
-    async Task WriteAsync(CancellationToken cancellationToken)
+    async Task WriteAsync(bool aside, CancellationToken cancellationToken)
     {
         var changed = new List<KeyValuePair<string, TState>>(_partitions.Sum(p => p.Changed.Count));
         var poisoned = new List<PoisonedEvent>();
@@ -250,11 +294,21 @@ public sealed partial class BufferedFold<TState>(
         // Every partition has seen every control event, so any of them can say what a row needs beyond its state; the
         // rows are computed here, before the transaction opens.
         var save = First.PrepareSave(changed);
-        await _checkpoint.SaveAsync(dataSource, _position, async (transaction, token) =>
+        var position = _position;
+        Task Write(CancellationToken token) => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
         {
-            await save(transaction, token);
-            await PoisonedEvents.RecordAsync(transaction, poisoned, token);
-        }, cancellationToken);
+            await save(transaction, t);
+            await PoisonedEvents.RecordAsync(transaction, poisoned, t);
+        }, token);
+        if (aside)
+        {
+            _aside = Write;
+            _writing = Task.Run(() => Write(cancellationToken), CancellationToken.None);
+        }
+        else
+        {
+            await Write(cancellationToken);
+        }
         foreach (var partition in _partitions)
         {
             partition.Changed.Clear();

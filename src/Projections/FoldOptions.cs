@@ -24,6 +24,14 @@ public sealed record FoldOptions
     /// <summary>Folded events that force a write: the most a crash makes the fold do again.</summary>
     public int MaxEventsPerWrite { get; init; } = 2_000_000;
 
+    /// <summary>
+    /// Whether a write runs beside the fold instead of in its way: the rows are computed from the states as they are
+    /// (<see cref="IStreamFold{TState}.PrepareSave"/> must copy what may still change), and the fold goes on folding and
+    /// committing its effects while their transaction runs; at most one write is in flight. For a fold whose effects
+    /// must not wait for a large state write (the Promoter's decisions).
+    /// </summary>
+    public bool WriteAside { get; init; }
+
     /// <summary>For a rebuild: writes only when <see cref="MaxChanged"/> or <see cref="MaxEventsPerWrite"/> say so, and at the end.</summary>
     public static FoldOptions CatchUp(int maxChanged, int maxEventsPerWrite) => new()
     {

@@ -55,8 +55,10 @@ public static class PromoterExtensions
             sp.GetRequiredService<ApprovalGauge>()));
         // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
         var rarely = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(5), MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
+        // A decision waits for no state write: the states (serialized first) are written beside the fold.
         services.AddLogFold(sp => new BufferedFold<JobLifecycle>(
-            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), rarely, sp.GetRequiredService<ILogger<DecisionFold>>()));
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), rarely with { WriteAside = true },
+            sp.GetRequiredService<ILogger<DecisionFold>>()));
         services.AddLogFold(sp => new ShadowPolicies(
             sp.GetRequiredService<NpgsqlDataSource>(),
             new BufferedFold<ShadowJob>(

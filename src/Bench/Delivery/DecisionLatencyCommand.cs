@@ -84,18 +84,21 @@ static class DecisionLatencyCommand
             await watching;
             var storedDuring = await StoredSignalsAsync(store, token) - storedBefore;
 
-            var stages = await StagesAsync(store, measured, token);
+            // What arrived by now, once: a decision arriving while the stages are read is in neither, not in one only.
+            var onKafka = new Dictionary<string, DateTimeOffset>(listeners.OnKafka);
+            var onBus = new Dictionary<string, DateTimeOffset>(listeners.OnBus);
+            var stages = (await StagesAsync(store, measured, token)).ToDictionary(s => s.JobId);
             var report = new DecisionLatencyReport(
                 settings.Rate, settings.Jobs, settings.FetchWaitMs, load.Produced / loadSeconds, storedDuring / loadSeconds,
                 measured.Count,
-                Percentiles.Of(Latencies(measured, listeners.OnKafka)),
-                Percentiles.Of(Latencies(measured, listeners.OnBus)),
+                Percentiles.Of(Latencies(measured, onKafka)),
+                Percentiles.Of(Latencies(measured, onBus)),
                 Percentiles.Of(rawKafka),
                 Percentiles.Of(rawBus),
-                Percentiles.Of(stages.Select(s => s.SignalCommitted)),
-                Percentiles.Of(stages.Select(s => s.DecisionCommitted)),
-                Percentiles.Of(measured.Where(p => listeners.OnKafka.ContainsKey(p.JobId)).Select(p => listeners.OnKafka[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionCommittedAt)),
-                Percentiles.Of(measured.Where(p => listeners.OnBus.ContainsKey(p.JobId)).Select(p => listeners.OnBus[p.JobId] - stages.Single(s => s.JobId == p.JobId).DecisionCommittedAt)),
+                Percentiles.Of(stages.Values.Select(s => s.SignalCommitted)),
+                Percentiles.Of(stages.Values.Select(s => s.DecisionCommitted)),
+                Percentiles.Of(Relayed(stages, onKafka)),
+                Percentiles.Of(Relayed(stages, onBus)),
                 Percentiles.Of(visibility.Lags));
             report.Print();
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!);
@@ -123,6 +126,10 @@ static class DecisionLatencyCommand
 
     static IEnumerable<TimeSpan> Latencies(IEnumerable<ProbeJob> probes, IReadOnlyDictionary<string, DateTimeOffset> received) =>
         probes.Where(p => received.ContainsKey(p.JobId)).Select(p => received[p.JobId] - p.DecidingProducedAt!.Value);
+
+    // Decision committed -> received, for the probes whose decision was both committed and received.
+    static IEnumerable<TimeSpan> Relayed(Dictionary<string, Stage> stages, Dictionary<string, DateTimeOffset> received) =>
+        stages.Values.Where(s => received.ContainsKey(s.JobId)).Select(s => received[s.JobId] - s.DecisionCommittedAt);
 
     sealed record Stage(string JobId, TimeSpan SignalCommitted, TimeSpan DecisionCommitted, DateTimeOffset DecisionCommittedAt);
 

@@ -13,14 +13,19 @@ public static class ApprovalStateTable
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? ApprovalBookSnapshot.Read(Encoding.UTF8.GetBytes(json)) : null;
     }
 
-    public static async Task SaveAsync(NpgsqlTransaction transaction, ApprovalBook book, CancellationToken cancellationToken)
+    /// <summary>The book as it is now, serialized, so the write may run beside the fold, and be run again, with the same row.</summary>
+    public static Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(ApprovalBook book)
     {
-        await using var command = new NpgsqlCommand(
-            """
-            insert into promoter.approval_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
-            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
-            """, transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string>("snapshot", Encoding.UTF8.GetString(ApprovalBookSnapshot.Write(book))));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var snapshot = Encoding.UTF8.GetString(ApprovalBookSnapshot.Write(book));
+        return async (transaction, cancellationToken) =>
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                insert into promoter.approval_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
+                on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
+                """, transaction.Connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<string>("snapshot", snapshot));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        };
     }
 }

@@ -181,13 +181,23 @@ public sealed partial class DecisionFold(
     public Task<IReadOnlyDictionary<string, JobLifecycle>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken) =>
         DecisionStateTable.LoadAsync(connection, streamIds, cancellationToken);
 
-    public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken)
+    public Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken) =>
+        PrepareSave(changed)(transaction, cancellationToken);
+
+    // The states, the fleet, the approvals and the gates are serialized as they are now: the write may run beside the fold
+    // (FoldOptions.WriteAside), and be run again with the same rows.
+    public Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed)
     {
-        await DecisionStateTable.SaveAsync(transaction, changed, cancellationToken);
-        await DecisionStateTable.SaveFleetAsync(transaction, engine.Fleet, cancellationToken);
-        await ApprovalStateTable.SaveAsync(transaction, engine.Approvals, cancellationToken);
+        var rows = DecisionStateTable.Rows(changed, engine.Fleet);
+        var approvals = ApprovalStateTable.PrepareSave(engine.Approvals);
         approvalGauge?.Observe(engine.Approvals);
-        await GateStateTable.SaveAsync(transaction, engine.Gates, cancellationToken);
+        var gates = GateStateTable.PrepareSave(engine.Gates);
+        return async (transaction, cancellationToken) =>
+        {
+            await DecisionStateTable.SaveAsync(transaction, rows, cancellationToken);
+            await approvals(transaction, cancellationToken);
+            await gates(transaction, cancellationToken);
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Information,

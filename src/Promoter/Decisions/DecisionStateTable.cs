@@ -35,23 +35,24 @@ public static class DecisionStateTable
             : null;
     }
 
-    public static async Task SaveFleetAsync(NpgsqlTransaction transaction, FleetControl fleet, CancellationToken cancellationToken)
+    /// <summary>The rows a save writes, serialized now, so the transaction that writes them may run later, beside the fold.</summary>
+    public static (string[] JobIds, byte[][] Snapshots, string Fleet) Rows(IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, FleetControl fleet)
     {
-        await using var command = new NpgsqlCommand(
-            """
-            insert into promoter.fleet_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
-            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
-            """, transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string>("snapshot", System.Text.Encoding.UTF8.GetString(FleetControlSnapshot.Write(fleet))));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var ids = new string[changed.Count];
+        var snapshots = new byte[changed.Count][];
+        for (var i = 0; i < changed.Count; i++)
+        {
+            ids[i] = changed[i].Key;
+            snapshots[i] = JobLifecycleSnapshot.Write(changed[i].Value);
+        }
+        return (ids, snapshots, System.Text.Encoding.UTF8.GetString(FleetControlSnapshot.Write(fleet)));
     }
 
-    public static async Task SaveAsync(
-        NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, JobLifecycle>> changed, CancellationToken cancellationToken)
+    public static async Task SaveAsync(NpgsqlTransaction transaction, (string[] JobIds, byte[][] Snapshots, string Fleet) rows, CancellationToken cancellationToken)
     {
-        for (var start = 0; start < changed.Count; start += RowsPerStatement)
+        for (var start = 0; start < rows.JobIds.Length; start += RowsPerStatement)
         {
-            var chunk = changed.Skip(start).Take(RowsPerStatement).ToList();
+            var count = Math.Min(RowsPerStatement, rows.JobIds.Length - start);
             await using var command = new NpgsqlCommand(
                 """
                 insert into promoter.job_lifecycle_snapshots (job_id, snapshot, updated_at)
@@ -60,14 +61,21 @@ public static class DecisionStateTable
                 """,
                 transaction.Connection,
                 transaction);
-            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", chunk.Select(c => c.Key).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", rows.JobIds[start..(start + count)]));
             command.Parameters.Add(new NpgsqlParameter<byte[][]>
             {
                 ParameterName = "snapshots",
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea,
-                TypedValue = chunk.Select(c => JobLifecycleSnapshot.Write(c.Value)).ToArray(),
+                TypedValue = rows.Snapshots[start..(start + count)],
             });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+        await using var fleet = new NpgsqlCommand(
+            """
+            insert into promoter.fleet_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
+            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
+            """, transaction.Connection, transaction);
+        fleet.Parameters.Add(new NpgsqlParameter<string>("snapshot", rows.Fleet));
+        await fleet.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -71,24 +71,37 @@ public static class GateStateTable
         return (state?.Watermark, state?.Pauses ?? [], reader.GetInt32(1));
     }
 
-    public static async Task SaveAsync(NpgsqlTransaction transaction, GateKeeper gates, CancellationToken cancellationToken)
+    /// <summary>
+    /// The gates' state as it is now, serialized (and the silence rows changed since the last save taken), so the write
+    /// may run beside the fold, and be run again, with the same rows.
+    /// </summary>
+    public static Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(GateKeeper gates)
     {
-        var state = new State(gates.Silence.Watermark, [.. gates.Pauses.InForce],
+        var snapshot = JsonSerializer.Serialize(new State(gates.Silence.Watermark, [.. gates.Pauses.InForce],
             [.. gates.Pending.Values.Select(d => new StoredDecision(d.JobId, d.From, d.To, d.DecidedAt, d.DecidingVersion, d.Policy, d.Reason))],
-            new Dictionary<string, string>(gates.WaitingFor, StringComparer.Ordinal));
+            new Dictionary<string, string>(gates.WaitingFor, StringComparer.Ordinal)));
+        var changed = gates.Silence.TakeChanged();
+        var ids = changed.Select(c => c.JobId).ToArray();
+        var entries = changed.Select(c => c.Entry is { } e
+            ? JsonSerializer.Serialize(new StoredEntry(e.Policy, e.Phase, e.Acknowledged, e.Movable, e.LastSignalAt, e.LastVersion, e.Rule.After, e.Rule.Action, e.Silent))
+            : null).ToArray();
+        return (transaction, cancellationToken) => SaveAsync(transaction, snapshot, ids, entries, cancellationToken);
+    }
+
+    static async Task SaveAsync(NpgsqlTransaction transaction, string snapshot, string[] ids, string?[] entries, CancellationToken cancellationToken)
+    {
         await using (var command = new NpgsqlCommand(
             """
             insert into promoter.gate_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
             on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
             """, transaction.Connection, transaction))
         {
-            command.Parameters.Add(new NpgsqlParameter<string>("snapshot", JsonSerializer.Serialize(state)));
+            command.Parameters.Add(new NpgsqlParameter<string>("snapshot", snapshot));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        var changed = gates.Silence.TakeChanged();
-        for (var start = 0; start < changed.Count; start += RowsPerStatement)
+        for (var start = 0; start < ids.Length; start += RowsPerStatement)
         {
-            var chunk = changed.Skip(start).Take(RowsPerStatement).ToList();
+            var count = Math.Min(RowsPerStatement, ids.Length - start);
             await using var command = new NpgsqlCommand(
                 """
                 with rows as (select * from unnest(@ids, @entries) as r(job_id, entry)),
@@ -97,14 +110,12 @@ public static class GateStateTable
                 select job_id, entry::jsonb from rows where entry is not null
                 on conflict (job_id) do update set entry = excluded.entry
                 """, transaction.Connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. chunk.Select(c => c.JobId)]));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", ids[start..(start + count)]));
             command.Parameters.Add(new NpgsqlParameter
             {
                 ParameterName = "entries",
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-                Value = chunk.Select(c => c.Entry is { } e
-                    ? JsonSerializer.Serialize(new StoredEntry(e.Policy, e.Phase, e.Acknowledged, e.Movable, e.LastSignalAt, e.LastVersion, e.Rule.After, e.Rule.Action, e.Silent))
-                    : null).ToArray(),
+                Value = entries[start..(start + count)],
             });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -94,6 +94,47 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         Assert.Equal(30, resumed.Handled);
     }
 
+    [Fact]
+    public async Task A_fold_writing_aside_goes_on_folding_and_committing_while_its_write_is_held_open_and_a_restart_resumes_exactly()
+    {
+        // Given a fold that writes its states beside it (as the Promoter's decisions do), whose first write is held open
+        var id = SampleEvents.NewStreamId("aside");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var counting = new CountingFold(_name + ":aside", held.Task);
+        var options = new FoldOptions { FlushInterval = TimeSpan.FromMilliseconds(50), WriteAside = true };
+        var fold = new BufferedFold<Count>(database.DataSource, counting, options, NullLogger.Instance);
+        var tail = new LogTail(database.DataSource, [fold],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
+        await using (var running = new RunningTail(tail))
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(10), CancellationToken.None);
+            await counting.SaveStarted.WaitAsync(Deadline);
+
+            // When 20 more events are appended while that write is held
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(20), CancellationToken.None);
+
+            // Then the fold folds them and commits their effects meanwhile, and nothing is written yet
+            await Eventually.True(() => Task.FromResult(counting.Committed(id) == 30), Deadline, "the fold to commit the effects of all 30 events");
+            Assert.Equal(0, await CountedAsync(counting.Name, id));
+            Assert.Null(await CheckpointAsync(counting.Name));
+
+            // And once the write is let go, the states and checkpoint of all 30 are written
+            held.SetResult();
+            await Eventually.True(async () => await CountedAsync(counting.Name, id) == 30, Deadline, "the fold to write all 30 events");
+        }
+
+        // And a restart resumes from the checkpoint written with the states: 5 more events make 35, none counted twice
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
+        var resumed = new BufferedFold<Count>(database.DataSource, new CountingFold(counting.Name), options, NullLogger.Instance);
+        await using (var running = new RunningTail(new LogTail(database.DataSource, [resumed], new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20) },
+            new LoopHealth(), NullLoggerFactory.Instance)))
+        {
+            await Eventually.True(async () => await CountedAsync(counting.Name, id) >= 35, Deadline, "the resumed fold to write the 5 new events");
+        }
+        Assert.Equal(35, await CountedAsync(counting.Name, id));
+        Assert.Equal(5, resumed.Handled);
+    }
+
     async Task<TailPosition?> CheckpointAsync(string name)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync();
@@ -129,10 +170,23 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
     public sealed record Count(long Events);
 
-    /// <summary>Counts each stream's events into the table <c>counted</c>.</summary>
-    sealed class CountingFold(string name) : IStreamFold<Count>
+    /// <summary>
+    /// Counts each stream's events into the table <c>counted</c>; its effect is each stream's count as of its last commit.
+    /// Given <paramref name="heldSave"/>, every save waits for it inside its transaction.
+    /// </summary>
+    sealed class CountingFold(string name, Task? heldSave = null) : IStreamFold<Count>
     {
+        readonly TaskCompletionSource _saveStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly Dictionary<string, long> _folded = new(StringComparer.Ordinal);
+        readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _committed = new(StringComparer.Ordinal);
+
         public string Name => name;
+
+        /// <summary>Completes when a save has begun.</summary>
+        public Task SaveStarted => _saveStarted.Task;
+
+        /// <summary>The stream's events folded as of the last commit of the fold's effects.</summary>
+        public long Committed(string streamId) => _committed.GetValueOrDefault(streamId);
 
         public bool HasState(string streamId) => true;
 
@@ -144,7 +198,11 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
         public Count Create(string streamId) => new(0);
 
-        public Count Apply(Count state, LogEvent logEvent) => new(state.Events + 1);
+        public Count Apply(Count state, LogEvent logEvent)
+        {
+            _folded[logEvent.StreamId] = state.Events + 1;
+            return new(state.Events + 1);
+        }
 
         public Count Poisoned(Count state) => state;
 
@@ -162,10 +220,22 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
             return loaded;
         }
 
-        public Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task CommitAsync(CancellationToken cancellationToken)
+        {
+            foreach (var (streamId, events) in _folded)
+            {
+                _committed[streamId] = events;
+            }
+            return Task.CompletedTask;
+        }
 
         public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, Count>> changed, CancellationToken cancellationToken)
         {
+            _saveStarted.TrySetResult();
+            if (heldSave is not null)
+            {
+                await heldSave.WaitAsync(cancellationToken);
+            }
             await using var command = new NpgsqlCommand(
                 """
                 insert into counted (fold, stream_id, events) select $1, * from unnest($2, $3)
