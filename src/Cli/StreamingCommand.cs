@@ -8,7 +8,7 @@ public static class StreamingCommand
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Writes (overrides, known issues, breakers, policies) " +
+        var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Writes (overrides, known issues, approvals, pauses, breakers, policies) " +
             "go through the API with a token (--api, --token-file), so roles apply and the actor is the token's holder. Reads and " +
             "maintenance (migrate, backtest, rebuild, archive, token) use direct database access, found through --connection, " +
             "ConnectionStrings__EventStore or the embedded default's endpoints.json.")
@@ -18,6 +18,9 @@ public static class StreamingCommand
             WriteCommands.Override(),
             WriteCommands.KnownIssue(),
             WriteCommands.Breaker(),
+            PauseCommands.Pause(),
+            PauseCommands.Resume(),
+            ApprovalCommands.Create(),
             MaintenanceCommands.Backtest(),
             MaintenanceCommands.Rebuild(),
             MaintenanceCommands.Archive(),

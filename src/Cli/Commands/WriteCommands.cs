@@ -5,12 +5,12 @@ using Streaming.Contracts.History;
 namespace Streaming.Cli.Commands;
 
 /// <summary>
-/// <c>override</c>, <c>known-issue</c> and <c>breaker</c>: sent to the API with a token (<c>--api</c>, <c>--token-file</c>),
+/// <c>override</c>, <c>known-issue</c> and <c>breaker</c> (trip, reset): sent to the API with a token (<c>--api</c>, <c>--token-file</c>),
 /// so the operator role is checked and the actor recorded is the token's holder; the API writes the events.
 /// </summary>
 public static class WriteCommands
 {
-    static Option<string> Reason(string description) => new("--reason") { Description = description, Required = true };
+    internal static Option<string> Reason(string description) => new("--reason") { Description = description, Required = true };
 
     public static Command Override()
     {
@@ -39,21 +39,13 @@ public static class WriteCommands
         var id = new Argument<string>("id");
         var title = new Option<string>("--title") { Required = true, Description = "what the issue is" };
         var jobs = new Option<string[]>("--job") { Description = "a job the issue holds (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var labels = new Option<string[]>("--label") { Description = "NAME=VALUE: jobs with these labels are held (repeatable)" };
+        var labels = LabelOption.Create("NAME=VALUE: jobs with these labels are held (repeatable)");
         var by = ActorOption.Refused();
         var open = new Command("open", "Opens a known issue: its jobs are never promoted while it is open (through the API, operator role)") { id, title, jobs, labels, by };
         open.WithAction(async (context, parse, cancellationToken) =>
         {
             ActorOption.Refuse(parse, by);
-            var selector = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var label in parse.GetValue(labels) ?? [])
-            {
-                if (label.Split('=', 2) is not [{ Length: > 0 } name, var value])
-                {
-                    throw new CommandFailedException($"--label {label}: expected NAME=VALUE", 2);
-                }
-                selector[name] = value;
-            }
+            var selector = LabelOption.Selector(parse, labels);
             var opened = await context.Api.PostAsync<KnownIssueOpened>("api/v1/known-issues",
                 new KnownIssueRequest(parse.GetValue(id), parse.GetValue(title), parse.GetValue(jobs) ?? [], selector), cancellationToken);
             context.Print(opened, () => Console.WriteLine($"known issue {opened.IssueId} opened by {opened.OpenedBy}: {opened.Title}"));
@@ -90,6 +82,19 @@ public static class WriteCommands
             context.Print(requested, () => Console.WriteLine($"asked to close the circuit breaker of {requested.Policy}/{requested.Phase} as {requested.Actor}"));
             return 0;
         });
-        return new Command("breaker", "Circuit breakers") { reset };
+        var tripPolicy = new Argument<string>("policy");
+        var tripPhase = new Argument<string>("phase") { Description = "a phase a gate of the policy leads into" };
+        var tripReason = Reason("why the breaker opens");
+        var trip = new Command("trip", "Opens a phase's circuit breaker by hand, until someone resets it (through the API, operator role)") { tripPolicy, tripPhase, tripReason };
+        trip.WithAction(async (context, parse, cancellationToken) =>
+        {
+            var requested = await context.Api.PostAsync<CircuitBreakerTripRequested>(
+                $"api/v1/breakers/{Uri.EscapeDataString(parse.GetValue(tripPolicy)!)}/{Uri.EscapeDataString(parse.GetValue(tripPhase)!)}/trip",
+                new ReasonRequest(parse.GetValue(tripReason)), cancellationToken);
+            context.Print(requested, () => Console.WriteLine($"asked to open the circuit breaker of {requested.Policy}/{requested.Phase} as {requested.Actor}: " +
+                "the Promoter opens it in its place in the log"));
+            return 0;
+        });
+        return new Command("breaker", "Opens (trip) and closes (reset) circuit breakers") { trip, reset };
     }
 }

@@ -203,4 +203,49 @@ public sealed class CommandLineTests(SurfaceSystem system)
         Assert.True(exit == 0, error);
         Assert.Equal(("unchanged", "cdc-migration"), (JsonNode.Parse(output)!["outcome"]!.GetValue<string>(), JsonNode.Parse(output)!["name"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Pauses_resumptions_breaker_trips_and_approvals_from_the_tool_are_written_by_the_api_as_the_tokens_holder()
+    {
+        // Given a viewer, pausing is refused with the API's 403 and a non-zero exit
+        var (exit, _, error) = await RunAsync(Through("viewer"), "pause", "--policy", "cdc-migration", "--reason", "viewers may not");
+        Assert.Equal(1, exit);
+        Assert.Contains("(403)", error, StringComparison.Ordinal);
+
+        // When an operator pauses promotions into reverse_shadow and resumes them with the tool (a gate no other test pauses)
+        var why = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        (exit, var output, error) = await RunAsync(Through("operator"), "pause", "--policy", "cdc-migration", "--phase", "reverse_shadow", "--reason", why, "--for", "2h", "--json");
+        Assert.True(exit == 0, error);
+        var pauseId = JsonNode.Parse(output)!["pauseId"]!.GetValue<Guid>();
+        (exit, output, error) = await RunAsync(Through("operator"), "resume", "--policy", "cdc-migration", "--phase", "reverse_shadow", "--reason", why);
+        Assert.True(exit == 0, error);
+        Assert.Contains("promotions of cdc-migration into reverse_shadow resumed by operator", output, StringComparison.Ordinal);
+
+        // Then the events the API stored name the token's holder as the actor
+        Assert.Equal(1, await system.CountAsync(
+            $"select count(*) from es.events where type = '{PromotionsPaused.EventType}' and data->>'pauseId' = '{pauseId}' and data->>'actor' = 'operator' and data->>'reason' = '{why}'"));
+        Assert.Equal(1, await system.CountAsync(
+            $"select count(*) from es.events where type = '{PromotionsResumed.EventType}' and stream_id = '{PromotionsPaused.StreamFor("cdc-migration", "reverse_shadow")}' and data->>'actor' = 'operator' and data->>'reason' = '{why}'"));
+
+        // And a breaker tripped with the tool is opened by the Promoter as the operator's, then closed again with the tool
+        (exit, output, error) = await RunAsync(Through("operator"), "breaker", "trip", "cdc-migration", "cleanup", "--reason", why, "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal(("operator", "cleanup"), (JsonNode.Parse(output)!["actor"]!.GetValue<string>(), JsonNode.Parse(output)!["phase"]!.GetValue<string>()));
+        await Eventually.True(async () => await system.CountAsync(
+                $"select count(*) from es.events where stream_id = 'breaker:cdc-migration:cleanup' and type = 'circuit-breaker-changed/v1' and data::text like '%tripped by operator: {why}%'") == 1,
+            TimeSpan.FromSeconds(60), "the breaker to open");
+        (exit, _, error) = await RunAsync(Through("operator"), "breaker", "reset", "cdc-migration", "cleanup", "--reason", why);
+        Assert.True(exit == 0, error);
+
+        // And approving a job that waits for no approval gets the API's 409 message and a non-zero exit
+        (exit, _, error) = await RunAsync(Through("operator"), "approve", "job", SurfaceSystem.Promoted, "--reason", why);
+        Assert.Equal(1, exit);
+        Assert.Contains("(409)", error, StringComparison.Ordinal);
+        Assert.Contains("is not waiting for approval", error, StringComparison.Ordinal);
+
+        // And a dry-run batch only counts
+        (exit, output, error) = await RunAsync(Through("operator"), "approve", "batch", "--policy", "no-such-policy", "--max", "5", "--dry-run");
+        Assert.True(exit == 0, error);
+        Assert.Contains("dry run: 0 job(s) waiting match batch: policy=no-such-policy; none approved", output, StringComparison.Ordinal);
+    }
 }
