@@ -69,6 +69,10 @@ public static class BacktestCommand
         else
         {
             Console.Write(Summary(report, clock.Elapsed));
+            if (options.WithoutPauses)
+            {
+                Console.WriteLine("the candidate was replayed as if nobody had paused promotions (--without-pauses)");
+            }
             Console.WriteLine(cache is null
                 ? $"{fromArchive:N0} events read from the history archive, {fromLog:N0} from the log (no cache)"
                 : $"{fromCache:N0} events from the cache {cache.Path}, {fromArchive:N0} from the history archive, {fromLog:N0} from the log (now cached too)");

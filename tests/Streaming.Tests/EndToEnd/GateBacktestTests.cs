@@ -12,6 +12,7 @@ using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Fleet;
 using Streaming.Promoter.Policies;
 using Streaming.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Streaming.Tests.EndToEnd;
 
@@ -20,7 +21,7 @@ namespace Streaming.Tests.EndToEnd;
 /// the jobs' signals; then backtests of the stored history, as an analyst runs them, that reproduce every move and every
 /// hold, and that differ once the window is taken out or the pauses are ignored.
 /// </summary>
-public sealed class GateBacktestTests(Pipeline pipeline) : IClassFixture<Pipeline>
+public sealed class GateBacktestTests(Pipeline pipeline, ITestOutputHelper testOutput) : IClassFixture<Pipeline>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     static readonly string Tool = Path.Combine(RepositoryRoot.Path, "src", "Cli", "bin", "Release", "net10.0", "linux-x64", "streaming.dll");
@@ -30,12 +31,14 @@ public sealed class GateBacktestTests(Pipeline pipeline) : IClassFixture<Pipelin
     static readonly DateTimeOffset MondayNine = new(2026, 3, 9, 8, 0, 0, TimeSpan.Zero);
     static readonly DateTimeOffset Tuesday = new(2026, 3, 10, 10, 0, 0, TimeSpan.Zero);
     static readonly DateTimeOffset Wednesday = new(2026, 3, 11, 10, 0, 0, TimeSpan.Zero);
+    static readonly DateTimeOffset Thursday = new(2026, 3, 12, 10, 0, 0, TimeSpan.Zero);
 
     const string Windowed = "gbt-window-1";
     const string WindowDemoted = "gbt-window-9";
     const string GatePaused = "gbt-pause-1";
     const string PauseDemoted = "gbt-pause-9";
     const string FleetPaused = "gbt-expiry-1";
+    const string Tripped = "gbt-window-2";
 
     /// <summary>shadow → reverse_shadow after a 5-minute soak on a clean error rate; back to shadow on a bad one.</summary>
     static string Policy(string name, string gate, string controls = "") => $$"""
@@ -142,20 +145,35 @@ public sealed class GateBacktestTests(Pipeline pipeline) : IClassFixture<Pipelin
         var expiry = Assert.Single(await RecordedAsync<PromotionsResumed>(PromotionsPaused.StreamFor(null, null), PromotionsResumed.EventType));
         Assert.Equal((true, GateKeeper.PromoterActor, Wednesday.AddMinutes(30)), (expiry.Expired, expiry.Actor, expiry.At));
 
+        // When an operator trips the windowed policy's breaker by hand on Thursday morning, within the window
+        await pauses.TripBreakerAsync("windowed-gate", "reverse_shadow", "carol", "target degraded", CancellationToken.None);
+        producer.Produce(Minutes(Tripped, "window", "shadow", Thursday, 10, SignalFactory.Good));
+        await ProcessedAsync(Tripped);
+
+        // Then a job passing its gate waits for the breaker until it is reset, and its next signal promotes it
+        var breakerWait = Assert.Single(await RecordedAsync<PromotionDeferred>(Tripped, PromotionDeferred.EventType));
+        Assert.Equal((PromotionDeferred.Breaker, Thursday.AddMinutes(5)), (breakerWait.Cause, breakerWait.DecidedAt));
+        Assert.Empty(await RecordedAsync<PhaseChanged>(Tripped, PhaseChanged.EventType));
+        await new FleetWriter(pipeline.DeciderServices.GetRequiredService<EventStreams>(), TimeProvider.System)
+            .ResetBreakerAsync("windowed-gate", "reverse_shadow", "carol", "target healthy", CancellationToken.None);
+        producer.Produce(Minutes(Tripped, "window", "shadow", Thursday.AddMinutes(10), 1, SignalFactory.Good));
+        await ProcessedAsync(Tripped);
+        Assert.Equal(Thursday.AddMinutes(10), Assert.Single(await RecordedAsync<PhaseChanged>(Tripped, PhaseChanged.EventType)).DecidedAt);
+
         // And a backtest of the stored history with the policy as it was makes every recorded move and hold, one for one
         var live = await LiveMovesAsync();
-        Assert.Equal(5, live.Count);
+        Assert.Equal(6, live.Count);
         var liveHolds = await LiveHoldsAsync();
-        Assert.Equal(3, liveHolds.Count);
+        Assert.Equal(4, liveHolds.Count);
         var (same, report) = await BacktestAsync(WindowedPolicy);
         Assert.True(report.BaselineReproducesRecord, $"{report.BaselineMismatches} decisions differ");
         Assert.True(report.BaselineReproducesDeferrals, $"{report.DeferralMismatches} holds differ");
-        Assert.Equal((5, 3), (report.RecordedDecisions, report.RecordedDeferrals));
+        Assert.Equal((6, 4), (report.RecordedDecisions, report.RecordedDeferrals));
         Assert.Equal(live, Moves(same, "baseline"));
         Assert.Equal(liveHolds, Holds(same, "baseline"));
         Assert.Equal(live, Moves(same, "candidate"));
         Assert.Equal(liveHolds, Holds(same, "candidate"));
-        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Paused] = 2, [PromotionDeferred.Window] = 1 }, report.Baseline.Held);
+        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Breaker] = 1, [PromotionDeferred.Paused] = 2, [PromotionDeferred.Window] = 1 }, report.Baseline.Held);
         Assert.Equal(0, report.JobsDiffering);
 
         // And without the window the candidate promotes on Saturday; with the pauses ignored, when the pauses began to hold
@@ -165,16 +183,17 @@ public sealed class GateBacktestTests(Pipeline pipeline) : IClassFixture<Pipelin
         Assert.Equal(Windowed, saturdayMove.JobId);
         Assert.Equal(["shadow→reverse_shadow@2026-03-09T08:00:00Z"], saturdayMove.Baseline);
         Assert.Equal(["shadow→reverse_shadow@2026-03-07T10:05:00Z"], saturdayMove.Candidate);
-        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Paused] = 2 }, unwindowed.CandidateSide.Held);
+        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Breaker] = 1, [PromotionDeferred.Paused] = 2 }, unwindowed.CandidateSide.Held);
 
         var (unpaused, ignoringPauses) = await BacktestAsync(WindowedPolicy, withoutPauses: true);
         Assert.True(ignoringPauses.BaselineReproducesRecord);
         Assert.Equal([FleetPaused, GatePaused], ignoringPauses.Differences.Select(d => d.JobId));
         Assert.Equal(
             [(FleetPaused, Wednesday.AddMinutes(5)), (GatePaused, Tuesday.AddMinutes(5))],
-            Moves(unpaused, "candidate").Where(m => m.Direction == PhaseDecision.Promote && m.JobId != Windowed).Select(m => (m.JobId, m.DecidedAt)).Order());
+            Moves(unpaused, "candidate").Where(m => m is { Direction: PhaseDecision.Promote, JobId: GatePaused or FleetPaused })
+                .Select(m => (m.JobId, m.DecidedAt)).Order());
         Assert.Contains(Moves(unpaused, "candidate"), m => m is { JobId: PauseDemoted, Direction: PhaseDecision.Demote });
-        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Window] = 1 }, ignoringPauses.CandidateSide.Held);
+        Assert.Equal(new Dictionary<string, int> { [PromotionDeferred.Breaker] = 1, [PromotionDeferred.Window] = 1 }, ignoringPauses.CandidateSide.Held);
 
         // And the backtest command an analyst runs reports the same, from the history archive and the log
         var candidate = Path.Combine(Path.GetTempPath(), $"gbt-{Guid.NewGuid():N}.yaml");
@@ -189,6 +208,15 @@ public sealed class GateBacktestTests(Pipeline pipeline) : IClassFixture<Pipelin
             Assert.Equal((3, 2, 3), (json["jobs"]!.GetValue<int>(), json["recordedDeferrals"]!.GetValue<int>(), json["recordedDecisions"]!.GetValue<int>()));
             Assert.Equal(2, json["baseline"]!["held"]!["paused"]!.GetValue<int>());
             Assert.Equal([FleetPaused, GatePaused], json["differences"]!.AsArray().Select(d => d!["jobId"]!.GetValue<string>()));
+
+            (exit, output, error) = await RunToolAsync("backtest", candidate, "--job", GatePaused, "--job", PauseDemoted, "--without-pauses", "--per-job");
+            Assert.True(exit == 0, error);
+            testOutput.WriteLine(output);
+            Assert.Contains("recorded decisions: 2; the recorded policies replayed reproduce them: yes", output, StringComparison.Ordinal);
+            Assert.Contains("recorded holds (promotions deferred): 1; reproduced: yes", output, StringComparison.Ordinal);
+            Assert.Matches(@"held \(paused\) +1 +0", output);
+            Assert.Contains($"{GatePaused}: recorded [shadow→reverse_shadow@2026-03-10T10:10:00Z] candidate [shadow→reverse_shadow@2026-03-10T10:05:00Z]",
+                output, StringComparison.Ordinal);
         }
         finally
         {
