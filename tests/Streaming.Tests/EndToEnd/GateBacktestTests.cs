@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +23,6 @@ namespace Streaming.Tests.EndToEnd;
 public sealed class GateBacktestTests(Pipeline pipeline, ITestOutputHelper testOutput) : IClassFixture<Pipeline>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-    static readonly string Tool = Path.Combine(RepositoryRoot.Path, "src", "Cli", "bin", "Release", "net10.0", "linux-x64", "streaming.dll");
 
     // Saturday 7 March 2026, 11:00 in Berlin (CET); the Monday after, 09:00 there; then Tuesday and Wednesday mornings.
     static readonly DateTimeOffset Saturday = new(2026, 3, 7, 10, 0, 0, TimeSpan.Zero);
@@ -293,21 +291,8 @@ public sealed class GateBacktestTests(Pipeline pipeline, ITestOutputHelper testO
         return (backtest, backtest.Report(perJob: true));
     }
 
-    async Task<(int Exit, string Out, string Error)> RunToolAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment.Remove("ConnectionStrings__EventStore");
-        start.ArgumentList.Add(Tool);
-        foreach (var arg in args.Concat(["--connection", pipeline.ConnectionString]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
-    }
+    Task<(int Exit, string Out, string Error)> RunToolAsync(params string[] args) =>
+        StreamingTool.RunAsync(pipeline.ConnectionString, new Dictionary<string, string>(), args);
 
     /// <summary>A move as both the log and a backtest state it: job, from, to, direction, event time and reason.</summary>
     sealed record Move(string JobId, string From, string To, string Direction, DateTimeOffset DecidedAt, string Reason) : IComparable<Move>
