@@ -15,7 +15,7 @@ public sealed class NotificationMetrics
     [
         LifecycleFlags.Stuck, LifecycleFlags.Drifted, LifecycleFlags.Quarantined, LifecycleFlags.Poisoned, NotificationRules.SilentName,
         LifecycleFlags.KnownIssue, LifecycleFlags.WaitingForSlot, LifecycleFlags.Held, LifecycleFlags.Pinned, LifecycleFlags.NoPolicy,
-        LifecycleFlags.AwaitingAck,
+        LifecycleFlags.AwaitingAck, LifecycleFlags.AwaitingApproval,
     ];
 
     public static readonly IReadOnlyList<string> DeliveryStates = ["pending", "delivered", "failed"];

@@ -13,7 +13,7 @@ namespace Streaming.Cli.Commands;
 
 /// <summary>
 /// <c>streaming backtest CANDIDATE.yaml [--job ID]... [--label NAME=VALUE]... [--per-job] [--csv PATH] [--cache PATH]
-/// [--no-archive]</c>: replays the recorded history of all jobs (or those named or matching every label given) through
+/// [--no-archive] [--without-pauses]</c>: replays the recorded history of all jobs (or those named or matching every label given) through
 /// the candidate policy (<see cref="BacktestReplay"/>) and reports against what the policies in force decided, as text
 /// or, with <c>--json</c>, as JSON on standard output. Nothing is written to the store. With <c>--cache</c>, what was
 /// read from it is also kept in a local <see cref="HistoryCache"/> at PATH, so the next backtest with it reads only what
@@ -55,7 +55,7 @@ public static class BacktestCommand
         }
         using var loggers = StreamingLogging.ForCommandLine();
         var logger = loggers.CreateLogger("backtest");
-        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger);
+        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses);
         var dataSource = await context.StoreAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
         var cache = options.CachePath is null ? null : new HistoryCache(options.CachePath);
@@ -69,6 +69,10 @@ public static class BacktestCommand
         else
         {
             Console.Write(Summary(report, clock.Elapsed));
+            if (options.WithoutPauses)
+            {
+                Console.WriteLine("the candidate was replayed as if nobody had paused promotions (--without-pauses)");
+            }
             Console.WriteLine(cache is null
                 ? $"{fromArchive:N0} events read from the history archive, {fromLog:N0} from the log (no cache)"
                 : $"{fromCache:N0} events from the cache {cache.Path}, {fromArchive:N0} from the history archive, {fromLog:N0} from the log (now cached too)");
@@ -97,12 +101,18 @@ public static class BacktestCommand
             $"backtest of {report.Candidate}: {report.Events:N0} events, {report.Jobs:N0} jobs, {elapsed.TotalSeconds:0.0} s ({report.Events / Math.Max(elapsed.TotalSeconds, 0.001):N0} events/s)");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"recorded decisions: {report.RecordedDecisions:N0}; the recorded policies replayed reproduce them: {(report.BaselineReproducesRecord ? "yes" : $"NO ({report.BaselineMismatches} differ)")}");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"recorded holds (promotions deferred): {report.RecordedDeferrals:N0}; reproduced: {(report.BaselineReproducesDeferrals ? "yes" : $"NO ({report.DeferralMismatches} differ)")}");
         text.AppendLine("                      recorded policies   candidate");
         Row(text, "promotions", report.Baseline.Promotions, report.CandidateSide.Promotions);
         Row(text, "demotions", report.Baseline.Demotions, report.CandidateSide.Demotions);
         Row(text, "override moves", report.Baseline.Overrides, report.CandidateSide.Overrides);
         Row(text, "flaps (undone < 1 day)", report.Baseline.Flaps, report.CandidateSide.Flaps);
         Row(text, "stuck at the end", report.Baseline.Stuck, report.CandidateSide.Stuck);
+        foreach (var cause in report.Baseline.Held.Keys.Union(report.CandidateSide.Held.Keys).Order(StringComparer.Ordinal))
+        {
+            Row(text, $"held ({cause})", report.Baseline.Held.GetValueOrDefault(cause), report.CandidateSide.Held.GetValueOrDefault(cause));
+        }
         if (report.Baseline.Poisoned + report.CandidateSide.Poisoned > 0)
         {
             Row(text, "events not applicable", report.Baseline.Poisoned, report.CandidateSide.Poisoned);

@@ -32,11 +32,12 @@ public static class MaintenanceCommands
         var csv = new Option<string?>("--csv") { Description = "also write the per-job differences as CSV to PATH" };
         var cache = new Option<string?>("--cache") { Description = "keep what was read from the store in a local copy at PATH" };
         var noArchive = new Option<bool>("--no-archive") { Description = "read the whole history from the log, not the history archive" };
+        var withoutPauses = new Option<bool>("--without-pauses") { Description = "replay the candidate as if no operator had paused promotions" };
         var command = new Command("backtest", "Replays the recorded history through a candidate policy and compares it with what was decided")
-            { candidate, jobs, labels, perJob, csv, cache, noArchive };
+            { candidate, jobs, labels, perJob, csv, cache, noArchive, withoutPauses };
         return command.WithAction((context, parse, cancellationToken) => BacktestCommand.RunAsync(context, new BacktestOptions(
             parse.GetValue(candidate)!, parse.GetValue(jobs) ?? [], parse.GetValue(labels) ?? [], parse.GetValue(perJob), parse.GetValue(csv),
-            parse.GetValue(cache), UseArchive: !parse.GetValue(noArchive)), cancellationToken));
+            parse.GetValue(cache), UseArchive: !parse.GetValue(noArchive), WithoutPauses: parse.GetValue(withoutPauses)), cancellationToken));
     }
 
     public static Command Rebuild()

@@ -13,7 +13,9 @@ namespace Streaming.Promoter.Backtesting;
 /// baseline) and through a candidate that replaces the policy of its name from the start. Both run the Promoter's own
 /// <see cref="DecisionEngine"/>, with overrides, known issues, waves and breakers as recorded, so the result is
 /// deterministic. The candidate side assumes a job follows each of its decisions at once: its recorded signals are read
-/// as reporting the phase the candidate assigned, with the metrics they carried.
+/// as reporting the phase the candidate assigned, with the metrics they carried. Operators' pauses and breaker trips
+/// (control streams) and the policies' promotion windows are honoured in their place in the log, with the watermark, as
+/// the Promoter honoured them; with <c>withoutPauses</c> the candidate side is replayed as if nobody had paused.
 /// </summary>
 public sealed class Backtest
 {
@@ -25,12 +27,16 @@ public sealed class Backtest
     readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
     readonly Dictionary<string, DateTimeOffset> _firstSignal = new(StringComparer.Ordinal);
     readonly List<PhaseDecision> _recorded = [];
+    readonly List<PromotionDeferred> _recordedDeferrals = [];
     readonly LifecyclePolicy _candidatePolicy;
+    readonly bool _withoutPauses;
     long _events;
 
-    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger)
+    /// <param name="withoutPauses">The candidate side skips operators' pauses and resumptions: what would have happened had nobody paused.</param>
+    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger, bool withoutPauses = false)
     {
         _candidatePolicy = candidate;
+        _withoutPauses = withoutPauses;
         _selects = selects ?? ((_, _) => true);
         _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger));
         var policies = new ActivePolicies(logger);
@@ -51,8 +57,8 @@ public sealed class Backtest
         }
         _events += batch.Count;
         // One side after the other: folding them on two threads was slower here (two cores, allocation-heavy folds).
-        Fold(_baseline, steps, followDecisions: false);
-        Fold(_candidate, steps, followDecisions: true);
+        Fold(_baseline, steps, followDecisions: false, skipPauses: false);
+        Fold(_candidate, steps, followDecisions: true, skipPauses: _withoutPauses);
     }
 
     Step Read(LogEvent logEvent)
@@ -83,17 +89,21 @@ public sealed class Backtest
             case PhaseChanged.EventType when logEvent.Body is PhaseChanged change:
                 _recorded.Add(SignalSamples.ToDecision(change));
                 return new Step(logEvent, null, Replayed: false);
+            // The Promoter's own record of a wait; replayed as the live fold meets it (a silent job's pending demotion lands on it).
+            case PromotionDeferred.EventType when logEvent.Body is PromotionDeferred deferral:
+                _recordedDeferrals.Add(deferral);
+                return new Step(logEvent, null, Replayed: true);
             default:
                 return new Step(logEvent, null, Replayed: true);
         }
     }
 
     // With followDecisions, a job is taken to report the phase this side assigned it, whatever its signal said.
-    static void Fold(DecisionReplay replay, Step[] steps, bool followDecisions)
+    static void Fold(DecisionReplay replay, Step[] steps, bool followDecisions, bool skipPauses)
     {
         foreach (var step in steps)
         {
-            if (!step.Replayed)
+            if (!step.Replayed || skipPauses && step.Event.Type is PromotionsPaused.EventType or PromotionsResumed.EventType)
             {
                 continue;
             }
@@ -114,6 +124,9 @@ public sealed class Backtest
         var recorded = Exact(_recorded.Where(d => _firstSignal.ContainsKey(d.JobId)));
         var baseline = Exact(_baseline.Decisions);
         var mismatches = recorded.Except(baseline).Count() + baseline.Except(recorded).Count();
+        var recordedHolds = Exact(_recordedDeferrals.Where(d => _firstSignal.ContainsKey(d.JobId)));
+        var baselineHolds = Exact(_baseline.Deferrals);
+        var holdMismatches = recordedHolds.Except(baselineHolds).Count() + baselineHolds.Except(recordedHolds).Count();
         var before = Moves(_baseline.Decisions);
         var after = Moves(_candidate.Decisions);
         var differing = _firstSignal.Keys
@@ -132,8 +145,17 @@ public sealed class Backtest
             Unmatched(after, before),
             Unmatched(before, after),
             differing.Count,
-            perJob ? [.. differing.Select(job => new JobDifference(job, Timeline(before, job), Timeline(after, job)))] : []);
+            perJob ? [.. differing.Select(job => new JobDifference(job, Timeline(before, job), Timeline(after, job)))] : [])
+        {
+            RecordedDeferrals = recordedHolds.Count,
+            BaselineReproducesDeferrals = holdMismatches == 0,
+            DeferralMismatches = holdMismatches,
+        };
     }
+
+    /// <summary>Every promotion each side held back (a pause, a window, a silence, a wave or a breaker), once per wait, in log order.</summary>
+    public IEnumerable<(string Side, PromotionDeferred Deferral)> AllDeferrals() =>
+        _baseline.Deferrals.Select(d => ("baseline", d)).Concat(_candidate.Deferrals.Select(d => ("candidate", d)));
 
     /// <summary>Every decision of both sides, with whether both made it, for CSV output.</summary>
     public IEnumerable<(string Side, PhaseDecision Decision)> AllDecisions() =>
@@ -183,7 +205,11 @@ public sealed class Backtest
             flaps,
             stuck,
             timings,
-            replay.Poisoned.Count);
+            replay.Poisoned.Count)
+        {
+            Held = replay.Deferrals.GroupBy(d => d.Cause, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+        };
     }
 
     static double Percentile(List<double> sorted, int percent) =>
@@ -220,4 +246,7 @@ public sealed class Backtest
 
     static HashSet<string> Exact(IEnumerable<PhaseDecision> decisions) =>
         [.. decisions.Select(d => $"{d.JobId}|{d.From}|{d.To}|{d.Direction}|{d.DecidedAt.UtcTicks}|{d.DecidingVersion}|{d.Policy}")];
+
+    static HashSet<string> Exact(IEnumerable<PromotionDeferred> deferrals) =>
+        [.. deferrals.Select(d => $"{d.JobId}|{d.From}|{d.To}|{d.Cause}|{d.DecidedAt.UtcTicks}|{d.DecidingVersion}|{d.Policy}|{d.Reason}")];
 }

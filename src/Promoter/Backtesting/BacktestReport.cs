@@ -4,7 +4,8 @@ namespace Streaming.Promoter.Backtesting;
 /// What a candidate policy would have decided over recorded history, against what the policies in force decided:
 /// <see cref="Gained"/> decisions only the candidate makes, <see cref="Lost"/> ones only the recorded policies made.
 /// <see cref="BaselineReproducesRecord"/> says whether replaying the recorded policies gave exactly the decisions
-/// stored in the log (it should: the engine is the Promoter's own).
+/// stored in the log (it should: the engine is the Promoter's own), <see cref="BaselineReproducesDeferrals"/> the same of
+/// the promotions it recorded as held (<c>promotion-deferred/v1</c>: paused, outside a window, silent, wave, breaker).
 /// </summary>
 public sealed record BacktestReport(
     string Candidate,
@@ -18,11 +19,19 @@ public sealed record BacktestReport(
     int Gained,
     int Lost,
     int JobsDiffering,
-    IReadOnlyList<JobDifference> Differences);
+    IReadOnlyList<JobDifference> Differences)
+{
+    public int RecordedDeferrals { get; init; }
+
+    public bool BaselineReproducesDeferrals { get; init; } = true;
+
+    public int DeferralMismatches { get; init; }
+}
 
 /// <summary>
 /// One side's totals: moves by direction, flaps (a move undone within a day), time for jobs to reach each phase, jobs
-/// stuck at the end, and events it could not apply (skipped for their job, as the live Promoter skips them).
+/// stuck at the end, events it could not apply (skipped for their job, as the live Promoter skips them), and promotions
+/// held back by cause (<see cref="Held"/>: each wait once, as <c>promotion-deferred/v1</c> records it).
 /// </summary>
 public sealed record BacktestSide(
     int Promotions,
@@ -31,7 +40,10 @@ public sealed record BacktestSide(
     int Flaps,
     int Stuck,
     IReadOnlyList<PhaseTiming> TimeToPhase,
-    int Poisoned = 0);
+    int Poisoned = 0)
+{
+    public IReadOnlyDictionary<string, int> Held { get; init; } = new Dictionary<string, int>();
+}
 
 /// <summary>How long after their first signal jobs reached a phase: how many did, and the 50th and 95th percentiles (hours).</summary>
 public sealed record PhaseTiming(string Phase, int Jobs, double P50Hours, double P95Hours);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
@@ -10,34 +9,10 @@ namespace Streaming.Tests.Surface;
 [Collection(SurfaceCollection.Name)]
 public sealed class CommandLineTests(SurfaceSystem system)
 {
-    static readonly string Tool = Path.Combine(RepositoryRoot.Path, "src", "Cli", "bin", "Release", "net10.0", "linux-x64", "streaming.dll");
-
     Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
-    /// <summary>Runs the tool with <paramref name="environment"/> set and the API's variables otherwise unset, so nothing leaks in from the machine.</summary>
-    async Task<(int Exit, string Out, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment.Remove("STREAMING_API_URL");
-        start.Environment.Remove("STREAMING_API_TOKEN");
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        start.ArgumentList.Add(Tool);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.ArgumentList.Add("--connection");
-        start.ArgumentList.Add(system.Pipeline.ConnectionString);
-        start.Environment.Remove("ConnectionStrings__EventStore");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
-    }
+    Task<(int Exit, string Out, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StreamingTool.RunAsync(system.Pipeline.ConnectionString, environment, args);
 
     [Fact]
     public async Task History_and_state_as_of_a_time_print_json_and_an_unknown_job_exits_non_zero()
