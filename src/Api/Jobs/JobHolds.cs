@@ -38,7 +38,7 @@ public static class JobHolds
         {
             var scope = pause.Policy is null ? "the fleet" : pause.Phase is null ? $"policy {pause.Policy}" : $"gate {row.Phase}→{pause.Phase}";
             var held = $"held by the pause of {scope} by {pause.Actor} " + (pause.Until is { } until ? $"until {JobReasons.Time(until)}" : "until resumed");
-            holds.Add(new JobHold(JobHold.Paused, $"{held} (paused at {JobReasons.Time(pause.At)}): {pause.Reason}", held, pause.At, pause.Until, pause.Actor, pause.Reason));
+            holds.Add(new JobHold(JobHold.Paused, $"{held}: {pause.Reason}", held, pause.At, pause.Until, pause.Actor, pause.Reason));
         }
         if (watermark is { } now && !policy.Gating.InWindow(now) && WindowOpenings.Next(policy.Gating.Windows, now) is { } opening)
         {

@@ -78,7 +78,8 @@ public sealed class JobHoldBrowserTests(SurfaceSystem system, HeadlessChromium b
         // The reason an operator wrote is shown as the characters typed, never as markup
         Assert.EndsWith(": " + HoldSeed.PauseReason, hold);
         Assert.Equal(0, await page.Locator("#holds b").CountAsync());
-        Assert.Equal(held, await page.InnerTextAsync("#earliest-move"));
+        // (the earliest move is the pause's end)
+        Assert.Equal($"{Minute(until)}: {held}", await page.InnerTextAsync("#earliest-move"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(HeadlessChromium.Screenshots, "job-paused.png") });
         Assert.Empty(errors);
         await page.CloseAsync();
