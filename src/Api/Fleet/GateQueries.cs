@@ -8,17 +8,22 @@ namespace Streaming.Api.Fleet;
 /// <summary>Reads the Promoter's gate state (saved with its checkpoint) and the policies' windows for <see cref="GateSummary"/>.</summary>
 public sealed class GateQueries(NpgsqlDataSource dataSource, PolicyCatalog policies)
 {
-    public async Task<GateSummary> SummaryAsync(CancellationToken cancellationToken)
+    /// <summary>The watermark, the pauses in force and how many jobs are silent, as the Promoter last saved them.</summary>
+    public async Task<(DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent)> StateAsync(CancellationToken cancellationToken)
     {
-        (DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent) state;
         try
         {
-            state = await GateStateTable.LoadSummaryAsync(dataSource, cancellationToken);
+            return await GateStateTable.LoadSummaryAsync(dataSource, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            state = (null, [], 0);
+            return (null, [], 0);
         }
+    }
+
+    public async Task<GateSummary> SummaryAsync(CancellationToken cancellationToken)
+    {
+        var state = await StateAsync(cancellationToken);
         var windows = new List<WindowState>();
         foreach (var latest in (await policies.AllAsync(cancellationToken)).GroupBy(p => p.Name).Select(g => g.MaxBy(p => p.Version)!))
         {

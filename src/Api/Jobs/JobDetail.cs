@@ -3,8 +3,8 @@ namespace Streaming.Api.Jobs;
 /// <summary>
 /// Why a job is where it is: its phases and since when, each criterion of the gate out of its phase (promote) and of
 /// the gate that admitted it (demote) with value, threshold, samples and verdict, what blocks it, its soak and the
-/// earliest it could move, flags, labels, the override in force, its decisions with their provenance, overrides and
-/// recent signals.
+/// earliest it could move, what holds it besides its criteria (silence, approval, pause, window), flags, labels, the
+/// override in force, its decisions with their provenance, overrides and recent signals.
 /// </summary>
 public sealed record JobDetail(
     string JobId,
@@ -29,6 +29,7 @@ public sealed record JobDetail(
     Soak Soak,
     DateTimeOffset? EarliestMove,
     string EarliestMoveNote,
+    IReadOnlyList<JobHold> Holds,
     IReadOnlyList<string> Flags,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, double> Metrics,

@@ -23,9 +23,9 @@ public static class JobEndpoints
 
     static async Task<Results<Ok<JobPage>, ValidationProblem>> ListAsync(
         JobQueries queries, string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor,
-        bool? count, CancellationToken cancellationToken)
+        bool? count, string? state, CancellationToken cancellationToken)
     {
-        var (query, problem) = JobListQuery.Parse(phase, flag, label, policy, prefix, sort, order, limit, cursor, count ?? false);
+        var (query, problem) = JobListQuery.Parse(phase, flag, label, policy, prefix, sort, order, limit, cursor, count ?? false, state);
         return problem ?? (Results<Ok<JobPage>, ValidationProblem>)TypedResults.Ok(await queries.ListAsync(query!, cancellationToken));
     }
 

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Streaming.Api.Jobs;
 
 /// <summary>
-/// A page of the jobs list: filters (phase, flag, label <c>name=value</c>, policy name, id prefix), a sort
+/// A page of the jobs list: filters (phase, flag, label <c>name=value</c>, policy name, id prefix, and a hold:
+/// <c>silent</c>, <c>awaiting-approval</c> (not approved yet) or <c>paused</c> (an operator's pause covers its next gate)), a sort
 /// (<c>id</c>, <c>since</c>, <c>signal</c>, <c>changes</c>; <c>asc</c> or <c>desc</c>), and a keyset cursor: the page
 /// after the last row of the previous one, so every page costs the same however deep. Each sort walks an index of its
 /// own (migration 50), the last-signal one that of the narrow <c>projections.job_signals</c>; <see cref="Count"/> (how
@@ -16,9 +17,16 @@ namespace Streaming.Api.Jobs;
 /// </summary>
 public sealed record JobListQuery(
     string? Phase, string? Flag, string? LabelName, string? LabelValue, string? Policy, string? Prefix, string Sort, bool Descending, int Limit,
-    JobCursor? After, bool Count = false)
+    JobCursor? After, bool Count = false, string? State = null)
 {
     public const int MaxLimit = 500;
+
+    public const string Silent = "silent";
+    public const string AwaitingApproval = "awaiting-approval";
+    public const string Paused = "paused";
+
+    /// <summary>The holds the list can be filtered by (<c>state</c>).</summary>
+    public static IReadOnlyList<string> States { get; } = [Silent, AwaitingApproval, Paused];
 
     public const int CountLimit = 1_000;
 
@@ -41,8 +49,13 @@ public sealed record JobListQuery(
     public string Source => Sorts[Sort].Source;
 
     public static (JobListQuery? Query, ValidationProblem? Problem) Parse(
-        string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor, bool count = false)
+        string? phase, string? flag, string? label, string? policy, string? prefix, string? sort, string? order, int? limit, string? cursor, bool count = false,
+        string? state = null)
     {
+        if (state is not null && !States.Contains(state))
+        {
+            return (null, ApiProblems.Field("state", $"unknown state '{state}'; known: {string.Join(", ", States)}"));
+        }
         if (flag is not null && !FleetFlags.Known.Contains(flag) && !flag.StartsWith("known-issue:", StringComparison.Ordinal))
         {
             return (null, ApiProblems.Field("flag", $"unknown flag '{flag}'; known: {string.Join(", ", FleetFlags.Known.Order())}"));
@@ -78,7 +91,7 @@ public sealed record JobListQuery(
         {
             return (null, ApiProblems.Field("cursor", $"made for sort '{after.Sort}', not '{sort}'"));
         }
-        return (new JobListQuery(Blank(phase), flag, labelName, labelValue, Blank(policy), Blank(prefix), sort, order == "desc", limit ?? 50, after, count), null);
+        return (new JobListQuery(Blank(phase), flag, labelName, labelValue, Blank(policy), Blank(prefix), sort, order == "desc", limit ?? 50, after, count, state), null);
     }
 
     static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;

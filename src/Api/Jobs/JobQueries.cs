@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Streaming.Api.Fleet;
 using Streaming.Api.Policies;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
@@ -12,7 +13,7 @@ using Streaming.Lifecycle;
 namespace Streaming.Api.Jobs;
 
 /// <summary>Reads jobs: the list (filtered, sorted, keyset-paged on the server), a job's detail, its history and its criterion series.</summary>
-public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams, PolicyCatalog policies)
+public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams, PolicyCatalog policies, GateQueries gates)
 {
     const int SeriesEvents = 3_000;
 
@@ -48,6 +49,20 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             var p = Add(prefix);
             where.Append(" and job_id >= ").Append(p).Append(" and starts_with(job_id, ").Append(p).Append(')');
         }
+        switch (query.State)
+        {
+            case JobListQuery.Silent:
+                where.Append(" and flags @> array[").Append(Add(LifecycleFlags.Silent)).Append("]::text[]");
+                break;
+            case JobListQuery.AwaitingApproval:
+                where.Append(" and flags @> array[").Append(Add(LifecycleFlags.AwaitingApproval)).Append("]::text[] and not flags @> array[")
+                    .Append(Add(LifecycleFlags.Approved)).Append("]::text[]");
+                break;
+            case JobListQuery.Paused:
+                var (pausedPolicies, pausedPhases) = await PausedGatesAsync(cancellationToken);
+                where.Append(" and (policy, phase) in (select * from unnest(").Append(Add(pausedPolicies)).Append("::text[], ").Append(Add(pausedPhases)).Append("::text[]))");
+                break;
+        }
         var filters = where.ToString();
         var filterParameters = parameters.ToList();
         var direction = query.Descending ? "desc" : "asc";
@@ -56,7 +71,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         // its far end. When at most CountLimit jobs match, the page sorts just those; more match densely enough to walk.
         string[]? matching = null;
         var probed = false;
-        if (query.Flag is not null || query.LabelName is not null || query.Policy is not null || query.Prefix is not null)
+        if (query.Flag is not null || query.LabelName is not null || query.Policy is not null || query.Prefix is not null || query.State is not null)
         {
             await using var probe = dataSource.CreateCommand($"select job_id from projections.job_states where {filters} limit {JobListQuery.CountLimit + 1}");
             probe.Parameters.AddRange(filterParameters.Select(p => p.Clone()).ToArray());
@@ -137,6 +152,34 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         return new JobPage([.. jobs.Select(j => j.Job)], next, total, more);
     }
 
+    // Each policy version's phases whose gate out an operator's pause covers, as the Promoter finds the pause.
+    async Task<(string[] Policies, string[] Phases)> PausedGatesAsync(CancellationToken cancellationToken)
+    {
+        var (_, pauses, _) = await gates.StateAsync(cancellationToken);
+        if (pauses.Count == 0)
+        {
+            return ([], []);
+        }
+        var book = JobHolds.Book(pauses);
+        var (ids, phases) = (new List<string>(), new List<string>());
+        foreach (var published in await policies.AllAsync(cancellationToken))
+        {
+            if (await policies.FindAsync($"{published.Name}@{published.Version}", cancellationToken) is not { } policy)
+            {
+                continue;
+            }
+            foreach (var phase in policy.Phases)
+            {
+                if (policy.NextPhase(phase) is { } next && book.Covering(policy.Name, next) is not null)
+                {
+                    ids.Add(policy.Id);
+                    phases.Add(phase);
+                }
+            }
+        }
+        return ([.. ids], [.. phases]);
+    }
+
     static readonly int JobRowColumns = JobRow.Columns.Split(',').Length;
 
     static JobSummary Summary(JobRow row) =>
@@ -171,7 +214,10 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         var soak = report is null
             ? new Soak(TimeSpan.Zero, TimeSpan.Zero, false, null)
             : new Soak(report.Soak, report.TimeInPhase, report.SoakMet, row.PhaseSince + report.Soak);
-        var (earliest, note) = EarliestMove(row, report, soak, lifecycle);
+        var (watermark, pauses, _) = await gates.StateAsync(cancellationToken);
+        var request = row.Flags.Contains(LifecycleFlags.AwaitingApproval) ? await ApprovalRequestAsync(jobId, cancellationToken) : null;
+        var holds = JobHolds.Of(row, policy, watermark, JobHolds.Book(pauses), request);
+        var (earliest, note) = EarliestMove(row, report, soak, lifecycle, holds, policy);
         return new JobDetail(
             row.JobId, row.Policy, policy?.Phases ?? [], row.Phase, row.AssignedAt, row.LastReportedPhase, row.PhaseSince, row.LastSignalAt, row.LastSeq,
             report?.NextPhase, policy?.PreviousPhase(row.Phase),
@@ -180,7 +226,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             report?.Blocking is { } blocking ? JobReasons.Describe(blocking) : null,
             report is null ? "no-policy" : Verdicts.Name(report.Verdict),
             lifecycle.PromotionStreak, report?.PromoteAfter ?? 0, lifecycle.DemotionStreak, admission?.Demote?.After,
-            soak, earliest, note,
+            soak, earliest, note, holds,
             row.Flags, row.Labels, row.Metrics,
             lifecycle.ActiveOverride is { } active
                 ? new OverrideView(active.Id, OverrideKinds.Name(active.Kind), active.Phase, active.Actor, active.Reason, active.SetAt, active.ExpiresAt)
@@ -191,7 +237,8 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             await RecentSignalsAsync(jobId, cancellationToken));
     }
 
-    static (DateTimeOffset? At, string Note) EarliestMove(JobRow row, CriteriaReport? report, Soak soak, JobLifecycle lifecycle)
+    static (DateTimeOffset? At, string Note) EarliestMove(
+        JobRow row, CriteriaReport? report, Soak soak, JobLifecycle lifecycle, IReadOnlyList<JobHold> holds, LifecyclePolicy? policy)
     {
         if (report is null)
         {
@@ -213,11 +260,29 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         {
             return (null, $"waiting for the job to report {row.Phase}");
         }
-        var evaluations = Math.Max(0, report.PromoteAfter - lifecycle.PromotionStreak);
         var at = soak.EndsAt is { } ends && row.LastSignalAt is { } last ? (ends > last ? ends : last) : soak.EndsAt;
+        var holding = holds.Where(h => h.Note is not null).ToList();
+        if (holding.Count > 0)
+        {
+            // It moves once every hold has ended: unknown while any of them ends only by a person or a signal.
+            var until = holding.All(h => h.Until is not null) ? holding.Max(h => h.Until) : null;
+            return (until is { } end && at is { } soaked && soaked > end ? soaked : until, string.Join("; ", holding.Select(h => h.Note)));
+        }
+        var evaluations = Math.Max(0, report.PromoteAfter - lifecycle.PromotionStreak);
+        var approval = policy?.GateFrom(row.Phase) is { ApprovalRequired: true } && !row.Flags.Contains(LifecycleFlags.Approved)
+            ? "; then it waits for an operator's approval"
+            : "";
         return report.Verdict == Verdict.Pass
-            ? (at, evaluations == 0 ? $"promotes to {report.NextPhase} at its next signal after the soak" : $"after {evaluations} more passing evaluations")
-            : (at, $"not before the soak ends and the criteria pass {report.PromoteAfter} times in a row");
+            ? (at, (evaluations == 0 ? $"promotes to {report.NextPhase} at its next signal after the soak" : $"after {evaluations} more passing evaluations") + approval)
+            : (at, $"not before the soak ends and the criteria pass {report.PromoteAfter} times in a row" + approval);
+    }
+
+    async Task<ApprovalRequested?> ApprovalRequestAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select data from es.events where stream_id = $1 and type = $2 order by version desc limit 1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ApprovalRequested.EventType });
+        return await command.ExecuteScalarAsync(cancellationToken) is string data ? ContractsJson.Deserialize<ApprovalRequested>(data) : null;
     }
 
     static CriterionView View(CriterionResult result, TimeSpan window) =>

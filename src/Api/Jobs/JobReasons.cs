@@ -50,7 +50,7 @@ public static class JobReasons
 
     static string Number(double? value) => value is { } v ? v.ToString("0.######", CultureInfo.InvariantCulture) : "no data";
 
-    static string Time(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "?";
+    internal static string Time(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "?";
 
-    static string Duration(TimeSpan span) => span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : $"{span.TotalMinutes:0} min";
+    internal static string Duration(TimeSpan span) => span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : $"{span.TotalMinutes:0} min";
 }

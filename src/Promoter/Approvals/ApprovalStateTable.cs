@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using Streaming.Lifecycle.Approvals;
+using Streaming.Promoter.Decisions;
 
 namespace Streaming.Promoter.Approvals;
 
@@ -9,23 +10,13 @@ public static class ApprovalStateTable
 {
     public static async Task<ApprovalBook?> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select snapshot::text from promoter.approval_state where id = 1");
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? ApprovalBookSnapshot.Read(Encoding.UTF8.GetBytes(json)) : null;
+        return await SnapshotRow.Approvals.ReadAsync(dataSource, cancellationToken) is { } json ? ApprovalBookSnapshot.Read(Encoding.UTF8.GetBytes(json)) : null;
     }
 
     /// <summary>The book as it is now, serialized, so the write may run beside the fold, and be run again, with the same row.</summary>
     public static Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(ApprovalBook book)
     {
         var snapshot = Encoding.UTF8.GetString(ApprovalBookSnapshot.Write(book));
-        return async (transaction, cancellationToken) =>
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                insert into promoter.approval_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
-                on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
-                """, transaction.Connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<string>("snapshot", snapshot));
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        };
+        return (transaction, cancellationToken) => SnapshotRow.Approvals.WriteAsync(transaction, snapshot, cancellationToken);
     }
 }

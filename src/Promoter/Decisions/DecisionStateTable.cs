@@ -29,8 +29,7 @@ public static class DecisionStateTable
 
     public static async Task<FleetControl?> LoadFleetAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select snapshot::text from promoter.fleet_state where id = 1");
-        return await command.ExecuteScalarAsync(cancellationToken) is string json
+        return await SnapshotRow.Fleet.ReadAsync(dataSource, cancellationToken) is { } json
             ? FleetControlSnapshot.Read(System.Text.Encoding.UTF8.GetBytes(json))
             : null;
     }
@@ -70,12 +69,6 @@ public static class DecisionStateTable
             });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using var fleet = new NpgsqlCommand(
-            """
-            insert into promoter.fleet_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
-            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
-            """, transaction.Connection, transaction);
-        fleet.Parameters.Add(new NpgsqlParameter<string>("snapshot", rows.Fleet));
-        await fleet.ExecuteNonQueryAsync(cancellationToken);
+        await SnapshotRow.Fleet.WriteAsync(transaction, rows.Fleet, cancellationToken);
     }
 }

@@ -28,20 +28,17 @@ public static class GateStateTable
     public static async Task<GateKeeper> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var gates = new GateKeeper();
-        await using (var command = dataSource.CreateCommand("select snapshot::text from promoter.gate_state where id = 1"))
+        if (await SnapshotRow.Gates.ReadAsync(dataSource, cancellationToken) is { } json && JsonSerializer.Deserialize<State>(json) is { } state)
         {
-            if (await command.ExecuteScalarAsync(cancellationToken) is string json && JsonSerializer.Deserialize<State>(json) is { } state)
+            gates.Silence.Restore(state.Watermark);
+            foreach (var pause in state.Pauses)
             {
-                gates.Silence.Restore(state.Watermark);
-                foreach (var pause in state.Pauses)
-                {
-                    gates.Pauses.Restore(pause);
-                }
-                gates.Restore(
-                    state.Pending.Select(d => new PhaseDecision(d.JobId, d.From, d.To, PhaseDecision.Demote, d.DecidedAt, d.DecidingVersion, d.Policy, d.Reason, [],
-                        d.DecidingVersion, d.DecidingVersion, false)),
-                    state.WaitingFor);
+                gates.Pauses.Restore(pause);
             }
+            gates.Restore(
+                state.Pending.Select(d => new PhaseDecision(d.JobId, d.From, d.To, PhaseDecision.Demote, d.DecidedAt, d.DecidingVersion, d.Policy, d.Reason, [],
+                    d.DecidingVersion, d.DecidingVersion, false)),
+                state.WaitingFor);
         }
         await using (var command = dataSource.CreateCommand("select job_id, entry::text from promoter.silence_entries"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -63,7 +60,7 @@ public static class GateStateTable
     public static async Task<(DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent)> LoadSummaryAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select (select snapshot::text from promoter.gate_state where id = 1), " +
+            $"select ({SnapshotRow.Gates.SelectSql}), " +
             "(select count(*)::int from promoter.silence_entries where (entry->>'Silent')::boolean)");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -90,15 +87,7 @@ public static class GateStateTable
 
     static async Task SaveAsync(NpgsqlTransaction transaction, string snapshot, string[] ids, string?[] entries, CancellationToken cancellationToken)
     {
-        await using (var command = new NpgsqlCommand(
-            """
-            insert into promoter.gate_state (id, snapshot, updated_at) values (1, @snapshot::jsonb, now())
-            on conflict (id) do update set snapshot = excluded.snapshot, updated_at = now()
-            """, transaction.Connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter<string>("snapshot", snapshot));
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await SnapshotRow.Gates.WriteAsync(transaction, snapshot, cancellationToken);
         for (var start = 0; start < ids.Length; start += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, ids.Length - start);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Api.Fleet;
 using Streaming.Api.Jobs;
 using Streaming.Cli;
 using Streaming.EventStore;
@@ -48,7 +49,7 @@ public sealed class JobListTests
             await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
             var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(CancellationToken.None);
             await WriteAsync(dataSource, generation, Jobs, version: 1);
-            var queries = new JobQueries(dataSource, new EventStreams(dataSource), new PolicyCatalog(dataSource));
+            var queries = new JobQueries(dataSource, new EventStreams(dataSource), new PolicyCatalog(dataSource), new GateQueries(dataSource, new PolicyCatalog(dataSource)));
             (string Name, Func<Job, bool> Matches, string? Phase, string? Flag, string? Label, string? Prefix)[] filters =
             [
                 ("none", _ => true, null, null, null, null),
@@ -98,7 +99,7 @@ public sealed class JobListTests
             var many = Enumerable.Range(0, JobListQuery.CountLimit + 5)
                 .Select(i => new Job($"bulk-{i:0000}", "shadow", Start, Start.AddSeconds(i), 0, "orders", false)).ToList();
             await WriteAsync(dataSource, generation, many, version: 1);
-            var queries = new JobQueries(dataSource, new EventStreams(dataSource), new PolicyCatalog(dataSource));
+            var queries = new JobQueries(dataSource, new EventStreams(dataSource), new PolicyCatalog(dataSource), new GateQueries(dataSource, new PolicyCatalog(dataSource)));
 
             // When the first page is asked for with its count, and again for a small match
             var (all, _) = JobListQuery.Parse(null, null, null, null, null, "signal", "desc", 10, null, count: true);

@@ -79,6 +79,7 @@ function renderApprovals(summary) {
 }
 
 function showFlag(flag, phase) {
+  document.getElementById('f-state').value = '';
   document.getElementById('f-flag').value = flag;
   document.getElementById('f-phase').value = phase;
   jobsState.cursor = null; jobsState.page = 1;
@@ -126,6 +127,30 @@ function renderHealth(health) {
     stat('slowest fold', `${lag.seconds.toFixed(1)} s`, lag.seconds > 60 ? 'bad' : 'ok'),
     stat('database', health.databaseReachable ? 'up' : 'down', health.databaseReachable ? 'ok' : 'bad'),
     stat('brokers', health.brokerReachable ? 'up' : 'down', health.brokerReachable ? 'ok' : 'bad'));
+}
+
+// Jobs held by silence, an approval gate or a pause, each counted the way the jobs list filtered by it counts them.
+const HELD = [
+  { state: 'silent', label: 'silent jobs' },
+  { state: 'awaiting-approval', label: 'awaiting approval' },
+  { state: 'paused', label: 'held by a pause' },
+];
+
+async function renderHeld() {
+  const pages = await Promise.all(HELD.map(h => api(`/api/v1/jobs?state=${h.state}&count=true&limit=1`)));
+  clear(document.getElementById('held'), HELD.map((h, i) => {
+    const count = pages[i].total ?? 0;
+    return el('a', { class: `stat ${count > 0 ? (h.state === 'silent' ? 'bad' : 'warn') : 'ok'}`, href: '#jobs', id: `held-${h.state}`, dataset: { state: h.state },
+      onclick: () => showState(h.state) },
+      el('div', { class: 'label' }, h.label), el('div', { class: 'value' }, `${int(count)}${pages[i].moreThanTotal ? '+' : ''}`));
+  }));
+}
+
+function showState(state) {
+  for (const id of ['f-prefix', 'f-phase', 'f-flag', 'f-label']) document.getElementById(id).value = '';
+  document.getElementById('f-state').value = state;
+  jobsState.cursor = null; jobsState.page = 1;
+  renderJobs();
 }
 
 function chart(id, options, data) {
@@ -189,6 +214,7 @@ async function renderJobs() {
   if (value('f-phase')) params.set('phase', value('f-phase'));
   if (value('f-flag')) params.set('flag', value('f-flag'));
   if (value('f-label')) params.set('label', value('f-label'));
+  if (value('f-state')) params.set('state', value('f-state'));
   params.set('sort', value('f-sort'));
   params.set('order', value('f-order'));
   if (jobsState.cursor) params.set('cursor', jobsState.cursor);
@@ -224,6 +250,7 @@ function ask(action) {
 async function refresh() {
   const [summary, history, health] = await Promise.all([api('/api/v1/fleet/summary'), api('/api/v1/fleet/history?hours=72'), api('/api/v1/fleet/health')]);
   renderHealth(health);
+  await renderHeld();
   renderPhases(summary);
   renderBreakers(summary);
   renderAttention(summary);

@@ -11,6 +11,16 @@ const ACTIONS = [
   { kind: 'force-demote', label: 'Force demote', text: 'Move the job one phase back now; the policy takes over from there.' },
 ];
 
+// What holds the job besides its criteria, as the API names it, and how its badge reads.
+const HOLDS = { silent: 'silent', 'awaiting-approval': 'awaiting approval', approved: 'approved', paused: 'paused', 'outside-window': 'outside window' };
+
+const holdBadge = h => el('span', { class: `state-badge state-${h.kind}`, dataset: { hold: h.kind }, title: h.text }, HOLDS[h.kind] || h.kind);
+
+function renderHolds(d) {
+  clear(document.getElementById('holds'), d.holds.map(h => el('div', { class: `hold hold-${h.kind}`, dataset: { hold: h.kind } },
+    holdBadge(h), el('span', { class: 'hold-text' }, h.text))));
+}
+
 function kv(pairs) {
   return el('dl', { class: 'kv' }, pairs.filter(p => p).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
 }
@@ -25,14 +35,14 @@ function renderSummary(d) {
   bar.firstChild.style.width = `${(soakShare * 100).toFixed(1)}%`;
   clear(document.getElementById('summary'), kv([
     ['policy', d.policy],
-    ['assigned phase', el('span', {}, phaseBadge(d.assignedPhase), ` since ${time(d.phaseSince)} (assigned ${time(d.assignedAt)})`)],
+    ['assigned phase', el('span', { id: 'phase-line' }, phaseBadge(d.assignedPhase), d.holds.map(holdBadge), ` since ${time(d.phaseSince)} (assigned ${time(d.assignedAt)})`)],
     ['reported phase', d.reportedPhase ? phaseBadge(d.reportedPhase) : '—'],
     ['next phase', d.nextPhase ? phaseBadge(d.nextPhase) : 'none: last phase'],
     ['verdict', el('span', { class: `pill ${d.verdict}`, id: 'verdict' }, d.verdict)],
     d.blocking ? ['blocking', el('strong', { id: 'blocking' }, d.blocking)] : null,
     ['streak', `${d.promotionStreak} of ${d.promoteAfter} passing evaluations to promote` + (d.demoteAfter ? `; ${d.demotionStreak} of ${d.demoteAfter} failing to demote` : '')],
     ['soak', el('div', {}, `${duration(seconds(soak.elapsed))} of ${duration(seconds(soak.required))}${soak.met ? ' (met)' : ` (until ${time(soak.endsAt)})`}`, bar)],
-    ['earliest move', `${d.earliestMove ? time(d.earliestMove) + ': ' : ''}${d.earliestMoveNote}`],
+    ['earliest move', el('span', { id: 'earliest-move' }, `${d.earliestMove ? time(d.earliestMove) + ': ' : ''}${d.earliestMoveNote}`)],
     ['flags', el('span', { id: 'flags' }, d.flags.length ? d.flags.map(flagPill) : '—')],
     ['labels', el('span', { id: 'labels' }, Object.entries(d.labels).map(([k, v]) => el('span', { class: 'pill' }, `${k}=${v}`)))],
     d.overrideInForce ? ['override in force', `${d.overrideInForce.kind}${d.overrideInForce.phase ? ' to ' + d.overrideInForce.phase : ''} by ${d.overrideInForce.actor}: ${d.overrideInForce.reason}${d.overrideInForce.expiresAt ? ' (until ' + time(d.overrideInForce.expiresAt) + ')' : ''}`] : null,
@@ -216,6 +226,7 @@ async function refresh() {
   const [d, series, approvals] = await Promise.all([api(`/api/v1/jobs/${encodeURIComponent(jobId)}`), api(`/api/v1/jobs/${encodeURIComponent(jobId)}/series`),
     api(`/api/v1/jobs/${encodeURIComponent(jobId)}/approvals`)]);
   renderSummary(d);
+  renderHolds(d);
   renderApproval(d, approvals);
   renderCriteria(d);
   renderTimeline(d, series);
