@@ -9,7 +9,12 @@ cd "$repo"
 
 source scripts/throwaway-postgres.sh
 
+# CPU seconds the whole machine spent (user, nice, system, irq, softirq), to print beside the wall times: on a machine
+# that runs nothing else (CI) they are this run's, and unlike wall time they do not grow with the load of others.
+machine_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%d\n", ($2 + $3 + $4 + $7 + $8) / hz; exit }' /proc/stat; }
+
 started_at=$SECONDS
+started_cpu=$(machine_cpu)
 scripts/setup.sh --no-build || fail "set-up failed (see above)"
 
 # The Docker engine and the base images (Debian, PostgreSQL, RabbitMQ, .NET runtime) build in the background from here,
@@ -48,6 +53,7 @@ trap cleanup EXIT
 scripts/setup.sh || fail "set-up failed (see above)"
 touch "$docker_dir/built"
 built_at=$SECONDS
+built_cpu=$(machine_cpu)
 start_throwaway_postgres test
 export STREAMING_TEST_POSTGRES=$postgres_connection
 wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; fail "RabbitMQ did not start"; }
@@ -61,7 +67,8 @@ dotnet test Streaming.sln -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
-printf '[test] %s s set-up and build, %s s tests; images: %s\n' "$((built_at - started_at))" "$((SECONDS - built_at))" \
+printf '[test] %s s set-up and build, %s s tests (machine CPU %s s and %s s); images: %s\n' "$((built_at - started_at))" \
+  "$((SECONDS - built_at))" "$((built_cpu - started_cpu))" "$(($(machine_cpu) - built_cpu))" \
   "$(grep -h '^\[images\]' "$docker_dir/images.log" | tr '\n' ';')" >&2
 
 python3 - "$results" <<'PY'

@@ -123,13 +123,26 @@ assembly_name() { # PROJECT
   echo "${name:-Streaming.$(basename "$1" .csproj)}"
 }
 
+# Runs each argument (a function name) in the background and waits for all of them; fails when any failed. Image
+# builds that depend only on the Debian base spend most of their time waiting on the mirror, so they overlap well.
+side_by_side() { # FUNCTION...
+  local pids=() failed=0 pid
+  for step in "$@"; do "$step" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || fail "a base image failed to build (see above)"
+}
+
+build_runtime_bases() {
+  build runtime-deps deploy/runtime-deps.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
+  build_dotnet_base
+}
+build_postgres() { build postgres deploy/postgres.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"; }
+build_rabbitmq() { build rabbitmq deploy/rabbitmq.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"; }
+
 case "${IMAGES_STEP:-all}" in
   bases|all)
     build_debian
-    build runtime-deps deploy/runtime-deps.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
-    build_dotnet_base
-    build postgres deploy/postgres.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
-    build rabbitmq deploy/rabbitmq.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"
+    side_by_side build_runtime_bases build_postgres build_rabbitmq
     ;;&
   services|all)
     mkdir -p "$publish_root"
