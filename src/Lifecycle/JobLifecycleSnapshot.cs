@@ -16,7 +16,7 @@ public static class JobLifecycleSnapshot
 
     public static byte[] Write(JobLifecycle state)
     {
-        using var buffer = new MemoryStream(256 + (state.Window.Length * 64));
+        using var buffer = new MemoryStream(256);
         using var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true);
         writer.Write(FormatVersion);
         writer.Write(state.JobId);
@@ -52,24 +52,24 @@ public static class JobLifecycleSnapshot
             WriteNullable(writer, active.ExpiresAt);
         }
 
-        var names = new MetricNameTable();
-        names.Add(state.LatestMetrics);
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        AddNames(names, state.LatestMetrics);
         foreach (var sample in state.Window)
         {
-            names.Add(sample.Metrics);
+            AddNames(names, sample.Metrics);
         }
         writer.Write7BitEncodedInt(names.Count);
-        foreach (var name in names.Names)
+        foreach (var name in names.Keys)
         {
             writer.Write(name);
         }
-        names.Write(writer, state.LatestMetrics);
+        WriteMetrics(writer, names, state.LatestMetrics);
         writer.Write7BitEncodedInt(state.Window.Length);
         foreach (var sample in state.Window)
         {
             writer.Write(sample.Version);
             Write(writer, sample.EmittedAt);
-            names.Write(writer, sample.Metrics);
+            WriteMetrics(writer, names, sample.Metrics);
         }
         writer.Flush();
         return buffer.ToArray();
@@ -151,6 +151,23 @@ public static class JobLifecycleSnapshot
             phaseChanges, unknownPhase, recentChanges, quarantinedAt, policy, activeOverride);
     }
 
+    static void AddNames(Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
+    {
+        foreach (var name in metrics.Keys)
+        {
+            names.TryAdd(name, names.Count);
+        }
+    }
+
+    static void WriteMetrics(BinaryWriter writer, Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
+    {
+        writer.Write7BitEncodedInt(metrics.Count);
+        foreach (var (name, value) in metrics)
+        {
+            writer.Write7BitEncodedInt(names[name]);
+            writer.Write(value);
+        }
+    }
 
     static MetricValues ReadMetrics(BinaryReader reader, string[] names)
     {

@@ -47,11 +47,6 @@ public sealed class MetricValues : IReadOnlyDictionary<string, double>
 
     public int Count => _names.Length;
 
-    /// <summary>The names, in order: one interned array shared by every set of the same names.</summary>
-    internal string[] NameSet => _names;
-
-    internal ReadOnlySpan<double> ValueSpan => _values;
-
     public double this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no metric '{key}'");
 
     public IEnumerable<string> Keys => _names;
