@@ -136,5 +136,28 @@ public static class ProjectorSchema
                   from projections.job_signal_rows
                  where generation = (select generation from projections.generations where projection = 'job_states' and state = 'active');
             """),
+        // A job-state row outgrows PostgreSQL's 2 kB TOAST threshold (the lifecycle snapshot alone is 1.6 kB with 30
+        // samples in its window), so every flush compresses each row written; pglz made that a large share of the
+        // Projector's database CPU (README, Performance). lz4 compresses about four times cheaper for a somewhat larger
+        // value. Existing generations are altered too (a new partition takes its parent's setting); rows written
+        // before keep pglz until rewritten. A server built without lz4 keeps pglz.
+        new(55, "job_state_rows_lz4", """
+            do $$
+            declare
+                g record;
+            begin
+                alter table projections.job_state_rows
+                    alter column lifecycle set compression lz4, alter column criteria set compression lz4,
+                    alter column metrics set compression lz4, alter column labels set compression lz4;
+                for g in select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                          where i.inhparent = 'projections.job_state_rows'::regclass loop
+                    execute format('alter table projections.%I alter column lifecycle set compression lz4, alter column criteria set compression lz4, '
+                                   'alter column metrics set compression lz4, alter column labels set compression lz4', g.relname);
+                end loop;
+            exception when feature_not_supported then
+                raise notice 'lz4 is not available on this server: job-state rows stay compressed with pglz';
+            end
+            $$;
+            """),
     ];
 }

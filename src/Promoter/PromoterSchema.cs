@@ -66,5 +66,17 @@ public static class PromoterSchema
                 updated_at timestamptz not null default now()
             );
             """),
+        // 65: a job's snapshot passes PostgreSQL's 2 kB TOAST threshold once its window holds about 40 samples, and is
+        // then compressed on every save of the decision states; lz4 does that about four times cheaper than pglz (see the
+        // job-state rows, migration 55). A server built without lz4 keeps pglz.
+        new(65, "job_lifecycle_snapshots_lz4", """
+            do $$
+            begin
+                alter table promoter.job_lifecycle_snapshots alter column snapshot set compression lz4;
+            exception when feature_not_supported then
+                raise notice 'lz4 is not available on this server: lifecycle snapshots stay compressed with pglz';
+            end
+            $$;
+            """),
     ];
 }
