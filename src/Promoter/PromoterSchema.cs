@@ -66,10 +66,10 @@ public static class PromoterSchema
                 updated_at timestamptz not null default now()
             );
             """),
-        // 65: a job's snapshot passes PostgreSQL's 2 kB TOAST threshold once its window holds about 40 samples, and is
+        // 66: a job's snapshot passes PostgreSQL's 2 kB TOAST threshold once its window holds about 40 samples, and is
         // then compressed on every save of the decision states; lz4 does that about four times cheaper than pglz (see the
         // job-state rows, migration 55). A server built without lz4 keeps pglz.
-        new(65, "job_lifecycle_snapshots_lz4", """
+        new(66, "job_lifecycle_snapshots_lz4", """
             do $$
             begin
                 alter table promoter.job_lifecycle_snapshots alter column snapshot set compression lz4;

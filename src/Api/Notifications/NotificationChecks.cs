@@ -92,7 +92,7 @@ public sealed partial class NotificationChecks(
         var firedAt = await ClaimRuleAsync(transaction, flag, cancellationToken);
         // Jobs that lost the flag are forgotten (told again if they get it back); the rest not told yet are new.
         await using var newly = new NpgsqlCommand("""
-            with current as (select job_id from projections.job_states where $1 = any(flags)),
+            with current as (select job_id from projections.job_states where flags @> array[$1::text]),
                  cleared as (delete from notifications.told_jobs t
                              where t.rule = $1 and not exists (select from current c where c.job_id = t.job_id))
             select job_id, count(*) over () from current c
@@ -133,7 +133,7 @@ public sealed partial class NotificationChecks(
             await outbox.AddAsync(transaction, [notification], cancellationToken);
             await using var remember = new NpgsqlCommand("""
                 insert into notifications.told_jobs (rule, job_id)
-                select $1, job_id from projections.job_states where $1 = any(flags)
+                select $1, job_id from projections.job_states where flags @> array[$1::text]
                 on conflict do nothing
                 """, connection, transaction);
             remember.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
