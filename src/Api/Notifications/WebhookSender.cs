@@ -22,7 +22,7 @@ public sealed class WebhookSender(HttpClient client, TimeSpan timeout)
         {
             Content = new StringContent(WebhookBodies.For(webhook.Format, notification).ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(IdempotencyHeader, notification.Key);
+        request.Headers.Add(IdempotencyHeader, notification.Notification.Key);
         request.Headers.Add("X-Streaming-Notification", notification.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("streaming-notifications", "1"));
         using var timing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
