@@ -31,13 +31,18 @@ function row(view) {
   const n = view.notification;
   const status = el('span', { class: `pill ${n.status === 'resolved' ? 'closed' : 'open'}` }, n.status);
   return el('tr', { dataset: { id: view.id, status: n.status, rule: n.rule } },
-    el('td', { class: 'nowrap' }, time(n.occurredAt)),
+    el('td', { class: 'nowrap' }, time(n.occurredAt), written(n.occurredAt, view.createdAt)),
     el('td', {}, status),
     el('td', { class: 'nowrap' }, el('span', { class: `pill sev-${n.severity}` }, n.severity)),
     el('td', { class: 'nowrap' }, n.rule),
-    el('td', { class: 'wrap subject' }, subject(n)),
+    el('td', { class: 'nowrap subject' }, subject(n)),
     el('td', { class: 'wrap' }, el('div', { class: 'title' }, n.title), el('div', { class: 'muted' }, n.text)),
     el('td', {}, view.deliveries.length === 0 ? el('span', { class: 'empty' }, 'no webhook takes this rule') : el('ul', { class: 'deliveries' }, view.deliveries.map(delivery))));
+}
+
+// The list is in the order notifications were written; one about an event of the log happened (event time) earlier.
+function written(occurredAt, createdAt) {
+  return Math.abs(new Date(createdAt) - new Date(occurredAt)) < 60000 ? null : el('div', { class: 'muted' }, `told ${time(createdAt)}`);
 }
 
 // A job's subject links to its page; a breaker's (policy/phase) and a fold's are shown as they are.
@@ -49,7 +54,7 @@ function subject(n) {
 
 async function refresh() {
   const page = await api(`/api/v1/notifications?${filters()}`);
-  const head = el('tr', {}, ['when', 'status', 'severity', 'rule', 'subject', 'what', 'webhooks'].map(h => el('th', {}, h)));
+  const head = el('tr', {}, ['happened (UTC)', 'status', 'severity', 'rule', 'subject', 'what', 'webhooks'].map(h => el('th', {}, h)));
   clear(document.getElementById('notifications'), page.notifications.length === 0
     ? el('p', { class: 'empty' }, 'no notification matches')
     : el('table', { id: 'notification-table' }, el('thead', {}, head), el('tbody', {}, page.notifications.map(row))));
