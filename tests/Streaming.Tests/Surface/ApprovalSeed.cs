@@ -20,8 +20,7 @@ public static class ApprovalSeed
     public const string Fleet1 = "gate-approve-fleet-1";
     public const string Fleet2 = "gate-approve-fleet-2";
 
-    static readonly SemaphoreSlim Once = new(1, 1);
-    static SurfaceSystem? _seeded;
+    static readonly SurfaceSeed Once = new(SeedAsync);
 
     static readonly (string Job, string Gate, string Team)[] Jobs =
     [
@@ -29,30 +28,19 @@ public static class ApprovalSeed
         (Search, "manual", "search"), (Fleet1, "fleet", "core"), (Fleet2, "fleet", "core"),
     ];
 
-    public static async Task EnsureAsync(SurfaceSystem system, TimeSpan timeout)
+    public static Task EnsureAsync(SurfaceSystem system, TimeSpan timeout) => Once.EnsureAsync(system, timeout);
+
+    static async Task SeedAsync(SurfaceSystem system, TimeSpan timeout)
     {
-        await Once.WaitAsync();
-        try
-        {
-            if (ReferenceEquals(_seeded, system))
-            {
-                return;
-            }
-            var publisher = system.Pipeline.DeciderServices.GetRequiredService<PolicyPublisher>();
-            await publisher.PublishAsync(ApprovalTests.ManualGate, "tests", CancellationToken.None);
-            await publisher.PublishAsync(ApprovalTests.ManualGate.Replace("name: manual-gate", "name: fleet-gate", StringComparison.Ordinal)
-                .Replace("gate: manual", "gate: fleet", StringComparison.Ordinal), "tests", CancellationToken.None);
-            using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
-            producer.Produce(Jobs.SelectMany(j => SignalFactory.Minutes(j.Job, 0, 9, "shadow", SignalFactory.Good)
-                .Select(s => s with { Labels = new Dictionary<string, string> { ["gate"] = j.Gate, ["team"] = j.Team } })));
-            await Eventually.True(async () => await system.CountAsync(
-                    $"select count(*) from projections.job_states where job_id like 'gate-approve-%' and 'awaiting-approval' = any(flags) and last_seq = 9") == Jobs.Length,
-                timeout, "every seeded job to wait for approval");
-            _seeded = system;
-        }
-        finally
-        {
-            Once.Release();
-        }
+        var publisher = system.Pipeline.DeciderServices.GetRequiredService<PolicyPublisher>();
+        await publisher.PublishAsync(ApprovalTests.ManualGate, "tests", CancellationToken.None);
+        await publisher.PublishAsync(ApprovalTests.ManualGate.Replace("name: manual-gate", "name: fleet-gate", StringComparison.Ordinal)
+            .Replace("gate: manual", "gate: fleet", StringComparison.Ordinal), "tests", CancellationToken.None);
+        using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
+        producer.Produce(Jobs.SelectMany(j => SignalFactory.Minutes(j.Job, 0, 9, "shadow", SignalFactory.Good)
+            .Select(s => s with { Labels = new Dictionary<string, string> { ["gate"] = j.Gate, ["team"] = j.Team } })));
+        await Eventually.True(async () => await system.CountAsync(
+                $"select count(*) from projections.job_states where job_id like 'gate-approve-%' and 'awaiting-approval' = any(flags) and last_seq = 9") == Jobs.Length,
+            timeout, "every seeded job to wait for approval");
     }
 }

@@ -19,8 +19,7 @@ public static class HoldSeed
     public const string Paused = "hold-paused";
     public const string PauseReason = "<b>audit</b> & \"check\"";
 
-    static readonly SemaphoreSlim Once = new(1, 1);
-    static SurfaceSystem? _seeded;
+    static readonly SurfaceSeed Once = new(SeedAsync);
 
     static string Policy(string name, string controls = "", string gate = "") => $$"""
         name: {{name}}
@@ -43,40 +42,29 @@ public static class HoldSeed
     static IEnumerable<JobSignal> Minutes(string job, int minutes) =>
         SignalFactory.Minutes(job, 0, minutes, "shadow", SignalFactory.Good).Select(s => s with { Labels = new Dictionary<string, string> { ["hold"] = job } });
 
-    public static async Task EnsureAsync(SurfaceSystem system, TimeSpan timeout)
+    public static Task EnsureAsync(SurfaceSystem system, TimeSpan timeout) => Once.EnsureAsync(system, timeout);
+
+    static async Task SeedAsync(SurfaceSystem system, TimeSpan timeout)
     {
-        await Once.WaitAsync();
-        try
-        {
-            if (ReferenceEquals(_seeded, system))
-            {
-                return;
-            }
-            var publisher = system.Pipeline.DeciderServices.GetRequiredService<PolicyPublisher>();
-            await publisher.PublishAsync(Policy(Silent, controls: "silence: 30m"), "tests", CancellationToken.None);
-            await publisher.PublishAsync(Policy(Approval, gate: "approval: required"), "tests", CancellationToken.None);
-            await publisher.PublishAsync(Policy(Paused), "tests", CancellationToken.None);
+        var publisher = system.Pipeline.DeciderServices.GetRequiredService<PolicyPublisher>();
+        await publisher.PublishAsync(Policy(Silent, controls: "silence: 30m"), "tests", CancellationToken.None);
+        await publisher.PublishAsync(Policy(Approval, gate: "approval: required"), "tests", CancellationToken.None);
+        await publisher.PublishAsync(Policy(Paused), "tests", CancellationToken.None);
 
-            // The gate is paused (and the Promoter holds the pause) before the job could pass it
-            using var operatorClient = system.Client("operator");
-            var paused = await operatorClient.PostAsJsonAsync("/api/v1/pauses", new { policy = Paused, phase = "reverse_shadow", reason = PauseReason, @for = "48h" });
-            paused.EnsureSuccessStatusCode();
-            await Eventually.Get(() => operatorClient.GetFromJsonAsync<JsonObject>("/api/v1/gates")!,
-                g => g!["pauses"]!.AsArray().Any(p => p!["scope"]!.GetValue<string>() == $"{Paused} into reverse_shadow"), timeout, "the Promoter to hold the pause");
+        // The gate is paused (and the Promoter holds the pause) before the job could pass it
+        using var operatorClient = system.Client("operator");
+        var paused = await operatorClient.PostAsJsonAsync("/api/v1/pauses", new { policy = Paused, phase = "reverse_shadow", reason = PauseReason, @for = "48h" });
+        paused.EnsureSuccessStatusCode();
+        await Eventually.Get(() => operatorClient.GetFromJsonAsync<JsonObject>("/api/v1/gates")!,
+            g => g!["pauses"]!.AsArray().Any(p => p!["scope"]!.GetValue<string>() == $"{Paused} into reverse_shadow"), timeout, "the Promoter to hold the pause");
 
-            // The fleet's event time is past minute 100 already (the surface's own seed), so three minutes from minute 0 are silent at once
-            using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
-            producer.Produce(Minutes(Silent, 3).Concat(Minutes(Approval, 9)).Concat(Minutes(Paused, 9)));
-            await Eventually.True(async () =>
-                    await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
-                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
-                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
-                timeout, "the silent, the waiting and the paused job to be projected");
-            _seeded = system;
-        }
-        finally
-        {
-            Once.Release();
-        }
+        // The fleet's event time is past minute 100 already (the surface's own seed), so three minutes from minute 0 are silent at once
+        using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
+        producer.Produce(Minutes(Silent, 3).Concat(Minutes(Approval, 9)).Concat(Minutes(Paused, 9)));
+        await Eventually.True(async () =>
+                await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
+                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
+                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
+            timeout, "the silent, the waiting and the paused job to be projected");
     }
 }
