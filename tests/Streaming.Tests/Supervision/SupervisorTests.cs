@@ -65,7 +65,8 @@ public sealed class SupervisorTests
         await supervisor.Process.WaitForOutputAsync("user       | user sees tcp://base", Timeout);
         var output = supervisor.Process.Output;
         Assert.True(output.IndexOf("base is ready", StringComparison.Ordinal) < output.IndexOf("started user", StringComparison.Ordinal), output);
-        Assert.Equal("tcp://base", supervisor.Endpoints()?["baseUrl"]?.GetValue<string>());
+        // (The file is written once the whole start is done, which may be a moment after the second process printed.)
+        await Eventually.True(() => Task.FromResult(supervisor.Endpoints()?["baseUrl"]?.GetValue<string>() == "tcp://base"), Timeout, "the announced endpoint in the endpoints file");
         var user = await supervisor.RunningAsync("user");
 
         // When the first is killed, the second is stopped, and both start again in order
