@@ -15,16 +15,19 @@ machine_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%d\n", ($2 + $
 
 started_at=$SECONDS
 started_cpu=$(machine_cpu)
-scripts/setup.sh --no-build || fail "set-up failed (see above)"
 
-# The Docker engine and the base images (Debian, PostgreSQL, RabbitMQ, .NET runtime) build in the background from here,
-# the service images once the solution is built; the deployment tests wait for the status file (scripts/images.sh's exit
-# status) and read images.log beside it when it failed.
+# Everything that waits on the network or the disk runs in the background from the start, beside the solution's build
+# (CPU-bound): the Debian packages, the Docker engine, the base images (Debian, PostgreSQL, RabbitMQ, .NET runtime), and
+# the service images once the solution is built. The engine's packages come first: debootstrap and the base images are
+# the longest chain, and they need no other package. The deployment tests wait for the status file (scripts/images.sh's
+# exit status) and read images.log beside it when it failed.
 docker_dir=$(mktemp -d /tmp/streaming-test-docker.XXXXXX) || fail "cannot create a folder for the Docker engine"
 export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 (
   status=0
-  scripts/docker-engine.sh start "$docker_dir" > "$docker_dir/engine" && IMAGES_STEP=bases scripts/images.sh || status=$?
+  scripts/docker-engine.sh start "$docker_dir" > "$docker_dir/engine" || status=$?
+  touch "$docker_dir/engine-done"
+  if [ "$status" = 0 ]; then IMAGES_STEP=bases scripts/images.sh || status=$?; fi
   if [ "$status" = 0 ]; then
     # The solution's build ends with built (or build-failed); the service images are published from it.
     until [ -e "$docker_dir/built" ] || [ -e "$docker_dir/build-failed" ]; do sleep 1; done
@@ -34,29 +37,37 @@ export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 ) > "$docker_dir/images.log" 2>&1 &
 images_build=$!
 
-# RabbitMQ boots (a few seconds of Erlang) while the solution builds.
+# The other Debian packages once the engine's are in (one apt at a time), then RabbitMQ boots (a few seconds of Erlang).
 rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
-scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" 2> "$rabbit_dir/start.err" &
-rabbit_start=$!
+(
+  until [ -e "$docker_dir/engine-done" ]; do sleep 0.5; done
+  scripts/setup.sh --packages-only || exit 1
+  scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" || exit 2
+  echo $((SECONDS - started_at)) > "$rabbit_dir/ready-at"
+) 2> "$rabbit_dir/start.err" &
+packages=$!
 cleanup() {
   [ -e "$docker_dir/built" ] || touch "$docker_dir/build-failed"
   wait "$images_build" 2>/dev/null || true
   [ "$(cat "$docker_dir/engine" 2>/dev/null)" != started ] || scripts/docker-engine.sh stop "$docker_dir" || true
   rm -rf "$docker_dir"
-  wait "$rabbit_start" 2>/dev/null || true
+  wait "$packages" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
   rm -rf "$rabbit_dir"
   remove_throwaway_postgres
 }
 trap cleanup EXIT
 
-scripts/setup.sh || fail "set-up failed (see above)"
+scripts/setup.sh --no-packages || fail "set-up failed (see above)"
 touch "$docker_dir/built"
+build_done=$((SECONDS - started_at))
+packages_status=0
+wait "$packages" || packages_status=$?
+[ "$packages_status" = 0 ] || { cat "$rabbit_dir/start.err" >&2; fail "$([ "$packages_status" = 1 ] && echo "set-up failed" || echo "RabbitMQ did not start") (see above)"; }
 built_at=$SECONDS
 built_cpu=$(machine_cpu)
 start_throwaway_postgres test
 export STREAMING_TEST_POSTGRES=$postgres_connection
-wait "$rabbit_start" || { cat "$rabbit_dir/start.err" >&2; fail "RabbitMQ did not start"; }
 STREAMING_TEST_RABBITMQ=$(cat "$rabbit_dir/url") || fail "RabbitMQ did not say where it listens"
 export STREAMING_TEST_RABBITMQ
 
@@ -67,7 +78,8 @@ dotnet test Streaming.sln -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
-printf '[test] %s s set-up and build, %s s tests (machine CPU %s s and %s s); images: %s\n' "$((built_at - started_at))" \
+printf '[test] %s s set-up and build (built at %s s, packages in and RabbitMQ up at %s s), %s s tests (machine CPU %s s and %s s); images: %s\n' \
+  "$((built_at - started_at))" "$build_done" "$(cat "$rabbit_dir/ready-at")" \
   "$((SECONDS - built_at))" "$((built_cpu - started_cpu))" "$(($(machine_cpu) - built_cpu))" \
   "$(grep -h '^\[images\]' "$docker_dir/images.log" | tr '\n' ';')" >&2
 

@@ -82,8 +82,14 @@ CONF
       setsid nohup "$bin/rabbitmq-server" > "$RABBITMQ_LOG_BASE/startup.log" 2>&1 < /dev/null &
       echo $! > "$dir/server.pid"
       # await_startup waits for the boot to finish; it fails at once while the node is not up at all, so it is retried
-      # until the server process is gone or 60 s have passed.
+      # until the server process is gone or 60 s have passed. Each rabbitmqctl is an Erlang VM of its own (a second or
+      # two of CPU), so it is first asked once the node is listed by its epmd (a plain client, next to no CPU).
       deadline=$((SECONDS + 60))
+      until registered; do
+        kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the node exited while starting; see $RABBITMQ_LOG_BASE/startup.log"
+        [ $SECONDS -lt $deadline ] || fail "the node did not start within 60 s; see $RABBITMQ_LOG_BASE"
+        sleep 0.2
+      done
       until ctl await_startup --timeout 30 >/dev/null 2>&1; do
         kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || fail "the node exited while starting; see $RABBITMQ_LOG_BASE/startup.log"
         [ $SECONDS -lt $deadline ] || fail "the node did not start within 60 s; see $RABBITMQ_LOG_BASE"

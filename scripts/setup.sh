@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine for building and running Streaming: the Debian packages it needs (PostgreSQL,
 # RabbitMQ, kcat, python3, Chromium, Prometheus's promtool), then restore and build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
-#   scripts/setup.sh             install what is missing, restore, build
-#   scripts/setup.sh --no-build  install what is missing only
+#   scripts/setup.sh                  install what is missing, restore, build
+#   scripts/setup.sh --no-build       install what is missing only
+#   scripts/setup.sh --packages-only  the Debian packages only (test.sh installs them beside the build)
+#   scripts/setup.sh --no-packages    everything but the Debian packages: uPlot, restore, build
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,9 +54,11 @@ fetch_front_end_libraries() {
 }
 
 command -v dotnet >/dev/null || fail "the .NET SDK (dotnet) is not on PATH"
-install_debian_packages
+mode=${1:-}
+[ "$mode" = --no-packages ] || install_debian_packages
+[ "$mode" = --packages-only ] && exit 0
 fetch_front_end_libraries
-if [ "${1:-}" != "--no-build" ]; then
+if [ "$mode" != "--no-build" ]; then
   log "restoring and building"
   dotnet build "$repo/Streaming.sln" -c Release -nologo -v q -clp:ErrorsOnly || fail "the build failed"
 fi

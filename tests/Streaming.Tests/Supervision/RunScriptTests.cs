@@ -16,93 +16,87 @@ public sealed class RunScriptTests
     static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    // Each ./run.sh start initialises PostgreSQL, boots RabbitMQ and starts six .NET processes, the test suite's most
+    // expensive set-up: one data folder's two runs cover the restarts, the refused second run and both ways to stop.
     [Fact]
-    public async Task Runs_each_service_as_a_process_that_restarts_alone_and_a_second_run_on_its_data_refuses_and_changes_nothing()
+    public async Task Runs_each_service_as_a_process_that_restarts_alone_refuses_a_second_run_on_its_data_and_stops_in_order_on_a_SIGTERM_to_it_or_to_its_process_group_during_a_database_outage_leaving_no_process_behind()
     {
         using var folder = new TemporaryFolder();
         var environment = Environment(folder, FreePort());
         try
         {
-            // Given ./run.sh on a data folder under a private parent
-            await using var first = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment);
-            var endpoints = await LiveEndpointsAsync(folder, first, "api");
-            Assert.StartsWith("http://127.0.0.1:", endpoints["httpUrl"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.StartsWith("amqp://", endpoints["rabbitMqUrl"]!.GetValue<string>(), StringComparison.Ordinal);
-            var text = await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json"));
-            var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
-            var connectionString = endpoints["postgresConnectionString"]!.GetValue<string>();
-            var ingest = endpoints["processes"]!["ingest"]!.GetValue<int>();
-
-            // When a second ./run.sh starts on the same data folder
-            await using (var second = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment))
+            // Given ./run.sh on a data folder under a private parent, leading a process group of its own as a process manager starts it
+            await using (var first = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], environment))
             {
-                // Then it refuses with a message and a non-zero exit, and the first one's endpoints and PostgreSQL are untouched
-                Assert.True(await second.WaitForExitAsync(Timeout) == 1, second.Output);
-                Assert.Contains("another ./run.sh is using", second.Output, StringComparison.Ordinal);
-            }
-            Assert.Equal(text, await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json")));
-            Assert.False(first.HasExited, first.Output);
-            Assert.True(await AnswersAsync(connectionString));
+                var endpoints = await LiveEndpointsAsync(folder, first, "api");
+                Assert.Equal(first.Pid, GroupOf(first.Pid));
+                Assert.StartsWith("http://127.0.0.1:", endpoints["httpUrl"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.StartsWith("amqp://", endpoints["rabbitMqUrl"]!.GetValue<string>(), StringComparison.Ordinal);
+                var text = await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json"));
+                var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
+                var connectionString = endpoints["postgresConnectionString"]!.GetValue<string>();
+                var ingest = endpoints["processes"]!["ingest"]!.GetValue<int>();
 
-            // When Ingest is killed, it alone restarts, and the broker (and its topics) lives on
-            PosixSignals.Send(ingest, PosixSignals.Kill);
-            await Eventually.True(
-                () => Task.FromResult(EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))?["processes"]?["ingest"]?.GetValue<int>() is { } pid && pid != ingest),
-                Timeout, "Ingest to be restarted");
-            Assert.Equal(bootstrap, EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))!["kafkaBootstrapServers"]!.GetValue<string>());
-
-            // And SIGTERM stops everything: exit 0, the endpoints file removed, PostgreSQL stopped
-            first.Signal(PosixSignals.Terminate);
-            Assert.True(await first.WaitForExitAsync(Timeout) == 0, first.Output);
-            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
-            Assert.False(await AnswersAsync(connectionString));
-        }
-        finally
-        {
-            await CleanUpAsync(folder);
-        }
-    }
-
-    [Fact]
-    public async Task A_SIGTERM_to_its_whole_process_group_stops_every_service_in_order_also_during_a_database_outage_and_leaves_no_process_of_the_run_behind()
-    {
-        using var folder = new TemporaryFolder();
-        var environment = Environment(folder, FreePort());
-        try
-        {
-            // Twice on one data folder: the second run finds the first one's RabbitMQ settings (and their epmd port),
-            // and gets its SIGTERM while PostgreSQL is down
-            for (var run = 1; run <= 2; run++)
-            {
-                // Given ./run.sh leading a process group of its own, as a process manager starts it
-                await using var process = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], environment);
-                var endpoints = await LiveEndpointsAsync(folder, process, "api");
-                Assert.Equal(process.Pid, GroupOf(process.Pid));
-                if (run == 2)
+                // When a second ./run.sh starts on the same data folder
+                await using (var second = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment))
                 {
-                    // And PostgreSQL stopped under the running services, which the API's readiness reports
-                    await using (var stop = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["stop", folder.PathOf("data/postgres")]))
-                    {
-                        Assert.True(await stop.WaitForExitAsync(Timeout) == 0, stop.Output);
-                    }
-                    using var http = new HttpClient { BaseAddress = new Uri(endpoints["httpUrl"]!.GetValue<string>()) };
-                    await Eventually.True(
-                        async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
-                        Timeout, "the API to report PostgreSQL unreachable");
+                    // Then it refuses with a message and a non-zero exit, and the first one's endpoints and PostgreSQL are untouched
+                    Assert.True(await second.WaitForExitAsync(Timeout) == 1, second.Output);
+                    Assert.Contains("another ./run.sh is using", second.Output, StringComparison.Ordinal);
                 }
+                Assert.Equal(text, await File.ReadAllTextAsync(folder.PathOf("data/endpoints.json")));
+                Assert.False(first.HasExited, first.Output);
+                Assert.True(await AnswersAsync(connectionString));
 
-                // When the whole group gets SIGTERM (kill -TERM -- -PGID)
-                PosixSignals.SendToGroup(process.Pid, PosixSignals.Terminate);
+                // When Ingest is killed, it alone restarts, and the broker (and its topics) lives on
+                PosixSignals.Send(ingest, PosixSignals.Kill);
+                await Eventually.True(
+                    () => Task.FromResult(EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))?["processes"]?["ingest"]?.GetValue<int>() is { } pid && pid != ingest),
+                    Timeout, "Ingest to be restarted");
+                Assert.Equal(bootstrap, EndpointsFile.ReadLive(folder.PathOf("data/endpoints.json"))!["kafkaBootstrapServers"]!.GetValue<string>());
 
-                // Then every service stops when asked, the run exits 0, and nothing it started (the Erlang VM, epmd, PostgreSQL) lives on
-                Assert.True(await process.WaitForExitAsync(Timeout) == 0, process.Output);
-                Assert.DoesNotContain("did not stop within", process.Output, StringComparison.Ordinal);
-                Assert.DoesNotContain("killed", process.Output, StringComparison.Ordinal);
-                Assert.Contains("ingest stopped (exited with code 0)", process.Output, StringComparison.Ordinal);
-                Assert.Contains("rabbitmq stopped (exited with code 0)", process.Output, StringComparison.Ordinal);
-                var data = folder.PathOf("data");
-                await Eventually.True(() => Task.FromResult(ProcessesNaming(data).Count == 0), TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
+                // And SIGTERM to ./run.sh alone (kill PID) stops everything: exit 0, every service that had started stopped
+                // when asked (the new Ingest may still be starting, and a process ends by the signal before its host
+                // handles it), the endpoints file removed, PostgreSQL stopped
+                var beforeStop = first.Output.Length;
+                first.Signal(PosixSignals.Terminate);
+                Assert.True(await first.WaitForExitAsync(Timeout) == 0, first.Output);
+                var stopping = first.Output[beforeStop..];
+                Assert.DoesNotContain("did not stop within", stopping, StringComparison.Ordinal);
+                foreach (var service in new[] { "projector", "promoter", "api", "rabbitmq" })
+                {
+                    Assert.Contains($"{service} stopped (exited with code 0)", stopping, StringComparison.Ordinal);
+                }
+                Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
+                Assert.False(await AnswersAsync(connectionString));
+                await NothingOfTheRunLivesOnAsync(folder, 1);
             }
+
+            // Given a second run on the same data folder, which finds the first one's RabbitMQ settings (and their epmd port)
+            await using var again = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], environment);
+            var live = await LiveEndpointsAsync(folder, again, "api");
+            Assert.Equal(again.Pid, GroupOf(again.Pid));
+
+            // And PostgreSQL stopped under the running services, which the API's readiness reports
+            await using (var stop = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["stop", folder.PathOf("data/postgres")]))
+            {
+                Assert.True(await stop.WaitForExitAsync(Timeout) == 0, stop.Output);
+            }
+            using var http = new HttpClient { BaseAddress = new Uri(live["httpUrl"]!.GetValue<string>()) };
+            await Eventually.True(
+                async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+                Timeout, "the API to report PostgreSQL unreachable");
+
+            // When the whole group gets SIGTERM (kill -TERM -- -PGID)
+            PosixSignals.SendToGroup(again.Pid, PosixSignals.Terminate);
+
+            // Then every service stops when asked, the run exits 0, and nothing it started (the Erlang VM, epmd, PostgreSQL) lives on
+            Assert.True(await again.WaitForExitAsync(Timeout) == 0, again.Output);
+            Assert.DoesNotContain("did not stop within", again.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("killed", again.Output, StringComparison.Ordinal);
+            Assert.Contains("ingest stopped (exited with code 0)", again.Output, StringComparison.Ordinal);
+            Assert.Contains("rabbitmq stopped (exited with code 0)", again.Output, StringComparison.Ordinal);
+            await NothingOfTheRunLivesOnAsync(folder, 2);
         }
         finally
         {
@@ -154,6 +148,12 @@ public sealed class RunScriptTests
     }
 
     static string RunSh => Path.Combine(RepositoryRoot.Path, "run.sh");
+
+    static Task NothingOfTheRunLivesOnAsync(TemporaryFolder folder, int run)
+    {
+        var data = folder.PathOf("data");
+        return Eventually.True(() => Task.FromResult(ProcessesNaming(data).Count == 0), TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
+    }
 
     static Dictionary<string, string> Environment(TemporaryFolder folder, int port) => new()
     {
