@@ -20,6 +20,8 @@ if [ "${1:-}" = append ]; then
   shift
   dotnet "$bench" append --postgres "$postgres_connection" "$@"
 else
-  dotnet "$bench" --postgres "$postgres_connection" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll \
+  # The all-in-one process as the services run it: ReadyToRun-compiled (README, "Where the CPU per signal goes").
+  embedded=$(scripts/ready-to-run.sh embedded=src/Embedded/Embedded.csproj) || fail "publishing the all-in-one process failed"
+  dotnet "$bench" --postgres "$postgres_connection" --embedded "$embedded" \
     --marten src/Bench.Marten/bin/Release/net10.0/linux-x64/Streaming.Bench.Marten.dll "$@"
 fi

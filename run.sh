@@ -55,9 +55,23 @@ if ! flock -n 9; then
 fi
 echo $$ >"$data/run.pid"
 
+# The executables run from $data/apps/NAME: after a set-up, ReadyToRun-compiled (scripts/ready-to-run.sh: less JIT
+# while they run); with the set-up skipped, the build output itself (tests, which should not pay for compiling them).
+apps=(embedded=src/Embedded/Embedded.csproj ingest=src/Hosts/Ingest/Ingest.Host.csproj
+  projector=src/Hosts/Projector/Projector.Host.csproj promoter=src/Hosts/Promoter/Promoter.Host.csproj
+  api=src/Hosts/Api/Api.Host.csproj sample-job=src/SampleJob/SampleJob.csproj)
+mkdir -p "$data/apps"
 if [ "${STREAMING_SKIP_SETUP:-}" != 1 ]; then
   scripts/setup.sh || fail "set-up failed (see above)"
+  scripts/ready-to-run.sh "${apps[@]}" >/dev/null || fail "publishing the services ReadyToRun failed (see above)"
+  for app in "${apps[@]}"; do ln -sfn "$repo/artifacts/r2r/${app%%=*}" "$data/apps/${app%%=*}"; done
+else
+  for app in "${apps[@]}"; do
+    project=${app#*=}
+    ln -sfn "$repo/$(dirname "$project")/bin/Release/net10.0/linux-x64" "$data/apps/${app%%=*}"
+  done
 fi
+export STREAMING_APPS=$data/apps
 
 if [ "$http_port" = 0 ]; then
   http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
@@ -81,7 +95,7 @@ if $all_in_one; then
   Bus__RabbitMqUrl=$(scripts/rabbitmq.sh start "$data/rabbitmq" 9>&-) || fail "RabbitMQ did not start (see above)"
   export Bus__RabbitMqUrl
   echo "RabbitMQ: $Bus__RabbitMqUrl"
-  setsid dotnet "$(dll Embedded)" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
+  setsid dotnet "$STREAMING_APPS/embedded/Streaming.Embedded.dll" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
 else
   setsid dotnet "$(dll Supervisor)" --procfile run.procfile --run-dir "$data" \
     --endpoint "postgresConnectionString=$connection" "${supervisor_flags[@]}" &

@@ -12,6 +12,7 @@ rabbit_dir=$(mktemp -d /tmp/streaming-latency-bench-rabbitmq.XXXXXX) || fail "ca
 cleanup() { scripts/rabbitmq.sh stop "$rabbit_dir" || true; rm -rf "$rabbit_dir"; remove_throwaway_postgres; }
 trap cleanup EXIT
 start_throwaway_postgres latency-bench
+embedded=$(scripts/ready-to-run.sh embedded=src/Embedded/Embedded.csproj) || fail "publishing the all-in-one process failed"
 rabbitmq=$(scripts/rabbitmq.sh start "$rabbit_dir") || fail "RabbitMQ did not start (see above)"
 dotnet src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll decision-latency \
-  --postgres "$postgres_connection" --rabbitmq "$rabbitmq" --embedded src/Embedded/bin/Release/net10.0/linux-x64/Streaming.Embedded.dll "$@"
+  --postgres "$postgres_connection" --rabbitmq "$rabbitmq" --embedded "$embedded" "$@"

@@ -6,6 +6,8 @@
 #   scripts/images.sh [TAG]     (TAG defaults to "local"; images are streaming/NAME:TAG)
 #   IMAGES_STEP=bases scripts/images.sh      only the base and third-party images (needs no build of the solution)
 #   IMAGES_STEP=services scripts/images.sh   only the service images (needs the solution built in Release)
+#   READY_TO_RUN=false scripts/images.sh     services published without ReadyToRun compilation (test.sh: quicker to
+#                                            build, more JIT while they run)
 # Layers are cached between runs: the Debian base is kept once imported, and docker's build cache does the rest.
 # Production builds the service images against the official base instead:
 #   docker build -f deploy/service.Dockerfile --build-arg BASE_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 ...
@@ -112,7 +114,8 @@ build_dotnet_base() {
 publish() { # NAME PROJECT
   local name=$1 project=$2 out=$publish_root/$1
   rm -rf "$out"
-  dotnet publish "$project" -c Release -r linux-x64 --self-contained false --no-build -nologo -v q -clp:ErrorsOnly -o "$out" >/dev/null \
+  dotnet publish "$project" -c Release -r linux-x64 --self-contained false --no-build -p:PublishReadyToRun="${READY_TO_RUN:-true}" \
+    -nologo -v q -clp:ErrorsOnly -o "$out" >/dev/null \
     || fail "dotnet publish $project failed (is the solution built in Release?)"
   cp deploy/healthcheck.sh "$out/healthcheck.sh"
 }
