@@ -318,7 +318,7 @@ internal static class SchemaMigrations
             $$;
 
             -- Constant defaults fill existing rows without rewriting them, and with one partition stay: every row is in
-            -- partition 0. With several, new rows get theirs from the triggers below unless the writer names it (the
+            -- partition 0, whichever writer names none (checkpoints and poisoned events too). With several, new rows get theirs from the triggers below unless the writer names it (the
             -- append paths do).
             alter table es.streams add column partition int not null default 0;
             alter table es.events add column partition int not null default 0;
@@ -353,12 +353,10 @@ internal static class SchemaMigrations
             alter table es.commits add primary key (partition, commit), add constraint commits_tx_id_key unique (tx_id, partition);
 
             alter table es.checkpoints add column partition int not null default 0;
-            alter table es.checkpoints alter column partition drop default;
             alter table es.checkpoints drop constraint checkpoints_pkey;
             alter table es.checkpoints add primary key (name, partition);
 
             alter table es.poisoned_events add column partition int not null default 0;
-            alter table es.poisoned_events alter column partition drop default;
             alter table es.poisoned_events drop constraint poisoned_events_pkey;
             alter table es.poisoned_events add primary key (fold, partition, commit, global_position);
 
@@ -371,6 +369,8 @@ internal static class SchemaMigrations
                 end if;
                 alter table es.streams alter column partition drop default;
                 alter table es.events alter column partition drop default;
+                alter table es.checkpoints alter column partition drop default;
+                alter table es.poisoned_events alter column partition drop default;
                 -- A transaction's partitions are found in its own rows, one index probe per partition it touched, and a
                 -- tail reads a commit's events of one partition: the same index, in place of (tx_id, global_position).
                 create index events_tx_partition_idx on es.events (tx_id, partition, global_position);
