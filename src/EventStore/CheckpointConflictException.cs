@@ -1,10 +1,13 @@
 namespace Streaming.EventStore;
 
-/// <summary>A checkpoint was not where its reader expected it: another instance of the reader moved it.</summary>
-public sealed class CheckpointConflictException(string name, TailPosition? expected, TailPosition? actual)
-    : Exception($"Checkpoint '{name}' is at {actual?.ToString() ?? "(none)"}, not the expected {expected?.ToString() ?? "(none)"}")
+/// <summary>A checkpoint was not where its reader expected it in <see cref="Partition"/>: another instance of the reader moved it.</summary>
+public sealed class CheckpointConflictException(string name, TailPosition? expected, TailPosition? actual, int partition = 0)
+    : Exception($"Checkpoint '{name}' of partition {partition} is at {actual?.ToString() ?? "(none)"}, not the expected {expected?.ToString() ?? "(none)"}")
 {
     public string Name { get; } = name;
+
+    /// <summary>The log partition whose position was elsewhere: the one a fenced instance drops.</summary>
+    public int Partition { get; } = partition;
 
     public TailPosition? Expected { get; } = expected;
 

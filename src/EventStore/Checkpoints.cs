@@ -2,13 +2,16 @@ using Npgsql;
 
 namespace Streaming.EventStore;
 
-/// <summary>Where each tailing reader has got to, saved in the reader's own transaction with compare-and-set.</summary>
+/// <summary>
+/// Where each tailing reader has got to in each log partition, saved in the reader's own transaction with compare-and-set
+/// per partition. The single-position methods keep partition 0: the whole log while it has one partition.
+/// </summary>
 public static class Checkpoints
 {
     /// <summary>The saved position, or null when the reader never saved one.</summary>
     public static async Task<TailPosition?> LoadAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1", connection);
+        await using var command = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1 and partition = 0", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         return await ReadAsync(command, cancellationToken);
     }
@@ -31,7 +34,7 @@ public static class Checkpoints
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
                 },
-                new NpgsqlBatchCommand("select commit, position from es.checkpoints where name = $1")
+                new NpgsqlBatchCommand("select commit, position from es.checkpoints where name = $1 and partition = 0")
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
                 },
@@ -55,10 +58,10 @@ public static class Checkpoints
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
         await using var command = new NpgsqlCommand(
             expected is null
-                ? "insert into es.checkpoints (name, commit, position) values ($1, $2, $3) on conflict do nothing"
+                ? "insert into es.checkpoints (name, partition, commit, position) values ($1, 0, $2, $3) on conflict do nothing"
                 : """
                   update es.checkpoints set commit = $2, position = $3, updated_at = now()
-                  where name = $1 and commit = $4 and position = $5
+                  where name = $1 and partition = 0 and commit = $4 and position = $5
                   """,
             connection,
             transaction);
@@ -74,7 +77,7 @@ public static class Checkpoints
         {
             return;
         }
-        await using var current = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1", connection, transaction);
+        await using var current = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1 and partition = 0", connection, transaction);
         current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         throw new CheckpointConflictException(name, expected, await ReadAsync(current, cancellationToken));
     }
@@ -97,6 +100,141 @@ public static class Checkpoints
         {
             return false;
         }
+    }
+
+    // One round trip for every partition: the new rows, the moves that found their expected position, and back the
+    // partitions that did neither (in order).
+    const string SavePartitionsSql = """
+        with input as (
+            select * from unnest($2::int[], $3::bigint[], $4::bigint[], $5::bool[], $6::bigint[], $7::bigint[])
+                     as n(partition, commit, position, fresh, expected_commit, expected_position)
+        ),
+        inserted as (
+            insert into es.checkpoints (name, partition, commit, position)
+            select $1, i.partition, i.commit, i.position from input i where i.fresh
+            on conflict do nothing
+            returning partition
+        ),
+        moved as (
+            update es.checkpoints k set commit = i.commit, position = i.position, updated_at = now()
+              from input i
+             where not i.fresh and k.name = $1 and k.partition = i.partition
+               and k.commit = i.expected_commit and k.position = i.expected_position
+            returning k.partition
+        )
+        select i.partition from input i
+         where i.partition not in (select partition from inserted union all select partition from moved)
+         order by i.partition
+        """;
+
+    /// <summary>The saved position of each partition of <paramref name="partitions"/> that has one.</summary>
+    public static async Task<IReadOnlyDictionary<int, TailPosition>> LoadAsync(
+        NpgsqlConnection connection, string name, IEnumerable<int> partitions, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "select partition, commit, position from es.checkpoints where name = $1 and partition = any($2)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. partitions] });
+        return await ReadPartitionsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves the checkpoint of every partition of <paramref name="next"/> from its <paramref name="expected"/> position
+    /// (a partition missing there: none saved yet) in one statement; throws <see cref="CheckpointConflictException"/>
+    /// naming the first partition found elsewhere, which the caller answers by rolling back. A partition that did not
+    /// move is checked all the same, so an instance fenced on any partition writes nothing.
+    /// </summary>
+    public static async Task SaveAsync(
+        NpgsqlTransaction transaction, string name, IReadOnlyDictionary<int, TailPosition> expected, LogPositions next, CancellationToken cancellationToken)
+    {
+        if (await ConflictsAsync(transaction, name, expected, next, cancellationToken) is { Count: > 0 } conflicts)
+        {
+            var partition = conflicts.Keys.First();
+            throw new CheckpointConflictException(
+                name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="SaveAsync(NpgsqlTransaction, string, IReadOnlyDictionary{int, TailPosition}, LogPositions, CancellationToken)"/>,
+    /// as the transaction's first write, with the "lost acknowledgement" rule of
+    /// <see cref="AdvanceAsync(NpgsqlTransaction, string, TailPosition?, TailPosition, bool, CancellationToken)"/>: when
+    /// <paramref name="retrying"/> and every partition found elsewhere is at <paramref name="next"/> already, the earlier
+    /// attempt committed; false comes back and the caller rolls back.
+    /// </summary>
+    public static async Task<bool> AdvanceAsync(
+        NpgsqlTransaction transaction, string name, IReadOnlyDictionary<int, TailPosition> expected, LogPositions next, bool retrying,
+        CancellationToken cancellationToken)
+    {
+        var conflicts = await ConflictsAsync(transaction, name, expected, next, cancellationToken);
+        if (conflicts.Count == 0)
+        {
+            return true;
+        }
+        if (retrying && conflicts.All(c => c.Value == next[c.Key]))
+        {
+            return false;
+        }
+        var partition = conflicts.First(c => !(retrying && c.Value == next[c.Key])).Key;
+        throw new CheckpointConflictException(name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition);
+    }
+
+    // The partitions whose checkpoint was not where expected, with where it is (null: none saved).
+    static async Task<SortedDictionary<int, TailPosition?>> ConflictsAsync(
+        NpgsqlTransaction transaction, string name, IReadOnlyDictionary<int, TailPosition> expected, LogPositions next, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(next);
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
+        var partitions = next.Partitions.ToArray();
+        await using var command = new NpgsqlCommand(SavePartitionsSql, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string> { TypedValue = name },
+                new NpgsqlParameter<int[]> { TypedValue = partitions },
+                new NpgsqlParameter<long[]> { TypedValue = [.. partitions.Select(p => next[p].Commit)] },
+                new NpgsqlParameter<long[]> { TypedValue = [.. partitions.Select(p => next[p].GlobalPosition)] },
+                new NpgsqlParameter<bool[]> { TypedValue = [.. partitions.Select(p => !expected.ContainsKey(p))] },
+                new NpgsqlParameter<long[]> { TypedValue = [.. partitions.Select(p => expected.TryGetValue(p, out var at) ? at.Commit : 0)] },
+                new NpgsqlParameter<long[]> { TypedValue = [.. partitions.Select(p => expected.TryGetValue(p, out var at) ? at.GlobalPosition : 0)] },
+            },
+        };
+        var failed = new List<int>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                failed.Add(reader.GetInt32(0));
+            }
+        }
+        var conflicts = new SortedDictionary<int, TailPosition?>();
+        if (failed.Count == 0)
+        {
+            return conflicts;
+        }
+        await using var current = new NpgsqlCommand(
+            "select partition, commit, position from es.checkpoints where name = $1 and partition = any($2)", connection, transaction);
+        current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        current.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. failed] });
+        var found = await ReadPartitionsAsync(current, cancellationToken);
+        foreach (var partition in failed)
+        {
+            conflicts[partition] = found.TryGetValue(partition, out var at) ? at : null;
+        }
+        return conflicts;
+    }
+
+    static async Task<Dictionary<int, TailPosition>> ReadPartitionsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var positions = new Dictionary<int, TailPosition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            positions[reader.GetInt32(0)] = new TailPosition(reader.GetInt64(1), reader.GetInt64(2));
+        }
+        return positions;
     }
 
     static async Task<TailPosition?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)

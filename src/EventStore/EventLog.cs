@@ -2,7 +2,10 @@ using Npgsql;
 
 namespace Streaming.EventStore;
 
-/// <summary>Reads the whole log: the commit-ordered tail for live readers, and global-position order for replays of a quiet log.</summary>
+/// <summary>
+/// Reads the whole log: the commit-ordered tail for live readers (per partition; the single-position reads follow partition
+/// 0, the whole log while it has one), and global-position order for replays of a quiet log.
+/// </summary>
 public sealed class EventLog(NpgsqlDataSource dataSource)
 {
     // Commits become visible in commit-number order (every appending transaction records its commit last, under the log
@@ -15,10 +18,27 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     // store of a million events: a read at the end touches one index page per table (README, Architecture).
     const string TailFrom = """
          from es.commits c
-         join es.events e on e.tx_id = c.tx_id and e.global_position > case when c.commit = $1 then $2 else 0 end
-        where c.commit >= $1
+         join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
+                         and e.global_position > case when c.commit = $1 then $2 else 0 end
+        where c.partition = $4 and c.commit >= $1
         order by c.commit, e.global_position
         limit $3
+        """;
+
+    // The same read for a set of partitions, each after its own position ($1 partitions, $2 commits, $3 positions) and
+    // at most $4 events from each, in one round trip: per partition in its commit order.
+    const string PartitionsTailSql = """
+        select t.* from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
+        cross join lateral (
+            select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at,
+                   c.committed_at, c.partition
+              from es.commits c
+              join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
+                              and e.global_position > case when c.commit = a.commit then a.position else 0 end
+             where c.partition = a.partition and c.commit >= a.commit
+             order by c.commit, e.global_position
+             limit $4) t
+        order by t.partition, t.commit, t.global_position
         """;
 
     /// <summary>
@@ -34,7 +54,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
 
     // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
     const string TailBodiesSql = """
-        select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at
+        select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition
         """ + TailFrom;
 
     /// <summary>
@@ -46,6 +66,43 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(TailBodiesSql);
         AddTailParameters(command, after, maxCount);
+        return await ReadBodiesAsync(command, onEvent, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ReadTailAsync(TailPosition, int, Action{RecordedEvent, byte[]}, CancellationToken)"/> for every
+    /// partition of <paramref name="after"/>, each after its own position and at most <paramref name="maxPerPartition"/>
+    /// events from each, in one query: grouped by partition, in commit order within each. A long transaction holding
+    /// one partition's head delays no other partition's events.
+    /// </summary>
+    public async Task<int> ReadTailAsync(LogPositions after, int maxPerPartition, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
+    {
+        await using var command = PartitionsTailCommand(after, maxPerPartition);
+        return await ReadBodiesAsync(command, onEvent, cancellationToken);
+    }
+
+    /// <summary>As <see cref="ReadTailAsync(LogPositions, int, Action{RecordedEvent, byte[]}, CancellationToken)"/>, the bodies as text (no metadata).</summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
+    {
+        var events = new List<RecordedEvent>();
+        await ReadTailAsync(after, maxPerPartition, (envelope, body) => events.Add(envelope with { Data = System.Text.Encoding.UTF8.GetString(body) }), cancellationToken);
+        return events;
+    }
+
+    NpgsqlCommand PartitionsTailCommand(LogPositions after, int maxPerPartition)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPerPartition);
+        var command = dataSource.CreateCommand(PartitionsTailSql);
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. after.Partitions] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.Commit)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.GlobalPosition)] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxPerPartition });
+        return command;
+    }
+
+    static async Task<int> ReadBodiesAsync(NpgsqlCommand command, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var count = 0;
         while (await reader.ReadAsync(cancellationToken))
@@ -64,6 +121,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
                 reader.GetFieldValue<DateTimeOffset>(9))
             {
                 CommittedAt = reader.GetFieldValue<DateTimeOffset>(10),
+                Partition = reader.GetInt32(11),
             };
             onEvent(envelope, reader.GetFieldValue<byte[]>(6));
             count++;
@@ -75,19 +133,30 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     /// Where the tail ends now: every event after it commits later, so a reader that starts here misses nothing from this
     /// moment on. <see cref="TailPosition.Start"/> for an empty log.
     /// </summary>
-    public async Task<TailPosition> ReadTailEndAsync(CancellationToken cancellationToken)
+    public async Task<TailPosition> ReadTailEndAsync(CancellationToken cancellationToken) =>
+        (await ReadTailEndAsync([0], cancellationToken))[0];
+
+    /// <summary>Where the tail of each partition of <paramref name="partitions"/> ends now (its start when it is empty).</summary>
+    public async Task<LogPositions> ReadTailEndAsync(IEnumerable<int> partitions, CancellationToken cancellationToken)
     {
+        var ends = LogPositions.Start(partitions);
         await using var command = dataSource.CreateCommand("""
-            select c.commit, e.global_position
-              from (select commit, tx_id from es.commits order by commit desc limit 1) c
-              join es.events e on e.tx_id = c.tx_id
-             order by e.global_position desc
-             limit 1
+            select p.partition, last.commit, last.global_position
+              from unnest($1::int[]) p(partition)
+              cross join lateral (
+                  select c.commit, e.global_position
+                    from (select commit, tx_id from es.commits where partition = p.partition order by commit desc limit 1) c
+                    join es.events e on e.tx_id = c.tx_id and e.partition = p.partition
+                   order by e.global_position desc
+                   limit 1) last
             """);
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. ends.Partitions] });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
-            : TailPosition.Start;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ends = ends.With(reader.GetInt32(0), new TailPosition(reader.GetInt64(1), reader.GetInt64(2)));
+        }
+        return ends;
     }
 
     /// <summary>As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, on the caller's connection and transaction.</summary>
@@ -104,13 +173,18 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     /// log lost commits and reused their numbers (a crash of PostgreSQL lost asynchronous commits): the reader's state
     /// is ahead of the log and it must stop (README, Architecture). <see cref="TailPosition.Start"/> always holds.
     /// </summary>
-    public async Task<bool> VerifyCommitAsync(long commit, DateTimeOffset committedAt, CancellationToken cancellationToken)
+    public Task<bool> VerifyCommitAsync(long commit, DateTimeOffset committedAt, CancellationToken cancellationToken) =>
+        VerifyCommitAsync(0, commit, committedAt, cancellationToken);
+
+    /// <summary>As <see cref="VerifyCommitAsync(long, DateTimeOffset, CancellationToken)"/>, for a commit of <paramref name="partition"/>.</summary>
+    public async Task<bool> VerifyCommitAsync(int partition, long commit, DateTimeOffset committedAt, CancellationToken cancellationToken)
     {
         if (commit == 0)
         {
             return true;
         }
-        await using var command = dataSource.CreateCommand("select committed_at from es.commits where commit = $1");
+        await using var command = dataSource.CreateCommand("select committed_at from es.commits where partition = $1 and commit = $2");
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = commit });
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime found
             && new DateTimeOffset(found, TimeSpan.Zero) == committedAt.ToUniversalTime();
@@ -132,13 +206,14 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Every event of the streams whose ids start with <paramref name="streamIdPrefix"/>, committed at or before
-    /// <paramref name="upTo"/>, in commit order: the control events (such as policies) a reader resuming there must know.
+    /// <paramref name="upTo"/> in the control partition (<see cref="LogPartitioner.ControlPartition"/>, where such streams
+    /// live), in commit order: the control events (such as policies) a reader resuming there must know.
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadStreamsUpToAsync(string streamIdPrefix, TailPosition upTo, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("select " + EventRows.Columns + EventRows.From + """
             where e.stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
-              and (c.commit, e.global_position) <= ($2, $3)
+              and c.partition = 0 and (c.commit, e.global_position) <= ($2, $3)
             order by c.commit, e.global_position
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamIdPrefix });
@@ -146,11 +221,13 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         return await EventRows.ReadAsync(command, cancellationToken);
     }
 
+    // The single-position reads follow partition 0: the whole log while it has one partition.
     static void AddTailParameters(NpgsqlCommand command, TailPosition after, int maxCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
         AddPosition(command, after);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 0 });
     }
 
     static void AddPosition(NpgsqlCommand command, TailPosition after)

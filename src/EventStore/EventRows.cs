@@ -7,10 +7,10 @@ internal static class EventRows
 {
     /// <summary>The columns <see cref="ReadAsync"/> reads, from <see cref="From"/>.</summary>
     public const string Columns =
-        "e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e.seq, e.event_time, e.recorded_at, c.committed_at";
+        "e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition";
 
-    /// <summary>Committed events with their commits: an event without a commit row is not committed yet.</summary>
-    public const string From = " from es.commits c join es.events e on e.tx_id = c.tx_id ";
+    /// <summary>Committed events with their commits (one per partition the transaction appended to): an event without a commit row is not committed yet.</summary>
+    public const string From = " from es.commits c join es.events e on e.tx_id = c.tx_id and e.partition = c.partition ";
 
     public static async Task<IReadOnlyList<RecordedEvent>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -32,6 +32,7 @@ internal static class EventRows
                 reader.GetFieldValue<DateTimeOffset>(10))
             {
                 CommittedAt = reader.GetFieldValue<DateTimeOffset>(11),
+                Partition = reader.GetInt32(12),
             });
         }
         return events;

@@ -11,7 +11,8 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
     // events without a seq have ids the store keeps unique: signals are unique by (stream, seq), see SignalLog).
     const string AppendSql = """
         with head as (
-            select coalesce((select version from es.streams where stream_id = $1), 0) as version
+            select coalesce(s.version, 0) as version, coalesce(s.partition, es.partition_of($1)) as partition
+            from (select) one left join es.streams s on s.stream_id = $1
         ),
         accepted as (
             select version from head where $2 = -2 or version = $2
@@ -23,9 +24,9 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
             where not ($8 and exists (select from es.events e where e.event_id = t.event_id and e.seq is null))
         ),
         inserted as (
-            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
-            select $1, a.version + i.n, i.event_id, i.type, i.data::json, i.metadata::json, i.event_time
-            from accepted a cross join input i
+            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time, partition)
+            select $1, a.version + i.n, i.event_id, i.type, i.data::json, i.metadata::json, i.event_time, h.partition
+            from accepted a cross join input i cross join head h
             order by i.n
             returning version
         ),

@@ -16,6 +16,9 @@ public sealed record RecordedEvent(
 {
     public TailPosition Position => new(Commit, GlobalPosition);
 
+    /// <summary>The log partition of the event's stream; <see cref="Position"/> is its place in that partition's commit order.</summary>
+    public int Partition { get; init; }
+
     /// <summary>When the appending transaction recorded its commit (just before it became visible); not kept in the archive.</summary>
     public DateTimeOffset CommittedAt { get; init; }
 }

@@ -255,5 +255,215 @@ internal static class SchemaMigrations
             end
             $$;
             """),
+        // 17: the log per partition (issue 22; README, Architecture). P is fixed when the store is created (MigrateAsync's
+        // LogPartitioning, through the session settings below; 1 when none is given); a stream's partition is the rule of
+        // LogPartitioner, here in SQL for every writer (the stream's row takes it when created, its events copy it).
+        // Every appending transaction records one commit per partition it appended to, taking those partitions' heads
+        // in partition order. With P = 1 nothing moves: every row is partition 0 and the commits keep their numbers.
+        // With P > 1 existing commits are renumbered per partition in today's order, and checkpoints, poisoned events
+        // and the archive (dropped, folded again) follow them.
+        new(17, "log_partitions", """
+            lock table es.events in share row exclusive mode;
+
+            create table es.log_partitioning (
+                id               int primary key check (id = 1),
+                partitions       int not null check (partitions > 0),
+                control_prefixes text[] not null
+            );
+            insert into es.log_partitioning (id, partitions, control_prefixes)
+            values (1,
+                    coalesce(nullif(current_setting('es.log_partitions', true), '')::int, 1),
+                    coalesce(array(select json_array_elements_text(nullif(current_setting('es.control_prefixes', true), '')::json)), '{}'));
+
+            -- Kafka's murmur2 (the Java client's default partitioner); 32-bit arithmetic in bigint, masked.
+            create function es.murmur2(key bytea) returns int language plpgsql immutable strict parallel safe as $$
+            declare
+                m constant bigint := 1540483477;
+                mask constant bigint := 4294967295;
+                len int := length(key);
+                whole int := len & ~3;
+                h bigint := 2538058380 # len;
+                k bigint;
+                i int := 0;
+            begin
+                while i < whole loop
+                    k := get_byte(key, i)::bigint | (get_byte(key, i + 1)::bigint << 8) | (get_byte(key, i + 2)::bigint << 16)
+                         | (get_byte(key, i + 3)::bigint << 24);
+                    k := (k * m) & mask;
+                    k := k # (k >> 24);
+                    k := (k * m) & mask;
+                    h := ((h * m) & mask) # k;
+                    i := i + 4;
+                end loop;
+                if len & 3 = 3 then h := h # (get_byte(key, whole + 2)::bigint << 16); end if;
+                if len & 3 >= 2 then h := h # (get_byte(key, whole + 1)::bigint << 8); end if;
+                if len & 3 >= 1 then h := ((h # get_byte(key, whole)::bigint) * m) & mask; end if;
+                h := h # (h >> 13);
+                h := (h * m) & mask;
+                h := h # (h >> 15);
+                return (case when h >= 2147483648 then h - 4294967296 else h end)::int;
+            end
+            $$;
+
+            create function es.partition_of(stream_id text) returns int language plpgsql stable parallel safe as $$
+            declare
+                settings es.log_partitioning;
+            begin
+                select * into settings from es.log_partitioning;
+                if settings.partitions = 1 or exists (select from unnest(settings.control_prefixes) p where starts_with(stream_id, p)) then
+                    return 0;
+                end if;
+                return (es.murmur2(convert_to(stream_id, 'UTF8')) & 2147483647) % settings.partitions;
+            end
+            $$;
+
+            -- Constant defaults fill existing rows without rewriting them, and with one partition stay: every row is in
+            -- partition 0, whichever writer names none (checkpoints and poisoned events too). With several, new rows get theirs from the triggers below unless the writer names it (the
+            -- append paths do).
+            alter table es.streams add column partition int not null default 0;
+            alter table es.events add column partition int not null default 0;
+
+            create function es.stream_partition() returns trigger language plpgsql as $$
+            begin
+                new.partition := es.partition_of(new.stream_id);
+                return new;
+            end
+            $$;
+            create trigger streams_partition before insert on es.streams
+                for each row when (new.partition is null) execute function es.stream_partition();
+
+            create function es.event_partition() returns trigger language plpgsql as $$
+            begin
+                new.partition := coalesce((select s.partition from es.streams s where s.stream_id = new.stream_id), es.partition_of(new.stream_id));
+                return new;
+            end
+            $$;
+            create trigger events_partition before insert on es.events
+                for each row when (new.partition is null) execute function es.event_partition();
+
+            alter table es.log_head drop constraint log_head_id_check;
+            alter table es.log_head rename column id to partition;
+            update es.log_head set partition = 0;
+            insert into es.log_head (partition, last_commit)
+            select p, 0 from generate_series(1, (select partitions - 1 from es.log_partitioning)) p;
+
+            alter table es.commits add column partition int not null default 0;
+            alter table es.commits alter column partition drop default;
+            alter table es.commits drop constraint commits_pkey, drop constraint commits_tx_id_key;
+            alter table es.commits add primary key (partition, commit), add constraint commits_tx_id_key unique (tx_id, partition);
+
+            alter table es.checkpoints add column partition int not null default 0;
+            alter table es.checkpoints drop constraint checkpoints_pkey;
+            alter table es.checkpoints add primary key (name, partition);
+
+            alter table es.poisoned_events add column partition int not null default 0;
+            alter table es.poisoned_events drop constraint poisoned_events_pkey;
+            alter table es.poisoned_events add primary key (fold, partition, commit, global_position);
+
+            do $$
+            declare
+                partitions int := (select l.partitions from es.log_partitioning l);
+            begin
+                if partitions = 1 then
+                    return;
+                end if;
+                alter table es.streams alter column partition drop default;
+                alter table es.events alter column partition drop default;
+                alter table es.checkpoints alter column partition drop default;
+                alter table es.poisoned_events alter column partition drop default;
+                -- A transaction's partitions are found in its own rows, one index probe per partition it touched, and a
+                -- tail reads a commit's events of one partition: the same index, in place of (tx_id, global_position).
+                create index events_tx_partition_idx on es.events (tx_id, partition, global_position);
+                drop index es.events_tail_idx;
+
+                -- Every stream with events, whether or not a writer made its row, once through the hash.
+                create temporary table placed on commit drop as
+                select s.stream_id, es.partition_of(s.stream_id) as partition
+                  from (select stream_id from es.streams union select distinct stream_id from es.events) s;
+                update es.streams s set partition = p.partition from placed p where p.stream_id = s.stream_id and p.partition <> 0;
+                alter table es.events disable trigger events_append_only;
+                update es.events e set partition = p.partition from placed p where p.stream_id = e.stream_id and p.partition <> 0;
+                alter table es.events enable trigger events_append_only;
+
+                create temporary table renumbered on commit drop as
+                select t.partition, t.old_commit,
+                       row_number() over (partition by t.partition order by t.old_commit) as commit, t.tx_id, t.committed_at
+                  from (select distinct e.partition, c.commit as old_commit, c.tx_id, c.committed_at
+                          from es.commits c join es.events e on e.tx_id = c.tx_id) t;
+
+                -- A position (C, G) said: every event up to commit C, position G, was read. In partition p that is the
+                -- last of p's events at or before it (the start when none).
+                create temporary table moved on commit drop as
+                select k.name, p.partition, coalesce(last.commit, 0) as commit, coalesce(last.global_position, 0) as position, k.updated_at
+                  from es.checkpoints k
+                 cross join generate_series(0, partitions - 1) as p(partition)
+                  left join lateral (
+                      select r.commit, e.global_position
+                        from renumbered r join es.events e on e.tx_id = r.tx_id and e.partition = r.partition
+                       where r.partition = p.partition and (r.old_commit, e.global_position) <= (k.commit, k.position)
+                       order by r.commit desc, e.global_position desc
+                       limit 1) last on true
+                 where k.name <> 'history-archive';
+                delete from es.checkpoints;
+                insert into es.checkpoints (name, partition, commit, position, updated_at)
+                select name, partition, commit, position, updated_at from moved;
+
+                alter table es.poisoned_events drop constraint poisoned_events_pkey;
+                update es.poisoned_events k set (partition, commit) = (
+                    select r.partition, r.commit from renumbered r join es.events e on e.tx_id = r.tx_id and e.partition = r.partition
+                     where r.old_commit = k.commit and e.global_position = k.global_position);
+                alter table es.poisoned_events add primary key (fold, partition, commit, global_position);
+
+                delete from es.commits;
+                insert into es.commits (partition, commit, tx_id, committed_at)
+                select partition, commit, tx_id, committed_at from renumbered;
+                update es.log_head h set last_commit = coalesce((select max(c.commit) from es.commits c where c.partition = h.partition), 0);
+
+                -- The archive's blocks follow the single log's order: folded again, per partition, from the log.
+                delete from es.history_blocks;
+            end
+            $$;
+
+            -- The first firing in an appending transaction records one commit in every partition it appended to, taking
+            -- those heads in partition order (so two writers never deadlock), and wakes the log's listeners with the
+            -- partitions; a transaction that appended nothing records nothing and takes no lock.
+            drop function es.record_commit();
+            create function es.record_commit() returns table (commit bigint, committed_at timestamptz, partition int)
+            language plpgsql as $$
+            #variable_conflict use_column
+            declare
+                tx xid8 := pg_current_xact_id_if_assigned();
+                touched int[];
+                p int;
+                reached bigint;
+                at timestamptz;
+            begin
+                if tx is null then
+                    return;
+                end if;
+                if (select l.partitions from es.log_partitioning l) = 1 then
+                    touched := case when exists (select from es.events e where e.tx_id = tx) then array[0] end;
+                else
+                    with recursive found(p) as (
+                        select min(e.partition) from es.events e where e.tx_id = tx
+                        union all
+                        select (select min(e.partition) from es.events e where e.tx_id = tx and e.partition > found.p)
+                          from found where found.p is not null
+                    )
+                    select array_agg(found.p order by found.p) into touched from found where found.p is not null;
+                end if;
+                if touched is null then
+                    return;
+                end if;
+                foreach p in array touched loop
+                    update es.log_head h set last_commit = h.last_commit + 1 where h.partition = p returning h.last_commit into reached;
+                    at := clock_timestamp();
+                    insert into es.commits (partition, commit, tx_id, committed_at) values (p, reached, pg_current_xact_id(), at);
+                    return query select reached, at, p;
+                end loop;
+                perform pg_notify('es_events', array_to_string(touched, ','));
+            end
+            $$;
+            """),
     ];
 }

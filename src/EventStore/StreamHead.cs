@@ -1,4 +1,4 @@
 namespace Streaming.EventStore;
 
-/// <summary>A stream's head: its version and the highest seq stored in it (null: no signal yet).</summary>
-public readonly record struct StreamHead(long Version, long? LastSeq);
+/// <summary>A stream's head: its version, the highest seq stored in it (null: no signal yet) and its log partition.</summary>
+public readonly record struct StreamHead(long Version, long? LastSeq, int Partition = 0);

@@ -19,7 +19,7 @@ public static class StreamLock
 {
     // for no key update: all the head update needs, and it does not block the foreign-key-free readers of es.streams.
     const string HeadsSql = """
-        select stream_id, version, last_seq
+        select stream_id, version, last_seq, partition
         from es.streams where stream_id = any($1) order by stream_id for no key update
         """;
 
@@ -45,7 +45,7 @@ public static class StreamLock
         ArgumentNullException.ThrowIfNull(heads);
         while (await reader.ReadAsync(cancellationToken))
         {
-            heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            heads[reader.GetString(0)] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt32(3));
         }
     }
 

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
 
@@ -13,10 +15,13 @@ namespace Streaming.Hosting;
 /// not ready meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
 /// </summary>
 sealed class EventStoreMigration(
-    NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations, LoopHealth health, ILogger<EventStoreMigration> logger)
+    NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations, IConfiguration configuration, LoopHealth health,
+    ILogger<EventStoreMigration> logger)
     : IHostedService
 {
     public const string LoopName = "schema migration";
+
+    public const string LogPartitionsKey = "Store:LogPartitions";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,7 +30,7 @@ sealed class EventStoreMigration(
         {
             try
             {
-                await EventStoreSchema.MigrateAsync(dataSource, registrations.SelectMany(r => r.Migrations), cancellationToken);
+                await EventStoreSchema.MigrateAsync(dataSource, registrations.SelectMany(r => r.Migrations), Partitioning(), cancellationToken);
                 outage.Succeeded();
                 return;
             }
@@ -40,4 +45,8 @@ sealed class EventStoreMigration(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Store:LogPartitions, when set, is the partition count a new store is created with and an existing one must have.
+    LogPartitioner? Partitioning() =>
+        configuration.GetValue<int?>(LogPartitionsKey) is { } partitions ? new LogPartitioner(partitions, ControlStreamPrefixes.All) : null;
 }

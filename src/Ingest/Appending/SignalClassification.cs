@@ -31,7 +31,7 @@ sealed class SignalClassification
             var head = _heads.TryGetValue(signal.StreamId, out var moved) ? moved : stored;
             if (head.LastSeq is not { } last || signal.Seq > last)
             {
-                _heads[signal.StreamId] = new StreamHead(head.Version + 1, signal.Seq);
+                _heads[signal.StreamId] = new StreamHead(head.Version + 1, signal.Seq, head.Partition);
                 _versions[i] = head.Version + 1;
                 _outcomes[i] = SignalAppendOutcome.Appended;
                 appendedAt[(signal.StreamId, signal.Seq)] = i;

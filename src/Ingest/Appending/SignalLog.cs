@@ -35,7 +35,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         where e.seq = l.seq
         """;
 
-    const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time) from stdin (format binary)";
+    const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition) from stdin (format binary)";
 
     const string MoveHeadsSql = """
         update es.streams s
@@ -113,7 +113,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         {
             return new SignalAppend(result, null);
         }
-        await CopyAsync(connection, classification.Appended, cancellationToken);
+        await CopyAsync(connection, classification.Appended, classification.MovedHeads, cancellationToken);
         return new SignalAppend(result, MoveHeadsCommand(classification.MovedHeads));
     }
 
@@ -220,7 +220,9 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return bodies;
     }
 
-    static async Task CopyAsync(NpgsqlConnection connection, IEnumerable<(SignalToAppend Signal, long Version)> events, CancellationToken cancellationToken)
+    static async Task CopyAsync(
+        NpgsqlConnection connection, IEnumerable<(SignalToAppend Signal, long Version)> events, IReadOnlyDictionary<string, StreamHead> heads,
+        CancellationToken cancellationToken)
     {
         await using var importer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
         foreach (var (signal, version) in events)
@@ -234,6 +236,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
             await importer.WriteAsync(signal.Seq, NpgsqlDbType.Bigint, cancellationToken);
             await importer.WriteAsync(signal.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            await importer.WriteAsync(heads[signal.StreamId].Partition, NpgsqlDbType.Integer, cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Streaming.Contracts.Json;
 using Streaming.Contracts.PhaseChanges;
+using Streaming.Contracts.Signals;
 using Streaming.JobClient.Signals;
 
 namespace Streaming.JobClient.Phases;

@@ -5,7 +5,8 @@ using Streaming.EventStore;
 namespace Streaming.Projections.Checkpointing;
 
 /// <summary>
-/// One fold's checkpoint in <c>es.checkpoints</c>, and the one protocol every fold follows to move it: loaded at start,
+/// One fold's checkpoint in <c>es.checkpoints</c>, a position per log partition it reads, and the one protocol every fold
+/// follows to move it: loaded at start,
 /// moved by compare-and-set as the first write of the transaction that writes what the fold made of the events before
 /// it (so state and checkpoint commit together), and never moved past work that did not commit. A move whose commit
 /// went unacknowledged is tried again; finding the checkpoint already there, the earlier attempt counts as done (the
@@ -18,8 +19,9 @@ public sealed class FoldCheckpoint
 
     readonly Stopwatch _sinceSave = Stopwatch.StartNew();
     readonly bool _synchronous;
-    TailPosition? _saved;
-    TailPosition? _unconfirmed;
+    // Per log partition: where the checkpoint is known to be (a partition missing: none saved yet).
+    IReadOnlyDictionary<int, TailPosition> _saved = new Dictionary<int, TailPosition>();
+    LogPositions? _unconfirmed;
     long _commits;
 
     /// <param name="name">The checkpoint's name (<c>es.checkpoints.name</c>).</param>
@@ -36,11 +38,15 @@ public sealed class FoldCheckpoint
 
     public string Name { get; }
 
-    /// <summary>Where the checkpoint is known to be: null when none was ever saved.</summary>
-    public TailPosition? Saved => _saved;
+    /// <summary>Where the checkpoint of partition 0 (the whole log while it has one partition) is known to be: null when none was ever saved.</summary>
+    public TailPosition? Saved => _saved.TryGetValue(0, out var at) ? at : null;
 
     /// <summary>Where a fold starts that has folded nothing since <see cref="Saved"/>.</summary>
-    public TailPosition Resumed => _saved ?? TailPosition.Start;
+    public TailPosition Resumed => Saved ?? TailPosition.Start;
+
+    /// <summary>Where the checkpoint of each partition of <paramref name="partitions"/> is known to be (the start where none was saved).</summary>
+    public LogPositions ResumedAt(IEnumerable<int> partitions) =>
+        LogPositions.Of(partitions.Select(p => KeyValuePair.Create(p, _saved.TryGetValue(p, out var at) ? at : TailPosition.Start)));
 
     /// <summary>Time since the last save (or load).</summary>
     public TimeSpan SinceSave => _sinceSave.Elapsed;
@@ -55,13 +61,17 @@ public sealed class FoldCheckpoint
     public bool QuietSaveDue(TailPosition position) => position != Resumed && _sinceSave.Elapsed >= QuietInterval;
 
     /// <summary>Reads the saved checkpoint; <see cref="Resumed"/> is then where the fold starts.</summary>
-    public async Task<TailPosition> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public async Task<TailPosition> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        (await LoadAsync(dataSource, [0], cancellationToken))[0];
+
+    /// <summary>Reads the saved checkpoint of each partition of <paramref name="partitions"/>: where the fold starts in each.</summary>
+    public async Task<LogPositions> LoadAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<int> partitions, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        _saved = await Checkpoints.LoadAsync(connection, Name, cancellationToken);
+        _saved = await Checkpoints.LoadAsync(connection, Name, partitions, cancellationToken);
         _unconfirmed = null;
         _sinceSave.Restart();
-        return Resumed;
+        return ResumedAt(partitions);
     }
 
     /// <summary>
@@ -70,9 +80,19 @@ public sealed class FoldCheckpoint
     /// fenced); when the same move failed before and finds the checkpoint at <paramref name="next"/>, that attempt had
     /// committed, and nothing is written again.
     /// </summary>
+    public Task SaveAsync(
+        NpgsqlDataSource dataSource, TailPosition next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken) =>
+        SaveAsync(dataSource, LogPositions.Start(1).With(0, next), write, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SaveAsync(NpgsqlDataSource, TailPosition, Func{NpgsqlTransaction, CancellationToken, Task}?, CancellationToken)"/>
+    /// for every partition of <paramref name="next"/> in the one transaction, each moved by compare-and-set from where it
+    /// is known to be; a <see cref="CheckpointConflictException"/> names the partition another instance moved.
+    /// </summary>
     public async Task SaveAsync(
-        NpgsqlDataSource dataSource, TailPosition next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, LogPositions next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(next);
         var retrying = _unconfirmed == next;
         _unconfirmed = next;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -110,13 +130,13 @@ public sealed class FoldCheckpoint
         var claimed = await Checkpoints.ClaimAsync(transaction, Name, cancellationToken);
         if (await work(claimed, transaction, cancellationToken) is not { } next)
         {
-            _saved = claimed;
+            _saved = claimed is { } at ? new Dictionary<int, TailPosition> { [0] = at } : new Dictionary<int, TailPosition>();
             return claimed;
         }
         await Checkpoints.SaveAsync(transaction, Name, claimed, next, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Counted();
-        Moved(next);
+        Moved(LogPositions.Start(1).With(0, next));
         return next;
     }
 
@@ -137,9 +157,14 @@ public sealed class FoldCheckpoint
         FoldMetrics.Commit(Name);
     }
 
-    void Moved(TailPosition next)
+    void Moved(LogPositions next)
     {
-        _saved = next;
+        var saved = new Dictionary<int, TailPosition>(_saved);
+        foreach (var (partition, position) in next)
+        {
+            saved[partition] = position;
+        }
+        _saved = saved;
         _unconfirmed = null;
         _sinceSave.Restart();
     }

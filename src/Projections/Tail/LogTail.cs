@@ -41,6 +41,7 @@ public sealed partial class LogTail
     LogWakeups? _wakeups;
     long _reads;
     long _read;
+    bool _partitionsChecked;
 
     public LogTail(NpgsqlDataSource dataSource, IEnumerable<ILogFold> folds, TailOptions options, LoopHealth health, ILoggerFactory loggers)
     {
@@ -185,6 +186,11 @@ public sealed partial class LogTail
                         // Asynchronous commits lost in a crash would be read again under the same numbers: stop instead.
                         await commits.VerifyAsync(log, cancellationToken);
                     }
+                    if (!_partitionsChecked)
+                    {
+                        await RefuseSeveralPartitionsAsync(cancellationToken);
+                        _partitionsChecked = true;
+                    }
                     batch = await source.ReadAsync(_head, archive, cancellationToken, archiveUpTo);
                     if (outage.InProgress)
                     {
@@ -219,6 +225,19 @@ public sealed partial class LogTail
             _health.Failed(LoopName, $"{e.GetType().Name}: {e.Message}");
             LogReaderFailed(_logger, e);
             throw;
+        }
+    }
+
+    // The reader follows one position (partition 0, the whole log while it has one partition): on a store of several
+    // partitions it would skip every other partition's events, so it stops instead (issue 22: folds over a set of
+    // partitions are the next step).
+    async Task RefuseSeveralPartitionsAsync(CancellationToken cancellationToken)
+    {
+        var partitioning = await EventStoreSchema.ReadPartitioningAsync(_dataSource, cancellationToken);
+        if (partitioning.Partitions != 1)
+        {
+            throw new NotSupportedException(
+                $"The store's log has {partitioning.Partitions} partitions; this process's folds read one (Store:LogPartitions must be 1 for now)");
         }
     }
 

@@ -2,7 +2,7 @@ using Streaming.Embedded.Broker;
 using System.Text;
 using Confluent.Kafka;
 using Streaming.Hosting.Kafka;
-using Streaming.JobClient.Signals;
+using Streaming.Contracts.Signals;
 
 namespace Streaming.Tests.JobClient;
 

@@ -1,11 +1,12 @@
 using System.Text;
 
-namespace Streaming.JobClient.Signals;
+namespace Streaming.Contracts.Signals;
 
 /// <summary>
 /// The partition a key goes to under the Java client's default partitioner (and librdkafka's <c>murmur2_random</c>):
 /// murmur2 of the key's bytes, made positive, modulo the partition count. The job's signals and its phase changes
-/// are keyed by its id, so this names the one partition of <c>job-phase-changes</c> that holds the job's records.
+/// are keyed by its id, so this names the one partition of <c>job-phase-changes</c> that holds the job's records, and (as
+/// the store's LogPartitioner) the log partition of the job.
 /// </summary>
 public static class Murmur2Partitioner
 {
