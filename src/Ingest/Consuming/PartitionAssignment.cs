@@ -7,15 +7,13 @@ namespace Streaming.Ingest.Consuming;
 
 /// <summary>
 /// The partitions one consumer owns and where it reads each from: always the next offset stored in PostgreSQL, which
-/// moves only in the transaction that stores what was read. The group's rebalance handlers only record what changed
-/// (they run inside <c>Consume</c>, on librdkafka's schedule, and must not wait on the database); nothing read from a
-/// newly assigned partition is written until <see cref="PositionAsync"/>, called from the consume loop between batches,
-/// has loaded its stored offset and moved the fetcher there.
+/// moves only in the transaction that stores what was read. A newly assigned partition starts at the offset loaded in
+/// the assignment handler; one read again (fenced, or its batch abandoned) is moved there by <see cref="PositionAsync"/>,
+/// called from the consume loop between batches.
 /// </summary>
 /// <remarks>
 /// Ingest uses the cooperative-sticky assignor: a rebalance revokes only the partitions that move, and the assigned
-/// handler must hand librdkafka exactly the partitions it got, so each starts at the log's end as a placeholder (what it
-/// reads there is dropped) until <see cref="PositionAsync"/> seeks it to its stored offset. A partition whose stored
+/// handler must hand librdkafka exactly the partitions it got, with their positions. A partition whose stored
 /// offset another consumer moved (<see cref="Fenced"/>) is paused and dropped alone; it is positioned again from the
 /// store after <see cref="FencedPause"/>, when the group has had time to take it away if it is no longer this
 /// consumer's. A broker that reports an offset out of range (<c>auto.offset.reset=error</c>) stops that partition's
@@ -29,7 +27,7 @@ sealed partial class PartitionAssignment(
 {
     enum State
     {
-        /// <summary>Assigned by the group, its fetcher not yet at the stored offset: what it reads is dropped.</summary>
+        /// <summary>Its fetcher not at the stored offset (read again): what it reads is dropped until it is moved there.</summary>
         Unpositioned,
 
         /// <summary>Read from its stored offset on.</summary>
@@ -45,7 +43,7 @@ sealed partial class PartitionAssignment(
     /// <summary>How long a fenced partition stays paused before it is read again from the store, if still assigned.</summary>
     public static readonly TimeSpan FencedPause = TimeSpan.FromSeconds(1);
 
-    // A seek that librdkafka refuses (the fetcher of a just-assigned partition not started yet) is tried again this soon.
+    // A seek that librdkafka refuses (the partition's fetcher between states) is tried again this soon.
     static readonly TimeSpan SeekRetry = TimeSpan.FromMilliseconds(50);
 
     static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(10);
@@ -74,19 +72,28 @@ sealed partial class PartitionAssignment(
     }
 
     /// <summary>
-    /// The group's assignment handler (cooperative: only the partitions added): records them and starts each at the
-    /// log's end, a placeholder <see cref="PositionAsync"/> replaces with its stored offset.
+    /// The group's assignment handler (cooperative: only the partitions added): records them, each to be read from the
+    /// offset stored for it in <paramref name="stored"/> (loaded by the caller in the handler: librdkafka takes the
+    /// positions from the handler's answer, and a placeholder moved later races the fetcher's own start).
     /// </summary>
-    public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+    public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions, IReadOnlyDictionary<int, long> stored)
     {
+        var positions = new List<TopicPartitionOffset>();
         foreach (var partition in partitions)
         {
-            _states[partition.Partition.Value] = State.Unpositioned;
-            _notBefore.Remove(partition.Partition.Value);
-            _reload.Add(partition.Partition.Value);
+            var p = partition.Partition.Value;
+            _states[p] = State.Reading;
+            _stored[p] = stored.TryGetValue(p, out var next) ? next : null;
+            _notBefore.Remove(p);
+            _reload.Remove(p);
+            positions.Add(new TopicPartitionOffset(partition, _stored[p] is { } offset ? new Offset(offset) : Offset.Beginning));
         }
-        LogAssigned(logger, Names(partitions), topic, member);
-        return partitions.Select(p => new TopicPartitionOffset(p, Offset.End));
+        if (positions.Count > 0)
+        {
+            LogAssigned(logger, Names(partitions), topic, member);
+            LogPositioned(logger, topic, string.Join(", ", positions.Select(p => $"{p.Partition.Value}@{p.Offset}")));
+        }
+        return positions;
     }
 
     /// <summary>The group's revocation handler (cooperative: only the partitions that move), after the drain.</summary>

@@ -69,7 +69,7 @@ sealed partial class SignalConsumer(
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         config.GroupInstanceId = instanceId;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned))
+            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned, StoredOffsets(assigned, writing, stoppingToken)))
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 // What is in flight was read from these partitions under this assignment: it commits or is abandoned first.
@@ -199,7 +199,7 @@ sealed partial class SignalConsumer(
             }
             if (!partitions.Owns(result.Partition.Value))
             {
-                // Read from a placeholder position before the partition was moved to its stored offset.
+                // Read before the partition was moved back to its stored offset.
                 continue;
             }
             counters.AddRead();
@@ -248,6 +248,19 @@ sealed partial class SignalConsumer(
         {
             Committed(written.Batch, partitions, result, written.Letters);
         }
+    }
+
+    // The offsets stored for newly assigned partitions, loaded in the assignment handler, waiting out a database outage
+    // (librdkafka heartbeats on its own thread meanwhile); empty when stopping first.
+    IReadOnlyDictionary<int, long> StoredOffsets(List<TopicPartition> assigned, Outage writing, CancellationToken stoppingToken)
+    {
+        IReadOnlyDictionary<int, long> stored = new Dictionary<int, long>();
+        if (assigned.Count > 0)
+        {
+            UntilDoneAsync(writing, async () => stored = await store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken), stoppingToken)
+                .GetAwaiter().GetResult();
+        }
+        return stored;
     }
 
     // Partitions are leaving this consumer: an append in flight that writes any of them commits within the drain, or is

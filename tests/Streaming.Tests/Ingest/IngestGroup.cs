@@ -119,7 +119,17 @@ sealed class IngestGroup : IAsyncDisposable
     public async Task<(long Events, long Distinct)> AllStoredAsync(int rounds)
     {
         var expected = (long)rounds * Partitions * JobsPerPartition;
-        await Eventually.Get(() => CountAsync("count(*)"), n => n >= expected, TimeSpan.FromSeconds(60), $"all {expected} signals stored");
+        try
+        {
+            await Eventually.Get(() => CountAsync("count(*)"), n => n >= expected, TimeSpan.FromSeconds(60), $"all {expected} signals stored");
+        }
+        catch (TimeoutException e)
+        {
+            var stored = await StoredOffsetsAsync();
+            throw new TimeoutException(
+                $"{e.Message}; stored offsets {string.Join(", ", stored.OrderBy(o => o.Key).Select(o => $"{o.Key}@{o.Value}"))} of {rounds * JobsPerPartition} a partition; " +
+                $"offsets never stored: {await MissingAsync()}", e);
+        }
         return (await CountAsync("count(*)"), await CountAsync("count(distinct (stream_id, seq))"));
     }
 
@@ -144,6 +154,25 @@ sealed class IngestGroup : IAsyncDisposable
             gaps[reader.GetInt32(0)] = reader.GetTimeSpan(1);
         }
         return gaps;
+    }
+
+    // The offsets of each partition no event came from, as ranges.
+    async Task<string> MissingAsync()
+    {
+        await using var command = Database.DataSource.CreateCommand(
+            """
+            with stored as (
+                select (metadata->'source'->>'partition')::int as p, (metadata->'source'->>'offset')::bigint as o
+                from es.events where starts_with(stream_id, $1)),
+            missing as (
+                select p, o from (select p, generate_series(0, max(o)) as o from stored group by p) all_offsets
+                except select p, o from stored)
+            select string_agg(format('%s:%s..%s', p, first, last), ' ' order by p, first) from (
+                select p, min(o) as first, max(o) as last from (select p, o, o - row_number() over (partition by p order by o) as run from missing) r
+                group by p, run) ranges
+            """);
+        command.Parameters.AddWithValue(_prefix + "-");
+        return await command.ExecuteScalarAsync() as string ?? "none";
     }
 
     async Task<long> CountAsync(string aggregate)
@@ -189,13 +218,19 @@ sealed class IngestGroup : IAsyncDisposable
         {
             await _producing;
         }
-        foreach (var instance in _instances.Values)
+        var keep = Environment.GetEnvironmentVariable("STREAMING_TEST_KEEP_LOGS");
+        foreach (var (name, instance) in _instances)
         {
             if (!instance.HasExited)
             {
                 instance.Signal(Resume);
             }
             await instance.DisposeAsync();
+            if (!string.IsNullOrEmpty(keep))
+            {
+                Directory.CreateDirectory(keep);
+                await File.WriteAllTextAsync(Path.Combine(keep, $"{_prefix}-{name}.log"), instance.Output);
+            }
         }
         _stopProducing.Dispose();
         _kafka.Dispose();
