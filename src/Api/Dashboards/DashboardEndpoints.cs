@@ -37,6 +37,7 @@ public static class DashboardEndpoints
         app.MapGet("/", () => Results.Redirect("/fleet")).ExcludeFromDescription();
         app.MapGet("/fleet", () => Page("fleet.html")).ExcludeFromDescription();
         app.MapGet("/job", () => Page("job.html")).ExcludeFromDescription();
+        app.MapGet("/notifications", () => Page("notifications.html")).ExcludeFromDescription();
     }
 
     static IResult Page(string name) => Results.File(Path.Combine(Folder, name), "text/html; charset=utf-8");

@@ -12,12 +12,14 @@ namespace Streaming.Api.Notifications;
 /// The rules checked periodically: jobs newly flagged stuck, drifted, poisoned or silent (the Projector's flags, set in
 /// event time), and the dead-letter rate and the lag from the pipeline's latest sample. Each rule's check runs in one
 /// transaction that holds the rule's row (so instances take turns), writes its notification to the outbox, and records
-/// what it told (the cool-down's start, the jobs told about): a restart neither repeats nor loses one.
+/// what it told (the cool-down's start, the jobs told about): a restart neither repeats nor loses one. A condition that
+/// fired and then stays back under its threshold for <see cref="NotificationOptions.ResolveAfter"/> is told resolved, once.
 /// </summary>
 public sealed partial class NotificationChecks(
     NpgsqlDataSource dataSource,
     NotificationOptions options,
     NotificationOutbox outbox,
+    FiringConditions conditions,
     NotificationMetrics metrics,
     PipelineSampler? sampler,
     LoopHealth health,
@@ -130,7 +132,6 @@ public sealed partial class NotificationChecks(
                 null,
                 now,
                 new JsonObject { ["flag"] = flag, ["count"] = count, ["jobs"] = new JsonArray([.. jobs.Select(j => JsonValue.Create(j))]) });
-            await outbox.AddAsync(transaction, [notification], cancellationToken);
             await using var remember = new NpgsqlCommand("""
                 insert into notifications.told_jobs (rule, job_id)
                 select $1, job_id from projections.job_states where flags @> array[$1::text]
@@ -138,8 +139,16 @@ public sealed partial class NotificationChecks(
                 """, connection, transaction);
             remember.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
             await remember.ExecuteNonQueryAsync(cancellationToken);
-            await FiredAsync(transaction, flag, now, cancellationToken);
+            await FiredAsync(transaction, notification, now, cancellationToken);
             LogTold(logger, flag, count);
+        }
+        else
+        {
+            // Back under the threshold: fewer jobs than it carry the flag at all.
+            var flagged = metrics.Flags.GetValueOrDefault(flag);
+            await ResolveIfClearAsync(transaction, flag, flagged < rule.Threshold, now,
+                () => Invariant($"{flagged} jobs are flagged {flag} now (threshold {rule.Threshold:0.##})."),
+                () => new JsonObject { ["flag"] = flag, ["count"] = flagged, ["threshold"] = rule.Threshold }, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
     }
@@ -148,9 +157,9 @@ public sealed partial class NotificationChecks(
     {
         var at = sample.At;
         var rules = options.Rules;
-        if (rules.DeadLetters.Enabled && sample.DeadLettersPerSecond >= rules.DeadLetters.Threshold)
+        if (rules.DeadLetters.Enabled)
         {
-            await FireAsync(NotificationRules.DeadLettersName, rules.DeadLetters, () => new Notification(
+            await CheckConditionAsync(NotificationRules.DeadLettersName, rules.DeadLetters, sample.DeadLettersPerSecond >= rules.DeadLetters.Threshold, () => new Notification(
                 Key(NotificationRules.DeadLettersName, at),
                 NotificationRules.DeadLettersName,
                 Notification.Critical,
@@ -158,23 +167,31 @@ public sealed partial class NotificationChecks(
                 Invariant($"{sample.DeadLettersPerSecond:0.##} messages a second were dead-lettered (threshold {rules.DeadLetters.Threshold:0.##}); {sample.DeadLettered} are on the dead-letter topic."),
                 null,
                 at,
-                new JsonObject { ["perSecond"] = sample.DeadLettersPerSecond, ["total"] = sample.DeadLettered, ["threshold"] = rules.DeadLetters.Threshold }), cancellationToken);
+                new JsonObject { ["perSecond"] = sample.DeadLettersPerSecond, ["total"] = sample.DeadLettered, ["threshold"] = rules.DeadLetters.Threshold }),
+                () => Invariant($"{sample.DeadLettersPerSecond:0.##} messages a second are dead-lettered now (threshold {rules.DeadLetters.Threshold:0.##})."),
+                () => new JsonObject { ["perSecond"] = sample.DeadLettersPerSecond, ["total"] = sample.DeadLettered, ["threshold"] = rules.DeadLetters.Threshold },
+                cancellationToken);
         }
-        if (rules.FoldLag.Enabled && sample.Folds.Count > 0 && sample.Folds.MaxBy(f => f.Seconds) is { } slowest && slowest.Seconds >= rules.FoldLag.Threshold)
+        if (rules.FoldLag.Enabled)
         {
-            await FireAsync(NotificationRules.FoldLagName, rules.FoldLag, () => new Notification(
+            var slowest = sample.Folds.MaxBy(f => f.Seconds);
+            var seconds = slowest?.Seconds ?? 0;
+            await CheckConditionAsync(NotificationRules.FoldLagName, rules.FoldLag, slowest is not null && seconds >= rules.FoldLag.Threshold, () => new Notification(
                 Key(NotificationRules.FoldLagName, at),
                 NotificationRules.FoldLagName,
                 Notification.Warning,
-                Invariant($"Processing lag: {slowest.Name} is {slowest.Seconds:0} s behind the log"),
+                Invariant($"Processing lag: {slowest!.Name} is {slowest.Seconds:0} s behind the log"),
                 Invariant($"The fold {slowest.Name} has {slowest.Events} events to read, the oldest {slowest.Seconds:0} s old (threshold {rules.FoldLag.Threshold:0} s)."),
                 slowest.Name,
                 at,
-                new JsonObject { ["fold"] = slowest.Name, ["events"] = slowest.Events, ["seconds"] = slowest.Seconds, ["threshold"] = rules.FoldLag.Threshold }), cancellationToken);
+                new JsonObject { ["fold"] = slowest.Name, ["events"] = slowest.Events, ["seconds"] = slowest.Seconds, ["threshold"] = rules.FoldLag.Threshold }),
+                () => Invariant($"The slowest fold is {seconds:0} s behind the log now (threshold {rules.FoldLag.Threshold:0} s)."),
+                () => new JsonObject { ["seconds"] = seconds, ["threshold"] = rules.FoldLag.Threshold },
+                cancellationToken);
         }
-        if (rules.ConsumerLag.Enabled && sample.BrokerReachable && sample.ConsumerLag >= rules.ConsumerLag.Threshold)
+        if (rules.ConsumerLag.Enabled && sample.BrokerReachable)
         {
-            await FireAsync(NotificationRules.ConsumerLagName, rules.ConsumerLag, () => new Notification(
+            await CheckConditionAsync(NotificationRules.ConsumerLagName, rules.ConsumerLag, sample.ConsumerLag >= rules.ConsumerLag.Threshold, () => new Notification(
                 Key(NotificationRules.ConsumerLagName, at),
                 NotificationRules.ConsumerLagName,
                 Notification.Warning,
@@ -182,22 +199,63 @@ public sealed partial class NotificationChecks(
                 Invariant($"Ingest is {sample.ConsumerLag} signals behind the signals topic (threshold {rules.ConsumerLag.Threshold:0})."),
                 null,
                 at,
-                new JsonObject { ["messages"] = sample.ConsumerLag, ["threshold"] = rules.ConsumerLag.Threshold }), cancellationToken);
+                new JsonObject { ["messages"] = sample.ConsumerLag, ["threshold"] = rules.ConsumerLag.Threshold }),
+                () => Invariant($"Ingest is {sample.ConsumerLag} signals behind the signals topic now (threshold {rules.ConsumerLag.Threshold:0})."),
+                () => new JsonObject { ["messages"] = sample.ConsumerLag, ["threshold"] = rules.ConsumerLag.Threshold },
+                cancellationToken);
         }
     }
 
-    async Task FireAsync(string name, NotificationRule rule, Func<Notification> notification, CancellationToken cancellationToken)
+    // One check of a rate's condition: fires it (once per cool-down) while it is over its threshold, and resolves what
+    // fired once it has stayed under it for the hold.
+    async Task CheckConditionAsync(
+        string name, NotificationRule rule, bool over, Func<Notification> notification, Func<string> clearText, Func<JsonObject> clearDetails,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        if (CooledDown(await ClaimRuleAsync(transaction, name, cancellationToken), rule, now))
+        var firedAt = await ClaimRuleAsync(transaction, name, cancellationToken);
+        if (over && CooledDown(firedAt, rule, now))
         {
-            await outbox.AddAsync(transaction, [notification()], cancellationToken);
-            await FiredAsync(transaction, name, now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await FiredAsync(transaction, notification(), now, cancellationToken);
             LogTold(logger, name, 1);
         }
+        else
+        {
+            await ResolveIfClearAsync(transaction, name, !over, now, clearText, clearDetails, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    async Task ResolveIfClearAsync(
+        NpgsqlTransaction transaction, string rule, bool clear, DateTimeOffset now, Func<string> text, Func<JsonObject> details, CancellationToken cancellationToken)
+    {
+        if (await FiringConditions.FindAsync(transaction, rule, FiringConditions.Whole, cancellationToken) is not { } firing)
+        {
+            return;
+        }
+        var (next, resolved) = firing.Checked(clear, now, options.ResolveAfter);
+        if (resolved)
+        {
+            await conditions.ResolveAsync(transaction, rule, FiringConditions.Whole, firing, now, text(), details(), cancellationToken);
+            LogResolved(logger, rule, firing.Key);
+        }
+        else if (next != firing)
+        {
+            await FiringConditions.HoldAsync(transaction, rule, FiringConditions.Whole, next.ClearSince, cancellationToken);
+        }
+    }
+
+    // Writes the notification, starts the rule's cool-down and records the condition as firing.
+    async Task FiredAsync(NpgsqlTransaction transaction, Notification notification, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await outbox.AddAsync(transaction, [notification], cancellationToken);
+        await using var command = new NpgsqlCommand("update notifications.rule_state set fired_at = $2 where rule = $1", transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = notification.Rule });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await FiringConditions.FiredAsync(transaction, notification.Rule, FiringConditions.Whole, notification.Key, cancellationToken);
     }
 
     static bool CooledDown(DateTimeOffset? firedAt, NotificationRule rule, DateTimeOffset now) => firedAt is not { } at || now - at >= rule.CoolDown;
@@ -218,14 +276,9 @@ public sealed partial class NotificationChecks(
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime firedAt ? new DateTimeOffset(firedAt, TimeSpan.Zero) : null;
     }
 
-    static async Task FiredAsync(NpgsqlTransaction transaction, string rule, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("update notifications.rule_state set fired_at = $2 where rule = $1", transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rule });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Notification rule {Rule} fired ({Count} jobs or samples over its threshold)")]
     static partial void LogTold(ILogger logger, string rule, long count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Notification rule {Rule} resolved (the notification {Key} fired for it)")]
+    static partial void LogResolved(ILogger logger, string rule, string key);
 }

@@ -22,7 +22,7 @@ public static class NotificationEndpoints
     }
 
     static async Task<Results<Ok<NotificationPage>, ValidationProblem>> PageAsync(
-        NotificationQueries notifications, string? rule, string? state, long? before, int? limit, CancellationToken cancellationToken)
+        NotificationQueries notifications, string? rule, string? state, string? status, long? before, int? limit, CancellationToken cancellationToken)
     {
         if (rule is not null && !NotificationRules.Names.Contains(rule, StringComparer.Ordinal))
         {
@@ -32,10 +32,14 @@ public static class NotificationEndpoints
         {
             return ApiProblems.Field("state", "pending, delivered or failed");
         }
+        if (status is not null && !Notification.Statuses.Contains(status, StringComparer.Ordinal))
+        {
+            return ApiProblems.Field("status", "firing or resolved");
+        }
         if (limit is < 1 or > 200)
         {
             return ApiProblems.Field("limit", "between 1 and 200");
         }
-        return TypedResults.Ok(await notifications.PageAsync(rule, state, before, limit ?? 50, cancellationToken));
+        return TypedResults.Ok(await notifications.PageAsync(rule, state, status, before, limit ?? 50, cancellationToken));
     }
 }

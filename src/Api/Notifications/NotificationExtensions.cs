@@ -43,6 +43,7 @@ public static class NotificationExtensions
             return builder;
         }
         services.AddSingleton(new NotificationOutbox(options.Webhooks));
+        services.AddSingleton<FiringConditions>();
         services.AddSingleton<NotificationFold>();
         services.AddLogFold(sp => new TransactionalFold(
             sp.GetRequiredService<NpgsqlDataSource>(), NotificationFold.CheckpointName, sp.GetRequiredService<NotificationFold>().HandleAsync));
@@ -53,6 +54,7 @@ public static class NotificationExtensions
             sp.GetRequiredService<NpgsqlDataSource>(),
             options,
             sp.GetRequiredService<NotificationOutbox>(),
+            sp.GetRequiredService<FiringConditions>(),
             sp.GetRequiredService<NotificationMetrics>(),
             sp.GetService<PipelineSampler>(),
             sp.GetRequiredService<LoopHealth>(),

@@ -7,37 +7,67 @@ using Streaming.Projections.Tail;
 namespace Streaming.Api.Notifications;
 
 /// <summary>
-/// The notifications the log itself carries: a circuit breaker opening (by its rule, or tripped by hand) and a decision
-/// that quarantined a job. Runs as a <see cref="TransactionalFold"/>, so each batch's notifications commit with the
+/// The notifications the log itself carries: a circuit breaker opening (by its rule, or tripped by hand) and closing
+/// again (resolving the opening's notification), and a decision that quarantined a job. Runs as a <see cref="TransactionalFold"/>, so each batch's notifications commit with the
 /// fold's checkpoint: a restart resumes after the last batch told, and a batch told twice (an unacknowledged commit)
 /// finds its keys (the event's id) already there. Cool-downs count in event time, so a replay tells the same.
 /// </summary>
-public sealed class NotificationFold(NotificationOptions options, NotificationOutbox outbox, TimeProvider clock)
+public sealed class NotificationFold(NotificationOptions options, NotificationOutbox outbox, FiringConditions conditions, TimeProvider clock)
 {
     public const string CheckpointName = "notifications";
 
     public async Task HandleAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var oldest = clock.GetUtcNow() - options.MaxAge;
-        var told = new List<Notification>();
         foreach (var logEvent in events)
         {
             if (logEvent.Event.RecordedAt < oldest)
             {
                 continue;
             }
-            var candidate = logEvent.Body switch
+            switch (logEvent.Body)
             {
-                CircuitBreakerChanged { State: CircuitBreakerChanged.Open } opened when options.Rules.BreakerOpened.Enabled => BreakerOpened(logEvent, opened),
-                PhaseChanged { Quarantined: true } change when options.Rules.Quarantined.Enabled => Quarantined(logEvent, change),
-                _ => null,
-            };
-            if (candidate is not null && !await CoolingDownAsync(candidate, told, transaction, cancellationToken))
-            {
-                told.Add(candidate);
+                case CircuitBreakerChanged { State: CircuitBreakerChanged.Open } opened when options.Rules.BreakerOpened.Enabled:
+                    var notification = BreakerOpened(logEvent, opened);
+                    if (!await CoolingDownAsync(notification, transaction, cancellationToken))
+                    {
+                        await outbox.AddAsync(transaction, [notification], cancellationToken);
+                        await FiringConditions.FiredAsync(transaction, notification.Rule, notification.Subject!, notification.Key, cancellationToken);
+                    }
+                    break;
+                case CircuitBreakerChanged { State: CircuitBreakerChanged.Closed } closed when options.Rules.BreakerOpened.Enabled:
+                    await BreakerClosedAsync(logEvent, closed, transaction, cancellationToken);
+                    break;
+                case PhaseChanged { Quarantined: true } change when options.Rules.Quarantined.Enabled:
+                    var quarantined = Quarantined(logEvent, change);
+                    if (!await CoolingDownAsync(quarantined, transaction, cancellationToken))
+                    {
+                        await outbox.AddAsync(transaction, [quarantined], cancellationToken);
+                    }
+                    break;
             }
         }
-        await outbox.AddAsync(transaction, told, cancellationToken);
+    }
+
+    // A breaker that closes (reset by an operator, or by its policy) resolves the notification its opening sent, if one was sent.
+    async Task BreakerClosedAsync(LogEvent logEvent, CircuitBreakerChanged closed, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var subject = $"{closed.Policy}/{closed.Phase}";
+        if (await FiringConditions.FindAsync(transaction, NotificationRules.BreakerOpenedName, subject, cancellationToken) is not { } firing)
+        {
+            return;
+        }
+        await conditions.ResolveAsync(transaction, NotificationRules.BreakerOpenedName, subject, firing, closed.At,
+            $"Circuit breaker closed: promotions into {closed.Phase} ({closed.Policy}) resume. {closed.Reason}",
+            new JsonObject
+            {
+                ["policy"] = closed.Policy,
+                ["phase"] = closed.Phase,
+                ["demotions"] = closed.Demotions,
+                ["jobs"] = closed.Jobs,
+                ["reason"] = closed.Reason,
+                ["eventId"] = logEvent.Event.EventId.ToString(),
+            }, cancellationToken);
     }
 
     static Notification BreakerOpened(LogEvent logEvent, CircuitBreakerChanged opened) => new(
@@ -81,21 +111,16 @@ public sealed class NotificationFold(NotificationOptions options, NotificationOu
         });
 
     // Whether the rule told about the same subject within its cool-down before this one (in event time).
-    async Task<bool> CoolingDownAsync(Notification candidate, List<Notification> batch, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    async Task<bool> CoolingDownAsync(Notification candidate, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var coolDown = candidate.Rule == NotificationRules.BreakerOpenedName ? options.Rules.BreakerOpened.CoolDown : options.Rules.Quarantined.CoolDown;
         if (coolDown <= TimeSpan.Zero)
         {
             return false;
         }
-        bool Recent(DateTimeOffset at) => at <= candidate.OccurredAt && at > candidate.OccurredAt - coolDown;
-        if (batch.Any(n => n.Rule == candidate.Rule && n.Subject == candidate.Subject && Recent(n.OccurredAt)))
-        {
-            return true;
-        }
         await using var command = new NpgsqlCommand("""
             select exists (select from notifications.notifications
-                           where rule = $1 and subject = $2 and occurred_at <= $3 and occurred_at > $4 and key <> $5)
+                           where rule = $1 and subject = $2 and status = 'firing' and occurred_at <= $3 and occurred_at > $4 and key <> $5)
             """, transaction.Connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = candidate.Rule });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = candidate.Subject! });

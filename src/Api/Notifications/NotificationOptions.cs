@@ -23,6 +23,15 @@ public sealed class NotificationOptions
     /// </summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How long a periodic condition that fired must stay back under its threshold before it is told resolved (a breaker
+    /// is resolved when it closes): one flapping around its threshold is not told at each dip.
+    /// </summary>
+    public TimeSpan ResolveAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Delivered and failed notifications older than this (and their deliveries) are deleted; undelivered ones never.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(14);
+
     public NotificationRules Rules { get; set; } = new();
 
     /// <summary>Where notifications go; none: they are recorded and shown by the API only.</summary>
@@ -36,6 +45,10 @@ public sealed class NotificationOptions
         if (CheckInterval <= TimeSpan.Zero || MaxAge <= TimeSpan.Zero)
         {
             yield return "Notifications:CheckInterval and Notifications:MaxAge must be positive";
+        }
+        if (ResolveAfter < TimeSpan.Zero || Retention <= TimeSpan.Zero)
+        {
+            yield return "Notifications:ResolveAfter must be zero or more and Notifications:Retention positive";
         }
         foreach (var problem in Rules.Problems().Concat(Delivery.Problems()))
         {

@@ -19,8 +19,8 @@ public sealed class NotificationOutbox(IReadOnlyList<WebhookOptions> webhooks)
         }
         var added = new List<(long Id, string Rule)>();
         await using (var insert = new NpgsqlCommand("""
-            insert into notifications.notifications (key, rule, severity, title, text, subject, occurred_at, details)
-            select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+            insert into notifications.notifications (key, rule, severity, title, text, subject, occurred_at, details, status, resolves)
+            select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::text[])
             on conflict (key) do nothing
             returning id, rule
             """, transaction.Connection, transaction))
@@ -37,6 +37,8 @@ public sealed class NotificationOutbox(IReadOnlyList<WebhookOptions> webhooks)
                 TypedValue = [.. notifications.Select(n => n.Details.ToJsonString())],
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
             });
+            Text(insert, notifications.Select(n => n.Status));
+            Text(insert, notifications.Select(n => n.Resolves));
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

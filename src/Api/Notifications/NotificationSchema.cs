@@ -4,7 +4,8 @@ namespace Streaming.Api.Notifications;
 
 /// <summary>
 /// The notifications' tables (schema <c>notifications</c>): the outbox, one delivery row per notification and webhook,
-/// and what the rules that check periodically remember. Versions 64-65 of the store's one version space.
+/// what the rules that check periodically remember, and what fires
+/// and is not resolved yet. Versions 64-65 of the store's one version space.
 /// </summary>
 public static class NotificationSchema
 {
@@ -47,6 +48,23 @@ public static class NotificationSchema
                 rule   text not null,
                 job_id text not null,
                 primary key (rule, job_id)
+            );
+            """),
+        // Recovery and retention: a notification is firing or resolved (then naming the key it resolves); what fires
+        // and is not resolved yet, one row per rule and subject ('' for a periodic rule), with when a periodic
+        // condition was first seen back under its threshold (held for ResolveAfter before it is told); and the index
+        // the retention's deletes read.
+        new(65, "notification_recovery", """
+            alter table notifications.notifications
+                add column status text not null default 'firing' check (status in ('firing', 'resolved')),
+                add column resolves text;
+            create index notifications_created on notifications.notifications (created_at);
+            create table notifications.firing (
+                rule        text not null,
+                subject     text not null,
+                key         text not null,
+                clear_since timestamptz,
+                primary key (rule, subject)
             );
             """),
     ];

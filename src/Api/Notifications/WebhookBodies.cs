@@ -5,7 +5,9 @@ namespace Streaming.Api.Notifications;
 
 /// <summary>
 /// What a webhook is sent. <c>json</c>: the generic body (schema <c>streaming-notification/v1</c>: schema, id, key,
-/// rule, severity, title, text, subject, occurredAt, createdAt, details), every string JSON-escaped. <c>slack</c>: a
+/// rule, severity, title, text, subject, occurredAt, createdAt, details, and, added within v1, status
+/// (<c>firing</c> or <c>resolved</c>) and resolves, the key of the firing notification a resolved one ends), every
+/// string JSON-escaped. <c>slack</c>: a
 /// Slack incoming-webhook body, <c>{"text": …, "blocks": [header, section, context]}</c>, with <c>&amp;</c>, <c>&lt;</c>
 /// and <c>&gt;</c> escaped in what a job or person wrote, so no text becomes a link, a mention or markup.
 /// </summary>
@@ -20,24 +22,32 @@ public static class WebhookBodies
     public static JsonObject For(string format, StoredNotification notification) =>
         format == WebhookOptions.Slack ? Slack(notification) : Json(notification);
 
-    public static JsonObject Json(StoredNotification n) => new()
+    public static JsonObject Json(StoredNotification stored)
     {
-        ["schema"] = Schema,
-        ["id"] = n.Id,
-        ["key"] = n.Key,
-        ["rule"] = n.Rule,
-        ["severity"] = n.Severity,
-        ["title"] = n.Title,
-        ["text"] = n.Text,
-        ["subject"] = n.Subject,
-        ["occurredAt"] = n.OccurredAt,
-        ["createdAt"] = n.CreatedAt,
-        ["details"] = JsonNode.Parse(n.Details),
-    };
+        var n = stored.Notification;
+        return new JsonObject
+        {
+            ["schema"] = Schema,
+            ["id"] = stored.Id,
+            ["key"] = n.Key,
+            ["rule"] = n.Rule,
+            ["severity"] = n.Severity,
+            ["status"] = n.Status,
+            ["resolves"] = n.Resolves,
+            ["title"] = n.Title,
+            ["text"] = n.Text,
+            ["subject"] = n.Subject,
+            ["occurredAt"] = n.OccurredAt,
+            ["createdAt"] = stored.CreatedAt,
+            ["details"] = n.Details.DeepClone(),
+        };
+    }
 
-    public static JsonObject Slack(StoredNotification n)
+    public static JsonObject Slack(StoredNotification stored)
     {
-        var marker = n.Severity == Notification.Critical ? ":rotating_light:" : ":warning:";
+        var n = stored.Notification;
+        var resolved = n.Status == Notification.Resolved;
+        var marker = resolved ? ":white_check_mark:" : n.Severity == Notification.Critical ? ":rotating_light:" : ":warning:";
         return new JsonObject
         {
             ["text"] = $"{marker} {Escape(n.Title)}",
@@ -59,7 +69,7 @@ public static class WebhookBodies
                     {
                         ["type"] = "mrkdwn",
                         ["text"] = Escape(string.Create(CultureInfo.InvariantCulture,
-                            $"{marker} {n.Severity} · rule {n.Rule}{(n.Subject is null ? "" : " · " + n.Subject)} · {n.OccurredAt:yyyy-MM-dd HH:mm:ss} UTC · #{n.Id}")),
+                            $"{marker} {(resolved ? "resolved" : n.Severity)} · rule {n.Rule}{(n.Subject is null ? "" : " · " + n.Subject)} · {n.OccurredAt:yyyy-MM-dd HH:mm:ss} UTC · #{stored.Id}")),
                     }),
                 }),
         };

@@ -22,7 +22,7 @@ public sealed class WebhookSender(HttpClient client, TimeSpan timeout)
         {
             Content = new StringContent(WebhookBodies.For(webhook.Format, notification).ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(IdempotencyHeader, notification.Key);
+        request.Headers.Add(IdempotencyHeader, notification.Notification.Key);
         request.Headers.Add("X-Streaming-Notification", notification.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("streaming-notifications", "1"));
         using var timing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,7 +51,7 @@ public sealed class WebhookSender(HttpClient client, TimeSpan timeout)
         }
     }
 
-    /// <summary>The text with the URL, its path and query and its user information taken out.</summary>
+    /// <summary>The text with the URL, its path and query, its user information and its host taken out.</summary>
     public static string Scrub(string text, string url)
     {
         var scrubbed = text.Replace(url, "<webhook>", StringComparison.OrdinalIgnoreCase);
@@ -60,6 +60,11 @@ public sealed class WebhookSender(HttpClient client, TimeSpan timeout)
             foreach (var secret in new[] { uri.PathAndQuery, uri.UserInfo, Uri.UnescapeDataString(uri.PathAndQuery) }.Where(s => s.Length > 1))
             {
                 scrubbed = scrubbed.Replace(secret, "<webhook path>", StringComparison.OrdinalIgnoreCase);
+            }
+            // Where it is, too: pages and the API name a webhook, never show where it points.
+            foreach (var place in new[] { uri.Authority, uri.Host }.Where(s => s.Length > 0))
+            {
+                scrubbed = scrubbed.Replace(place, "<webhook host>", StringComparison.OrdinalIgnoreCase);
             }
         }
         return scrubbed;

@@ -26,11 +26,16 @@ public static class StreamingTelemetry
         var otlp = builder.Configuration["Telemetry:OtlpEndpoint"] is { Length: > 0 } configured
             ? configured
             : builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var hostMeterName = builder.Configuration["Telemetry:MeterName"] is { Length: > 0 } named ? named : MeterName;
+        if (hostMeterName != MeterName)
+        {
+            builder.Services.AddSingleton<IMeterFactory>(_ => new HostMeterFactory(hostMeterName));
+        }
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(MeterName).AddNpgsqlInstrumentation().AddRuntimeInstrumentation();
+                metrics.AddMeter(MeterName, hostMeterName).AddNpgsqlInstrumentation().AddRuntimeInstrumentation();
                 if (!string.IsNullOrEmpty(otlp))
                 {
                     metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));

@@ -54,11 +54,12 @@ public sealed class MonitoringTests(SurfaceSystem system)
             p => p!["notifications"]!.AsArray().Any(n => n!["deliveries"]!.AsArray().Any(d => d!["attempts"]!.GetValue<int>() >= 1)),
             Timeout, "the stuck job's notification, attempted");
 
-        var stuck = page!["notifications"]!.AsArray().Single()!;
-        Assert.Equal("stuck", stuck["rule"]!.GetValue<string>());
+        var view = page!["notifications"]!.AsArray().Single()!;
+        var stuck = view["notification"]!;
+        Assert.Equal(("stuck", "firing"), (stuck["rule"]!.GetValue<string>(), stuck["status"]!.GetValue<string>()));
         Assert.Contains(SurfaceSystem.Stuck, stuck["title"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(SurfaceSystem.Stuck, stuck["details"]!["jobs"]![0]!.GetValue<string>());
-        var delivery = stuck["deliveries"]!.AsArray().Single()!;
+        var delivery = view["deliveries"]!.AsArray().Single()!;
         Assert.Equal(("ops", "pending"), (delivery["webhook"]!.GetValue<string>(), delivery["state"]!.GetValue<string>()));
         Assert.Contains("Connection", delivery["lastError"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(SurfaceSystem.WebhookToken, page.ToJsonString(), StringComparison.Ordinal);
@@ -67,6 +68,7 @@ public sealed class MonitoringTests(SurfaceSystem system)
         Assert.Single(alias!["notifications"]!.AsArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await viewer.GetAsync("/api/v1/notifications?limit=0")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await viewer.GetAsync("/api/v1/notifications?rule=nonsense")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await viewer.GetAsync("/api/v1/notifications?status=nonsense")).StatusCode);
         using var anonymous = system.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/notifications")).StatusCode);
         Assert.DoesNotContain(system.Logs.Entries, e => e.Message.Contains(SurfaceSystem.WebhookToken, StringComparison.Ordinal));

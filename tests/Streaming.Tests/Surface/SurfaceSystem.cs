@@ -35,7 +35,11 @@ public sealed class SurfaceSystem : IAsyncLifetime
     readonly string _folder = Directory.CreateTempSubdirectory("streaming-surface-").FullName;
     WebApplication? _api;
 
-    public Pipeline Pipeline { get; } = new();
+    // The system's hosts name their meters alike and apart from every other test host's (HostMeterFactory), so the API
+    // exports the services' metrics and no other test's host stopping can silence them.
+    const string MeterName = "Streaming.Surface";
+
+    public Pipeline Pipeline { get; } = new(new Dictionary<string, string?> { ["Telemetry:MeterName"] = MeterName });
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -65,6 +69,7 @@ public sealed class SurfaceSystem : IAsyncLifetime
             ["Api:KeyRingFolder"] = KeyRingFolder,
             // Tests stand for distinct clients (and a TLS-terminating proxy) with X-Forwarded-For/-Proto from loopback.
             ["Api:ForwardedHeaders"] = "true",
+            ["Telemetry:MeterName"] = MeterName,
             ["Serilog:MinimumLevel:Default"] = "Warning",
             // A webhook nobody listens on (the discard port): its deliveries wait, retried, with their last error.
             ["Notifications:CheckInterval"] = "00:00:01",
