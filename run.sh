@@ -8,6 +8,8 @@
 #   ./run.sh --no-fleet      no fleet and no sample jobs: any Kafka client (kcat, ...) is the producer
 #   ./run.sh --jobs 1000     a bigger fleet
 #   ./run.sh --http-port N   the API and dashboards on port N (default 5080; 0 for any free port)
+#   ./run.sh --instances N   N Ingest processes sharing job-signals' partitions through the consumer group (the Projector
+#                            and the Promoter stay one process each for now)
 #   ./run.sh --all-in-one    broker, services, API and fleet in one process instead (quick demos: a crash takes the topics
 #                            with it), beside PostgreSQL and RabbitMQ
 # The endpoints (Kafka bootstrap servers, PostgreSQL connection string, API, process ids) are written to
@@ -25,6 +27,7 @@ all_in_one=false
 supervisor_flags=()
 embedded_flags=()
 http_port=5080
+instances=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --all-in-one) all_in_one=true ;;
@@ -34,14 +37,21 @@ while [ $# -gt 0 ]; do
       export Fleet__Jobs=$2
       embedded_flags+=(--jobs "$2")
       shift ;;
+    --instances)
+      [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "--instances needs a positive number"
+      supervisor_flags+=(--instances "ingest=$2")
+      instances=$2
+      shift ;;
     --http-port)
       [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || fail "--http-port needs a port number (0: any free port)"
       http_port=$2
       shift ;;
-    *) fail "unknown flag '$1'; flags: --all-in-one, --no-fleet, --jobs N, --http-port N" ;;
+    *) fail "unknown flag '$1'; flags: --all-in-one, --no-fleet, --jobs N, --instances N, --http-port N" ;;
   esac
   shift
 done
+
+[ "$instances" = 1 ] || ! $all_in_one || fail "--instances runs separate Ingest processes: it does not go with --all-in-one"
 
 data=${STREAMING_DATA:-$repo/.data}
 mkdir -p "$data" || fail "cannot create the data folder $data"

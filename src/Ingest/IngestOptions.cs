@@ -8,6 +8,20 @@ public sealed class IngestOptions
     public string ConsumerGroup { get; set; } = "streaming-ingest";
 
     /// <summary>
+    /// This process's static membership in the group (Kafka's <c>group.instance.id</c>, one per consumer: the id, a dash
+    /// and the consumer's number), so a restart within the session timeout moves no partition. Unset: the host name and
+    /// the index the supervisor gives each Ingest process (<c>STREAMING_INSTANCE</c>, see <c>Streaming.Hosting.Supervision.SupervisedInstance</c>); without either, the consumers are
+    /// dynamic members. Two live processes must never share one.
+    /// </summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long a consumer whose partitions are revoked waits for the batch in flight to commit before abandoning it
+    /// (rolled back, read again by the partitions' next owner). Lost partitions abandon it at once.
+    /// </summary>
+    public TimeSpan RevokeDrain { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Consumers in this process, each a group member writing its own partitions in its own transactions. More than the
     /// topic has partitions leaves the rest idle; more Ingest processes scale the same way.
     /// </summary>

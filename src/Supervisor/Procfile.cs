@@ -34,6 +34,25 @@ public static partial class Procfile
         return entries.Count > 0 ? entries : throw new FormatException($"{source} names no process");
     }
 
+    /// <summary>
+    /// Runs the line named NAME as N processes NAME-1 .. NAME-N, each with its own <see cref="ProcfileEntry.Instance"/>,
+    /// for every NAME=N in <paramref name="instances"/>.
+    /// </summary>
+    public static IReadOnlyList<ProcfileEntry> WithInstances(IReadOnlyList<ProcfileEntry> entries, IReadOnlyDictionary<string, int> instances)
+    {
+        foreach (var (name, count) in instances)
+        {
+            var entry = entries.FirstOrDefault(e => e.Name == name) ?? throw new ArgumentException($"--instances names '{name}', which the procfile does not");
+            if (entry.Ready || count < 1)
+            {
+                throw new ArgumentException($"--instances {name}={count}: only a process nothing waits for ('ready') runs as copies, at least one");
+            }
+        }
+        return [.. entries.SelectMany(e => instances.TryGetValue(e.Name, out var count) && count > 1
+            ? Enumerable.Range(1, count).Select(i => e with { Name = $"{e.Name}-{i}", Instance = i })
+            : [e])];
+    }
+
     [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_-]*)(?<ready>\s+ready)?\s*:\s*(?<command>\S.*)$")]
     private static partial Regex Line();
 }

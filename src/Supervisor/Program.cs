@@ -6,7 +6,7 @@ IReadOnlyList<ProcfileEntry> entries;
 try
 {
     options = SupervisorOptions.Parse(args);
-    entries = Procfile.Parse(await File.ReadAllTextAsync(options.ProcfilePath), options.ProcfilePath);
+    entries = Procfile.WithInstances(Procfile.Parse(await File.ReadAllTextAsync(options.ProcfilePath), options.ProcfilePath), options.Instances);
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException)
 {

@@ -58,6 +58,7 @@ public sealed class SupervisedChild : IDisposable
             start.Environment[name] = value;
         }
         start.Environment[Announcement.FileVariable] = announcement;
+        start.Environment[SupervisedInstance.Variable] = entry.Instance.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Pass(log, entry.Name, e.Data);
         process.ErrorDataReceived += (_, e) => Pass(log, entry.Name, e.Data);

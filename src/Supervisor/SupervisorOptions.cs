@@ -9,6 +9,7 @@ public sealed record SupervisorOptions(
     string EndpointsFile,
     IReadOnlySet<string> Without,
     IReadOnlyDictionary<string, string> Endpoints,
+    IReadOnlyDictionary<string, int> Instances,
     int MaxRestarts,
     TimeSpan RestartWindow,
     TimeSpan ReadyTimeout,
@@ -21,6 +22,7 @@ public sealed record SupervisorOptions(
           --endpoints-file PATH    the endpoints file to keep (default DIR/endpoints.json)
           --without NAME           do not start NAME; '*' matches any characters, e.g. sample-* (repeatable)
           --endpoint NAME=VALUE    a field of the endpoints file (repeatable)
+          --instances NAME=N       run NAME as N processes NAME-1 .. NAME-N, each told its index in STREAMING_INSTANCE (repeatable)
           --max-restarts N         give up when a process failed more than N times within the window (default 5)
           --restart-window TIME    that window (default 60s)
           --ready-timeout TIME     how long a 'ready' process may take to announce itself (default 120s)
@@ -32,6 +34,7 @@ public sealed record SupervisorOptions(
         string? procfile = null, runDirectory = null, endpointsFile = null;
         var without = new HashSet<string>(StringComparer.Ordinal);
         var endpoints = new Dictionary<string, string>(StringComparer.Ordinal);
+        var instances = new Dictionary<string, int>(StringComparer.Ordinal);
         int maxRestarts = 5;
         TimeSpan window = TimeSpan.FromSeconds(60), ready = TimeSpan.FromSeconds(120), stop = TimeSpan.FromSeconds(30);
         for (var i = 0; i < args.Length; i++)
@@ -52,6 +55,15 @@ public sealed record SupervisorOptions(
                     }
                     endpoints[pair[..equals]] = pair[(equals + 1)..];
                     break;
+                case "--instances":
+                    var copies = Value();
+                    var at = copies.IndexOf('=', StringComparison.Ordinal);
+                    if (at <= 0 || !int.TryParse(copies[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1)
+                    {
+                        throw new ArgumentException($"--instances takes NAME=N with N at least 1, not '{copies}'");
+                    }
+                    instances[copies[..at]] = count;
+                    break;
                 case "--max-restarts": maxRestarts = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--restart-window": window = Duration(Value()); break;
                 case "--ready-timeout": ready = Duration(Value()); break;
@@ -66,7 +78,7 @@ public sealed record SupervisorOptions(
         runDirectory = Path.GetFullPath(runDirectory);
         return new SupervisorOptions(
             Path.GetFullPath(procfile), runDirectory, Path.GetFullPath(endpointsFile ?? Path.Combine(runDirectory, "endpoints.json")),
-            without, endpoints, maxRestarts, window, ready, stop);
+            without, endpoints, instances, maxRestarts, window, ready, stop);
     }
 
     /// <summary>A duration as <c>250ms</c>, <c>30s</c>, <c>2m</c>, or <c>hh:mm:ss</c>.</summary>

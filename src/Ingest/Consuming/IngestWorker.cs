@@ -32,21 +32,21 @@ sealed class IngestWorker(
             logger.LogInformation("The broker is new: forgot the offsets stored for {Partitions} partitions of an earlier one", forgotten);
         }
         var consumers = Enumerable.Range(1, options.Consumers)
-            .Select(n => OnThread($"ingest consumer {n}", ActivatorUtilities.CreateInstance<SignalConsumer>(services), stoppingToken))
+            .Select(n => OnThread($"ingest consumer {n}", StaticMembership.InstanceId(options, n), ActivatorUtilities.CreateInstance<SignalConsumer>(services), stoppingToken))
             .ToList();
         await ConcurrentLoops.WhenAllOrFirstFailureAsync(consumers);
     }
 
     // Each consumer blocks a thread of its own in Consume and while its next batch waits for the previous commit, so it
     // holds no pool thread and no pool starvation delays it.
-    static Task OnThread(string name, SignalConsumer consumer, CancellationToken stoppingToken)
+    static Task OnThread(string name, string? instanceId, SignalConsumer consumer, CancellationToken stoppingToken)
     {
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                consumer.Run(name, stoppingToken);
+                consumer.Run(name, instanceId, stoppingToken);
                 finished.SetResult();
             }
             catch (Exception e)

@@ -7,25 +7,27 @@ namespace Streaming.Ingest.Consuming;
 
 /// <summary>
 /// The partitions one consumer owns and where it reads each from: always the next offset stored in PostgreSQL, which
-/// moves only in the transaction that stores what was read. The group's rebalance handlers only record what changed
-/// (they run inside <c>Consume</c>, on librdkafka's schedule, and must not wait on the database); nothing of a newly
-/// assigned partition is fetched until <see cref="PositionAsync"/>, called from the consume loop between batches,
-/// has loaded its stored offset and assigned it there.
+/// moves only in the transaction that stores what was read. A newly assigned partition starts at the offset loaded in
+/// the assignment handler; one read again (fenced, or its batch abandoned) is moved there by <see cref="PositionAsync"/>,
+/// called from the consume loop between batches.
 /// </summary>
 /// <remarks>
-/// Ingest uses an eager assignor: a rebalance revokes everything, then assigns, so the handler can hand librdkafka an
-/// empty assignment and <see cref="PositionAsync"/> assigns the whole set later. A broker that reports an offset out
-/// of range (<c>auto.offset.reset=error</c>) stops that partition's fetcher; <see cref="PositionAsync"/> then compares
-/// the stored offset with the log's watermarks: below the start, retention deleted unread messages, and the loss is
-/// recorded by moving the stored offset to the start with compare-and-set, so it is counted once however often and
-/// by however many consumers it is seen; otherwise it resumes at the stored offset.
+/// Ingest uses the cooperative-sticky assignor: a rebalance revokes only the partitions that move, and the assigned
+/// handler must hand librdkafka exactly the partitions it got, with their positions. A partition whose stored
+/// offset another consumer moved (<see cref="Fenced"/>) is paused and dropped alone; it is positioned again from the
+/// store after <see cref="FencedPause"/>, when the group has had time to take it away if it is no longer this
+/// consumer's. A broker that reports an offset out of range (<c>auto.offset.reset=error</c>) stops that partition's
+/// fetcher; <see cref="PositionAsync"/> then compares the stored offset with the log's watermarks: below the start,
+/// retention deleted unread messages, and the loss is recorded by moving the stored offset to the start with
+/// compare-and-set, so it is counted once however often and by however many consumers it is seen; otherwise it resumes
+/// at the stored offset.
 /// </remarks>
 sealed partial class PartitionAssignment(
-    SignalLog store, string consumerGroup, string topic, IngestCounters counters, ILogger logger)
+    SignalLog store, string consumerGroup, string topic, string member, IngestCounters counters, ILogger logger)
 {
     enum State
     {
-        /// <summary>Assigned by the group, not yet given to librdkafka: nothing is fetched.</summary>
+        /// <summary>Its fetcher not at the stored offset (read again): what it reads is dropped until it is moved there.</summary>
         Unpositioned,
 
         /// <summary>Read from its stored offset on.</summary>
@@ -33,45 +35,85 @@ sealed partial class PartitionAssignment(
 
         /// <summary>The broker said the offset read from is not in the log; its fetcher stopped.</summary>
         OutOfRange,
+
+        /// <summary>Another consumer moved its stored offset: paused, and positioned again later if still assigned.</summary>
+        Fenced,
     }
+
+    /// <summary>How long a fenced partition stays paused before it is read again from the store, if still assigned.</summary>
+    public static readonly TimeSpan FencedPause = TimeSpan.FromSeconds(1);
+
+    // A seek that librdkafka refuses (the partition's fetcher between states) is tried again this soon.
+    static readonly TimeSpan SeekRetry = TimeSpan.FromMilliseconds(50);
 
     static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(10);
 
     readonly Dictionary<int, State> _states = [];
     readonly Dictionary<int, long?> _stored = [];
-    bool _reload;
+    readonly Dictionary<int, DateTime> _notBefore = [];
+    readonly HashSet<int> _reload = [];
 
-    /// <summary>True while some owned partition is not being read from where the store says it should be.</summary>
-    public bool NeedsPositioning => _states.ContainsValue(State.Unpositioned) || _states.ContainsValue(State.OutOfRange);
+    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from.</summary>
+    public bool NeedsPositioning => _states.Any(s => s.Value != State.Reading && Due(s.Key));
 
     /// <summary>Whether messages read from <paramref name="partition"/> may be written now.</summary>
-    public bool Owns(int partition) => _states.TryGetValue(partition, out var state) && state != State.Unpositioned;
+    public bool Owns(int partition) => _states.TryGetValue(partition, out var state) && state is State.Reading or State.OutOfRange;
 
     /// <summary>The next offset stored for an owned partition; null when none is stored yet.</summary>
     public long? StoredOffset(int partition) => _stored[partition];
 
     /// <summary>Records what the transaction that just committed stored.</summary>
-    public void Stored(int partition, long nextOffset) => _stored[partition] = nextOffset;
-
-    /// <summary>The group's assignment handler: records the partitions and fetches none of them yet.</summary>
-    public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+    public void Stored(int partition, long nextOffset)
     {
-        foreach (var partition in partitions)
+        if (_states.ContainsKey(partition))
         {
-            _states[partition.Partition.Value] = State.Unpositioned;
+            _stored[partition] = nextOffset;
         }
-        _reload = true;
-        LogAssigned(logger, topic, string.Join(",", partitions.Select(p => p.Partition.Value)));
-        return [];
     }
 
-    /// <summary>The group's revocation (and loss) handler.</summary>
-    public void OnRevoked(IEnumerable<TopicPartition> partitions)
+    /// <summary>
+    /// The group's assignment handler (cooperative: only the partitions added): records them, each to be read from the
+    /// offset stored for it in <paramref name="stored"/> (loaded by the caller in the handler: librdkafka takes the
+    /// positions from the handler's answer, and a placeholder moved later races the fetcher's own start).
+    /// </summary>
+    public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions, IReadOnlyDictionary<int, long> stored)
     {
+        var positions = new List<TopicPartitionOffset>();
         foreach (var partition in partitions)
+        {
+            var p = partition.Partition.Value;
+            _states[p] = State.Reading;
+            _stored[p] = stored.TryGetValue(p, out var next) ? next : null;
+            _notBefore.Remove(p);
+            _reload.Remove(p);
+            positions.Add(new TopicPartitionOffset(partition, _stored[p] is { } offset ? new Offset(offset) : Offset.Beginning));
+        }
+        if (positions.Count > 0)
+        {
+            LogAssigned(logger, Names(partitions), topic, member);
+            LogPositioned(logger, topic, string.Join(", ", positions.Select(p => $"{p.Partition.Value}@{p.Offset}")));
+        }
+        return positions;
+    }
+
+    /// <summary>The group's revocation handler (cooperative: only the partitions that move), after the drain.</summary>
+    public void OnRevoked(IEnumerable<TopicPartition> partitions, bool lost)
+    {
+        var gone = partitions.ToList();
+        foreach (var partition in gone)
         {
             _states.Remove(partition.Partition.Value);
             _stored.Remove(partition.Partition.Value);
+            _notBefore.Remove(partition.Partition.Value);
+            _reload.Remove(partition.Partition.Value);
+        }
+        if (lost)
+        {
+            LogLost(logger, Names(gone), topic, member);
+        }
+        else
+        {
+            LogRevoked(logger, Names(gone), topic, member);
         }
     }
 
@@ -84,52 +126,102 @@ sealed partial class PartitionAssignment(
         }
     }
 
-    /// <summary>Another consumer moved a stored offset: everything this consumer holds is read again from the store.</summary>
-    public void Fenced()
+    /// <summary>
+    /// Another consumer moved the stored offset of <paramref name="partition"/>: it stops being read and written now,
+    /// and is read again from the store after <see cref="FencedPause"/> if the group still gives it to this consumer.
+    /// </summary>
+    public void Fenced(IConsumer<byte[]?, byte[]?> consumer, int partition)
     {
-        foreach (var partition in _states.Keys.ToList())
+        if (!_states.ContainsKey(partition))
         {
-            _states[partition] = State.Unpositioned;
+            return;
         }
-        _reload = true;
+        _states[partition] = State.Fenced;
+        _notBefore[partition] = DateTime.UtcNow + FencedPause;
+        _reload.Add(partition);
+        consumer.Pause([new TopicPartition(topic, partition)]);
+        LogDropped(logger, topic, partition, member, FencedPause.TotalSeconds);
     }
 
     /// <summary>
-    /// Loads the stored offsets if the assignment changed, settles partitions reported out of range, and assigns every
-    /// owned partition at its stored offset. Transient database and broker errors propagate: call it again.
+    /// What was read from <paramref name="partitions"/> was not stored and is read again from the stored offsets (an
+    /// abandoned batch of partitions this consumer keeps).
+    /// </summary>
+    public void ReadAgain(IEnumerable<int> partitions)
+    {
+        foreach (var partition in partitions.Where(_states.ContainsKey))
+        {
+            _states[partition] = State.Unpositioned;
+            _reload.Add(partition);
+        }
+    }
+
+    /// <summary>
+    /// Loads the stored offsets of the partitions that need them, settles partitions reported out of range, and moves
+    /// every partition due to its stored offset. Transient database and broker errors propagate: call it again.
     /// </summary>
     public async Task PositionAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
     {
-        if (_reload)
+        var due = _states.Where(s => s.Value != State.Reading && Due(s.Key)).Select(s => s.Key).Order().ToList();
+        if (due.Any(_reload.Contains))
         {
             var stored = await store.LoadKafkaOffsetsAsync(consumerGroup, topic, cancellationToken);
-            foreach (var partition in _states.Keys)
+            foreach (var partition in due.Where(_reload.Remove))
             {
                 _stored[partition] = stored.TryGetValue(partition, out var next) ? next : null;
             }
-            _reload = false;
         }
-        foreach (var partition in _states.Where(s => s.Value == State.OutOfRange).Select(s => s.Key).ToList())
+        var positioned = new List<TopicPartitionOffset>();
+        foreach (var partition in due)
         {
-            if (!await SettleOutOfRangeAsync(consumer, partition, cancellationToken))
+            var state = _states[partition];
+            if (state == State.OutOfRange && !await SettleOutOfRangeAsync(consumer, partition, cancellationToken))
             {
-                Fenced();
-                return;
+                Fenced(consumer, partition);
+                continue;
             }
-        }
-        var positions = _states.Keys.Order()
-            .Select(p => new TopicPartitionOffset(topic, p, _stored[p] is { } next ? new Offset(next) : Offset.Beginning))
-            .ToList();
-        consumer.Assign(positions);
-        foreach (var partition in _states.Keys.ToList())
-        {
+            var position = new TopicPartitionOffset(topic, partition, _stored[partition] is { } next ? new Offset(next) : Offset.Beginning);
+            if (state == State.OutOfRange)
+            {
+                // Its fetcher stopped at the error: only assigning it again starts it.
+                consumer.IncrementalUnassign([position.TopicPartition]);
+                consumer.IncrementalAssign([position]);
+            }
+            else if (!TrySeek(consumer, position))
+            {
+                _notBefore[partition] = DateTime.UtcNow + SeekRetry;
+                continue;
+            }
+            if (state == State.Fenced)
+            {
+                consumer.Resume([position.TopicPartition]);
+            }
             _states[partition] = State.Reading;
+            _notBefore.Remove(partition);
+            positioned.Add(position);
         }
-        if (positions.Count > 0)
+        if (positioned.Count > 0)
         {
-            LogPositioned(logger, topic, string.Join(", ", positions.Select(p => $"{p.Partition.Value}@{p.Offset}")));
+            LogPositioned(logger, topic, string.Join(", ", positioned.Select(p => $"{p.Partition.Value}@{p.Offset}")));
         }
     }
+
+    bool Due(int partition) => !_notBefore.TryGetValue(partition, out var at) || at <= DateTime.UtcNow;
+
+    static bool TrySeek(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset position)
+    {
+        try
+        {
+            consumer.Seek(position);
+            return true;
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_State or ErrorCode.Local_PrevInProgress)
+        {
+            return false;
+        }
+    }
+
+    static string Names(IEnumerable<TopicPartition> partitions) => string.Join(",", partitions.Select(p => p.Partition.Value).Order());
 
     // False when another consumer moved the stored offset meanwhile.
     async Task<bool> SettleOutOfRangeAsync(IConsumer<byte[]?, byte[]?> consumer, int partition, CancellationToken cancellationToken)
@@ -166,8 +258,19 @@ sealed partial class PartitionAssignment(
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned partitions {Partitions} of {Topic}; positioning them at their stored offsets")]
-    static partial void LogAssigned(ILogger logger, string topic, string partitions);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Assigned partitions {Partitions} of {Topic} to {Member}; positioning them at their stored offsets")]
+    static partial void LogAssigned(ILogger logger, string partitions, string topic, string member);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked partitions {Partitions} of {Topic} from {Member}")]
+    static partial void LogRevoked(ILogger logger, string partitions, string topic, string member);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost partitions {Partitions} of {Topic} of {Member}: the group gave them to others")]
+    static partial void LogLost(ILogger logger, string partitions, string topic, string member);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Fenced on partition {Partition} of {Topic}: another consumer stored past {Member}; stopped reading it, reading it again from the store in {Seconds} s if still assigned")]
+    static partial void LogDropped(ILogger logger, string topic, int partition, string member, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading {Topic} from partition@offset {Positions}")]
     static partial void LogPositioned(ILogger logger, string topic, string positions);

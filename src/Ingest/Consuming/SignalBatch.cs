@@ -13,8 +13,13 @@ sealed class SignalBatch
 {
     readonly List<ConsumeResult<byte[]?, byte[]?>> _sources = [];
     readonly List<DeadLetter> _invalid = [];
+    readonly IReadOnlyList<ReadMessage> _messages;
 
-    SignalBatch(IReadOnlyList<KafkaOffsetAdvance> offsets) => Offsets = offsets;
+    SignalBatch(IReadOnlyList<ReadMessage> messages, IReadOnlyList<KafkaOffsetAdvance> offsets)
+    {
+        _messages = messages;
+        Offsets = offsets;
+    }
 
     public List<SignalToAppend> Signals { get; } = [];
 
@@ -41,7 +46,7 @@ sealed class SignalBatch
         {
             nextOffsets[message.Source.TopicPartition] = message.Source.Offset.Value + 1;
         }
-        var batch = new SignalBatch([.. nextOffsets.Select(p =>
+        var batch = new SignalBatch(messages, [.. nextOffsets.Select(p =>
             new KafkaOffsetAdvance(consumerGroup, p.Key.Topic, p.Key.Partition.Value, storedOffset(p.Key.Partition.Value), p.Value))]);
         foreach (var message in messages)
         {
@@ -57,6 +62,16 @@ sealed class SignalBatch
         }
         return batch;
     }
+
+    /// <summary>The same batch without the messages of <paramref name="partition"/>, moving the other offsets from where this one does.</summary>
+    public SignalBatch Without(int partition)
+    {
+        var expected = Offsets.ToDictionary(o => o.Partition, o => o.ExpectedNextOffset);
+        return Of([.. _messages.Where(m => m.Partition != partition)], p => expected[p], Offsets[0].ConsumerGroup);
+    }
+
+    /// <summary>The partitions the batch moves the offsets of.</summary>
+    public IEnumerable<int> Partitions => Offsets.Select(o => o.Partition);
 
     /// <summary>Every message of the batch that goes to the dead-letter topic: invalid ones, then stale and conflicting signals.</summary>
     public List<DeadLetter> DeadLetters(SignalBatchResult result)

@@ -47,36 +47,39 @@ sealed partial class SignalConsumer(
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
     readonly SignalBatchWriter _writer = new(dataSource, store, deadLetters, ingestOptions.Value.AsynchronousCommit);
-    Task<BatchWritten?>? _inFlight;
+    InFlightBatch? _inFlight;
 
-    bool Writing => _inFlight is { IsCompleted: false };
+    bool Writing => _inFlight is { Written.IsCompleted: false };
 
     /// <summary>Runs on the calling thread, blocking it, until <paramref name="stoppingToken"/> is cancelled.</summary>
     /// <param name="name">The loop's name in <see cref="LoopHealth"/> and the logs.</param>
-    public void Run(string name, CancellationToken stoppingToken)
+    /// <param name="instanceId">The consumer's static membership in the group (<c>group.instance.id</c>); null for a dynamic member.</param>
+    public void Run(string name, string? instanceId, CancellationToken stoppingToken)
     {
         // Writing (to PostgreSQL and the dead-letter topic) and reading from the brokers fail and recover separately.
         var writing = new Outage(name, health, logger);
         var reading = new Outage(name + " (brokers)", health, logger);
         health.Running(name);
         health.Running(name + " (brokers)");
-        var partitions = new PartitionAssignment(store, _options.ConsumerGroup, _kafka.SignalsTopic, counters, logger);
+        var partitions = new PartitionAssignment(store, _options.ConsumerGroup, _kafka.SignalsTopic, instanceId ?? name, counters, logger);
         var config = KafkaClientConfig.Consumer(_kafka, "streaming-ingest", _options.ConsumerGroup);
         // Never jump silently when the stored offset is gone: the consumer reports it and PartitionAssignment counts the loss.
         config.AutoOffsetReset = AutoOffsetReset.Error;
-        RequireEagerAssignor(config);
+        // A rebalance moves only the partitions that change owner; the others are never revoked and never pause.
+        config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+        config.GroupInstanceId = instanceId;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned))
-            .SetPartitionsRevokedHandler((_, revoked) =>
+            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned, StoredOffsets(assigned, writing, stoppingToken)))
+            .SetPartitionsRevokedHandler((c, revoked) =>
             {
-                // What is in flight was read from these partitions under this assignment: settle it first.
-                Settle(partitions, stoppingToken);
-                partitions.OnRevoked(revoked.Select(p => p.TopicPartition));
+                // What is in flight was read from these partitions under this assignment: it commits or is abandoned first.
+                Drain(c, partitions, revoked, lost: false, stoppingToken);
+                partitions.OnRevoked(revoked.Select(p => p.TopicPartition), lost: false);
             })
-            .SetPartitionsLostHandler((_, lost) =>
+            .SetPartitionsLostHandler((c, lost) =>
             {
-                Settle(partitions, stoppingToken);
-                partitions.OnRevoked(lost.Select(p => p.TopicPartition));
+                Drain(c, partitions, lost, lost: true, stoppingToken);
+                partitions.OnRevoked(lost.Select(p => p.TopicPartition), lost: true);
             })
             .SetErrorHandler((_, error) => OnError(error, reading))
             .Build();
@@ -89,7 +92,7 @@ sealed partial class SignalConsumer(
             {
                 if (partitions.NeedsPositioning)
                 {
-                    Settle(partitions, stoppingToken);
+                    Settle(consumer, partitions, stoppingToken);
                     if (partitions.NeedsPositioning)
                     {
                         UntilDoneAsync(writing, _ => partitions.PositionAsync(consumer, stoppingToken), stoppingToken).GetAwaiter().GetResult();
@@ -99,9 +102,9 @@ sealed partial class SignalConsumer(
                 var collected = Collect(consumer, partitions, reading, stoppingToken);
                 if (collected.Count == 0)
                 {
-                    if (_inFlight is { IsCompleted: true })
+                    if (_inFlight is { Written.IsCompleted: true })
                     {
-                        Settle(partitions, stoppingToken);
+                        Settle(consumer, partitions, stoppingToken);
                     }
                     else if (_inFlight is null && reading.InProgress && DateTime.UtcNow >= nextProbe)
                     {
@@ -111,17 +114,19 @@ sealed partial class SignalConsumer(
                     continue;
                 }
                 // At most one append in flight: this batch leaves once the previous one has committed.
-                Settle(partitions, stoppingToken);
-                if (partitions.NeedsPositioning || stoppingToken.IsCancellationRequested)
+                Settle(consumer, partitions, stoppingToken);
+                if (stoppingToken.IsCancellationRequested)
                 {
-                    // Fenced or reassigned: what was collected is read again from the stored offsets.
                     continue;
                 }
+                // What was read from partitions revoked, fenced or abandoned meanwhile is left out: read again from the
+                // stored offsets by whoever owns them. The other partitions' messages go on, whatever else moved.
                 var owned = collected.Where(m => partitions.Owns(m.Partition)).ToList();
                 if (owned.Count > 0)
                 {
                     var batch = SignalBatch.Of(owned, partitions.StoredOffset, _options.ConsumerGroup);
-                    _inFlight = WriteAsync(batch, writing, stoppingToken);
+                    var abandon = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing, abandon.Token), abandon);
                 }
             }
         }
@@ -130,7 +135,7 @@ sealed partial class SignalConsumer(
         }
         finally
         {
-            Settle(partitions, stoppingToken);
+            Settle(consumer, partitions, stoppingToken);
             consumer.Close();
         }
     }
@@ -192,6 +197,11 @@ sealed partial class SignalConsumer(
             {
                 reading.Succeeded();
             }
+            if (!partitions.Owns(result.Partition.Value))
+            {
+                // Read before the partition was moved back to its stored offset.
+                continue;
+            }
             counters.AddRead();
             batch.Add(SignalBatch.Read(result, _options.MaxClockSkew));
             smallUntil ??= DateTime.UtcNow + _options.MaxBatchWait;
@@ -200,62 +210,120 @@ sealed partial class SignalConsumer(
     }
 
     // Waits for the append in flight, if any, and applies how it ended; on this consumer's thread only.
-    void Settle(PartitionAssignment partitions, CancellationToken stoppingToken)
+    void Settle(IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, CancellationToken stoppingToken)
     {
         if (_inFlight is not { } inFlight)
         {
             return;
         }
         _inFlight = null;
-        BatchWritten? written;
+        BatchWritten? written = null;
         try
         {
-            written = inFlight.GetAwaiter().GetResult();
+            written = inFlight.Written.GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (inFlight.Abandon.IsCancellationRequested)
         {
-            return;
+            // Stopped or abandoned: whatever it failed with, what it read is read again from the store.
         }
+        var abandoned = inFlight.Abandon.IsCancellationRequested;
+        inFlight.Abandon.Dispose();
         if (written is null)
         {
+            if (abandoned && !stoppingToken.IsCancellationRequested)
+            {
+                // Nothing of it is stored (or, if its commit raced the abandon, the store says so): read it again from there.
+                LogAbandoned(logger, PartitionList(inFlight.Batch.Partitions));
+                partitions.ReadAgain(inFlight.Batch.Partitions);
+            }
             return;
         }
-        if (written.Fenced is { } fenced)
+        foreach (var fenced in written.Fenced)
         {
             counters.AddFenced();
-            LogFenced(logger, fenced);
-            partitions.Fenced();
-            return;
+            LogFenced(logger, fenced, fenced.Partition, PartitionList(written.Batch.Partitions));
+            partitions.Fenced(consumer, fenced.Partition);
         }
-        Committed(written.Batch, partitions, written.Result!, written.Letters);
+        if (written.Result is { } result)
+        {
+            Committed(written.Batch, partitions, result, written.Letters);
+        }
     }
 
-    // Stores one batch, waiting out outages; null when stopped first. Runs off the consumer's thread, so it leaves the
-    // partitions alone and reports what happened.
-    async Task<BatchWritten?> WriteAsync(SignalBatch batch, Outage writing, CancellationToken stoppingToken)
+    // The offsets stored for newly assigned partitions, loaded in the assignment handler, waiting out a database outage
+    // (librdkafka heartbeats on its own thread meanwhile); empty when stopping first.
+    IReadOnlyDictionary<int, long> StoredOffsets(List<TopicPartition> assigned, Outage writing, CancellationToken stoppingToken)
     {
-        BatchWritten? written = null;
-        await UntilDoneAsync(writing, async attempt => written = await WriteOnceAsync(batch, attempt, stoppingToken), stoppingToken);
-        return written;
+        IReadOnlyDictionary<int, long> stored = new Dictionary<int, long>();
+        if (assigned.Count > 0)
+        {
+            UntilDoneAsync(writing, async () => stored = await store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken), stoppingToken)
+                .GetAwaiter().GetResult();
+        }
+        return stored;
+    }
+
+    // Partitions are leaving this consumer: an append in flight that writes any of them commits within the drain, or is
+    // abandoned (at once for lost partitions, whose new owner may already be writing), so nothing is stored for them once
+    // the rebalance handler returns. An append of other partitions only goes on.
+    void Drain(
+        IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, List<TopicPartitionOffset> leaving, bool lost, CancellationToken stoppingToken)
+    {
+        if (_inFlight is not { } inFlight || !inFlight.Batch.Partitions.Any(p => leaving.Any(l => l.Partition.Value == p)))
+        {
+            return;
+        }
+        if (lost || !((IAsyncResult)inFlight.Written).AsyncWaitHandle.WaitOne(_options.RevokeDrain))
+        {
+            inFlight.Abandon.Cancel();
+        }
+        Settle(consumer, partitions, stoppingToken);
+    }
+
+    // Stores one batch, waiting out outages; null when stopped or abandoned first. Runs off the consumer's thread, so it
+    // leaves the partitions alone and reports what happened: a partition another consumer moved the offset of is left
+    // out and the rest of the batch written without it.
+    async Task<BatchWritten?> WriteAsync(SignalBatch batch, Outage writing, CancellationToken cancellationToken)
+    {
+        var fenced = new List<OffsetFencedException>();
+        while (true)
+        {
+            BatchWritten? written = null;
+            await UntilDoneAsync(writing, async attempt => written = await WriteOnceAsync(batch, attempt, cancellationToken), cancellationToken);
+            if (written is null)
+            {
+                return null;
+            }
+            if (written.Result is not null)
+            {
+                return written with { Fenced = fenced };
+            }
+            fenced.AddRange(written.Fenced);
+            batch = batch.Without(written.Fenced[0].Partition);
+            if (batch.Messages == 0)
+            {
+                return new BatchWritten(batch, null, [], fenced);
+            }
+        }
     }
 
     // One attempt at storing a batch; the first attempt's outcome is kept for when a retry finds it committed.
-    async Task<BatchWritten> WriteOnceAsync(SignalBatch batch, BatchAttempt attempt, CancellationToken stoppingToken)
+    async Task<BatchWritten> WriteOnceAsync(SignalBatch batch, BatchAttempt attempt, CancellationToken cancellationToken)
     {
         try
         {
-            await _writer.WriteAsync(batch, attempt, stoppingToken);
+            await _writer.WriteAsync(batch, attempt, cancellationToken);
         }
         catch (OffsetFencedException e)
         {
-            if (attempt.Outcome is null || !await CommittedEarlierAsync(batch, stoppingToken))
+            if (attempt.Outcome is null || !await CommittedEarlierAsync(batch, cancellationToken))
             {
-                return new BatchWritten(batch, null, [], e);
+                return new BatchWritten(batch, null, [], [e]);
             }
             LogCommittedEarlier(logger, e.Topic, e.Partition);
         }
         var (result, letters) = attempt.Outcome ?? throw new InvalidOperationException("A batch committed without reaching its outcome");
-        return new BatchWritten(batch, result, letters, null);
+        return new BatchWritten(batch, result, letters, []);
     }
 
     void Committed(SignalBatch batch, PartitionAssignment partitions, SignalBatchResult result, List<DeadLetter> letters)
@@ -291,6 +359,10 @@ sealed partial class SignalConsumer(
         if (duplicates > 0)
         {
             LogDuplicates(logger, duplicates);
+        }
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogStored(logger, batch.Messages, PartitionList(batch.Partitions));
         }
         counters.AddBatch(appended, duplicates, conflicting, stale, letters.Count);
     }
@@ -357,14 +429,7 @@ sealed partial class SignalConsumer(
         }
     }
 
-    static void RequireEagerAssignor(ConsumerConfig config)
-    {
-        if (config.PartitionAssignmentStrategy is { } strategy && strategy.HasFlag(PartitionAssignmentStrategy.CooperativeSticky))
-        {
-            throw new InvalidOperationException(
-                "Ingest positions its partitions from the stored offsets after each rebalance, which needs an eager assignor (range or roundrobin), not cooperative-sticky");
-        }
-    }
+    static string PartitionList(IEnumerable<int> partitions) => string.Join(",", partitions.Order());
 
     static string KeyText(ConsumeResult<byte[]?, byte[]?> message) =>
         message.Message.Key is { } key ? UntrustedText.Escape(key) : "(no key)";
@@ -378,8 +443,15 @@ sealed partial class SignalConsumer(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Skipped {Duplicates} duplicate signals already in the store")]
     static partial void LogDuplicates(ILogger logger, long duplicates);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Another consumer moved the stored offsets; dropping this batch and resuming from the store")]
-    static partial void LogFenced(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Another consumer moved the stored offset of partition {Partition}: dropped that partition; stored the rest of the batch without it (partitions {Stored})")]
+    static partial void LogFenced(ILogger logger, Exception exception, int partition, string stored);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Abandoned the batch in flight for partitions {Partitions} (rolled back): its partitions were revoked or lost")]
+    static partial void LogAbandoned(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored {Messages} messages of partitions {Partitions}")]
+    static partial void LogStored(ILogger logger, int messages, string partitions);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "A batch's earlier attempt had committed before its connection failed ({Topic}/{Partition} already stored): nothing to redo")]

@@ -1,0 +1,119 @@
+using Streaming.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Streaming.Tests.Ingest;
+
+/// <summary>
+/// Several Ingest processes share job-signals' partitions through the consumer group (cooperative-sticky, static
+/// membership) while signals flow to every partition: one killed, one paused past its session, one added.
+/// </summary>
+public sealed class SeveralInstancesTests(ITestOutputHelper output)
+{
+    static readonly TimeSpan Takeover = TimeSpan.FromSeconds(15);
+
+    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    public async Task A_killed_instances_partitions_resume_on_the_other_within_15_s_and_nothing_is_lost_or_stored_twice()
+    {
+        await using var group = await IngestGroup.StartAsync("killed");
+        var a = group.Start("a");
+        var b = group.Start("b");
+        group.StartProducing();
+        await group.AllPartitionsHeldAsync(a, b);
+        await group.StoredPastAsync(group.AllPartitions, new Dictionary<int, long>(), Takeover, "every partition stored");
+
+        // When one instance is killed (kill -9: no leaving the group, no drain)
+        var orphaned = IngestGroup.Owned(a);
+        var before = await group.StoredOffsetsAsync();
+        var killedAt = DateTime.UtcNow;
+        a.Signal(9);
+
+        // Then its partitions are stored by the other within 15 s
+        await group.StoredPastAsync(orphaned, before, Takeover + TimeSpan.FromSeconds(30), "the killed instance's partitions stored again");
+        var takeover = DateTime.UtcNow - killedAt;
+        output.WriteLine($"takeover of partitions {string.Join(",", orphaned.Order())} after kill -9: {takeover.TotalSeconds:0.0} s (session timeout {IngestGroup.SessionTimeoutSeconds} s)");
+        Assert.True(takeover <= Takeover, $"the takeover took {takeover.TotalSeconds:0.0} s");
+        Assert.Superset(orphaned, IngestGroup.Owned(b));
+
+        // And every signal is stored exactly once
+        var rounds = await group.StopProducingAsync();
+        var (events, distinct) = await group.AllStoredAsync(rounds);
+        Assert.Equal(events, distinct);
+        Assert.False(b.HasExited, "the surviving instance exited");
+    }
+
+    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    public async Task An_instance_paused_past_its_session_stores_nothing_for_the_partitions_it_lost_once_it_resumes()
+    {
+        await using var group = await IngestGroup.StartAsync("paused");
+        var a = group.Start("a");
+        var b = group.Start("b");
+        group.StartProducing();
+        await group.AllPartitionsHeldAsync(a, b);
+        await group.StoredPastAsync(group.AllPartitions, new Dictionary<int, long>(), Takeover, "every partition stored");
+
+        // Given an instance paused (SIGSTOP) until the other has taken over and stored its partitions
+        var lost = IngestGroup.Owned(a);
+        var before = await group.StoredOffsetsAsync();
+        a.Signal(IngestGroup.Pause);
+        await group.StoredPastAsync(lost, before, TimeSpan.FromSeconds(45), "the paused instance's partitions stored by the other");
+
+        // When it resumes
+        var resumedAt = DateTimeOffset.UtcNow;
+        a.Signal(IngestGroup.Resume);
+
+        // Then it learns it lost them, and stores nothing for them until the group gives it any back
+        await Eventually.True(() => Task.FromResult(IngestGroup.Lines(a).Any(l => l.At >= resumedAt && l.Message.StartsWith("Lost partitions", StringComparison.Ordinal)
+                || l.At >= resumedAt && l.Message.StartsWith("Revoked partitions", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(30), "the resumed instance to give its partitions up");
+        var afterResume = IngestGroup.Lines(a).Where(l => l.At >= resumedAt).ToList();
+        var givenBack = afterResume.FirstOrDefault(l => l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At ?? DateTimeOffset.MaxValue;
+        var storedForLost = afterResume.Where(l => l.At < givenBack && l.Message.StartsWith("Stored", StringComparison.Ordinal) && l.Partitions.Any(lost.Contains)).ToList();
+        var fences = afterResume.Count(l => l.Message.StartsWith("Fenced on partition", StringComparison.Ordinal));
+        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}; after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
+        Assert.Empty(storedForLost.Select(l => l.Message));
+
+        // And every signal is stored exactly once, and both instances still run
+        var rounds = await group.StopProducingAsync();
+        var (events, distinct) = await group.AllStoredAsync(rounds);
+        Assert.Equal(events, distinct);
+        Assert.False(a.HasExited || b.HasExited, "an instance exited");
+    }
+
+    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    public async Task Scaling_from_two_instances_to_three_moves_about_a_third_of_the_partitions_and_the_others_keep_storing()
+    {
+        await using var group = await IngestGroup.StartAsync("scaled");
+        var a = group.Start("a");
+        var b = group.Start("b");
+        group.StartProducing();
+        await group.AllPartitionsHeldAsync(a, b);
+        await group.StoredPastAsync(group.AllPartitions, new Dictionary<int, long>(), Takeover, "every partition stored");
+
+        // When a third instance joins mid-stream
+        var joinedAt = DateTimeOffset.UtcNow;
+        var c = group.Start("c");
+        await group.AllPartitionsHeldAsync(a, b, c);
+        await group.StoredPastAsync(group.AllPartitions, await group.StoredOffsetsAsync(), Takeover, "every partition stored after the move");
+        var settledAt = DateTimeOffset.UtcNow;
+
+        // Then the partitions revoked from the first two are exactly the ones the third took: about a third, the rest never revoked
+        var revoked = new[] { a, b }.SelectMany(i => IngestGroup.Lines(i))
+            .Where(l => l.At >= joinedAt && (l.Message.StartsWith("Revoked partitions", StringComparison.Ordinal) || l.Message.StartsWith("Lost partitions", StringComparison.Ordinal)))
+            .SelectMany(l => l.Partitions).ToHashSet();
+        var moved = IngestGroup.Owned(c);
+        Assert.Equal(moved.Order(), revoked.Order());
+        Assert.InRange(moved.Count, 3, 5);
+
+        // And the partitions that stayed kept storing: the longest wait between two of their batches is reported, and bounded loosely
+        var rounds = await group.StopProducingAsync();
+        var gaps = await group.LongestGapsAsync(joinedAt, settledAt);
+        var stayed = group.AllPartitions.Except(moved).ToList();
+        var longest = stayed.Max(p => gaps.GetValueOrDefault(p, settledAt - joinedAt));
+        var longestMoved = moved.Max(p => gaps.GetValueOrDefault(p, settledAt - joinedAt));
+        output.WriteLine($"moved {moved.Count} of {IngestGroup.Partitions} partitions ({string.Join(",", moved.Order())}); " +
+            $"longest gap between stored batches: {longest.TotalMilliseconds:0} ms for those that stayed, {longestMoved.TotalMilliseconds:0} ms for those that moved");
+        Assert.True(longest < TimeSpan.FromSeconds(5), $"a partition that did not move paused {longest.TotalMilliseconds:0} ms");
+        var (events, distinct) = await group.AllStoredAsync(rounds);
+        Assert.Equal(events, distinct);
+    }
+}
