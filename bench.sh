@@ -7,6 +7,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+  sed -n '2,6s/^# \{0,1\}//p' "$0"
+  exit 0
+fi
 if [ "${1:-}" = latency ]; then
   shift
   exec scripts/decision-latency-bench.sh "$@"

@@ -2,9 +2,18 @@ using Streaming.Bench;
 using Streaming.Bench.Append;
 using Streaming.Bench.Delivery;
 
-return args switch
+try
 {
-    ["decision-latency", .. var rest] => await DecisionLatencyCommand.RunAsync(rest),
-    ["append", .. var rest] => await AppendCommand.RunAsync(rest),
-    _ => await BenchCommand.RunAsync(args),
-};
+    return args switch
+    {
+        ["decision-latency", .. var rest] => await DecisionLatencyCommand.RunAsync(rest),
+        ["append", .. var rest] => await AppendCommand.RunAsync(rest),
+        _ => await BenchCommand.RunAsync(args),
+    };
+}
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    // A flag the bench cannot read: say which, not a stack trace (./bench.sh --help lists them)
+    await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh --help)");
+    return 2;
+}
