@@ -88,7 +88,15 @@ python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
-    counters = ET.parse(path).getroot().find(".//{*}Counters")
+    root = ET.parse(path).getroot()
+    # The failures again, just above the summary: a CI log kept only by its tail still names them and says why.
+    for result in root.iterfind(".//{*}UnitTestResult"):
+        if result.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+            continue
+        message = result.find(".//{*}ErrorInfo/{*}Message")
+        lines = (message.text or "").strip().splitlines() if message is not None else []
+        print(f"[failed] {result.get('testName')} ({result.get('duration')}): " + " | ".join(lines[:6])[:1500])
+    counters = root.find(".//{*}Counters")
     if counters is None:
         continue
     passed += int(counters.get("passed", 0))

@@ -29,11 +29,12 @@ public sealed class DeliveryClaimTests : IAsyncLifetime
     [Fact]
     public async Task An_instance_stopped_mid_send_releases_its_claims_and_another_delivers_them_at_once()
     {
-        // Given an instance whose send hangs, with a webhook timeout of a minute (a lease of two)
+        // Given an instance whose send hangs, with a webhook timeout of a minute (a lease of two), that claimed the
+        // three notifications already in the log when it started (one read, one claim: a loaded machine cannot split them)
+        await OpenBreakersAsync(3);
         using var hanging = new HangingWebhook(honoursCancellation: true);
         var first = Instance("00:01:00", hanging);
         await first.StartAsync();
-        await OpenBreakersAsync(3);
         await hanging.Called.WaitAsync(Timeout);
 
         // When it stops in order and another instance starts
@@ -53,10 +54,10 @@ public sealed class DeliveryClaimTests : IAsyncLifetime
     {
         // Given an instance that claimed three deliveries and hangs in the first send for good (timeout 2 s: lease 4 s;
         // before, a claim held a whole batch's timeouts, 45 s)
+        await OpenBreakersAsync(3);
         using var stuck = new HangingWebhook(honoursCancellation: false);
         var first = Instance("00:00:02", stuck);
         await first.StartAsync();
-        await OpenBreakersAsync(3);
         await stuck.Called.WaitAsync(Timeout);
         var hungAt = DateTimeOffset.UtcNow;
 
