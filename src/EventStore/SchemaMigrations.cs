@@ -465,5 +465,13 @@ internal static class SchemaMigrations
             end
             $$;
             """),
+        // 18: no row trigger before inserts into es.events: PostgreSQL's COPY inserts row by row, not in its buffered
+        // batches, into a table with one, and Ingest appends by COPY. Every writer names the event's partition (its
+        // stream's, from the stream's row; 0 while the log has one partition, the column's default then); one that
+        // names none with several partitions is refused (not null).
+        new(18, "events_without_row_trigger", """
+            drop trigger events_partition on es.events;
+            drop function es.event_partition();
+            """),
     ];
 }

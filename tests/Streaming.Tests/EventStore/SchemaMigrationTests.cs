@@ -101,6 +101,22 @@ public sealed class SchemaMigrationTests
     }
 
     [Fact]
+    public async Task No_row_trigger_runs_before_an_insert_into_the_events_so_ingests_copy_inserts_in_batches()
+    {
+        await TestDatabase.UseFreshAsync(async dataSource =>
+        {
+            await StoreSchema.MigrateAsync(dataSource, CancellationToken.None);
+
+            // tgtype bits: 1 row, 2 before, 4 insert. PostgreSQL's COPY inserts one row at a time into a table with such a trigger.
+            await using var command = dataSource.CreateCommand("""
+                select coalesce(string_agg(tgname, ', '), '') from pg_trigger
+                where tgrelid = 'es.events'::regclass and not tgisinternal and tgtype & 7 = 7
+                """);
+            Assert.Equal("", await command.ExecuteScalarAsync() as string);
+        });
+    }
+
+    [Fact]
     public void Two_different_steps_with_one_version_are_refused_and_one_step_registered_twice_counts_once()
     {
         var clash = new SchemaMigration(EventStoreSchema.Migrations[0].Version, "another_step", "select 1");
