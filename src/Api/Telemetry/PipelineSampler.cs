@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Api.Fleet;
 using Streaming.Contracts.History;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Telemetry;
 
@@ -85,19 +86,21 @@ public sealed partial class PipelineSampler : BackgroundService
 
     async Task<(long Position, IReadOnlyList<FoldLag> Folds)> FoldsAsync(CancellationToken cancellationToken)
     {
-        // Retired generations of the job states keep their checkpoints, but nothing reads them any more.
-        await using var command = _dataSource.CreateCommand("""
+        // Retired generations of the job states keep their checkpoints, but nothing reads them any more. A fold has a
+        // checkpoint in each partition it reads: its lag is its furthest behind partition's, and a partition with nothing
+        // left to read adds none (positions are global, so a quiet partition's position says nothing of its lag).
+        await using var command = _dataSource.CreateCommand($"""
             select c.name,
-                   greatest(0, (select coalesce(max(global_position), 0) from es.events) - c.position),
-                   coalesce(extract(epoch from now() - (select ec.committed_at from es.commits ec
-                                                        where ec.commit > c.commit
-                                                           or (ec.commit = c.commit and exists (select from es.events e where e.tx_id = ec.tx_id and e.global_position > c.position))
-                                                        order by ec.commit limit 1)), 0),
-                   (select coalesce(max(global_position), 0) from es.events)
+                   max(case when unread.committed_at is null then 0 else greatest(0, head.position - c.position) end),
+                   max(coalesce(extract(epoch from now() - unread.committed_at), 0)),
+                   head.position
             from es.checkpoints c
+            cross join (select coalesce(max(global_position), 0) as position from es.events) head
+            left join lateral (select ec.committed_at {UnreadEvents.From} order by ec.commit limit 1) unread on true
             where c.name not like 'projector:job-states:g%'
                or c.name = (select 'projector:job-states:g' || generation from projections.generations
                             where projection = 'job_states' and state = 'active')
+            group by c.name, head.position
             order by c.name
             """);
         var folds = new List<FoldLag>();

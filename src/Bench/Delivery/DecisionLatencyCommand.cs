@@ -34,7 +34,7 @@ static class DecisionLatencyCommand
         {
             var bootstrap = await WaitForBootstrapAsync(endpoints, child, token);
             AnsiConsole.MarkupLine("[grey]waiting for the relays to start[/] …");
-            await WaitForAsync(store, "select count(*) = 2 from es.checkpoints where name like 'promoter:phase-change-relay%'", TimeSpan.FromMinutes(2), token);
+            await WaitForAsync(store, "select count(distinct name) = 2 from es.checkpoints where name like 'promoter:phase-change-relay%'", TimeSpan.FromMinutes(2), token);
 
             var probes = Enumerable.Range(0, settings.Probes + 1).Select(i => new ProbeJob($"probe-{i}", Start)).ToList();
             await using var listeners = await PhaseChangeListeners.StartAsync(bootstrap, 12, settings.FetchWaitMs, settings.RabbitMq, probes.Select(p => p.JobId), token);
@@ -140,9 +140,9 @@ static class DecisionLatencyCommand
         await using var command = store.CreateCommand("""
             select s.stream_id, sc.committed_at, dc.committed_at
               from es.events s
-              join es.commits sc on sc.tx_id = s.tx_id
+              join es.commits sc on sc.tx_id = s.tx_id and sc.partition = s.partition
               join es.events d on d.stream_id = s.stream_id and d.type = 'phase-changed/v1'
-              join es.commits dc on dc.tx_id = d.tx_id
+              join es.commits dc on dc.tx_id = d.tx_id and dc.partition = d.partition
              where s.stream_id = any($1) and s.seq = $2
             """);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. probes.Select(p => p.JobId)] });

@@ -6,6 +6,7 @@ using Streaming.Bench.Cpu;
 using Streaming.Bench.Latency;
 using Streaming.Bench.Processes;
 using Streaming.Bench.Workload;
+using Streaming.EventStore;
 using Streaming.Projections.History;
 using Streaming.Promoter.Decisions;
 
@@ -130,17 +131,18 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         // The history archive stores whole blocks only: it is current when fewer than a block's events follow it.
         // Both probes walk the tail index from the checkpoint (the order by keeps the planner from scanning the table
         // for the events at its end): this query runs during the measurement, and must not cost the system under test.
+        // A fold is current when it is in every partition it has a checkpoint in, each against its own partition's commits.
         // The folds' checkpoint names come from their code, so a renamed one breaks the build, not the measurement.
         const string behind = $"""
-            select (select count(*) from es.checkpoints c
-                     where (c.name like 'projector:job-states:g%' or c.name = '{DecisionFold.CheckpointName}')
-                       and not exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
-                                        where (ec.commit, e.global_position) > (c.commit, c.position)))
-                 + (select count(*) from es.checkpoints c
+            select (select count(*) from (select from es.checkpoints c
+                     where c.name like 'projector:job-states:g%' or c.name = '{DecisionFold.CheckpointName}'
+                     group by c.name
+                    having bool_and(not exists (select 1 {UnreadEvents.From}))) folds)
+                 + (select count(*) from (select from es.checkpoints c
                      where c.name = '{HistoryArchive.CheckpointName}'
-                       and (select count(*) from (select from es.commits ec join es.events e on e.tx_id = ec.tx_id
-                                                   where (ec.commit, e.global_position) > (c.commit, c.position)
-                                                   order by ec.commit, e.global_position limit 2000) a) < 2000)
+                     group by c.name
+                    having bool_and((select count(*) from (select {UnreadEvents.From}
+                                                            order by ec.commit, e.global_position limit 2000) a) < 2000)) folds)
             """;
         while (await ScalarAsync(dataSource, behind, cancellationToken) < 3)
         {

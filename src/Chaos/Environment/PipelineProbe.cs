@@ -2,6 +2,7 @@ using System.Globalization;
 using Confluent.Kafka;
 using Npgsql;
 using Streaming.Contracts;
+using Streaming.EventStore;
 
 namespace Streaming.Chaos.Environment;
 
@@ -38,15 +39,17 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
             timeout, () => $"Ingest to store offsets up to {string.Join(",", ends)}: " + diagnostics(), cancellationToken);
     }
 
-    /// <summary>Every checkpoint but the history archive's (which writes whole blocks only) is past the last event, and the three folds have one.</summary>
+    /// <summary>
+    /// Every checkpoint but the history archive's (which writes whole blocks only) is past the last event of its
+    /// partition, and the three folds have one.
+    /// </summary>
     public Task WaitForFoldsAsync(TimeSpan timeout, Func<string> diagnostics, CancellationToken cancellationToken) =>
         Until.TrueAsync(
             async ct =>
             {
-                const string folds = """
-                    select count(*) filter (where not behind) * 1000 + count(*) filter (where behind)
-                    from (select exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
-                                         where (ec.commit, e.global_position) > (c.commit, c.position)) as behind
+                const string folds = $"""
+                    select count(distinct f.name) filter (where not behind) * 1000 + count(*) filter (where behind)
+                    from (select c.name, exists (select 1 {UnreadEvents.From}) as behind
                           from es.checkpoints c where c.name <> 'history-archive') f
                     """;
                 var counts = await ScalarAsync(folds, ct);

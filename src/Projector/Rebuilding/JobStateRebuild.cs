@@ -48,12 +48,16 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
         return new RebuildResult(generation.Number, resumed, replayed, fold.FromArchive, elapsed);
     }
 
+    // What the replay will read: the log's single position follows partition 0 (the whole log while it has one), each
+    // event once, with its own partition's commit.
     async Task<long> RemainingAsync(JobStateGeneration generation, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            select count(*) from es.commits ec join es.events e on e.tx_id = ec.tx_id
-            where not exists (select 1 from es.checkpoints c where c.name = @name and (ec.commit, e.global_position) <= (c.commit, c.position))
+            select count(*) from es.commits ec join es.events e on e.tx_id = ec.tx_id and e.partition = ec.partition
+            where ec.partition = 0
+              and not exists (select 1 from es.checkpoints c
+                               where c.name = @name and c.partition = ec.partition and (ec.commit, e.global_position) <= (c.commit, c.position))
             """);
         command.Parameters.AddWithValue("name", generation.CheckpointName);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;

@@ -87,11 +87,14 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
     {
         await using var first = dataSource.CreateCommand(
             """
-            select c.commit, e.global_position from es.commits c join es.events e on e.tx_id = c.tx_id
+            select c.commit, e.global_position from es.commits c join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
             where e.stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
+              and c.partition = $2
             order by c.commit, e.global_position limit 1
             """);
         first.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PolicyPublished.ShadowStreamPrefix });
+        // Policies are control streams, in the control partition: the one the fold's single position follows.
+        first.Parameters.Add(new NpgsqlParameter<int> { TypedValue = LogPartitioner.ControlPartition });
         await using var reader = await first.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1)) : null;
     }

@@ -117,6 +117,7 @@ public sealed class PartitionMigrationTests
         await transaction.CommitAsync();
     }
 
+    // Before migration 17 a transaction has one commit and its events no partition: the join on tx_id alone is the single log's.
     static async Task<List<(Guid EventId, string StreamId, TailPosition Position)>> OldOrderAsync(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand("""

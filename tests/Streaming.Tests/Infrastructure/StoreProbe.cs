@@ -21,16 +21,18 @@ public sealed class StoreProbe(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>True once the named reader's checkpoint has passed every event of the job.</summary>
+    /// <summary>True once the named reader's checkpoint has passed every event of the job, in the job's partition.</summary>
     public async Task<bool> HasProcessedAsync(string checkpoint, string jobId)
     {
         await using var command = dataSource.CreateCommand(
             """
-            select exists (
-                select 1 from es.checkpoints c
-                where c.name = @name
-                  and not exists (select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id
-                                  where e.stream_id = @job and (ec.commit, e.global_position) > (c.commit, c.position)))
+            select exists (select 1 from es.checkpoints c where c.name = @name)
+               and not exists (
+                   select 1 from es.commits ec join es.events e on e.tx_id = ec.tx_id and e.partition = ec.partition
+                    where e.stream_id = @job
+                      and not exists (select 1 from es.checkpoints c
+                                       where c.name = @name and c.partition = ec.partition
+                                         and (ec.commit, e.global_position) <= (c.commit, c.position)))
             """);
         command.Parameters.AddWithValue("job", jobId);
         command.Parameters.AddWithValue("name", checkpoint);
