@@ -231,15 +231,8 @@ public sealed partial class LogTail
     // The reader follows one position (partition 0, the whole log while it has one partition): on a store of several
     // partitions it would skip every other partition's events, so it stops instead (issue 22: folds over a set of
     // partitions are the next step).
-    async Task RefuseSeveralPartitionsAsync(CancellationToken cancellationToken)
-    {
-        var partitioning = await EventStoreSchema.ReadPartitioningAsync(_dataSource, cancellationToken);
-        if (partitioning.Partitions != 1)
-        {
-            throw new NotSupportedException(
-                $"The store's log has {partitioning.Partitions} partitions; this process's folds read one (Store:LogPartitions must be 1 for now)");
-        }
-    }
+    Task RefuseSeveralPartitionsAsync(CancellationToken cancellationToken) =>
+        EventStoreSchema.RequireOnePartitionAsync(_dataSource, "this process's folds", cancellationToken);
 
     // One wait for the folds' requests at a time, kept across reads until a request comes.
     Task<bool> Requested(CancellationToken cancellationToken) =>

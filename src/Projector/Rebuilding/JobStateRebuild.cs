@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
@@ -21,6 +22,8 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
 
     public async Task<RebuildResult> RunAsync(bool fresh, Action<RebuildProgress>? report, CancellationToken cancellationToken)
     {
+        // Before a generation is made: one that left out every partition but the first must never become active.
+        await EventStoreSchema.RequireOnePartitionAsync(dataSource, "the job states' rebuild", cancellationToken);
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
         // One projection per core, each folding its share of the jobs (a job's row depends only on its own events and on

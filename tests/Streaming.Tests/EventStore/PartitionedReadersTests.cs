@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.EventStore;
-using Streaming.Projector.JobStates;
 using Streaming.Projector.Rebuilding;
 using Streaming.Tests.Infrastructure;
 
@@ -28,24 +27,44 @@ public sealed class PartitionedReadersTests(PartitionedDatabase database) : ICla
             await Streams.AppendToStreamAsync(transaction, zero, ExpectedVersion.Any, SampleEvents.Events(2), CancellationToken.None);
             return await Streams.AppendToStreamAsync(transaction, two, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
         }, CancellationToken.None);
-        var inPartitionZero = await CountAsync("select count(*) from es.events where partition = 0");
 
-        // When the job states are rebuilt (the rebuild follows the single position, partition 0)
-        var progress = new List<RebuildProgress>();
-        var result = await new JobStateRebuild(database.DataSource, NullLogger.Instance).RunAsync(fresh: true, progress.Add, CancellationToken.None);
+        // When a checkpoint has read partition 0 to that transaction's commit there (1) and partition 2 to the commit before
+        // it there (3)
+        const string checkpoint = "partitioned-reader";
+        await CountAsync($"""
+            insert into es.checkpoints (name, partition, commit, position)
+            select '{checkpoint}', c.partition, c.commit, max(e.global_position)
+              from es.commits c join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
+             where (c.partition, c.commit) in ((0, 1), (2, 3))
+             group by c.partition, c.commit
+             returning 1
+            """);
 
-        // Then it counted each of partition 0's events once, exactly the events it replayed
-        Assert.Equal(2, inPartitionZero);
-        Assert.Equal((inPartitionZero, inPartitionZero), (progress[^1].Total, result.Events));
-
-        // And its checkpoint, at commit 1 of partition 0, has passed the job of partition 0 although the same
-        // transaction's commit in partition 2 is number 4
-        var checkpoint = new JobStateGeneration(result.Generation).CheckpointName;
-        Assert.Equal(1L, await CountAsync($"select commit from es.checkpoints where name = '{checkpoint}' and partition = 0"));
+        // Then partition 0's job is processed and partition 2's is not, each judged by its own partition's commits
         Assert.Equal(4L, await CountAsync("select max(commit) from es.commits where partition = 2"));
-        Assert.True(await new StoreProbe(database.DataSource).HasProcessedAsync(checkpoint, zero));
-        Assert.Equal(0L, await CountAsync($"select count(*) from es.checkpoints c cross join lateral (select 1 {UnreadEvents.From}) unread where c.name = '{checkpoint}'"));
+        var probe = new StoreProbe(database.DataSource);
+        Assert.True(await probe.HasProcessedAsync(checkpoint, zero));
+        Assert.False(await probe.HasProcessedAsync(checkpoint, two));
+
+        // And exactly one event is unread: partition 2's of that transaction, once although the transaction has two commits
+        Assert.Equal(0L, await UnreadAsync(checkpoint, partition: 0));
+        Assert.Equal(1L, await UnreadAsync(checkpoint, partition: 2));
     }
+
+    [Fact]
+    public async Task The_job_states_rebuild_refuses_a_store_of_several_partitions_before_it_makes_a_generation()
+    {
+        var generations = await CountAsync("select count(*) from projections.generations");
+
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(() =>
+            new JobStateRebuild(database.DataSource, NullLogger.Instance).RunAsync(fresh: true, null, CancellationToken.None));
+
+        Assert.Contains("4 partitions", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(generations, await CountAsync("select count(*) from projections.generations"));
+    }
+
+    Task<long> UnreadAsync(string checkpoint, int partition) =>
+        CountAsync($"select count(*) from es.checkpoints c cross join lateral (select 1 {UnreadEvents.From}) unread where c.name = '{checkpoint}' and c.partition = {partition}");
 
     async Task<long> CountAsync(string sql)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Streaming.Api.Notifications;
+using Streaming.Cli;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
@@ -91,8 +92,10 @@ public sealed class DeliveryClaimTests : IAsyncLifetime
         return process;
     }
 
+    // Before any instance runs: the store's tables are made first, as an instance's start would.
     async Task OpenBreakersAsync(int count)
     {
+        await StoreSchema.MigrateAsync(_database.DataSource, CancellationToken.None);
         var streams = new EventStreams(_database.DataSource);
         for (var i = 0; i < count; i++)
         {
