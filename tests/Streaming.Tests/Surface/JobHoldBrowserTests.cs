@@ -103,11 +103,12 @@ public sealed class JobHoldBrowserTests(SurfaceSystem system, HeadlessChromium b
 
         // When the viewer clicks the paused count, the jobs list shows the jobs a pause holds
         await page.ClickAsync("#held-paused");
+        // (the list loaded before the click holds every job until the filtered one replaces it: wait for that one)
         await Eventually.True(async () => (await page.Locator("#jobs-table").CountAsync()) == 1
-            && (await page.InnerTextAsync("#jobs-table")).Contains(HoldSeed.Paused, StringComparison.Ordinal), Timeout, "the paused jobs listed");
-        var listed = await page.InnerTextAsync("#jobs-table");
-        Assert.DoesNotContain(HoldSeed.Silent, listed);
-        Assert.DoesNotContain(HoldSeed.Approval, listed);
+            && await page.InnerTextAsync("#jobs-table") is var listed
+            && listed.Contains(HoldSeed.Paused, StringComparison.Ordinal)
+            && !listed.Contains(HoldSeed.Silent, StringComparison.Ordinal)
+            && !listed.Contains(HoldSeed.Approval, StringComparison.Ordinal), Timeout, "the paused jobs listed, and only them");
         Assert.Equal("paused", await page.InputValueAsync("#f-state"));
 
         // And the silent count lists the silent job
