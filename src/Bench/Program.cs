@@ -11,9 +11,8 @@ try
         _ => await BenchCommand.RunAsync(args),
     };
 }
-catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+catch (BenchUsageException e)
 {
-    // A flag the bench cannot read: say which, not a stack trace (./bench.sh --help lists them)
     await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh --help)");
     return 2;
 }

@@ -17,19 +17,15 @@ static class AppendCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            values[args[i].TrimStart('-')] = args[i + 1];
-        }
-        var connectionString = values.GetValueOrDefault("postgres") ?? throw new ArgumentException("--postgres is required");
-        var batches = int.Parse(values.GetValueOrDefault("batches", "30"), CultureInfo.InvariantCulture);
-        var batchSize = int.Parse(values.GetValueOrDefault("batch-size", "4200"), CultureInfo.InvariantCulture);
-        var asynchronousCommit = values.GetValueOrDefault("synchronous-commit", "off") switch
+        var flags = new BenchFlags(args);
+        var connectionString = flags.Required("postgres");
+        var batches = flags.Number("batches", 30);
+        var batchSize = flags.Number("batch-size", 4200);
+        var asynchronousCommit = flags.Text("synchronous-commit", "off") switch
         {
             "off" => true,
             "on" => false,
-            var other => throw new ArgumentException($"--synchronous-commit is on or off, not {other}"),
+            var other => throw new BenchUsageException($"--synchronous-commit is on or off, not {other}"),
         };
         using var cancellation = CtrlC.Cancels();
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Streaming.Bench.Delivery;
 
 /// <summary>The flags of <c>bench decision-latency</c>.</summary>
@@ -8,22 +6,16 @@ sealed record DecisionLatencySettings(
 {
     public static DecisionLatencySettings Parse(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            values[args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw new ArgumentException($"unexpected '{args[i]}'")] = args[i + 1];
-        }
-        string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
-        int Number(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        var flags = new BenchFlags(args);
         return new DecisionLatencySettings(
-            Required("postgres"),
-            Required("embedded"),
-            new Uri(Required("rabbitmq")),
-            values.GetValueOrDefault("output", "artifacts/bench/decision-latency.json"),
-            Number("seconds", 60),
-            Number("rate", 5000),
-            Number("jobs", 10_000),
-            Number("probes", 200),
-            Number("fetch-wait-ms", 20));
+            flags.Required("postgres"),
+            flags.Required("embedded"),
+            Uri.TryCreate(flags.Required("rabbitmq"), UriKind.Absolute, out var rabbitMq) ? rabbitMq : throw new BenchUsageException("--rabbitmq is not an absolute URL"),
+            flags.Text("output", "artifacts/bench/decision-latency.json"),
+            flags.Number("seconds", 60),
+            flags.Number("rate", 5000),
+            flags.Number("jobs", 10_000),
+            flags.Number("probes", 200),
+            flags.Number("fetch-wait-ms", 20));
     }
 }
