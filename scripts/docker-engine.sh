@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on this machine, as the tests and scripts/images.sh need one.
 #   scripts/docker-engine.sh start DIR  -> installs Debian's docker.io, docker-compose and debootstrap if missing; starts
-#                                          dockerd (logs in DIR) unless one already answers; waits for `docker info`.
+#                                          dockerd (logs in DIR) unless one already answers; waits for `docker info`;
+#                                          removes the containers killed test runs left in an engine it started.
 #                                          Prints "started" when it started the engine (so the caller stops it), else
 #                                          "running".
 #   scripts/docker-engine.sh stop DIR   -> stops the engine started with that DIR (and only that one)
@@ -34,6 +35,20 @@ install_missing() {
   [ -z "$placed" ] || rm -f "$policy"
 }
 
+# An engine this script has just started serves no test yet: every container, network and volume of the tests' compose
+# projects and networks (streaming-test-*) or of Testcontainers is left from a run killed before it could remove them,
+# and the engine's restart policy starts such containers again beside the new run.
+remove_leftovers() {
+  local containers networks volumes
+  containers=$( { docker ps -a --format '{{.ID}} {{.Label "com.docker.compose.project"}}' | awk '$2 ~ /^streaming-test-/ { print $1 }'
+                  docker ps -aq --filter label=org.testcontainers=true; } | sort -u)
+  networks=$(docker network ls --format '{{.Name}}' | grep '^streaming-test-' || true)
+  volumes=$(docker volume ls --format '{{.Name}} {{.Label "com.docker.compose.project"}}' | awk '$2 ~ /^streaming-test-/ { print $1 }')
+  [ -z "$containers" ] || { docker rm -f $containers >/dev/null; log "removed $(wc -w <<< "$containers") containers left by an earlier test run"; }
+  [ -z "$networks" ] || docker network rm $networks >/dev/null || true
+  [ -z "$volumes" ] || docker volume rm $volumes >/dev/null || true
+}
+
 case "$action" in
   start)
     install_missing
@@ -47,6 +62,7 @@ case "$action" in
       [ $SECONDS -lt $deadline ] || fail "dockerd did not answer within 60 s; see $dir/dockerd.log"
       sleep 0.5
     done
+    remove_leftovers
     echo started
     ;;
   stop)
