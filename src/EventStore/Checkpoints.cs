@@ -4,24 +4,18 @@ namespace Streaming.EventStore;
 
 /// <summary>
 /// Where each tailing reader has got to in each log partition, saved in the reader's own transaction with compare-and-set
-/// per partition. The single-position methods keep partition 0: the whole log while it has one partition.
+/// per partition (one row per reader and partition; a log of one partition has the reader's one row, partition 0).
 /// </summary>
 public static class Checkpoints
 {
-    /// <summary>The saved position, or null when the reader never saved one.</summary>
-    public static async Task<TailPosition?> LoadAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1 and partition = 0", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        return await ReadAsync(command, cancellationToken);
-    }
-
     /// <summary>
-    /// Takes the reader's lock until the transaction ends, then loads its checkpoint: another instance of the same reader
-    /// waits here until this transaction ends and then sees where it got to. Writes nothing, so a handler that appends
-    /// to streams afterwards still does so before the transaction's first write.
+    /// Takes the reader's lock until the transaction ends, then loads its checkpoint of each partition of
+    /// <paramref name="partitions"/> that has one: another instance of the same reader waits here until this transaction
+    /// ends and then sees where it got to. Writes nothing, so a handler that appends to streams afterwards still does so
+    /// before the transaction's first write.
     /// </summary>
-    public static async Task<TailPosition?> ClaimAsync(NpgsqlTransaction transaction, string name, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyDictionary<int, TailPosition>> ClaimAsync(
+        NpgsqlTransaction transaction, string name, IEnumerable<int> partitions, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
@@ -34,73 +28,27 @@ public static class Checkpoints
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
                 },
-                new NpgsqlBatchCommand("select commit, position from es.checkpoints where name = $1 and partition = 0")
+                new NpgsqlBatchCommand(LoadSql)
                 {
-                    Parameters = { new NpgsqlParameter<string> { TypedValue = name } },
+                    Parameters =
+                    {
+                        new NpgsqlParameter<string> { TypedValue = name },
+                        new NpgsqlParameter<int[]> { TypedValue = [.. partitions] },
+                    },
                 },
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
-            : null;
+        var positions = new Dictionary<int, TailPosition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            positions[reader.GetInt32(0)] = new TailPosition(reader.GetInt64(1), reader.GetInt64(2));
+        }
+        return positions;
     }
 
-    /// <summary>
-    /// Moves the checkpoint from <paramref name="expected"/> (null: none saved yet) to <paramref name="next"/>; throws
-    /// <see cref="CheckpointConflictException"/> when it is elsewhere, which the caller answers by rolling back.
-    /// </summary>
-    public static async Task SaveAsync(
-        NpgsqlTransaction transaction, string name, TailPosition? expected, TailPosition next, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
-        await using var command = new NpgsqlCommand(
-            expected is null
-                ? "insert into es.checkpoints (name, partition, commit, position) values ($1, 0, $2, $3) on conflict do nothing"
-                : """
-                  update es.checkpoints set commit = $2, position = $3, updated_at = now()
-                  where name = $1 and partition = 0 and commit = $4 and position = $5
-                  """,
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.Commit });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.GlobalPosition });
-        if (expected is { } from)
-        {
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.Commit });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = from.GlobalPosition });
-        }
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
-        {
-            return;
-        }
-        await using var current = new NpgsqlCommand("select commit, position from es.checkpoints where name = $1 and partition = 0", connection, transaction);
-        current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        throw new CheckpointConflictException(name, expected, await ReadAsync(current, cancellationToken));
-    }
-
-    /// <summary>
-    /// As <see cref="SaveAsync"/>, as the transaction's first write. When <paramref name="retrying"/> (the same move
-    /// failed before, perhaps after its commit) and the checkpoint is at <paramref name="next"/> already, that earlier
-    /// attempt committed although its acknowledgement was lost: nothing is written and false comes back, and the caller
-    /// rolls back and counts the work done.
-    /// </summary>
-    public static async Task<bool> AdvanceAsync(
-        NpgsqlTransaction transaction, string name, TailPosition? expected, TailPosition next, bool retrying, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await SaveAsync(transaction, name, expected, next, cancellationToken);
-            return true;
-        }
-        catch (CheckpointConflictException conflict) when (retrying && conflict.Actual == next)
-        {
-            return false;
-        }
-    }
+    const string LoadSql = "select partition, commit, position from es.checkpoints where name = $1 and partition = any($2)";
 
     // One round trip for every partition: the new rows, the moves that found their expected position, and back the
     // partitions that did neither (in order).
@@ -131,8 +79,7 @@ public static class Checkpoints
     public static async Task<IReadOnlyDictionary<int, TailPosition>> LoadAsync(
         NpgsqlConnection connection, string name, IEnumerable<int> partitions, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "select partition, commit, position from es.checkpoints where name = $1 and partition = any($2)", connection);
+        await using var command = new NpgsqlCommand(LoadSql, connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. partitions] });
         return await ReadPartitionsAsync(command, cancellationToken);
@@ -156,11 +103,10 @@ public static class Checkpoints
     }
 
     /// <summary>
-    /// As <see cref="SaveAsync(NpgsqlTransaction, string, IReadOnlyDictionary{int, TailPosition}, LogPositions, CancellationToken)"/>,
-    /// as the transaction's first write, with the "lost acknowledgement" rule of
-    /// <see cref="AdvanceAsync(NpgsqlTransaction, string, TailPosition?, TailPosition, bool, CancellationToken)"/>: when
-    /// <paramref name="retrying"/> and every partition found elsewhere is at <paramref name="next"/> already, the earlier
-    /// attempt committed; false comes back and the caller rolls back.
+    /// As <see cref="SaveAsync"/>, as the transaction's first write. When <paramref name="retrying"/> (the same move failed
+    /// before, perhaps after its commit) and every partition found elsewhere is at <paramref name="next"/> already, that
+    /// earlier attempt committed although its acknowledgement was lost: nothing is written and false comes back, and the
+    /// caller rolls back and counts the work done.
     /// </summary>
     public static async Task<bool> AdvanceAsync(
         NpgsqlTransaction transaction, string name, IReadOnlyDictionary<int, TailPosition> expected, LogPositions next, bool retrying,
@@ -235,13 +181,5 @@ public static class Checkpoints
             positions[reader.GetInt32(0)] = new TailPosition(reader.GetInt64(1), reader.GetInt64(2));
         }
         return positions;
-    }
-
-    static async Task<TailPosition?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1))
-            : null;
     }
 }

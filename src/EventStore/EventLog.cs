@@ -3,20 +3,22 @@ using Npgsql;
 namespace Streaming.EventStore;
 
 /// <summary>
-/// Reads the whole log: the commit-ordered tail for live readers (per partition; the single-position reads follow partition
-/// 0, the whole log while it has one), and global-position order for replays of a quiet log.
+/// Reads the whole log: the commit-ordered tail of a set of partitions for live readers, and global-position order for
+/// replays of a quiet log.
 /// </summary>
 public sealed class EventLog(NpgsqlDataSource dataSource)
 {
-    // Commits become visible in commit-number order (every appending transaction records its commit last, under the log
-    // head's row lock, which PostgreSQL releases only once the commit is visible), so nothing can still appear below the
-    // last commit this read returns: no horizon, no waiting for any other transaction.
-    const string TailSql = "select " + EventRows.Columns + TailFrom;
+    // Commits become visible in commit-number order within a partition (every appending transaction records its commit
+    // in each partition it appended to last, under that partition's head row lock, which PostgreSQL releases only once
+    // the commit is visible), so nothing can still appear below the last commit this read returns: no horizon, no waiting
+    // for any other transaction, and a transaction holding one partition's head delays no other partition's reader.
+    // This is the one place the tail is read: every fold, rebuild and backtest goes through it.
 
-    // (commit, global_position) > ($1, $2), written so that both indexes bound it: es.commits from commit $1 on, and
-    // each commit's events (es.events (tx_id, global_position)) past $2 in commit $1 only. Checked with EXPLAIN on a
-    // store of a million events: a read at the end touches one index page per table (README, Architecture).
-    const string TailFrom = """
+    // (commit, global_position) > ($1, $2) in partition $4, written so that both indexes bound it: es.commits from commit
+    // $1 on, and each commit's events (es.events (tx_id, global_position)) past $2 in commit $1 only. Checked with EXPLAIN
+    // on a store of a million events: a read at the end touches one index page per table (README, Architecture). A reader
+    // of one partition (the whole log while it has one) uses it as it is, so its plan is the one measured.
+    const string OnePartitionFrom = """
          from es.commits c
          join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
                          and e.global_position > case when c.commit = $1 then $2 else 0 end
@@ -26,12 +28,12 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         """;
 
     // The same read for a set of partitions, each after its own position ($1 partitions, $2 commits, $3 positions) and
-    // at most $4 events from each, in one round trip: per partition in its commit order.
-    const string PartitionsTailSql = """
-        select t.* from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
+    // at most $4 events from each, in one round trip: grouped by partition (in partition order, so the control partition,
+    // 0, comes first), in commit order within each.
+    const string PartitionsFrom = """
+        from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
         cross join lateral (
-            select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at,
-                   c.committed_at, c.partition
+            select {0}
               from es.commits c
               join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
                               and e.global_position > case when c.commit = a.commit then a.position else 0 end
@@ -41,59 +43,60 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         order by t.partition, t.commit, t.global_position
         """;
 
+    // For readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
+    const string BodyColumns =
+        "e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition";
+
+    static readonly string OnePartitionSql = "select " + EventRows.Columns + OnePartitionFrom;
+    static readonly string OnePartitionBodiesSql = "select " + BodyColumns + OnePartitionFrom;
+    static readonly string PartitionsSql = "select t.* " + PartitionsFrom.Replace("{0}", EventRows.Columns, StringComparison.Ordinal);
+    static readonly string PartitionsBodiesSql = "select t.* " + PartitionsFrom.Replace("{0}", BodyColumns, StringComparison.Ordinal);
+
     /// <summary>
-    /// The next committed events after <paramref name="after"/> in commit order (by commit number, then global position).
-    /// Never skips an event that commits late; per stream it is in version order.
+    /// The next committed events of every partition of <paramref name="after"/>, each after its own position and at most
+    /// <paramref name="maxPerPartition"/> from each, in one query: grouped by partition in partition order, in commit
+    /// order (by commit number, then global position) within each. Never skips an event that commits late; per stream it
+    /// is in version order. A long transaction holding one partition's head delays no other partition's events.
     /// </summary>
-    public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(TailPosition after, int maxCount, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(TailSql);
-        AddTailParameters(command, after, maxCount);
+        await using var command = TailCommand(dataSource.CreateCommand(), after, maxPerPartition, bodies: false);
         return await EventRows.ReadAsync(command, cancellationToken);
     }
 
-    // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
-    const string TailBodiesSql = """
-        select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition
-        """ + TailFrom;
+    /// <summary>As <see cref="ReadTailAsync(LogPositions, int, CancellationToken)"/>, on the caller's connection and transaction.</summary>
+    public static async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
+    {
+        await using var command = TailCommand(new NpgsqlCommand { Connection = connection, Transaction = transaction }, after, maxPerPartition, bodies: false);
+        return await EventRows.ReadAsync(command, cancellationToken);
+    }
 
     /// <summary>
-    /// As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, handing each event to <paramref name="onEvent"/>
+    /// As <see cref="ReadTailAsync(LogPositions, int, CancellationToken)"/>, handing each event to <paramref name="onEvent"/>
     /// with its body as UTF-8 JSON instead of text (the envelope's <see cref="RecordedEvent.Data"/> is empty and its
     /// metadata is not read): for readers that decode bodies themselves. Returns how many events were read.
     /// </summary>
-    public async Task<int> ReadTailAsync(TailPosition after, int maxCount, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(TailBodiesSql);
-        AddTailParameters(command, after, maxCount);
-        return await ReadBodiesAsync(command, onEvent, cancellationToken);
-    }
-
-    /// <summary>
-    /// As <see cref="ReadTailAsync(TailPosition, int, Action{RecordedEvent, byte[]}, CancellationToken)"/> for every
-    /// partition of <paramref name="after"/>, each after its own position and at most <paramref name="maxPerPartition"/>
-    /// events from each, in one query: grouped by partition, in commit order within each. A long transaction holding
-    /// one partition's head delays no other partition's events.
-    /// </summary>
     public async Task<int> ReadTailAsync(LogPositions after, int maxPerPartition, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
     {
-        await using var command = PartitionsTailCommand(after, maxPerPartition);
+        await using var command = TailCommand(dataSource.CreateCommand(), after, maxPerPartition, bodies: true);
         return await ReadBodiesAsync(command, onEvent, cancellationToken);
     }
 
-    /// <summary>As <see cref="ReadTailAsync(LogPositions, int, Action{RecordedEvent, byte[]}, CancellationToken)"/>, the bodies as text (no metadata).</summary>
-    public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
-    {
-        var events = new List<RecordedEvent>();
-        await ReadTailAsync(after, maxPerPartition, (envelope, body) => events.Add(envelope with { Data = System.Text.Encoding.UTF8.GetString(body) }), cancellationToken);
-        return events;
-    }
-
-    NpgsqlCommand PartitionsTailCommand(LogPositions after, int maxPerPartition)
+    static NpgsqlCommand TailCommand(NpgsqlCommand command, LogPositions after, int maxPerPartition, bool bodies)
     {
         ArgumentNullException.ThrowIfNull(after);
         ArgumentOutOfRangeException.ThrowIfNegative(maxPerPartition);
-        var command = dataSource.CreateCommand(PartitionsTailSql);
+        if (after.Count == 1)
+        {
+            var (partition, position) = after.First();
+            command.CommandText = bodies ? OnePartitionBodiesSql : OnePartitionSql;
+            AddPosition(command, position);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxPerPartition });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+            return command;
+        }
+        command.CommandText = bodies ? PartitionsBodiesSql : PartitionsSql;
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. after.Partitions] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.Commit)] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.GlobalPosition)] });
@@ -130,13 +133,9 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Where the tail ends now: every event after it commits later, so a reader that starts here misses nothing from this
-    /// moment on. <see cref="TailPosition.Start"/> for an empty log.
+    /// Where the tail of each partition of <paramref name="partitions"/> ends now (its start when it is empty): every event
+    /// after it commits later, so a reader that starts here misses nothing from this moment on.
     /// </summary>
-    public async Task<TailPosition> ReadTailEndAsync(CancellationToken cancellationToken) =>
-        (await ReadTailEndAsync([0], cancellationToken))[0];
-
-    /// <summary>Where the tail of each partition of <paramref name="partitions"/> ends now (its start when it is empty).</summary>
     public async Task<LogPositions> ReadTailEndAsync(IEnumerable<int> partitions, CancellationToken cancellationToken)
     {
         var ends = LogPositions.Start(partitions);
@@ -159,24 +158,12 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         return ends;
     }
 
-    /// <summary>As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, on the caller's connection and transaction.</summary>
-    public static async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, TailPosition after, int maxCount, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(TailSql, connection, transaction);
-        AddTailParameters(command, after, maxCount);
-        return await EventRows.ReadAsync(command, cancellationToken);
-    }
-
     /// <summary>
-    /// True when <paramref name="read"/>, a commit a reader has read, is still in the log as it was read. False means the
-    /// log lost commits and reused their numbers (a crash of PostgreSQL lost asynchronous commits): the reader's state
-    /// is ahead of the log and it must stop (README, Architecture). <see cref="TailPosition.Start"/> always holds.
+    /// True when <paramref name="commit"/> of <paramref name="partition"/>, a commit a reader has read, is still in the log
+    /// as it was read. False means the log lost commits and reused their numbers (a crash of PostgreSQL lost asynchronous
+    /// commits): the reader's state is ahead of the log and it must stop (README, Architecture). Commit 0 (the start)
+    /// always holds.
     /// </summary>
-    public Task<bool> VerifyCommitAsync(long commit, DateTimeOffset committedAt, CancellationToken cancellationToken) =>
-        VerifyCommitAsync(0, commit, committedAt, cancellationToken);
-
-    /// <summary>As <see cref="VerifyCommitAsync(long, DateTimeOffset, CancellationToken)"/>, for a commit of <paramref name="partition"/>.</summary>
     public async Task<bool> VerifyCommitAsync(int partition, long commit, DateTimeOffset committedAt, CancellationToken cancellationToken)
     {
         if (commit == 0)
@@ -219,15 +206,6 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamIdPrefix });
         AddPosition(command, upTo);
         return await EventRows.ReadAsync(command, cancellationToken);
-    }
-
-    // The single-position reads follow partition 0: the whole log while it has one partition.
-    static void AddTailParameters(NpgsqlCommand command, TailPosition after, int maxCount)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        AddPosition(command, after);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 0 });
     }
 
     static void AddPosition(NpgsqlCommand command, TailPosition after)

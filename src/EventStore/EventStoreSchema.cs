@@ -117,20 +117,6 @@ public static class EventStoreSchema
             : LogPartitioner.Single;
     }
 
-    /// <summary>
-    /// Refuses a store whose log has several partitions, for <paramref name="reader"/>, which follows one position (partition
-    /// 0) until it reads every partition: on such a store it would leave out every event of the others.
-    /// </summary>
-    public static async Task RequireOnePartitionAsync(NpgsqlDataSource dataSource, string reader, CancellationToken cancellationToken)
-    {
-        var partitioning = await ReadPartitioningAsync(dataSource, cancellationToken);
-        if (partitioning.Partitions != 1)
-        {
-            throw new NotSupportedException(
-                $"The store's log has {partitioning.Partitions} partitions; {reader} reads one (Store:LogPartitions must be 1 for now)");
-        }
-    }
-
     // A stream's partition is fixed when its row is created, so new control prefixes only place new streams; the count
     // cannot change without moving every job.
     static async Task KeepPartitioningAsync(NpgsqlConnection connection, LogPartitioner partitioning, CancellationToken cancellationToken)

@@ -473,5 +473,12 @@ internal static class SchemaMigrations
             drop trigger events_partition on es.events;
             drop function es.event_partition();
             """),
+        // 19: the history archive per log partition: a block holds one partition's events and ends at a position of that
+        // partition (blocks of a one-partition log are partition 0's; migration 17 deleted those of a log split in several).
+        new(19, "history_blocks_per_partition", """
+            alter table es.history_blocks add column partition int not null default 0;
+            alter table es.history_blocks drop constraint history_blocks_pkey;
+            alter table es.history_blocks add primary key (partition, end_commit, end_position);
+            """),
     ];
 }

@@ -34,7 +34,7 @@ public sealed partial class BufferedFold<TState>(
     readonly Partition[] _partitions = [.. partitions.Select(fold => new Partition(fold))];
     readonly FoldCheckpoint _checkpoint = new(partitions[0].Name);
     readonly Stopwatch _sinceFolded = Stopwatch.StartNew();
-    TailPosition _position;
+    LogPositions _position = LogPositions.Start(0);
     // A write beside the fold (FoldOptions.WriteAside): in flight or not yet looked at; and the write itself, kept
     // until it is known to have committed, so one that failed is done again with the same rows and checkpoint.
     Task? _writing;
@@ -54,7 +54,7 @@ public sealed partial class BufferedFold<TState>(
 
     public bool ReadsArchive => readsArchive;
 
-    public TailPosition Position => _position;
+    public LogPositions Position => _position;
 
     public long Handled => Interlocked.Read(ref _handled);
 
@@ -93,7 +93,7 @@ public sealed partial class BufferedFold<TState>(
             {
                 Parallel.For(0, _partitions.Length, p => FoldPartition(p, events));
             }
-            _position = events[^1].Position;
+            _position = _position.Max(batch.End);
             _eventsSinceWrite += events.Count;
             _sinceFolded.Restart();
             Interlocked.Add(ref _handled, events.Count);

@@ -22,8 +22,11 @@ public interface IStreamFold<TState> where TState : class
 
     void Observe(LogEvent logEvent);
 
-    /// <summary>Runs once before the first event, with the checkpoint the fold resumes after.</summary>
-    Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs once before the first event, with the checkpoint the fold resumes after (a position per partition; control
+    /// streams live in <see cref="LogPartitioner.ControlPartition"/>).
+    /// </summary>
+    Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken);
 
     TState Create(string streamId);
 

@@ -14,8 +14,8 @@ public static class PoisonedEvents
         }
         await using var command = new NpgsqlCommand(
             """
-            insert into es.poisoned_events (fold, commit, global_position, stream_id, version, event_type, error)
-            select * from unnest($1, $2, $3, $4, $5, $6, $7)
+            insert into es.poisoned_events (fold, commit, global_position, stream_id, version, event_type, error, partition)
+            select * from unnest($1, $2, $3, $4, $5, $6, $7, $8)
             on conflict do nothing
             """, transaction.Connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. poisoned.Select(p => p.Fold)] });
@@ -25,6 +25,7 @@ public static class PoisonedEvents
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. poisoned.Select(p => p.Version)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. poisoned.Select(p => p.EventType)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. poisoned.Select(p => p.Error)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. poisoned.Select(p => p.Partition)] });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -25,7 +25,8 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
     readonly Dictionary<string, string> _phases = new(StringComparer.Ordinal);
     readonly Dictionary<string, int> _totals = new(StringComparer.Ordinal);
     bool _loaded;
-    TailPosition? _handledUpTo;
+    // Per log partition: the last event folded.
+    readonly Dictionary<int, TailPosition> _handledUpTo = [];
 
     /// <summary>
     /// Folds one batch inside the caller's transaction (the one that moves the checkpoint). When it fails, the batch
@@ -46,10 +47,11 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
 
     async Task FoldAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        // A batch that starts at or before the end of the last one means the last one did not commit: start afresh.
-        if (!_loaded || _handledUpTo is { } end && events[0].Position.CompareTo(end) <= 0)
+        // A batch that starts at or before the end of the last one (in any partition) means the last one did not commit:
+        // start afresh.
+        if (!_loaded || RepeatsHandled(events))
         {
-            await LoadAsync(transaction, events[0].Position, cancellationToken);
+            await LoadAsync(transaction, cancellationToken);
         }
         var decisions = new List<(RecordedEvent Recorded, PhaseChanged Change)>();
         var changedJobs = new HashSet<string>(StringComparer.Ordinal);
@@ -80,7 +82,10 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
             }
             hours[Hour(recorded.EventTime)] = new Dictionary<string, int>(_totals, StringComparer.Ordinal);
         }
-        _handledUpTo = events[^1].Position;
+        foreach (var logEvent in events)
+        {
+            _handledUpTo[logEvent.Event.Partition] = logEvent.Position;
+        }
         if (changedJobs.Count == 0)
         {
             return;
@@ -97,7 +102,7 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
     public void Reset()
     {
         _loaded = false;
-        _handledUpTo = null;
+        _handledUpTo.Clear();
         _phases.Clear();
         _totals.Clear();
     }
@@ -118,7 +123,19 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
 
     static DateTimeOffset Hour(DateTimeOffset at) => new(at.UtcDateTime.Ticks - at.UtcDateTime.Ticks % TimeSpan.TicksPerHour, TimeSpan.Zero);
 
-    async Task LoadAsync(NpgsqlTransaction transaction, TailPosition first, CancellationToken cancellationToken)
+    bool RepeatsHandled(IReadOnlyList<LogEvent> events)
+    {
+        foreach (var logEvent in events)
+        {
+            if (_handledUpTo.TryGetValue(logEvent.Event.Partition, out var end) && logEvent.Position.CompareTo(end) <= 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    async Task LoadAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         Reset();
         await using (var command = new NpgsqlCommand("select job_id, phase from fleet.job_phases", transaction.Connection, transaction))
@@ -129,8 +146,18 @@ public sealed class FleetHistoryFold(NpgsqlDataSource dataSource, ActivePolicies
                 Move(reader.GetString(0), reader.GetString(1));
             }
         }
-        // The policies in force just before this batch; the batch's own policy events are observed in their place.
-        await policies.LoadAsync(dataSource, first with { GlobalPosition = first.GlobalPosition - 1 }, cancellationToken);
+        // The policies in force just before this batch: up to where the checkpoint (claimed by this transaction) has the
+        // control partition; the batch's own policy events are observed in their place.
+        TailPosition control;
+        await using (var checkpoint = new NpgsqlCommand(
+            "select commit, position from es.checkpoints where name = $1 and partition = $2", transaction.Connection, transaction))
+        {
+            checkpoint.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CheckpointName });
+            checkpoint.Parameters.Add(new NpgsqlParameter<int> { TypedValue = LogPartitioner.ControlPartition });
+            await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken);
+            control = await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1)) : TailPosition.Start;
+        }
+        await policies.LoadAsync(dataSource, control, cancellationToken);
         _loaded = true;
     }
 

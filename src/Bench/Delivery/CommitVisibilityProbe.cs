@@ -21,21 +21,24 @@ sealed class CommitVisibilityProbe(NpgsqlDataSource store)
         {
             await listen.ExecuteNonQueryAsync(cancellationToken);
         }
-        var position = await log.ReadTailEndAsync(cancellationToken);
-        var lastCommit = position.Commit;
+        var partitioning = await EventStoreSchema.ReadPartitioningAsync(store, cancellationToken);
+        var position = await log.ReadTailEndAsync(Enumerable.Range(0, partitioning.Partitions), cancellationToken);
+        var (lastPartition, lastCommit) = (0, position.Of(0).Commit);
+        var reached = new Dictionary<int, TailPosition>();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 var batch = await log.ReadTailAsync(position, 5_000, (envelope, _) =>
                 {
-                    if (envelope.Commit != lastCommit)
+                    if (envelope.Commit != lastCommit || envelope.Partition != lastPartition)
                     {
-                        lastCommit = envelope.Commit;
+                        (lastPartition, lastCommit) = (envelope.Partition, envelope.Commit);
                         _lags.Add(DateTimeOffset.UtcNow - envelope.CommittedAt);
                     }
-                    position = envelope.Position;
+                    reached[envelope.Partition] = envelope.Position;
                 }, cancellationToken);
+                position = position.Max(LogPositions.Of(reached));
                 if (batch == 0)
                 {
                     // A notification, or a look anyway after a while, as the services' tails poll behind their wake-ups.

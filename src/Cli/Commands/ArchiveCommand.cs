@@ -26,8 +26,10 @@ public static class ArchiveCommand
         {
             var archived = await archive.CatchUpAsync(cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
-            var reached = await HistoryArchive.ReachedAsync(dataSource, CancellationToken.None);
-            context.Print(new { archived, seconds, reaches = reached.ToString() }, () => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            var positions = await HistoryArchive.ReachedAsync(dataSource, CancellationToken.None);
+            // One partition's position alone, as "commit/position"; several as "partition:commit/position …".
+            var reached = positions.Count switch { 0 => null, 1 => positions.First().Value.ToString(), _ => positions.ToString() };
+            context.Print(new { archived, seconds, reaches = reached }, () => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"archived {archived:N0} events in {seconds:0.0} s ({archived / Math.Max(seconds, 0.001):N0}/s); the archive reaches {reached}")));
             return 0;
         }

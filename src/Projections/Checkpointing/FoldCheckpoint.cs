@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.Checkpointing;
 
@@ -21,6 +22,7 @@ public sealed class FoldCheckpoint
     readonly bool _synchronous;
     // Per log partition: where the checkpoint is known to be (a partition missing: none saved yet).
     IReadOnlyDictionary<int, TailPosition> _saved = new Dictionary<int, TailPosition>();
+    IReadOnlyList<int> _partitions = [0];
     LogPositions? _unconfirmed;
     long _commits;
 
@@ -38,15 +40,14 @@ public sealed class FoldCheckpoint
 
     public string Name { get; }
 
-    /// <summary>Where the checkpoint of partition 0 (the whole log while it has one partition) is known to be: null when none was ever saved.</summary>
-    public TailPosition? Saved => _saved.TryGetValue(0, out var at) ? at : null;
+    /// <summary>The partitions the fold follows, as of <see cref="LoadAsync"/> (partition 0 alone before it).</summary>
+    public IReadOnlyList<int> Partitions => _partitions;
 
-    /// <summary>Where a fold starts that has folded nothing since <see cref="Saved"/>.</summary>
-    public TailPosition Resumed => Saved ?? TailPosition.Start;
+    /// <summary>Whether a position was ever saved for any of the fold's partitions.</summary>
+    public bool HasSaved => _saved.Count > 0;
 
-    /// <summary>Where the checkpoint of each partition of <paramref name="partitions"/> is known to be (the start where none was saved).</summary>
-    public LogPositions ResumedAt(IEnumerable<int> partitions) =>
-        LogPositions.Of(partitions.Select(p => KeyValuePair.Create(p, _saved.TryGetValue(p, out var at) ? at : TailPosition.Start)));
+    /// <summary>Where a fold starts that has folded nothing since its last save: each partition's saved position, its start where none was saved.</summary>
+    public LogPositions Resumed => LogPositions.Of(_partitions.Select(p => KeyValuePair.Create(p, _saved.TryGetValue(p, out var at) ? at : TailPosition.Start)));
 
     /// <summary>Time since the last save (or load).</summary>
     public TimeSpan SinceSave => _sinceSave.Elapsed;
@@ -57,37 +58,29 @@ public sealed class FoldCheckpoint
     /// <summary>Transactions this checkpoint committed: the fold's bookkeeping commits.</summary>
     public long Commits => Interlocked.Read(ref _commits);
 
-    /// <summary>Whether a checkpoint that moved to <paramref name="position"/>, with nothing else to write, is due to be saved.</summary>
-    public bool QuietSaveDue(TailPosition position) => position != Resumed && _sinceSave.Elapsed >= QuietInterval;
+    /// <summary>Whether a checkpoint that moved to <paramref name="positions"/>, with nothing else to write, is due to be saved.</summary>
+    public bool QuietSaveDue(LogPositions positions) => positions != Resumed && _sinceSave.Elapsed >= QuietInterval;
 
-    /// <summary>Reads the saved checkpoint; <see cref="Resumed"/> is then where the fold starts.</summary>
-    public async Task<TailPosition> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        (await LoadAsync(dataSource, [0], cancellationToken))[0];
-
-    /// <summary>Reads the saved checkpoint of each partition of <paramref name="partitions"/>: where the fold starts in each.</summary>
-    public async Task<LogPositions> LoadAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<int> partitions, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the saved position of every partition the process follows (<see cref="FollowedPartitions"/>):
+    /// <see cref="Resumed"/>, returned, is then where the fold starts in each.
+    /// </summary>
+    public async Task<LogPositions> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
+        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         _saved = await Checkpoints.LoadAsync(connection, Name, partitions, cancellationToken);
+        _partitions = partitions;
         _unconfirmed = null;
         _sinceSave.Restart();
-        return ResumedAt(partitions);
+        return Resumed;
     }
 
     /// <summary>
-    /// Moves the checkpoint from <see cref="Saved"/> to <paramref name="next"/> and runs <paramref name="write"/> in the
-    /// same transaction. Throws <see cref="CheckpointConflictException"/> when another instance moved it (the fold is
-    /// fenced); when the same move failed before and finds the checkpoint at <paramref name="next"/>, that attempt had
-    /// committed, and nothing is written again.
-    /// </summary>
-    public Task SaveAsync(
-        NpgsqlDataSource dataSource, TailPosition next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken) =>
-        SaveAsync(dataSource, LogPositions.Start(1).With(0, next), write, cancellationToken);
-
-    /// <summary>
-    /// As <see cref="SaveAsync(NpgsqlDataSource, TailPosition, Func{NpgsqlTransaction, CancellationToken, Task}?, CancellationToken)"/>
-    /// for every partition of <paramref name="next"/> in the one transaction, each moved by compare-and-set from where it
-    /// is known to be; a <see cref="CheckpointConflictException"/> names the partition another instance moved.
+    /// Moves the checkpoint of every partition of <paramref name="next"/>, each by compare-and-set from where it is known
+    /// to be, and runs <paramref name="write"/> in the same transaction. Throws <see cref="CheckpointConflictException"/>
+    /// naming the partition another instance moved (the fold is fenced there); when the same move failed before and
+    /// finds the checkpoint at <paramref name="next"/>, that attempt had committed, and nothing is written again.
     /// </summary>
     public async Task SaveAsync(
         NpgsqlDataSource dataSource, LogPositions next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken)
@@ -114,12 +107,13 @@ public sealed class FoldCheckpoint
 
     /// <summary>
     /// For instances that take turns on one checkpoint: waits for the checkpoint's lock in a new transaction, hands
-    /// <paramref name="work"/> the position the checkpoint is at, and commits the work with the checkpoint moved to
-    /// where the work says it got to (no commit when it says null: nothing to write). Returns where the checkpoint is.
+    /// <paramref name="work"/> the positions the checkpoint is at (the start of a partition none was saved for), and
+    /// commits the work with the checkpoint moved to where the work says it got to (no commit when it says null: nothing
+    /// to write). Returns where the checkpoint is.
     /// </summary>
-    public async Task<TailPosition?> TakeTurnAsync(
+    public async Task<LogPositions> TakeTurnAsync(
         NpgsqlDataSource dataSource,
-        Func<TailPosition?, NpgsqlTransaction, CancellationToken, Task<TailPosition?>> work,
+        Func<LogPositions, NpgsqlTransaction, CancellationToken, Task<LogPositions?>> work,
         CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -127,17 +121,17 @@ public sealed class FoldCheckpoint
         await CommitModeAsync(transaction, cancellationToken);
         // Waits while another instance takes its turn, then sees where it got to; an earlier commit of ours that went
         // unacknowledged is found done the same way.
-        var claimed = await Checkpoints.ClaimAsync(transaction, Name, cancellationToken);
-        if (await work(claimed, transaction, cancellationToken) is not { } next)
+        var claimed = await Checkpoints.ClaimAsync(transaction, Name, _partitions, cancellationToken);
+        _saved = claimed;
+        if (await work(Resumed, transaction, cancellationToken) is not { } next)
         {
-            _saved = claimed is { } at ? new Dictionary<int, TailPosition> { [0] = at } : new Dictionary<int, TailPosition>();
-            return claimed;
+            return Resumed;
         }
         await Checkpoints.SaveAsync(transaction, Name, claimed, next, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Counted();
-        Moved(LogPositions.Start(1).With(0, next));
-        return next;
+        Moved(next);
+        return Resumed;
     }
 
     async Task CommitModeAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -159,6 +153,10 @@ public sealed class FoldCheckpoint
 
     void Moved(LogPositions next)
     {
+        if (next.Partitions.Except(_partitions).Any())
+        {
+            _partitions = [.. _partitions.Union(next.Partitions).Order()];
+        }
         var saved = new Dictionary<int, TailPosition>(_saved);
         foreach (var (partition, position) in next)
         {

@@ -9,8 +9,9 @@ using Streaming.Projections.Tail;
 namespace Streaming.Projections.History;
 
 /// <summary>
-/// The history archive: a fold of the log that stores it in <see cref="HistoryBlock"/>s of <c>blockSize</c> events in
-/// <c>es.history_blocks</c> (schema migration 5), each written in one transaction with the archive's checkpoint, so a
+/// The history archive: a fold of the log that stores each partition in <see cref="HistoryBlock"/>s of <c>blockSize</c>
+/// events in <c>es.history_blocks</c> (schema migrations 5, 19), each written in one transaction with that partition's
+/// checkpoint of the archive, so a
 /// crash redoes at most the block it was filling and nothing is stored twice (so a block's commit does not wait for its
 /// flush: one lost with the database is written again). Backtests and rebuilds (and folds catching
 /// up from far behind) read the blocks instead of the events they hold: a tenth of the bytes, one row per block, and no
@@ -22,8 +23,10 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     public const int DefaultBlockSize = 2_000;
 
     readonly FoldCheckpoint _checkpoint = new(CheckpointName);
-    HistoryBlockBuilder _pending = new();
-    TailPosition _read;
+    // Per partition: the block being filled, and the last event added to it (or written before it).
+    readonly SortedDictionary<int, HistoryBlockBuilder> _pending = [];
+    readonly Dictionary<int, TailPosition> _read = [];
+    LogPositions? _position;
     bool _started;
     bool _catchingUp;
     long _archived;
@@ -32,7 +35,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
 
     public bool ReadsArchive => false;
 
-    public TailPosition Position => _read;
+    public LogPositions Position => _position ??= LogPositions.Of(_read);
 
     /// <summary>Events written to the archive by this instance.</summary>
     public long Archived => Interlocked.Read(ref _archived);
@@ -42,9 +45,18 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _read = await _checkpoint.LoadAsync(dataSource, cancellationToken);
-        _pending.Dispose();
-        _pending = new HistoryBlockBuilder();
+        var resumed = await _checkpoint.LoadAsync(dataSource, cancellationToken);
+        foreach (var pending in _pending.Values)
+        {
+            pending.Dispose();
+        }
+        _pending.Clear();
+        _read.Clear();
+        foreach (var (partition, position) in resumed)
+        {
+            _read[partition] = position;
+        }
+        _position = resumed;
         _started = true;
     }
 
@@ -57,26 +69,44 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         catch (CheckpointConflictException conflict) when (!_catchingUp)
         {
             // Another archiver (a second Projector, the archive command) wrote these blocks: go on from where it got to.
-            logger.LogWarning("Another archiver moved the history archive to {Position}; continuing from there", conflict.Actual);
+            logger.LogWarning("Another archiver moved the history archive of partition {Partition} to {Position}; continuing from there",
+                conflict.Partition, conflict.Actual);
             await StartAsync(cancellationToken);
         }
     }
 
+    // Each partition's events go to its own blocks; a block is written, with that partition's checkpoint, once full.
     async Task ArchiveAsync(LogBatch batch, CancellationToken cancellationToken)
     {
-        foreach (var logEvent in batch.After(_read))
+        foreach (var logEvent in batch.After(Position))
         {
-            if (_pending.Count == blockSize)
+            var partition = logEvent.Event.Partition;
+            var pending = Pending(partition);
+            if (pending.Count == blockSize)
             {
-                await WriteAsync(cancellationToken);
+                await WriteAsync(partition, cancellationToken);
+                pending = Pending(partition);
             }
-            _pending.Add(logEvent);
-            _read = logEvent.Position;
+            pending.Add(logEvent);
+            _read[partition] = logEvent.Position;
+            _position = null;
         }
-        if (_pending.Count == blockSize)
+        foreach (var (partition, pending) in _pending.ToList())
         {
-            await WriteAsync(cancellationToken);
+            if (pending.Count == blockSize)
+            {
+                await WriteAsync(partition, cancellationToken);
+            }
         }
+    }
+
+    HistoryBlockBuilder Pending(int partition)
+    {
+        if (!_pending.TryGetValue(partition, out var pending))
+        {
+            _pending[partition] = pending = new HistoryBlockBuilder();
+        }
+        return pending;
     }
 
     // Only whole blocks are written: what follows the last one waits for the block to fill.
@@ -105,21 +135,28 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     }
 
     /// <summary>
-    /// Up to <paramref name="maxBlocks"/> blocks after <paramref name="after"/>, without the events at or before it.
-    /// Fewer come back at the end of the archive, or before a block that cannot be read, whose events a reader then
-    /// takes from the log; such a block is logged, as the reads that follow are slower.
+    /// Up to <paramref name="maxBlocks"/> blocks of each partition of <paramref name="after"/> after its position there,
+    /// without the events at or before it; grouped by partition in partition order, in commit order within each. Fewer
+    /// come back at the end of a partition's archive, or before a block that cannot be read, whose events (and the
+    /// partition's after them) a reader then takes from the log; such a block is logged, as the reads that follow are slower.
     /// </summary>
     public static async Task<IReadOnlyList<HistoryBlock>> ReadAsync(
-        NpgsqlDataSource dataSource, TailPosition after, int maxBlocks, ILogger logger, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, LogPositions after, int maxBlocks, ILogger logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(after);
         await using var command = dataSource.CreateCommand("""
-            select end_commit, end_position, body from es.history_blocks
-             where (end_commit, end_position) > ($1, $2)
-             order by end_commit, end_position
-             limit $3
+            select b.partition, b.end_commit, b.end_position, b.body
+              from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
+             cross join lateral (
+                 select h.partition, h.end_commit, h.end_position, h.body from es.history_blocks h
+                  where h.partition = a.partition and (h.end_commit, h.end_position) > (a.commit, a.position)
+                  order by h.end_commit, h.end_position
+                  limit $4) b
+             order by b.partition, b.end_commit, b.end_position
             """);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Commit });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.GlobalPosition });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. after.Partitions] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.Commit)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.GlobalPosition)] });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxBlocks });
         NpgsqlDataReader reader;
         try
@@ -135,17 +172,23 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         }
         await using var _ = reader;
         var blocks = new List<HistoryBlock>();
+        var unreadable = new HashSet<int>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var end = new TailPosition(reader.GetInt64(0), reader.GetInt64(1));
-            var length = (int)reader.GetBytes(2, 0, null, 0, 0);
+            var partition = reader.GetInt32(0);
+            var end = new TailPosition(reader.GetInt64(1), reader.GetInt64(2));
+            if (unreadable.Contains(partition))
+            {
+                continue;
+            }
+            var length = (int)reader.GetBytes(3, 0, null, 0, 0);
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             HistoryBlock? block;
             try
             {
                 for (var read = 0; read < length;)
                 {
-                    read += (int)reader.GetBytes(2, read, buffer, read, length - read);
+                    read += (int)reader.GetBytes(3, read, buffer, read, length - read);
                 }
                 block = HistoryBlock.Decode(end, buffer, length);
             }
@@ -156,42 +199,55 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             if (block is null)
             {
                 logger.LogWarning(
-                    "The history archive's block ending at {End} cannot be decoded (damaged, or written by a newer version); its events and all after them are read from the log",
-                    end);
-                break;
+                    "The history archive's block ending at {End} of partition {Partition} cannot be decoded (damaged, or written by a newer version); its events and all after them in that partition are read from the log",
+                    end, partition);
+                unreadable.Add(partition);
+                continue;
             }
-            blocks.Add(blocks.Count == 0 && block.Events[0].Position.CompareTo(after) <= 0
-                ? block with { Events = block.Events.Where(e => e.Position.CompareTo(after) > 0).ToList() }
-                : block);
+            var from = after[partition];
+            var first = blocks.Count == 0 || blocks[^1].Partition != partition;
+            IReadOnlyList<LogEvent> events = first && block.Events[0].Position.CompareTo(from) <= 0
+                ? [.. block.Events.Where(e => e.Position.CompareTo(from) > 0)]
+                : block.Events;
+            if (partition != 0)
+            {
+                // Blocks keep no partition per event: the block's row says it.
+                events = [.. events.Select(e => e with { Event = e.Event with { Partition = partition } })];
+            }
+            blocks.Add(block with { Events = events, Partition = partition });
         }
         return blocks;
     }
 
-    /// <summary>The position the archive has reached (its checkpoint), or null before its first block.</summary>
-    public static async Task<TailPosition?> ReachedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The position the archive has reached in each partition it has blocks of (its checkpoint); empty before its first block.</summary>
+    public static async Task<LogPositions> ReachedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
+        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await Checkpoints.LoadAsync(connection, CheckpointName, cancellationToken);
+        return LogPositions.Of(await Checkpoints.LoadAsync(connection, CheckpointName, partitions, cancellationToken));
     }
 
-    // The full pending block with the checkpoint, in one transaction; kept pending (and written again) when it fails.
-    async Task WriteAsync(CancellationToken cancellationToken)
+    // The partition's full pending block with its checkpoint, in one transaction; kept pending (and written again) when it fails.
+    async Task WriteAsync(int partition, CancellationToken cancellationToken)
     {
-        var end = _pending.End;
-        var body = _pending.Finish();
-        var count = _pending.Count;
-        await _checkpoint.SaveAsync(dataSource, end, async (transaction, token) =>
+        var pending = _pending[partition];
+        var end = pending.End;
+        var body = pending.Finish();
+        var count = pending.Count;
+        await _checkpoint.SaveAsync(dataSource, LogPositions.At(partition, end), async (transaction, token) =>
         {
             await using var insert = new NpgsqlCommand(
-                "insert into es.history_blocks (end_commit, end_position, events, body) values ($1, $2, $3, $4)", transaction.Connection, transaction);
+                "insert into es.history_blocks (partition, end_commit, end_position, events, body) values ($1, $2, $3, $4, $5)",
+                transaction.Connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
             insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.Commit });
             insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.GlobalPosition });
             insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
             insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });
             await insert.ExecuteNonQueryAsync(token);
         }, cancellationToken);
-        Interlocked.Add(ref _archived, _pending.Count);
-        _pending.Dispose();
-        _pending = new HistoryBlockBuilder();
+        Interlocked.Add(ref _archived, count);
+        pending.Dispose();
+        _pending.Remove(partition);
     }
 }

@@ -4,11 +4,14 @@ using Streaming.Projections.Tail;
 namespace Streaming.Projections.History;
 
 /// <summary>
-/// A run of the log in commit order, as the archive stores it: one <see cref="HistoryWriter"/> segment with its own
+/// A run of one log partition in its commit order, as the archive stores it: one <see cref="HistoryWriter"/> segment with its own
 /// names, ending at <see cref="End"/>, so any block can be read without the ones before it.
 /// </summary>
 public sealed record HistoryBlock(TailPosition End, IReadOnlyList<LogEvent> Events)
 {
+    /// <summary>The log partition whose events the block holds (its events carry it).</summary>
+    public int Partition { get; init; }
+
     internal const byte Format = 1;
 
     public byte[] Encode()

@@ -27,7 +27,7 @@ public static class FoldCatchUp
                 reading = source.ReadAsync(batch.End, fold.ReadsArchive, cancellationToken);
                 await fold.ApplyAsync(batch, cancellationToken);
                 handed += batch.Count;
-                if (fold.Position.CompareTo(batch.End) < 0)
+                if (!fold.Position.Covers(batch.End))
                 {
                     // The fold went back to another checkpoint: read again from there.
                     await Task.WhenAny(reading);

@@ -7,7 +7,7 @@ namespace Streaming.Projections.Tail;
 internal abstract record FoldRequest
 {
     /// <summary>The fold caught up on its own to <paramref name="Position"/> and asks for a queue again.</summary>
-    public sealed record Join(FoldSlot Slot, TailPosition Position) : FoldRequest
+    public sealed record Join(FoldSlot Slot, LogPositions Position) : FoldRequest
     {
         public TaskCompletionSource<ChannelReader<LogBatch>?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

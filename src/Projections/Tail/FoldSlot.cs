@@ -64,14 +64,14 @@ internal sealed partial class FoldSlot
     public bool Attached => _attached;
 
     /// <summary>The reader's: the end of the last batch queued (or, just attached, the position the fold was at).</summary>
-    public TailPosition QueuedEnd { get; private set; }
+    public LogPositions QueuedEnd { get; private set; } = LogPositions.Start(0);
 
     public int QueuedEvents => Volatile.Read(ref _queuedEvents);
 
     public TailFoldState State() => new(_fold.Name, _fold.Position, _attached, QueuedEvents, Interlocked.Read(ref _detachments));
 
     /// <summary>The reader's: hands the fold a new queue, the log from <paramref name="queuedEnd"/> on.</summary>
-    public ChannelReader<LogBatch> Connect(Channel<LogBatch> queue, TailPosition queuedEnd)
+    public ChannelReader<LogBatch> Connect(Channel<LogBatch> queue, LogPositions queuedEnd)
     {
         _queue = queue;
         QueuedEnd = queuedEnd;
@@ -213,7 +213,7 @@ internal sealed partial class FoldSlot
                 {
                     var before = _fold.Position;
                     await RetryingAsync(() => _fold.TickAsync(cancellationToken), cancellationToken);
-                    if (_fold.Position.CompareTo(before) < 0)
+                    if (!_fold.Position.Covers(before))
                     {
                         // The fold moved back to an earlier checkpoint while idle (a job-state fold following another
                         // generation): what the reader queues from here on does not follow it, and what it already
@@ -248,16 +248,16 @@ internal sealed partial class FoldSlot
     // False when the fold moved back to an earlier checkpoint: the queue does not follow it any more.
     async Task<bool> HandleAsync(LogBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.End.CompareTo(_fold.Position) <= 0)
+        if (_fold.Position.Covers(batch.End))
         {
             return true;
         }
-        if (_fold.Position.CompareTo(batch.Follows) < 0)
+        if (!_fold.Position.Covers(batch.Follows))
         {
             return false;
         }
         await RetryingAsync(() => _fold.ApplyAsync(batch, cancellationToken), cancellationToken);
-        return _fold.Position.CompareTo(batch.End) >= 0;
+        return _fold.Position.Covers(batch.End);
     }
 
     // Reads on its own from where the fold is; asks to rejoin the reader once caught up, and returns the queue it got.
@@ -269,7 +269,7 @@ internal sealed partial class FoldSlot
         if (!batch.IsEmpty)
         {
             await RetryingAsync(() => _fold.ApplyAsync(batch, cancellationToken), cancellationToken);
-            if (batch.Count == source.BatchSize || batch.FromArchive)
+            if (batch.Truncated || batch.FromArchive)
             {
                 return null;
             }

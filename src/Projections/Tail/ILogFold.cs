@@ -4,7 +4,7 @@ namespace Streaming.Projections.Tail;
 
 /// <summary>
 /// One fold of the log that a process runs: the <see cref="LogTail"/> reads and decodes each event once and hands the
-/// same batches, in commit order, to every fold. A fold keeps its own checkpoint, so each resumes where it stopped.
+/// same batches (every partition the process follows, each in its commit order) to every fold. A fold keeps its own checkpoint, so each resumes where it stopped.
 /// Its methods are called one at a time. After a transient failure (the database or broker away) the tail waits and
 /// calls the same method again with the same batch, so <see cref="ApplyAsync"/> must skip what it already folded
 /// (everything up to <see cref="Position"/>) and redo only the writes that did not complete.
@@ -21,15 +21,15 @@ public interface ILogFold
     bool ReadsArchive { get; }
 
     /// <summary>
-    /// Where the fold has folded up to; it is handed only events after it. It may move back (a fold that starts again
-    /// from another checkpoint): the tail then hands it the log again from there.
+    /// Where the fold has folded up to in each partition it follows; it is handed only events after it. It may move back
+    /// (a fold that starts again from another checkpoint): the tail then hands it the log again from there.
     /// </summary>
-    TailPosition Position { get; }
+    LogPositions Position { get; }
 
     /// <summary>Loads the fold's checkpoint and state; <see cref="Position"/> is then where it resumes.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 
-    /// <summary>Folds the batch's events after <see cref="Position"/>, and writes what is due.</summary>
+    /// <summary>Folds the batch's events after <see cref="Position"/> (per partition), and writes what is due.</summary>
     Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken);
 
     /// <summary>

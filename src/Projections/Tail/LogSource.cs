@@ -6,40 +6,51 @@ using Streaming.Projections.History;
 namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// Reads the log in commit order from any position and decodes each event once: from the history archive's blocks
-/// where they reach and the caller accepts them (signals already decoded, one row per 2,000 events), from the log's
-/// gap-free tail after that. Not thread-safe: one per reading loop.
+/// Reads the log partitions of a set of positions, each in its commit order, from any positions, and decodes each event
+/// once: from the history archive's blocks where they reach and the caller accepts them (signals already decoded, one row
+/// per 2,000 events of a partition), from the log's gap-free tail after that. Not thread-safe: one per reading loop.
 /// </summary>
 public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int batchSize = LogSource.DefaultBatchSize)
 {
     public const int DefaultBatchSize = 5_000;
 
-    // Archive blocks read at a time (of 2,000 events each): a batch's array stays under 85,000 bytes, so it dies young
-    // instead of waiting in the large-object heap for a full collection.
+    // Archive blocks read at a time per partition (of 2,000 events each): a batch's array stays under 85,000 bytes with
+    // one partition, so it dies young instead of waiting in the large-object heap for a full collection.
     const int BlocksPerRead = 2;
 
     readonly EventLog _log = new(dataSource);
     readonly EventDecoder _decoder = new();
-    readonly LogEvent[] _read = new LogEvent[batchSize];
-    TailPosition? _archiveEndedAt;
+    LogEvent[] _read = new LogEvent[batchSize];
+    // Per partition: where the archive was found to end (read from the log from there on).
+    readonly Dictionary<int, TailPosition> _archiveEndedAt = [];
 
+    /// <summary>Most events a read takes from each partition.</summary>
     public int BatchSize => batchSize;
 
     /// <summary>
-    /// The next events after <paramref name="after"/>: whole archive blocks when <paramref name="archive"/> allows and
-    /// the archive reaches past <paramref name="after"/> (never past <paramref name="archiveUpTo"/>), else up to
-    /// <see cref="BatchSize"/> events of the log. Empty when nothing newer is committed yet.
+    /// The next events after <paramref name="after"/>: whole archive blocks of the partitions where <paramref name="archive"/>
+    /// allows and the archive reaches past their position (never past <paramref name="archiveUpTo"/>'s), else up to
+    /// <see cref="BatchSize"/> events of each partition from the log. Empty when nothing newer is committed yet.
     /// </summary>
-    public async Task<LogBatch> ReadAsync(TailPosition after, bool archive, CancellationToken cancellationToken, TailPosition? archiveUpTo = null)
+    public async Task<LogBatch> ReadAsync(LogPositions after, bool archive, CancellationToken cancellationToken, LogPositions? archiveUpTo = null)
     {
-        if (archive && !(_archiveEndedAt is { } ended && after.CompareTo(ended) >= 0)
-            && !(archiveUpTo is { } upTo && upTo.CompareTo(after) <= 0)
-            && await ReadArchiveAsync(after, archiveUpTo, cancellationToken) is { } archived)
+        ArgumentNullException.ThrowIfNull(after);
+        if (archive && await ReadArchiveAsync(after, archiveUpTo, cancellationToken) is { } archived)
         {
             return archived;
         }
+        if (_read.Length < batchSize * after.Count)
+        {
+            _read = new LogEvent[batchSize * after.Count];
+        }
         var count = 0;
-        await _log.ReadTailAsync(after, batchSize, (envelope, body) => _read[count++] = _decoder.Decode(envelope, body), cancellationToken);
+        var (partition, inPartition, truncated) = (-1, 0, false);
+        await _log.ReadTailAsync(after, batchSize, (envelope, body) =>
+        {
+            _read[count++] = _decoder.Decode(envelope, body);
+            (inPartition, partition) = envelope.Partition == partition ? (inPartition + 1, partition) : (1, envelope.Partition);
+            truncated |= inPartition == batchSize;
+        }, cancellationToken);
         if (count == 0)
         {
             return LogBatch.Empty(after);
@@ -47,31 +58,63 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         // Each batch gets an array of its own size: folds keep it while the next read fills the buffer.
         var events = _read.AsSpan(0, count).ToArray();
         Array.Clear(_read, 0, count);
-        return new LogBatch(after, events, count, events[^1].Position);
+        return new LogBatch(after, events, count, EndOf(after, events)) { Truncated = truncated };
     }
 
-    async Task<LogBatch?> ReadArchiveAsync(TailPosition after, TailPosition? upTo, CancellationToken cancellationToken)
+    // Each partition's last event, in partition order after partition order: the batch's end.
+    static LogPositions EndOf(LogPositions after, LogEvent[] events)
     {
-        var blocks = await HistoryArchive.ReadAsync(dataSource, after, BlocksPerRead, logger, cancellationToken);
+        if (after.Count == 1)
+        {
+            return LogPositions.At(after.Partitions.First(), events[^1].Position);
+        }
+        var ends = new Dictionary<int, TailPosition>(after);
+        foreach (var logEvent in events)
+        {
+            ends[logEvent.Event.Partition] = logEvent.Position;
+        }
+        return LogPositions.Of(ends);
+    }
+
+    async Task<LogBatch?> ReadArchiveAsync(LogPositions after, LogPositions? upTo, CancellationToken cancellationToken)
+    {
+        // The partitions the archive may still reach past their position, and does not have to stop at.
+        var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
+                                    && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
+        if (from.Count == 0)
+        {
+            return null;
+        }
+        var blocks = await HistoryArchive.ReadAsync(dataSource, LogPositions.Of(from), BlocksPerRead, logger, cancellationToken);
         var events = new LogEvent[blocks.Sum(b => b.Events.Count)];
         var count = 0;
+        var reached = new HashSet<int>();
         foreach (var block in blocks)
         {
+            var limit = upTo is not null && upTo.Contains(block.Partition) ? upTo[block.Partition] : (TailPosition?)null;
             foreach (var logEvent in block.Events)
             {
-                if (upTo is { } limit && logEvent.Position.CompareTo(limit) > 0)
+                if (limit is { } last && logEvent.Position.CompareTo(last) > 0)
                 {
                     break;
                 }
                 events[count++] = logEvent;
+                reached.Add(block.Partition);
+            }
+        }
+        foreach (var (partition, position) in from)
+        {
+            if (!reached.Contains(partition))
+            {
+                // Past the archive's end (or at a block it cannot read): this partition's log from here on.
+                _archiveEndedAt[partition] = position;
             }
         }
         if (count == 0)
         {
-            // Past the archive's end (or at a block it cannot read): the log from here on.
-            _archiveEndedAt = after;
             return null;
         }
-        return new LogBatch(after, events, count, events[count - 1].Position) { FromArchive = true };
+        var read = count == events.Length ? events : events[..count];
+        return new LogBatch(after, read, count, EndOf(after, read)) { FromArchive = true };
     }
 }

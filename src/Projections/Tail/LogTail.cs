@@ -8,8 +8,8 @@ using Streaming.Hosting.Resilience;
 namespace Streaming.Projections.Tail;
 
 /// <summary>
-/// The one reader of the log in a process. It reads the log in commit order by <c>(commit, position)</c> (README,
-/// Architecture), woken by the store's notifications
+/// The one reader of the log in a process. It reads every log partition the process follows, each in its commit order by
+/// <c>(commit, position)</c> and all in one query (README, Architecture), woken by the store's notifications
 /// (polling when they are down), decodes each event once, and hands the same batches to every fold the process runs, each
 /// at its own pace with its own checkpoint. Each fold's queue is a bounded channel with one reader, the fold's loop: a
 /// fold that cannot keep up holds the reader back for a moment, then its channel is closed and it catches up on its own
@@ -33,15 +33,14 @@ public sealed partial class LogTail
 
     // The reader's own state: touched by the reading loop only (and by RunAsync before it starts).
     readonly Queue<LogBatch> _ring = new();
-    TailPosition _head;
-    TailPosition _ringStart;
+    LogPositions _head = LogPositions.Start(0);
+    LogPositions _ringStart = LogPositions.Start(0);
     int _ringEvents;
     Task<bool>? _requested;
 
     LogWakeups? _wakeups;
     long _reads;
     long _read;
-    bool _partitionsChecked;
 
     public LogTail(NpgsqlDataSource dataSource, IEnumerable<ILogFold> folds, TailOptions options, LoopHealth health, ILoggerFactory loggers)
     {
@@ -95,7 +94,7 @@ public sealed partial class LogTail
         {
             await WhenStartedAsync(running);
             // Every fold starts attached; the reader starts with the one furthest behind and the others skip what they have.
-            _head = _slots.Select(s => s.Fold.Position).Min();
+            _head = LogPositions.Min(_slots.Select(s => s.Fold.Position));
             _ringStart = _head;
             foreach (var slot in _slots)
             {
@@ -116,7 +115,7 @@ public sealed partial class LogTail
     /// A fold that caught up on its own asks to be handed the log again; the answer is its new queue, or null when the
     /// reader is further ahead than the recent batches it keeps (the fold reads on, and asks again).
     /// </summary>
-    internal async Task<ChannelReader<LogBatch>?> JoinAsync(FoldSlot slot, TailPosition position, CancellationToken cancellationToken)
+    internal async Task<ChannelReader<LogBatch>?> JoinAsync(FoldSlot slot, LogPositions position, CancellationToken cancellationToken)
     {
         var join = new FoldRequest.Join(slot, position);
         await _requests.Writer.WriteAsync(join, cancellationToken);
@@ -186,11 +185,6 @@ public sealed partial class LogTail
                         // Asynchronous commits lost in a crash would be read again under the same numbers: stop instead.
                         await commits.VerifyAsync(log, cancellationToken);
                     }
-                    if (!_partitionsChecked)
-                    {
-                        await RefuseSeveralPartitionsAsync(cancellationToken);
-                        _partitionsChecked = true;
-                    }
                     batch = await source.ReadAsync(_head, archive, cancellationToken, archiveUpTo);
                     if (outage.InProgress)
                     {
@@ -228,12 +222,6 @@ public sealed partial class LogTail
         }
     }
 
-    // The reader follows one position (partition 0, the whole log while it has one partition): on a store of several
-    // partitions it would skip every other partition's events, so it stops instead (issue 22: folds over a set of
-    // partitions are the next step).
-    Task RefuseSeveralPartitionsAsync(CancellationToken cancellationToken) =>
-        EventStoreSchema.RequireOnePartitionAsync(_dataSource, "this process's folds", cancellationToken);
-
     // One wait for the folds' requests at a time, kept across reads until a request comes.
     Task<bool> Requested(CancellationToken cancellationToken) =>
         _requested is { IsCompleted: false } pending ? pending : _requested = _requests.Reader.WaitToReadAsync(cancellationToken).AsTask();
@@ -255,7 +243,7 @@ public sealed partial class LogTail
         }
     }
 
-    ChannelReader<LogBatch>? Rejoin(FoldSlot slot, TailPosition position)
+    ChannelReader<LogBatch>? Rejoin(FoldSlot slot, LogPositions position)
     {
         if (!_slots.Any(s => s.Attached))
         {
@@ -266,18 +254,18 @@ public sealed partial class LogTail
             _ringStart = position;
             return Connect(slot, position);
         }
-        if (position.CompareTo(_head) >= 0)
+        if (position.Covers(_head))
         {
             return Connect(slot, position);
         }
-        if (position.CompareTo(_ringStart) < 0)
+        if (!position.Covers(_ringStart))
         {
             return null;
         }
         var queue = Connect(slot, _head);
         foreach (var batch in _ring)
         {
-            if (batch.End.CompareTo(position) > 0)
+            if (!position.Covers(batch.End))
             {
                 slot.Enqueue(batch, force: true);
             }
@@ -285,7 +273,7 @@ public sealed partial class LogTail
         return queue;
     }
 
-    ChannelReader<LogBatch> Connect(FoldSlot slot, TailPosition queuedEnd) =>
+    ChannelReader<LogBatch> Connect(FoldSlot slot, LogPositions queuedEnd) =>
         slot.Connect(Channel.CreateBounded<LogBatch>(new BoundedChannelOptions(_options.FoldQueueEvents)
         {
             SingleReader = true,
@@ -293,24 +281,22 @@ public sealed partial class LogTail
             FullMode = BoundedChannelFullMode.Wait,
         }), queuedEnd);
 
-    // The archive's blocks are read only for folds that take them, and never past a fold that does not and is ahead.
-    (bool Archive, TailPosition? UpTo) ArchivePlan()
+    // The archive's blocks are read only for folds that take them, and never past a fold that does not and is ahead: per
+    // partition, up to the earliest such fold's queue (none of a partition where one of them is at the reader already).
+    (bool Archive, LogPositions? UpTo) ArchivePlan()
     {
-        TailPosition? upTo = null;
+        LogPositions? upTo = null;
         foreach (var slot in _slots)
         {
             if (!slot.Attached || slot.Fold.ReadsArchive)
             {
                 continue;
             }
-            if (slot.QueuedEnd.CompareTo(_head) <= 0)
+            if (_head.Covers(slot.QueuedEnd))
             {
                 return (false, null);
             }
-            if (upTo is null || slot.QueuedEnd.CompareTo(upTo.Value) < 0)
-            {
-                upTo = slot.QueuedEnd;
-            }
+            upTo = upTo is null ? slot.QueuedEnd : upTo.Min(slot.QueuedEnd);
         }
         return (true, upTo);
     }
@@ -320,7 +306,7 @@ public sealed partial class LogTail
         List<FoldSlot>? full = null;
         foreach (var slot in _slots)
         {
-            if (slot.Attached && slot.QueuedEnd.CompareTo(batch.End) < 0 && !slot.Enqueue(batch))
+            if (slot.Attached && !slot.QueuedEnd.Covers(batch.End) && !slot.Enqueue(batch))
             {
                 (full ??= []).Add(slot);
             }

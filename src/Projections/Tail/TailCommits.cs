@@ -6,7 +6,7 @@ namespace Streaming.Projections.Tail;
 
 /// <summary>
 /// The commits the tail has read from the log: how long after its commit each became visible to the tail (a histogram),
-/// and the last one, which <see cref="VerifyAsync"/> checks is still in the log after a database outage. Not thread-safe:
+/// and the last one of each partition, which <see cref="VerifyAsync"/> checks is still in the log after a database outage. Not thread-safe:
 /// one per reading loop.
 /// </summary>
 public sealed class TailCommits
@@ -15,13 +15,12 @@ public sealed class TailCommits
         "streaming.tail.commit_visible", "ms", "From an appending transaction's commit to the tail's first read of it");
 
     readonly TimeProvider _clock;
-    long _last;
-    DateTimeOffset _lastCommittedAt;
+    readonly SortedDictionary<int, (long Commit, DateTimeOffset CommittedAt)> _last = [];
 
     public TailCommits(TimeProvider? clock = null) => _clock = clock ?? TimeProvider.System;
 
-    /// <summary>The last commit read and when it was committed; 0 before any.</summary>
-    public (long Commit, DateTimeOffset CommittedAt) Last => (_last, _lastCommittedAt);
+    /// <summary>The last commit read in each partition and when it was committed; none before any.</summary>
+    public IReadOnlyDictionary<int, (long Commit, DateTimeOffset CommittedAt)> Last => _last;
 
     /// <summary>Records the commits of a batch read from the log (not the archive, which keeps no commit times).</summary>
     public void Read(LogBatch batch)
@@ -31,25 +30,29 @@ public sealed class TailCommits
             return;
         }
         var now = _clock.GetUtcNow();
+        var (partition, last) = (-1, 0L);
         foreach (var logEvent in batch.Events)
         {
             var recorded = logEvent.Event;
-            if (recorded.Commit == _last)
+            if (recorded.Partition == partition && recorded.Commit == last)
             {
                 continue;
             }
-            _last = recorded.Commit;
-            _lastCommittedAt = recorded.CommittedAt;
+            (partition, last) = (recorded.Partition, recorded.Commit);
+            _last[partition] = (last, recorded.CommittedAt);
             Visible.Record(Math.Max(0, (now - recorded.CommittedAt).TotalMilliseconds));
         }
     }
 
-    /// <summary>Throws <see cref="LogRewoundException"/> when the last commit read is no longer in the log as it was read.</summary>
+    /// <summary>Throws <see cref="LogRewoundException"/> when the last commit read of a partition is no longer in the log as it was read.</summary>
     public async Task VerifyAsync(EventLog log, CancellationToken cancellationToken)
     {
-        if (_last != 0 && !await log.VerifyCommitAsync(_last, _lastCommittedAt, cancellationToken))
+        foreach (var (partition, (commit, committedAt)) in _last)
         {
-            throw new LogRewoundException(_last, _lastCommittedAt);
+            if (!await log.VerifyCommitAsync(partition, commit, committedAt, cancellationToken))
+            {
+                throw new LogRewoundException(commit, committedAt, partition);
+            }
         }
     }
 }

@@ -29,14 +29,14 @@ public sealed class TransactionalFold(
     readonly FoldCheckpoint _checkpoint = new(checkpointName);
     readonly TimeSpan _writeInterval = writeInterval ?? DefaultWriteInterval;
     readonly List<LogEvent> _pending = [];
-    TailPosition _position;
+    LogPositions _position = LogPositions.Start(0);
     long _handled;
 
     public string Name => checkpointName;
 
     public bool ReadsArchive => readsArchive;
 
-    public TailPosition Position => _position;
+    public LogPositions Position => _position;
 
     /// <summary>Events handled and committed by this instance.</summary>
     public long Handled => Interlocked.Read(ref _handled);
@@ -52,10 +52,10 @@ public sealed class TransactionalFold(
 
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.End.CompareTo(_position) > 0)
+        if (!_position.Covers(batch.End))
         {
             _pending.AddRange(batch.After(_position));
-            _position = batch.End;
+            _position = _position.Max(batch.End);
         }
         if (_pending.Count >= MaxPendingEvents || _pending.Count > 0 && _checkpoint.SinceSave >= _writeInterval)
         {
@@ -86,20 +86,17 @@ public sealed class TransactionalFold(
         var at = await _checkpoint.TakeTurnAsync(dataSource, async (claimed, transaction, token) =>
         {
             // Another instance (or an earlier commit of ours whose acknowledgement was lost) may have got further.
-            var events = claimed is { } moved ? _pending.Where(e => e.Position.CompareTo(moved) > 0).ToList() : _pending;
+            var events = claimed.IsStart ? _pending : _pending.Where(e => !claimed.Covers(e.Event.Partition, e.Position)).ToList();
             if (events.Count == 0)
             {
                 return null;
             }
             await handler(events, transaction, token);
             handled = events.Count;
-            return end;
+            return end.Max(claimed);
         }, cancellationToken);
         _pending.Clear();
         Interlocked.Add(ref _handled, handled);
-        if (at is { } reached && reached.CompareTo(_position) > 0)
-        {
-            _position = reached;
-        }
+        _position = _position.Max(at);
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
 
     public bool ReadsArchive => true;
 
-    public TailPosition Position => Current.Position;
+    public LogPositions Position => Current.Position;
 
     /// <summary>The generation being kept current.</summary>
     public JobStateGeneration? Generation { get; private set; }
@@ -44,7 +44,7 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
     {
         await FollowActivatedAsync(cancellationToken);
-        if (Current.Position.CompareTo(batch.Follows) >= 0)
+        if (Current.Position.Covers(batch.Follows))
         {
             await Current.ApplyAsync(batch, cancellationToken);
         }

@@ -24,10 +24,11 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
         knownIssues.Observe(logEvent);
     }
 
-    public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
+    public async Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken)
     {
-        await policies.LoadAsync(dataSource, checkpoint, cancellationToken);
-        await knownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
+        var control = checkpoint.Of(LogPartitioner.ControlPartition);
+        await policies.LoadAsync(dataSource, control, cancellationToken);
+        await knownIssues.LoadAsync(dataSource, control, cancellationToken);
     }
 
     public JobStateView Create(string streamId) =>

@@ -10,7 +10,7 @@ using Streaming.Projector.JobStates;
 namespace Streaming.Projector.Rebuilding;
 
 /// <summary>
-/// Replays the whole log into a new generation of the job states (what the history archive holds of it from there, the
+/// Replays the whole log (every partition, each in its commit order) into a new generation of the job states (what the history archive holds of it from there, the
 /// rest from the log itself; all from the log without <c>useArchive</c>), in batches that each commit with their checkpoint, then makes it the active one. Interrupted at any point, it resumes from its last committed batch; the active
 /// generation serves readers throughout.
 /// </summary>
@@ -22,8 +22,6 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
 
     public async Task<RebuildResult> RunAsync(bool fresh, Action<RebuildProgress>? report, CancellationToken cancellationToken)
     {
-        // Before a generation is made: one that left out every partition but the first must never become active.
-        await EventStoreSchema.RequireOnePartitionAsync(dataSource, "the job states' rebuild", cancellationToken);
         var generations = new JobStateGenerations(dataSource);
         var (generation, resumed) = await generations.BuildingAsync(fresh, cancellationToken);
         // One projection per core, each folding its share of the jobs (a job's row depends only on its own events and on
@@ -51,15 +49,14 @@ public sealed class JobStateRebuild(NpgsqlDataSource dataSource, ILogger logger,
         return new RebuildResult(generation.Number, resumed, replayed, fold.FromArchive, elapsed);
     }
 
-    // What the replay will read: the log's single position follows partition 0 (the whole log while it has one), each
-    // event once, with its own partition's commit.
+    // What the replay will read: every partition's events after the generation's checkpoint there, each event once,
+    // with its own partition's commit.
     async Task<long> RemainingAsync(JobStateGeneration generation, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             select count(*) from es.commits ec join es.events e on e.tx_id = ec.tx_id and e.partition = ec.partition
-            where ec.partition = 0
-              and not exists (select 1 from es.checkpoints c
+            where not exists (select 1 from es.checkpoints c
                                where c.name = @name and c.partition = ec.partition and (ec.commit, e.global_position) <= (c.commit, c.position))
             """);
         command.Parameters.AddWithValue("name", generation.CheckpointName);

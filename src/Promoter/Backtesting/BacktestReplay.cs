@@ -18,7 +18,7 @@ public static class BacktestReplay
     const int BatchSize = 2_000;
 
     /// <summary>
-    /// Replays the whole log in commit order: what <paramref name="cache"/> holds of it first, then what the history
+    /// Replays the whole log, every partition in its commit order (a read's control events first): what <paramref name="cache"/> holds of it first, then what the history
     /// archive holds after that (unless <paramref name="useArchive"/> is false), then the rest from the log itself,
     /// each read ahead while the last read is replayed; what came from the store is added to the cache. Returns how
     /// many events came from each.
@@ -26,15 +26,18 @@ public static class BacktestReplay
     public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
         NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, ILogger logger, CancellationToken cancellationToken)
     {
-        var position = TailPosition.Start;
+        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+        var position = LogPositions.Start(partitions);
         long fromCache = 0, fromArchive = 0, fromLog = 0;
-        if (cache is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
+        // The local cache keeps one position: it serves the log of one partition only.
+        var kept = partitions.Count == 1 ? cache : null;
+        if (kept is not null && await OriginAsync(dataSource, cancellationToken) is { } origin)
         {
-            position = cache.Replay(origin, segment =>
+            position = LogPositions.At(LogPartitioner.ControlPartition, kept.Replay(origin, segment =>
             {
                 backtest.Apply(segment);
                 fromCache += segment.Count;
-            }) ?? TailPosition.Start;
+            }) ?? TailPosition.Start);
         }
         var source = new LogSource(dataSource, logger, BatchSize);
         try
@@ -50,7 +53,7 @@ public static class BacktestReplay
                 reading = ReadAsync(source, batch.End, useArchive, cancellationToken);
                 var events = batch.Events;
                 backtest.Apply(events);
-                cache?.AppendSegment(events, batch.End);
+                kept?.AppendSegment(events, batch.End[LogPartitioner.ControlPartition]);
                 if (batch.FromArchive)
                 {
                     fromArchive += events.Count;
@@ -68,7 +71,7 @@ public static class BacktestReplay
     }
 
     // The next batch, read and decoded on a pool thread: reading one batch overlaps replaying the last.
-    static Task<LogBatch> ReadAsync(LogSource source, TailPosition after, bool useArchive, CancellationToken cancellationToken) =>
+    static Task<LogBatch> ReadAsync(LogSource source, LogPositions after, bool useArchive, CancellationToken cancellationToken) =>
         Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);
 
     /// <summary>The first event of the log: what tells one log's cache from another's.</summary>

@@ -42,20 +42,21 @@ public sealed partial class DecisionFold(
 
     public void Observe(LogEvent logEvent) => Keep(engine.Observe(logEvent));
 
-    public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
+    public async Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken)
     {
         _pending.Clear();
-        await engine.Policies.LoadAsync(dataSource, checkpoint, cancellationToken);
-        await engine.KnownIssues.LoadAsync(dataSource, checkpoint, cancellationToken);
+        var control = checkpoint.Of(LogPartitioner.ControlPartition);
+        await engine.Policies.LoadAsync(dataSource, control, cancellationToken);
+        await engine.KnownIssues.LoadAsync(dataSource, control, cancellationToken);
         // Saved with the checkpoint; a fold that starts from the beginning of the log builds it afresh.
-        engine.Fleet = checkpoint == TailPosition.Start
+        engine.Fleet = checkpoint.IsStart
             ? new FleetControl()
             : await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken) ?? new FleetControl();
-        engine.Approvals = checkpoint == TailPosition.Start
+        engine.Approvals = checkpoint.IsStart
             ? new ApprovalBook()
             : await ApprovalStateTable.LoadAsync(dataSource, cancellationToken) ?? new ApprovalBook();
         approvalGauge?.Observe(engine.Approvals);
-        engine.Gates = checkpoint == TailPosition.Start ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
+        engine.Gates = checkpoint.IsStart ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);

@@ -41,29 +41,31 @@ public sealed partial class PhaseChangeRelay(
     readonly List<PhaseChangedMessage> _batch = [];
     readonly List<PoisonedEvent> _poisoned = [];
     readonly FoldCheckpoint _checkpoint = new(checkpointName, synchronous: true);
-    TailPosition _position;
-    TailPosition _published;
+    LogPositions _position = LogPositions.Start(0);
+    LogPositions _published = LogPositions.Start(0);
     bool _publishedSinceSave;
     long _count;
 
-    // The hand-over: changes published ahead of the log, in the order handed (the log brings them in the same order);
-    // the last number taken; and, while handed changes wait for the log, the last one the log must bring first.
-    readonly Queue<FedPhaseChange> _ahead = new();
+    // The hand-over, per log partition (the log brings a partition's changes in the order they were handed; there is no
+    // order between partitions): changes published ahead of the log, in the order handed; and, while a partition's handed
+    // changes wait for the log, the last one the log must bring first. The last number taken.
+    readonly Dictionary<int, Queue<FedPhaseChange>> _ahead = [];
     readonly HashSet<Guid> _aheadIds = [];
     readonly List<FedPhaseChange> _handed = [];
     // The latest changes the log brought, for hand-overs that come after the log (rare: the hand-over is read first).
     readonly Queue<Guid> _fromLog = new();
     readonly HashSet<Guid> _fromLogIds = [];
+    readonly Dictionary<int, Guid> _waitingFor = [];
+    readonly HashSet<int> _waiting = [];
+    LogPartitioner _partitioner = LogPartitioner.Single;
     long _lastHanded;
-    Guid? _waitingFor;
-    bool _waiting = true;
     long _handedPublished;
 
     public string Name => checkpointName;
 
     public bool ReadsArchive => true;
 
-    public TailPosition Position => _position;
+    public LogPositions Position => _position;
 
     /// <summary>Phase changes this instance has published (confirmed by the broker).</summary>
     public long Published => Interlocked.Read(ref _count);
@@ -77,6 +79,8 @@ public sealed partial class PhaseChangeRelay(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _position = _published = await _checkpoint.LoadAsync(dataSource, cancellationToken);
+        // Job streams only: no control prefix is needed to place them.
+        _partitioner = new LogPartitioner(_checkpoint.Partitions.Count, []);
         _publishedSinceSave = false;
         _batch.Clear();
         _poisoned.Clear();
@@ -86,8 +90,8 @@ public sealed partial class PhaseChangeRelay(
         _fromLog.Clear();
         _fromLogIds.Clear();
         // What was handed over before this start may be folded from the log only: wait for the log to bring one.
-        _waiting = true;
-        _waitingFor = null;
+        _waitingFor.Clear();
+        WaitInEveryPartition();
     }
 
     public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken) =>
@@ -101,20 +105,22 @@ public sealed partial class PhaseChangeRelay(
             {
                 if (handed.Sequence != _lastHanded + 1)
                 {
-                    // Some were dropped: those after them wait until the log has brought the last one seen.
-                    _waiting = true;
+                    // Some were dropped, of any partition: those after them wait until the log has brought the last one
+                    // seen of their partition.
+                    WaitInEveryPartition();
                 }
                 _lastHanded = handed.Sequence;
+                var partition = _partitioner.PartitionOf(handed.Change.JobId);
                 if (_fromLogIds.Contains(handed.Change.EventId))
                 {
-                    // The log brought it already, and everything handed before it.
-                    _waiting = false;
-                    _waitingFor = null;
+                    // The log brought it already, and everything of its partition handed before it.
+                    _waiting.Remove(partition);
+                    _waitingFor.Remove(partition);
                     continue;
                 }
-                if (_waiting)
+                if (_waiting.Contains(partition))
                 {
-                    _waitingFor = handed.Change.EventId;
+                    _waitingFor[partition] = handed.Change.EventId;
                     continue;
                 }
                 _handed.Add(handed);
@@ -131,14 +137,31 @@ public sealed partial class PhaseChangeRelay(
         LogPublished(_handed.Count, transport.Destination);
         foreach (var handed in _handed)
         {
-            _ahead.Enqueue(handed);
+            Ahead(_partitioner.PartitionOf(handed.Change.JobId)).Enqueue(handed);
             _aheadIds.Add(handed.Change.EventId);
         }
         _handed.Clear();
     }
 
-    // The log brought the change: true when it was published already from the hand-over.
-    bool WentOutAhead(Guid eventId)
+    void WaitInEveryPartition()
+    {
+        foreach (var partition in Enumerable.Range(0, _partitioner.Partitions))
+        {
+            _waiting.Add(partition);
+        }
+    }
+
+    Queue<FedPhaseChange> Ahead(int partition)
+    {
+        if (!_ahead.TryGetValue(partition, out var ahead))
+        {
+            _ahead[partition] = ahead = new Queue<FedPhaseChange>();
+        }
+        return ahead;
+    }
+
+    // The log brought the change, of <paramref name="partition"/>: true when it was published already from the hand-over.
+    bool WentOutAhead(Guid eventId, int partition)
     {
         if (_fromLogIds.Add(eventId))
         {
@@ -148,18 +171,20 @@ public sealed partial class PhaseChangeRelay(
                 _fromLogIds.Remove(_fromLog.Dequeue());
             }
         }
-        if (_waitingFor == eventId)
+        if (_waitingFor.TryGetValue(partition, out var waitingFor) && waitingFor == eventId)
         {
-            // Everything handed over up to it is in the log before it, so folded by now: the hand-over is whole again.
-            _waiting = false;
-            _waitingFor = null;
+            // Everything of its partition handed over up to it is in the log before it, so folded by now: the
+            // partition's hand-over is whole again.
+            _waiting.Remove(partition);
+            _waitingFor.Remove(partition);
         }
         if (!_aheadIds.Contains(eventId))
         {
             return false;
         }
-        // Those handed before it are in the log before it: the log brought them already (and they went out twice).
-        while (_ahead.TryDequeue(out var ahead))
+        // Those of its partition handed before it are in the log before it: the log brought them already (and they went
+        // out twice).
+        while (Ahead(partition).TryDequeue(out var ahead))
         {
             _aheadIds.Remove(ahead.Change.EventId);
             if (ahead.Change.EventId == eventId)
@@ -173,7 +198,7 @@ public sealed partial class PhaseChangeRelay(
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
     {
         // A batch that failed to publish is published again, whole, before anything after it.
-        if (_published.CompareTo(_position) < 0)
+        if (!_published.Covers(_position))
         {
             await PublishAsync(cancellationToken);
         }
@@ -186,7 +211,7 @@ public sealed partial class PhaseChangeRelay(
             try
             {
                 var change = logEvent.Read<PhaseChanged>();
-                if (!WentOutAhead(change.EventId))
+                if (!WentOutAhead(change.EventId, logEvent.Event.Partition))
                 {
                     _batch.Add(PhaseChangeMessages.Of(change, logEvent.Version));
                 }
@@ -197,9 +222,9 @@ public sealed partial class PhaseChangeRelay(
                 LogUnreadable(e, checkpointName, logEvent.StreamId, logEvent.Position.ToString());
             }
         }
-        if (batch.End.CompareTo(_position) > 0)
+        if (!_position.Covers(batch.End))
         {
-            _position = batch.End;
+            _position = _position.Max(batch.End);
         }
         await PublishAsync(cancellationToken);
         await SaveIfDueAsync(cancellationToken);

@@ -35,11 +35,11 @@ public sealed partial class ShadowFold(
 
     public void Observe(LogEvent logEvent) => shadows.Observe(logEvent);
 
-    public async Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken)
+    public async Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken)
     {
         _pending.Clear();
-        await shadows.LoadAsync(dataSource, checkpoint, cancellationToken);
-        _agreement = checkpoint == TailPosition.Start
+        await shadows.LoadAsync(dataSource, checkpoint.Of(LogPartitioner.ControlPartition), cancellationToken);
+        _agreement = checkpoint.IsStart
             ? new Dictionary<string, ShadowAgreement>(StringComparer.Ordinal)
             : await ShadowStateTable.LoadAgreementAsync(dataSource, cancellationToken);
     }

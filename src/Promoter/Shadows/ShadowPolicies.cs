@@ -17,13 +17,13 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
 {
     readonly FoldCheckpoint _checkpoint = new(ShadowFold.CheckpointName);
     bool _watching;
-    TailPosition _watched;
+    LogPositions _watched = LogPositions.Start(0);
 
     public string Name => ShadowFold.CheckpointName;
 
     public bool ReadsArchive => false;
 
-    public TailPosition Position => _watching ? _watched : fold.Position;
+    public LogPositions Position => _watching ? _watched : fold.Position;
 
     /// <summary>Whether a shadow policy was published and the fold runs.</summary>
     public bool Running => !_watching;
@@ -31,17 +31,17 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _checkpoint.LoadAsync(dataSource, cancellationToken);
-        if (_checkpoint.Saved is not null)
+        if (_checkpoint.HasSaved)
         {
             _watching = false;
             await fold.StartAsync(cancellationToken);
             return;
         }
         // The end of the log first: a shadow policy published after it is met by watching; one before it, found now.
-        var end = await new EventLog(dataSource).ReadTailEndAsync(cancellationToken);
+        var end = await new EventLog(dataSource).ReadTailEndAsync(_checkpoint.Partitions, cancellationToken);
         if (await FirstPublicationAsync(cancellationToken) is { } first)
         {
-            await StartFromAsync(first, cancellationToken);
+            await StartFromAsync(end.With(LogPartitioner.ControlPartition, first), cancellationToken);
             return;
         }
         _watching = true;
@@ -56,13 +56,14 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
             {
                 if (logEvent.Type == PolicyPublished.EventType && logEvent.StreamId.StartsWith(PolicyPublished.ShadowStreamPrefix, StringComparison.Ordinal))
                 {
-                    await StartFromAsync(logEvent.Position, cancellationToken);
+                    // The batch's control events come first: its other partitions' events are folded from the batch on.
+                    await StartFromAsync(_watched.Max(batch.Follows).With(LogPartitioner.ControlPartition, logEvent.Position), cancellationToken);
                     break;
                 }
             }
             if (_watching)
             {
-                _watched = batch.End;
+                _watched = _watched.Max(batch.End);
                 return;
             }
         }
@@ -73,9 +74,11 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
 
     public Task FlushAsync(CancellationToken cancellationToken) => _watching ? Task.CompletedTask : fold.FlushAsync(cancellationToken);
 
-    // The fold's checkpoint is the publication itself: the policy it publishes is loaded with the checkpoint, and the
-    // events after it are folded.
-    async Task StartFromAsync(TailPosition publication, CancellationToken cancellationToken)
+    // The fold's checkpoint is the publication itself in the control partition (the policy it publishes is loaded with
+    // the checkpoint, and the events after it are folded), and in every other partition where the log was when the
+    // publication was met: the order of a job partition's events relative to a control event is the one the reader met
+    // them in (README, Architecture; with one partition, simply the events after the publication).
+    async Task StartFromAsync(LogPositions publication, CancellationToken cancellationToken)
     {
         await _checkpoint.SaveAsync(dataSource, publication, null, cancellationToken);
         LogStarting(publication.ToString());
@@ -93,7 +96,7 @@ public sealed partial class ShadowPolicies(NpgsqlDataSource dataSource, Buffered
             order by c.commit, e.global_position limit 1
             """);
         first.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PolicyPublished.ShadowStreamPrefix });
-        // Policies are control streams, in the control partition: the one the fold's single position follows.
+        // Policies are control streams, in the control partition.
         first.Parameters.Add(new NpgsqlParameter<int> { TypedValue = LogPartitioner.ControlPartition });
         await using var reader = await first.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new TailPosition(reader.GetInt64(0), reader.GetInt64(1)) : null;

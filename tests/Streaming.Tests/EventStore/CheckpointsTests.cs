@@ -56,17 +56,15 @@ public sealed class CheckpointsTests(MigratedDatabase database) : IClassFixture<
         Assert.Null(await LoadAsync(name));
     }
 
-    async Task<TailPosition?> LoadAsync(string name)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        return await Checkpoints.LoadAsync(connection, name, CancellationToken.None);
-    }
+    Task<TailPosition?> LoadAsync(string name) => SettledTail.CheckpointAsync(database.DataSource, name);
 
+    // The log's one partition, 0: a reader's one checkpoint row.
     async Task SaveAsync(string name, TailPosition? expected, TailPosition next)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await Checkpoints.SaveAsync(transaction, name, expected, next, CancellationToken.None);
+        var from = expected is { } at ? new Dictionary<int, TailPosition> { [0] = at } : [];
+        await Checkpoints.SaveAsync(transaction, name, from, LogPositions.At(0, next), CancellationToken.None);
         await transaction.CommitAsync();
     }
 }

@@ -50,7 +50,7 @@ public sealed class CommitMigrationTests
             Assert.Equal([10, 11, 15, 16, 17], await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 17, CancellationToken.None));
 
             var log = new EventLog(dataSource);
-            var tail = await log.ReadTailAsync(TailPosition.Start, 100, CancellationToken.None);
+            var tail = await log.ReadTailAsync(LogPositions.Start(1), 100, CancellationToken.None);
             Assert.Equal(oldOrder.Select(e => e.EventId), tail.Select(e => e.EventId));
             Assert.Equal([1L, 1L, 2L, 2L, 2L], tail.Select(e => e.Commit));
             Assert.Equal(await ResumeAsync(log, dataSource, "at-start"), oldOrder.Select(e => e.EventId));
@@ -58,9 +58,8 @@ public sealed class CommitMigrationTests
             Assert.Equal(await ResumeAsync(log, dataSource, "end-of-a"), oldOrder.Skip(2).Select(e => e.EventId));
             Assert.Equal(await ResumeAsync(log, dataSource, "at-c"), oldOrder.Skip(2).Select(e => e.EventId));
             Assert.Equal(await ResumeAsync(log, dataSource, "inside-b"), oldOrder.Skip(4).Select(e => e.EventId));
-            await using var connection = await dataSource.OpenConnectionAsync();
-            Assert.Equal(TailPosition.Start, await Checkpoints.LoadAsync(connection, "at-start", CancellationToken.None));
-            Assert.Null(await Checkpoints.LoadAsync(connection, "history-archive", CancellationToken.None));
+            Assert.Equal(TailPosition.Start, await SettledTail.CheckpointAsync(dataSource, "at-start"));
+            Assert.Null(await SettledTail.CheckpointAsync(dataSource, "history-archive"));
             Assert.Equal(0L, await ScalarAsync(dataSource, "select count(*) from es.history_blocks"));
             Assert.Equal(2L, await ScalarAsync(dataSource, $"select commit from es.poisoned_events where global_position = {bSecond}"));
 
@@ -68,9 +67,9 @@ public sealed class CommitMigrationTests
             await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, CancellationToken.None);
             var streams = new EventStreams(dataSource);
             await streams.AppendToStreamAsync("job-c", ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
-            var appended = await log.ReadTailAsync(tail[^1].Position, 100, CancellationToken.None);
+            var appended = await log.ReadTailAsync(LogPositions.At(0, tail[^1].Position), 100, CancellationToken.None);
             Assert.Equal([(3L, "job-c", 1L)], appended.Select(e => (e.Commit, e.StreamId, e.Version)));
-            Assert.Equal(new TailPosition(3, appended[0].GlobalPosition), await log.ReadTailEndAsync(CancellationToken.None));
+            Assert.Equal(LogPositions.At(0, new TailPosition(3, appended[0].GlobalPosition)), await log.ReadTailEndAsync([0], CancellationToken.None));
         });
     }
 
@@ -93,17 +92,15 @@ public sealed class CommitMigrationTests
                 await late.CommitAsync();
             }
 
-            var tail = await new EventLog(dataSource).ReadTailAsync(TailPosition.Start, 100, CancellationToken.None);
+            var tail = await new EventLog(dataSource).ReadTailAsync(LogPositions.Start(1), 100, CancellationToken.None);
             Assert.Equal([("job-old", 1L), ("job-late", 2L)], tail.Select(e => (e.StreamId, e.Commit)));
         });
     }
 
     static async Task<IReadOnlyList<Guid>> ResumeAsync(EventLog log, NpgsqlDataSource dataSource, string checkpoint)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var from = await Checkpoints.LoadAsync(connection, checkpoint, CancellationToken.None)
-            ?? throw new InvalidOperationException($"no checkpoint {checkpoint}");
-        return [.. (await log.ReadTailAsync(from, 100, CancellationToken.None)).Select(e => e.EventId)];
+        var from = await SettledTail.CheckpointAsync(dataSource, checkpoint) ?? throw new InvalidOperationException($"no checkpoint {checkpoint}");
+        return [.. (await log.ReadTailAsync(LogPositions.At(0, from), 100, CancellationToken.None)).Select(e => e.EventId)];
     }
 
     static async Task<List<(Guid EventId, long GlobalPosition)>> OldOrderAsync(NpgsqlDataSource dataSource)

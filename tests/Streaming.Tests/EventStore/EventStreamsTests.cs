@@ -158,7 +158,7 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
     public async Task A_transaction_that_began_writing_before_a_newer_append_to_the_stream_appends_after_it_in_version_and_commit_order()
     {
         var id = SampleEvents.NewStreamId("job");
-        var start = await new EventLog(database.DataSource).ReadTailEndAsync(CancellationToken.None);
+        var start = await SettledTail.EndAsync(database.DataSource);
         await using var connection = await database.DataSource.OpenConnectionAsync();
         await using var earlier = await connection.BeginTransactionAsync();
         await using (var write = new NpgsqlCommand("select pg_current_xact_id()", connection, earlier))

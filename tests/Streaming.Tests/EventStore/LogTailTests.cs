@@ -28,7 +28,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         var whileOpen = await _log.ReadTailAsync(start, 100, CancellationToken.None);
         await open.CommitAsync();
         var afterCommit = await _log.ReadTailAsync(start, 100, CancellationToken.None);
-        var afterFirstRead = await _log.ReadTailAsync(whileOpen[^1].Position, 100, CancellationToken.None);
+        var afterFirstRead = await _log.ReadTailAsync(LogPositions.At(0, whileOpen[^1].Position), 100, CancellationToken.None);
 
         Assert.Equal([fast], whileOpen.Select(e => e.StreamId));
         Assert.Equal([fast, slow, slow], afterCommit.Select(e => e.StreamId));
@@ -56,7 +56,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         Assert.Equal([raw, raw, raw], tail.Select(e => e.StreamId));
         Assert.Single(tail.Select(e => e.Commit).Distinct());
         Assert.Equal(1, await CommitRowsAsync(tail[0].Commit));
-        Assert.Equal(await _log.ReadTailEndAsync(CancellationToken.None), tail[^1].Position);
+        Assert.Equal(await EndOfTailAsync(), LogPositions.At(0, tail[^1].Position));
     }
 
     [Theory]
@@ -109,7 +109,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
     [Fact]
     public async Task A_transaction_that_appends_nothing_records_no_commit()
     {
-        var before = await _log.ReadTailEndAsync(CancellationToken.None);
+        var before = await EndOfTailAsync();
         await using var connection = await database.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await LogCommit.PromiseAsync(transaction, CancellationToken.None);
@@ -118,7 +118,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         await transaction.CommitAsync();
 
         Assert.Null(commit);
-        Assert.Equal(before, await _log.ReadTailEndAsync(CancellationToken.None));
+        Assert.Equal(before, await EndOfTailAsync());
     }
 
     [Fact]
@@ -187,7 +187,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                 seen.AddRange(batch);
                 if (batch.Count > 0)
                 {
-                    position = batch[^1].Position;
+                    position = LogPositions.At(0, batch[^1].Position);
                     continue;
                 }
                 if (writersFinished)
@@ -300,7 +300,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         Assert.DoesNotContain(seen, e => rolledBack.ContainsKey(e.EventId));
         Assert.True(seen.Zip(seen.Skip(1)).All(p => p.First.Position.CompareTo(p.Second.Position) < 0), "the tail is in (commit, position) order");
         var commits = seen.Select(e => e.Commit).Distinct().ToList();
-        Assert.Equal(Enumerable.Range(0, commits.Count).Select(i => start.Commit + 1 + i), commits);
+        Assert.Equal(Enumerable.Range(0, commits.Count).Select(i => start[0].Commit + 1 + i), commits);
         foreach (var stream in seen.GroupBy(e => e.StreamId))
         {
             Assert.Equal(Enumerable.Range(1, stream.Count()).Select(v => (long)v), stream.Select(e => e.Version));
@@ -308,7 +308,7 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         Assert.Equal(committed.Count, await CountEventsAsync(streamIds));
     }
 
-    Task<TailPosition> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
+    Task<LogPositions> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
 
     async Task<long> CommitRowsAsync(long commit)
     {

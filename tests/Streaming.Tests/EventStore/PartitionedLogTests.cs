@@ -163,7 +163,7 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
         // Given a fold that saved where it got to in each partition, with what it wrote, in one transaction
         var name = "fold-" + Guid.NewGuid().ToString("N");
         var fold = new FoldCheckpoint(name);
-        Assert.Equal(LogPositions.Start(All), await fold.LoadAsync(database.DataSource, All, CancellationToken.None));
+        Assert.Equal(LogPositions.Start(All), await fold.LoadAsync(database.DataSource, CancellationToken.None));
         var first = LogPositions.Start(All).With(1, new TailPosition(3, 30)).With(3, new TailPosition(7, 71));
         await fold.SaveAsync(database.DataSource, first, null, CancellationToken.None);
         var second = first.With(0, new TailPosition(2, 5)).With(3, new TailPosition(8, 80));
@@ -171,13 +171,13 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
 
         // When it starts again
         var restarted = new FoldCheckpoint(name);
-        var resumed = await restarted.LoadAsync(database.DataSource, All, CancellationToken.None);
+        var resumed = await restarted.LoadAsync(database.DataSource, CancellationToken.None);
 
         // Then it resumes exactly where it saved in every partition, and moves on from there
         Assert.Equal(second, resumed);
         var third = resumed.With(2, new TailPosition(1, 9));
         await restarted.SaveAsync(database.DataSource, third, null, CancellationToken.None);
-        Assert.Equal(third, await new FoldCheckpoint(name).LoadAsync(database.DataSource, All, CancellationToken.None));
+        Assert.Equal(third, await new FoldCheckpoint(name).LoadAsync(database.DataSource, CancellationToken.None));
     }
 
     [Fact]
@@ -189,8 +189,8 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
         await new FoldCheckpoint(name).SaveAsync(database.DataSource, start, null, CancellationToken.None);
         var paused = new FoldCheckpoint(name);
         var successor = new FoldCheckpoint(name);
-        await paused.LoadAsync(database.DataSource, All, CancellationToken.None);
-        await successor.LoadAsync(database.DataSource, All, CancellationToken.None);
+        await paused.LoadAsync(database.DataSource, CancellationToken.None);
+        await successor.LoadAsync(database.DataSource, CancellationToken.None);
 
         // When the successor moves partition 2, and then the other saves its moves of partitions 0 and 2 with a write
         await successor.SaveAsync(database.DataSource, start.With(2, new TailPosition(5, 50)), null, CancellationToken.None);
@@ -208,7 +208,7 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
         Assert.Equal((name, 2, (TailPosition?)new TailPosition(4, 40), (TailPosition?)new TailPosition(5, 50)),
             (conflict.Name, conflict.Partition, conflict.Expected, conflict.Actual));
         Assert.False(wrote);
-        Assert.Equal(start.With(2, new TailPosition(5, 50)), await new FoldCheckpoint(name).LoadAsync(database.DataSource, All, CancellationToken.None));
+        Assert.Equal(start.With(2, new TailPosition(5, 50)), await new FoldCheckpoint(name).LoadAsync(database.DataSource, CancellationToken.None));
     }
 
     async Task<Dictionary<int, long>> HeadsAsync()

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.EventStore;
-using Streaming.Projector.Rebuilding;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.EventStore;
@@ -49,18 +47,6 @@ public sealed class PartitionedReadersTests(PartitionedDatabase database) : ICla
         // And exactly one event is unread: partition 2's of that transaction, once although the transaction has two commits
         Assert.Equal(0L, await UnreadAsync(checkpoint, partition: 0));
         Assert.Equal(1L, await UnreadAsync(checkpoint, partition: 2));
-    }
-
-    [Fact]
-    public async Task The_job_states_rebuild_refuses_a_store_of_several_partitions_before_it_makes_a_generation()
-    {
-        var generations = await CountAsync("select count(*) from projections.generations");
-
-        var refused = await Assert.ThrowsAsync<NotSupportedException>(() =>
-            new JobStateRebuild(database.DataSource, NullLogger.Instance).RunAsync(fresh: true, null, CancellationToken.None));
-
-        Assert.Contains("4 partitions", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(generations, await CountAsync("select count(*) from projections.generations"));
     }
 
     Task<long> UnreadAsync(string checkpoint, int partition) =>

@@ -46,10 +46,10 @@ public sealed class HistoryArchiveTests
     }
 
     static async Task<List<RecordedEvent>> LogAsync(NpgsqlDataSource dataSource) =>
-        [.. await new Streaming.EventStore.EventLog(dataSource).ReadTailAsync(TailPosition.Start, 1_000, CancellationToken.None)];
+        [.. await new Streaming.EventStore.EventLog(dataSource).ReadTailAsync(LogPositions.Start(1), 1_000, CancellationToken.None)];
 
     static async Task<List<HistoryBlock>> BlocksAsync(NpgsqlDataSource dataSource, TailPosition after) =>
-        [.. await HistoryArchive.ReadAsync(dataSource, after, 100, NullLogger.Instance, CancellationToken.None)];
+        [.. await HistoryArchive.ReadAsync(dataSource, LogPositions.At(0, after), 100, NullLogger.Instance, CancellationToken.None)];
 
     [Fact]
     public async Task Stores_whole_blocks_of_the_log_with_its_checkpoint_and_a_restarted_archive_continues_after_them()
@@ -64,7 +64,7 @@ public sealed class HistoryArchiveTests
         var log = await LogAsync(store.DataSource);
         var blocks = await BlocksAsync(store.DataSource, TailPosition.Start);
         Assert.Equal([log[2].Position, log[5].Position], blocks.Select(b => b.End));
-        Assert.Equal(log[5].Position, await HistoryArchive.ReachedAsync(store.DataSource, CancellationToken.None));
+        Assert.Equal(LogPositions.At(0, log[5].Position), await HistoryArchive.ReachedAsync(store.DataSource, CancellationToken.None));
 
         // Each event comes back as logged, its signal already read (correlation ids are not kept)
         var archived = blocks.SelectMany(b => b.Events).ToList();
@@ -111,7 +111,7 @@ public sealed class HistoryArchiveTests
         }
 
         var logger = new RecordingLogger();
-        var blocks = await HistoryArchive.ReadAsync(store.DataSource, TailPosition.Start, 100, logger, CancellationToken.None);
+        var blocks = await HistoryArchive.ReadAsync(store.DataSource, LogPositions.Start(1), 100, logger, CancellationToken.None);
 
         // The first block only: a reader takes the second block's events, and all after them, from the log
         Assert.Equal([log[1].Position], blocks.Select(b => b.End));

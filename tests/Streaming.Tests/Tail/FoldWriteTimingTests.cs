@@ -39,7 +39,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         var tail = new LogTail(database.DataSource, [buffered, transactional],
             new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
         await using var running = new RunningTail(tail);
-        var end = await SettledTail.EndAsync(database.DataSource);
+        var end = (await SettledTail.EndAsync(database.DataSource))[0];
         await Eventually.True(async () => await CheckpointAsync(counting.Name) == end && await CheckpointAsync(transactional.Name) == end, Deadline,
             "both folds to write what they folded");
         var commits = (buffered.Commits, transactional.Commits);
@@ -135,11 +135,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         Assert.Equal(5, resumed.Handled);
     }
 
-    async Task<TailPosition?> CheckpointAsync(string name)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        return await Checkpoints.LoadAsync(connection, name, CancellationToken.None);
-    }
+    Task<TailPosition?> CheckpointAsync(string name) => SettledTail.CheckpointAsync(database.DataSource, name);
 
     async Task<long> CountedAsync(string fold, string streamId)
     {
@@ -194,7 +190,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         {
         }
 
-        public Task ResumeAsync(TailPosition checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Count Create(string streamId) => new(0);
 

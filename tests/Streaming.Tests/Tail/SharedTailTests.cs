@@ -78,7 +78,7 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
         Assert.Equal(0, handled);
         Assert.Equal(deliveries.Skip(1).Sum(d => d.Length), fold.Handled);
         Assert.Equal([1L, 2L, 3L, 4L, 5L], await HandledVersionsAsync(id));
-        Assert.Equal(await EndOfTailAsync(), await LoadCheckpointAsync());
+        Assert.Equal((await EndOfTailAsync())[0], await LoadCheckpointAsync());
     }
 
     [Fact]
@@ -258,7 +258,7 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
 
         public bool ReadsArchive => true;
 
-        public TailPosition Position { get; private set; }
+        public LogPositions Position { get; private set; } = LogPositions.Start(1);
 
         public List<TailPosition> Positions { get; } = [];
 
@@ -274,7 +274,7 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
             foreach (var logEvent in batch.After(Position))
             {
                 Positions.Add(logEvent.Position);
-                Position = logEvent.Position;
+                Position = Position.With(logEvent.Event.Partition, logEvent.Position);
             }
             FromArchive += batch.FromArchive ? 1 : 0;
         }
@@ -326,13 +326,9 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
         return versions;
     }
 
-    async Task<TailPosition?> LoadCheckpointAsync()
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        return await Checkpoints.LoadAsync(connection, _name, CancellationToken.None);
-    }
+    Task<TailPosition?> LoadCheckpointAsync() => SettledTail.CheckpointAsync(database.DataSource, _name);
 
-    Task<TailPosition> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
+    Task<LogPositions> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
 
     async Task<int?> ListenerPidAsync()
     {

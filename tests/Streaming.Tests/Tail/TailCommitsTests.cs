@@ -21,7 +21,7 @@ public sealed class TailCommitsTests
 
         await commits.VerifyAsync(new EventLog(database.DataSource), CancellationToken.None);
 
-        Assert.Equal(2, commits.Last.Commit);
+        Assert.Equal(2, commits.Last[0].Commit);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class TailCommitsTests
         }
         var source = new LogSource(dataSource, NullLogger.Instance);
         var commits = new TailCommits();
-        var batch = await source.ReadAsync(TailPosition.Start, archive: false, CancellationToken.None);
+        var batch = await source.ReadAsync(LogPositions.Start(1), archive: false, CancellationToken.None);
         commits.Read(batch);
         Assert.Equal(appends * 2, batch.Count);
         return commits;
