@@ -92,11 +92,7 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
     {
         // Given a transaction that appended to partition 1 and holds its head, uncommitted
         var tail = await Log.ReadTailEndAsync(All, CancellationToken.None);
-        await using var holding = await database.DataSource.OpenConnectionAsync();
-        await using var held = await holding.BeginTransactionAsync();
-        await LogCommit.PromiseAsync(held, CancellationToken.None);
-        await Streams.AppendToStreamAsync(held, PartitionedDatabase.JobIn(1), ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
-        Assert.NotNull(await LogCommit.RecordAsync(held, CancellationToken.None));
+        await using var held = await HeldPartitionHead.TakeAsync(database.DataSource, 1);
 
         // When another transaction appends to partition 2 and commits
         var two = PartitionedDatabase.JobIn(2);
@@ -108,8 +104,7 @@ public sealed class PartitionedLogTests(PartitionedDatabase database) : IClassFi
             () => Log.ReadTailAsync(LogPositions.Of(tail.Where(p => p.Key is 1 or 2)), 100, CancellationToken.None),
             events => events.Count > 0, TimeSpan.FromSeconds(10), "partition 2's commit at its tail");
         Assert.Equal([two], read.Select(e => e.StreamId));
-        Assert.Equal(System.Data.ConnectionState.Open, holding.State);
-        await held.RollbackAsync();
+        Assert.True(held.Holding);
     }
 
     [Fact]

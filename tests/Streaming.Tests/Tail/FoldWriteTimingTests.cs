@@ -20,9 +20,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
     public async Task InitializeAsync()
     {
         await HandledEvents.CreateAsync(database.DataSource);
-        await using var command = database.DataSource.CreateCommand(
-            "create table if not exists counted (fold text not null, stream_id text not null, events bigint not null, primary key (fold, stream_id))");
-        await command.ExecuteNonQueryAsync();
+        await CountingFold.CreateTableAsync(database.DataSource);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -34,7 +32,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         var id = SampleEvents.NewStreamId("quiet");
         await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(10), CancellationToken.None);
         var counting = new CountingFold(_name + ":buffered");
-        var buffered = new BufferedFold<Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
+        var buffered = new BufferedFold<CountingFold.Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
         var transactional = new TransactionalFold(database.DataSource, _name + ":transactional", RecordAsync);
         var tail = new LogTail(database.DataSource, [buffered, transactional],
             new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
@@ -60,7 +58,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         // Given a buffered fold on a tail that reads one event at a time
         var id = SampleEvents.NewStreamId("busy");
         var counting = new CountingFold(_name + ":busy");
-        var fold = new BufferedFold<Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
+        var fold = new BufferedFold<CountingFold.Count>(database.DataSource, counting, new FoldOptions(), NullLogger.Instance);
         var tail = new LogTail(database.DataSource, [fold], new TailOptions { ReadBatchSize = 1, PollInterval = TimeSpan.FromMilliseconds(20) },
             new LoopHealth(), NullLoggerFactory.Instance);
         var started = DateTime.UtcNow;
@@ -84,7 +82,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         {
             await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
         }
-        var resumed = new BufferedFold<Count>(database.DataSource, new CountingFold(counting.Name), new FoldOptions(), NullLogger.Instance);
+        var resumed = new BufferedFold<CountingFold.Count>(database.DataSource, new CountingFold(counting.Name), new FoldOptions(), NullLogger.Instance);
         await using (var running = new RunningTail(new LogTail(database.DataSource, [resumed], new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20) },
             new LoopHealth(), NullLoggerFactory.Instance)))
         {
@@ -102,7 +100,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var counting = new CountingFold(_name + ":aside", held.Task);
         var options = new FoldOptions { FlushInterval = TimeSpan.FromMilliseconds(50), WriteAside = true };
-        var fold = new BufferedFold<Count>(database.DataSource, counting, options, NullLogger.Instance);
+        var fold = new BufferedFold<CountingFold.Count>(database.DataSource, counting, options, NullLogger.Instance);
         var tail = new LogTail(database.DataSource, [fold],
             new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
         await using (var running = new RunningTail(tail))
@@ -125,7 +123,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
         // And a restart resumes from the checkpoint written with the states: 5 more events make 35, none counted twice
         await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(5), CancellationToken.None);
-        var resumed = new BufferedFold<Count>(database.DataSource, new CountingFold(counting.Name), options, NullLogger.Instance);
+        var resumed = new BufferedFold<CountingFold.Count>(database.DataSource, new CountingFold(counting.Name), options, NullLogger.Instance);
         await using (var running = new RunningTail(new LogTail(database.DataSource, [resumed], new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20) },
             new LoopHealth(), NullLoggerFactory.Instance)))
         {
@@ -137,13 +135,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
     Task<TailPosition?> CheckpointAsync(string name) => SettledTail.CheckpointAsync(database.DataSource, name);
 
-    async Task<long> CountedAsync(string fold, string streamId)
-    {
-        await using var command = database.DataSource.CreateCommand("select coalesce(max(events), 0) from counted where fold = $1 and stream_id = $2");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = fold });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    Task<long> CountedAsync(string fold, string streamId) => CountingFold.CountedAsync(database.DataSource, fold, streamId);
 
     // Every row version (xmin) of the folds' checkpoints and tables: a write of any of them changes it.
     async Task<string> RowVersionsAsync(string buffered, string transactional)
@@ -163,84 +155,4 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
 
     Task RecordAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         HandledEvents.RecordAsync(_name + ":transactional", events, transaction, cancellationToken);
-
-    public sealed record Count(long Events);
-
-    /// <summary>
-    /// Counts each stream's events into the table <c>counted</c>; its effect is each stream's count as of its last commit.
-    /// Given <paramref name="heldSave"/>, every save waits for it inside its transaction.
-    /// </summary>
-    sealed class CountingFold(string name, Task? heldSave = null) : IStreamFold<Count>
-    {
-        readonly TaskCompletionSource _saveStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        readonly Dictionary<string, long> _folded = new(StringComparer.Ordinal);
-        readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _committed = new(StringComparer.Ordinal);
-
-        public string Name => name;
-
-        /// <summary>Completes when a save has begun.</summary>
-        public Task SaveStarted => _saveStarted.Task;
-
-        /// <summary>The stream's events folded as of the last commit of the fold's effects.</summary>
-        public long Committed(string streamId) => _committed.GetValueOrDefault(streamId);
-
-        public bool HasState(string streamId) => true;
-
-        public void Observe(LogEvent logEvent)
-        {
-        }
-
-        public Task ResumeAsync(LogPositions checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Count Create(string streamId) => new(0);
-
-        public Count Apply(Count state, LogEvent logEvent)
-        {
-            _folded[logEvent.StreamId] = state.Events + 1;
-            return new(state.Events + 1);
-        }
-
-        public Count Poisoned(Count state) => state;
-
-        public async Task<IReadOnlyDictionary<string, Count>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken)
-        {
-            await using var command = new NpgsqlCommand("select stream_id, events from counted where fold = $1 and stream_id = any($2)", connection);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. streamIds] });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var loaded = new Dictionary<string, Count>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                loaded[reader.GetString(0)] = new Count(reader.GetInt64(1));
-            }
-            return loaded;
-        }
-
-        public Task CommitAsync(CancellationToken cancellationToken)
-        {
-            foreach (var (streamId, events) in _folded)
-            {
-                _committed[streamId] = events;
-            }
-            return Task.CompletedTask;
-        }
-
-        public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, Count>> changed, CancellationToken cancellationToken)
-        {
-            _saveStarted.TrySetResult();
-            if (heldSave is not null)
-            {
-                await heldSave.WaitAsync(cancellationToken);
-            }
-            await using var command = new NpgsqlCommand(
-                """
-                insert into counted (fold, stream_id, events) select $1, * from unnest($2, $3)
-                on conflict (fold, stream_id) do update set events = excluded.events
-                """, transaction.Connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = changed.Select(c => c.Key).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = changed.Select(c => c.Value.Events).ToArray() });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
 }

@@ -17,6 +17,21 @@ internal static class HandledEvents
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>The versions of <paramref name="streamId"/>'s events <paramref name="subscription"/> handled, in order.</summary>
+    public static async Task<List<long>> VersionsAsync(NpgsqlDataSource dataSource, string subscription, string streamId)
+    {
+        await using var command = dataSource.CreateCommand("select version from handled where stream_id = $1 and subscription = $2 order by version");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subscription });
+        await using var reader = await command.ExecuteReaderAsync();
+        var versions = new List<long>();
+        while (await reader.ReadAsync())
+        {
+            versions.Add(reader.GetInt64(0));
+        }
+        return versions;
+    }
+
     public static async Task RecordAsync(string subscription, IReadOnlyList<LogEvent> events, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
+using Streaming.Projections;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;
 using Streaming.Tests.EventStore;
@@ -18,25 +18,31 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
 
     EventStreams Streams => new(database.DataSource);
 
-    public Task InitializeAsync() => HandledEvents.CreateAsync(database.DataSource);
+    public async Task InitializeAsync()
+    {
+        await HandledEvents.CreateAsync(database.DataSource);
+        await CountingFold.CreateTableAsync(database.DataSource);
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task Folds_restarted_mid_stream_resume_from_their_checkpoint_in_every_partition_and_fold_each_event_once()
     {
-        // Given a job in each partition with 10 events, folded by a transactional fold and the history archive (blocks of 4)
+        // Given a job in each partition with 10 events, folded by a transactional fold, a buffered per-job fold and the
+        // history archive (blocks of 4)
         var jobs = All.Select(PartitionedDatabase.JobIn).ToList();
         await AppendAsync(jobs, 10);
         var first = Fold();
         var firstArchive = new HistoryArchive(database.DataSource, NullLogger.Instance, blockSize: 4);
-        await RunUntilAsync([first, firstArchive], () => HandledEachAsync(jobs, 10));
+        await RunUntilAsync([first, Counting(), firstArchive], () => DoneAsync(jobs, 10));
 
         // When every job gets 5 more events while they are stopped, and they start again
         await AppendAsync(jobs, 5);
         var resumed = Fold();
+        var counting = Counting();
         var archive = new HistoryArchive(database.DataSource, NullLogger.Instance, blockSize: 4);
-        await RunUntilAsync([resumed, archive], () => HandledEachAsync(jobs, 15));
+        await RunUntilAsync([resumed, counting, archive], () => DoneAsync(jobs, 15));
 
         // Then each job's events were handled once each, in version order (the table's key refuses a second time), and
         // the resumed instance was handed only the new ones: it resumed from its checkpoint in every partition
@@ -45,12 +51,18 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
             Assert.Equal(Enumerable.Range(1, 15).Select(v => (long)v), await HandledVersionsAsync(job));
         }
         Assert.Equal(20, resumed.Handled);
+        Assert.Equal(20, counting.Handled);
+        foreach (var job in jobs)
+        {
+            Assert.Equal(15, await CountingFold.CountedAsync(database.DataSource, Counted, job));
+        }
 
-        // And its checkpoint is at the end of every partition's tail
+        // And their checkpoints are at the end of every partition's tail
         var end = await SettledTail.EndAsync(database.DataSource);
         foreach (var partition in All)
         {
             Assert.Equal(end[partition], await SettledTail.CheckpointAsync(database.DataSource, _name, partition));
+            Assert.Equal(end[partition], await SettledTail.CheckpointAsync(database.DataSource, Counted, partition));
         }
 
         // And the archive holds each partition's events in blocks of that partition, each event once, in commit order
@@ -79,11 +91,7 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
         await using var running = new RunningTail(Tail([fold]));
 
         // And a transaction that appended to a job of partition 1 and holds its head, uncommitted
-        await using var holding = await database.DataSource.OpenConnectionAsync();
-        await using var held = await holding.BeginTransactionAsync();
-        await LogCommit.PromiseAsync(held, CancellationToken.None);
-        await Streams.AppendToStreamAsync(held, PartitionedDatabase.JobIn(1), ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
-        Assert.NotNull(await LogCommit.RecordAsync(held, CancellationToken.None));
+        await using var held = await HeldPartitionHead.TakeAsync(database.DataSource, 1);
 
         // When a job of partition 2 appends and commits
         var two = PartitionedDatabase.JobIn(2);
@@ -92,8 +100,7 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
         // Then the fold handles it while partition 1's transaction is still open
         await Eventually.True(async () => running.Run.IsCompleted || (await HandledVersionsAsync(two)).Count == 3, Deadline, "partition 2's events in the fold");
         Assert.Equal([1L, 2L, 3L], await HandledVersionsAsync(two));
-        Assert.Equal(System.Data.ConnectionState.Open, holding.State);
-        await held.RollbackAsync();
+        Assert.True(held.Holding);
     }
 
     async Task AppendAsync(IEnumerable<string> jobs, int events)
@@ -110,6 +117,10 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
     TransactionalFold Fold() => new(database.DataSource, _name,
         (events, transaction, token) => HandledEvents.RecordAsync(_name, events, transaction, token), writeInterval: TimeSpan.FromMilliseconds(20));
 
+    string Counted => _name + ":counted";
+
+    BufferedFold<CountingFold.Count> Counting() => new(database.DataSource, new CountingFold(Counted), new FoldOptions { FlushInterval = TimeSpan.FromMilliseconds(20) }, NullLogger.Instance);
+
     LogTail Tail(IEnumerable<ILogFold> folds) => new(database.DataSource, folds,
         new TailOptions { ReadBatchSize = 3, PollInterval = TimeSpan.FromMilliseconds(50), TickInterval = TimeSpan.FromMilliseconds(20) },
         new LoopHealth(), NullLoggerFactory.Instance);
@@ -120,11 +131,12 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
         await Eventually.True(async () => running.Run.IsCompleted || await done(), Deadline, "the folds to handle the events");
     }
 
-    async Task<bool> HandledEachAsync(IEnumerable<string> jobs, int count)
+    // Every job's events handled by the transactional fold, and counted and written by the buffered one.
+    async Task<bool> DoneAsync(IEnumerable<string> jobs, int count)
     {
         foreach (var job in jobs)
         {
-            if ((await HandledVersionsAsync(job)).Count < count)
+            if ((await HandledVersionsAsync(job)).Count < count || await CountingFold.CountedAsync(database.DataSource, Counted, job) < count)
             {
                 return false;
             }
@@ -132,17 +144,5 @@ public sealed class PartitionedTailTests(PartitionedDatabase database) : IClassF
         return true;
     }
 
-    async Task<List<long>> HandledVersionsAsync(string streamId)
-    {
-        await using var command = database.DataSource.CreateCommand("select version from handled where stream_id = $1 and subscription = $2 order by version");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
-        await using var reader = await command.ExecuteReaderAsync();
-        var versions = new List<long>();
-        while (await reader.ReadAsync())
-        {
-            versions.Add(reader.GetInt64(0));
-        }
-        return versions;
-    }
+    Task<List<long>> HandledVersionsAsync(string streamId) => HandledEvents.VersionsAsync(database.DataSource, _name, streamId);
 }

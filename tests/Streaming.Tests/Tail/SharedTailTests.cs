@@ -312,19 +312,7 @@ public sealed class SharedTailTests(MigratedDatabase database) : IClassFixture<M
         return (long)(await command.ExecuteScalarAsync())! >= atLeast;
     }
 
-    async Task<List<long>> HandledVersionsAsync(string streamId)
-    {
-        await using var command = database.DataSource.CreateCommand("select version from handled where stream_id = $1 and subscription = $2 order by version");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _name });
-        await using var reader = await command.ExecuteReaderAsync();
-        var versions = new List<long>();
-        while (await reader.ReadAsync())
-        {
-            versions.Add(reader.GetInt64(0));
-        }
-        return versions;
-    }
+    Task<List<long>> HandledVersionsAsync(string streamId) => HandledEvents.VersionsAsync(database.DataSource, _name, streamId);
 
     Task<TailPosition?> LoadCheckpointAsync() => SettledTail.CheckpointAsync(database.DataSource, _name);
 
