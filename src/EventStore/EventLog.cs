@@ -60,15 +60,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
     {
-        await using var command = TailCommand(dataSource.CreateCommand(), after, maxPerPartition, bodies: false);
-        return await EventRows.ReadAsync(command, cancellationToken);
-    }
-
-    /// <summary>As <see cref="ReadTailAsync(LogPositions, int, CancellationToken)"/>, on the caller's connection and transaction.</summary>
-    public static async Task<IReadOnlyList<RecordedEvent>> ReadTailAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, LogPositions after, int maxPerPartition, CancellationToken cancellationToken)
-    {
-        await using var command = TailCommand(new NpgsqlCommand { Connection = connection, Transaction = transaction }, after, maxPerPartition, bodies: false);
+        await using var command = TailCommand(after, maxPerPartition, bodies: false);
         return await EventRows.ReadAsync(command, cancellationToken);
     }
 
@@ -79,14 +71,15 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<int> ReadTailAsync(LogPositions after, int maxPerPartition, Action<RecordedEvent, byte[]> onEvent, CancellationToken cancellationToken)
     {
-        await using var command = TailCommand(dataSource.CreateCommand(), after, maxPerPartition, bodies: true);
+        await using var command = TailCommand(after, maxPerPartition, bodies: true);
         return await ReadBodiesAsync(command, onEvent, cancellationToken);
     }
 
-    static NpgsqlCommand TailCommand(NpgsqlCommand command, LogPositions after, int maxPerPartition, bool bodies)
+    NpgsqlCommand TailCommand(LogPositions after, int maxPerPartition, bool bodies)
     {
         ArgumentNullException.ThrowIfNull(after);
         ArgumentOutOfRangeException.ThrowIfNegative(maxPerPartition);
+        var command = dataSource.CreateCommand();
         if (after.Count == 1)
         {
             var (partition, position) = after.First();
