@@ -10,35 +10,32 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
 {
     // Commits become visible in commit-number order (every appending transaction records its commit last, under the log
     // head's row lock, which PostgreSQL releases only once the commit is visible), so nothing can still appear below the
-    // last commit this read returns: no horizon, no waiting for any other transaction.
-    const string TailSql = "select " + EventRows.Columns + TailFrom;
+    // last commit this read returns: no horizon, no waiting for any other transaction. es.read_tail (partition $4, after
+    // ($1 commit, $2 position), at most $3 events) walks the partition's commits and takes each one's events by index until
+    // it has enough, so a read costs what it returns however far behind the head its reader is (migration 19).
+    const string TailSql = """
+        select global_position, commit, stream_id, version, event_id, type, data, metadata, seq, event_time, recorded_at,
+               committed_at, partition
+          from es.read_tail($4, $1, $2, $3)
+         order by commit, global_position
+        """;
 
-    // (commit, global_position) > ($1, $2), written so that both indexes bound it: es.commits from commit $1 on, and
-    // each commit's events (es.events (tx_id, global_position)) past $2 in commit $1 only. Checked with EXPLAIN on a
-    // store of a million events: a read at the end touches one index page per table (README, Architecture).
-    const string TailFrom = """
-         from es.commits c
-         join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
-                         and e.global_position > case when c.commit = $1 then $2 else 0 end
-        where c.partition = $4 and c.commit >= $1
-        order by c.commit, e.global_position
-        limit $3
+    // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
+    const string TailBodiesSql = """
+        select global_position, commit, stream_id, version, event_id, type, data, seq, event_time, recorded_at, committed_at,
+               partition
+          from es.read_tail($4, $1, $2, $3)
+         order by commit, global_position
         """;
 
     // The same read for a set of partitions, each after its own position ($1 partitions, $2 commits, $3 positions) and
     // at most $4 events from each, in one round trip: per partition in its commit order.
     const string PartitionsTailSql = """
-        select t.* from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
-        cross join lateral (
-            select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at,
-                   c.committed_at, c.partition
-              from es.commits c
-              join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
-                              and e.global_position > case when c.commit = a.commit then a.position else 0 end
-             where c.partition = a.partition and c.commit >= a.commit
-             order by c.commit, e.global_position
-             limit $4) t
-        order by t.partition, t.commit, t.global_position
+        select t.global_position, t.commit, t.stream_id, t.version, t.event_id, t.type, t.data, t.seq, t.event_time,
+               t.recorded_at, t.committed_at, t.partition
+          from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
+         cross join lateral es.read_tail(a.partition, a.commit, a.position, $4) t
+         order by t.partition, t.commit, t.global_position
         """;
 
     /// <summary>
@@ -51,11 +48,6 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
         AddTailParameters(command, after, maxCount);
         return await EventRows.ReadAsync(command, cancellationToken);
     }
-
-    // The same read for readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
-    const string TailBodiesSql = """
-        select e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition
-        """ + TailFrom;
 
     /// <summary>
     /// As <see cref="ReadTailAsync(TailPosition, int, CancellationToken)"/>, handing each event to <paramref name="onEvent"/>

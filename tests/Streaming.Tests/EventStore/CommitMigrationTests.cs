@@ -47,7 +47,7 @@ public sealed class CommitMigrationTests
                 """);
 
             // Through 17 (the log's partitions: one here, so nothing moves), which today's readers need.
-            Assert.Equal([10, 11, 15, 16, 17], await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 17, CancellationToken.None));
+            Assert.Equal([10, 11, 15, 16, 17, 18, 19], await EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 19, CancellationToken.None));
 
             var log = new EventLog(dataSource);
             var tail = await log.ReadTailAsync(TailPosition.Start, 100, CancellationToken.None);
@@ -83,7 +83,7 @@ public sealed class CommitMigrationTests
             await using var inFlight = await OldWriter.BeginAsync(dataSource);
             await inFlight.AppendAsync("job-old", 1);
 
-            var migrating = EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 17, CancellationToken.None);
+            var migrating = EventStoreSchema.MigrateAsync(dataSource, StoreSchema.ServiceMigrations, 19, CancellationToken.None);
             await Eventually.True(() => AnyoneWaitsForALockAsync(dataSource), TimeSpan.FromSeconds(30), "the migration to wait for the writer");
             await inFlight.CommitAsync();
             await migrating;
