@@ -12,7 +12,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     // head's row lock, which PostgreSQL releases only once the commit is visible), so nothing can still appear below the
     // last commit this read returns: no horizon, no waiting for any other transaction. es.read_tail (partition $4, after
     // ($1 commit, $2 position), at most $3 events) walks the partition's commits and takes each one's events by index until
-    // it has enough, so a read costs what it returns however far behind the head its reader is (migration 19).
+    // it has enough, so a read costs what it returns however far behind the head its reader is (migration 30).
     const string TailSql = """
         select global_position, commit, stream_id, version, event_id, type, data, metadata, seq, event_time, recorded_at,
                committed_at, partition

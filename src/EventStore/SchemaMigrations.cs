@@ -473,12 +473,12 @@ internal static class SchemaMigrations
             drop trigger events_partition on es.events;
             drop function es.event_partition();
             """),
-        // 19: the tail read walks a partition's commits in order and takes each one's events by index, in order, until it
+        // 30: the tail read walks a partition's commits in order and takes each one's events by index, in order, until it
         // has as many as asked: its work follows what it returns, however far behind the head the reader is. As one join
         // ordered by (commit, position), the planner sorted every event from the reader's commit to the head whenever it
         // guessed few commits there (es.commits grows faster than its statistics), so a reader behind the head read, and
         // sorted on disk, all of its lag at every read and fell further behind (README, Performance).
-        new(19, "tail_read_bounded_by_its_count", """
+        new(30, "tail_read_bounded_by_its_count", """
             create function es.read_tail(p int, after_commit bigint, after_position bigint, max_count int)
             returns table (global_position bigint, commit bigint, stream_id text, version bigint, event_id uuid, type text,
                            data json, metadata json, seq bigint, event_time timestamptz, recorded_at timestamptz,
