@@ -14,43 +14,26 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     // for any other transaction, and a transaction holding one partition's head delays no other partition's reader.
     // This is the one place the tail is read: every fold, rebuild and backtest goes through it.
 
-    // (commit, global_position) > ($1, $2) in partition $4, written so that both indexes bound it: es.commits from commit
-    // $1 on, and each commit's events (es.events (tx_id, global_position)) past $2 in commit $1 only. Checked with EXPLAIN
-    // on a store of a million events: a read at the end touches one index page per table (README, Architecture). A reader
-    // of one partition (the whole log while it has one) uses it as it is, so its plan is the one measured.
-    const string OnePartitionFrom = """
-         from es.commits c
-         join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
-                         and e.global_position > case when c.commit = $1 then $2 else 0 end
-        where c.partition = $4 and c.commit >= $1
-        order by c.commit, e.global_position
-        limit $3
+    // Each partition of $1 after its own position ($2 commits, $3 positions), at most $4 events from each, in one round
+    // trip: grouped by partition (in partition order, so the control partition, 0, comes first), in commit order within
+    // each. es.read_tail walks a partition's commits and takes each one's events by index until it has its count, so a
+    // read costs what it returns however far behind the head its reader is (migration 30; README, Performance).
+    const string TailFrom = """
+          from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
+         cross join lateral es.read_tail(a.partition, a.commit, a.position, $4) t
+         order by t.partition, t.commit, t.global_position
         """;
 
-    // The same read for a set of partitions, each after its own position ($1 partitions, $2 commits, $3 positions) and
-    // at most $4 events from each, in one round trip: grouped by partition (in partition order, so the control partition,
-    // 0, comes first), in commit order within each.
-    const string PartitionsFrom = """
-        from unnest($1::int[], $2::bigint[], $3::bigint[]) as a(partition, commit, position)
-        cross join lateral (
-            select {0}
-              from es.commits c
-              join es.events e on e.tx_id = c.tx_id and e.partition = c.partition
-                              and e.global_position > case when c.commit = a.commit then a.position else 0 end
-             where c.partition = a.partition and c.commit >= a.commit
-             order by c.commit, e.global_position
-             limit $4) t
-        order by t.partition, t.commit, t.global_position
-        """;
+    const string TailSql = """
+        select t.global_position, t.commit, t.stream_id, t.version, t.event_id, t.type, t.data, t.metadata, t.seq,
+               t.event_time, t.recorded_at, t.committed_at, t.partition
+        """ + TailFrom;
 
     // For readers that decode bodies themselves: the body as UTF-8 bytes, no metadata.
-    const string BodyColumns =
-        "e.global_position, c.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.seq, e.event_time, e.recorded_at, c.committed_at, c.partition";
-
-    static readonly string OnePartitionSql = "select " + EventRows.Columns + OnePartitionFrom;
-    static readonly string OnePartitionBodiesSql = "select " + BodyColumns + OnePartitionFrom;
-    static readonly string PartitionsSql = "select t.* " + PartitionsFrom.Replace("{0}", EventRows.Columns, StringComparison.Ordinal);
-    static readonly string PartitionsBodiesSql = "select t.* " + PartitionsFrom.Replace("{0}", BodyColumns, StringComparison.Ordinal);
+    const string TailBodiesSql = """
+        select t.global_position, t.commit, t.stream_id, t.version, t.event_id, t.type, t.data, t.seq, t.event_time,
+               t.recorded_at, t.committed_at, t.partition
+        """ + TailFrom;
 
     /// <summary>
     /// The next committed events of every partition of <paramref name="after"/>, each after its own position and at most
@@ -79,17 +62,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(after);
         ArgumentOutOfRangeException.ThrowIfNegative(maxPerPartition);
-        var command = dataSource.CreateCommand();
-        if (after.Count == 1)
-        {
-            var (partition, position) = after.First();
-            command.CommandText = bodies ? OnePartitionBodiesSql : OnePartitionSql;
-            AddPosition(command, position);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxPerPartition });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
-            return command;
-        }
-        command.CommandText = bodies ? PartitionsBodiesSql : PartitionsSql;
+        var command = dataSource.CreateCommand(bodies ? TailBodiesSql : TailSql);
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. after.Partitions] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.Commit)] });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. after.Select(p => p.Value.GlobalPosition)] });

@@ -1,6 +1,6 @@
 namespace Streaming.EventStore;
 
-/// <summary>The event store's own schema history (versions 1-19, see <see cref="SchemaMigration"/>). Append new steps; never change a released one.</summary>
+/// <summary>The event store's own schema history (versions 1-19, then 30-39, see <see cref="SchemaMigration"/>). Append new steps; never change a released one.</summary>
 internal static class SchemaMigrations
 {
     public static readonly IReadOnlyList<SchemaMigration> All =
@@ -479,6 +479,46 @@ internal static class SchemaMigrations
             alter table es.history_blocks add column partition int not null default 0;
             alter table es.history_blocks drop constraint history_blocks_pkey;
             alter table es.history_blocks add primary key (partition, end_commit, end_position);
+            """),
+        // 30: the tail read walks a partition's commits in order and takes each one's events by index, in order, until it
+        // has as many as asked: its work follows what it returns, however far behind the head the reader is. As one join
+        // ordered by (commit, position), the planner sorted every event from the reader's commit to the head whenever it
+        // guessed few commits there (es.commits grows faster than its statistics), so a reader behind the head read, and
+        // sorted on disk, all of its lag at every read and fell further behind (README, Performance).
+        new(30, "tail_read_bounded_by_its_count", """
+            create function es.read_tail(p int, after_commit bigint, after_position bigint, max_count int)
+            returns table (global_position bigint, commit bigint, stream_id text, version bigint, event_id uuid, type text,
+                           data json, metadata json, seq bigint, event_time timestamptz, recorded_at timestamptz,
+                           committed_at timestamptz, partition int)
+            -- Both reads have an index in the order asked for ((partition, commit) and (tx_id[, partition], global_position)):
+            -- without sorts the planner must walk them and stop at the count, where a top-N sort of the whole commit would
+            -- fetch every event of it first.
+            language plpgsql stable set enable_sort = off as $$
+            #variable_conflict use_column
+            declare
+                k record;
+                wanted int := max_count;
+                taken int;
+            begin
+                if wanted <= 0 then
+                    return;
+                end if;
+                for k in select c.commit, c.tx_id, c.committed_at from es.commits c
+                          where c.partition = p and c.commit >= after_commit order by c.commit loop
+                    return query
+                        select e.global_position, k.commit, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata,
+                               e.seq, e.event_time, e.recorded_at, k.committed_at, p
+                          from es.events e
+                         where e.tx_id = k.tx_id and e.partition = p
+                           and e.global_position > case when k.commit = after_commit then after_position else 0 end
+                         order by e.global_position
+                         limit wanted;
+                    get diagnostics taken = row_count;
+                    wanted := wanted - taken;
+                    exit when wanted <= 0;
+                end loop;
+            end
+            $$;
             """),
     ];
 }

@@ -96,7 +96,7 @@ public sealed partial class PipelineSampler : BackgroundService
                    head.position
             from es.checkpoints c
             cross join (select coalesce(max(global_position), 0) as position from es.events) head
-            left join lateral (select ec.committed_at {UnreadEvents.From} order by ec.commit limit 1) unread on true
+            left join lateral (select t.committed_at from {UnreadEvents.After("c", 1)} t) unread on true
             where c.name not like 'projector:job-states:g%'
                or c.name = (select 'projector:job-states:g' || generation from projections.generations
                             where projection = 'job_states' and state = 'active')

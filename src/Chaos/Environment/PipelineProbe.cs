@@ -47,9 +47,9 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
         Until.TrueAsync(
             async ct =>
             {
-                const string folds = $"""
+                var folds = $"""
                     select count(distinct f.name) filter (where not behind) * 1000 + count(*) filter (where behind)
-                    from (select c.name, exists (select 1 {UnreadEvents.From}) as behind
+                    from (select c.name, exists (select from {UnreadEvents.After("c", 1)}) as behind
                           from es.checkpoints c where c.name <> 'history-archive') f
                     """;
                 var counts = await ScalarAsync(folds, ct);

@@ -308,6 +308,53 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
         Assert.Equal(committed.Count, await CountEventsAsync(streamIds));
     }
 
+    [Fact]
+    public async Task A_reader_far_behind_the_head_reads_about_as_many_events_as_it_asks_for_whatever_the_planners_statistics_say()
+    {
+        // Given statistics taken while the log was short (es.commits grows faster than autovacuum analyses it)
+        var start = await EndOfTailAsync();
+        await ExecuteAsync("analyze es.commits");
+
+        // And 40 commits of 250 events each after the reader's position
+        var stream = SampleEvents.NewStreamId("behind");
+        for (var commit = 0; commit < 40; commit++)
+        {
+            await ExecuteAsync($$"""
+                insert into es.events (stream_id, version, event_id, type, data, metadata, event_time)
+                select '{{stream}}', v, gen_random_uuid(), 'raw-event', '{}', '{}', now()
+                  from generate_series({{commit * 250 + 1}}, {{(commit + 1) * 250}}) v
+                """);
+        }
+
+        // When the reader asks for the next 100 events
+        var read = await _log.ReadTailAsync(start, 100, CancellationToken.None);
+
+        // Then it gets the first 100 in order
+        Assert.Equal(Enumerable.Range(1, 100).Select(v => (long)v), read.Select(e => e.Version));
+
+        // And the read behind it fetches fewer than one commit's 250 from the table (a plan that sorts the lag fetched
+        // all 10,000), as this transaction's own table statistics count it
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var tail = new NpgsqlCommand("select count(*) from es.read_tail(0, $1, $2, 100)", connection, transaction))
+        {
+            tail.Parameters.Add(new NpgsqlParameter<long> { TypedValue = start[0].Commit });
+            tail.Parameters.Add(new NpgsqlParameter<long> { TypedValue = start[0].GlobalPosition });
+            Assert.Equal(100L, (long)(await tail.ExecuteScalarAsync())!);
+        }
+        await using var fetched = new NpgsqlCommand(
+            "select coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) from pg_stat_xact_user_tables where schemaname = 'es' and relname = 'events'",
+            connection, transaction);
+        var eventsTouched = (long)(await fetched.ExecuteScalarAsync())!;
+        Assert.True(eventsTouched < 250, $"the read fetched {eventsTouched} events from es.events to return 100");
+    }
+
+    async Task ExecuteAsync(string sql)
+    {
+        await using var command = database.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
     Task<LogPositions> EndOfTailAsync() => SettledTail.EndAsync(database.DataSource);
 
     async Task<long> CommitRowsAsync(long commit)

@@ -50,7 +50,7 @@ public sealed class PartitionedReadersTests(PartitionedDatabase database) : ICla
     }
 
     Task<long> UnreadAsync(string checkpoint, int partition) =>
-        CountAsync($"select count(*) from es.checkpoints c cross join lateral (select 1 {UnreadEvents.From}) unread where c.name = '{checkpoint}' and c.partition = {partition}");
+        CountAsync($"select count(*) from es.checkpoints c cross join lateral {UnreadEvents.After("c", 1000)} unread where c.name = '{checkpoint}' and c.partition = {partition}");
 
     async Task<long> CountAsync(string sql)
     {

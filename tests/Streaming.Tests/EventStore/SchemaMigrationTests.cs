@@ -133,7 +133,7 @@ public sealed class SchemaMigrationTests
         static bool InRange(IReadOnlyList<SchemaMigration> migrations, int from, int to, params int[] released) =>
             migrations.All(m => m.Version >= from && m.Version <= to || released.Contains(m.Version));
 
-        Assert.True(InRange(EventStoreSchema.Migrations, 1, 19));
+        Assert.True(EventStoreSchema.Migrations.All(m => m.Version is >= 1 and <= 19 or >= 30 and <= 39));
         Assert.True(InRange(Streaming.Api.ApiSchema.Migrations, 20, 29));
         Assert.True(InRange(IngestSchema.Migrations, 40, 49, 2));
         Assert.True(InRange(ProjectorSchema.Migrations, 50, 59, 7));
