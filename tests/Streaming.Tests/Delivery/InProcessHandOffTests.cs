@@ -86,7 +86,7 @@ public sealed class InProcessHandOffTests(MigratedDatabase database) : IClassFix
     async Task<bool> TailBlockedAsync()
     {
         await using var command = database.DataSource.CreateCommand(
-            "select exists (select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%es.events%')");
+            "select exists (select from pg_locks where relation = 'es.events'::regclass and not granted)");
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
