@@ -52,6 +52,20 @@ ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
 # the node is asked only once its epmd lists it (epmd -names is a plain client).
 registered() { [ -n "${ERL_EPMD_PORT:-}" ] && epmd -port "$ERL_EPMD_PORT" -names 2>/dev/null | grep -qF "name ${RABBITMQ_NODENAME%@*} at port"; }
 running() { registered && ctl status >/dev/null 2>&1; }
+# Stops the node and its epmd: through rabbitmqctl once epmd lists the node; otherwise (still booting, or rabbitmqctl
+# failed) with a TERM to the server's session, which it leads (setsid below), so the Erlang VM gets it even when the
+# server script has not installed its own trap yet; SIGKILL after 10 s.
+stop_node() {
+  if ! { registered && ctl shutdown >/dev/null 2>&1; } && [ -f "$dir/server.pid" ]; then
+    local pid
+    pid=$(cat "$dir/server.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while kill -0 -- "-$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+}
 if { [ "$action" = start ] || [ "$action" = run ]; } && ! running; then
   cat > "$dir/node.env" <<ENV
 RABBITMQ_NODENAME=$RABBITMQ_NODENAME
@@ -78,6 +92,9 @@ disk_free_limit.absolute = 50MB
 log.console = false
 log.file.level = warning
 CONF
+    # Run mode stops the node when told to, from the first moment: a stop while it boots must not leave the Erlang VM
+    # (in a session of its own) and its epmd behind.
+    if [ "$action" = run ]; then trap 'stop_node; exit 0' TERM INT; fi
     if ! running; then
       setsid nohup "$bin/rabbitmq-server" > "$RABBITMQ_LOG_BASE/startup.log" 2>&1 < /dev/null &
       echo $! > "$dir/server.pid"
@@ -100,7 +117,6 @@ CONF
       echo "$url"
       exit 0
     fi
-    trap '{ registered && ctl shutdown >/dev/null 2>&1; } || true; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; exit 0' TERM INT
     announcement="{\"endpoints\": {\"rabbitMqUrl\": \"$url\"}, \"environment\": {\"Bus__RabbitMqUrl\": \"$url\"}}"
     if [ -n "${STREAMING_ANNOUNCE:-}" ]; then
       printf '%s\n' "$announcement" > "$STREAMING_ANNOUNCE.tmp" && mv "$STREAMING_ANNOUNCE.tmp" "$STREAMING_ANNOUNCE"
@@ -111,13 +127,8 @@ CONF
     fail "the node stopped; see $RABBITMQ_LOG_BASE"
     ;;
   stop)
-    # shutdown returns once the node's OS process has exited; the server script is only waited on if that failed.
-    if ! { registered && ctl shutdown >/dev/null 2>&1; } && [ -f "$dir/server.pid" ]; then
-      pid=$(cat "$dir/server.pid")
-      kill "$pid" 2>/dev/null || true
-      timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true
-    fi
-    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    # shutdown returns once the node's OS process has exited; the server's session is only signalled if that failed.
+    stop_node
     ;;
   ctl)
     shift 2

@@ -105,6 +105,39 @@ public sealed class RunScriptTests
     }
 
     [Fact]
+    public async Task A_SIGTERM_to_its_process_group_while_RabbitMQ_boots_stops_the_run_with_exit_0_and_leaves_no_Erlang_VM_or_epmd_behind()
+    {
+        using var folder = new TemporaryFolder();
+        try
+        {
+            // Given ./run.sh leading a process group of its own, its broker up and RabbitMQ's Erlang VM started but not yet ready
+            await using var run = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], Environment(folder, FreePort()));
+            var data = folder.PathOf("data");
+            await Eventually.True(
+                () => Task.FromResult(run.HasExited || run.Output.Contains("started rabbitmq (pid ", StringComparison.Ordinal) && ProcessesNaming(data).Any(p => p.Contains("beam.smp", StringComparison.Ordinal))),
+                StartTimeout, "RabbitMQ's Erlang VM to start");
+            Assert.False(run.HasExited, run.Output);
+
+            // When the whole group gets SIGTERM
+            PosixSignals.SendToGroup(run.Pid, PosixSignals.Terminate);
+
+            // Then the run exits 0, the supervisor says each process stopped when asked, and nothing of the run lives on
+            Assert.True(await run.WaitForExitAsync(Timeout) == 0, run.Output);
+            Assert.Contains("broker stopped (exited with code 0)", run.Output, StringComparison.Ordinal);
+            Assert.Contains("rabbitmq stopped (exited with code 0)", run.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("killed", run.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("restarting", run.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("did not stop within", run.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
+            await NothingOfTheRunLivesOnAsync(folder, 1);
+        }
+        finally
+        {
+            await CleanUpAsync(folder);
+        }
+    }
+
+    [Fact]
     public async Task The_all_in_one_mode_publishes_its_endpoints_and_removes_them_when_stopped()
     {
         using var folder = new TemporaryFolder();
