@@ -79,7 +79,13 @@ stop_node() {
     while kill -0 -- "-$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
-  epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+  # epmd refuses -kill while it still lists a node, which a VM killed a moment ago may be for a while.
+  local until=$((SECONDS + 10))
+  while epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    [ $SECONDS -lt $until ] || break
+    sleep 0.1
+  done
 }
 if { [ "$action" = start ] || [ "$action" = run ]; } && ! running; then
   cat > "$dir/node.env" <<ENV

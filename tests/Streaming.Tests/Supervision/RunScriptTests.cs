@@ -188,7 +188,8 @@ public sealed class RunScriptTests
     static Task NothingOfTheRunLivesOnAsync(TemporaryFolder folder, int run)
     {
         var data = folder.PathOf("data");
-        return Eventually.True(() => Task.FromResult(ProcessesNaming(data).Count == 0), TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
+        // The last value names what was left.
+        return Eventually.Get(() => Task.FromResult(string.Join("; ", ProcessesNaming(data))), left => left.Length == 0, TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
     }
 
     static Dictionary<string, string> Environment(TemporaryFolder folder, int port) => new()
