@@ -12,7 +12,22 @@ set -euo pipefail
 
 fail() { printf '[rabbitmq] error: %s\n' "$*" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A port nothing listens on, drawn from below the kernel's ephemeral range (32768 and up), where any outgoing connection
+# may take a port between this check and the node's listen.
+free_port() {
+  python3 -c '
+import random, socket
+for _ in range(100):
+    port = random.randint(20000, 32767)
+    try:
+        socket.socket().bind(("127.0.0.1", port))
+        print(port)
+        break
+    except OSError:
+        pass
+else:
+    raise SystemExit("no free port")'
+}
 
 bin=/usr/lib/rabbitmq/bin
 [ -x "$bin/rabbitmq-server" ] || fail "rabbitmq-server is not installed (scripts/setup.sh installs it)"
@@ -52,6 +67,26 @@ ctl() { "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
 # the node is asked only once its epmd lists it (epmd -names is a plain client).
 registered() { [ -n "${ERL_EPMD_PORT:-}" ] && epmd -port "$ERL_EPMD_PORT" -names 2>/dev/null | grep -qF "name ${RABBITMQ_NODENAME%@*} at port"; }
 running() { registered && ctl status >/dev/null 2>&1; }
+# Stops the node and its epmd: through rabbitmqctl once epmd lists the node; otherwise (still booting, or rabbitmqctl
+# failed) with a TERM to the server's session, which it leads (setsid below), so the Erlang VM gets it even when the
+# server script has not installed its own trap yet; SIGKILL after 10 s.
+stop_node() {
+  if ! { registered && ctl shutdown >/dev/null 2>&1; } && [ -f "$dir/server.pid" ]; then
+    local pid
+    pid=$(cat "$dir/server.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while kill -0 -- "-$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  # epmd refuses -kill while it still lists a node, which a VM killed a moment ago may be for a while.
+  local until=$((SECONDS + 10))
+  while epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    [ $SECONDS -lt $until ] || break
+    sleep 0.1
+  done
+}
 if { [ "$action" = start ] || [ "$action" = run ]; } && ! running; then
   cat > "$dir/node.env" <<ENV
 RABBITMQ_NODENAME=$RABBITMQ_NODENAME
@@ -78,6 +113,9 @@ disk_free_limit.absolute = 50MB
 log.console = false
 log.file.level = warning
 CONF
+    # Run mode stops the node when told to, from the first moment: a stop while it boots must not leave the Erlang VM
+    # (in a session of its own) and its epmd behind.
+    if [ "$action" = run ]; then trap 'stop_node; exit 0' TERM INT; fi
     if ! running; then
       setsid nohup "$bin/rabbitmq-server" > "$RABBITMQ_LOG_BASE/startup.log" 2>&1 < /dev/null &
       echo $! > "$dir/server.pid"
@@ -100,7 +138,6 @@ CONF
       echo "$url"
       exit 0
     fi
-    trap '{ registered && ctl shutdown >/dev/null 2>&1; } || true; epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; exit 0' TERM INT
     announcement="{\"endpoints\": {\"rabbitMqUrl\": \"$url\"}, \"environment\": {\"Bus__RabbitMqUrl\": \"$url\"}}"
     if [ -n "${STREAMING_ANNOUNCE:-}" ]; then
       printf '%s\n' "$announcement" > "$STREAMING_ANNOUNCE.tmp" && mv "$STREAMING_ANNOUNCE.tmp" "$STREAMING_ANNOUNCE"
@@ -111,13 +148,8 @@ CONF
     fail "the node stopped; see $RABBITMQ_LOG_BASE"
     ;;
   stop)
-    # shutdown returns once the node's OS process has exited; the server script is only waited on if that failed.
-    if ! { registered && ctl shutdown >/dev/null 2>&1; } && [ -f "$dir/server.pid" ]; then
-      pid=$(cat "$dir/server.pid")
-      kill "$pid" 2>/dev/null || true
-      timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true
-    fi
-    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    # shutdown returns once the node's OS process has exited; the server's session is only signalled if that failed.
+    stop_node
     ;;
   ctl)
     shift 2

@@ -92,6 +92,7 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
         {
             return null;
         }
+        stop.ThrowIfCancellationRequested();
         var code = await child.Exited;
         Release(slot);
         if (code == 0)
@@ -165,6 +166,8 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
             }
             if (child.Exited.IsCompleted)
             {
+                // An end seen only after the stop was asked for is the stop's to report, not a failure to restart.
+                stop.ThrowIfCancellationRequested();
                 return (null, $"{child.Entry.Name} (pid {child.Pid}) {PosixSignals.Describe(await child.Exited)} before it was ready");
             }
             if (DateTime.UtcNow > deadline)
@@ -229,6 +232,7 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
             {
                 continue;
             }
+            var announced = _slots[i].Announced is not null;
             Release(_slots[i]);
             if (child.Exited.IsCompleted)
             {
@@ -240,11 +244,25 @@ public sealed class ProcessSupervisor(SupervisorOptions options, IReadOnlyList<P
             var stopped = await child.StopAsync(options.StopTimeout, force);
             var code = await child.Exited;
             log.Info(stopped
-                ? $"{child.Entry.Name} stopped ({PosixSignals.Describe(code)})"
+                ? Stopped(child, code, announced)
                 : force.IsCancellationRequested
                     ? $"{child.Entry.Name} killed: told to stop at once (a second signal)"
                     : $"{child.Entry.Name} did not stop within {Seconds(options.StopTimeout)}: killed");
         }
+    }
+
+    // A process ends by the SIGTERM it was sent when it has no handler for it (yet): a service while it is still starting,
+    // before its host handles the signal. It was asked to stop and it stopped; that is no failure.
+    static string Stopped(SupervisedChild child, int code, bool announced)
+    {
+        if (code != 128 + PosixSignals.Terminate)
+        {
+            return $"{child.Entry.Name} stopped ({PosixSignals.Describe(code)})";
+        }
+        var after = Seconds(DateTime.UtcNow - child.StartedAt);
+        return child.Entry.Ready && !announced
+            ? $"{child.Entry.Name} stopped before it was ready: the SIGTERM it was sent ended it while it was starting ({after} after its start)"
+            : $"{child.Entry.Name} stopped: the SIGTERM it was sent ended it before it handled the signal ({after} after its start)";
     }
 
     void Release(Slot slot)

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Streaming.Tests.Infrastructure;
@@ -12,7 +10,7 @@ namespace Streaming.Tests.Infrastructure;
 public sealed class OwnPostgres : IAsyncLifetime
 {
     readonly string _directory = Directory.CreateTempSubdirectory("streaming-test-own-pg.").FullName;
-    readonly int _port = FreePort();
+    readonly int _port = Streaming.Chaos.Environment.FreePort.Next();
 
     public string ConnectionString { get; private set; } = "";
 
@@ -56,10 +54,4 @@ public sealed class OwnPostgres : IAsyncLifetime
         return await output;
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Streaming.Tests.Infrastructure;
 
@@ -11,7 +9,7 @@ namespace Streaming.Tests.Infrastructure;
 public sealed class PrivatePostgres : IAsyncDisposable
 {
     readonly string _directory = Directory.CreateTempSubdirectory("streaming-test-pg-").FullName;
-    readonly int _port = FreePort();
+    readonly int _port = Streaming.Chaos.Environment.FreePort.Next();
 
     public string ConnectionString { get; private set; } = "";
 
@@ -50,10 +48,4 @@ public sealed class PrivatePostgres : IAsyncDisposable
         return await output;
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

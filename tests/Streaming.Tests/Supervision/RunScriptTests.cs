@@ -22,7 +22,7 @@ public sealed class RunScriptTests
     public async Task Runs_each_service_as_a_process_that_restarts_alone_refuses_a_second_run_on_its_data_and_stops_in_order_on_a_SIGTERM_to_it_or_to_its_process_group_during_a_database_outage_leaving_no_process_behind()
     {
         using var folder = new TemporaryFolder();
-        var environment = Environment(folder, FreePort());
+        var environment = Environment(folder, Streaming.Chaos.Environment.FreePort.Next());
         try
         {
             // Given ./run.sh on a data folder under a private parent, leading a process group of its own as a process manager starts it
@@ -87,16 +87,34 @@ public sealed class RunScriptTests
                 async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
                 Timeout, "the API to report PostgreSQL unreachable");
 
-            // When the whole group gets SIGTERM (kill -TERM -- -PGID)
-            PosixSignals.SendToGroup(again.Pid, PosixSignals.Terminate);
+            // When the whole group gets SIGTERM (kill -TERM -- -PGID), then every service stops when asked, the run exits 0,
+            // and nothing it started (the Erlang VM, epmd, PostgreSQL) lives on
+            await StopsItsGroupInOrderAsync(again, folder, 2, "ingest", "rabbitmq");
+        }
+        finally
+        {
+            await CleanUpAsync(folder);
+        }
+    }
 
-            // Then every service stops when asked, the run exits 0, and nothing it started (the Erlang VM, epmd, PostgreSQL) lives on
-            Assert.True(await again.WaitForExitAsync(Timeout) == 0, again.Output);
-            Assert.DoesNotContain("did not stop within", again.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("killed", again.Output, StringComparison.Ordinal);
-            Assert.Contains("ingest stopped (exited with code 0)", again.Output, StringComparison.Ordinal);
-            Assert.Contains("rabbitmq stopped (exited with code 0)", again.Output, StringComparison.Ordinal);
-            await NothingOfTheRunLivesOnAsync(folder, 2);
+    [Fact]
+    public async Task A_SIGTERM_to_its_process_group_while_RabbitMQ_boots_stops_the_run_with_exit_0_and_leaves_no_Erlang_VM_or_epmd_behind()
+    {
+        using var folder = new TemporaryFolder();
+        try
+        {
+            // Given ./run.sh leading a process group of its own, its broker up and RabbitMQ's Erlang VM started but not yet ready
+            await using var run = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--no-fleet", "--http-port", "0"], Environment(folder, Streaming.Chaos.Environment.FreePort.Next()));
+            var data = folder.PathOf("data");
+            await Eventually.True(
+                () => Task.FromResult(run.HasExited || run.Output.Contains("started rabbitmq (pid ", StringComparison.Ordinal) && ProcessesNaming(data).Any(p => p.Contains("beam.smp", StringComparison.Ordinal))),
+                StartTimeout, "RabbitMQ's Erlang VM to start");
+            Assert.False(run.HasExited, run.Output);
+
+            // When the whole group gets SIGTERM, then the run exits 0, the supervisor says each process stopped when asked,
+            // and nothing of the run lives on
+            await StopsItsGroupInOrderAsync(run, folder, 1, "broker", "rabbitmq");
+            Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
         }
         finally
         {
@@ -110,7 +128,7 @@ public sealed class RunScriptTests
         using var folder = new TemporaryFolder();
         try
         {
-            await using var run = RunningProcess.Start(RunSh, ["--all-in-one", "--no-fleet", "--http-port", "0"], Environment(folder, FreePort()));
+            await using var run = RunningProcess.Start(RunSh, ["--all-in-one", "--no-fleet", "--http-port", "0"], Environment(folder, Streaming.Chaos.Environment.FreePort.Next()));
             var endpoints = await LiveEndpointsAsync(folder, run, null);
             // Written by the all-in-one process run.sh started
             Assert.Equal(run.Pid, ParentOf(endpoints["pid"]!.GetValue<int>()));
@@ -149,10 +167,29 @@ public sealed class RunScriptTests
 
     static string RunSh => Path.Combine(RepositoryRoot.Path, "run.sh");
 
+    // A SIGTERM to the run's whole process group: exit 0, each named process stopped with exit code 0, none killed,
+    // restarted or waited on to the stop timeout, and no process of the run left.
+    static async Task StopsItsGroupInOrderAsync(RunningProcess run, TemporaryFolder folder, int number, params string[] stoppedWithZero)
+    {
+        var before = run.Output.Length;
+        PosixSignals.SendToGroup(run.Pid, PosixSignals.Terminate);
+        Assert.True(await run.WaitForExitAsync(Timeout) == 0, run.Output);
+        var stopping = run.Output[before..];
+        foreach (var process in stoppedWithZero)
+        {
+            Assert.Contains($"{process} stopped (exited with code 0)", stopping, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("killed", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("restarting", stopping, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not stop within", run.Output, StringComparison.Ordinal);
+        await NothingOfTheRunLivesOnAsync(folder, number);
+    }
+
     static Task NothingOfTheRunLivesOnAsync(TemporaryFolder folder, int run)
     {
         var data = folder.PathOf("data");
-        return Eventually.True(() => Task.FromResult(ProcessesNaming(data).Count == 0), TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
+        // The last value names what was left.
+        return Eventually.Get(() => Task.FromResult(string.Join("; ", ProcessesNaming(data))), left => left.Length == 0, TimeSpan.FromSeconds(10), $"no process naming {data} (run {run})");
     }
 
     static Dictionary<string, string> Environment(TemporaryFolder folder, int port) => new()
@@ -221,12 +258,6 @@ public sealed class RunScriptTests
         }
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     // Whatever a failed test left running: the RabbitMQ node, PostgreSQL (whose data may live outside the folder).
     static async Task CleanUpAsync(TemporaryFolder folder)

@@ -34,6 +34,30 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public async Task A_process_that_a_stop_ends_by_its_SIGTERM_before_it_was_ready_is_reported_stopped_before_it_was_ready_and_the_exit_is_zero()
+    {
+        // Given a process that has neither announced itself nor a handler for SIGTERM (a service while dotnet loads), and one held back behind it
+        await using var supervisor = Supervisor.Start("starting ready: sh -c 'echo loading; exec sleep 600'\nlater: sleep 600\n");
+        await supervisor.Process.WaitForOutputAsync("started starting (pid ", Timeout);
+        var pid = int.Parse(
+            System.Text.RegularExpressions.Regex.Match(supervisor.Process.Output, @"started starting \(pid (\d+)\)").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        // When the supervisor is told to stop
+        supervisor.Process.Signal(PosixSignals.Terminate);
+
+        // Then the process ended by the signal is reported as stopped before it was ready, not as killed or failed, and the exit is 0
+        Assert.Equal(0, await supervisor.Process.WaitForExitAsync(Timeout));
+        var output = supervisor.Process.Output;
+        Assert.Contains("starting stopped before it was ready: the SIGTERM it was sent ended it while it was starting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("killed", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("restarting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("started later", output, StringComparison.Ordinal);
+        Assert.Contains("exiting with code 0", output, StringComparison.Ordinal);
+        Assert.False(LiveProcess.IsRunning(pid));
+    }
+
+    [Fact]
     public async Task Gives_up_on_a_crash_loop_stops_the_other_processes_and_exits_non_zero()
     {
         // Given a steady process and one that fails at once, at most 3 failures a minute

@@ -61,10 +61,50 @@ public static class HoldSeed
         // The fleet's event time is past minute 100 already (the surface's own seed), so three minutes from minute 0 are silent at once
         using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
         producer.Produce(Minutes(Silent, 3).Concat(Minutes(Approval, 9)).Concat(Minutes(Paused, 9)));
-        await Eventually.True(async () =>
-                await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
-                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
-                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
-            timeout, "the silent, the waiting and the paused job to be projected");
+        try
+        {
+            await Eventually.True(async () =>
+                    await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
+                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
+                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
+                timeout, "the silent, the waiting and the paused job to be projected");
+        }
+        catch (TimeoutException e)
+        {
+            // Timed out once on an idle machine (the next test seeded again and passed in 5 s): say what was there.
+            throw new TimeoutException($"{e.Message}\n{await WhatWasSeenAsync(system)}", e);
+        }
+    }
+
+    // The seeded jobs' rows and events, the folds' checkpoints and the log's head, as JSON, each query on its own so
+    // that one that fails (a renamed table) still leaves the others.
+    static async Task<string> WhatWasSeenAsync(SurfaceSystem system)
+    {
+        var jobs = $"'{Silent}', '{Approval}', '{Paused}'";
+        var queries = new Dictionary<string, string>
+        {
+            ["job_states"] = $"select json_agg(s) from projections.job_states s where job_id in ({jobs})",
+            ["events"] = $"select json_agg(e) from (select stream_id, count(*) as events, max(version) as version, max(global_position) as position from es.events where stream_id in ({jobs}) group by stream_id) e",
+            ["newest event"] = "select max(global_position) from es.events",
+            ["checkpoints"] = "select json_agg(c) from es.checkpoints c",
+            ["log head"] = "select json_agg(h) from es.log_head h",
+            ["decisions"] = "select json_agg(p) from (select * from fleet.decisions where job_id in (" + jobs + ")) p",
+        };
+        var seen = new System.Text.StringBuilder("what was seen:");
+        foreach (var (name, sql) in queries)
+        {
+            string value;
+            try
+            {
+                await using var command = system.Database.CreateCommand(sql);
+                value = (await command.ExecuteScalarAsync())?.ToString() ?? "(none)";
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                value = $"(not read: {e.Message})";
+            }
+            seen.Append('\n').Append(name).Append(": ").Append(value);
+        }
+        return seen.ToString();
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Streaming.Hosting.Supervision;
@@ -24,7 +23,7 @@ public sealed class SecretsInLogsTests(SurfaceSystem system)
     {
         using var folder = new TemporaryFolder();
         var tokensFile = folder.PathOf("api-tokens.json");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{Streaming.Chaos.Environment.FreePort.Next()}";
         const string guessed = "stk_guessed-token-that-must-not-be-logged";
         var dll = RunningProcess.HostDll("Api");
         await using var api = RunningProcess.Start("dotnet", [dll], new Dictionary<string, string>
@@ -93,10 +92,4 @@ public sealed class SecretsInLogsTests(SurfaceSystem system)
         return client;
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,0 +1,1 @@
+[assembly: TestCollectionOrderer("Streaming.Tests.Infrastructure.LongestFirstCollectionOrderer", "Streaming.Tests")]
