@@ -17,10 +17,13 @@ started_at=$SECONDS
 started_cpu=$(machine_cpu)
 
 # Everything that waits on the network or the disk runs in the background from the start, beside the solution's build
-# (CPU-bound): the Debian packages, the Docker engine, the base images (Debian, PostgreSQL, RabbitMQ, .NET runtime), and
-# the service images once the solution is built. The engine's packages come first: debootstrap and the base images are
-# the longest chain, and they need no other package. The deployment tests wait for the status file (scripts/images.sh's
-# exit status) and read images.log beside it when it failed.
+# (CPU-bound), one apt at a time, in the order the run needs them: the Docker engine's packages first (debootstrap and
+# the base images are the longest chain, and they need no other package), then the servers every test needs (RabbitMQ
+# boots once its package is in: the tests start when it is up and the solution built), then the tools only some tests
+# need (Chromium, promtool, kcat), which install while the tests run. The engine's chain goes on with the base images
+# (Debian, PostgreSQL, RabbitMQ, .NET runtime) and the service images once the solution is built. The tests that need
+# a tool wait for the packages' status file, the deployment tests for the images' (each step's exit status, its log
+# beside it).
 docker_dir=$(mktemp -d /tmp/streaming-test-docker.XXXXXX) || fail "cannot create a folder for the Docker engine"
 export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 (
@@ -38,23 +41,33 @@ export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 ) > "$docker_dir/images.log" 2>&1 &
 images_build=$!
 
-# The other Debian packages once the engine's are in (one apt at a time), then RabbitMQ boots (a few seconds of Erlang).
 rabbit_dir=$(mktemp -d /tmp/streaming-test-rabbitmq.XXXXXX) || fail "cannot create a folder for RabbitMQ"
+packages_dir=$(mktemp -d /tmp/streaming-test-packages.XXXXXX) || fail "cannot create a folder for the packages' status"
+export STREAMING_TEST_PACKAGES_STATUS=$packages_dir/packages.status
 (
   until [ -e "$docker_dir/engine-done" ]; do sleep 0.5; done
-  scripts/setup.sh --packages-only || exit 1
+  scripts/setup.sh --packages-only servers || { touch "$packages_dir/servers-done"; exit 1; }
+  touch "$packages_dir/servers-done"
   scripts/rabbitmq.sh start "$rabbit_dir" > "$rabbit_dir/url" || exit 2
   echo $((SECONDS - started_at)) > "$rabbit_dir/ready-at"
 ) 2> "$rabbit_dir/start.err" &
-packages=$!
+servers=$!
+(
+  until [ -e "$packages_dir/servers-done" ]; do sleep 0.5; done
+  status=0
+  scripts/setup.sh --packages-only tools || status=$?
+  echo $((SECONDS - started_at)) > "$packages_dir/tools-at"
+  echo "$status" > "$STREAMING_TEST_PACKAGES_STATUS"
+) > "$packages_dir/packages.log" 2>&1 &
+tools=$!
 cleanup() {
   [ -e "$docker_dir/built" ] || touch "$docker_dir/build-failed"
   wait "$images_build" 2>/dev/null || true
   [ "$(cat "$docker_dir/engine" 2>/dev/null)" != started ] || scripts/docker-engine.sh stop "$docker_dir" || true
   rm -rf "$docker_dir"
-  wait "$packages" 2>/dev/null || true
+  wait "$servers" "$tools" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
-  rm -rf "$rabbit_dir"
+  rm -rf "$rabbit_dir" "$packages_dir"
   remove_throwaway_postgres
 }
 trap cleanup EXIT
@@ -62,9 +75,9 @@ trap cleanup EXIT
 scripts/setup.sh --no-packages || fail "set-up failed (see above)"
 touch "$docker_dir/built"
 build_done=$((SECONDS - started_at))
-packages_status=0
-wait "$packages" || packages_status=$?
-[ "$packages_status" = 0 ] || { cat "$rabbit_dir/start.err" >&2; fail "$([ "$packages_status" = 1 ] && echo "set-up failed" || echo "RabbitMQ did not start") (see above)"; }
+servers_status=0
+wait "$servers" || servers_status=$?
+[ "$servers_status" = 0 ] || { cat "$rabbit_dir/start.err" >&2; fail "$([ "$servers_status" = 1 ] && echo "set-up failed" || echo "RabbitMQ did not start") (see above)"; }
 built_at=$SECONDS
 built_cpu=$(machine_cpu)
 start_throwaway_postgres test
@@ -79,8 +92,8 @@ dotnet test Streaming.sln -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
-printf '[test] %s s set-up and build (built at %s s, packages in and RabbitMQ up at %s s), %s s tests (machine CPU %s s and %s s); images: %s\n' \
-  "$((built_at - started_at))" "$build_done" "$(cat "$rabbit_dir/ready-at")" \
+printf '[test] %s s set-up and build (built at %s s, servers in and RabbitMQ up at %s s, tools in at %s s), %s s tests (machine CPU %s s and %s s); images: %s\n' \
+  "$((built_at - started_at))" "$build_done" "$(cat "$rabbit_dir/ready-at")" "$(cat "$packages_dir/tools-at" 2>/dev/null || echo "-")" \
   "$((SECONDS - built_at))" "$((built_cpu - started_cpu))" "$(($(machine_cpu) - built_cpu))" \
   "$(grep -h '^\[images\]' "$docker_dir/images.log" | tr '\n' ';')" >&2
 

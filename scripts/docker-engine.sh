@@ -23,16 +23,8 @@ install_missing() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   [ ${#missing[@]} -eq 0 ] && return
-  [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"
   log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Debian would start the engine through its init script on install; this script starts it itself, with its options.
-  local policy=/usr/sbin/policy-rc.d placed=
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
-  apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null \
-    || { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null; } \
-    || { [ -z "$placed" ] || rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
-  [ -z "$placed" ] || rm -f "$policy"
+  "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh" "${missing[@]}" || fail "installing ${missing[*]} failed"
 }
 
 # An engine this script has just started serves no test yet: every container, network and volume of the tests' compose

@@ -3,7 +3,10 @@
 # RabbitMQ, kcat, python3, Chromium, Prometheus's promtool), then restore and build. librdkafka comes from NuGet (the official librdkafka.redist package Confluent.Kafka is built against).
 #   scripts/setup.sh                  install what is missing, restore, build
 #   scripts/setup.sh --no-build       install what is missing only
-#   scripts/setup.sh --packages-only  the Debian packages only (test.sh installs them beside the build)
+#   scripts/setup.sh --packages-only [servers|tools]
+#                                     the Debian packages only, or one group of them: the servers every test needs
+#                                     (PostgreSQL, RabbitMQ, python3), the tools some tests need (Chromium, promtool,
+#                                     kcat). test.sh installs the servers beside the build and the tools beside the tests
 #   scripts/setup.sh --no-packages    everything but the Debian packages: uPlot, restore, build
 set -euo pipefail
 
@@ -12,27 +15,22 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup] %s\n' "$*" >&2; }
 fail() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-install_debian_packages() {
-  local missing=()
-  command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
-  command -v kcat >/dev/null || missing+=(kcat)
-  command -v python3 >/dev/null || missing+=(python3)
-  command -v chromium >/dev/null || missing+=(chromium)
-  # promtool, for the alert rules' tests (deploy/prometheus); the package's own server is never started.
-  command -v promtool >/dev/null || missing+=(prometheus)
-  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
-  if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || fail "missing Debian packages (${missing[*]}); run as root or install them first"
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || fail "apt-get update failed"
-    # Debian starts a packaged service on install where it can; a policy-rc.d answering 101 keeps the default RabbitMQ
-    # node (port 5672) from starting: every node here is started by scripts/rabbitmq.sh on ports of its own.
-    local policy=/usr/sbin/policy-rc.d placed=
-    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
-    apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null || { [ -z "$placed" ] || rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
-    [ -z "$placed" ] || rm -f "$policy"
+install_debian_packages() { # [servers|tools]
+  local missing=() group=${1:-all}
+  if [ "$group" != tools ]; then
+    command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+    command -v python3 >/dev/null || missing+=(python3)
+    [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   fi
+  if [ "$group" != servers ]; then
+    command -v kcat >/dev/null || missing+=(kcat)
+    command -v chromium >/dev/null || missing+=(chromium)
+    # promtool, for the alert rules' tests (deploy/prometheus); the package's own server is never started.
+    command -v promtool >/dev/null || missing+=(prometheus)
+  fi
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing Debian packages: ${missing[*]}"
+  "$repo/scripts/debian-packages.sh" "${missing[@]}" || fail "installing ${missing[*]} failed"
 }
 
 # The dashboards' charting library, from the npm registry, into a folder git ignores (nothing of it is committed, and
@@ -55,7 +53,7 @@ fetch_front_end_libraries() {
 
 command -v dotnet >/dev/null || fail "the .NET SDK (dotnet) is not on PATH"
 mode=${1:-}
-[ "$mode" = --no-packages ] || install_debian_packages
+[ "$mode" = --no-packages ] || install_debian_packages "${2:-}"
 [ "$mode" = --packages-only ] && exit 0
 fetch_front_end_libraries
 if [ "$mode" != "--no-build" ]; then

@@ -28,6 +28,7 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : IAsyncLif
     public async Task InitializeAsync()
     {
         await Docker.RequireImagesAsync();
+        await DebianPackages.RequireAsync(); // kcat
         _project = await ComposeProject.CreateAsync();
     }
 

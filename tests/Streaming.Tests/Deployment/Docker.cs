@@ -76,14 +76,7 @@ public static class Docker
             {
                 return;
             }
-            if (Environment.GetEnvironmentVariable(ImagesStatusVariable) is { Length: > 0 } statusFile)
-            {
-                var status = await Eventually.Get(
-                    () => Task.FromResult(File.Exists(statusFile) ? File.ReadAllText(statusFile).Trim() : ""),
-                    s => s.Length > 0, TimeSpan.FromMinutes(10), "the background image build (scripts/images.sh) to end");
-                var log = Path.ChangeExtension(statusFile, ".log");
-                Assert.True(status == "0", $"scripts/images.sh failed ({status}): {(File.Exists(log) ? File.ReadAllText(log) : "no log")}");
-            }
+            await BackgroundStep.WaitAsync(ImagesStatusVariable, "the background image build (scripts/images.sh)", TimeSpan.FromMinutes(10));
             foreach (var image in new[] { "ingest", "projector", "promoter", "api", "broker", "postgres", "rabbitmq" })
             {
                 var (exitCode, _) = await RunAsync("docker", $"image inspect streaming/{image}:{Tag}", TimeSpan.FromSeconds(30));

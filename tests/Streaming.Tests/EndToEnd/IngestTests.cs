@@ -82,7 +82,7 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
     {
         // Given a message that is not JSON, produced by kcat as a non-.NET job would, followed by a valid signal for the same key
         const string job = "ingest-dlq-1";
-        RunKcat($"-P -b {pipeline.Kafka.BootstrapServers} -t {Topics.Signals} -k {job} -K :", $"{job}:{{not json at all\n");
+        await RunKcatAsync($"-P -b {pipeline.Kafka.BootstrapServers} -t {Topics.Signals} -k {job} -K :", $"{job}:{{not json at all\n");
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
         producer.Produce([SignalFactory.Signal(job, 1, SignalFactory.Start, "shadow", SignalFactory.Good)]);
 
@@ -145,8 +145,9 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
     static string Header(ConsumeResult<byte[]?, byte[]?> r, string name) =>
         Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(name));
 
-    static void RunKcat(string arguments, string input)
+    static async Task RunKcatAsync(string arguments, string input)
     {
+        await DebianPackages.RequireAsync();
         using var kcat = Process.Start(new ProcessStartInfo("kcat", arguments)
         {
             RedirectStandardInput = true,

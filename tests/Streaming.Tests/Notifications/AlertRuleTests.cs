@@ -54,6 +54,7 @@ public sealed class AlertRuleTests
 
     static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
     {
+        await DebianPackages.RequireAsync();
         var promtool = new[] { "/usr/bin/promtool", "/usr/local/bin/promtool" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("promtool is not installed: scripts/setup.sh installs Debian's prometheus package");
         await using var process = RunningProcess.Start(promtool, arguments, workingDirectory: Path.GetDirectoryName(arguments[^1]));

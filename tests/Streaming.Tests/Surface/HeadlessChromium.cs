@@ -19,6 +19,7 @@ public sealed class HeadlessChromium : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await Infrastructure.DebianPackages.RequireAsync();
         _playwright = await Playwright.CreateAsync();
         Context = await _playwright.Chromium.LaunchPersistentContextAsync(_profile, new BrowserTypeLaunchPersistentContextOptions
         {

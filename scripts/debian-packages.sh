@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs Debian packages for the other scripts here (scripts/setup.sh, scripts/docker-engine.sh), as root, asking
+# nothing: apt's package lists are refreshed first unless that was done within the hour, and no packaged service starts
+# on install (a policy-rc.d answering 101 while apt runs): every server here is started by a script, with its own
+# options and ports, never Debian's default node of RabbitMQ (port 5672) or Docker engine.
+#   scripts/debian-packages.sh PACKAGE...
+set -euo pipefail
+
+fail() { printf '[packages] error: %s\n' "$*" >&2; exit 1; }
+
+[ $# -gt 0 ] || exit 0
+[ "$(id -u)" = 0 ] || fail "missing Debian packages ($*); run as root or install them first"
+export DEBIAN_FRONTEND=noninteractive
+# One apt at a time: another install (another script's, another test run's) holds the lock for a while.
+apt=(apt-get -y -qq -o DPkg::Lock::Timeout=600)
+
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 -print -quit 2>/dev/null)" ]; then
+  "${apt[@]}" update || fail "apt-get update failed"
+fi
+policy=/usr/sbin/policy-rc.d
+placed=
+if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
+status=0
+"${apt[@]}" install "$@" >/dev/null || status=$?
+[ -z "$placed" ] || rm -f "$policy"
+[ "$status" = 0 ] || fail "apt-get install $* failed"
