@@ -27,9 +27,16 @@ started_cpu=$(machine_cpu)
 docker_dir=$(mktemp -d /tmp/streaming-test-docker.XXXXXX) || fail "cannot create a folder for the Docker engine"
 export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 (
-  status=0
+  status=0 rootfs=
+  export DEBIAN_ROOTFS=$docker_dir/rootfs
+  # Without an engine there is no image to reuse: the Debian base's root file system (debootstrap: a minute of
+  # downloads and dpkg) is made while the engine's packages install.
+  if ! command -v dockerd >/dev/null && { command -v debootstrap >/dev/null || scripts/debian-packages.sh debootstrap; }; then
+    IMAGES_STEP=rootfs scripts/images.sh & rootfs=$!
+  fi
   scripts/docker-engine.sh start "$docker_dir" > "$docker_dir/engine" || status=$?
   touch "$docker_dir/engine-done"
+  [ -z "$rootfs" ] || wait "$rootfs" || status=$?
   if [ "$status" = 0 ]; then IMAGES_STEP=bases scripts/images.sh || status=$?; fi
   if [ "$status" = 0 ]; then
     # The solution's build ends with built (or build-failed); the service images are published from it.
@@ -64,7 +71,7 @@ cleanup() {
   [ -e "$docker_dir/built" ] || touch "$docker_dir/build-failed"
   wait "$images_build" 2>/dev/null || true
   [ "$(cat "$docker_dir/engine" 2>/dev/null)" != started ] || scripts/docker-engine.sh stop "$docker_dir" || true
-  rm -rf "$docker_dir"
+  rm -rf --one-file-system "$docker_dir"
   wait "$servers" "$tools" 2>/dev/null || true
   scripts/rabbitmq.sh stop "$rabbit_dir" 2>/dev/null || true
   rm -rf "$rabbit_dir" "$packages_dir"

@@ -2,7 +2,9 @@
 # Installs Debian packages for the other scripts here (scripts/setup.sh, scripts/docker-engine.sh), as root, asking
 # nothing: apt's package lists are refreshed first unless that was done within the hour, and no packaged service starts
 # on install (a policy-rc.d answering 101 while apt runs): every server here is started by a script, with its own
-# options and ports, never Debian's default node of RabbitMQ (port 5672) or Docker engine.
+# options and ports, never Debian's default node of RabbitMQ (port 5672) or Docker engine. Recommended packages are
+# left out (on a fresh machine they doubled the count: Chromium's printer and notification tools, Prometheus's node
+# exporter, needrestart, which then runs after every apt): a caller names any it needs.
 #   scripts/debian-packages.sh PACKAGE...
 set -euo pipefail
 
@@ -14,13 +16,15 @@ export DEBIAN_FRONTEND=noninteractive
 # One apt at a time: another install (another script's, another test run's) holds the lock for a while.
 apt=(apt-get -y -qq -o DPkg::Lock::Timeout=600)
 
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -60 -print -quit 2>/dev/null)" ]; then
+stamp=/var/tmp/streaming-apt-lists-updated
+if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
   "${apt[@]}" update || fail "apt-get update failed"
+  touch "$stamp"
 fi
 policy=/usr/sbin/policy-rc.d
 placed=
 if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
 status=0
-"${apt[@]}" install "$@" >/dev/null || status=$?
+"${apt[@]}" install --no-install-recommends "$@" >/dev/null || status=$?
 [ -z "$placed" ] || rm -f "$policy"
 [ "$status" = 0 ] || fail "apt-get install $* failed"

@@ -8,6 +8,10 @@
 #   IMAGES_STEP=services scripts/images.sh   only the service images (needs the solution built in Release)
 #   READY_TO_RUN=false scripts/images.sh     services published without ReadyToRun compilation (test.sh: quicker to
 #                                            build, more JIT while they run)
+#   DEBIAN_ROOTFS=DIR IMAGES_STEP=rootfs scripts/images.sh
+#                                            only the Debian base's root file system, into DIR (needs no engine: test.sh
+#                                            makes it on a fresh machine while the engine's packages install); a later
+#                                            step with the same DEBIAN_ROOTFS imports it instead of running debootstrap
 # Layers are cached between runs: the Debian base is kept once imported, and docker's build cache does the rest.
 # Production builds the service images against the official base instead:
 #   docker build -f deploy/service.Dockerfile --build-arg BASE_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0 ...
@@ -33,7 +37,7 @@ publish_root=$repo/artifacts/publish
 # touching anyone else's.
 built_by=io.streaming.built-by=scripts/images.sh
 
-docker info >/dev/null 2>&1 || fail "no Docker engine answers (scripts/docker-engine.sh start DIR starts one)"
+[ "${IMAGES_STEP:-}" = rootfs ] || docker info >/dev/null 2>&1 || fail "no Docker engine answers (scripts/docker-engine.sh start DIR starts one)"
 
 debian_mirror() {
   local uri
@@ -68,22 +72,34 @@ APT
     "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
 }
 
-# The Debian base: a minimal bookworm root file system from debootstrap, slimmed, imported once and kept.
+# The Debian base's root file system: a minimal bookworm from debootstrap, slimmed. DIR/complete marks it whole.
+debian_rootfs() { # DIR
+  local rootfs=$1
+  [ ! -e "$rootfs/complete" ] || return 0
+  command -v debootstrap >/dev/null || fail "debootstrap is not installed (scripts/docker-engine.sh start installs it)"
+  rm -rf --one-file-system "$rootfs" && mkdir -p "$rootfs"
+  log "debootstrap bookworm from $(debian_mirror)"
+  debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" > "$rootfs.log" 2>&1 \
+    || { tail -20 "$rootfs.log" >&2; rm -rf --one-file-system "$rootfs" "$rootfs.log"; fail "debootstrap failed"; }
+  # The host's apt sources (the same mirror) replace debootstrap's single line.
+  cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$rootfs/etc/apt/sources.list"
+  slim_rootfs "$rootfs"
+  rm -f "$rootfs.log"
+  touch "$rootfs/complete"
+  log "debootstrapped the Debian base"
+}
+
+# The Debian base image, imported once and kept: from DEBIAN_ROOTFS when set (made beforehand, or now), else from a
+# root file system made for it and removed after.
 build_debian() {
   if docker image inspect "$debian_image" >/dev/null 2>&1; then
     return
   fi
-  command -v debootstrap >/dev/null || fail "debootstrap is not installed (scripts/docker-engine.sh start installs it)"
-  local rootfs
-  rootfs=$(mktemp -d /tmp/streaming-debian-rootfs.XXXXXX)
-  log "debootstrap bookworm from $(debian_mirror)"
-  debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" > "$rootfs.log" 2>&1 \
-    || { tail -20 "$rootfs.log" >&2; rm -rf "$rootfs" "$rootfs.log"; fail "debootstrap failed"; }
-  # The host's apt sources (the same mirror) replace debootstrap's single line.
-  cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$rootfs/etc/apt/sources.list"
-  slim_rootfs "$rootfs"
-  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' - "$debian_image" >/dev/null
-  rm -rf "$rootfs" "$rootfs.log"
+  local rootfs=${DEBIAN_ROOTFS:-}
+  [ -n "$rootfs" ] || rootfs=$(mktemp -d /tmp/streaming-debian-rootfs.XXXXXX)
+  debian_rootfs "$rootfs"
+  tar -C "$rootfs" --exclude=./complete -c . | docker import -c 'CMD ["bash"]' - "$debian_image" >/dev/null
+  rm -rf --one-file-system "$rootfs"
   docker image rm streaming/debian:bookworm >/dev/null 2>&1 || true # the unslimmed base of earlier versions
   log "imported $debian_image"
 }
@@ -143,6 +159,10 @@ build_postgres() { build postgres deploy/postgres.Dockerfile deploy --build-arg 
 build_rabbitmq() { build rabbitmq deploy/rabbitmq.Dockerfile deploy --build-arg "DEBIAN_IMAGE=$debian_image"; }
 
 case "${IMAGES_STEP:-all}" in
+  rootfs)
+    debian_rootfs "${DEBIAN_ROOTFS:?the folder for the root file system}"
+    exit 0
+    ;;
   bases|all)
     build_debian
     side_by_side build_runtime_bases build_postgres build_rabbitmq

@@ -24,7 +24,8 @@ install_debian_packages() { # [servers|tools]
   fi
   if [ "$group" != servers ]; then
     command -v kcat >/dev/null || missing+=(kcat)
-    command -v chromium >/dev/null || missing+=(chromium)
+    # The fonts Chromium recommends: the pages' text is laid out and screenshotted with them.
+    command -v chromium >/dev/null || missing+=(chromium fonts-liberation)
     # promtool, for the alert rules' tests (deploy/prometheus); the package's own server is never started.
     command -v promtool >/dev/null || missing+=(prometheus)
   fi
