@@ -29,6 +29,13 @@ export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
 (
   status=0 rootfs=
   export DEBIAN_ROOTFS=$docker_dir/rootfs
+  # The solution's build ends with built (or build-failed); the services are published from it right away, beside the
+  # base images (from nothing they take longer than the build). Without ReadyToRun: crossgen2 would add minutes of CPU
+  # to every test run for what the deployment tests do not measure.
+  (
+    until [ -e "$docker_dir/built" ] || [ -e "$docker_dir/build-failed" ]; do sleep 1; done
+    [ -e "$docker_dir/built" ] && READY_TO_RUN=false IMAGES_STEP=publish scripts/images.sh
+  ) & published=$!
   # Without an engine there is no image to reuse: the Debian base's root file system (debootstrap: a minute of
   # downloads and dpkg) is made while the engine's packages install.
   if ! command -v dockerd >/dev/null && { command -v debootstrap >/dev/null || scripts/debian-packages.sh debootstrap; }; then
@@ -38,12 +45,10 @@ export STREAMING_TEST_IMAGES_STATUS=$docker_dir/images.status
   touch "$docker_dir/engine-done"
   [ -z "$rootfs" ] || wait "$rootfs" || status=$?
   if [ "$status" = 0 ]; then IMAGES_STEP=bases scripts/images.sh || status=$?; fi
-  if [ "$status" = 0 ]; then
-    # The solution's build ends with built (or build-failed); the service images are published from it.
-    until [ -e "$docker_dir/built" ] || [ -e "$docker_dir/build-failed" ]; do sleep 1; done
-    # Without ReadyToRun: crossgen2 would add minutes of CPU to every test run for what the deployment tests do not measure.
-    [ -e "$docker_dir/built" ] && READY_TO_RUN=false IMAGES_STEP=services scripts/images.sh || status=$?
-  fi
+  publish_status=0
+  wait "$published" || publish_status=$?
+  [ "$status" != 0 ] || status=$publish_status
+  if [ "$status" = 0 ]; then PUBLISHED=true IMAGES_STEP=services scripts/images.sh || status=$?; fi
   echo "$status" > "$STREAMING_TEST_IMAGES_STATUS"
 ) > "$docker_dir/images.log" 2>&1 &
 images_build=$!

@@ -8,6 +8,9 @@
 #   IMAGES_STEP=services scripts/images.sh   only the service images (needs the solution built in Release)
 #   READY_TO_RUN=false scripts/images.sh     services published without ReadyToRun compilation (test.sh: quicker to
 #                                            build, more JIT while they run)
+#   IMAGES_STEP=publish scripts/images.sh    only publish the services (needs the solution built, no engine: test.sh
+#                                            publishes them beside the base images); then
+#   PUBLISHED=true IMAGES_STEP=services scripts/images.sh   builds their images from those folders
 #   DEBIAN_ROOTFS=DIR IMAGES_STEP=rootfs scripts/images.sh
 #                                            only the Debian base's root file system, into DIR (needs no engine: test.sh
 #                                            makes it on a fresh machine while the engine's packages install); a later
@@ -30,6 +33,8 @@ projector_project=${PROJECTOR_PROJECT:-src/Hosts/Projector/Projector.Host.csproj
 promoter_project=${PROMOTER_PROJECT:-src/Hosts/Promoter/Promoter.Host.csproj}
 api_project=${API_PROJECT:-src/Hosts/Api/Api.Host.csproj}
 broker_project=${BROKER_PROJECT:-src/Embedded/Embedded.csproj}
+services=(ingest projector promoter api broker)
+project_of() { local variable=$1_project; echo "${!variable}"; }
 
 debian_image=streaming/debian:bookworm-slim
 publish_root=$repo/artifacts/publish
@@ -37,7 +42,10 @@ publish_root=$repo/artifacts/publish
 # touching anyone else's.
 built_by=io.streaming.built-by=scripts/images.sh
 
-[ "${IMAGES_STEP:-}" = rootfs ] || docker info >/dev/null 2>&1 || fail "no Docker engine answers (scripts/docker-engine.sh start DIR starts one)"
+case "${IMAGES_STEP:-}" in
+  rootfs|publish) ;;
+  *) docker info >/dev/null 2>&1 || fail "no Docker engine answers (scripts/docker-engine.sh start DIR starts one)" ;;
+esac
 
 debian_mirror() {
   local uri
@@ -129,6 +137,7 @@ build_dotnet_base() {
 # writes to the projects' obj/ folders while a build or test run uses them.
 publish() { # NAME PROJECT
   local name=$1 project=$2 out=$publish_root/$1
+  mkdir -p "$publish_root"
   rm -rf "$out"
   dotnet publish "$project" -c Release -r linux-x64 --self-contained false --no-build -p:PublishReadyToRun="${READY_TO_RUN:-true}" \
     -nologo -v q -clp:ErrorsOnly -o "$out" >/dev/null \
@@ -167,12 +176,15 @@ case "${IMAGES_STEP:-all}" in
     build_debian
     side_by_side build_runtime_bases build_postgres build_rabbitmq
     ;;&
+  publish)
+    for service in "${services[@]}"; do publish "$service" "$(project_of "$service")"; done
+    log "published the services"
+    exit 0
+    ;;
   services|all)
-    mkdir -p "$publish_root"
-    for service in ingest projector promoter api broker; do
-      project_variable=${service}_project
-      project=${!project_variable}
-      publish "$service" "$project"
+    for service in "${services[@]}"; do
+      project=$(project_of "$service")
+      [ "${PUBLISHED:-}" = true ] || publish "$service" "$project"
       build "$service" deploy/service.Dockerfile "$publish_root/$service" \
         --build-arg "BASE_IMAGE=streaming/aspnet:$tag" --build-arg "APP=$(assembly_name "$project")"
     done
