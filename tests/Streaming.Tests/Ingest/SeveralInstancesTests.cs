@@ -11,7 +11,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 {
     static readonly TimeSpan Takeover = TimeSpan.FromSeconds(15);
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task A_killed_instances_partitions_resume_on_the_other_within_15_s_and_nothing_is_lost_or_stored_twice()
     {
         await using var group = await IngestGroup.StartAsync("killed");
@@ -23,14 +23,15 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 
         // When one instance is killed (kill -9: no leaving the group, no drain)
         var orphaned = IngestGroup.Owned(a);
-        var before = await group.StoredOffsetsAsync();
-        var killedAt = DateTime.UtcNow;
+        var killedAt = DateTimeOffset.UtcNow;
         a.Signal(9);
 
-        // Then its partitions are stored by the other within 15 s
-        await group.StoredPastAsync(orphaned, before, Takeover + TimeSpan.FromSeconds(30), "the killed instance's partitions stored again");
-        var takeover = DateTime.UtcNow - killedAt;
-        output.WriteLine($"takeover of partitions {string.Join(",", orphaned.Order())} after kill -9: {takeover.TotalSeconds:0.0} s (session timeout {IngestGroup.SessionTimeoutSeconds} s)");
+        // Then the other is given its partitions and commits each of them within 15 s, by its own commits
+        var resumed = await group.FirstCommittedSinceAsync(orphaned, killedAt, Takeover + TimeSpan.FromSeconds(30), "the killed instance's partitions committed by the other");
+        var takeover = resumed.Values.Max() - killedAt;
+        var assignedAt = IngestGroup.Lines(b).FirstOrDefault(l => l.At >= killedAt && l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At;
+        output.WriteLine($"takeover of partitions {string.Join(",", orphaned.Order())} after kill -9: assigned to the survivor after " +
+            $"{(assignedAt - killedAt)?.TotalSeconds:0.0} s, each committed by it within {takeover.TotalSeconds:0.0} s (session timeout {IngestGroup.SessionTimeoutSeconds} s)");
         Assert.True(takeover <= Takeover, $"the takeover took {takeover.TotalSeconds:0.0} s");
         Assert.Superset(orphaned, IngestGroup.Owned(b));
 
@@ -41,7 +42,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.False(b.HasExited, "the surviving instance exited");
     }
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task An_instance_paused_past_its_session_stores_nothing_for_the_partitions_it_lost_once_it_resumes()
     {
         await using var group = await IngestGroup.StartAsync("paused");
@@ -79,7 +80,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.False(a.HasExited || b.HasExited, "an instance exited");
     }
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task Scaling_from_two_instances_to_three_moves_about_a_third_of_the_partitions_and_the_others_keep_storing()
     {
         await using var group = await IngestGroup.StartAsync("scaled");
