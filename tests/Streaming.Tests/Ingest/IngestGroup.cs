@@ -16,7 +16,8 @@ namespace Streaming.Tests.Ingest;
 sealed class IngestGroup : IAsyncDisposable
 {
     public const int Partitions = 12;
-    public const int SessionTimeoutSeconds = 6;
+    /// <summary>Short, so a takeover fits the 15 s: the mock coordinator notices a dead member after it, then waits a session less 1 s for the rest to rejoin.</summary>
+    public const int SessionTimeoutSeconds = 5;
 
     /// <summary>SIGSTOP and SIGCONT on Linux.</summary>
     public const int Pause = 19, Resume = 18;

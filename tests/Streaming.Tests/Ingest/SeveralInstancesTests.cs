@@ -54,9 +54,9 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 
         // Given an instance paused (SIGSTOP) until the other has taken over and stored its partitions
         var lost = IngestGroup.Owned(a);
-        var before = await group.StoredOffsetsAsync();
+        var pausedAt = DateTimeOffset.UtcNow;
         a.Signal(IngestGroup.Pause);
-        await group.StoredPastAsync(lost, before, TimeSpan.FromSeconds(45), "the paused instance's partitions stored by the other");
+        var takenOver = await group.FirstCommittedSinceAsync(lost, pausedAt, TimeSpan.FromSeconds(45), "the paused instance's partitions committed by the other");
 
         // When it resumes
         var resumedAt = DateTimeOffset.UtcNow;
@@ -70,7 +70,8 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         var givenBack = afterResume.FirstOrDefault(l => l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At ?? DateTimeOffset.MaxValue;
         var storedForLost = afterResume.Where(l => l.At < givenBack && l.Message.StartsWith("Stored", StringComparison.Ordinal) && l.Partitions.Any(lost.Contains)).ToList();
         var fences = afterResume.Count(l => l.Message.StartsWith("Fenced on partition", StringComparison.Ordinal));
-        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}; after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
+        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}, each committed by the other within {(takenOver.Values.Max() - pausedAt).TotalSeconds:0.0} s of the SIGSTOP; " +
+            $"after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
         Assert.Empty(storedForLost.Select(l => l.Message));
 
         // And every signal is stored exactly once, and both instances still run
@@ -105,7 +106,9 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.Equal(moved.Order(), revoked.Order());
         Assert.InRange(moved.Count, 3, 5);
 
-        // And the partitions that stayed kept storing: the longest wait between two of their batches is reported, and bounded loosely
+        // And the partitions that stayed kept storing: the longest wait between two of their batches is reported, and bounded
+        // loosely for a loaded machine, yet below a rebalance's length here (the mock's wait of a session less 1 s): an eager
+        // rebalance, which stops every partition until the group settles, fails it
         var rounds = await group.StopProducingAsync();
         var gaps = await group.LongestGapsAsync(joinedAt, settledAt);
         var stayed = group.AllPartitions.Except(moved).ToList();
@@ -113,7 +116,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         var longestMoved = moved.Max(p => gaps.GetValueOrDefault(p, settledAt - joinedAt));
         output.WriteLine($"moved {moved.Count} of {IngestGroup.Partitions} partitions ({string.Join(",", moved.Order())}); " +
             $"longest gap between stored batches: {longest.TotalMilliseconds:0} ms for those that stayed, {longestMoved.TotalMilliseconds:0} ms for those that moved");
-        Assert.True(longest < TimeSpan.FromSeconds(5), $"a partition that did not move paused {longest.TotalMilliseconds:0} ms");
+        Assert.True(longest < TimeSpan.FromSeconds(IngestGroup.SessionTimeoutSeconds - 2), $"a partition that did not move paused {longest.TotalMilliseconds:0} ms");
         var (events, distinct) = await group.AllStoredAsync(rounds);
         Assert.Equal(events, distinct);
     }
