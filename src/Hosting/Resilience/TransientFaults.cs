@@ -10,6 +10,9 @@ namespace Streaming.Hosting.Resilience;
 /// </summary>
 public static class TransientFaults
 {
+    // Not among Npgsql's PostgresErrorCodes.
+    const string IdleInTransactionSessionTimeout = "25P03";
+
     public static bool IsTransient(Exception exception) => exception switch
     {
         PostgresException postgres => IsTransientState(postgres.SqlState) || postgres.IsTransient,
@@ -24,13 +27,15 @@ public static class TransientFaults
     /// <summary>
     /// SQLSTATEs that end when the server is back or the transaction is rerun: the 08 class (connection exceptions),
     /// 57P01–57P03 (shut down by an administrator, crash, cannot connect now), serialization failures and deadlocks,
-    /// and resource exhaustion (53xxx).
+    /// resource exhaustion (53xxx), and a transaction the server ended for idling past its limit (25P03: the writer was
+    /// stopped mid-transaction; its rerun finds whether it still owns what it writes).
     /// </summary>
     public static bool IsTransientState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable;
+            or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable
+            or IdleInTransactionSessionTimeout;
 
     static bool IsTransientKafka(ErrorCode code) => code switch
     {

@@ -35,6 +35,9 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         where e.seq = l.seq
         """;
 
+    // Far above a batch's own pauses between round trips; a dead letter waiting longer for the broker reruns the batch.
+    const string IdleTransactionLimit = "set local idle_in_transaction_session_timeout = '5s'";
+
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition) from stdin (format binary)";
 
     const string MoveHeadsSql = """
@@ -159,7 +162,11 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         }
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            // Neither returns rows, so the reader starts at the heads.
+            // None returns rows, so the reader starts at the heads. The transaction holds its streams' heads and its Kafka
+            // offsets locked until it ends: a writer stopped mid-transaction (SIGSTOP, a frozen VM) would stall the next
+            // owner of its partitions, and every partition of that owner's batch, for as long as it stays stopped. The
+            // server ends a transaction left idle past the limit; the writer's rerun is fenced by its stored offsets.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(IdleTransactionLimit));
             if (asynchronousCommit)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));

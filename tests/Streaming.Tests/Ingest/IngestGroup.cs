@@ -16,7 +16,8 @@ namespace Streaming.Tests.Ingest;
 sealed class IngestGroup : IAsyncDisposable
 {
     public const int Partitions = 12;
-    public const int SessionTimeoutSeconds = 6;
+    /// <summary>Short, so a takeover fits the issue's 15 s: the mock coordinator notices a dead member after it, then waits a session less 1 s for the rest to rejoin.</summary>
+    public const int SessionTimeoutSeconds = 5;
 
     /// <summary>SIGSTOP and SIGCONT on Linux.</summary>
     public const int Pause = 19, Resume = 18;
@@ -114,6 +115,36 @@ sealed class IngestGroup : IAsyncDisposable
             var now = await StoredOffsetsAsync();
             return partitions.All(p => now.GetValueOrDefault(p) > since.GetValueOrDefault(p));
         }, timeout, what);
+
+    /// <summary>
+    /// Waits until each of <paramref name="partitions"/> has a commit holding its events in a transaction that began after
+    /// <paramref name="since"/>; returns when each was first committed. With every other writer dead since then, those
+    /// commits are the survivors' own: a killed writer's last commit, however late it landed, began before.
+    /// </summary>
+    public async Task<Dictionary<int, DateTimeOffset>> FirstCommittedSinceAsync(IReadOnlyCollection<int> partitions, DateTimeOffset since, TimeSpan timeout, string what)
+    {
+        var first = new Dictionary<int, DateTimeOffset>();
+        await Eventually.True(async () =>
+        {
+            await using var command = Database.DataSource.CreateCommand(
+                """
+                select (e.metadata->'source'->>'partition')::int, min(c.committed_at)
+                from es.events e join es.commits c on c.tx_id = e.tx_id and c.partition = e.partition
+                where starts_with(e.stream_id, $1) and e.recorded_at > $2 and (e.metadata->'source'->>'partition')::int = any($3)
+                group by 1
+                """);
+            command.Parameters.AddWithValue(_prefix + "-");
+            command.Parameters.AddWithValue(since.UtcDateTime);
+            command.Parameters.AddWithValue(partitions.ToArray());
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                first[reader.GetInt32(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+            }
+            return first.Count == partitions.Count;
+        }, timeout, what);
+        return first;
+    }
 
     /// <summary>Waits until each job's signals up to <paramref name="rounds"/> are stored; returns (events stored, distinct (job, seq)).</summary>
     public async Task<(long Events, long Distinct)> AllStoredAsync(int rounds)

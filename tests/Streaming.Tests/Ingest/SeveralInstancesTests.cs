@@ -11,7 +11,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 {
     static readonly TimeSpan Takeover = TimeSpan.FromSeconds(15);
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task A_killed_instances_partitions_resume_on_the_other_within_15_s_and_nothing_is_lost_or_stored_twice()
     {
         await using var group = await IngestGroup.StartAsync("killed");
@@ -23,14 +23,15 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 
         // When one instance is killed (kill -9: no leaving the group, no drain)
         var orphaned = IngestGroup.Owned(a);
-        var before = await group.StoredOffsetsAsync();
-        var killedAt = DateTime.UtcNow;
+        var killedAt = DateTimeOffset.UtcNow;
         a.Signal(9);
 
-        // Then its partitions are stored by the other within 15 s
-        await group.StoredPastAsync(orphaned, before, Takeover + TimeSpan.FromSeconds(30), "the killed instance's partitions stored again");
-        var takeover = DateTime.UtcNow - killedAt;
-        output.WriteLine($"takeover of partitions {string.Join(",", orphaned.Order())} after kill -9: {takeover.TotalSeconds:0.0} s (session timeout {IngestGroup.SessionTimeoutSeconds} s)");
+        // Then the other is given its partitions and commits each of them within 15 s, by its own commits
+        var resumed = await group.FirstCommittedSinceAsync(orphaned, killedAt, Takeover + TimeSpan.FromSeconds(30), "the killed instance's partitions committed by the other");
+        var takeover = resumed.Values.Max() - killedAt;
+        var assignedAt = IngestGroup.Lines(b).FirstOrDefault(l => l.At >= killedAt && l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At;
+        output.WriteLine($"takeover of partitions {string.Join(",", orphaned.Order())} after kill -9: assigned to the survivor after " +
+            $"{(assignedAt - killedAt)?.TotalSeconds:0.0} s, each committed by it within {takeover.TotalSeconds:0.0} s (session timeout {IngestGroup.SessionTimeoutSeconds} s)");
         Assert.True(takeover <= Takeover, $"the takeover took {takeover.TotalSeconds:0.0} s");
         Assert.Superset(orphaned, IngestGroup.Owned(b));
 
@@ -41,7 +42,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.False(b.HasExited, "the surviving instance exited");
     }
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task An_instance_paused_past_its_session_stores_nothing_for_the_partitions_it_lost_once_it_resumes()
     {
         await using var group = await IngestGroup.StartAsync("paused");
@@ -53,9 +54,9 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
 
         // Given an instance paused (SIGSTOP) until the other has taken over and stored its partitions
         var lost = IngestGroup.Owned(a);
-        var before = await group.StoredOffsetsAsync();
+        var pausedAt = DateTimeOffset.UtcNow;
         a.Signal(IngestGroup.Pause);
-        await group.StoredPastAsync(lost, before, TimeSpan.FromSeconds(45), "the paused instance's partitions stored by the other");
+        var takenOver = await group.FirstCommittedSinceAsync(lost, pausedAt, TimeSpan.FromSeconds(45), "the paused instance's partitions committed by the other");
 
         // When it resumes
         var resumedAt = DateTimeOffset.UtcNow;
@@ -69,7 +70,8 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         var givenBack = afterResume.FirstOrDefault(l => l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At ?? DateTimeOffset.MaxValue;
         var storedForLost = afterResume.Where(l => l.At < givenBack && l.Message.StartsWith("Stored", StringComparison.Ordinal) && l.Partitions.Any(lost.Contains)).ToList();
         var fences = afterResume.Count(l => l.Message.StartsWith("Fenced on partition", StringComparison.Ordinal));
-        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}; after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
+        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}, each committed by the other within {(takenOver.Values.Max() - pausedAt).TotalSeconds:0.0} s of the SIGSTOP; " +
+            $"after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
         Assert.Empty(storedForLost.Select(l => l.Message));
 
         // And every signal is stored exactly once, and both instances still run
@@ -79,7 +81,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.False(a.HasExited || b.HasExited, "an instance exited");
     }
 
-    [Fact(Skip = "Not yet reliable (ingest22, unfinished): the child processes' captured JSON log lines stop arriving mid-run, so the log-based ownership checks are unsound; the kill case also counted the killed instance's own last commit as the takeover")]
+    [Fact]
     public async Task Scaling_from_two_instances_to_three_moves_about_a_third_of_the_partitions_and_the_others_keep_storing()
     {
         await using var group = await IngestGroup.StartAsync("scaled");
@@ -104,7 +106,9 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         Assert.Equal(moved.Order(), revoked.Order());
         Assert.InRange(moved.Count, 3, 5);
 
-        // And the partitions that stayed kept storing: the longest wait between two of their batches is reported, and bounded loosely
+        // And the partitions that stayed kept storing: the longest wait between two of their batches is reported, and bounded
+        // loosely for a loaded machine, yet below a rebalance's length here (the mock's wait of a session less 1 s): an eager
+        // rebalance, which stops every partition until the group settles, fails it
         var rounds = await group.StopProducingAsync();
         var gaps = await group.LongestGapsAsync(joinedAt, settledAt);
         var stayed = group.AllPartitions.Except(moved).ToList();
@@ -112,7 +116,7 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         var longestMoved = moved.Max(p => gaps.GetValueOrDefault(p, settledAt - joinedAt));
         output.WriteLine($"moved {moved.Count} of {IngestGroup.Partitions} partitions ({string.Join(",", moved.Order())}); " +
             $"longest gap between stored batches: {longest.TotalMilliseconds:0} ms for those that stayed, {longestMoved.TotalMilliseconds:0} ms for those that moved");
-        Assert.True(longest < TimeSpan.FromSeconds(5), $"a partition that did not move paused {longest.TotalMilliseconds:0} ms");
+        Assert.True(longest < TimeSpan.FromSeconds(IngestGroup.SessionTimeoutSeconds - 2), $"a partition that did not move paused {longest.TotalMilliseconds:0} ms");
         var (events, distinct) = await group.AllStoredAsync(rounds);
         Assert.Equal(events, distinct);
     }
