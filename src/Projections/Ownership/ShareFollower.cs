@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Projections.Tail;
+
+namespace Streaming.Projections.Ownership;
+
+/// <summary>
+/// Runs the process's <see cref="LogTail"/> over the share of the log's partitions its group assigns to it
+/// (<see cref="PartitionOwnership"/>), and again over the new share whenever that changes: the run stops (every fold
+/// writes what it holds, its states and checkpoints), the partitions revoked are released, and the next run starts each
+/// fold from its saved checkpoints of the new share. A partition whose checkpoint another instance moved (this one was
+/// paused and lost it) is dropped, not the process: the tail runs on without it, and takes it up again only if the group
+/// still assigns it once a session timeout has passed.
+/// </summary>
+public sealed partial class ShareFollower(LogTail tail, PartitionOwnership ownership, NpgsqlDataSource dataSource, TimeSpan fencedFor, ILogger<ShareFollower> logger)
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var partitioner = await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken);
+        ownership.Start(partitioner.Partitions);
+        var fenced = new Dictionary<int, DateTime>();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (ownership.Failure is { } failure)
+                {
+                    throw new InvalidOperationException($"The membership of group {ownership.Group} failed", failure);
+                }
+                var share = ownership.Current;
+                // Nothing runs now: whatever was revoked until here is no longer worked on.
+                ownership.Release();
+                var now = DateTime.UtcNow;
+                foreach (var partition in fenced.Where(f => f.Value <= now || !share.Partitions.Contains(f.Key)).Select(f => f.Key).ToList())
+                {
+                    fenced.Remove(partition);
+                }
+                var owned = share.Partitions.Where(p => !fenced.ContainsKey(p)).ToList();
+                using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var followed = owned.Count == 0 ? null : FollowedPartitions.Share(owned, partitioner);
+                var running = followed is null ? Task.CompletedTask : Task.Run(() => tail.RunAsync(followed, run.Token), CancellationToken.None);
+                if (followed is not null)
+                {
+                    LogFollowing(logger, ownership.Group, followed.ToString());
+                }
+                var unfence = fenced.Count == 0 ? Timeout.InfiniteTimeSpan : fenced.Values.Min() - now;
+                await Task.WhenAny(
+                    followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running,
+                    share.Changed,
+                    Task.Delay(unfence < TimeSpan.Zero ? TimeSpan.Zero : unfence, cancellationToken)).ConfigureAwait(false);
+                await run.CancelAsync();
+                try
+                {
+                    await running;
+                }
+                catch (OperationCanceledException) when (run.IsCancellationRequested)
+                {
+                }
+                catch (CheckpointConflictException conflict) when (!cancellationToken.IsCancellationRequested)
+                {
+                    fenced[conflict.Partition] = DateTime.UtcNow + fencedFor;
+                    LogFenced(logger, conflict, conflict.Name, conflict.Partition, fencedFor);
+                }
+            }
+        }
+        finally
+        {
+            // Every fold wrote what it holds above: the group may hand the partitions on at once.
+            ownership.Close();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: the tail follows partitions {Partitions}")]
+    static partial void LogFollowing(ILogger logger, string group, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{Fold}'s checkpoint of partition {Partition} was moved by another instance: this one lost the partition while it was away, drops it, and looks again after {FencedFor}")]
+    static partial void LogFenced(ILogger logger, Exception exception, string fold, int partition, TimeSpan fencedFor);
+}
