@@ -69,8 +69,6 @@ public sealed partial class PartitionOwnership : IDisposable
         // It never reads: what a partition fetches between its assignment and its pause is small and dropped.
         config.AutoOffsetReset = AutoOffsetReset.Latest;
         config.QueuedMaxMessagesKbytes = 64;
-        config.FetchMaxBytes = 64 * 1024;
-        config.MaxPartitionFetchBytes = 64 * 1024;
         var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
             .SetPartitionsAssignedHandler((_, assigned) => Assigned(assigned))
             .SetPartitionsRevokedHandler((_, revoked) => Revoked(revoked))

@@ -15,6 +15,8 @@ namespace Streaming.Projections.Ownership;
 /// </summary>
 public sealed partial class ShareFollower(LogTail tail, PartitionOwnership ownership, NpgsqlDataSource dataSource, TimeSpan fencedFor, ILogger<ShareFollower> logger)
 {
+    static readonly TimeSpan SettleAfterFencing = TimeSpan.FromSeconds(2);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var partitioner = await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken);
@@ -59,8 +61,14 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
                 }
                 catch (CheckpointConflictException conflict) when (!cancellationToken.IsCancellationRequested)
                 {
-                    fenced[conflict.Partition] = DateTime.UtcNow + fencedFor;
-                    LogFenced(logger, conflict, conflict.Name, conflict.Partition, fencedFor);
+                    foreach (var partition in conflict.Partitions)
+                    {
+                        fenced[partition] = DateTime.UtcNow + fencedFor;
+                    }
+                    LogFenced(logger, conflict, conflict.Name, string.Join(",", conflict.Partitions), fencedFor);
+                    // An instance that was paused learns from its group a moment later which other partitions it lost:
+                    // give that a heartbeat or two before following the rest again.
+                    await Task.WhenAny(share.Changed, Task.Delay(SettleAfterFencing, cancellationToken)).ConfigureAwait(false);
                 }
             }
         }
@@ -75,6 +83,6 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
     static partial void LogFollowing(ILogger logger, string group, string partitions);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "{Fold}'s checkpoint of partition {Partition} was moved by another instance: this one lost the partition while it was away, drops it, and looks again after {FencedFor}")]
-    static partial void LogFenced(ILogger logger, Exception exception, string fold, int partition, TimeSpan fencedFor);
+        Message = "{Fold}'s checkpoint of partitions {Partitions} was moved by another instance: this one lost them while it was away, drops them, and looks again after {FencedFor}")]
+    static partial void LogFenced(ILogger logger, Exception exception, string fold, string partitions, TimeSpan fencedFor);
 }
