@@ -46,11 +46,12 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
                 {
                     LogFollowing(logger, ownership.Group, followed.ToString());
                 }
-                var unfence = fenced.Count == 0 ? Timeout.InfiniteTimeSpan : fenced.Values.Min() - now;
+                // Until the share changes, the run fails, or a dropped partition may be looked at again.
+                var unfence = fenced.Count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(0, (fenced.Values.Min() - now).Ticks));
                 await Task.WhenAny(
                     followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running,
                     share.Changed,
-                    Task.Delay(unfence < TimeSpan.Zero ? TimeSpan.Zero : unfence, cancellationToken)).ConfigureAwait(false);
+                    Task.Delay(unfence, cancellationToken)).ConfigureAwait(false);
                 await run.CancelAsync();
                 try
                 {
