@@ -98,7 +98,7 @@ public static class Checkpoints
         {
             var partition = conflicts.Keys.First();
             throw new CheckpointConflictException(
-                name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition);
+                name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition, [.. conflicts.Keys]);
         }
     }
 
@@ -122,7 +122,8 @@ public static class Checkpoints
             return false;
         }
         var partition = conflicts.First(c => !(retrying && c.Value == next[c.Key])).Key;
-        throw new CheckpointConflictException(name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition);
+        throw new CheckpointConflictException(name, expected.TryGetValue(partition, out var from) ? from : null, conflicts[partition], partition,
+            [.. conflicts.Where(c => !(retrying && c.Value == next[c.Key])).Select(c => c.Key)]);
     }
 
     // The partitions whose checkpoint was not where expected, with where it is (null: none saved).

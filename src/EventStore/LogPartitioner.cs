@@ -43,8 +43,10 @@ public sealed class LogPartitioner
         return Murmur2Partitioner.Partition(streamId, Partitions);
     }
 
-    bool IsControl(string streamId)
+    /// <summary>Whether <paramref name="streamId"/> is a control stream (one of <see cref="ControlPrefixes"/>), which lives in <see cref="ControlPartition"/>.</summary>
+    public bool IsControl(string streamId)
     {
+        ArgumentNullException.ThrowIfNull(streamId);
         foreach (var prefix in ControlPrefixes)
         {
             if (streamId.StartsWith(prefix, StringComparison.Ordinal))

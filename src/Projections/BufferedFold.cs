@@ -93,7 +93,6 @@ public sealed partial class BufferedFold<TState>(
             {
                 Parallel.For(0, _partitions.Length, p => FoldPartition(p, events));
             }
-            _position = _position.Max(batch.End);
             _eventsSinceWrite += events.Count;
             _sinceFolded.Restart();
             Interlocked.Add(ref _handled, events.Count);
@@ -102,6 +101,8 @@ public sealed partial class BufferedFold<TState>(
                 FromArchive += events.Count;
             }
         }
+        // Past the batch's end even where it handed nothing (a partition read for its control streams only).
+        _position = _position.Max(batch.End);
         await CommitAsync(cancellationToken);
         if (await WriteSettledAsync(cancellationToken) && ShouldWrite(quiet: false))
         {

@@ -13,6 +13,7 @@ using Streaming.Hosting.Kafka;
 using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
+using Streaming.Projections.Ownership;
 using Streaming.Projections.Tail;
 using Streaming.Promoter.Approvals;
 using Streaming.Promoter.Decisions;
@@ -26,6 +27,9 @@ namespace Streaming.Promoter;
 
 public static class PromoterExtensions
 {
+    /// <summary>Where several Promoters are told to share the log's partitions (<see cref="OwnershipOptions"/>).</summary>
+    public const string OwnershipSection = "Promoter:Ownership";
+
     /// <summary>
     /// The Promoter: its policy folder, and folds on the process's tail: decisions, shadow policies, and a relay of
     /// recorded phase changes per transport (Kafka; the MassTransit bus too when it is configured).
@@ -75,6 +79,7 @@ public static class PromoterExtensions
             sp.GetRequiredService<KafkaOptions>(), sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
         services.AddPhaseChangeRelay(PhaseChangeRelay.CheckpointName, sp => sp.GetRequiredService<KafkaPhaseChangeTransport>());
         builder.AddPhaseChangeBus();
+        builder.AddPartitionOwnership(OwnershipSection, "promoter", "streaming-promoter");
         services.AddHostedService<PromoterWorker>();
         return builder;
     }

@@ -23,6 +23,8 @@ public sealed class FoldCheckpoint
     // Per log partition: where the checkpoint is known to be (a partition missing: none saved yet).
     IReadOnlyDictionary<int, TailPosition> _saved = new Dictionary<int, TailPosition>();
     IReadOnlyList<int> _partitions = [0];
+    // The partition read for its control streams only: its position is kept here but saved by its owner alone.
+    int? _controlOnly;
     LogPositions? _unconfirmed;
     long _commits;
 
@@ -42,6 +44,9 @@ public sealed class FoldCheckpoint
 
     /// <summary>The partitions the fold follows, as of <see cref="LoadAsync"/> (partition 0 alone before it).</summary>
     public IReadOnlyList<int> Partitions => _partitions;
+
+    /// <summary>The partition the fold reads for its control streams only, as of <see cref="LoadAsync"/>: nothing is written for it.</summary>
+    public int? ControlOnly => _controlOnly;
 
     /// <summary>Whether a position was ever saved for any of the fold's partitions.</summary>
     public bool HasSaved => _saved.Count > 0;
@@ -63,14 +68,16 @@ public sealed class FoldCheckpoint
 
     /// <summary>
     /// Reads the saved position of every partition the process follows (<see cref="FollowedPartitions"/>):
-    /// <see cref="Resumed"/>, returned, is then where the fold starts in each.
+    /// <see cref="Resumed"/>, returned, is then where the fold starts in each. A partition followed for its control
+    /// streams only starts where its owner's checkpoint of this fold is, and is never saved by this instance.
     /// </summary>
     public async Task<LogPositions> LoadAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+        var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        _saved = await Checkpoints.LoadAsync(connection, Name, partitions, cancellationToken);
-        _partitions = partitions;
+        _saved = await Checkpoints.LoadAsync(connection, Name, followed.Read, cancellationToken);
+        _partitions = followed.Read;
+        _controlOnly = followed.ControlOnly;
         _unconfirmed = null;
         _sinceSave.Restart();
         return Resumed;
@@ -92,7 +99,7 @@ public sealed class FoldCheckpoint
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await CommitModeAsync(transaction, cancellationToken);
-            if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, next, retrying, cancellationToken))
+            if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, Saved(next), retrying, cancellationToken))
             {
                 if (write is not null)
                 {
@@ -121,18 +128,22 @@ public sealed class FoldCheckpoint
         await CommitModeAsync(transaction, cancellationToken);
         // Waits while another instance takes its turn, then sees where it got to; an earlier commit of ours that went
         // unacknowledged is found done the same way.
-        var claimed = await Checkpoints.ClaimAsync(transaction, Name, _partitions, cancellationToken);
-        _saved = claimed;
+        var claimed = await Checkpoints.ClaimAsync(transaction, Name, _partitions.Where(p => p != _controlOnly), cancellationToken);
+        _saved = _controlOnly is { } control && _saved.TryGetValue(control, out var read) ? new Dictionary<int, TailPosition>(claimed) { [control] = read } : claimed;
         if (await work(Resumed, transaction, cancellationToken) is not { } next)
         {
             return Resumed;
         }
-        await Checkpoints.SaveAsync(transaction, Name, claimed, next, cancellationToken);
+        await Checkpoints.SaveAsync(transaction, Name, claimed, Saved(next), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Counted();
         Moved(next);
         return Resumed;
     }
+
+    // What this instance saves of a move: every partition but the one it reads for its control streams only.
+    LogPositions Saved(LogPositions next) =>
+        _controlOnly is { } control && next.Contains(control) ? LogPositions.Of(next.Where(p => p.Key != control)) : next;
 
     async Task CommitModeAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

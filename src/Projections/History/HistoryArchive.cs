@@ -81,6 +81,13 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         foreach (var logEvent in batch.After(Position))
         {
             var partition = logEvent.Event.Partition;
+            if (partition == _checkpoint.ControlOnly)
+            {
+                // Its owner archives it: this instance reads only its control streams there.
+                _read[partition] = logEvent.Position;
+                _position = null;
+                continue;
+            }
             var pending = Pending(partition);
             if (pending.Count == blockSize)
             {
@@ -89,6 +96,12 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             }
             pending.Add(logEvent);
             _read[partition] = logEvent.Position;
+            _position = null;
+        }
+        if (_checkpoint.ControlOnly is { } control && batch.End.Contains(control) && !Position.Covers(control, batch.End[control]))
+        {
+            // The batch's end there may be past the last event handed (the others are its owner's).
+            _read[control] = batch.End[control];
             _position = null;
         }
         foreach (var (partition, pending) in _pending.ToList())
@@ -222,9 +235,9 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     /// <summary>The position the archive has reached in each partition it has blocks of (its checkpoint); empty before its first block.</summary>
     public static async Task<LogPositions> ReachedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+        var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return LogPositions.Of(await Checkpoints.LoadAsync(connection, CheckpointName, partitions, cancellationToken));
+        return LogPositions.Of(await Checkpoints.LoadAsync(connection, CheckpointName, followed.Read, cancellationToken));
     }
 
     // The partition's full pending block with its checkpoint, in one transaction; kept pending (and written again) when it fails.

@@ -263,7 +263,7 @@ internal sealed partial class FoldSlot
     // Reads on its own from where the fold is; asks to rejoin the reader once caught up, and returns the queue it got.
     async Task<ChannelReader<LogBatch>?> CatchUpAloneAsync(LogTail tail, CancellationToken cancellationToken)
     {
-        var source = _source ??= new LogSource(_dataSource, _logger, _options.ReadBatchSize);
+        var source = _source ??= new LogSource(_dataSource, _logger, _options.ReadBatchSize, tail.Followed);
         var wake = tail.Wakeup;
         var batch = await RetryingAsync(() => source.ReadAsync(_fold.Position, _fold.ReadsArchive, cancellationToken), cancellationToken);
         if (!batch.IsEmpty)

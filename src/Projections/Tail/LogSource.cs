@@ -8,9 +8,11 @@ namespace Streaming.Projections.Tail;
 /// <summary>
 /// Reads the log partitions of a set of positions, each in its commit order, from any positions, and decodes each event
 /// once: from the history archive's blocks where they reach and the caller accepts them (signals already decoded, one row
-/// per 2,000 events of a partition), from the log's gap-free tail after that. Not thread-safe: one per reading loop.
+/// per 2,000 events of a partition), from the log's gap-free tail after that. A partition the caller follows for its
+/// control streams only (<see cref="FollowedPartitions.ControlOnly"/>) is read from the log alone, and only its control
+/// streams' events are handed on; the batch's end there is past what was passed over. Not thread-safe: one per reading loop.
 /// </summary>
-public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int batchSize = LogSource.DefaultBatchSize)
+public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int batchSize = LogSource.DefaultBatchSize, FollowedPartitions? followed = null)
 {
     public const int DefaultBatchSize = 5_000;
 
@@ -23,6 +25,9 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
     LogEvent[] _read = new LogEvent[batchSize];
     // Per partition: where the archive was found to end (read from the log from there on).
     readonly Dictionary<int, TailPosition> _archiveEndedAt = [];
+    // In the control-only partition: a stretch read whole that held no control event (from its start, exclusive, to its
+    // end), so a read from anywhere in it goes on from its end instead of passing over the same events again.
+    (TailPosition From, TailPosition To)? _passedOver;
 
     /// <summary>Most events a read takes from each partition.</summary>
     public int BatchSize => batchSize;
@@ -43,23 +48,56 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         {
             _read = new LogEvent[batchSize * after.Count];
         }
-        var count = 0;
-        var (partition, inPartition, truncated) = (-1, 0, false);
-        await _log.ReadTailAsync(after, batchSize, (envelope, body) =>
+        var controlOnly = followed?.ControlOnly is { } only && after.Contains(only) ? only : (int?)null;
+        while (true)
         {
-            _read[count++] = _decoder.Decode(envelope, body);
-            (inPartition, partition) = envelope.Partition == partition ? (inPartition + 1, partition) : (1, envelope.Partition);
-            truncated |= inPartition == batchSize;
-        }, cancellationToken);
-        if (count == 0)
-        {
-            return LogBatch.Empty(after);
+            var from = controlOnly is { } control ? PassedOver(after, control) : after;
+            var count = 0;
+            var (partition, inPartition, truncated, passed) = (-1, 0, false, (TailPosition?)null);
+            await _log.ReadTailAsync(from, batchSize, (envelope, body) =>
+            {
+                (inPartition, partition) = envelope.Partition == partition ? (inPartition + 1, partition) : (1, envelope.Partition);
+                truncated |= inPartition == batchSize;
+                if (envelope.Partition == controlOnly)
+                {
+                    passed = envelope.Position;
+                    if (!followed!.Hands(envelope.Partition, envelope.StreamId))
+                    {
+                        return;
+                    }
+                }
+                _read[count++] = _decoder.Decode(envelope, body);
+            }, cancellationToken);
+            if (controlOnly is { } read && passed is { } last && count == 0)
+            {
+                // Only its owner's events: remember the stretch, and read on past it while there is more.
+                _passedOver = _passedOver is { } known && known.To == from[read] ? (known.From, last) : (from[read], last);
+                if (truncated)
+                {
+                    continue;
+                }
+            }
+            if (count == 0)
+            {
+                return LogBatch.Empty(after);
+            }
+            // Each batch gets an array of its own size: folds keep it while the next read fills the buffer.
+            var events = _read.AsSpan(0, count).ToArray();
+            Array.Clear(_read, 0, count);
+            var end = EndOf(from, events);
+            if (controlOnly is { } passedIn && passed is { } passedTo && end[passedIn].CompareTo(passedTo) < 0)
+            {
+                end = end.With(passedIn, passedTo);
+            }
+            return new LogBatch(after, events, count, end) { Truncated = truncated };
         }
-        // Each batch gets an array of its own size: folds keep it while the next read fills the buffer.
-        var events = _read.AsSpan(0, count).ToArray();
-        Array.Clear(_read, 0, count);
-        return new LogBatch(after, events, count, EndOf(after, events)) { Truncated = truncated };
     }
+
+    // Where to read the control-only partition from: past a stretch already passed over when the position is inside it.
+    LogPositions PassedOver(LogPositions after, int control) =>
+        _passedOver is { } stretch && after[control].CompareTo(stretch.From) >= 0 && after[control].CompareTo(stretch.To) < 0
+            ? after.With(control, stretch.To)
+            : after;
 
     // Each partition's last event, in partition order after partition order: the batch's end.
     static LogPositions EndOf(LogPositions after, LogEvent[] events)
@@ -79,7 +117,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
     async Task<LogBatch?> ReadArchiveAsync(LogPositions after, LogPositions? upTo, CancellationToken cancellationToken)
     {
         // The partitions the archive may still reach past their position, and does not have to stop at.
-        var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
+        var from = after.Where(p => p.Key != followed?.ControlOnly && !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
                                     && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
         if (from.Count == 0)
         {

@@ -28,8 +28,13 @@ public sealed partial class LogTail
     readonly TailOptions _options;
     readonly LoopHealth _health;
     readonly ILogger _logger;
-    readonly List<FoldSlot> _slots;
-    readonly Channel<FoldRequest> _requests = Channel.CreateUnbounded<FoldRequest>(new UnboundedChannelOptions { SingleReader = true });
+    readonly IReadOnlyList<ILogFold> _folds;
+    readonly ILoggerFactory _loggers;
+    // A run's: the folds' places and their requests, made anew by each run (a process owning a share of the log runs the
+    // tail again whenever its share changes).
+    volatile List<FoldSlot> _slots = [];
+    Channel<FoldRequest> _requests = NewRequests();
+    FollowedPartitions? _followed;
 
     // The reader's own state: touched by the reading loop only (and by RunAsync before it starts).
     readonly Queue<LogBatch> _ring = new();
@@ -48,17 +53,20 @@ public sealed partial class LogTail
         _options = options;
         _health = health;
         _logger = loggers.CreateLogger<LogTail>();
+        _loggers = loggers;
+        _folds = [.. folds];
         var names = new HashSet<string>(StringComparer.Ordinal);
-        _slots = [];
-        foreach (var fold in folds)
+        foreach (var fold in _folds)
         {
             if (!names.Add(fold.Name))
             {
                 throw new ArgumentException($"Two folds are named '{fold.Name}'", nameof(folds));
             }
-            _slots.Add(new FoldSlot(fold, dataSource, options, health, loggers.CreateLogger(fold.GetType())));
         }
     }
+
+    /// <summary>Whether the process runs any fold on this tail.</summary>
+    public bool HasFolds => _folds.Count > 0;
 
     /// <summary>Reads of the log completed, events found or not: a heartbeat that stops moving when the reader is stuck.</summary>
     public long Reads => Interlocked.Read(ref _reads);
@@ -71,10 +79,17 @@ public sealed partial class LogTail
 
     internal Task Wakeup => _wakeups?.Next ?? Never;
 
-    /// <summary>Runs the reader and every fold until cancelled; throws what stopped a fold or the reader for good.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the reader and every fold over every partition of the log until cancelled; throws what stopped a fold or the reader for good.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) => RunAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Runs the reader and every fold over <paramref name="followed"/> (every partition when null) until cancelled: each
+    /// fold starts from its checkpoints of those partitions, and writes what it holds when cancelled. Throws what stopped
+    /// a fold or the reader for good. One run at a time; a run after another starts every fold afresh.
+    /// </summary>
+    public async Task RunAsync(FollowedPartitions? followed, CancellationToken cancellationToken)
     {
-        if (_slots.Count == 0)
+        if (_folds.Count == 0)
         {
             return;
         }
@@ -82,6 +97,15 @@ public sealed partial class LogTail
         {
             throw new ArgumentException("The tail's options are out of range", nameof(_options));
         }
+        // The folds' checkpoints load this run's partitions (FollowedPartitions.ReadAsync) in the tasks started below.
+        FollowedPartitions.Use(followed);
+        _followed = followed;
+        _requests = NewRequests();
+        _requested = null;
+        _ring.Clear();
+        _ringEvents = 0;
+        _head = _ringStart = LogPositions.Start(0);
+        _slots = [.. _folds.Select(fold => new FoldSlot(fold, _dataSource, _options, _health, _loggers.CreateLogger(fold.GetType())))];
         await using var wakeups = new LogWakeups(_dataSource, _options.ReconnectDelay, _logger);
         if (_options.Listen)
         {
@@ -110,6 +134,11 @@ public sealed partial class LogTail
             _wakeups = null;
         }
     }
+
+    /// <summary>What this run follows (null: every partition).</summary>
+    internal FollowedPartitions? Followed => _followed;
+
+    static Channel<FoldRequest> NewRequests() => Channel.CreateUnbounded<FoldRequest>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>
     /// A fold that caught up on its own asks to be handed the log again; the answer is its new queue, or null when the
@@ -159,7 +188,7 @@ public sealed partial class LogTail
 
     async Task ReadAsync(CancellationToken cancellationToken)
     {
-        var source = new LogSource(_dataSource, _logger, _options.ReadBatchSize);
+        var source = new LogSource(_dataSource, _logger, _options.ReadBatchSize, _followed);
         var log = new EventLog(_dataSource);
         var outage = new Outage(LoopName, _health, _logger);
         var commits = new TailCommits();

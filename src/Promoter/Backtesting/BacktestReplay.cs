@@ -26,7 +26,7 @@ public static class BacktestReplay
     public static async Task<(long FromCache, long FromArchive, long FromLog)> ReplayAsync(
         NpgsqlDataSource dataSource, Backtest backtest, HistoryCache? cache, bool useArchive, ILogger logger, CancellationToken cancellationToken)
     {
-        var partitions = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+        var partitions = FollowedPartitions.All(await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken)).Read;
         var position = LogPositions.Start(partitions);
         long fromCache = 0, fromArchive = 0, fromLog = 0;
         // The local cache keeps one position: it serves the log of one partition only.

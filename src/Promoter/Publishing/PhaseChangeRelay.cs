@@ -80,7 +80,7 @@ public sealed partial class PhaseChangeRelay(
     {
         _position = _published = await _checkpoint.LoadAsync(dataSource, cancellationToken);
         // Job streams only: no control prefix is needed to place them.
-        _partitioner = new LogPartitioner(_checkpoint.Partitions.Count, []);
+        _partitioner = new LogPartitioner((await FollowedPartitions.ReadAsync(dataSource, cancellationToken)).Partitioner.Partitions, []);
         _publishedSinceSave = false;
         _batch.Clear();
         _poisoned.Clear();

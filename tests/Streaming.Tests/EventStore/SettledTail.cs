@@ -11,7 +11,7 @@ namespace Streaming.Tests.EventStore;
 internal static class SettledTail
 {
     public static async Task<LogPositions> EndAsync(NpgsqlDataSource dataSource) =>
-        await new EventLog(dataSource).ReadTailEndAsync(await FollowedPartitions.ReadAsync(dataSource, CancellationToken.None), CancellationToken.None);
+        await new EventLog(dataSource).ReadTailEndAsync((await FollowedPartitions.ReadAsync(dataSource, CancellationToken.None)).Read, CancellationToken.None);
 
     /// <summary>The saved checkpoint of <paramref name="name"/> in <paramref name="partition"/>, or null when none was saved there.</summary>
     public static async Task<TailPosition?> CheckpointAsync(NpgsqlDataSource dataSource, string name, int partition = 0)

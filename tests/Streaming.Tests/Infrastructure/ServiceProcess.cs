@@ -42,6 +42,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         return new ServiceProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}"));
     }
 
+    /// <summary>The process's id, for signals other than the kill (SIGSTOP, SIGCONT).</summary>
+    public int Id => _process.Id;
+
     public string Log
     {
         get

@@ -8,7 +8,8 @@ internal sealed class RunningTail : IAsyncDisposable
 {
     readonly CancellationTokenSource _stop = new();
 
-    public RunningTail(LogTail tail) => Run = Task.Run(() => tail.RunAsync(_stop.Token));
+    /// <param name="followed">The share of the log's partitions to follow; every partition when null.</param>
+    public RunningTail(LogTail tail, FollowedPartitions? followed = null) => Run = Task.Run(() => tail.RunAsync(followed, _stop.Token));
 
     public Task Run { get; }
 

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Streaming.EventStore;
+using Streaming.Projections.Tail;
+
+namespace Streaming.Projections.Ownership;
+
+/// <summary>
+/// Runs the process's <see cref="LogTail"/> over the share of the log's partitions its group assigns to it
+/// (<see cref="PartitionOwnership"/>), and again over the new share whenever that changes: the run stops (every fold
+/// writes what it holds, its states and checkpoints), the partitions revoked are released, and the next run starts each
+/// fold from its saved checkpoints of the new share. A partition whose checkpoint another instance moved (this one was
+/// paused and lost it) is dropped, not the process: the tail runs on without it, and takes it up again only if the group
+/// still assigns it once a session timeout has passed.
+/// </summary>
+public sealed partial class ShareFollower(LogTail tail, PartitionOwnership ownership, NpgsqlDataSource dataSource, TimeSpan fencedFor, ILogger<ShareFollower> logger)
+{
+    static readonly TimeSpan SettleAfterFencing = TimeSpan.FromSeconds(2);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var partitioner = await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken);
+        ownership.Start(partitioner.Partitions);
+        var fenced = new Dictionary<int, DateTime>();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (ownership.Failure is { } failure)
+                {
+                    throw new InvalidOperationException($"The membership of group {ownership.Group} failed", failure);
+                }
+                var share = ownership.Current;
+                // Nothing runs now: whatever was revoked until here is no longer worked on.
+                ownership.Release();
+                var now = DateTime.UtcNow;
+                foreach (var partition in fenced.Where(f => f.Value <= now || !share.Partitions.Contains(f.Key)).Select(f => f.Key).ToList())
+                {
+                    fenced.Remove(partition);
+                }
+                var owned = share.Partitions.Where(p => !fenced.ContainsKey(p)).ToList();
+                using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var followed = owned.Count == 0 ? null : FollowedPartitions.Share(owned, partitioner);
+                var running = followed is null ? Task.CompletedTask : Task.Run(() => tail.RunAsync(followed, run.Token), CancellationToken.None);
+                if (followed is not null)
+                {
+                    LogFollowing(logger, ownership.Group, followed.ToString());
+                }
+                // Until the share changes, the run fails, or a dropped partition may be looked at again.
+                var unfence = fenced.Count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(0, (fenced.Values.Min() - now).Ticks));
+                await Task.WhenAny(
+                    followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running,
+                    share.Changed,
+                    Task.Delay(unfence, cancellationToken)).ConfigureAwait(false);
+                await run.CancelAsync();
+                try
+                {
+                    await running;
+                }
+                catch (OperationCanceledException) when (run.IsCancellationRequested)
+                {
+                }
+                catch (CheckpointConflictException conflict) when (!cancellationToken.IsCancellationRequested)
+                {
+                    foreach (var partition in conflict.Partitions)
+                    {
+                        fenced[partition] = DateTime.UtcNow + fencedFor;
+                    }
+                    LogFenced(logger, conflict, conflict.Name, string.Join(",", conflict.Partitions), fencedFor);
+                    // An instance that was paused learns from its group a moment later which other partitions it lost:
+                    // give that a heartbeat or two before following the rest again.
+                    await Task.WhenAny(share.Changed, Task.Delay(SettleAfterFencing, cancellationToken)).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            // Every fold wrote what it holds above: the group may hand the partitions on at once.
+            ownership.Close();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: the tail follows partitions {Partitions}")]
+    static partial void LogFollowing(ILogger logger, string group, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{Fold}'s checkpoint of partitions {Partitions} was moved by another instance: this one lost them while it was away, drops them, and looks again after {FencedFor}")]
+    static partial void LogFenced(ILogger logger, Exception exception, string fold, string partitions, TimeSpan fencedFor);
+}
