@@ -263,7 +263,14 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             await importer.WriteAsync(signal.EventId, NpgsqlDbType.Uuid, cancellationToken);
             await importer.WriteAsync(signal.Type, NpgsqlDbType.Text, cancellationToken);
             await importer.WriteAsync(signal.Data, NpgsqlDbType.Json, cancellationToken);
-            await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
+            if (signal.Metadata is null)
+            {
+                await importer.WriteNullAsync(cancellationToken);
+            }
+            else
+            {
+                await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
+            }
             await importer.WriteAsync(signal.Seq, NpgsqlDbType.Bigint, cancellationToken);
             await importer.WriteAsync(signal.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
             await importer.WriteAsync(heads[signal.StreamId].Partition, NpgsqlDbType.Integer, cancellationToken);
