@@ -109,8 +109,10 @@ insert into heads_locked (stream_id, version, last_seq) select distinct on (stre
 create table heads_moved (like heads_locked including all) with (fillfactor = 50);
 insert into heads_moved select * from heads_locked;
 create table head_batches as
-select k, array_agg(stream_id order by random()) ids, array_agg(21 + k::bigint) seqs
+select k, array_agg(stream_id order by random()) ids, array_agg(21 + k::bigint) seqs, array_agg(1) counts
   from heads_locked, generate_series(0, 39) k where (hashtext(stream_id) + k) % 2 = 0 group by k;
+alter table head_batches add column firsts int[];
+update head_batches set firsts = (select array_agg(i) from generate_series(1, cardinality(ids)) i);
 -- es.move_heads (migration 31) on this table; each stream gets one rising seq here.
 create function move_heads(stream_ids text[], firsts int[], counts int[], rising_seqs bigint[])
 returns table (stream_id text, previous_version bigint, previous_last_seq bigint, partition int, version bigint, last_seq bigint)
@@ -129,10 +131,10 @@ SQL
 {
   for k in $(seq 0 39); do
     for v in $(printf 'lock_then_update\nmove\n' | shuf); do
-      echo "select ids, seqs, array_length(ids, 1) as n from head_batches where k = $k \\gset"
+      echo "select ids, seqs, firsts, counts from head_batches where k = $k \\gset"
       echo "begin; select cpu_ns() as c0 \\gset"
       if [ "$v" = move ]; then
-        echo "select count(*) from move_heads(:'ids'::text[], (select array_agg(i::int) from generate_series(1, :n) i), array_fill(1, array[:n]), :'seqs'::bigint[]);"
+        echo "select count(*) from move_heads(:'ids'::text[], :'firsts'::int[], :'counts'::int[], :'seqs'::bigint[]);"
       else
         echo "select count(*) from (select stream_id, version, last_seq, partition from heads_locked where stream_id = any(:'ids'::text[]) order by stream_id for no key update) l;"
         echo "update heads_locked s set version = h.version, last_seq = h.last_seq, updated_at = now() from unnest(:'ids'::text[], :'seqs'::bigint[], :'seqs'::bigint[]) as h(stream_id, version, last_seq) where s.stream_id = h.stream_id;"

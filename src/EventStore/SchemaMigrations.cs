@@ -525,7 +525,7 @@ internal static class SchemaMigrations
         // in stream order as the lock was taken (so it cannot deadlock with StreamLock.Heads): each head moves past the
         // seqs given for it that rise above its last seq (each stream's given seqs rise), and the row keeps the head it
         // replaced, which the update returns, because RETURNING sees only the new row. With 5,000 of 10,000 heads a
-        // batch, it took 0.69 of the lock and the update's backend CPU (README, Performance).
+        // batch, it took 0.83-0.85 of the lock and the update's backend CPU (README, Performance).
         new(31, "one_write_per_stream_head", """
             alter table es.streams add column previous_version bigint, add column previous_last_seq bigint;
 
