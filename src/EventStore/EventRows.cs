@@ -26,7 +26,7 @@ internal static class EventRows
                 reader.GetGuid(4),
                 reader.GetString(5),
                 reader.GetString(6),
-                reader.GetString(7),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
                 reader.IsDBNull(8) ? null : reader.GetInt64(8),
                 reader.GetFieldValue<DateTimeOffset>(9),
                 reader.GetFieldValue<DateTimeOffset>(10))

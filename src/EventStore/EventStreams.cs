@@ -41,6 +41,36 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
                (select count(*) from inserted)
         """;
 
+    // Appends each input event at the end of its stream, unless its id is stored already, in input order; the streams are
+    // locked (and exist) already. Returns each appended event's input position and version.
+    const string AppendEachOnceSql = """
+        with input as (
+            select t.stream_id, t.event_id, t.type, t.data, t.metadata, t.event_time, t.ord
+            from unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                 with ordinality as t(stream_id, event_id, type, data, metadata, event_time, ord)
+            where not exists (select from es.events e where e.event_id = t.event_id and e.seq is null)
+        ),
+        numbered as (
+            select i.*, row_number() over (partition by i.stream_id order by i.ord) as n, count(*) over (partition by i.stream_id) as added
+            from input i
+        ),
+        moved as (
+            update es.streams s
+               set version = s.version + a.added, updated_at = now()
+              from (select distinct stream_id, added from numbered) a
+             where s.stream_id = a.stream_id
+            returning s.stream_id, s.version - a.added as base, s.partition
+        ),
+        inserted as (
+            insert into es.events (stream_id, version, event_id, type, data, metadata, event_time, partition)
+            select n.stream_id, m.base + n.n, n.event_id, n.type, n.data::json, n.metadata::json, n.event_time, m.partition
+            from numbered n join moved m on m.stream_id = n.stream_id
+            order by n.ord
+            returning event_id, version
+        )
+        select n.ord, i.version from numbered n join inserted i on i.event_id = n.event_id
+        """;
+
     const string SelectEvents = "select " + EventRows.Columns + EventRows.From;
 
     /// <summary>Appends in a transaction of its own; returns the stream's new version.</summary>
@@ -85,6 +115,56 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(@event);
         var (_, reached, written) = await AppendAsync(transaction, streamId, ExpectedVersion.Any, [@event], skipExisting: true, cancellationToken);
         return written > 0 ? reached : null;
+    }
+
+    /// <summary>
+    /// Appends each event at the end of its stream unless an event with its id is stored already (an id repeated in
+    /// <paramref name="appends"/> counts once), in order, in one statement inside the caller's transaction: so a
+    /// transaction appending to many streams holds their locks for one round trip, not one per event. Locks the streams
+    /// first, in order (creating new ones; those the transaction locked already cost nothing more). Returns each event's
+    /// version, or null where the store had it already.
+    /// </summary>
+    public async Task<IReadOnlyList<long?>> AppendEachOnceAsync(
+        NpgsqlTransaction transaction, IReadOnlyList<(string StreamId, EventToAppend Event)> appends, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(appends);
+        var versions = new long?[appends.Count];
+        var first = new HashSet<Guid>();
+        var sent = new List<int>(appends.Count);
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var (streamId, e) = appends[i];
+            ArgumentException.ThrowIfNullOrEmpty(streamId);
+            ArgumentNullException.ThrowIfNull(e);
+            if (first.Add(e.EventId))
+            {
+                sent.Add(i);
+            }
+        }
+        if (sent.Count == 0)
+        {
+            return versions;
+        }
+        await StreamLock.LockAsync(transaction, sent.Select(i => appends[i].StreamId), cancellationToken);
+        await using var command = new NpgsqlCommand(AppendEachOnceSql, transaction.Connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string[]> { TypedValue = [.. sent.Select(i => appends[i].StreamId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<Guid[]> { TypedValue = [.. sent.Select(i => appends[i].Event.EventId)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. sent.Select(i => appends[i].Event.Type)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<string[]> { TypedValue = [.. sent.Select(i => appends[i].Event.Data)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<string[]> { TypedValue = [.. sent.Select(i => appends[i].Event.Metadata)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. sent.Select(i => appends[i].Event.EventTime.ToUniversalTime())] },
+            },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions[sent[(int)reader.GetInt64(0) - 1]] = reader.GetInt64(1);
+        }
+        return versions;
     }
 
     /// <summary>

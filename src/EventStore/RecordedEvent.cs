@@ -1,6 +1,6 @@
 namespace Streaming.EventStore;
 
-/// <summary>An event as stored; <see cref="Position"/> is where the commit-ordered tail puts it.</summary>
+/// <summary>An event as stored (<see cref="Metadata"/> null: none, as for signals Ingest stores); <see cref="Position"/> is where the commit-ordered tail puts it.</summary>
 public sealed record RecordedEvent(
     long GlobalPosition,
     long Commit,
@@ -9,7 +9,7 @@ public sealed record RecordedEvent(
     Guid EventId,
     string Type,
     string Data,
-    string Metadata,
+    string? Metadata,
     long? Seq,
     DateTimeOffset EventTime,
     DateTimeOffset RecordedAt)

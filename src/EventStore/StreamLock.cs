@@ -29,6 +29,78 @@ public static class StreamLock
         on conflict (stream_id) do nothing
         """;
 
+    const string MoveSql = "select stream_id, previous_version, previous_last_seq, partition, version, last_seq from es.move_heads($1, $2, $3, $4)";
+
+    /// <summary>
+    /// Locks the rows of the streams that exist, in order, and moves each head past its stream's seqs in
+    /// <paramref name="risingSeqs"/> that are above its last seq, in one write per row (es.move_heads); returns each head
+    /// before and after the move (<see cref="ReadMovesAsync"/>). Each stream's seqs must rise; the stream's version grows
+    /// by how many of them are above its last seq. Streams without a row are created next (<see cref="Create"/>), in
+    /// order, then moved the same way.
+    /// </summary>
+    public static NpgsqlBatchCommand Move(IReadOnlyDictionary<string, List<long>> risingSeqs)
+    {
+        ArgumentNullException.ThrowIfNull(risingSeqs);
+        var ids = new string[risingSeqs.Count];
+        var firsts = new int[risingSeqs.Count];
+        var counts = new int[risingSeqs.Count];
+        var seqs = new List<long>(risingSeqs.Count);
+        var i = 0;
+        foreach (var (id, rising) in risingSeqs)
+        {
+            (ids[i], firsts[i], counts[i]) = (id, seqs.Count + 1, rising.Count);
+            seqs.AddRange(rising);
+            i++;
+        }
+        return new NpgsqlBatchCommand(MoveSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<int[]> { TypedValue = firsts },
+                new NpgsqlParameter<int[]> { TypedValue = counts },
+                new NpgsqlParameter<long[]> { TypedValue = [.. seqs] },
+            },
+        };
+    }
+
+    /// <summary>Reads the result of <see cref="Move"/>: each stream's head before the move and after it.</summary>
+    public static async Task ReadMovesAsync(
+        NpgsqlDataReader reader, IDictionary<string, StreamHead> before, IDictionary<string, StreamHead> after, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetString(0);
+            var partition = reader.GetInt32(3);
+            before[id] = new StreamHead(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), partition);
+            after[id] = new StreamHead(reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), partition);
+        }
+    }
+
+    /// <summary>
+    /// Creates the streams of <paramref name="risingSeqs"/> that <see cref="Move"/> did not find and moves their heads
+    /// (<see cref="Move"/> moved the others), adding their heads before and after.
+    /// </summary>
+    public static async Task MoveCreatedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyDictionary<string, List<long>> risingSeqs,
+        IDictionary<string, StreamHead> before, IDictionary<string, StreamHead> after, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(risingSeqs);
+        ArgumentNullException.ThrowIfNull(before);
+        var created = risingSeqs.Where(s => !before.ContainsKey(s.Key)).OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+        if (created.Count == 0)
+        {
+            return;
+        }
+        await using var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { Create(created.Keys), Move(created) } };
+        // The insert returns no rows, so the reader starts at the moves.
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await ReadMovesAsync(reader, before, after, cancellationToken);
+    }
+
     /// <summary>
     /// Locks the rows of the streams that exist, in order, and returns each one's head (<see cref="ReadHeadsAsync"/>). Streams without a row are created next (<see cref="Create"/>), in
     /// order, then locked the same way.

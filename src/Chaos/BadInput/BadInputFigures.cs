@@ -1,12 +1,16 @@
 namespace Streaming.Chaos.BadInput;
 
-/// <summary>The bad-input run: every kind tried, what became of it, and how Ingest fared (exits, log lines forged or unbounded).</summary>
+/// <summary>
+/// The bad-input run: every kind tried, what became of it, how Ingest fared (exits, log lines forged or unbounded), and
+/// the signals stored that neither a good message nor any case's streams account for.
+/// </summary>
 public sealed record BadInputFigures(
     IReadOnlyList<BadInputOutcome> Outcomes,
     int IngestExits,
     int ForgedLogLines,
     int LongestLogLine,
     bool IngestCaughtUp,
+    int UnexpectedSignals,
     TimeSpan Duration)
 {
     public const int MaxLogLine = 4_000;
@@ -25,6 +29,10 @@ public sealed record BadInputFigures(
         if (!IngestCaughtUp)
         {
             failures.Add("Ingest never read past every message (stuck behind one)");
+        }
+        if (UnexpectedSignals > 0)
+        {
+            failures.Add($"{UnexpectedSignals} signals stored that no good message sent");
         }
         if (ForgedLogLines > 0)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
 using Npgsql;
 using Streaming.Chaos.Environment;
@@ -10,7 +11,9 @@ namespace Streaming.Chaos.BadInput;
 
 /// <summary>
 /// Sends every kind of bad input to the real Ingest, each followed by a good signal on the same partition, and checks
-/// that each bad one is on the dead-letter topic with its reason, every good one is stored, and Ingest never stopped.
+/// that each bad one is on the dead-letter topic with its reason, every good one is stored, no signal beyond the good ones
+/// is, and Ingest never stopped. Stored signals carry no Kafka source, so one is told apart by its stream: every case
+/// has job ids of its own.
 /// </summary>
 public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres)
 {
@@ -50,13 +53,26 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
             caughtUp = false;
         }
         var reasons = ReadDeadLetters(broker.BootstrapServers, settings.Partitions);
-        var stored = await StoredSourcesAsync(store, cancellationToken);
+        var stored = await StoredSignalsAsync(store, cancellationToken);
+        // What the good messages account for: each neighbour's one signal, and the messages sent before a case.
+        var extra = new Dictionary<string, int>(stored, StringComparer.Ordinal);
+        foreach (var (_, _, _, neighbour) in sent)
+        {
+            extra[neighbour] = extra.GetValueOrDefault(neighbour) - 1;
+        }
+        foreach (var (key, _) in cases.SelectMany(c => c.Before))
+        {
+            var stream = Encoding.UTF8.GetString(key);
+            extra[stream] = extra.GetValueOrDefault(stream) - 1;
+        }
         var outcomes = sent.Select(s => new BadInputOutcome(
                 s.Case.Kind, s.Partition, s.Offset,
                 reasons.GetValueOrDefault((s.Partition, s.Offset)),
-                stored.Sources.Contains((s.Partition, s.Offset)),
-                stored.Jobs.Contains(s.Neighbour)))
+                StreamsOf(s.Case).Any(stream => extra.GetValueOrDefault(stream) > 0),
+                stored.ContainsKey(s.Neighbour)))
             .ToList();
+        var attributed = cases.SelectMany(StreamsOf).ToHashSet(StringComparer.Ordinal);
+        var unexpected = extra.Where(e => e.Value > 0 && !attributed.Contains(e.Key)).Sum(e => e.Value);
         var ingestExits = services.SupervisorLines.Count(l => l.Contains("| ingest (pid", StringComparison.Ordinal) && l.Contains("restarting it in", StringComparison.Ordinal));
         var output = services.OutputLines;
         await services.StopAsync();
@@ -67,6 +83,7 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
             output.Count(l => l.Contains("| [00:00:00.000 ERR] FORGED-LOG-LINE", StringComparison.Ordinal)),
             output.Count == 0 ? 0 : output.Max(l => l.Length),
             caughtUp,
+            unexpected,
             clock.Elapsed);
     }
 
@@ -107,21 +124,50 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
         return reasons;
     }
 
-    static async Task<(HashSet<(int, long)> Sources, HashSet<string> Jobs)> StoredSourcesAsync(NpgsqlDataSource store, CancellationToken cancellationToken)
+    // How many signals each stream holds.
+    static async Task<Dictionary<string, int>> StoredSignalsAsync(NpgsqlDataSource store, CancellationToken cancellationToken)
     {
-        var sources = new HashSet<(int, long)>();
-        var jobs = new HashSet<string>(StringComparer.Ordinal);
-        await using var command = store.CreateCommand(
-            "select stream_id, (metadata::jsonb->'source'->>'partition')::int, (metadata::jsonb->'source'->>'offset')::bigint from es.events where type = 'signal-recorded/v1'");
+        var streams = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var command = store.CreateCommand("select stream_id, count(*)::int from es.events where type = 'signal-recorded/v1' group by stream_id");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            jobs.Add(reader.GetString(0));
-            if (!reader.IsDBNull(1) && !reader.IsDBNull(2))
-            {
-                sources.Add((reader.GetInt32(1), reader.GetInt64(2)));
-            }
+            streams[reader.GetString(0)] = reader.GetInt32(1);
         }
-        return (sources, jobs);
+        return streams;
+    }
+
+    // The streams a case's bad message could have been stored in, had Ingest taken it: its key's, and its value's job id
+    // where the value has one.
+    static IEnumerable<string> StreamsOf(BadInputCase badCase)
+    {
+        if (badCase.Key is { } key)
+        {
+            yield return Encoding.UTF8.GetString(key);
+        }
+        if (JobIdIn(badCase.Value) is { } jobId)
+        {
+            yield return jobId;
+        }
+    }
+
+    static string? JobIdIn(byte[]? value)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(value ?? []);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("jobId", out var jobId) && jobId.ValueKind == JsonValueKind.String
+                ? jobId.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

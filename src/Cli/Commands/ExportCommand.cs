@@ -117,17 +117,17 @@ public static class ExportCommand
             var recordedAt = reader.GetFieldValue<DateTimeOffset>(5).ToString("O", CultureInfo.InvariantCulture);
             var eventId = reader.GetGuid(6).ToString();
             var data = reader.GetString(7);
-            var metadata = reader.GetString(8);
+            var metadata = reader.IsDBNull(8) ? null : reader.GetString(8);
             if (csv)
             {
                 await writer.WriteLineAsync(string.Join(',', position.ToString(CultureInfo.InvariantCulture), Csv(streamId), version.ToString(CultureInfo.InvariantCulture),
-                    Csv(type), eventTime, recordedAt, eventId, Csv(Masked(data)), Csv(metadata)));
+                    Csv(type), eventTime, recordedAt, eventId, Csv(Masked(data)), metadata is null ? "" : Csv(metadata)));
             }
             else
             {
                 await writer.WriteLineAsync(
                     $"{{\"globalPosition\":{position},\"streamId\":{JsonSerializer.Serialize(streamId)},\"version\":{version},\"type\":{JsonSerializer.Serialize(type)}," +
-                    $"\"eventTime\":\"{eventTime}\",\"recordedAt\":\"{recordedAt}\",\"eventId\":\"{eventId}\",\"data\":{data},\"metadata\":{metadata}}}");
+                    $"\"eventTime\":\"{eventTime}\",\"recordedAt\":\"{recordedAt}\",\"eventId\":\"{eventId}\",\"data\":{data},\"metadata\":{metadata ?? "null"}}}");
             }
             if (++count % 10_000 == 0)
             {

@@ -13,11 +13,13 @@ namespace Streaming.Ingest.Appending;
 /// </summary>
 /// <remarks>
 /// An append costs little more than a COPY of its events (README, Performance), in three round trips: the first promises
-/// the commit record, locks the existing streams' rows in order and reads their heads (<see cref="StreamLock"/>, the
-/// store's one lock rule) and moves the offsets by compare-and-set (a second creates the rows of new streams, only when
-/// there are some, and a repeated seq's stored body is looked up only for repeats); the client classifies each signal
-/// (<see cref="SignalClassification"/>); a binary COPY writes the new events; the transaction's last batch moves the heads
-/// and records the commit, which also wakes the log's listeners (<see cref="SignalAppend.RecordCommitAsync"/>).
+/// the commit record, locks the existing streams' rows in order and moves their heads in the same write, returning the
+/// heads they replaced (<see cref="StreamLock.Move"/>, the store's one lock rule), and moves the offsets by
+/// compare-and-set (a second creates the rows of new streams, only when there are some, and a repeated seq's stored body
+/// is looked up only for repeats); the client classifies each signal against the heads as they were
+/// (<see cref="SignalClassification"/>), which must agree with where the store moved them; a binary COPY writes the new
+/// events; the transaction's last statement records the commit, which also wakes the log's listeners
+/// (<see cref="SignalAppend.RecordCommitAsync"/>).
 /// </remarks>
 public sealed class SignalLog(NpgsqlDataSource dataSource)
 {
@@ -39,13 +41,6 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     const string IdleTransactionLimit = "set local idle_in_transaction_session_timeout = '5s'";
 
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition) from stdin (format binary)";
-
-    const string MoveHeadsSql = """
-        update es.streams s
-           set version = h.version, last_seq = h.last_seq, updated_at = now()
-          from unnest($1::text[], $2::bigint[], $3::bigint[]) as h(stream_id, version, last_seq)
-         where s.stream_id = h.stream_id
-        """;
 
     // Returns the inputs whose compare-and-set failed.
     const string MoveOffsetsSql = """
@@ -90,7 +85,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Appends inside the caller's transaction, as its first write; the caller ends the transaction with
-    /// <see cref="SignalAppend.RecordCommitAsync"/>, which moves the streams' heads and records the commit. When an
+    /// <see cref="SignalAppend.RecordCommitAsync"/>, which records the commit. When an
     /// offset is fenced the transaction is rolled back here and <see cref="OffsetFencedException"/> thrown; a transient
     /// <see cref="PostgresException"/> (serialization failure, deadlock) means the caller should rerun the transaction.
     /// With <paramref name="asynchronousCommit"/> the transaction's commit does not wait for its WAL to reach disk: only
@@ -102,22 +97,37 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     {
         Validate(signals, offsets);
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
-        var heads = await LockAndMoveOffsetsAsync(connection, transaction, signals, offsets, asynchronousCommit, cancellationToken);
+        var (before, after) = await MoveHeadsAndOffsetsAsync(connection, transaction, signals, offsets, asynchronousCommit, cancellationToken);
         if (signals.Count == 0)
         {
-            return new SignalAppend(new SignalBatchResult([], []), null);
+            return new SignalAppend(new SignalBatchResult([], []));
         }
-        var classification = new SignalClassification(signals, heads);
+        var classification = new SignalClassification(signals, before);
+        CheckMoves(classification.MovedHeads, before, after);
         var stored = classification.StoredLookups is { Count: > 0 } lookups
             ? await StoredBodiesAsync(connection, transaction, signals, lookups, cancellationToken)
             : new Dictionary<int, string>();
         var result = classification.Settle(stored);
-        if (!result.Outcomes.Contains(SignalAppendOutcome.Appended))
+        if (result.Outcomes.Contains(SignalAppendOutcome.Appended))
         {
-            return new SignalAppend(result, null);
+            await CopyAsync(connection, classification.Appended, after, cancellationToken);
         }
-        await CopyAsync(connection, classification.Appended, classification.MovedHeads, cancellationToken);
-        return new SignalAppend(result, MoveHeadsCommand(classification.MovedHeads));
+        return new SignalAppend(result);
+    }
+
+    // The store moved each head by the same rule the classification applies (a signal is appended when its seq rises
+    // above its stream's last and every seq before it); a disagreement is a bug, and would store wrong versions.
+    static void CheckMoves(IReadOnlyDictionary<string, StreamHead> classified, Dictionary<string, StreamHead> before, Dictionary<string, StreamHead> after)
+    {
+        foreach (var (id, moved) in after)
+        {
+            var expected = classified.TryGetValue(id, out var head) ? head : before[id];
+            if (expected != moved)
+            {
+                throw new InvalidOperationException(
+                    $"The store moved the head of {id} from {before[id]} to {moved}, where the batch's classification gives {expected}");
+            }
+        }
     }
 
     /// <summary>The next offset to read per partition, as stored by the last committed append.</summary>
@@ -148,17 +158,18 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    // One round trip: promise the commit record, lock the streams' rows and read their heads, move the offsets; a second
-    // only for new streams.
-    static async Task<Dictionary<string, StreamHead>> LockAndMoveOffsetsAsync(
+    // One round trip: promise the commit record, lock the streams' rows and move their heads, move the offsets; a second
+    // only for new streams. Returns the heads before and after.
+    static async Task<(Dictionary<string, StreamHead> Before, Dictionary<string, StreamHead> After)> MoveHeadsAndOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
         bool asynchronousCommit, CancellationToken cancellationToken)
     {
-        var heads = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
-        var streamIds = signals.Select(s => s.StreamId).Distinct(StringComparer.Ordinal).ToArray();
-        if (streamIds.Length == 0 && offsets.Count == 0)
+        var before = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
+        var after = new Dictionary<string, StreamHead>(StringComparer.Ordinal);
+        var risingSeqs = RisingSeqs(signals);
+        if (risingSeqs.Count == 0 && offsets.Count == 0)
         {
-            return heads;
+            return (before, after);
         }
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
@@ -172,9 +183,9 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
             }
             batch.BatchCommands.Add(LogCommit.PromiseCommand());
-            if (streamIds.Length > 0)
+            if (risingSeqs.Count > 0)
             {
-                batch.BatchCommands.Add(StreamLock.Heads(streamIds));
+                batch.BatchCommands.Add(StreamLock.Move(risingSeqs));
             }
             if (offsets.Count > 0)
             {
@@ -183,9 +194,9 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             int? fenced = null;
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
-                if (streamIds.Length > 0)
+                if (risingSeqs.Count > 0)
                 {
-                    await StreamLock.ReadHeadsAsync(reader, heads, cancellationToken);
+                    await StreamLock.ReadMovesAsync(reader, before, after, cancellationToken);
                     await reader.NextResultAsync(cancellationToken);
                 }
                 if (offsets.Count > 0 && await reader.ReadAsync(cancellationToken))
@@ -201,8 +212,27 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                 throw new OffsetFencedException(offset.ConsumerGroup, offset.Topic, offset.Partition, offset.ExpectedNextOffset, actual);
             }
         }
-        await StreamLock.LockCreatedAsync(connection, transaction, streamIds, heads, cancellationToken);
-        return heads;
+        await StreamLock.MoveCreatedAsync(connection, transaction, risingSeqs, before, after, cancellationToken);
+        return (before, after);
+    }
+
+    // Each stream's seqs that rise above every seq before them in the batch, in batch order: the ones that can be
+    // appended, whichever its last stored seq is.
+    static Dictionary<string, List<long>> RisingSeqs(IReadOnlyList<SignalToAppend> signals)
+    {
+        var rising = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        foreach (var signal in signals)
+        {
+            if (!rising.TryGetValue(signal.StreamId, out var seqs))
+            {
+                rising[signal.StreamId] = [signal.Seq];
+            }
+            else if (signal.Seq > seqs[^1])
+            {
+                seqs.Add(signal.Seq);
+            }
+        }
+        return rising;
     }
 
     // The stored bodies of the repeated signals at these indexes, by index.
@@ -240,24 +270,20 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             await importer.WriteAsync(signal.EventId, NpgsqlDbType.Uuid, cancellationToken);
             await importer.WriteAsync(signal.Type, NpgsqlDbType.Text, cancellationToken);
             await importer.WriteAsync(signal.Data, NpgsqlDbType.Json, cancellationToken);
-            await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
+            if (signal.Metadata is null)
+            {
+                await importer.WriteNullAsync(cancellationToken);
+            }
+            else
+            {
+                await importer.WriteAsync(signal.Metadata, NpgsqlDbType.Json, cancellationToken);
+            }
             await importer.WriteAsync(signal.Seq, NpgsqlDbType.Bigint, cancellationToken);
             await importer.WriteAsync(signal.EventTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
             await importer.WriteAsync(heads[signal.StreamId].Partition, NpgsqlDbType.Integer, cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }
-
-    static NpgsqlBatchCommand MoveHeadsCommand(IReadOnlyDictionary<string, StreamHead> heads) =>
-        new(MoveHeadsSql)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<string[]> { TypedValue = [.. heads.Keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter<long[]> { TypedValue = [.. heads.Values.Select(h => h.Version)] },
-                new NpgsqlParameter<long?[]> { TypedValue = [.. heads.Values.Select(h => h.LastSeq)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
-            },
-        };
 
     static NpgsqlBatchCommand MoveOffsetsCommand(IReadOnlyList<KafkaOffsetAdvance> offsets) =>
         new(MoveOffsetsSql)

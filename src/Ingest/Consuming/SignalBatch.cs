@@ -33,7 +33,7 @@ sealed class SignalBatch
         var read = JobSignalReader.Read(
             message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
         return read.Signal is not null
-            ? new ReadMessage(message, SignalToAppend.Of(read, message.Message.Value, message.Topic, message.Partition.Value, message.Offset.Value), null)
+            ? new ReadMessage(message, SignalToAppend.Of(read, message.Message.Value), null)
             : new ReadMessage(message, null, read.RejectionReason!);
     }
 

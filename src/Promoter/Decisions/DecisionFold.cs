@@ -101,45 +101,37 @@ public sealed partial class DecisionFold(
                     .Concat(requests.Select(r => r.JobId)).Concat(lapses.Select(l => l.JobId))
                     .Concat(appends.Select(a => a.StreamId).Where(id => !ControlStreams.IsControl(id))),
                 cancellationToken);
-            var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
+            // Every event in one statement, in this order: the transaction holds the jobs' stream locks, which Ingest's
+            // next batch waits for, for one round trip instead of one per event.
+            var events = new List<(string StreamId, EventToAppend Event)>(decisions.Count + deferrals.Count + appends.Count);
+            var changes = new List<PhaseChanged>(decisions.Count);
             foreach (var made in decisions)
             {
                 var change = SignalSamples.ToEvent(made.Decision) with { CorrelationId = made.CorrelationId };
-                if (await streams.AppendOnceAtAsync(transaction, made.Decision.JobId, Event(change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change),
-                    made.CorrelationId, made.Decision.DecidedAt), cancellationToken) is { } version)
-                {
-                    written.Add((made, PhaseChangeMessages.Of(change, version)));
-                }
+                changes.Add(change);
+                events.Add((made.Decision.JobId, Event(change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change), made.CorrelationId, made.Decision.DecidedAt)));
             }
-            foreach (var deferred in deferrals)
-            {
-                await AppendAsync(transaction, deferred.JobId, deferred.EventId, PromotionDeferred.EventType, ContractsJson.Serialize(deferred), null,
-                    deferred.DecidedAt, cancellationToken);
-            }
-            foreach (var request in requests)
-            {
-                await AppendAsync(transaction, request.JobId, request.EventId, ApprovalRequested.EventType, ContractsJson.Serialize(request), null,
-                    request.RequestedAt, cancellationToken);
-            }
-            foreach (var lapse in lapses)
-            {
-                await AppendAsync(transaction, lapse.JobId, lapse.EventId, ApprovalLapsed.EventType, ContractsJson.Serialize(lapse), null, lapse.LapsedAt, cancellationToken);
-            }
-            foreach (var end in ended)
-            {
-                await AppendAsync(transaction, end.JobId, end.EventId, OverrideEnded.EventType, ContractsJson.Serialize(end), null, end.EndedAt, cancellationToken);
-            }
+            events.AddRange(deferrals.Select(d => (d.JobId, Event(d.EventId, PromotionDeferred.EventType, ContractsJson.Serialize(d), null, d.DecidedAt))));
+            events.AddRange(requests.Select(r => (r.JobId, Event(r.EventId, ApprovalRequested.EventType, ContractsJson.Serialize(r), null, r.RequestedAt))));
+            events.AddRange(lapses.Select(l => (l.JobId, Event(l.EventId, ApprovalLapsed.EventType, ContractsJson.Serialize(l), null, l.LapsedAt))));
+            events.AddRange(ended.Select(e => (e.JobId, Event(e.EventId, OverrideEnded.EventType, ContractsJson.Serialize(e), null, e.EndedAt))));
             foreach (var change in breakers)
             {
                 var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
                     change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
                     change.Window, change.At, change.Reason);
-                await AppendAsync(transaction, CircuitBreakerChanged.StreamFor(change.Policy, change.Phase), changed.EventId, CircuitBreakerChanged.EventType,
-                    ContractsJson.Serialize(changed), null, change.At, cancellationToken);
+                events.Add((CircuitBreakerChanged.StreamFor(change.Policy, change.Phase),
+                    Event(changed.EventId, CircuitBreakerChanged.EventType, ContractsJson.Serialize(changed), null, change.At)));
             }
-            foreach (var append in appends)
+            events.AddRange(appends.Select(a => (a.StreamId, a.Event)));
+            var versions = await streams.AppendEachOnceAsync(transaction, events, cancellationToken);
+            var written = new List<(MadeDecision Made, PhaseChangedMessage Message)>(decisions.Count);
+            for (var i = 0; i < decisions.Count; i++)
             {
-                await streams.AppendOnceAsync(transaction, append.StreamId, append.Event, cancellationToken);
+                if (versions[i] is { } version)
+                {
+                    written.Add((decisions[i], PhaseChangeMessages.Of(changes[i], version)));
+                }
             }
             return written;
         }, cancellationToken);
@@ -171,10 +163,6 @@ public sealed partial class DecisionFold(
             }
         }
     }
-
-    Task<bool> AppendAsync(NpgsqlTransaction transaction, string jobId, Guid eventId, string type, string data, string? correlationId,
-        DateTimeOffset eventTime, CancellationToken cancellationToken) =>
-        streams.AppendOnceAsync(transaction, jobId, Event(eventId, type, data, correlationId, eventTime), cancellationToken);
 
     static EventToAppend Event(Guid eventId, string type, string data, string? correlationId, DateTimeOffset eventTime) =>
         new(eventId, type, data, ContractsJson.Serialize(new EventMetadata(correlationId, null)), eventTime);

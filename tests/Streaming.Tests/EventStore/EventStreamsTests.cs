@@ -22,6 +22,24 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task Appending_each_once_gives_each_stream_its_next_versions_in_order_and_skips_ids_already_stored()
+    {
+        var (a, b) = (SampleEvents.NewStreamId("job"), SampleEvents.NewStreamId("job"));
+        await _streams.AppendToStreamAsync(a, ExpectedVersion.NoStream, SampleEvents.Events(2), CancellationToken.None);
+        var stored = SampleEvents.Event();
+        await _streams.AppendToStreamAsync(b, ExpectedVersion.NoStream, [stored], CancellationToken.None);
+        var (first, second, third) = (SampleEvents.Event(), SampleEvents.Event(), SampleEvents.Event());
+
+        var versions = await _streams.InTransactionAsync(transaction => _streams.AppendEachOnceAsync(transaction,
+            [(a, first), (b, stored), (b, second), (a, third), (a, first)], CancellationToken.None), CancellationToken.None);
+
+        Assert.Equal(new long?[] { 3, null, 2, 4, null }, versions);
+        Assert.Equal([first.EventId, third.EventId], (await _streams.ReadStreamForwardAsync(a, 3, 10, CancellationToken.None)).Select(e => e.EventId));
+        Assert.Equal([stored.EventId, second.EventId], (await _streams.ReadStreamForwardAsync(b, 1, 10, CancellationToken.None)).Select(e => e.EventId));
+        Assert.Equal((4L, 2L), (await _streams.ReadVersionAsync(a, CancellationToken.None), await _streams.ReadVersionAsync(b, CancellationToken.None)));
+    }
+
+    [Fact]
     public async Task A_wrong_expected_version_is_refused_and_the_stream_stays_intact()
     {
         var id = SampleEvents.NewStreamId("job");

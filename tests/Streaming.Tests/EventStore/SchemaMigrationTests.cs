@@ -66,11 +66,11 @@ public sealed class SchemaMigrationTests
         });
     }
 
-    static async Task<List<(Guid, string, string, long)>> EventsAsync(NpgsqlDataSource dataSource)
+    static async Task<List<(Guid, string, string?, long)>> EventsAsync(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand("select event_id, data::text, metadata::text, version from es.events order by version");
         await using var reader = await command.ExecuteReaderAsync();
-        var events = new List<(Guid, string, string, long)>();
+        var events = new List<(Guid, string, string?, long)>();
         while (await reader.ReadAsync())
         {
             events.Add((reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));

@@ -266,10 +266,10 @@ public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<Mi
         var job = SampleEvents.NewStreamId("job");
         var value = Encoding.UTF8.GetBytes($$$"""{"schema":"job-signal/v1","jobId":"{{{job}}}","emittedAt":"2026-11-22T10:00:00Z","seq":1,"phase":"shadow","metrics":{"error_rate":0.5},"labels":{}}""");
         var withMore = Encoding.UTF8.GetBytes($$$"""{"schema":"job-signal/v1","jobId":"{{{job}}}","emittedAt":"2026-11-22T10:00:00Z","seq":1.0,"phase":"shadow","metrics":{"error_rate":0.5},"labels":{},"x":1}""");
-        var stored = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), value), value, "job-signals", 0, 1);
-        var repeat = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), withMore), withMore, "job-signals", 0, 2);
+        var stored = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), value), value);
+        var repeat = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), withMore), withMore);
         var other = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(withMore).Replace("0.5", "0.6", StringComparison.Ordinal));
-        var changed = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), other), other, "job-signals", 0, 3);
+        var changed = SignalToAppend.Of(JobSignalReader.Read(Encoding.UTF8.GetBytes(job), other), other);
         await _signals.AppendSignalsAsync([stored], [], CancellationToken.None);
 
         var result = await _signals.AppendSignalsAsync([repeat, changed], [], CancellationToken.None);

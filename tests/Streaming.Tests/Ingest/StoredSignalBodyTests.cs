@@ -19,7 +19,7 @@ public sealed class StoredSignalBodyTests
     {
         var value = Encoding.UTF8.GetBytes(AsSent);
 
-        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value, "job-signals", 3, 7);
+        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value);
 
         Assert.Equal(value, stored.Data.ToArray());
         Assert.Equal(("cdc-17", 42L, SignalRecorded.EventType), (stored.StreamId, stored.Seq, stored.Type));
@@ -28,13 +28,13 @@ public sealed class StoredSignalBodyTests
     }
 
     [Fact]
-    public void The_metadata_says_where_the_message_came_from_as_the_serialised_record_would()
+    public void A_signal_is_stored_without_metadata()
     {
         var value = Encoding.UTF8.GetBytes(AsSent);
 
-        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value, "job-signals", 3, 7);
+        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value);
 
-        Assert.Equal(ContractsJson.Serialize(new EventMetadata(null, new KafkaSource("job-signals", 3, 7))), stored.Metadata);
+        Assert.Null(stored.Metadata);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class StoredSignalBodyTests
     {
         var value = Encoding.UTF8.GetBytes(AsSent.TrimEnd()[..^1] + ",\"futureField\":{\"apiToken\":\"s3cr3t\"}}");
 
-        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value, "job-signals", 3, 7);
+        var stored = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, value), value);
 
         var body = Encoding.UTF8.GetString(stored.Data.Span);
         Assert.DoesNotContain("futureField", body, StringComparison.Ordinal);
@@ -56,7 +56,7 @@ public sealed class StoredSignalBodyTests
         var value = Encoding.UTF8.GetBytes(AsSent.Replace("\"team\":\"orders\"", "\"db_password\":\"hunter2\"", StringComparison.Ordinal));
 
         var read = JobSignalReader.Read("cdc-17"u8, value);
-        var stored = SignalToAppend.Of(read, value, "job-signals", 3, 7);
+        var stored = SignalToAppend.Of(read, value);
 
         Assert.Equal("hunter2", read.Signal!.Labels["db_password"]);
         Assert.False(read.StorableAsSent);
@@ -72,8 +72,8 @@ public sealed class StoredSignalBodyTests
         var asSent = Encoding.UTF8.GetBytes(AsSent);
         var other = Encoding.UTF8.GetBytes(AsSent.Replace(field, written, StringComparison.Ordinal));
 
-        var raw = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, asSent), asSent, "job-signals", 3, 7);
-        var rewritten = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, other), other, "job-signals", 3, 8);
+        var raw = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, asSent), asSent);
+        var rewritten = SignalToAppend.Of(JobSignalReader.Read("cdc-17"u8, other), other);
 
         Assert.Equal(asSent, raw.Data.ToArray());
         Assert.NotEqual(other, rewritten.Data.ToArray());
