@@ -128,9 +128,9 @@ sealed class IngestGroup : IAsyncDisposable
         {
             await using var command = Database.DataSource.CreateCommand(
                 """
-                select (e.metadata->'source'->>'partition')::int, min(c.committed_at)
+                select split_part(substr(e.stream_id, length($1) + 1), '-', 1)::int, min(c.committed_at)
                 from es.events e join es.commits c on c.tx_id = e.tx_id and c.partition = e.partition
-                where starts_with(e.stream_id, $1) and e.recorded_at > $2 and (e.metadata->'source'->>'partition')::int = any($3)
+                where starts_with(e.stream_id, $1) and e.recorded_at > $2 and split_part(substr(e.stream_id, length($1) + 1), '-', 1)::int = any($3)
                 group by 1
                 """);
             command.Parameters.AddWithValue(_prefix + "-");
@@ -159,7 +159,7 @@ sealed class IngestGroup : IAsyncDisposable
             var stored = await StoredOffsetsAsync();
             throw new TimeoutException(
                 $"{e.Message}; stored offsets {string.Join(", ", stored.OrderBy(o => o.Key).Select(o => $"{o.Key}@{o.Value}"))} of {rounds * JobsPerPartition} a partition; " +
-                $"offsets never stored: {await MissingAsync()}", e);
+                $"signals never stored (job:seqs): {await MissingAsync()}", e);
         }
         return (await CountAsync("count(*)"), await CountAsync("count(distinct (stream_id, seq))"));
     }
@@ -171,7 +171,7 @@ sealed class IngestGroup : IAsyncDisposable
             """
             select partition, coalesce(max(gap), interval '0') from (
                 select partition, recorded_at - lag(recorded_at) over (partition by partition order by recorded_at) as gap
-                from (select distinct (metadata->'source'->>'partition')::int as partition, recorded_at
+                from (select distinct split_part(substr(stream_id, length($1) + 1), '-', 1)::int as partition, recorded_at
                       from es.events where starts_with(stream_id, $1) and recorded_at between $2 and $3) batches
             ) gaps group by partition
             """);
@@ -187,16 +187,14 @@ sealed class IngestGroup : IAsyncDisposable
         return gaps;
     }
 
-    // The offsets of each partition no event came from, as ranges.
+    // The seqs of each job below its highest stored one that were not stored, as ranges (a job's seq is the round).
     async Task<string> MissingAsync()
     {
         await using var command = Database.DataSource.CreateCommand(
             """
-            with stored as (
-                select (metadata->'source'->>'partition')::int as p, (metadata->'source'->>'offset')::bigint as o
-                from es.events where starts_with(stream_id, $1)),
+            with stored as (select stream_id as p, seq as o from es.events where starts_with(stream_id, $1)),
             missing as (
-                select p, o from (select p, generate_series(0, max(o)) as o from stored group by p) all_offsets
+                select p, o from (select p, generate_series(1, max(o)) as o from stored group by p) all_seqs
                 except select p, o from stored)
             select string_agg(format('%s:%s..%s', p, first, last), ' ' order by p, first) from (
                 select p, min(o) as first, max(o) as last from (select p, o, o - row_number() over (partition by p order by o) as run from missing) r
