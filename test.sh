@@ -120,7 +120,11 @@ for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
             continue
         message = result.find(".//{*}ErrorInfo/{*}Message")
         lines = (message.text or "").strip().splitlines() if message is not None else []
-        print(f"[failed] {result.get('testName')} ({result.get('duration')}): " + " | ".join(lines[:6])[:1500])
+        trace = result.find(".//{*}ErrorInfo/{*}StackTrace")
+        # Where it failed: the first frames in the project's own code, which the message alone seldom says.
+        frames = [f.strip() for f in (trace.text or "").splitlines() if f.strip().startswith("at Streaming.")][:4] if trace is not None else []
+        print(f"[failed] {result.get('testName')} ({result.get('duration')}): " + " | ".join(lines[:6])[:1500]
+              + ("".join("\n    " + f[:300] for f in frames)))
     counters = root.find(".//{*}Counters")
     if counters is None:
         continue

@@ -35,6 +35,10 @@ public sealed class PacedProducer : IDisposable
             BootstrapServers = bootstrapServers,
             ClientId = "chaos-producer",
             EnableIdempotence = true,
+            // The mock cluster checks an idempotent producer's sequences only for a transactional one: a request failed by
+            // an injected error, retried after the next request to its partition succeeded, would land behind it, and the
+            // job's signals after it would make its own stale. One request in flight a broker keeps each partition's order.
+            MaxInFlight = 1,
             Acks = Acks.All,
             LingerMs = 5,
             Partitioner = Partitioner.Murmur2Random,

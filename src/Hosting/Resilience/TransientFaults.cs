@@ -27,15 +27,17 @@ public static class TransientFaults
     /// <summary>
     /// SQLSTATEs that end when the server is back or the transaction is rerun: the 08 class (connection exceptions),
     /// 57P01–57P03 (shut down by an administrator, crash, cannot connect now), serialization failures and deadlocks,
-    /// resource exhaustion (53xxx), and a transaction the server ended for idling past its limit (25P03: the writer was
-    /// stopped mid-transaction; its rerun finds whether it still owns what it writes).
+    /// resource exhaustion (53xxx), a transaction the server ended for idling past its limit (25P03: the writer was
+    /// stopped mid-transaction; its rerun finds whether it still owns what it writes), and a statement the server cancelled
+    /// (57014: an administrator's cancel, or a statement limit). A cancellation the client asked for surfaces as
+    /// <see cref="OperationCanceledException"/> instead, and is not retried.
     /// </summary>
     public static bool IsTransientState(string sqlState) =>
         sqlState.StartsWith("08", StringComparison.Ordinal)
         || sqlState.StartsWith("53", StringComparison.Ordinal)
         || sqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
             or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable
-            or IdleInTransactionSessionTimeout;
+            or IdleInTransactionSessionTimeout or PostgresErrorCodes.QueryCanceled;
 
     static bool IsTransientKafka(ErrorCode code) => code switch
     {

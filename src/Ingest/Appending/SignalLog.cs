@@ -40,6 +40,21 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     // Far above a batch's own pauses between round trips; a dead letter waiting longer for the broker reruns the batch.
     const string IdleTransactionLimit = "set local idle_in_transaction_session_timeout = '5s'";
 
+    // The idle limit never ends a writer stopped while the server waits on it inside a statement (mid-COPY, or between
+    // the messages of a batch), and no statement limit does either: the server handles a cancel only between commands.
+    // So a writer that has waited this long for a lock ends the writers stuck that way (EndStoppedWritersSql) and reruns.
+    const string LockLimit = "set local lock_timeout = '5s'";
+
+    // Writers of this database and role holding stream heads or offsets, in a statement begun 2 s ago or more and waiting
+    // for their client: a live one sends its batch in milliseconds.
+    const string EndStoppedWritersSql = """
+        select count(*) filter (where pg_terminate_backend(a.pid))
+        from pg_stat_activity a
+        where a.datname = current_database() and a.usename = current_user and a.pid <> pg_backend_pid()
+          and a.state = 'active' and a.wait_event = 'ClientRead' and a.query_start < now() - interval '2 s'
+          and exists (select from pg_locks l where l.pid = a.pid and l.relation in ('es.streams'::regclass, 'es.kafka_offsets'::regclass))
+        """;
+
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition) from stdin (format binary)";
 
     // Returns the inputs whose compare-and-set failed.
@@ -160,7 +175,7 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
 
     // One round trip: promise the commit record, lock the streams' rows and move their heads, move the offsets; a second
     // only for new streams. Returns the heads before and after.
-    static async Task<(Dictionary<string, StreamHead> Before, Dictionary<string, StreamHead> After)> MoveHeadsAndOffsetsAsync(
+    async Task<(Dictionary<string, StreamHead> Before, Dictionary<string, StreamHead> After)> MoveHeadsAndOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
         bool asynchronousCommit, CancellationToken cancellationToken)
     {
@@ -176,8 +191,10 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
             // None returns rows, so the reader starts at the heads. The transaction holds its streams' heads and its Kafka
             // offsets locked until it ends: a writer stopped mid-transaction (SIGSTOP, a frozen VM) would stall the next
             // owner of its partitions, and every partition of that owner's batch, for as long as it stays stopped. The
-            // server ends a transaction left idle past the limit; the writer's rerun is fenced by its stored offsets.
+            // server ends a transaction left idle past the limit, and a writer kept waiting past the lock limit ends one
+            // stopped inside a statement; the stopped writer's rerun is fenced by its stored offsets.
             batch.BatchCommands.Add(new NpgsqlBatchCommand(IdleTransactionLimit));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(LockLimit));
             if (asynchronousCommit)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
@@ -192,7 +209,17 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
                 batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
             }
             int? fenced = null;
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            NpgsqlDataReader reader;
+            try
+            {
+                reader = await batch.ExecuteReaderAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                await EndStoppedWritersAsync(cancellationToken);
+                throw;
+            }
+            await using (reader)
             {
                 if (risingSeqs.Count > 0)
                 {
@@ -214,6 +241,14 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
         }
         await StreamLock.MoveCreatedAsync(connection, transaction, risingSeqs, before, after, cancellationToken);
         return (before, after);
+    }
+
+    // The lock limit: whoever holds what this writer waits for may be stopped inside a statement; end the ones that are
+    // (their transactions roll back), so the rerun goes through. The transaction that waited is aborted: a connection of its own.
+    async Task EndStoppedWritersAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(EndStoppedWritersSql);
+        await command.ExecuteScalarAsync(cancellationToken);
     }
 
     // Each stream's seqs that rise above every seq before them in the batch, in batch order: the ones that can be
