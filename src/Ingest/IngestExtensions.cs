@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Streaming.EventStore;
@@ -33,7 +34,7 @@ public static class IngestExtensions
     /// <summary>Registers Ingest's write path (signals and Kafka offsets) over the process's one <see cref="NpgsqlDataSource"/>.</summary>
     public static IServiceCollection AddSignalLog(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new SignalLog(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.TryAddSingleton(sp => new SignalLog(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<SignalLog>>()));
         return services;
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using Streaming.Contracts.History;
@@ -21,8 +23,10 @@ namespace Streaming.Ingest.Appending;
 /// events; the transaction's last statement records the commit, which also wakes the log's listeners
 /// (<see cref="SignalAppend.RecordCommitAsync"/>).
 /// </remarks>
-public sealed class SignalLog(NpgsqlDataSource dataSource)
+public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<SignalLog>? logger = null)
 {
+    readonly ILogger _logger = logger ?? NullLogger<SignalLog>.Instance;
+
     // A signal's seq rises with its version within its stream, so the stream's (stream_id, version) index is walked back
     // from the end to the first signal at or below the seq: the stored repeat when its seq is that seq, else the seq was
     // never stored. A repeat is usually recent, so the walk is short.
@@ -48,11 +52,13 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     // Writers of this database and role holding stream heads or offsets, in a statement begun 2 s ago or more and waiting
     // for their client: a live one sends its batch in milliseconds.
     const string EndStoppedWritersSql = """
-        select count(*) filter (where pg_terminate_backend(a.pid))
-        from pg_stat_activity a
-        where a.datname = current_database() and a.usename = current_user and a.pid <> pg_backend_pid()
-          and a.state = 'active' and a.wait_event = 'ClientRead' and a.query_start < now() - interval '2 s'
-          and exists (select from pg_locks l where l.pid = a.pid and l.relation in ('es.streams'::regclass, 'es.kafka_offsets'::regclass))
+        with stopped as materialized (
+            select a.pid, a.query_start from pg_stat_activity a
+            where a.datname = current_database() and a.usename = current_user and a.pid <> pg_backend_pid()
+              and a.state = 'active' and a.wait_event = 'ClientRead' and a.query_start < now() - interval '2 s'
+              and exists (select from pg_locks l where l.pid = a.pid and l.relation in ('es.streams'::regclass, 'es.kafka_offsets'::regclass))
+        )
+        select pid, query_start from stopped where pg_terminate_backend(pid)
         """;
 
     const string CopySql = "copy es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition) from stdin (format binary)";
@@ -248,8 +254,16 @@ public sealed class SignalLog(NpgsqlDataSource dataSource)
     async Task EndStoppedWritersAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(EndStoppedWritersSql);
-        await command.ExecuteScalarAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            LogEndedStoppedWriter(_logger, reader.GetInt32(0), reader.GetFieldValue<DateTimeOffset>(1));
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Ended the backend {Pid} of a writer stopped inside its statement since {Since:O}: it held the stream heads or offsets this append waited for")]
+    static partial void LogEndedStoppedWriter(ILogger logger, int pid, DateTimeOffset since);
 
     // Each stream's seqs that rise above every seq before them in the batch, in batch order: the ones that can be
     // appended, whichever its last stored seq is.

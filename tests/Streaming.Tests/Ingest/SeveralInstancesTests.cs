@@ -70,8 +70,9 @@ public sealed class SeveralInstancesTests(ITestOutputHelper output)
         var givenBack = afterResume.FirstOrDefault(l => l.Message.StartsWith("Assigned partitions", StringComparison.Ordinal))?.At ?? DateTimeOffset.MaxValue;
         var storedForLost = afterResume.Where(l => l.At < givenBack && l.Message.StartsWith("Stored", StringComparison.Ordinal) && l.Partitions.Any(lost.Contains)).ToList();
         var fences = afterResume.Count(l => l.Message.StartsWith("Fenced on partition", StringComparison.Ordinal));
-        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}, each committed by the other within {(takenOver.Values.Max() - pausedAt).TotalSeconds:0.0} s of the SIGSTOP; " +
-            $"after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
+        var ended = IngestGroup.Lines(b).Count(l => l.At >= pausedAt && l.Message.StartsWith("Ended the backend", StringComparison.Ordinal));
+        output.WriteLine($"paused instance held {string.Join(",", lost.Order())}, each committed by the other within {(takenOver.Values.Max() - pausedAt).TotalSeconds:0.0} s of the SIGSTOP " +
+            $"(the other ended {ended} of its backends stopped inside a statement); after SIGCONT: {fences} partitions fenced, {storedForLost.Count} batches stored for them");
         Assert.Empty(storedForLost.Select(l => l.Message));
 
         // And every signal is stored exactly once, and both instances still run

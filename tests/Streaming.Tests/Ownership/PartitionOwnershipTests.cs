@@ -33,9 +33,9 @@ public sealed class PartitionOwnershipTests : IDisposable
     [Fact]
     public async Task Two_members_split_the_partitions_between_them_and_the_one_left_takes_them_all_when_the_other_leaves()
     {
-        // Given two members of one group
-        var first = Member("streaming-projector", "first");
-        var second = Member("streaming-projector", "second");
+        // Given two members of one group (whose revokes are not held: nothing here releases partitions)
+        var first = Member("streaming-projector", "first", TimeSpan.FromSeconds(1));
+        var second = Member("streaming-projector", "second", TimeSpan.FromSeconds(1));
         first.Start(Partitions);
         second.Start(Partitions);
 
@@ -92,12 +92,12 @@ public sealed class PartitionOwnershipTests : IDisposable
         Assert.Contains($"has {Partitions} partitions and the store's log {Partitions + 8}", refused.Message, StringComparison.Ordinal);
     }
 
-    PartitionOwnership Member(string group, string? instance)
+    // By default a long drain, so a test sees the revoke wait for the release rather than for the time.
+    PartitionOwnership Member(string group, string? instance, TimeSpan? drain = null)
     {
         var kafka = new KafkaOptions { BootstrapServers = _kafka.BootstrapServers, ConsumerSessionTimeout = TimeSpan.FromSeconds(6) };
-        // A long drain, so the test sees the revoke wait for the release rather than for the time.
         var member = new PartitionOwnership(
-            new OwnershipOptions { Enabled = true, Group = group, InstanceId = instance, DrainTimeout = TimeSpan.FromSeconds(30) },
+            new OwnershipOptions { Enabled = true, Group = group, InstanceId = instance, DrainTimeout = drain ?? TimeSpan.FromSeconds(30) },
             kafka, "test", NullLogger<PartitionOwnership>.Instance);
         _members.Add(member);
         return member;
