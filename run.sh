@@ -8,8 +8,9 @@
 #   ./run.sh --no-fleet      no fleet and no sample jobs: any Kafka client (kcat, ...) is the producer
 #   ./run.sh --jobs 1000     a bigger fleet
 #   ./run.sh --http-port N   the API and dashboards on port N (default 5080; 0 for any free port)
-#   ./run.sh --instances N   N Ingest processes sharing job-signals' partitions through the consumer group (the Projector
-#                            and the Promoter stay one process each for now)
+#   ./run.sh --instances N   N processes each of Ingest, the Projector and the Promoter, each role's sharing the
+#                            partitions through its consumer group, each copy a static member named by its index; with
+#                            N > 1 the store is made (or must have been made) with as many log partitions as job-signals has
 #   ./run.sh --all-in-one    broker, services, API and fleet in one process instead (quick demos: a crash takes the topics
 #                            with it), beside PostgreSQL and RabbitMQ
 # The endpoints (Kafka bootstrap servers, PostgreSQL connection string, API, process ids) are written to
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
       shift ;;
     --instances)
       [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "--instances needs a positive number"
-      supervisor_flags+=(--instances "ingest=$2")
+      supervisor_flags+=(--instances "ingest=$2" --instances "projector=$2" --instances "promoter=$2")
       instances=$2
       shift ;;
     --http-port)
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-[ "$instances" = 1 ] || ! $all_in_one || fail "--instances runs separate Ingest processes: it does not go with --all-in-one"
+[ "$instances" = 1 ] || ! $all_in_one || fail "--instances runs separate service processes: it does not go with --all-in-one"
 
 data=${STREAMING_DATA:-$repo/.data}
 mkdir -p "$data" || fail "cannot create the data folder $data"
@@ -97,6 +98,18 @@ trap cleanup EXIT
 # What run.procfile's lines are given (besides what the processes before them announce).
 export ConnectionStrings__EventStore=$connection STREAMING_DATA=$data STREAMING_HTTP_PORT=$http_port
 echo "PostgreSQL: $connection"
+
+# Several Projectors and Promoters own log partitions through their groups, Kafka partition k being log partition k:
+# the store needs as many log partitions as job-signals. A store made by a single-instance run has one, fixed.
+if [ "$instances" -gt 1 ]; then
+  partitions=${Kafka__Partitions:-12}
+  if command -v psql >/dev/null; then
+    port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$connection")
+    made=$(psql "host=127.0.0.1 port=$port user=postgres dbname=postgres" -Atqc 'select partitions from es.log_partitioning' 2>/dev/null || true)
+    [ -z "$made" ] || [ "$made" = "$partitions" ] || fail "--instances $instances needs a store with $partitions log partitions (one per job-signals partition); the one in $data/postgres has $made, fixed when it was made: set STREAMING_DATA to another folder, or remove that one"
+  fi
+  export Store__LogPartitions=$partitions Projector__Ownership__Enabled=true Promoter__Ownership__Enabled=true
+fi
 
 # The child runs in a session of its own and hears of a stop from this script alone, once: a Ctrl-C or a process
 # manager's `kill -TERM -- -PGID` reaches every process of this group, and a second signal tells the supervisor to kill

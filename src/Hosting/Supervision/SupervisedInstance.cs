@@ -4,4 +4,11 @@ namespace Streaming.Hosting.Supervision;
 public static class SupervisedInstance
 {
     public const string Variable = "STREAMING_INSTANCE";
+
+    /// <summary>
+    /// A group member id for this copy of <paramref name="role"/>'s line, the same across its restarts: the host name, the
+    /// role and the index. Null when no supervisor gave an index.
+    /// </summary>
+    public static string? MemberId(string role) =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } index ? $"{Environment.MachineName}-{role}-{index}" : null;
 }

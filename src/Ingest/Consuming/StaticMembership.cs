@@ -8,9 +8,7 @@ static class StaticMembership
     /// <summary>Consumer <paramref name="consumer"/>'s instance id; null for a dynamic member (no id configured or given).</summary>
     public static string? InstanceId(IngestOptions options, int consumer)
     {
-        var process = options.InstanceId is { Length: > 0 } configured
-            ? configured
-            : Environment.GetEnvironmentVariable(SupervisedInstance.Variable) is { Length: > 0 } index ? $"{Environment.MachineName}-ingest-{index}" : null;
+        var process = options.InstanceId is { Length: > 0 } configured ? configured : SupervisedInstance.MemberId("ingest");
         return process is null ? null : $"{process}-{consumer}";
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Supervision;
 using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.Ownership;
@@ -13,11 +14,16 @@ public static class OwnershipExtensions
     /// <summary>
     /// With <c>{section}:Enabled</c>, the process's tail follows the share of the log its role's group assigns it
     /// (group <paramref name="defaultGroup"/> unless <c>{section}:Group</c> names another); without, every partition, as one instance.
+    /// Without <c>{section}:InstanceId</c>, a copy the supervisor started is a static member named by its index.
     /// </summary>
     public static IHostApplicationBuilder AddPartitionOwnership(this IHostApplicationBuilder builder, string section, string role, string defaultGroup)
     {
         var options = new OwnershipOptions { Group = defaultGroup };
         builder.Configuration.GetSection(section).Bind(options);
+        if (string.IsNullOrWhiteSpace(options.InstanceId))
+        {
+            options.InstanceId = SupervisedInstance.MemberId(role);
+        }
         if (!options.Enabled)
         {
             return builder;

@@ -14,7 +14,9 @@ public sealed class OwnershipOptions
 
     /// <summary>
     /// Static membership (<c>group.instance.id</c>): an instance that restarts under the same id within the session
-    /// timeout gets its partitions back without a rebalance. Unset: a new member at each start.
+    /// timeout gets its partitions back without a rebalance. Unset: the host name, the role and the index the supervisor
+    /// gives each copy (<c>STREAMING_INSTANCE</c>, as <c>./run.sh --instances N</c> starts them); without an index, a new
+    /// member at each start. Two live processes must never share one.
     /// </summary>
     public string? InstanceId { get; set; }
 

@@ -49,6 +49,10 @@ public sealed class ComposeProject : IAsyncDisposable
     public Task<string> ComposeAsync(string arguments, TimeSpan timeout) =>
         Docker.CheckedAsync("docker-compose", $"--env-file {EnvFile} -f docker-compose.yml -f docker-compose.local.yml -p {Name} {arguments}", timeout);
 
+    /// <summary>docker-compose on the production shape's files instead: docker-compose.yml and its default override.</summary>
+    public Task<string> ComposeProductionAsync(string arguments, TimeSpan timeout) =>
+        Docker.CheckedAsync("docker-compose", $"--env-file {EnvFile} -f docker-compose.yml -f docker-compose.override.yml -p {Name} {arguments}", timeout);
+
     public async Task<string> ContainerAsync(string service) => (await ComposeAsync($"ps -q {service}", TimeSpan.FromSeconds(60))).Trim();
 
     /// <summary>Waits until every service's container reports healthy (its image's or the compose file's health check).</summary>

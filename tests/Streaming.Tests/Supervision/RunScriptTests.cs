@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Streaming.EventStore;
 using Streaming.Hosting.Supervision;
 using Streaming.Tests.Infrastructure;
+using Streaming.Tests.Ownership;
 
 namespace Streaming.Tests.Supervision;
 
@@ -98,6 +100,66 @@ public sealed class RunScriptTests
     }
 
     [Fact]
+    public async Task Runs_N_processes_of_each_service_with_instances_N_whose_projectors_and_promoters_own_every_partition_between_them_as_static_members_named_by_their_index()
+    {
+        using var folder = new TemporaryFolder();
+        var environment = Environment(folder, Streaming.Chaos.Environment.FreePort.Next());
+        // For the ownership lines; an override by namespace would not pass the supervisor's `sh -c` (dash drops names with dots).
+        environment["Serilog__MinimumLevel__Default"] = "Information";
+        try
+        {
+            // Given ./run.sh --instances 2 on a new data folder
+            await using var run = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--instances", "2", "--no-fleet", "--http-port", "0"], environment);
+            var endpoints = await LiveEndpointsAsync(folder, run, "api");
+
+            // Then Ingest, the Projector and the Promoter each run as two processes, and the rest as one
+            var processes = endpoints["processes"]!.AsObject();
+            foreach (var role in SharedRoles)
+            {
+                Assert.True(processes.ContainsKey($"{role}-1") && processes.ContainsKey($"{role}-2") && !processes.ContainsKey(role), processes.ToJsonString());
+            }
+            Assert.True(processes.ContainsKey("broker") && processes.ContainsKey("api"), processes.ToJsonString());
+
+            // And each role's two processes join its group as static members named by the host and their index, and
+            // own every partition between them, each some
+            foreach (var role in new[] { "projector", "promoter" })
+            {
+                await Eventually.True(
+                    () => Task.FromResult(run.HasExited || SplitEveryPartition(Followed(run, $"{role}-1"), Followed(run, $"{role}-2"))),
+                    StartTimeout, $"the two {role}s to share the {RunPartitions} partitions");
+                Assert.False(run.HasExited, run.Output);
+                foreach (var instance in new[] { 1, 2 })
+                {
+                    Assert.Contains($"joins group streaming-{role} as {System.Environment.MachineName}-{role}-{instance} ", LinesOf(run, $"{role}-{instance}"), StringComparison.Ordinal);
+                }
+            }
+
+            // When a job in every partition signals
+            var jobs = Enumerable.Range(0, RunPartitions).Select(JobInRunPartition).ToList();
+            using (var producer = SignalFactory.Producer(endpoints["kafkaBootstrapServers"]!.GetValue<string>()))
+            {
+                producer.Produce(jobs.SelectMany(job => SignalFactory.Minutes(job, 0, 3, "shadow", SignalFactory.Good)));
+            }
+
+            // Then the Projector and the Promoter owning its partition project and decide on it
+            await using var store = NpgsqlDataSource.Create(endpoints["postgresConnectionString"]!.GetValue<string>());
+            var probe = new StoreProbe(store);
+            foreach (var job in jobs)
+            {
+                await Eventually.True(async () => await probe.LastSeqAsync(job) == 3, Timeout, $"a Projector to project {job}");
+                await Eventually.True(() => probe.HasProcessedAsync(Streaming.Promoter.Decisions.DecisionFold.CheckpointName, job), Timeout, $"a Promoter to process {job}");
+            }
+
+            // And a SIGTERM to its group stops every copy when asked and leaves nothing behind
+            await StopsItsGroupInOrderAsync(run, folder, 1, [.. SharedRoles.SelectMany(role => new[] { $"{role}-1", $"{role}-2" }), "rabbitmq"]);
+        }
+        finally
+        {
+            await CleanUpAsync(folder);
+        }
+    }
+
+    [Fact]
     public async Task A_SIGTERM_to_its_process_group_while_RabbitMQ_boots_stops_the_run_with_exit_0_and_leaves_no_Erlang_VM_or_epmd_behind()
     {
         using var folder = new TemporaryFolder();
@@ -166,6 +228,34 @@ public sealed class RunScriptTests
     }
 
     static string RunSh => Path.Combine(RepositoryRoot.Path, "run.sh");
+
+    // The roles ./run.sh --instances N runs as N processes, and the partitions of job-signals and of the log it makes.
+    static readonly string[] SharedRoles = ["ingest", "projector", "promoter"];
+    const int RunPartitions = 12;
+    static readonly LogPartitioner RunPartitioner = new(RunPartitions, Streaming.Contracts.History.ControlStreamPrefixes.All);
+
+    static string JobInRunPartition(int partition)
+    {
+        while (true)
+        {
+            var job = Streaming.Tests.EventStore.SampleEvents.NewStreamId("job");
+            if (RunPartitioner.PartitionOf(job) == partition)
+            {
+                return job;
+            }
+        }
+    }
+
+    // What the supervisor printed for one process: its lines behind its name.
+    static string LinesOf(RunningProcess run, string process) =>
+        string.Join('\n', run.Output.Split('\n').Where(line => line.StartsWith(process + " ", StringComparison.Ordinal)));
+
+    // The partitions a Projector's or Promoter's tail follows now: its last "the tail follows partitions" line.
+    static IReadOnlySet<int> Followed(RunningProcess run, string process) =>
+        FollowedShare.In(LinesOf(run, process));
+
+    static bool SplitEveryPartition(IReadOnlySet<int> first, IReadOnlySet<int> second) =>
+        first.Count > 0 && second.Count > 0 && first.Concat(second).Order().SequenceEqual(Enumerable.Range(0, RunPartitions));
 
     // A SIGTERM to the run's whole process group: exit 0, each named process stopped with exit code 0, none killed,
     // restarted or waited on to the stop timeout, and no process of the run left.
