@@ -17,14 +17,17 @@ export DEBIAN_FRONTEND=noninteractive
 apt=(apt-get -y -qq -o DPkg::Lock::Timeout=600)
 
 stamp=/var/tmp/streaming-apt-lists-updated
-if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
-  "${apt[@]}" update || fail "apt-get update failed"
-  touch "$stamp"
+refresh() { "${apt[@]}" update && touch "$stamp"; }
+# The stamp alone does not say the lists are there (an apt-get clean, a machine image without them).
+if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ] || ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  refresh || fail "apt-get update failed"
 fi
 policy=/usr/sbin/policy-rc.d
 placed=
 if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
 status=0
-"${apt[@]}" install --no-install-recommends "$@" >/dev/null || status=$?
+install() { "${apt[@]}" install --no-install-recommends "$@" >/dev/null; }
+# Lists refreshed within the hour can still lag the mirror (a package replaced by a newer version since): update, then once more.
+install "$@" || { refresh && install "$@"; } || status=$?
 [ -z "$placed" ] || rm -f "$policy"
 [ "$status" = 0 ] || fail "apt-get install $* failed"
