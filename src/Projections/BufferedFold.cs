@@ -69,6 +69,15 @@ public sealed partial class BufferedFold<TState>(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_writing is { } writing)
+        {
+            // A write of the last run still in flight ends before the checkpoint is loaded.
+            await writing.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        // What the last run did not write is folded again from the checkpoint: its write is not done again, since it may
+        // hold partitions this run does not follow, or one another instance moved (the run ended for that).
+        _writing = null;
+        _aside = null;
         _position = await _checkpoint.LoadAsync(dataSource, cancellationToken);
         _eventsSinceWrite = 0;
         foreach (var partition in _partitions)

@@ -86,8 +86,8 @@ public sealed class FoldCheckpoint
     /// <summary>
     /// Moves the checkpoint of every partition of <paramref name="next"/>, each by compare-and-set from where it is known
     /// to be, and runs <paramref name="write"/> in the same transaction. Throws <see cref="CheckpointConflictException"/>
-    /// naming the partition another instance moved (the fold is fenced there); when the same move failed before and
-    /// finds the checkpoint at <paramref name="next"/>, that attempt had committed, and nothing is written again.
+    /// naming the partition another instance moved (the fold is fenced there); when the same move failed before, not by
+    /// such a conflict, and finds the checkpoint at <paramref name="next"/>, that attempt had committed, and nothing is written again.
     /// </summary>
     public async Task SaveAsync(
         NpgsqlDataSource dataSource, LogPositions next, Func<NpgsqlTransaction, CancellationToken, Task>? write, CancellationToken cancellationToken)
@@ -99,7 +99,19 @@ public sealed class FoldCheckpoint
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await CommitModeAsync(transaction, cancellationToken);
-            if (await Checkpoints.AdvanceAsync(transaction, Name, _saved, Saved(next), retrying, cancellationToken))
+            bool advanced;
+            try
+            {
+                advanced = await Checkpoints.AdvanceAsync(transaction, Name, _saved, Saved(next), retrying, cancellationToken);
+            }
+            catch (CheckpointConflictException)
+            {
+                // This attempt is known not to have committed: doing the move again (a write beside the fold is) must not
+                // take the other instance's checkpoint at the same place for a commit of its own whose acknowledgement was lost.
+                _unconfirmed = null;
+                throw;
+            }
+            if (advanced)
             {
                 if (write is not null)
                 {

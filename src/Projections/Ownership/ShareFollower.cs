@@ -47,11 +47,10 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
                     LogFollowing(logger, ownership.Group, followed.ToString());
                 }
                 // Until the share changes, the run fails, or a dropped partition may be looked at again.
-                var unfence = fenced.Count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(0, (fenced.Values.Min() - now).Ticks));
                 await Task.WhenAny(
                     followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running,
                     share.Changed,
-                    Task.Delay(unfence, cancellationToken)).ConfigureAwait(false);
+                    fenced.Count == 0 ? Task.Delay(Timeout.Infinite, cancellationToken) : UntilAsync(fenced.Values.Min(), cancellationToken)).ConfigureAwait(false);
                 await run.CancelAsync();
                 try
                 {
@@ -77,6 +76,16 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
         {
             // Every fold wrote what it holds above: the group may hand the partitions on at once.
             ownership.Close();
+        }
+    }
+
+    // A timer may end a few milliseconds before the clock reads its deadline (it counts coarser ticks): ending early would
+    // stop the run only to start it again over the same partitions.
+    static async Task UntilAsync(DateTime deadline, CancellationToken cancellationToken)
+    {
+        while (deadline - DateTime.UtcNow is { Ticks: > 0 } left)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), cancellationToken);
         }
     }
 

@@ -16,7 +16,8 @@ namespace Streaming.Projections.Tail;
 /// (from the history archive where it may, then the log) and asks to rejoin, so a slow or failing fold never stops the
 /// others and never makes the reader buffer without bound. The reader alone decides who is handed the log: folds ask it
 /// through its request channel. Transient database and broker failures are waited out, by the reader and by each fold,
-/// with backoff; anything else (a bug, a fenced instance) stops the tail, and with it the process.
+/// with backoff; anything else (a bug, a fenced instance) stops the tail, and with it the process (unless a
+/// <see cref="Ownership.ShareFollower"/> runs it: that drops a fenced partition and runs the tail again over the rest).
 /// </summary>
 public sealed partial class LogTail
 {
