@@ -29,13 +29,19 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         var (first, second, jobs) = await HalfwayAsync(pipeline);
 
         // When the first is killed, and the jobs report the rest of their soak
+        var killed = Stopwatch.StartNew();
         await first.KillAsync();
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
         producer.Produce(jobs.SelectMany(job => SignalFactory.Minutes(job, 20, 20, "shadow", SignalFactory.Good)));
 
-        // Then the second takes every partition, and each job is promoted once, at the signal that completed its soak
+        // Then the second takes every partition (its tail follows them: an upper bound, as seen by polling), and each job is
+        // promoted once, at the signal that completed its soak
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SequenceEqual(Every)), Timeout, "the second Promoter to take every partition");
+        var takeover = killed.Elapsed;
         await DecidedOnceAsync(pipeline, jobs);
+        output.WriteLine($"the killed Promoter's partitions were followed by the other {takeover.TotalSeconds:0.0} s after the kill (session timeout 6 s)");
+        // The bound; on the mock cluster a session (6 s) and then a session less 1 s for the others to rejoin.
+        Assert.True(takeover <= TimeSpan.FromSeconds(15), $"the takeover took {takeover.TotalSeconds:0.0} s");
     }
 
     [Fact]
