@@ -22,6 +22,10 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
         "Test collection for " + typeof(Supervision.RunScriptTests).FullName,
         "Test collection for " + typeof(EndToEnd.GateBacktestTests).FullName,
         "Test collection for " + typeof(EndToEnd.OverrideTests).FullName,
+        // Processes, group sessions and takeovers (30-60 s a class): a run that started them last ended on them alone.
+        "Test collection for " + typeof(Ownership.SharedPromoterTests).FullName,
+        "Test collection for " + typeof(Ingest.SeveralInstancesTests).FullName,
+        "Test collection for " + typeof(Ownership.SharedProjectorTests).FullName,
     ];
 
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
