@@ -26,6 +26,7 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
         "Test collection for " + typeof(Ownership.SharedPromoterTests).FullName,
         "Test collection for " + typeof(Ingest.SeveralInstancesTests).FullName,
         "Test collection for " + typeof(Ownership.SharedProjectorTests).FullName,
+        "Test collection for " + typeof(Ownership.PartitionOwnershipTests).FullName,
     ];
 
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
