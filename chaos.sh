@@ -2,8 +2,10 @@
 # The fault suite, long form (README, "Reliability"): an uninterrupted reference run of 200,000 signals from 10,000
 # jobs, the same signals under 20 kill -9 of the services, under a 10 s PostgreSQL stop and under broker faults, each
 # compared with the reference; and every kind of bad input. Real processes, its own PostgreSQL, the embedded broker.
-# Prints the figures, writes artifacts/chaos/chaos.json, and exits non-zero when any guarantee failed.
-#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--only kills,postgres,broker,bad-input]
+# Prints the figures, writes artifacts/chaos/chaos.json, and exits non-zero when any guarantee failed. With
+# --instances N the runs with faults run N copies of each service (ownership on, a store with a log partition per topic
+# partition; the kills hit random copies) and must still decide as the single-instance reference run.
+#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--only kills,postgres,broker,bad-input]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"

@@ -29,7 +29,7 @@ public sealed record ChaosReport(ChaosSettings Settings, RunFigures? Reference, 
     {
         var text = new StringBuilder();
         var settings = Settings;
-        text.AppendLine(Invariant($"Fault suite, seed {settings.Seed}: {settings.Jobs:N0} jobs × {settings.SignalsPerJob} signals a run, {settings.Partitions} partitions, {Duration.TotalSeconds:0} s"));
+        text.AppendLine(Invariant($"Fault suite, seed {settings.Seed}: {settings.Jobs:N0} jobs × {settings.SignalsPerJob} signals a run, {settings.Partitions} partitions{(settings.Instances > 1 ? $", runs with faults on {settings.Instances} instances of each service (the reference on one)" : "")}, {Duration.TotalSeconds:0} s"));
         text.AppendLine();
         text.AppendLine("| run | faults | messages sent | unique signals | stored | lost | duplicated | decisions | published (msgs) | unlike reference (signals/events/rows) | unlike own rebuild | unexpected exits | seconds |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -17,6 +17,13 @@ public sealed record ChaosSettings
 
     public int Partitions { get; init; } = 12;
 
+    /// <summary>
+    /// Processes of each of Ingest, the Projector and the Promoter in the runs with faults (the reference run has one of
+    /// each); with more than one, ownership is on and the store has a log partition per topic partition, as under
+    /// <c>./run.sh --instances N</c>.
+    /// </summary>
+    public int Instances { get; init; } = 1;
+
     /// <summary>kills, postgres, broker, bad-input (the reference run comes with the first three).</summary>
     public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(AllScenarios, StringComparer.Ordinal);
 
@@ -28,8 +35,9 @@ public sealed record ChaosSettings
     public static readonly IReadOnlyList<string> AllScenarios = ["kills", "postgres", "broker", "bad-input"];
 
     public const string Usage = """
-        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--only SCENARIO,...] [--json PATH]
+        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--only SCENARIO,...] [--json PATH]
           scenarios: kills, postgres, broker, bad-input (default: all; the first three are compared with a reference run of the same signals)
+          --instances N: the runs with faults run N processes of each service (ownership on), the reference run one
         """;
 
     /// <summary>Applies the command line to these settings; returns the JSON report path, if one was asked for.</summary>
@@ -53,12 +61,15 @@ public sealed record ChaosSettings
                 "--signals-per-job" => settings with { SignalsPerJob = Number() },
                 "--kills" => settings with { Kills = Number() },
                 "--outage" => settings with { PostgresOutage = TimeSpan.FromSeconds(Number()) },
+                "--instances" => settings with { Instances = Positive("--instances", Number()) },
                 "--only" => settings with { Scenarios = Only(Value()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }
         return (settings, json);
     }
+
+    static int Positive(string flag, int value) => value >= 1 ? value : throw new ArgumentException($"{flag} needs a positive number");
 
     static HashSet<string> Only(string list)
     {

@@ -22,11 +22,13 @@ public static class ChaosSuite
         {
             await using var postgres = await PostgresCluster.StartAsync(settings.RepositoryRoot, Path.Combine(settings.WorkDirectory, "postgres"));
             var workload = new ChaosWorkload(settings.Jobs, settings.SignalsPerJob, settings.Seed);
+            // The reference run has one process of each service: several must decide as one does.
+            var referencePipeline = new PipelineRun(settings with { Instances = 1 }, postgres);
             var pipeline = new PipelineRun(settings, postgres);
             var plans = new List<(string Name, IFaultPlan Plan)>();
             if (settings.Scenarios.Contains("kills"))
             {
-                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed)));
+                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed, settings.Instances)));
             }
             if (settings.Scenarios.Contains("postgres"))
             {
@@ -41,12 +43,12 @@ public static class ChaosSuite
             if (plans.Count > 0)
             {
                 progress($"reference run: {workload.UniqueSignals:N0} signals from {workload.Jobs:N0} jobs");
-                var (figures, snapshot) = await pipeline.RunAsync("reference", workload, new NoFaults(), null, cancellationToken);
+                var (figures, snapshot) = await referencePipeline.RunAsync("reference", workload, new NoFaults(), null, cancellationToken);
                 reference = figures;
                 progress(Summary(figures));
                 foreach (var (name, plan) in plans)
                 {
-                    progress($"{plan.Name} run");
+                    progress(settings.Instances > 1 ? $"{plan.Name} run, {settings.Instances} instances of each service" : $"{plan.Name} run");
                     var (run, _) = await pipeline.RunAsync(name, workload, plan, snapshot, cancellationToken);
                     runs.Add(run);
                     progress(Summary(run));
@@ -56,7 +58,7 @@ public static class ChaosSuite
             if (settings.Scenarios.Contains("bad-input"))
             {
                 progress("bad-input run");
-                badInput = await new BadInputRun(settings, postgres).RunAsync(cancellationToken);
+                badInput = await new BadInputRun(settings with { Instances = 1 }, postgres).RunAsync(cancellationToken);
                 progress($"bad input: {badInput.KindsPassed} of {badInput.KindsTried} kinds dead-lettered with a reason");
             }
             return new ChaosReport(settings, reference, runs, badInput, clock.Elapsed);

@@ -57,6 +57,9 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
             },
             timeout, () => "the Projector and Promoter to pass the end of the log: " + diagnostics(), cancellationToken);
 
+    /// <summary>The store's log partition count, fixed when the services made it.</summary>
+    public Task<long> LogPartitionsAsync(CancellationToken cancellationToken) => ScalarAsync("select partitions from es.log_partitioning", cancellationToken);
+
     public IReadOnlyList<long> HighWatermarks()
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig

@@ -8,7 +8,8 @@ namespace Streaming.Chaos.Environment;
 /// <summary>
 /// What every run of the suite stands on: a fresh database on the suite's PostgreSQL, a fresh embedded broker (in this
 /// process, where faults are injected) with the contract's topics, the chaos policy, and Ingest, Projector and Promoter
-/// under the supervisor, started: schema migrated and policy published.
+/// under the supervisor, started: schema migrated and policy published. With several instances, each role's copies
+/// share the partitions through their groups and the store has a log partition per topic partition.
 /// </summary>
 public sealed class RunStage : IAsyncDisposable
 {
@@ -44,7 +45,7 @@ public sealed class RunStage : IAsyncDisposable
         var policies = Path.Combine(runDirectory, "policies");
         Directory.CreateDirectory(policies);
         await File.WriteAllTextAsync(Path.Combine(policies, ChaosPolicy.Name + ".yaml"), ChaosPolicy.Text, cancellationToken);
-        var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__EventStore"] = connectionString,
             ["Kafka__BootstrapServers"] = broker.BootstrapServers,
@@ -52,11 +53,24 @@ public sealed class RunStage : IAsyncDisposable
             ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
             ["Promoter__PolicyDirectory"] = policies,
             ["Serilog__MinimumLevel__Default"] = "Warning",
-        });
+        };
+        if (settings.Instances > 1)
+        {
+            var partitions = settings.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            environment["Kafka__Partitions"] = partitions;
+            environment["Store__LogPartitions"] = partitions;
+            environment["Projector__Ownership__Enabled"] = "true";
+            environment["Promoter__Ownership__Enabled"] = "true";
+        }
+        var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, settings.Instances, environment);
         var stage = new RunStage(connectionString, store, broker, services, new PipelineProbe(store, broker.BootstrapServers, settings.Partitions));
         try
         {
             await stage.Probe.WaitForStartAsync(ChaosPolicy.Name, TimeSpan.FromMinutes(2), services.RecentOutput, cancellationToken);
+            if (settings.Instances > 1 && await stage.Probe.LogPartitionsAsync(cancellationToken) is var made && made != settings.Partitions)
+            {
+                throw new InvalidOperationException($"{settings.Instances} instances need a store with {settings.Partitions} log partitions; the services made one with {made}");
+            }
         }
         catch
         {

@@ -7,7 +7,8 @@ namespace Streaming.Chaos.Environment;
 /// <summary>
 /// Ingest, Projector and Promoter as real processes, each under <c>Streaming.Supervisor</c> as <c>./run.sh</c> runs
 /// them: killed ones are restarted by it. Knows their pids (from the supervisor's endpoints file) and counts the exits
-/// the supervisor saw.
+/// the supervisor saw. With several instances each service runs as copies <c>ingest-1</c> .. <c>ingest-N</c>, as under
+/// <c>./run.sh --instances N</c>.
 /// </summary>
 public sealed class SupervisedServices : IAsyncDisposable
 {
@@ -25,7 +26,7 @@ public sealed class SupervisedServices : IAsyncDisposable
         _endpointsFile = endpointsFile;
     }
 
-    public static SupervisedServices Start(string repositoryRoot, string runDirectory, IReadOnlyDictionary<string, string> environment)
+    public static SupervisedServices Start(string repositoryRoot, string runDirectory, int instances, IReadOnlyDictionary<string, string> environment)
     {
         Directory.CreateDirectory(runDirectory);
         var procfile = Path.Combine(runDirectory, "chaos.procfile");
@@ -43,6 +44,11 @@ public sealed class SupervisedServices : IAsyncDisposable
                  })
         {
             start.ArgumentList.Add(argument);
+        }
+        foreach (var service in instances > 1 ? Services : [])
+        {
+            start.ArgumentList.Add("--instances");
+            start.ArgumentList.Add($"{service}={instances}");
         }
         foreach (var (name, value) in environment)
         {
@@ -105,6 +111,7 @@ public sealed class SupervisedServices : IAsyncDisposable
         }
     }
 
+    /// <summary>The pid of a process by the supervisor's name for it (<c>ingest</c>, or <c>ingest-2</c> with several instances).</summary>
     public int? Pid(string service) =>
         EndpointsFile.ReadLive(_endpointsFile)?["processes"] is JsonObject processes && processes[service] is JsonValue pid
             ? pid.GetValue<int>()

@@ -17,10 +17,22 @@ public sealed class FaultSuiteTests(FaultSuite suite)
     {
         var (reference, snapshot) = await suite.ReferenceAsync();
         var (run, _) = await suite.Pipeline.RunAsync(
-            "kills", suite.Workload, new KillPlan(suite.Settings.Kills, suite.Workload.UniqueSignals, suite.Settings.Seed), snapshot, CancellationToken.None);
+            "kills", suite.Workload, new KillPlan(suite.Settings.Kills, suite.Workload.UniqueSignals, suite.Settings.Seed, 1), snapshot, CancellationToken.None);
         Passes(reference, run);
         Assert.Equal(suite.Settings.Kills, run.Faults.Count);
         Assert.True(run.UniqueSignals >= 5_000);
+    }
+
+    [Fact]
+    public async Task Kill_9_of_copies_of_two_instances_of_each_service_decides_as_one_instance_does()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var settings = suite.Settings with { Instances = 2 };
+        var (run, _) = await new PipelineRun(settings, suite.Postgres).RunAsync(
+            "kills-2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.Instances), snapshot, CancellationToken.None);
+        Passes(reference, run);
+        Assert.Equal(settings.Kills, run.Faults.Count);
+        Assert.All(run.Faults, fault => Assert.Matches(@"^kill -9 (ingest|projector|promoter)-[12] ", fault));
     }
 
     [Fact]
