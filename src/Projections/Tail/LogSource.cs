@@ -116,8 +116,16 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
 
     async Task<LogBatch?> ReadArchiveAsync(LogPositions after, LogPositions? upTo, CancellationToken cancellationToken)
     {
+        if (followed?.ControlOnly is not null)
+        {
+            // The archive holds no control streams of a partition followed for them alone: its job partitions' blocks would
+            // be folded ahead of the control events (policies, known issues) not read yet, with the states of the control
+            // partition's resume position (a store whose owner saved nothing there yet: none). Read the log, in which the
+            // control partition's events come first in every batch.
+            return null;
+        }
         // The partitions the archive may still reach past their position, and does not have to stop at.
-        var from = after.Where(p => p.Key != followed?.ControlOnly && !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
+        var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
                                     && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
         if (from.Count == 0)
         {
