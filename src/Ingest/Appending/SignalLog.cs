@@ -117,6 +117,22 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
         bool asynchronousCommit = false)
     {
         Validate(signals, offsets);
+        try
+        {
+            return await AppendAsync(transaction, signals, offsets, asynchronousCommit, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Past the lock limit, wherever the wait was (a head, an offset, a new stream's row).
+            await EndStoppedWritersAsync(cancellationToken);
+            throw;
+        }
+    }
+
+    static async Task<SignalAppend> AppendAsync(
+        NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets, bool asynchronousCommit,
+        CancellationToken cancellationToken)
+    {
         var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");
         var (before, after) = await MoveHeadsAndOffsetsAsync(connection, transaction, signals, offsets, asynchronousCommit, cancellationToken);
         if (signals.Count == 0)
@@ -181,7 +197,7 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
 
     // One round trip: promise the commit record, lock the streams' rows and move their heads, move the offsets; a second
     // only for new streams. Returns the heads before and after.
-    async Task<(Dictionary<string, StreamHead> Before, Dictionary<string, StreamHead> After)> MoveHeadsAndOffsetsAsync(
+    static async Task<(Dictionary<string, StreamHead> Before, Dictionary<string, StreamHead> After)> MoveHeadsAndOffsetsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SignalToAppend> signals, IReadOnlyList<KafkaOffsetAdvance> offsets,
         bool asynchronousCommit, CancellationToken cancellationToken)
     {
@@ -215,17 +231,7 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
                 batch.BatchCommands.Add(MoveOffsetsCommand(offsets));
             }
             int? fenced = null;
-            NpgsqlDataReader reader;
-            try
-            {
-                reader = await batch.ExecuteReaderAsync(cancellationToken);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
-            {
-                await EndStoppedWritersAsync(cancellationToken);
-                throw;
-            }
-            await using (reader)
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
                 if (risingSeqs.Count > 0)
                 {

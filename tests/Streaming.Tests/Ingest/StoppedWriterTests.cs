@@ -1,7 +1,9 @@
 using Npgsql;
 using Streaming.Contracts;
 using Streaming.Hosting.Resilience;
+using Streaming.EventStore;
 using Streaming.Ingest.Appending;
+using Streaming.Tests.EventStore;
 
 namespace Streaming.Tests.Ingest;
 
@@ -47,7 +49,8 @@ public sealed class StoppedWriterTests
     {
         await using var database = await IngestProbe.MigratedAsync();
         var log = new SignalLog(database.DataSource);
-        await log.AppendSignalsAsync([], [Advance(null, 1)], CancellationToken.None);
+        var job = SampleEvents.NewStreamId("job");
+        await log.AppendSignalsAsync([SampleEvents.Signal(job, 1)], [Advance(null, 1)], CancellationToken.None);
 
         // Given a writer that moved partition 0's offset and began its COPY, then stopped sending rows: the server waits
         // inside the statement, where the idle limit does not reach
@@ -58,11 +61,13 @@ public sealed class StoppedWriterTests
 
         // When the partition's next owner stores from the same offset, rerunning what fails transiently as Ingest does
         var started = DateTime.UtcNow;
-        await StoreRetryingAsync(log, Advance(1, 3)).WaitAsync(TimeSpan.FromSeconds(30));
+        // (a signal of a stream the stopped writer does not hold: the wait is on the offset, the batch's second statement)
+        await StoreRetryingAsync(log, Advance(1, 3), SampleEvents.Signal(job, 2)).WaitAsync(TimeSpan.FromSeconds(30));
         var waited = DateTime.UtcNow - started;
 
         // Then it stored once it had waited out its lock limit and ended the stopped writer, not never
         Assert.Equal(3, (await log.LoadKafkaOffsetsAsync(Group, Topics.Signals, CancellationToken.None))[0]);
+        Assert.Equal(2, await new EventStreams(database.DataSource).ReadVersionAsync(job, CancellationToken.None));
         Assert.True(waited >= TimeSpan.FromSeconds(4), $"the next owner waited only {waited.TotalSeconds:0.0} s: the stopped writer held no lock");
 
         // And the stopped writer's COPY fails with an error Ingest waits out and reruns the batch after
@@ -70,13 +75,13 @@ public sealed class StoppedWriterTests
         Assert.True(TransientFaults.IsTransient(error), $"not transient: {error}");
     }
 
-    static async Task StoreRetryingAsync(SignalLog log, KafkaOffsetAdvance advance)
+    static async Task StoreRetryingAsync(SignalLog log, KafkaOffsetAdvance advance, params SignalToAppend[] signals)
     {
         while (true)
         {
             try
             {
-                await log.AppendSignalsAsync([], [advance], CancellationToken.None);
+                await log.AppendSignalsAsync(signals, [advance], CancellationToken.None);
                 return;
             }
             catch (PostgresException e) when (TransientFaults.IsTransient(e))
