@@ -45,6 +45,28 @@ public static class ServiceDefaults
         ?? throw new InvalidOperationException(
             $"ConnectionStrings:{EventStoreConnection} is required (environment variable ConnectionStrings__{EventStoreConnection})");
 
+    /// <summary>How many PostgreSQL clusters the store is sharded over (<see cref="ShardMap"/>); 1, the default, is one store.</summary>
+    public const string ShardsKey = "Store:Shards";
+
+    /// <summary>The connection string of shard <paramref name="shard"/>'s name: shard 0 is <see cref="EventStoreConnection"/>, shard s &gt; 0 <c>EventStoreShard{s}</c>.</summary>
+    public static string ShardConnectionName(int shard) => shard == 0 ? EventStoreConnection : $"{EventStoreConnection}Shard{shard}";
+
+    /// <summary>Each shard's connection string, shard 0 first; every shard of <see cref="ShardsKey"/> must have one.</summary>
+    public static IReadOnlyList<string> RequireShardConnectionStrings(IConfiguration configuration)
+    {
+        var shards = configuration.GetValue<int?>(ShardsKey) ?? 1;
+        if (shards < 1)
+        {
+            throw new InvalidOperationException($"{ShardsKey} must be at least 1, not {shards}");
+        }
+        return
+        [
+            .. Enumerable.Range(0, shards).Select(shard => configuration.GetConnectionString(ShardConnectionName(shard))
+                ?? throw new InvalidOperationException(
+                    $"{ShardsKey} is {shards}, so ConnectionStrings:{ShardConnectionName(shard)} is required (environment variable ConnectionStrings__{ShardConnectionName(shard)})")),
+        ];
+    }
+
     /// <summary>The event store's connection string from the environment, for the command-line tools.</summary>
     public static string ConnectionStringFromEnvironment() =>
         RequireConnectionString(new ConfigurationBuilder().AddEnvironmentVariables().Build());
