@@ -45,5 +45,12 @@ public sealed class ControlStore : IAsyncDisposable
         return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "event-store-control-read" }.Build();
     }
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> says the home has no schema yet: shard 0's processes make it, and a process of
+    /// another shard may start before them. Waited out like an outage.
+    /// </summary>
+    public static bool NotMigratedYet(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName };
+
     public ValueTask DisposeAsync() => IsLocal ? ValueTask.CompletedTask : DataSource.DisposeAsync();
 }

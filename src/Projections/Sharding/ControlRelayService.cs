@@ -21,7 +21,7 @@ sealed partial class ControlRelayService(
     static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     // Between two looks at the home: its notifications come with every append of its Ingest, most of them job signals.
-    static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(100);
+    static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(250);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,7 +45,7 @@ sealed partial class ControlRelayService(
                 }
                 outage.Succeeded();
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && (TransientFaults.IsTransient(e) || NotMigratedYet(e)))
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && (TransientFaults.IsTransient(e) || ControlStore.NotMigratedYet(e)))
             {
                 await Outage.WaitAsync(outage.Failed(e), stoppingToken);
                 continue;
@@ -65,9 +65,6 @@ sealed partial class ControlRelayService(
             }
         }
     }
-
-    // Shard 0's processes make its schema: a shard's relay may start first.
-    static bool NotMigratedYet(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Copied {Count} control events from shard 0 into this shard")]
     static partial void LogCopied(ILogger logger, int count);
