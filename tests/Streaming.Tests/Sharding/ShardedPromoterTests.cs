@@ -6,7 +6,9 @@ using Streaming.Contracts.Signals;
 using Streaming.Embedded.Broker;
 using Streaming.EventStore;
 using Streaming.Ingest.Appending;
+using Streaming.Projections.Sharding;
 using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Fleet;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -16,14 +18,15 @@ namespace Streaming.Tests.Sharding;
 
 /// <summary>
 /// A Promoter process of shard 1 alone (no Projector of that shard relays anything): it publishes its policy folder to
-/// shard 0, copies it into shard 1 before deciding, and decides shard 1's jobs in shard 1, as one Promoter of one store does.
+/// shard 0, copies it into shard 1 before deciding, and decides shard 1's jobs in shard 1, as one Promoter of one store does;
+/// the breaker changes it decides go to shard 0.
 /// </summary>
 public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper output) : IClassFixture<TwoShards>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task A_promoter_of_shard_1_publishes_its_policies_to_shard_0_reads_them_in_shard_1_and_decides_shard_1s_jobs_there()
+    public async Task A_promoter_of_shard_1_publishes_its_policies_and_breaker_changes_to_shard_0_and_decides_shard_1s_jobs_in_shard_1()
     {
         // Given three jobs in each of shard 1's partitions (1 and 3) with 40 minutes of clean shadow signals in shard 1's log
         var jobs = TwoShards.Map.PartitionsOf(1).SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
@@ -67,6 +70,17 @@ public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper out
         var published = await PolicyEventsAsync(shards.Home);
         Assert.NotEmpty(published);
         Assert.Equal(published, await PolicyEventsAsync(shards.Other));
+
+        // And when an operator trips a breaker in shard 0, relayed to shard 1 (here by the test, as shard 1's Projectors do)
+        var breaker = CircuitBreakerChanged.StreamFor("cdc-migration", "reverse_shadow");
+        await new PauseWriter(new EventStreams(shards.Home), TimeProvider.System).TripBreakerAsync("cdc-migration", "reverse_shadow", "tests", "drill", CancellationToken.None);
+        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
+
+        // Then the Promoter records the breaker's opening in shard 0, not in its own shard, which gets it from the relay
+        await Eventually.True(async () => (await EventIdsAsync(shards.Home, breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
+        Assert.Empty(await EventIdsAsync(shards.Other, breaker, CircuitBreakerChanged.EventType));
+        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
+        Assert.Equal(await EventIdsAsync(shards.Home, breaker, null), await EventIdsAsync(shards.Other, breaker, null));
         Assert.DoesNotContain("[ERR]", promoter.Log, StringComparison.Ordinal);
         output.WriteLine(promoter.Log);
     }
