@@ -111,7 +111,7 @@ trap cleanup EXIT
 connections=()
 for ((s = 0; s < shards; s++)); do
   started_shards=$((s + 1))
-  started=$(scripts/postgres.sh start "$(shard_dir "$s")" "$((pg_port + s))" 9>&-) || fail "PostgreSQL of shard $s did not start (see above)"
+  started=$(scripts/postgres.sh start "$(shard_dir "$s")" "$((pg_port + s))" 9>&-) || fail "PostgreSQL$([ "$s" = 0 ] || echo " of shard $s") did not start (see above)"
   connections+=("$started")
 done
 connection=${connections[0]}
