@@ -11,6 +11,9 @@
 #   ./run.sh --instances N   N processes each of Ingest, the Projector and the Promoter, each role's sharing the
 #                            partitions through its consumer group, each copy a static member named by its index; with
 #                            N > 1 the store is made (or must have been made) with as many log partitions as job-signals has
+#   ./run.sh --shards S      the store over S PostgreSQL clusters (ports STREAMING_PG_PORT .. +S-1), log partition p on
+#                            shard p mod S; per shard N Projectors and N Promoters (projector-shard<s>, ...) serving it;
+#                            one set of Ingest and the API over every shard; at most as many shards as log partitions
 #   ./run.sh --all-in-one    broker, services, API and fleet in one process instead (quick demos: a crash takes the topics
 #                            with it), beside PostgreSQL and RabbitMQ
 # The endpoints (Kafka bootstrap servers, PostgreSQL connection string, API, process ids) are written to
@@ -29,6 +32,7 @@ supervisor_flags=()
 embedded_flags=()
 http_port=5080
 instances=1
+shards=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --all-in-one) all_in_one=true ;;
@@ -40,19 +44,26 @@ while [ $# -gt 0 ]; do
       shift ;;
     --instances)
       [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "--instances needs a positive number"
-      supervisor_flags+=(--instances "ingest=$2" --instances "projector=$2" --instances "promoter=$2")
       instances=$2
+      shift ;;
+    --shards)
+      [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || fail "--shards needs a positive number"
+      shards=$2
       shift ;;
     --http-port)
       [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || fail "--http-port needs a port number (0: any free port)"
       http_port=$2
       shift ;;
-    *) fail "unknown flag '$1'; flags: --all-in-one, --no-fleet, --jobs N, --instances N, --http-port N" ;;
+    *) fail "unknown flag '$1'; flags: --all-in-one, --no-fleet, --jobs N, --instances N, --shards S, --http-port N" ;;
   esac
   shift
 done
 
 [ "$instances" = 1 ] || ! $all_in_one || fail "--instances runs separate service processes: it does not go with --all-in-one"
+[ "$shards" = 1 ] || ! $all_in_one || fail "--shards runs separate service processes: it does not go with --all-in-one"
+# Kafka partition k is log partition k, and each shard holds at least one of them.
+partitions=${Kafka__Partitions:-12}
+[ "$shards" -le "$partitions" ] || fail "--shards $shards: the store has $partitions log partitions (one per job-signals partition), so at most $partitions shards"
 
 data=${STREAMING_DATA:-$repo/.data}
 mkdir -p "$data" || fail "cannot create the data folder $data"
@@ -88,27 +99,76 @@ if [ "$http_port" = 0 ]; then
   http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
 fi
 pg_port=${STREAMING_PG_PORT:-55433}
-connection=$(scripts/postgres.sh start "$data/postgres" "$pg_port" 9>&-) || fail "PostgreSQL did not start (see above)"
+# Shard 0's cluster is the one of an unsharded run ($data/postgres); shard s's is $data/postgres-shard<s>, on the port s above.
+shard_dir() { if [ "$1" = 0 ]; then echo "$data/postgres"; else echo "$data/postgres-shard$1"; fi; }
+started_shards=0
 cleanup() {
   if $all_in_one; then scripts/rabbitmq.sh stop "$data/rabbitmq" 9>&- || true; fi
-  scripts/postgres.sh stop "$data/postgres" 9>&- || true
+  for ((s = 0; s < started_shards; s++)); do scripts/postgres.sh stop "$(shard_dir "$s")" 9>&- || true; done
   rm -f "$data/run.pid"
 }
 trap cleanup EXIT
+connections=()
+for ((s = 0; s < shards; s++)); do
+  started_shards=$((s + 1))
+  started=$(scripts/postgres.sh start "$(shard_dir "$s")" "$((pg_port + s))" 9>&-) || fail "PostgreSQL$([ "$s" = 0 ] || echo " of shard $s") did not start (see above)"
+  connections+=("$started")
+done
+connection=${connections[0]}
 # What run.procfile's lines are given (besides what the processes before them announce).
 export ConnectionStrings__EventStore=$connection STREAMING_DATA=$data STREAMING_HTTP_PORT=$http_port
 echo "PostgreSQL: $connection"
+supervisor_endpoints=(--endpoint "postgresConnectionString=$connection")
+if [ "$shards" -gt 1 ]; then
+  export Store__Shards=$shards
+  for ((s = 1; s < shards; s++)); do
+    export "ConnectionStrings__EventStoreShard$s=${connections[s]}"
+    supervisor_endpoints+=(--endpoint "postgresShard${s}ConnectionString=${connections[s]}")
+    echo "PostgreSQL of shard $s: ${connections[s]}"
+  done
+fi
 
-# Several Projectors and Promoters own log partitions through their groups, Kafka partition k being log partition k:
-# the store needs as many log partitions as job-signals. A store made by a single-instance run has one, fixed.
-if [ "$instances" -gt 1 ]; then
-  partitions=${Kafka__Partitions:-12}
+# Several Projectors and Promoters own log partitions through their groups, Kafka partition k being log partition k,
+# and shards hold log partitions: the store (each shard's) needs as many log partitions as job-signals. A store made by a
+# single-instance run has one, fixed.
+if [ "$instances" -gt 1 ] || [ "$shards" -gt 1 ]; then
+  flag=$([ "$shards" -gt 1 ] && echo "--shards $shards" || echo "--instances $instances")
   if command -v psql >/dev/null; then
-    port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$connection")
-    made=$(psql "host=127.0.0.1 port=$port user=postgres dbname=postgres" -Atqc 'select partitions from es.log_partitioning' 2>/dev/null || true)
-    [ -z "$made" ] || [ "$made" = "$partitions" ] || fail "--instances $instances needs a store with $partitions log partitions (one per job-signals partition); the one in $data/postgres has $made, fixed when it was made: set STREAMING_DATA to another folder, or remove that one"
+    for ((s = 0; s < shards; s++)); do
+      port=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"${connections[s]}")
+      made=$(psql "host=127.0.0.1 port=$port user=postgres dbname=postgres" -Atqc 'select partitions from es.log_partitioning' 2>/dev/null || true)
+      [ -z "$made" ] || [ "$made" = "$partitions" ] || fail "$flag needs a store with $partitions log partitions (one per job-signals partition); the one in $(shard_dir "$s") has $made, fixed when it was made: set STREAMING_DATA to another folder, or remove that one"
+    done
   fi
-  export Store__LogPartitions=$partitions Projector__Ownership__Enabled=true Promoter__Ownership__Enabled=true
+  export Store__LogPartitions=$partitions
+fi
+if [ "$instances" -gt 1 ]; then
+  export Projector__Ownership__Enabled=true Promoter__Ownership__Enabled=true
+fi
+
+# With shards, the projector and promoter lines run once per shard (projector-shard<s>, told Store__Shard=s), from a
+# procfile made here in the data folder (its commands run from this folder, as run.procfile's); Ingest, the API and
+# the rest stay one set over every shard.
+procfile=run.procfile
+roles=(ingest projector promoter)
+if [ "$shards" -gt 1 ]; then
+  procfile=$data/run.procfile
+  awk -v shards="$shards" -v repo="$repo" '
+    /^[A-Za-z0-9_-]+( ready)?: / {
+      head = substr($0, 1, index($0, ": ") + 1); command = substr($0, length(head) + 1)
+      if (head ~ /^(projector|promoter): $/) {
+        for (s = 0; s < shards; s++) printf "%s-shard%d: env -C \047%s\047 Store__Shard=%d %s\n", substr(head, 1, length(head) - 2), s, repo, s, command
+      } else {
+        printf "%senv -C \047%s\047 %s\n", head, repo, command
+      }
+      next
+    }
+    { print }' run.procfile >"$procfile" || fail "cannot write $procfile"
+  roles=(ingest)
+  for ((s = 0; s < shards; s++)); do roles+=("projector-shard$s" "promoter-shard$s"); done
+fi
+if [ "$instances" -gt 1 ]; then
+  for role in "${roles[@]}"; do supervisor_flags+=(--instances "$role=$instances"); done
 fi
 
 # The child runs in a session of its own and hears of a stop from this script alone, once: a Ctrl-C or a process
@@ -120,8 +180,8 @@ if $all_in_one; then
   echo "RabbitMQ: $Bus__RabbitMqUrl"
   setsid dotnet "$STREAMING_APPS/embedded/Streaming.Embedded.dll" --endpoints-file "$data/endpoints.json" --http-port "$http_port" "${embedded_flags[@]}" &
 else
-  setsid dotnet "$(dll Supervisor)" --procfile run.procfile --run-dir "$data" \
-    --endpoint "postgresConnectionString=$connection" "${supervisor_flags[@]}" &
+  setsid dotnet "$(dll Supervisor)" --procfile "$procfile" --run-dir "$data" \
+    "${supervisor_endpoints[@]}" "${supervisor_flags[@]}" &
 fi
 child=$!
 # Ctrl-C or TERM (to this script or its whole group): the child stops its processes in order, then this script stops PostgreSQL.

@@ -31,8 +31,14 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
         builder.Services.AddSingleton<TopicProvisioner>();
         builder.Services.TryAddSingleton<LoopHealth>();
+        // The shard this process serves (shard 0 but for a Projector or a Promoter told Store:Shard): its one data source.
+        var served = ReadServedShard(builder.Configuration);
+        builder.Services.AddSingleton(served);
         // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireConnectionString(builder.Configuration)) { Name = "event-store" }.Build());
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireShardConnectionString(builder.Configuration, served.Shard)) { Name = "event-store" }.Build());
+        builder.Services.AddSingleton(sp => served.IsControlHome
+            ? ControlStore.Local(sp.GetRequiredService<NpgsqlDataSource>())
+            : ControlStore.Remote(RequireShardConnectionString(builder.Configuration, 0)));
         builder.Services.AddEventStore();
         builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();
@@ -47,6 +53,29 @@ public static class ServiceDefaults
 
     /// <summary>How many PostgreSQL clusters the store is sharded over (<see cref="ShardMap"/>); 1, the default, is one store.</summary>
     public const string ShardsKey = "Store:Shards";
+
+    /// <summary>Which shard of <see cref="ShardsKey"/> a Projector's or a Promoter's process serves (<see cref="ServedShard"/>); 0, the default, also for every other process.</summary>
+    public const string ShardKey = "Store:Shard";
+
+    /// <summary>The shard this process serves, from <see cref="ShardKey"/> and <see cref="ShardsKey"/>.</summary>
+    public static ServedShard ReadServedShard(IConfiguration configuration)
+    {
+        var shards = configuration.GetValue<int?>(ShardsKey) ?? 1;
+        var shard = configuration.GetValue<int?>(ShardKey) ?? 0;
+        if (shards < 1 || shard < 0 || shard >= shards)
+        {
+            throw new InvalidOperationException($"{ShardKey} must be a shard of the {ShardsKey} ({shards}): 0 to {shards - 1}, not {shard}");
+        }
+        return new ServedShard(shard, shards);
+    }
+
+    /// <summary>Shard <paramref name="shard"/>'s connection string (shard 0's is <see cref="EventStoreConnection"/>).</summary>
+    public static string RequireShardConnectionString(IConfiguration configuration, int shard) =>
+        shard == 0
+            ? RequireConnectionString(configuration)
+            : configuration.GetConnectionString(ShardConnectionName(shard))
+              ?? throw new InvalidOperationException(
+                  $"Shard {shard} needs ConnectionStrings:{ShardConnectionName(shard)} (environment variable ConnectionStrings__{ShardConnectionName(shard)})");
 
     /// <summary>The connection string of shard <paramref name="shard"/>'s name: shard 0 is <see cref="EventStoreConnection"/>, shard s &gt; 0 <c>EventStoreShard{s}</c>.</summary>
     public static string ShardConnectionName(int shard) => shard == 0 ? EventStoreConnection : $"{EventStoreConnection}Shard{shard}";

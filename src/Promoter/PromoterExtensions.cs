@@ -41,11 +41,12 @@ public static class PromoterExtensions
         services.AddOptions<PromoterOptions>().BindConfiguration(PromoterOptions.Section);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PromoterOptions>>().Value);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<PolicyPublisher>();
+        // Control streams are written to their home, shard 0's store, whichever shard this Promoter serves.
+        services.AddSingleton(sp => new PolicyPublisher(sp.GetRequiredService<ControlStore>().Streams, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PolicyDirectory>();
         services.AddSingleton<OverrideWriter>();
-        services.AddSingleton<FleetWriter>();
-        services.AddSingleton<PauseWriter>();
+        services.AddSingleton(sp => new FleetWriter(sp.GetRequiredService<ControlStore>().Streams, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new PauseWriter(sp.GetRequiredService<ControlStore>().Streams, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => DecisionMetrics.Observe(new DecisionCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<PhaseChangeFeed>();
         services.AddSingleton<ApprovalGauge>();
@@ -56,7 +57,10 @@ public static class PromoterExtensions
             sp.GetRequiredService<DecisionCounters>(),
             sp.GetRequiredService<ILogger<DecisionFold>>(),
             sp.GetRequiredService<PhaseChangeFeed>(),
-            sp.GetRequiredService<ApprovalGauge>()));
+            sp.GetRequiredService<ApprovalGauge>())
+        {
+            ControlHome = sp.GetRequiredService<ControlStore>() is { IsLocal: false } home ? home.Streams : null,
+        });
         // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
         var rarely = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(5), MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
         // A decision waits for no state write: the states (serialized first) are written beside the fold.
@@ -70,7 +74,7 @@ public static class PromoterExtensions
                 new ShadowFold(
                     sp.GetRequiredService<NpgsqlDataSource>(),
                     new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>(), PolicyPublished.ShadowStreamPrefix),
-                    sp.GetRequiredService<EventStreams>(),
+                    sp.GetRequiredService<ControlStore>().Streams,
                     sp.GetRequiredService<ILogger<ShadowFold>>()),
                 rarely,
                 sp.GetRequiredService<ILogger<ShadowFold>>()),

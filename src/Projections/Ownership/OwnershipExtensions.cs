@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.EventStore;
+using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Supervision;
 using Streaming.Projections.Tail;
@@ -14,12 +16,17 @@ public static class OwnershipExtensions
     /// <summary>
     /// With <c>{section}:Enabled</c>, the process's tail follows the share of the log its role's group assigns it
     /// (group <paramref name="defaultGroup"/> unless <c>{section}:Group</c> names another); without, every partition, as one instance.
-    /// Without <c>{section}:InstanceId</c>, a copy the supervisor started is a static member named by its index.
+    /// Without <c>{section}:InstanceId</c>, a copy the supervisor started is a static member named by its index. In a sharded
+    /// store the group is the shard's (<see cref="ServedShard.GroupOf"/>), and the tail follows, of the partitions it
+    /// assigns, the shard's own and the control partition.
     /// </summary>
     public static IHostApplicationBuilder AddPartitionOwnership(this IHostApplicationBuilder builder, string section, string role, string defaultGroup)
     {
         var options = new OwnershipOptions { Group = defaultGroup };
         builder.Configuration.GetSection(section).Bind(options);
+        // Each shard's instances share that shard's partitions among themselves: a group per shard.
+        var served = ServiceDefaults.ReadServedShard(builder.Configuration);
+        options.Group = served.GroupOf(options.Group);
         if (string.IsNullOrWhiteSpace(options.InstanceId))
         {
             options.InstanceId = SupervisedInstance.MemberId(role);
@@ -45,7 +52,10 @@ public static class OwnershipExtensions
             sp.GetRequiredService<PartitionOwnership>(),
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<KafkaOptions>().ConsumerSessionTimeout,
-            sp.GetRequiredService<ILogger<ShareFollower>>()));
+            sp.GetRequiredService<ILogger<ShareFollower>>())
+        {
+            Served = served,
+        });
         return builder;
     }
 }

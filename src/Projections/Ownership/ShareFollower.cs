@@ -17,10 +17,19 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
 {
     static readonly TimeSpan SettleAfterFencing = TimeSpan.FromSeconds(2);
 
+    /// <summary>The shard the process serves: of the partitions the group assigns, its tail follows that shard's and the control partition.</summary>
+    public ServedShard Served { get; init; } = ServedShard.Single;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var partitioner = await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken);
+        // Fails at once when the log has fewer partitions than the store has shards.
+        var onShard = Served.Followed(Enumerable.Range(0, partitioner.Partitions), partitioner.Partitions);
         ownership.Start(partitioner.Partitions);
+        if (Served.IsSharded)
+        {
+            LogShard(logger, ownership.Group, Served.ToString(), string.Join(",", onShard));
+        }
         var fenced = new Dictionary<int, DateTime>();
         try
         {
@@ -38,13 +47,17 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
                 {
                     fenced.Remove(partition);
                 }
-                var owned = share.Partitions.Where(p => !fenced.ContainsKey(p)).ToList();
+                var owned = share.Partitions.Where(p => !fenced.ContainsKey(p) && onShard.Contains(p)).ToList();
                 using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var followed = owned.Count == 0 ? null : FollowedPartitions.Share(owned, partitioner);
                 var running = followed is null ? Task.CompletedTask : Task.Run(() => tail.RunAsync(followed, run.Token), CancellationToken.None);
                 if (followed is not null)
                 {
                     LogFollowing(logger, ownership.Group, followed.ToString());
+                }
+                else if (share.Partitions.Count > 0)
+                {
+                    LogNoneOnShard(logger, ownership.Group, string.Join(",", share.Partitions));
                 }
                 // Until the share changes, the run fails, or a dropped partition may be looked at again.
                 await Task.WhenAny(
@@ -88,6 +101,13 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Group {Group} serves {Shard}: of the partitions it assigns, the tail follows those of {Partitions} (the shard's and the control partition)")]
+    static partial void LogShard(ILogger logger, string group, string shard, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} assigns partitions {Partitions}, none of them followed here: the tail waits")]
+    static partial void LogNoneOnShard(ILogger logger, string group, string partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: the tail follows partitions {Partitions}")]
     static partial void LogFollowing(ILogger logger, string group, string partitions);

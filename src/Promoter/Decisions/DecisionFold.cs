@@ -38,6 +38,12 @@ public sealed partial class DecisionFold(
 
     public string Name => CheckpointName;
 
+    /// <summary>
+    /// Where the control streams' events it decides (breaker changes, pauses ended) are appended when that is not the
+    /// fold's own store (a Promoter of a shard other than 0): shard 0's, in a transaction of their own before the jobs'.
+    /// </summary>
+    public EventStreams? ControlHome { get; init; }
+
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
     public void Observe(LogEvent logEvent) => Keep(engine.Observe(logEvent));
@@ -92,6 +98,16 @@ public sealed partial class DecisionFold(
         var requests = _pending.SelectMany(o => o.ApprovalRequests ?? []).ToList();
         var lapses = _pending.SelectMany(o => o.ApprovalLapses ?? []).ToList();
         var appends = _pending.SelectMany(o => o.Appends ?? []).ToList();
+        if (ControlHome is { } home)
+        {
+            var controls = breakers.Select(BreakerEvent).Concat(appends.Where(a => ControlStreams.IsControl(a.StreamId)).Select(a => (a.StreamId, a.Event))).ToList();
+            if (controls.Count > 0)
+            {
+                // Every event's id derives from its cause: a rerun after either transaction failed stores nothing twice.
+                await home.InTransactionAsync(transaction => home.AppendEachOnceAsync(transaction, controls, cancellationToken), cancellationToken);
+            }
+            appends = [.. appends.Where(a => !ControlStreams.IsControl(a.StreamId))];
+        }
         // One transaction for the batch's events: every stream lock first, then the appends. Ingest appends to the same
         // streams, so the transaction can lose a stream-order conflict; it is then rerun whole.
         var appended = await streams.InTransactionAsync(async transaction =>
@@ -115,13 +131,9 @@ public sealed partial class DecisionFold(
             events.AddRange(requests.Select(r => (r.JobId, Event(r.EventId, ApprovalRequested.EventType, ContractsJson.Serialize(r), null, r.RequestedAt))));
             events.AddRange(lapses.Select(l => (l.JobId, Event(l.EventId, ApprovalLapsed.EventType, ContractsJson.Serialize(l), null, l.LapsedAt))));
             events.AddRange(ended.Select(e => (e.JobId, Event(e.EventId, OverrideEnded.EventType, ContractsJson.Serialize(e), null, e.EndedAt))));
-            foreach (var change in breakers)
+            if (ControlHome is null)
             {
-                var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
-                    change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
-                    change.Window, change.At, change.Reason);
-                events.Add((CircuitBreakerChanged.StreamFor(change.Policy, change.Phase),
-                    Event(changed.EventId, CircuitBreakerChanged.EventType, ContractsJson.Serialize(changed), null, change.At)));
+                events.AddRange(breakers.Select(BreakerEvent));
             }
             events.AddRange(appends.Select(a => (a.StreamId, a.Event)));
             var versions = await streams.AppendEachOnceAsync(transaction, events, cancellationToken);
@@ -162,6 +174,15 @@ public sealed partial class DecisionFold(
                 LogQuarantined(decision.JobId, correlationId, decision.Policy);
             }
         }
+    }
+
+    static (string StreamId, EventToAppend Event) BreakerEvent(BreakerChange change)
+    {
+        var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
+            change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
+            change.Window, change.At, change.Reason);
+        return (CircuitBreakerChanged.StreamFor(change.Policy, change.Phase),
+            Event(changed.EventId, CircuitBreakerChanged.EventType, ContractsJson.Serialize(changed), null, change.At));
     }
 
     static EventToAppend Event(Guid eventId, string type, string data, string? correlationId, DateTimeOffset eventTime) =>

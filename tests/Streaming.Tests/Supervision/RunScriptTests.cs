@@ -160,6 +160,66 @@ public sealed class RunScriptTests
     }
 
     [Fact]
+    public async Task Runs_a_projector_and_a_promoter_per_shard_with_shards_2_each_following_its_shards_partitions_and_relays_shard_0s_policies_to_shard_1()
+    {
+        using var folder = new TemporaryFolder();
+        var environment = Environment(folder, Streaming.Chaos.Environment.FreePort.Next());
+        environment["Serilog__MinimumLevel__Default"] = "Information";
+        try
+        {
+            // Given ./run.sh --shards 2 on a new data folder
+            await using var run = RunningProcess.Start("/usr/bin/setsid", [RunSh, "--shards", "2", "--no-fleet", "--http-port", "0"], environment);
+            var endpoints = await LiveEndpointsAsync(folder, run, "api");
+
+            // Then one Ingest and one API run, and a Projector and a Promoter per shard, each following its shard's
+            // partitions (even, odd) and the control partition
+            var processes = endpoints["processes"]!.AsObject();
+            string[] sharded = ["projector-shard0", "projector-shard1", "promoter-shard0", "promoter-shard1"];
+            foreach (var name in sharded.Append("ingest").Append("api"))
+            {
+                Assert.True(processes.ContainsKey(name), processes.ToJsonString());
+            }
+            foreach (var name in sharded)
+            {
+                var shard = name[^1] - '0';
+                var expected = Enumerable.Range(0, RunPartitions).Where(p => p == 0 || p % 2 == shard).ToList();
+                await Eventually.True(() => Task.FromResult(run.HasExited || Followed(run, name).SetEquals(expected)), StartTimeout, $"{name} to follow {string.Join(",", expected)}");
+                Assert.False(run.HasExited, run.Output);
+            }
+
+            // And shard 1's cluster holds the policies the Promoters published to shard 0, with their ids
+            await using var home = NpgsqlDataSource.Create(endpoints["postgresConnectionString"]!.GetValue<string>());
+            var other = endpoints["postgresShard1ConnectionString"]!.GetValue<string>();
+            await using (var shard1 = NpgsqlDataSource.Create(other))
+            {
+                await Eventually.True(
+                    async () => await PolicyEventsAsync(home) is { Count: > 0 } published && published.SequenceEqual(await PolicyEventsAsync(shard1)),
+                    Timeout, "shard 0's policies relayed to shard 1");
+            }
+
+            // And a SIGTERM to its group stops every process and both clusters
+            await StopsItsGroupInOrderAsync(run, folder, 1, [.. sharded, "ingest", "rabbitmq"]);
+            Assert.False(await AnswersAsync(other));
+        }
+        finally
+        {
+            await CleanUpAsync(folder);
+        }
+    }
+
+    static async Task<IReadOnlyList<(string Stream, long Version, Guid Id)>> PolicyEventsAsync(NpgsqlDataSource store)
+    {
+        await using var command = store.CreateCommand("select stream_id, version, event_id from es.events where starts_with(stream_id, 'policy:') order by global_position");
+        await using var reader = await command.ExecuteReaderAsync();
+        var events = new List<(string, long, Guid)>();
+        while (await reader.ReadAsync())
+        {
+            events.Add((reader.GetString(0), reader.GetInt64(1), reader.GetGuid(2)));
+        }
+        return events;
+    }
+
+    [Fact]
     public async Task A_SIGTERM_to_its_process_group_while_RabbitMQ_boots_stops_the_run_with_exit_0_and_leaves_no_Erlang_VM_or_epmd_behind()
     {
         using var folder = new TemporaryFolder();
@@ -357,7 +417,10 @@ public sealed class RunScriptTests
             await using var rabbitmq = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/rabbitmq.sh"), ["stop", folder.PathOf("data/rabbitmq")]);
             await rabbitmq.WaitForExitAsync(Timeout);
         }
-        await using var postgres = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["remove", folder.PathOf("data/postgres")]);
-        await postgres.WaitForExitAsync(Timeout);
+        foreach (var cluster in new[] { "data/postgres", "data/postgres-shard1" }.Where(c => c == "data/postgres" || Directory.Exists(folder.PathOf(c))))
+        {
+            await using var postgres = RunningProcess.Start(Path.Combine(RepositoryRoot.Path, "scripts/postgres.sh"), ["remove", folder.PathOf(cluster)]);
+            await postgres.WaitForExitAsync(Timeout);
+        }
     }
 }

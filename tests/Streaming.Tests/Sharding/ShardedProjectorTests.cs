@@ -1,0 +1,111 @@
+using Npgsql;
+using Streaming.Contracts;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Signals;
+using Streaming.Embedded.Broker;
+using Streaming.EventStore;
+using Streaming.Ingest.Appending;
+using Streaming.Promoter.Fleet;
+using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
+using Streaming.Tests.Ownership;
+using Xunit.Abstractions;
+
+namespace Streaming.Tests.Sharding;
+
+/// <summary>
+/// A Projector process for each of two shards (two PostgreSQL clusters), each the one member of its shard's group: what
+/// each follows and projects, and the control streams relayed from shard 0 into shard 1. The signals are appended to
+/// each shard's log directly, as Ingest over shards would store them.
+/// </summary>
+public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper output) : IClassFixture<TwoShards>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+    const int Signals = 5;
+
+    [Fact]
+    public async Task Each_shards_projector_projects_its_shards_partitions_alone_and_the_other_shard_gets_shard_0s_control_events()
+    {
+        // Given two jobs in each partition, their signals in their shard's log (shard 0: 0 and 2, shard 1: 1 and 3), and in
+        // shard 0 those of 1 and 3 too, in shard 1 those of 2: events no Projector of that shard may project
+        var jobs = Enumerable.Range(0, PartitionedDatabase.Partitions).Select(p => new[] { PartitionedDatabase.JobIn(p), PartitionedDatabase.JobIn(p) }).ToArray();
+        await AppendSignalsAsync(shards.Home, jobs.SelectMany(j => j));
+        await AppendSignalsAsync(shards.Other, jobs.Skip(1).SelectMany(j => j));
+        // And a known issue opened in shard 0, the control streams' home
+        var opened = await new FleetWriter(new EventStreams(shards.Home), TimeProvider.System).OpenIssueAsync(
+            $"sharded-{Guid.NewGuid():N}", "relayed", [jobs[1][0]], new Dictionary<string, string>(), "tests", CancellationToken.None);
+
+        // When a Projector serves each shard
+        using var kafka = EmbeddedKafkaCluster.Start();
+        kafka.CreateTopic(Topics.Signals, PartitionedDatabase.Partitions);
+        await using var first = Projector(kafka, 0);
+        await using var second = Projector(kafka, 1);
+
+        // Then each follows its shard's partitions and the control partition, of the four its group assigns it
+        await Eventually.True(() => Task.FromResult(FollowedShare.Of(first).SetEquals([0, 2])), Timeout, "shard 0's Projector to follow 0 and 2");
+        await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SetEquals([0, 1, 3])), Timeout, "shard 1's Projector to follow 0, 1 and 3");
+
+        // And projects every job of them to its last signal, in its shard
+        foreach (var shard in new[] { 0, 1 })
+        {
+            var store = new StoreProbe(shards.Shard(shard));
+            foreach (var job in TwoShards.Map.PartitionsOf(shard).SelectMany(p => jobs[p]))
+            {
+                await Eventually.Get(() => store.LastSeqAsync(job), s => s == Signals, Timeout, $"shard {shard}'s projection of {job}");
+            }
+        }
+
+        // And shard 1 holds shard 0's known issue event, as shard 0 has it
+        var stream = KnownIssueOpened.StreamFor(opened.IssueId);
+        var home = await new EventStreams(shards.Home).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
+        await Eventually.True(async () => (await new EventStreams(shards.Other).ReadVersionAsync(stream, CancellationToken.None)) == 1, Timeout, "the known issue relayed to shard 1");
+        var copy = await new EventStreams(shards.Other).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
+        Assert.Equal(home.Select(e => (e.EventId, e.Version, e.Type, e.Data)), copy.Select(e => (e.EventId, e.Version, e.Type, e.Data)));
+
+        // And neither projected or saved anything of another shard's partitions
+        foreach (var (shard, foreign) in new[] { (0, new[] { 1, 3 }), (1, new[] { 2 }) })
+        {
+            var store = new StoreProbe(shards.Shard(shard));
+            foreach (var job in foreign.SelectMany(p => jobs[p]))
+            {
+                Assert.Null(await store.LastSeqAsync(job));
+            }
+            Assert.Equal(0L, await CheckpointsOfAsync(shards.Shard(shard), TwoShards.Map.PartitionsOf(1 - shard).Where(p => p != LogPartitioner.ControlPartition)));
+        }
+        Assert.DoesNotContain("[ERR]", first.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[ERR]", second.Log, StringComparison.Ordinal);
+        output.WriteLine($"--- shard 0 ---\n{first.Log}\n--- shard 1 ---\n{second.Log}");
+    }
+
+    ServiceProcess Projector(EmbeddedKafkaCluster kafka, int shard) => ServiceProcess.Start("Projector", new Dictionary<string, string>
+    {
+        ["ConnectionStrings__EventStore"] = shards.HomeConnectionString,
+        ["ConnectionStrings__EventStoreShard1"] = shards.OtherConnectionString,
+        ["Store__Shards"] = "2",
+        ["Store__Shard"] = $"{shard}",
+        ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
+        ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
+        ["Kafka__CreateTopics"] = "false",
+        ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
+        ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
+        ["Projector__Ownership__Enabled"] = "true",
+        ["Projector__Ownership__InstanceId"] = $"projector-shard{shard}",
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+        ["Serilog__MinimumLevel__Override__Streaming.Projections.Ownership"] = "Information",
+        ["Serilog__MinimumLevel__Override__Streaming.Projections.Sharding"] = "Information",
+    });
+
+    static async Task AppendSignalsAsync(NpgsqlDataSource shard, IEnumerable<string> jobs)
+    {
+        var signals = jobs.SelectMany(job => SignalFactory.Minutes(job, 0, Signals, "shadow", SignalFactory.Good))
+            .Select(signal => SignalToAppend.Of(SignalReadResult.Accepted(signal), default)).ToList();
+        await new SignalLog(shard).AppendSignalsAsync(signals, [], CancellationToken.None);
+    }
+
+    static async Task<long> CheckpointsOfAsync(NpgsqlDataSource shard, IEnumerable<int> partitions)
+    {
+        await using var command = shard.CreateCommand("select count(*) from es.checkpoints where partition = any($1)");
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. partitions] });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

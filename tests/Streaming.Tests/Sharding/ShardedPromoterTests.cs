@@ -1,0 +1,113 @@
+using Npgsql;
+using Streaming.Contracts;
+using Streaming.Contracts.History;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.Contracts.Signals;
+using Streaming.Embedded.Broker;
+using Streaming.EventStore;
+using Streaming.Ingest.Appending;
+using Streaming.Projections.Sharding;
+using Streaming.Promoter.Decisions;
+using Streaming.Promoter.Fleet;
+using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
+using Streaming.Tests.Ownership;
+using Xunit.Abstractions;
+
+namespace Streaming.Tests.Sharding;
+
+/// <summary>
+/// A Promoter process of shard 1 alone (no Projector of that shard relays anything): it publishes its policy folder to
+/// shard 0, copies it into shard 1 before deciding, and decides shard 1's jobs in shard 1, as one Promoter of one store does;
+/// the breaker changes it decides go to shard 0.
+/// </summary>
+public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper output) : IClassFixture<TwoShards>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task A_promoter_of_shard_1_publishes_its_policies_and_breaker_changes_to_shard_0_and_decides_shard_1s_jobs_in_shard_1()
+    {
+        // Given three jobs in each of shard 1's partitions (1 and 3) with 40 minutes of clean shadow signals in shard 1's log
+        var jobs = TwoShards.Map.PartitionsOf(1).SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
+        var signals = jobs.SelectMany(job => SignalFactory.Minutes(job, 0, 40, "shadow", SignalFactory.Good))
+            .Select(signal => SignalToAppend.Of(SignalReadResult.Accepted(signal), default)).ToList();
+        await new SignalLog(shards.Other).AppendSignalsAsync(signals, [], CancellationToken.None);
+
+        // When a Promoter serves shard 1, without a group
+        using var kafka = EmbeddedKafkaCluster.Start();
+        foreach (var topic in new[] { Topics.Signals, Topics.PhaseChanges })
+        {
+            kafka.CreateTopic(topic, PartitionedDatabase.Partitions);
+        }
+        await using var promoter = ServiceProcess.Start("Promoter", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__EventStore"] = shards.HomeConnectionString,
+            ["ConnectionStrings__EventStoreShard1"] = shards.OtherConnectionString,
+            ["Store__Shards"] = "2",
+            ["Store__Shard"] = "1",
+            ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
+            ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
+            ["Kafka__CreateTopics"] = "false",
+            ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["Serilog__MinimumLevel__Override__Streaming.Projections.Tail"] = "Information",
+        });
+
+        // Then its tail follows shard 1's partitions and the control partition
+        await Eventually.True(() => Task.FromResult(FollowedShare.Of(promoter).SetEquals([0, 1, 3])), Timeout, "the Promoter to follow 0, 1 and 3");
+
+        // And each job is promoted once, in shard 1, at the signal that completed its 30-minute soak
+        var store = new StoreProbe(shards.Other);
+        foreach (var job in jobs)
+        {
+            await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoter to process {job}");
+            Assert.Equal([EventIds.ForDecision(job, 31)], await EventIdsAsync(shards.Other, job, PhaseChanged.EventType));
+            Assert.Empty(await EventIdsAsync(shards.Home, job, null));
+        }
+
+        // And the policies it published are in shard 0, their home, and the same in shard 1
+        var published = await PolicyEventsAsync(shards.Home);
+        Assert.NotEmpty(published);
+        Assert.Equal(published, await PolicyEventsAsync(shards.Other));
+
+        // And when an operator trips a breaker in shard 0, relayed to shard 1 (here by the test, as shard 1's Projectors do)
+        var breaker = CircuitBreakerChanged.StreamFor("cdc-migration", "reverse_shadow");
+        await new PauseWriter(new EventStreams(shards.Home), TimeProvider.System).TripBreakerAsync("cdc-migration", "reverse_shadow", "tests", "drill", CancellationToken.None);
+        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
+
+        // Then the Promoter records the breaker's opening in shard 0, not in its own shard, which gets it from the relay
+        await Eventually.True(async () => (await EventIdsAsync(shards.Home, breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
+        Assert.Empty(await EventIdsAsync(shards.Other, breaker, CircuitBreakerChanged.EventType));
+        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
+        Assert.Equal(await EventIdsAsync(shards.Home, breaker, null), await EventIdsAsync(shards.Other, breaker, null));
+        Assert.DoesNotContain("[ERR]", promoter.Log, StringComparison.Ordinal);
+        output.WriteLine(promoter.Log);
+    }
+
+    static async Task<List<Guid>> EventIdsAsync(NpgsqlDataSource shard, string job, string? type)
+    {
+        await using var command = shard.CreateCommand("select event_id from es.events where stream_id = $1 and ($2::text is null or type = $2) order by version");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = type, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+        return ids;
+    }
+
+    static async Task<List<(string Stream, long Version, Guid Id)>> PolicyEventsAsync(NpgsqlDataSource shard)
+    {
+        await using var command = shard.CreateCommand($"select stream_id, version, event_id from es.events where starts_with(stream_id, '{PolicyPublished.StreamPrefix}') order by global_position");
+        var events = new List<(string, long, Guid)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            events.Add((reader.GetString(0), reader.GetInt64(1), reader.GetGuid(2)));
+        }
+        return events;
+    }
+}
