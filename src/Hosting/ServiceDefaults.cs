@@ -33,6 +33,7 @@ public static class ServiceDefaults
         builder.Services.TryAddSingleton<LoopHealth>();
         // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireConnectionString(builder.Configuration)) { Name = "event-store" }.Build());
+        builder.Services.AddSingleton(sp => RequireStoreShards(builder.Configuration, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddEventStore();
         builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();
@@ -65,6 +66,34 @@ public static class ServiceDefaults
                 ?? throw new InvalidOperationException(
                     $"{ShardsKey} is {shards}, so ConnectionStrings:{ShardConnectionName(shard)} is required (environment variable ConnectionStrings__{ShardConnectionName(shard)})")),
         ];
+    }
+
+    /// <summary>
+    /// The store's shards as configured (<see cref="ShardsKey"/>): shard 0 is <paramref name="shard0"/>, the process's
+    /// data source; each other shard gets one of its own. More than one shard needs <c>Store:LogPartitions</c> set, to
+    /// at least the number of shards: each shard holds whole partitions, and every shard's store has that count.
+    /// </summary>
+    public static StoreShards RequireStoreShards(IConfiguration configuration, NpgsqlDataSource shard0)
+    {
+        var connectionStrings = RequireShardConnectionStrings(configuration);
+        var shards = connectionStrings.Count;
+        if (shards == 1)
+        {
+            return StoreShards.Single(shard0);
+        }
+        var partitions = configuration.GetValue<int?>(EventStoreMigration.LogPartitionsKey)
+            ?? throw new InvalidOperationException(
+                $"{ShardsKey} is {shards}, so {EventStoreMigration.LogPartitionsKey} is required: the log's partition count, at least {shards} " +
+                "(each shard holds whole partitions, and every shard's store is created with that count)");
+        if (partitions < shards)
+        {
+            throw new InvalidOperationException(
+                $"{ShardsKey} is {shards} but {EventStoreMigration.LogPartitionsKey} only {partitions}: each shard holds at least one log partition, " +
+                $"so {EventStoreMigration.LogPartitionsKey} must be at least {shards}");
+        }
+        return new StoreShards(
+            new ShardMap(shards, partitions),
+            [shard0, .. connectionStrings.Skip(1).Select((connectionString, i) => new NpgsqlDataSourceBuilder(connectionString) { Name = $"event-store-shard-{i + 1}" }.Build())]);
     }
 
     /// <summary>The event store's connection string from the environment, for the command-line tools.</summary>
