@@ -297,10 +297,23 @@ sealed partial class PartitionAssignment(
         foreach (var partition in due.Where(p => !_reload.Contains(p)))
         {
             var state = _states[partition];
-            if (state == State.OutOfRange && !await SettleOutOfRangeAsync(consumer, partition, cancellationToken))
+            if (state == State.OutOfRange)
             {
-                Fenced(consumer, partition);
-                continue;
+                bool settled;
+                try
+                {
+                    settled = await SettleOutOfRangeAsync(consumer, partition, cancellationToken);
+                }
+                catch (Exception e) when (store.Sharded && e is not KafkaException && TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Stall(consumer, store.ShardOf(partition), e);
+                    continue;
+                }
+                if (!settled)
+                {
+                    Fenced(consumer, partition);
+                    continue;
+                }
             }
             var position = new TopicPartitionOffset(topic, partition, _stored[partition] is { } next ? new Offset(next) : Offset.Beginning);
             if (state is State.OutOfRange or State.Stalled)
