@@ -12,10 +12,12 @@ namespace Streaming.Hosting;
 /// Brings the event store's schema up to date before any other part of the process starts: the store's own migrations
 /// and those the process's parts registered (<see cref="SchemaMigrationExtensions.AddSchemaMigrations"/>). A database
 /// that is not reachable yet (the service started first, or during an outage) is waited for with backoff, the process
-/// not ready meanwhile, instead of failing the start; a stop requested while waiting ends the wait.
+/// not ready meanwhile, instead of failing the start; a stop requested while waiting ends the wait. A store of several
+/// shards (<see cref="StoreShards"/>) has every shard migrated, one after another, each with the configured partition
+/// count, which a shard's existing store must have too: the process starts once every shard has its schema.
 /// </summary>
 sealed class EventStoreMigration(
-    NpgsqlDataSource dataSource, IEnumerable<SchemaMigrationRegistration> registrations, IConfiguration configuration, LoopHealth health,
+    StoreShards shards, IEnumerable<SchemaMigrationRegistration> registrations, IConfiguration configuration, LoopHealth health,
     ILogger<EventStoreMigration> logger)
     : IHostedService
 {
@@ -25,7 +27,15 @@ sealed class EventStoreMigration(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var outage = new Outage(LoopName, health, logger);
+        for (var shard = 0; shard < shards.Count; shard++)
+        {
+            await MigrateAsync(shards.DataSource(shard), shard == 0 ? LoopName : $"{LoopName} (shard {shard})", cancellationToken);
+        }
+    }
+
+    async Task MigrateAsync(NpgsqlDataSource dataSource, string loop, CancellationToken cancellationToken)
+    {
+        var outage = new Outage(loop, health, logger);
         while (true)
         {
             try

@@ -36,6 +36,7 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(served);
         // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireShardConnectionString(builder.Configuration, served.Shard)) { Name = "event-store" }.Build());
+        builder.Services.AddSingleton(sp => RequireStoreShards(builder.Configuration, served, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton(sp => served.IsControlHome
             ? ControlStore.Local(sp.GetRequiredService<NpgsqlDataSource>())
             : ControlStore.Remote(RequireShardConnectionString(builder.Configuration, 0)));
@@ -94,6 +95,39 @@ public static class ServiceDefaults
                 ?? throw new InvalidOperationException(
                     $"{ShardsKey} is {shards}, so ConnectionStrings:{ShardConnectionName(shard)} is required (environment variable ConnectionStrings__{ShardConnectionName(shard)})")),
         ];
+    }
+
+    /// <summary>
+    /// The store's shards as configured (<see cref="ShardsKey"/>): the shard the process serves is <paramref name="own"/>,
+    /// its data source; each other shard gets one of its own. More than one shard needs <c>Store:LogPartitions</c> set, to
+    /// at least the number of shards: each shard holds whole partitions, and every shard's store has that count.
+    /// </summary>
+    public static StoreShards RequireStoreShards(IConfiguration configuration, ServedShard served, NpgsqlDataSource own)
+    {
+        var connectionStrings = RequireShardConnectionStrings(configuration);
+        var shards = connectionStrings.Count;
+        if (shards == 1)
+        {
+            return StoreShards.Single(own);
+        }
+        var partitions = configuration.GetValue<int?>(EventStoreMigration.LogPartitionsKey)
+            ?? throw new InvalidOperationException(
+                $"{ShardsKey} is {shards}, so {EventStoreMigration.LogPartitionsKey} is required: the log's partition count, at least {shards} " +
+                "(each shard holds whole partitions, and every shard's store is created with that count)");
+        if (partitions < shards)
+        {
+            throw new InvalidOperationException(
+                $"{ShardsKey} is {shards} but {EventStoreMigration.LogPartitionsKey} only {partitions}: each shard holds at least one log partition, " +
+                $"so {EventStoreMigration.LogPartitionsKey} must be at least {shards}");
+        }
+        return new StoreShards(
+            new ShardMap(shards, partitions),
+            [
+                .. connectionStrings.Select((connectionString, shard) => shard == served.Shard
+                    ? own
+                    : new NpgsqlDataSourceBuilder(connectionString) { Name = $"event-store-shard-{shard}" }.Build()),
+            ],
+            served.Shard);
     }
 
     /// <summary>The event store's connection string from the environment, for the command-line tools.</summary>

@@ -25,6 +25,8 @@ public static class IngestExtensions
             .Validate(o => o.MaxClockSkew > TimeSpan.Zero, "Ingest:MaxClockSkew must be positive")
             .ValidateOnStart();
         builder.Services.AddSignalLog();
+        builder.Services.AddSingleton(sp => new SignalShards(
+            sp.GetRequiredService<StoreShards>(), sp.GetRequiredService<SignalLog>(), sp.GetRequiredService<ILogger<SignalLog>>()));
         builder.Services.AddSingleton(sp => IngestMetrics.Observe(new IngestCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
         builder.Services.AddHostedService<IngestWorker>();

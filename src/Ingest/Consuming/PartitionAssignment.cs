@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
-using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
 using Streaming.Ingest.Appending;
 
 namespace Streaming.Ingest.Consuming;
@@ -21,9 +21,16 @@ namespace Streaming.Ingest.Consuming;
 /// retention deleted unread messages, and the loss is recorded by moving the stored offset to the start with
 /// compare-and-set, so it is counted once however often and by however many consumers it is seen; otherwise it resumes
 /// at the stored offset.
+/// <para>
+/// With several shards each partition's offset lives on its shard (<see cref="SignalShards"/>). A shard that does not
+/// answer (a write of its part of a batch, or loading its offsets, failed transiently) stalls its partitions alone
+/// (<see cref="Stall"/>): they are paused, nothing read from them is kept, and once the shard's backoff has passed
+/// their offsets are loaded from it again; when it answers they are read again from there, when not they wait another
+/// backoff. The other shards' partitions go on meanwhile.
+/// </para>
 /// </remarks>
 sealed partial class PartitionAssignment(
-    SignalLog store, string consumerGroup, string topic, string member, IngestCounters counters, ILogger logger)
+    SignalShards store, IReadOnlyList<Outage> shardOutages, string consumerGroup, string topic, string member, IngestCounters counters, ILogger logger)
 {
     enum State
     {
@@ -38,6 +45,9 @@ sealed partial class PartitionAssignment(
 
         /// <summary>Another consumer moved its stored offset: paused, and positioned again later if still assigned.</summary>
         Fenced,
+
+        /// <summary>Its shard did not answer: paused, its offset loaded from the shard again after the shard's backoff.</summary>
+        Stalled,
     }
 
     /// <summary>How long a fenced partition stays paused before it is read again from the store, if still assigned.</summary>
@@ -48,13 +58,18 @@ sealed partial class PartitionAssignment(
 
     static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(10);
 
+    // A stalled shard is tried again at least this often, so its partitions resume soon after it is back.
+    static readonly TimeSpan MaxStallRetry = TimeSpan.FromSeconds(2);
+
     readonly Dictionary<int, State> _states = [];
     readonly Dictionary<int, long?> _stored = [];
     readonly Dictionary<int, DateTime> _notBefore = [];
     readonly HashSet<int> _reload = [];
+    readonly HashSet<int> _pause = [];
+    readonly Dictionary<int, TimeSpan> _unreachable = [];
 
-    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from.</summary>
-    public bool NeedsPositioning => _states.Any(s => s.Value != State.Reading && Due(s.Key));
+    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from, or paused.</summary>
+    public bool NeedsPositioning => _pause.Count > 0 || _states.Any(s => s.Value != State.Reading && Due(s.Key));
 
     /// <summary>Whether messages read from <paramref name="partition"/> may be written now.</summary>
     public bool Owns(int partition) => _states.TryGetValue(partition, out var state) && state is State.Reading or State.OutOfRange;
@@ -76,24 +91,100 @@ sealed partial class PartitionAssignment(
     /// offset stored for it in <paramref name="stored"/> (loaded by the caller in the handler: librdkafka takes the
     /// positions from the handler's answer, and a placeholder moved later races the fetcher's own start).
     /// </summary>
+    /// <remarks>
+    /// A partition whose shard did not answer <see cref="LoadAssignedAsync"/> is stalled: assigned at the log's end, a
+    /// place holder, paused before anything of it is kept, and read from its stored offset once its shard answers.
+    /// </remarks>
     public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions, IReadOnlyDictionary<int, long> stored)
     {
         var positions = new List<TopicPartitionOffset>();
+        var stalled = new List<int>();
         foreach (var partition in partitions)
         {
             var p = partition.Partition.Value;
-            _states[p] = State.Reading;
-            _stored[p] = stored.TryGetValue(p, out var next) ? next : null;
             _notBefore.Remove(p);
             _reload.Remove(p);
+            _pause.Remove(p);
+            if (_unreachable.TryGetValue(store.ShardOf(p), out var retryIn))
+            {
+                _states[p] = State.Stalled;
+                _stored[p] = null;
+                _reload.Add(p);
+                _pause.Add(p);
+                _notBefore[p] = DateTime.UtcNow + retryIn;
+                stalled.Add(p);
+                positions.Add(new TopicPartitionOffset(partition, Offset.End));
+                continue;
+            }
+            _states[p] = State.Reading;
+            _stored[p] = stored.TryGetValue(p, out var next) ? next : null;
             positions.Add(new TopicPartitionOffset(partition, _stored[p] is { } offset ? new Offset(offset) : Offset.Beginning));
+        }
+        _unreachable.Clear();
+        if (stalled.Count > 0)
+        {
+            LogStalledAtAssignment(logger, topic, string.Join(",", stalled), member);
         }
         if (positions.Count > 0)
         {
             LogAssigned(logger, Names(partitions), topic, member);
-            LogPositioned(logger, topic, string.Join(", ", positions.Select(p => $"{p.Partition.Value}@{p.Offset}")));
+        }
+        if (positions.Where(p => _states[p.Partition.Value] != State.Stalled).ToList() is { Count: > 0 } reading)
+        {
+            LogPositioned(logger, topic, string.Join(", ", reading.Select(p => $"{p.Partition.Value}@{p.Offset}")));
         }
         return positions;
+    }
+
+    /// <summary>
+    /// With several shards, the assignment handler's load of the offsets of <paramref name="assigned"/>: one attempt per
+    /// shard, whose failure (transient) stalls that shard's partitions in <see cref="OnAssigned"/> instead of holding up
+    /// every partition until the shard is back.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<int, long>> LoadAssignedAsync(IEnumerable<int> assigned, CancellationToken cancellationToken)
+    {
+        var stored = new Dictionary<int, long>();
+        foreach (var shard in assigned.Select(store.ShardOf).Distinct().Order())
+        {
+            try
+            {
+                foreach (var (partition, next) in await store.LoadKafkaOffsetsAsync(shard, consumerGroup, topic, cancellationToken))
+                {
+                    stored[partition] = next;
+                }
+                shardOutages[shard].Succeeded();
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                _unreachable[shard] = shardOutages[shard].Failed(e, MaxStallRetry);
+            }
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Shard <paramref name="shard"/> did not answer (<paramref name="cause"/>, transient): every partition of it this
+    /// consumer owns is paused, and its offset loaded from the shard again after the shard's backoff. Only with several shards.
+    /// </summary>
+    public void Stall(IConsumer<byte[]?, byte[]?> consumer, int shard, Exception cause)
+    {
+        var retryAt = DateTime.UtcNow + shardOutages[shard].Failed(cause, MaxStallRetry);
+        var paused = new List<int>();
+        foreach (var partition in _states.Keys.Where(p => store.ShardOf(p) == shard).ToList())
+        {
+            if (_states[partition] is not (State.Stalled or State.Fenced))
+            {
+                paused.Add(partition);
+            }
+            _states[partition] = State.Stalled;
+            _reload.Add(partition);
+            _notBefore[partition] = retryAt;
+        }
+        if (paused.Count > 0)
+        {
+            consumer.Pause([.. paused.Select(p => new TopicPartition(topic, p))]);
+            LogStalled(logger, topic, string.Join(",", paused.Order()), member, shard);
+        }
     }
 
     /// <summary>The group's revocation handler (cooperative: only the partitions that move), after the drain.</summary>
@@ -106,6 +197,15 @@ sealed partial class PartitionAssignment(
             _stored.Remove(partition.Partition.Value);
             _notBefore.Remove(partition.Partition.Value);
             _reload.Remove(partition.Partition.Value);
+            _pause.Remove(partition.Partition.Value);
+        }
+        // A stalled shard none of whose partitions stays with this consumer is no longer this consumer's to wait for.
+        for (var shard = 0; store.Sharded && shard < shardOutages.Count; shard++)
+        {
+            if (shardOutages[shard].InProgress && !_states.Any(s => s.Value == State.Stalled && store.ShardOf(s.Key) == shard))
+            {
+                shardOutages[shard].Succeeded();
+            }
         }
         if (lost)
         {
@@ -160,32 +260,72 @@ sealed partial class PartitionAssignment(
     /// Loads the stored offsets of the partitions that need them, settles partitions reported out of range, and moves
     /// every partition due to its stored offset. Transient database and broker errors propagate: call it again.
     /// </summary>
+    /// <remarks>
+    /// With several shards, a shard that does not answer stalls its partitions (<see cref="Stall"/>) and the others are
+    /// positioned all the same; with one, its failure propagates.
+    /// </remarks>
     public async Task PositionAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
     {
-        var due = _states.Where(s => s.Value != State.Reading && Due(s.Key)).Select(s => s.Key).Order().ToList();
-        if (due.Any(_reload.Contains))
+        if (_pause.Count > 0)
         {
-            var stored = await store.LoadKafkaOffsetsAsync(consumerGroup, topic, cancellationToken);
-            foreach (var partition in due.Where(_reload.Remove))
+            consumer.Pause([.. _pause.Select(p => new TopicPartition(topic, p))]);
+            _pause.Clear();
+        }
+        var due = _states.Where(s => s.Value != State.Reading && Due(s.Key)).Select(s => s.Key).Order().ToList();
+        foreach (var shard in due.Where(_reload.Contains).GroupBy(store.ShardOf))
+        {
+            IReadOnlyDictionary<int, long> stored;
+            try
+            {
+                stored = await store.LoadKafkaOffsetsAsync(shard.Key, consumerGroup, topic, cancellationToken);
+            }
+            catch (Exception e) when (store.Sharded && TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                Stall(consumer, shard.Key, e);
+                continue;
+            }
+            if (store.Sharded)
+            {
+                shardOutages[shard.Key].Succeeded();
+            }
+            foreach (var partition in shard.Where(_reload.Remove))
             {
                 _stored[partition] = stored.TryGetValue(partition, out var next) ? next : null;
             }
         }
         var positioned = new List<TopicPartitionOffset>();
-        foreach (var partition in due)
+        foreach (var partition in due.Where(p => !_reload.Contains(p)))
         {
             var state = _states[partition];
-            if (state == State.OutOfRange && !await SettleOutOfRangeAsync(consumer, partition, cancellationToken))
-            {
-                Fenced(consumer, partition);
-                continue;
-            }
-            var position = new TopicPartitionOffset(topic, partition, _stored[partition] is { } next ? new Offset(next) : Offset.Beginning);
             if (state == State.OutOfRange)
             {
-                // Its fetcher stopped at the error: only assigning it again starts it.
+                bool settled;
+                try
+                {
+                    settled = await SettleOutOfRangeAsync(consumer, partition, cancellationToken);
+                }
+                catch (Exception e) when (store.Sharded && e is not KafkaException && TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Stall(consumer, store.ShardOf(partition), e);
+                    continue;
+                }
+                if (!settled)
+                {
+                    Fenced(consumer, partition);
+                    continue;
+                }
+            }
+            var position = new TopicPartitionOffset(topic, partition, _stored[partition] is { } next ? new Offset(next) : Offset.Beginning);
+            if (state is State.OutOfRange or State.Stalled)
+            {
+                // Its fetcher stopped at the error, or may still be starting at a stalled assignment's place holder: only
+                // assigning it again starts it where the store says, whatever it was doing.
                 consumer.IncrementalUnassign([position.TopicPartition]);
                 consumer.IncrementalAssign([position]);
+                if (state == State.Stalled)
+                {
+                    consumer.Resume([position.TopicPartition]);
+                }
             }
             else if (!TrySeek(consumer, position))
             {
@@ -239,7 +379,7 @@ sealed partial class PartitionAssignment(
         }
         try
         {
-            await store.AppendSignalsAsync([], [new KafkaOffsetAdvance(consumerGroup, topic, partition, stored, low)], cancellationToken);
+            await store.Log(store.ShardOf(partition)).AppendSignalsAsync([], [new KafkaOffsetAdvance(consumerGroup, topic, partition, stored, low)], cancellationToken);
         }
         catch (OffsetFencedException)
         {
@@ -271,6 +411,14 @@ sealed partial class PartitionAssignment(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Fenced on partition {Partition} of {Topic}: another consumer stored past {Member}; stopped reading it, reading it again from the store in {Seconds} s if still assigned")]
     static partial void LogDropped(ILogger logger, string topic, int partition, string member, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Paused partitions {Partitions} of {Topic} of {Member}: their shard {Shard} does not answer; they are read again from its stored offsets once it does, the other shards' partitions go on")]
+    static partial void LogStalled(ILogger logger, string topic, string partitions, string member, int shard);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Assigned partitions {Partitions} of {Topic} to {Member} while their shard does not answer: paused until it does")]
+    static partial void LogStalledAtAssignment(ILogger logger, string topic, string partitions, string member);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading {Topic} from partition@offset {Positions}")]
     static partial void LogPositioned(ILogger logger, string topic, string positions);

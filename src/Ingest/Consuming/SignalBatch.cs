@@ -27,14 +27,21 @@ sealed class SignalBatch
 
     public int Messages => Signals.Count + _invalid.Count;
 
-    /// <summary>Reads one consumed message against the wire contract; done as it arrives, while an earlier batch commits.</summary>
-    public static ReadMessage Read(ConsumeResult<byte[]?, byte[]?> message, TimeSpan maxClockSkew)
+    /// <summary>
+    /// Reads one consumed message against the wire contract, and for a sharded store checks that its job lives on its
+    /// partition's shard; done as it arrives, while an earlier batch commits.
+    /// </summary>
+    public static ReadMessage Read(ConsumeResult<byte[]?, byte[]?> message, TimeSpan maxClockSkew, SignalShards shards)
     {
         var read = JobSignalReader.Read(
             message.Message.Key, message.Message.Value, message.Message.Key is not null, new EventTimeLimit(Timestamp(message), maxClockSkew));
-        return read.Signal is not null
-            ? new ReadMessage(message, SignalToAppend.Of(read, message.Message.Value), null)
-            : new ReadMessage(message, null, read.RejectionReason!);
+        if (read.Signal is null)
+        {
+            return new ReadMessage(message, null, read.RejectionReason!);
+        }
+        return shards.OtherShard(read.Signal.JobId, message.Partition.Value) is { } otherShard
+            ? new ReadMessage(message, null, otherShard)
+            : new ReadMessage(message, SignalToAppend.Of(read, message.Message.Value), null);
     }
 
     /// <param name="messages">Messages of owned partitions only, in the order consumed.</param>
@@ -68,6 +75,21 @@ sealed class SignalBatch
     {
         var expected = Offsets.ToDictionary(o => o.Partition, o => o.ExpectedNextOffset);
         return Of([.. _messages.Where(m => m.Partition != partition)], p => expected[p], Offsets[0].ConsumerGroup);
+    }
+
+    /// <summary>
+    /// The batch split by the shard each partition is stored on (<paramref name="shardOf"/>), each part moving its
+    /// offsets from where this one does; the batch itself when it is all on one shard.
+    /// </summary>
+    public IReadOnlyList<(int Shard, SignalBatch Part)> ByShard(Func<int, int> shardOf)
+    {
+        var shards = Offsets.Select(o => shardOf(o.Partition)).Distinct().Order().ToList();
+        if (shards.Count == 1)
+        {
+            return [(shards[0], this)];
+        }
+        var expected = Offsets.ToDictionary(o => o.Partition, o => o.ExpectedNextOffset);
+        return [.. shards.Select(shard => (shard, Of([.. _messages.Where(m => shardOf(m.Partition) == shard)], p => expected[p], Offsets[0].ConsumerGroup)))];
     }
 
     /// <summary>The partitions the batch moves the offsets of.</summary>

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Streaming.Contracts.Text;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
@@ -23,12 +22,18 @@ namespace Streaming.Ingest.Consuming;
 /// more buffered; only a tiny batch waits <see cref="IngestOptions.MaxBatchWait"/> to fill. Everything about the
 /// partitions (<see cref="PartitionAssignment"/>) is touched by this thread alone: an append reports how it ended and
 /// the thread applies it, also before a rebalance revokes partitions.
+/// <para>
+/// With several shards (<see cref="SignalShards"/>) a batch is written as one part per shard, each in a transaction of
+/// its own shard, side by side. A part whose shard does not answer is not retried in place: it is dropped, its
+/// shard's partitions are paused and read again from that shard's stored offsets once it answers
+/// (<see cref="PartitionAssignment.Stall"/>), and the next batch goes on with the other shards' partitions. With one
+/// shard a batch is one transaction that waits out an outage, as it always did.
+/// </para>
 /// </remarks>
 sealed partial class SignalConsumer(
     IOptions<KafkaOptions> kafkaOptions,
     IOptions<IngestOptions> ingestOptions,
-    NpgsqlDataSource dataSource,
-    SignalLog store,
+    SignalShards shards,
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
     LoopHealth health,
@@ -46,7 +51,7 @@ sealed partial class SignalConsumer(
 
     readonly KafkaOptions _kafka = kafkaOptions.Value;
     readonly IngestOptions _options = ingestOptions.Value;
-    readonly SignalBatchWriter _writer = new(dataSource, store, deadLetters, ingestOptions.Value.AsynchronousCommit);
+    readonly SignalBatchWriter _writer = new(shards, deadLetters, ingestOptions.Value.AsynchronousCommit);
     InFlightBatch? _inFlight;
 
     bool Writing => _inFlight is { Written.IsCompleted: false };
@@ -56,12 +61,19 @@ sealed partial class SignalConsumer(
     /// <param name="instanceId">The consumer's static membership in the group (<c>group.instance.id</c>); null for a dynamic member.</param>
     public void Run(string name, string? instanceId, CancellationToken stoppingToken)
     {
-        // Writing (to PostgreSQL and the dead-letter topic) and reading from the brokers fail and recover separately.
-        var writing = new Outage(name, health, logger);
+        // Writing (to PostgreSQL and the dead-letter topic) and reading from the brokers fail and recover separately, and
+        // so does writing to each shard.
+        var writing = Enumerable.Range(0, shards.Count).Select(shard => new Outage(shard == 0 ? name : $"{name} (shard {shard})", health, logger)).ToArray();
         var reading = new Outage(name + " (brokers)", health, logger);
-        health.Running(name);
+        // With one shard, positioning waits out the store's outage as writing does; with several, a shard that does not
+        // answer stalls its partitions inside PositionAsync, and what else fails is this outage of its own.
+        var positioning = shards.Sharded ? new Outage(name + " (positioning)", health, logger) : writing[0];
+        foreach (var outage in writing.Append(positioning).Distinct())
+        {
+            outage.Succeeded();
+        }
         health.Running(name + " (brokers)");
-        var partitions = new PartitionAssignment(store, _options.ConsumerGroup, _kafka.SignalsTopic, instanceId ?? name, counters, logger);
+        var partitions = new PartitionAssignment(shards, writing, _options.ConsumerGroup, _kafka.SignalsTopic, instanceId ?? name, counters, logger);
         var config = KafkaClientConfig.Consumer(_kafka, "streaming-ingest", _options.ConsumerGroup);
         // Never jump silently when the stored offset is gone: the consumer reports it and PartitionAssignment counts the loss.
         config.AutoOffsetReset = AutoOffsetReset.Error;
@@ -69,7 +81,7 @@ sealed partial class SignalConsumer(
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         config.GroupInstanceId = instanceId;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned, StoredOffsets(assigned, writing, stoppingToken)))
+            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned, StoredOffsets(assigned, partitions, writing[0], stoppingToken)))
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 // What is in flight was read from these partitions under this assignment: it commits or is abandoned first.
@@ -95,7 +107,7 @@ sealed partial class SignalConsumer(
                     Settle(consumer, partitions, stoppingToken);
                     if (partitions.NeedsPositioning)
                     {
-                        UntilDoneAsync(writing, _ => partitions.PositionAsync(consumer, stoppingToken), stoppingToken).GetAwaiter().GetResult();
+                        UntilDoneAsync(positioning, _ => partitions.PositionAsync(consumer, stoppingToken), stoppingToken).GetAwaiter().GetResult();
                     }
                     continue;
                 }
@@ -126,7 +138,7 @@ sealed partial class SignalConsumer(
                 {
                     var batch = SignalBatch.Of(owned, partitions.StoredOffset, _options.ConsumerGroup);
                     var abandon = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing, abandon.Token), abandon);
+                    _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing[0], abandon.Token), abandon);
                 }
             }
         }
@@ -203,7 +215,7 @@ sealed partial class SignalConsumer(
                 continue;
             }
             counters.AddRead();
-            batch.Add(SignalBatch.Read(result, _options.MaxClockSkew));
+            batch.Add(SignalBatch.Read(result, _options.MaxClockSkew, shards));
             smallUntil ??= DateTime.UtcNow + _options.MaxBatchWait;
         }
         return batch;
@@ -217,10 +229,10 @@ sealed partial class SignalConsumer(
             return;
         }
         _inFlight = null;
-        BatchWritten? written = null;
+        IReadOnlyList<BatchWritten>? parts = null;
         try
         {
-            written = inFlight.Written.GetAwaiter().GetResult();
+            parts = inFlight.Written.GetAwaiter().GetResult();
         }
         catch (Exception) when (inFlight.Abandon.IsCancellationRequested)
         {
@@ -228,7 +240,7 @@ sealed partial class SignalConsumer(
         }
         var abandoned = inFlight.Abandon.IsCancellationRequested;
         inFlight.Abandon.Dispose();
-        if (written is null)
+        if (parts is null)
         {
             if (abandoned && !stoppingToken.IsCancellationRequested)
             {
@@ -238,28 +250,41 @@ sealed partial class SignalConsumer(
             }
             return;
         }
-        foreach (var fenced in written.Fenced)
+        foreach (var written in parts)
         {
-            counters.AddFenced();
-            LogFenced(logger, fenced, fenced.Partition, PartitionList(written.Batch.Partitions));
-            partitions.Fenced(consumer, fenced.Partition);
-        }
-        if (written.Result is { } result)
-        {
-            Committed(written.Batch, partitions, result, written.Letters);
+            foreach (var fenced in written.Fenced)
+            {
+                counters.AddFenced();
+                LogFenced(logger, fenced, fenced.Partition, PartitionList(written.Batch.Partitions));
+                partitions.Fenced(consumer, fenced.Partition);
+            }
+            if (written.Result is { } result)
+            {
+                Committed(written.Batch, partitions, result, written.Letters);
+            }
+            else if (written.StalledBy is { } cause)
+            {
+                partitions.Stall(consumer, written.Shard, cause);
+            }
         }
     }
 
     // The offsets stored for newly assigned partitions, loaded in the assignment handler, waiting out a database outage
-    // (librdkafka heartbeats on its own thread meanwhile); empty when stopping first.
-    IReadOnlyDictionary<int, long> StoredOffsets(List<TopicPartition> assigned, Outage writing, CancellationToken stoppingToken)
+    // (librdkafka heartbeats on its own thread meanwhile); empty when stopping first. With several shards each shard is
+    // asked once, and the partitions of one that does not answer are stalled rather than waited for.
+    IReadOnlyDictionary<int, long> StoredOffsets(List<TopicPartition> assigned, PartitionAssignment partitions, Outage writing, CancellationToken stoppingToken)
     {
         IReadOnlyDictionary<int, long> stored = new Dictionary<int, long>();
-        if (assigned.Count > 0)
+        if (assigned.Count == 0)
         {
-            UntilDoneAsync(writing, async () => stored = await store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken), stoppingToken)
-                .GetAwaiter().GetResult();
+            return stored;
         }
+        if (shards.Sharded)
+        {
+            return partitions.LoadAssignedAsync(assigned.Select(p => p.Partition.Value), stoppingToken).GetAwaiter().GetResult();
+        }
+        UntilDoneAsync(writing, async () => stored = await shards.LoadKafkaOffsetsAsync(0, _options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken), stoppingToken)
+            .GetAwaiter().GetResult();
         return stored;
     }
 
@@ -280,16 +305,43 @@ sealed partial class SignalConsumer(
         Settle(consumer, partitions, stoppingToken);
     }
 
-    // Stores one batch, waiting out outages; null when stopped or abandoned first. Runs off the consumer's thread, so it
-    // leaves the partitions alone and reports what happened: a partition another consumer moved the offset of is left
-    // out and the rest of the batch written without it.
-    async Task<BatchWritten?> WriteAsync(SignalBatch batch, Outage writing, CancellationToken cancellationToken)
+    // Stores one batch; null when stopped or abandoned first. Runs off the consumer's thread, so it leaves the partitions
+    // alone and reports what happened. With one shard, one transaction that waits out outages; with several, one part
+    // per shard, side by side, each ending on its own.
+    async Task<IReadOnlyList<BatchWritten>?> WriteAsync(SignalBatch batch, Outage writing, CancellationToken cancellationToken)
+    {
+        if (!shards.Sharded)
+        {
+            return await WritePartAsync(0, batch, writing, cancellationToken) is { } written ? [written] : null;
+        }
+        var parts = await Task.WhenAll(batch.ByShard(shards.ShardOf).Select(p => WritePartAsync(p.Shard, p.Part, null, cancellationToken)));
+        return parts.Any(p => p is null) ? null : [.. parts.OfType<BatchWritten>()];
+    }
+
+    // Stores one shard's part: a partition another consumer moved the offset of is left out and the rest written without
+    // it. With an outage to wait out (one shard), transient failures are retried until they end; without (several), the
+    // first one ends the part as stalled, nothing of it known stored.
+    async Task<BatchWritten?> WritePartAsync(int shard, SignalBatch batch, Outage? writing, CancellationToken cancellationToken)
     {
         var fenced = new List<OffsetFencedException>();
         while (true)
         {
             BatchWritten? written = null;
-            await UntilDoneAsync(writing, async attempt => written = await WriteOnceAsync(batch, attempt, cancellationToken), cancellationToken);
+            if (writing is not null)
+            {
+                await UntilDoneAsync(writing, async attempt => written = await WriteOnceAsync(shard, batch, attempt, cancellationToken), cancellationToken);
+            }
+            else
+            {
+                try
+                {
+                    written = await WriteOnceAsync(shard, batch, new BatchAttempt(), cancellationToken);
+                }
+                catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    return new BatchWritten(shard, batch, null, [], fenced, e);
+                }
+            }
             if (written is null)
             {
                 return null;
@@ -302,28 +354,28 @@ sealed partial class SignalConsumer(
             batch = batch.Without(written.Fenced[0].Partition);
             if (batch.Messages == 0)
             {
-                return new BatchWritten(batch, null, [], fenced);
+                return new BatchWritten(shard, batch, null, [], fenced);
             }
         }
     }
 
     // One attempt at storing a batch; the first attempt's outcome is kept for when a retry finds it committed.
-    async Task<BatchWritten> WriteOnceAsync(SignalBatch batch, BatchAttempt attempt, CancellationToken cancellationToken)
+    async Task<BatchWritten> WriteOnceAsync(int shard, SignalBatch batch, BatchAttempt attempt, CancellationToken cancellationToken)
     {
         try
         {
-            await _writer.WriteAsync(batch, attempt, cancellationToken);
+            await _writer.WriteAsync(shard, batch, attempt, cancellationToken);
         }
         catch (OffsetFencedException e)
         {
-            if (attempt.Outcome is null || !await CommittedEarlierAsync(batch, cancellationToken))
+            if (attempt.Outcome is null || !await CommittedEarlierAsync(shard, batch, cancellationToken))
             {
-                return new BatchWritten(batch, null, [], [e]);
+                return new BatchWritten(shard, batch, null, [], [e]);
             }
             LogCommittedEarlier(logger, e.Topic, e.Partition);
         }
         var (result, letters) = attempt.Outcome ?? throw new InvalidOperationException("A batch committed without reaching its outcome");
-        return new BatchWritten(batch, result, letters, []);
+        return new BatchWritten(shard, batch, result, letters, []);
     }
 
     void Committed(SignalBatch batch, PartitionAssignment partitions, SignalBatchResult result, List<DeadLetter> letters)
@@ -369,9 +421,9 @@ sealed partial class SignalConsumer(
 
     // After a failure that left the commit's fate unknown (the connection broke during COMMIT), a rerun finds its own
     // offsets already stored: the earlier attempt committed.
-    async Task<bool> CommittedEarlierAsync(SignalBatch batch, CancellationToken stoppingToken)
+    async Task<bool> CommittedEarlierAsync(int shard, SignalBatch batch, CancellationToken stoppingToken)
     {
-        var stored = await store.LoadKafkaOffsetsAsync(_options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken);
+        var stored = await shards.LoadKafkaOffsetsAsync(shard, _options.ConsumerGroup, _kafka.SignalsTopic, stoppingToken);
         return batch.Offsets.All(o => stored.TryGetValue(o.Partition, out var next) && next == o.NextOffset);
     }
 

@@ -20,6 +20,7 @@ static class DeadLetterMetrics
     /// <summary>What the reason is about: the field it names first, or what kind of input it refused.</summary>
     public static string ReasonClass(string reason) => reason switch
     {
+        _ when reason.StartsWith("job ", StringComparison.Ordinal) && reason.EndsWith("(key messages by job id with the murmur2 partitioner)", StringComparison.Ordinal) => "other-shard",
         _ when reason.StartsWith("malformed JSON", StringComparison.Ordinal) => "malformed-json",
         _ when reason.StartsWith("empty value", StringComparison.Ordinal) => "empty",
         _ when reason.StartsWith("value is", StringComparison.Ordinal) => "too-large",

@@ -13,4 +13,8 @@ public static class DeadLetterReasons
 
     public static string Conflicting(string jobId, long seq) =>
         string.Create(CultureInfo.InvariantCulture, $"seq {seq} of job {jobId} was stored before with different content (conflicting duplicate)");
+
+    public static string OtherShard(string jobId, int logPartition, int jobShard, int kafkaPartition, int partitionShard) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"job {jobId} is in log partition {logPartition} on shard {jobShard}, but came on partition {kafkaPartition}, whose shard is {partitionShard} (key messages by job id with the murmur2 partitioner)");
 }

@@ -76,7 +76,17 @@ public sealed class StandaloneIngest : IAsyncDisposable
         builder.Services.AddSingleton<ILoggerFactory>(_ => LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Debug).AddProvider(provider)));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         _host = builder.Build();
-        await _host.StartAsync();
+        try
+        {
+            await _host.StartAsync();
+        }
+        catch
+        {
+            // A host refused before its services were built cannot be stopped.
+            _host.Dispose();
+            _host = null;
+            throw;
+        }
     }
 
     public async Task StopAsync()

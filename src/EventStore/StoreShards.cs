@@ -1,0 +1,57 @@
+using Npgsql;
+
+namespace Streaming.EventStore;
+
+/// <summary>
+/// The PostgreSQL clusters the store is sharded over, one data source each (shard 0 first), and which of them holds each
+/// log partition (<see cref="Map"/>). With one shard there is no map: every partition, whatever the log's count, is on it.
+/// </summary>
+public sealed class StoreShards : IAsyncDisposable
+{
+    readonly NpgsqlDataSource[] _dataSources;
+    readonly int _own;
+
+    /// <param name="map">The shards and their partitions.</param>
+    /// <param name="dataSources">
+    /// One per shard of <paramref name="map"/>, in order. That of <paramref name="own"/> is the process's own data source,
+    /// disposed by whoever made it; the others are disposed with this.
+    /// </param>
+    /// <param name="own">The shard the process serves.</param>
+    public StoreShards(ShardMap map, IReadOnlyList<NpgsqlDataSource> dataSources, int own = 0)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(dataSources);
+        if (dataSources.Count != map.Shards)
+        {
+            throw new ArgumentException($"{dataSources.Count} data sources for {map.Shards} shards", nameof(dataSources));
+        }
+        Map = map.Shards > 1 ? map : null;
+        ArgumentOutOfRangeException.ThrowIfNegative(own);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(own, map.Shards);
+        _dataSources = [.. dataSources];
+        _own = own;
+    }
+
+    StoreShards(NpgsqlDataSource dataSource) => _dataSources = [dataSource];
+
+    /// <summary>One shard: the single store of before.</summary>
+    public static StoreShards Single(NpgsqlDataSource dataSource) => new(dataSource ?? throw new ArgumentNullException(nameof(dataSource)));
+
+    /// <summary>Null with one shard.</summary>
+    public ShardMap? Map { get; }
+
+    public int Count => _dataSources.Length;
+
+    public NpgsqlDataSource DataSource(int shard) => _dataSources[shard];
+
+    /// <summary>The shard holding log partition <paramref name="partition"/>.</summary>
+    public int ShardOf(int partition) => Map?.ShardOf(partition) ?? 0;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var dataSource in _dataSources.Where((_, shard) => shard != _own))
+        {
+            await dataSource.DisposeAsync();
+        }
+    }
+}
