@@ -1,12 +1,65 @@
 using Npgsql;
+using Streaming.Api.Shards;
 
 namespace Streaming.Api.Fleet;
 
-/// <summary>Reads what <see cref="FleetHistoryFold"/> wrote: the fleet over time and the decision feed.</summary>
-public sealed class FleetHistoryQueries(NpgsqlDataSource dataSource)
+/// <summary>
+/// Reads what <see cref="FleetHistoryFold"/> wrote (one fold per shard, over the shard's jobs): the fleet over time, each
+/// shard's counts summed hour by hour, and the decision feed.
+/// </summary>
+public sealed class FleetHistoryQueries(StoreShards shards)
 {
     /// <summary>The last <paramref name="hours"/> hours of event time that have data, up to the latest.</summary>
     public async Task<FleetHistory> HistoryAsync(int hours, CancellationToken cancellationToken)
+    {
+        var histories = await shards.EachAsync((dataSource, token) => ShardHistoryAsync(dataSource, hours, token), cancellationToken);
+        if (histories.Length == 1)
+        {
+            return histories[0];
+        }
+        // A shard's count of a phase holds until its next hour with events: each shard's series carried over every
+        // shard's hours, then added up.
+        var axis = histories.SelectMany(h => h.Hours).Distinct().Order().ToList();
+        if (axis.Count > 0)
+        {
+            axis = [.. axis.Where(hour => hour > axis[^1] - TimeSpan.FromHours(hours))];
+        }
+        var hourIndex = histories.Select(h => h.Hours.Select((hour, i) => (hour, i)).ToDictionary(x => x.hour, x => x.i)).ToArray();
+        var phases = histories.SelectMany(h => h.Phases.Select(p => p.Phase)).Distinct().Order(StringComparer.Ordinal).Select(phase =>
+        {
+            var series = new int[axis.Count];
+            for (var shard = 0; shard < histories.Length; shard++)
+            {
+                var own = histories[shard].Phases.FirstOrDefault(p => p.Phase == phase);
+                var last = 0;
+                for (var i = 0; i < axis.Count; i++)
+                {
+                    last = own is not null && hourIndex[shard].TryGetValue(axis[i], out var at) ? own.Jobs[at] : last;
+                    series[i] += last;
+                }
+            }
+            return new PhaseSeries(phase, series);
+        }).ToList();
+        var moves = histories.SelectMany(h => h.Moves.Select(m => m.Direction)).Distinct().Order(StringComparer.Ordinal).Select(direction =>
+        {
+            var series = new int[axis.Count];
+            for (var shard = 0; shard < histories.Length; shard++)
+            {
+                if (histories[shard].Moves.FirstOrDefault(m => m.Direction == direction) is not { } own)
+                {
+                    continue;
+                }
+                for (var i = 0; i < axis.Count; i++)
+                {
+                    series[i] += hourIndex[shard].TryGetValue(axis[i], out var at) ? own.Moves[at] : 0;
+                }
+            }
+            return new MoveSeries(direction, series);
+        }).ToList();
+        return new FleetHistory(axis, phases, moves);
+    }
+
+    static async Task<FleetHistory> ShardHistoryAsync(NpgsqlDataSource dataSource, int hours, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
@@ -60,7 +113,21 @@ public sealed class FleetHistoryQueries(NpgsqlDataSource dataSource)
         return new FleetHistory(axis, phases, moveSeries);
     }
 
+    /// <summary>
+    /// The decisions the filter selects, newest first. With several shards: each shard's newest, merged by when they
+    /// were stored; the cursor is a shard's log position, so such a page says no next one (README, Reads across shards).
+    /// </summary>
     public async Task<FeedPage> FeedAsync(FeedFilter filter, CancellationToken cancellationToken)
+    {
+        var pages = await shards.EachAsync((dataSource, token) => ShardFeedAsync(dataSource, filter, token), cancellationToken);
+        if (pages.Length == 1)
+        {
+            return pages[0];
+        }
+        return new FeedPage([.. pages.SelectMany(p => p.Decisions).OrderByDescending(d => d.RecordedAt).ThenByDescending(d => d.DecidedAt).Take(filter.Limit)], null);
+    }
+
+    static async Task<FeedPage> ShardFeedAsync(NpgsqlDataSource dataSource, FeedFilter filter, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             select global_position, event_id, job_id, from_phase, to_phase, direction, policy, decided_at, recorded_at, reason

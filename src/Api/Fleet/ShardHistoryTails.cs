@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streaming.Api.Shards;
+using Streaming.LifecycleEvents;
+using Streaming.Hosting.Resilience;
+using Streaming.Projections.Tail;
+
+namespace Streaming.Api.Fleet;
+
+/// <summary>
+/// The fleet history of shards 1 and up: a <see cref="FleetHistoryFold"/> on each, over that shard's log, on a tail of
+/// its own (shard 0's runs on the process's tail), started with the host's; a tail that fails stops the host.
+/// </summary>
+sealed class ShardHistoryTails(
+    StoreShards shards, IOptions<TailOptions> options, LoopHealth health, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (shards.Count == 1)
+        {
+            return;
+        }
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+        var tails = shards.All.Skip(1).Select(dataSource =>
+        {
+            var fold = new FleetHistoryFold(dataSource, new ActivePolicies(loggers.CreateLogger<FleetHistoryFold>()));
+            return new LogTail(dataSource, [new TransactionalFold(dataSource, FleetHistoryFold.CheckpointName, fold.HandleAsync)], options.Value, health, loggers);
+        });
+        await Task.WhenAll(tails.Select(tail => Task.Run(() => tail.RunAsync(stoppingToken), CancellationToken.None)));
+    }
+}
