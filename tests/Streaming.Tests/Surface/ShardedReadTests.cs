@@ -140,6 +140,55 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
     }
 
     [Fact]
+    public async Task The_decision_feed_pages_through_both_shards_newest_decision_first_each_once()
+    {
+        // Given decisions on each shard, many decided at the same minute on both
+        var at = new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
+        var decisions = new List<(int Shard, long Position, DateTimeOffset DecidedAt, string Direction)>();
+        foreach (var shard in Enumerable.Range(0, 2))
+        {
+            foreach (var i in Enumerable.Range(0, 11 + shard * 3))
+            {
+                decisions.Add((shard, 100 + i * (shard + 1), at.AddMinutes(i % 4), i % 3 == 0 ? "demote" : "promote"));
+            }
+        }
+        foreach (var shard in Enumerable.Range(0, 2))
+        {
+            await using var batch = store.Shards.All[shard].CreateBatch();
+            foreach (var d in decisions.Where(d => d.Shard == shard))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                    insert into fleet.decisions (global_position, event_id, job_id, from_phase, to_phase, direction, policy, policy_name, decided_at, recorded_at, reason)
+                    values ($1, gen_random_uuid(), 'feed-job', 'shadow', 'cleanup', $2, 'p@1', 'p', $3, $3, 'test')
+                    """)
+                {
+                    Parameters = { new NpgsqlParameter<long> { TypedValue = d.Position }, new NpgsqlParameter<string> { TypedValue = d.Direction }, new NpgsqlParameter<DateTimeOffset> { TypedValue = d.DecidedAt } },
+                });
+            }
+            await batch.ExecuteNonQueryAsync();
+        }
+        var feed = new FleetHistoryQueries(store.Shards);
+        foreach (var direction in new[] { null, "promote" })
+        {
+            // When the feed is read 4 decisions a page
+            var seen = new List<(int Shard, long Position)>();
+            long? before = null;
+            do
+            {
+                var page = await feed.FeedAsync(new FeedFilter(direction, null, null, null, null, before, 4), CancellationToken.None);
+                seen.AddRange(page.Decisions.Select(d => ((int)(d.Cursor % 2), d.Cursor / 2)));
+                before = page.Next;
+            }
+            while (before is not null);
+
+            // Then every decision of both shards comes once, newest decision time first (then shard, then log position)
+            var expected = decisions.Where(d => direction is null || d.Direction == direction)
+                .OrderByDescending(d => d.DecidedAt).ThenByDescending(d => d.Shard).ThenByDescending(d => d.Position).Select(d => (d.Shard, d.Position)).ToList();
+            Assert.Equal(expected, seen);
+        }
+    }
+
+    [Fact]
     public async Task An_override_of_a_job_is_appended_on_its_shard()
     {
         var writers = new JobWriters(store.Shards, TimeProvider.System);
