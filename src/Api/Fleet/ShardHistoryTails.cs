@@ -10,10 +10,11 @@ namespace Streaming.Api.Fleet;
 
 /// <summary>
 /// The fleet history of shards 1 and up: a <see cref="FleetHistoryFold"/> on each, over that shard's log, on a tail of
-/// its own (shard 0's runs on the process's tail), started with the host's; a tail that fails stops the host.
+/// its own (shard 0's runs on the process's tail), started with the host's; a tail that fails stops the host. Each keeps
+/// its loops' health apart (their names are those of shard 0's tail): a shard's outage shows in readiness as that shard
+/// not answering and its fold's lag.
 /// </summary>
-sealed class ShardHistoryTails(
-    StoreShards shards, IOptions<TailOptions> options, LoopHealth health, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
+sealed class ShardHistoryTails(StoreShards shards, IOptions<TailOptions> options, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,7 +30,7 @@ sealed class ShardHistoryTails(
         var tails = shards.All.Skip(1).Select(dataSource =>
         {
             var fold = new FleetHistoryFold(dataSource, new ActivePolicies(loggers.CreateLogger<FleetHistoryFold>()));
-            return new LogTail(dataSource, [new TransactionalFold(dataSource, FleetHistoryFold.CheckpointName, fold.HandleAsync)], options.Value, health, loggers);
+            return new LogTail(dataSource, [new TransactionalFold(dataSource, FleetHistoryFold.CheckpointName, fold.HandleAsync)], options.Value, new LoopHealth(), loggers);
         });
         await Task.WhenAll(tails.Select(tail => Task.Run(() => tail.RunAsync(stoppingToken), CancellationToken.None)));
     }

@@ -34,7 +34,7 @@ public sealed class ShardedApiTests(TwoShardApi api) : IClassFixture<TwoShardApi
     [Fact]
     public async Task Each_job_is_served_from_its_shard_and_the_fleet_is_the_sum_of_both()
     {
-        using var viewer = api.Viewer();
+        using var viewer = api.Client();
 
         // When each job's detail and the fleet summary are asked for
         foreach (var job in Jobs)
@@ -56,7 +56,7 @@ public sealed class ShardedApiTests(TwoShardApi api) : IClassFixture<TwoShardApi
     [Fact]
     public async Task The_jobs_list_pages_over_both_shards_each_job_once()
     {
-        using var viewer = api.Viewer();
+        using var viewer = api.Client();
         foreach (var (sort, order) in new[] { ("id", "asc"), ("signal", "desc") })
         {
             // When the list is read 5 jobs a page
@@ -100,9 +100,25 @@ public sealed class ShardedApiTests(TwoShardApi api) : IClassFixture<TwoShardApi
             await Eventually.True(async () => await PhaseAsync(api.Shards.All[ShardOf(jobId)], jobId) == "shadow", TimeSpan.FromSeconds(30),
                 $"{jobId} in shard {ShardOf(jobId)}'s fleet history");
         }
-        using var viewer = api.Viewer();
+        using var viewer = api.Client();
         var history = (await viewer.GetFromJsonAsync<JsonObject>("/api/v1/fleet/history?hours=2"))!;
         Assert.Equal(2, history["phases"]!.AsArray().Single(p => (string?)p!["phase"] == "shadow")!["jobs"]!.AsArray().Select(v => (int)v!).Last());
+    }
+
+    [Fact]
+    public async Task An_operator_s_hold_of_a_job_is_appended_on_the_job_s_shard()
+    {
+        using var operatorClient = api.Client("operator");
+        foreach (var job in new[] { Jobs.First(j => ShardOf(j.Id) == 0), Jobs.First(j => ShardOf(j.Id) == 1) })
+        {
+            // When an operator holds the job through the API
+            var response = await operatorClient.PostAsJsonAsync($"/api/v1/jobs/{job.Id}/overrides", new { kind = "hold", reason = "sharded hold" });
+
+            // Then the hold is in the job's stream on its shard, and not on the other
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            Assert.Single(await api.Shards.StreamsOf(ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
+            Assert.Empty(await api.Shards.StreamsOf(1 - ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
+        }
     }
 
     static async Task<string?> PhaseAsync(NpgsqlDataSource dataSource, string jobId)

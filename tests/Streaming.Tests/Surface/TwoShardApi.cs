@@ -59,9 +59,9 @@ public sealed class TwoShardApi : IAsyncLifetime
         Tokens = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(_folder, "api-tokens.json")))!;
     }
 
-    /// <summary>An HTTP client for the API with the viewer's bearer token.</summary>
-    public HttpClient Viewer() =>
-        new() { BaseAddress = BaseUrl, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", Tokens["viewer"]) } };
+    /// <summary>An HTTP client for the API with the bearer token of <paramref name="role"/>.</summary>
+    public HttpClient Client(string role = "viewer") =>
+        new() { BaseAddress = BaseUrl, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", Tokens[role]) } };
 
     public async Task DisposeAsync()
     {
