@@ -27,6 +27,7 @@ using Streaming.Api.Live;
 using Streaming.Api.Notifications;
 using Streaming.Api.Policies;
 using Streaming.Api.Problems;
+using Streaming.Api.Shards;
 using Streaming.Api.Telemetry;
 using Streaming.Api.Writes;
 using Streaming.EventStore;
@@ -128,14 +129,13 @@ public static class ApiExtensions
                 o.AddPolicy(role, p => p.AddAuthenticationSchemes(AuthSchemes.Either).RequireAuthenticatedUser().AddRequirements(new RoleRequirement(role)));
             }
         });
+        services.AddSingleton<JobWriters>();
         services.AddSingleton<PolicyCatalog>();
         services.AddSingleton<FleetQueries>();
         services.AddSingleton<FleetHistoryQueries>();
         services.AddSingleton<JobQueries>();
-        services.TryAddSingleton<OverrideWriter>();
         services.TryAddSingleton<FleetWriter>();
         services.AddSingleton<ApprovalQueries>();
-        services.TryAddSingleton<ApprovalWriter>();
         services.TryAddSingleton<PauseWriter>();
         services.TryAddSingleton<GateQueries>();
         services.TryAddSingleton<PolicyPublisher>();
@@ -149,6 +149,7 @@ public static class ApiExtensions
                 new ActivePolicies(sp.GetRequiredService<ILoggerFactory>().CreateLogger<FleetHistoryFold>())));
             services.AddLogFold(sp => new TransactionalFold(
                 sp.GetRequiredService<NpgsqlDataSource>(), FleetHistoryFold.CheckpointName, sp.GetRequiredService<FleetHistoryFold>().HandleAsync));
+            services.AddHostedService<ShardHistoryTails>();
         }
         builder.AddNotifications();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());

@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Contracts.History;
 
 namespace Streaming.EventStore;
 
@@ -9,6 +10,8 @@ namespace Streaming.EventStore;
 public sealed class StoreShards : IAsyncDisposable
 {
     readonly NpgsqlDataSource[] _dataSources;
+    readonly EventStreams[] _streams;
+    readonly LogPartitioner? _partitioner;
     readonly int _own;
 
     /// <param name="map">The shards and their partitions.</param>
@@ -29,10 +32,16 @@ public sealed class StoreShards : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(own);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(own, map.Shards);
         _dataSources = [.. dataSources];
+        _streams = [.. _dataSources.Select(d => new EventStreams(d))];
+        _partitioner = Map is null ? null : new LogPartitioner(map.Partitions, ControlStreamPrefixes.All);
         _own = own;
     }
 
-    StoreShards(NpgsqlDataSource dataSource) => _dataSources = [dataSource];
+    StoreShards(NpgsqlDataSource dataSource)
+    {
+        _dataSources = [dataSource];
+        _streams = [new EventStreams(dataSource)];
+    }
 
     /// <summary>One shard: the single store of before.</summary>
     public static StoreShards Single(NpgsqlDataSource dataSource) => new(dataSource ?? throw new ArgumentNullException(nameof(dataSource)));
@@ -43,6 +52,25 @@ public sealed class StoreShards : IAsyncDisposable
     public int Count => _dataSources.Length;
 
     public NpgsqlDataSource DataSource(int shard) => _dataSources[shard];
+
+    /// <summary>Every shard's data source, shard 0 first.</summary>
+    public IReadOnlyList<NpgsqlDataSource> All => _dataSources;
+
+    /// <summary>Shard 0: the home of the control streams (policies, known issues, breakers, pauses), copied from there to the others.</summary>
+    public NpgsqlDataSource Control => _dataSources[0];
+
+    public EventStreams StreamsOf(int shard) => _streams[shard];
+
+    /// <summary>The shard holding <paramref name="jobId"/>'s stream and rows: that of its log partition.</summary>
+    public int ShardOfJob(string jobId) => _partitioner is null ? 0 : Map!.ShardOf(_partitioner.PartitionOf(jobId));
+
+    public NpgsqlDataSource DataSourceOfJob(string jobId) => _dataSources[ShardOfJob(jobId)];
+
+    public EventStreams StreamsOfJob(string jobId) => _streams[ShardOfJob(jobId)];
+
+    /// <summary>Runs <paramref name="query"/> on every shard at once; the results in shard order.</summary>
+    public async Task<T[]> EachAsync<T>(Func<NpgsqlDataSource, CancellationToken, Task<T>> query, CancellationToken cancellationToken) =>
+        Count == 1 ? [await query(_dataSources[0], cancellationToken)] : await Task.WhenAll(_dataSources.Select(d => query(d, cancellationToken)));
 
     /// <summary>The shard holding log partition <paramref name="partition"/>.</summary>
     public int ShardOf(int partition) => Map?.ShardOf(partition) ?? 0;

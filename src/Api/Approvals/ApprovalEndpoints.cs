@@ -7,6 +7,7 @@ using Streaming.Api.Auth;
 using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Api.Problems;
+using Streaming.Api.Shards;
 using Streaming.Api.Writes;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
@@ -50,7 +51,7 @@ public static class ApprovalEndpoints
             : ApiProblems.NotFound($"no job '{jobId}'");
 
     static async Task<Results<Created<ApprovalGranted>, ValidationProblem, ProblemHttpResult>> ApproveAsync(
-        HttpContext http, string jobId, JobQueries jobs, PolicyCatalog policies, ApprovalWriter writer)
+        HttpContext http, string jobId, JobQueries jobs, PolicyCatalog policies, JobWriters writer)
     {
         var body = await JsonBody.ReadAsync<ApproveRequest>(http.Request);
         if (body.Problem is { } problem)
@@ -83,7 +84,7 @@ public static class ApprovalEndpoints
     }
 
     static async Task<Results<Ok<BatchApprovalResult>, ValidationProblem, ProblemHttpResult>> ApproveBatchAsync(
-        HttpContext http, ApprovalQueries approvals, PolicyCatalog policies, ApprovalWriter writer)
+        HttpContext http, ApprovalQueries approvals, PolicyCatalog policies, JobWriters writer)
     {
         var body = await JsonBody.ReadAsync<BatchApprovalRequest>(http.Request);
         if (body.Problem is { } problem)

@@ -1,17 +1,21 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
+using Streaming.EventStore;
 using Streaming.Lifecycle;
 
 namespace Streaming.Api.Approvals;
 
-/// <summary>Reads the jobs waiting for approval from <c>projections.job_states</c> (their flags, through the flags' index).</summary>
-public sealed class ApprovalQueries(NpgsqlDataSource dataSource, PolicyCatalog policies)
+/// <summary>
+/// Reads the jobs waiting for approval from <c>projections.job_states</c> (their flags, through the flags' index): a
+/// job's from its shard, the counts summed over the shards, a selector's matches from every shard.
+/// </summary>
+public sealed class ApprovalQueries(StoreShards shards, PolicyCatalog policies)
 {
     const int JobEvents = 50;
 
@@ -20,7 +24,7 @@ public sealed class ApprovalQueries(NpgsqlDataSource dataSource, PolicyCatalog p
     /// <summary>The request the job waits on now (when its row says it waits) and its latest approval events.</summary>
     public async Task<JobApprovals> JobAsync(string jobId, bool waiting, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = shards.DataSourceOfJob(jobId).CreateCommand(
             "select version, type, data from es.events where stream_id = $1 and type = any($2) order by version desc limit $3");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = EventTypes });
@@ -71,6 +75,21 @@ public sealed class ApprovalQueries(NpgsqlDataSource dataSource, PolicyCatalog p
     /// <summary>Jobs waiting and approved per policy and gate.</summary>
     public async Task<IReadOnlyList<ApprovalGateCount>> GatesAsync(CancellationToken cancellationToken)
     {
+        var gates = new Dictionary<(string, string, string?), ApprovalGateCount>();
+        foreach (var (policyId, phase, waiting, approved) in (await shards.EachAsync(GateRowsAsync, cancellationToken)).SelectMany(r => r))
+        {
+            var policy = await policies.FindAsync(policyId, cancellationToken);
+            var name = policyId.Split('@')[0];
+            var key = (name, phase, policy?.NextPhase(phase));
+            gates[key] = gates.TryGetValue(key, out var held)
+                ? held with { Waiting = held.Waiting + waiting, Approved = held.Approved + approved }
+                : new ApprovalGateCount(name, phase, key.Item3, waiting, approved);
+        }
+        return [.. gates.Values];
+    }
+
+    static async Task<List<(string Policy, string Phase, int Waiting, int Approved)>> GateRowsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
         await using var command = dataSource.CreateCommand("""
             select policy, phase,
                    (count(*) filter (where not flags @> array[$2]))::int,
@@ -92,25 +111,22 @@ public sealed class ApprovalQueries(NpgsqlDataSource dataSource, PolicyCatalog p
         {
             return [];
         }
-        var gates = new Dictionary<(string, string, string?), ApprovalGateCount>();
-        foreach (var (policyId, phase, waiting, approved) in rows)
-        {
-            var policy = await policies.FindAsync(policyId, cancellationToken);
-            var name = policyId.Split('@')[0];
-            var key = (name, phase, policy?.NextPhase(phase));
-            gates[key] = gates.TryGetValue(key, out var held)
-                ? held with { Waiting = held.Waiting + waiting, Approved = held.Approved + approved }
-                : new ApprovalGateCount(name, phase, key.Item3, waiting, approved);
-        }
-        return [.. gates.Values];
+        return rows;
     }
 
     /// <summary>
-    /// The jobs waiting for approval (not approved yet) that the selector matches, in job id order, at most
-    /// <paramref name="limit"/>.
+    /// The jobs waiting for approval (not approved yet) that the selector matches, in job id order (each shard's, then
+    /// ordinal across them), at most <paramref name="limit"/>.
     /// </summary>
     public async Task<IReadOnlyList<WaitingJob>> MatchAsync(
         string? policy, string? phase, IReadOnlyDictionary<string, string> labels, int limit, CancellationToken cancellationToken)
+    {
+        var matches = await shards.EachAsync((dataSource, token) => ShardMatchAsync(dataSource, policy, phase, labels, limit, token), cancellationToken);
+        return matches.Length == 1 ? matches[0] : [.. matches.SelectMany(m => m).OrderBy(j => j.JobId, StringComparer.Ordinal).Take(limit)];
+    }
+
+    static async Task<List<WaitingJob>> ShardMatchAsync(
+        NpgsqlDataSource dataSource, string? policy, string? phase, IReadOnlyDictionary<string, string> labels, int limit, CancellationToken cancellationToken)
     {
         var where = new StringBuilder("flags @> array[$1] and not flags @> array[$2]");
         var command = dataSource.CreateCommand();

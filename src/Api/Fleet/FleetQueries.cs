@@ -4,6 +4,7 @@ using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
+using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Shadows;
@@ -14,19 +15,20 @@ namespace Streaming.Api.Fleet;
 /// Reads the fleet's state for the fleet page and the API: one aggregate over the job states (never a row per job to
 /// the client), the breakers' and known issues' streams, the Promoter's wave state and the shadow policies' agreement.
 /// The summary is a shared snapshot, recomputed in the background at most every two seconds while it is asked for, so
-/// any number of open pages cost one aggregate per two seconds and none waits for it.
+/// any number of open pages cost one aggregate per two seconds and none waits for it. With several shards, the job
+/// states' counts and the Promoters' states are each shard's summed; the control streams are read on shard 0.
 /// </summary>
 public sealed class FleetQueries
 {
     const int AttentionPerFlag = 8;
 
-    readonly NpgsqlDataSource _dataSource;
+    readonly StoreShards _shards;
     readonly PolicyCatalog _policies;
     readonly SharedSnapshot<FleetSummary> _summary;
 
-    public FleetQueries(NpgsqlDataSource dataSource, PolicyCatalog policies, TimeProvider clock)
+    public FleetQueries(StoreShards shards, PolicyCatalog policies, TimeProvider clock)
     {
-        _dataSource = dataSource;
+        _shards = shards;
         _policies = policies;
         _summary = new SharedSnapshot<FleetSummary>(ComputeAsync, TimeSpan.FromSeconds(2), clock);
     }
@@ -53,12 +55,25 @@ public sealed class FleetQueries
             await KnownIssuesAsync(cancellationToken),
             await ShadowAsync(cancellationToken),
             await AttentionAsync(cancellationToken),
-            await new ApprovalQueries(_dataSource, _policies).GatesAsync(cancellationToken));
+            await new ApprovalQueries(_shards, _policies).GatesAsync(cancellationToken));
     }
 
     async Task<IReadOnlyList<PhaseCount>> PhaseCountsAsync(Dictionary<string, IReadOnlyList<string>> phaseOrder, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand("""
+        var shards = await _shards.EachAsync((dataSource, token) => ShardPhaseCountsAsync(dataSource, phaseOrder, token), cancellationToken);
+        var counts = shards.Length == 1 ? shards[0] : [.. shards.SelectMany(s => s).GroupBy(c => (c.Policy, c.Phase)).Select(g => g.Aggregate((a, b) => a with
+        {
+            Jobs = a.Jobs + b.Jobs, AwaitingAck = a.AwaitingAck + b.AwaitingAck, Stuck = a.Stuck + b.Stuck, Drifted = a.Drifted + b.Drifted,
+            Regressed = a.Regressed + b.Regressed, Quarantined = a.Quarantined + b.Quarantined, KnownIssue = a.KnownIssue + b.KnownIssue,
+            HeldOrPinned = a.HeldOrPinned + b.HeldOrPinned, WaitingForSlot = a.WaitingForSlot + b.WaitingForSlot, Poisoned = a.Poisoned + b.Poisoned,
+        }))];
+        return [.. counts.OrderBy(c => c.Policy, StringComparer.Ordinal).ThenBy(c => c.Order).ThenBy(c => c.Phase, StringComparer.Ordinal)];
+    }
+
+    static async Task<List<PhaseCount>> ShardPhaseCountsAsync(
+        NpgsqlDataSource dataSource, Dictionary<string, IReadOnlyList<string>> phaseOrder, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
             select split_part(policy, '@', 1), phase, count(*)::int,
                    (count(*) filter (where awaiting_ack))::int,
                    (count(*) filter (where stuck))::int,
@@ -80,12 +95,12 @@ public sealed class FleetQueries
             counts.Add(new PhaseCount(policy, phase, order, reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5),
                 reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetInt32(9), reader.GetInt32(10), reader.GetInt32(11)));
         }
-        return [.. counts.OrderBy(c => c.Policy, StringComparer.Ordinal).ThenBy(c => c.Order).ThenBy(c => c.Phase, StringComparer.Ordinal)];
+        return counts;
     }
 
     public async Task<IReadOnlyList<BreakerState>> BreakersAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand("""
+        await using var command = _shards.Control.CreateCommand("""
             select distinct on (stream_id) data from es.events
             where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1))) and type = $2
             order by stream_id, version desc
@@ -104,55 +119,51 @@ public sealed class FleetQueries
     async Task<IReadOnlyList<WaveState>> WavesAsync(
         IReadOnlyList<PhaseCount> phases, IReadOnlyList<BreakerState> breakers, IReadOnlyList<PolicyPublished> policyVersions, CancellationToken cancellationToken)
     {
-        FleetControl? fleet;
-        try
-        {
-            fleet = await DecisionStateTable.LoadFleetAsync(_dataSource, cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            fleet = null;
-        }
-        if (fleet is null)
-        {
-            return [];
-        }
+        var fleets = (await _shards.EachAsync(FleetAsync, cancellationToken)).OfType<FleetControl>().ToList();
         var waves = new List<WaveState>();
-        foreach (var traffic in fleet.Phases.Values)
+        // Each shard's Promoter keeps the waves of its own jobs: a phase's in flight and queued are their sums.
+        foreach (var shares in fleets.SelectMany(f => f.Phases.Values).GroupBy(t => (t.Policy, t.Phase)))
         {
+            var traffic = shares.First();
             var policy = policyVersions.LastOrDefault(p => p.Name == traffic.Policy) is { } published
                 ? PolicyDocument.Parse(published.Text, published.Version).Policy
                 : null;
             var gate = policy?.AdmissionGate(traffic.Phase);
-            var latest = traffic.Promotions.Count == 0 ? (DateTimeOffset?)null : traffic.Promotions.Max();
-            var lastHour = latest is { } end ? traffic.Promotions.Count(p => p > end - TimeSpan.FromHours(1)) : 0;
+            var promotions = shares.SelectMany(t => t.Promotions).ToList();
+            var latest = promotions.Count == 0 ? (DateTimeOffset?)null : promotions.Max();
+            var lastHour = latest is { } end ? promotions.Count(p => p > end - TimeSpan.FromHours(1)) : 0;
+            var (inFlight, queued) = (shares.Sum(t => t.InFlight.Count), shares.Sum(t => t.Queue.Count));
             var open = breakers.Any(b => b.Policy == traffic.Policy && b.Phase == traffic.Phase && b.State == CircuitBreakerChanged.Open);
-            if (traffic.InFlight.Count == 0 && traffic.Queue.Count == 0 && gate?.Wave is null && !open)
+            if (inFlight == 0 && queued == 0 && gate?.Wave is null && !open)
             {
                 continue;
             }
             waves.Add(new WaveState(traffic.Policy, traffic.Phase, phases.Where(p => p.Policy == traffic.Policy && p.Phase == traffic.Phase).Sum(p => p.Jobs),
-                traffic.InFlight.Count, gate?.Wave?.MaxInFlight, traffic.Queue.Count, lastHour, gate?.Wave?.MaxPerHour, open));
+                inFlight, gate?.Wave?.MaxInFlight, queued, lastHour, gate?.Wave?.MaxPerHour, open));
         }
         return waves;
+    }
+
+    static async Task<FleetControl?> FleetAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
     }
 
     public async Task<IReadOnlyList<KnownIssueSummary>> KnownIssuesAsync(CancellationToken cancellationToken)
     {
         var jobs = new Dictionary<string, int>(StringComparer.Ordinal);
-        await using (var counts = _dataSource.CreateCommand("""
-            select substr(f, length('known-issue:') + 1), count(*)::int
-            from projections.job_states, unnest(flags) f
-            where 'known-issue' = any(flags) and starts_with(f, 'known-issue:')
-            group by 1
-            """))
+        foreach (var (issue, count) in (await _shards.EachAsync(IssueJobsAsync, cancellationToken)).SelectMany(c => c))
         {
-            await foreach (var reader in ReadAsync(counts, cancellationToken))
-            {
-                jobs[reader.GetString(0)] = reader.GetInt32(1);
-            }
+            jobs[issue] = jobs.GetValueOrDefault(issue) + count;
         }
-        await using var command = _dataSource.CreateCommand("""
+        await using var command = _shards.Control.CreateCommand("""
             select type, data from es.events
             where stream_id = any(array(select stream_id from es.streams where starts_with(stream_id, $1)))
             order by stream_id, version
@@ -180,13 +191,47 @@ public sealed class FleetQueries
         return [.. issues.Values.OrderByDescending(i => i.Open).ThenByDescending(i => i.OpenedAt)];
     }
 
+    static async Task<List<(string Issue, int Jobs)>> IssueJobsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var counts = dataSource.CreateCommand("""
+            select substr(f, length('known-issue:') + 1), count(*)::int
+            from projections.job_states, unnest(flags) f
+            where 'known-issue' = any(flags) and starts_with(f, 'known-issue:')
+            group by 1
+            """);
+        var jobs = new List<(string, int)>();
+        await foreach (var reader in ReadAsync(counts, cancellationToken))
+        {
+            jobs.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+        return jobs;
+    }
+
     public async Task<IReadOnlyList<ShadowAgreementSummary>> ShadowAsync(CancellationToken cancellationToken)
+    {
+        // Each shard's Promoter follows the shadow policies over its own jobs: the agreement is their sum.
+        var agreement = new Dictionary<string, ShadowAgreement>(StringComparer.Ordinal);
+        foreach (var share in (await _shards.EachAsync(AgreementAsync, cancellationToken)).SelectMany(a => a.Values))
+        {
+            if (!agreement.TryGetValue(share.Policy, out var sum))
+            {
+                agreement[share.Policy] = sum = new ShadowAgreement(share.Policy);
+            }
+            sum.Agreed += share.Agreed;
+            sum.LiveOnly += share.LiveOnly;
+            sum.ShadowOnly += share.ShadowOnly;
+            sum.Open += share.Open;
+            sum.LeadSeconds += share.LeadSeconds;
+        }
+        return [.. agreement.Values.OrderBy(a => a.Policy, StringComparer.Ordinal).Select(a => new ShadowAgreementSummary(
+            a.Policy, a.Agreed, a.LiveOnly, a.ShadowOnly, a.Open, a.AgreementRate, a.Agreed == 0 ? null : a.LeadSeconds / a.Agreed / 60))];
+    }
+
+    static async Task<Dictionary<string, ShadowAgreement>> AgreementAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         try
         {
-            var agreement = await ShadowStateTable.LoadAgreementAsync(_dataSource, cancellationToken);
-            return [.. agreement.Values.OrderBy(a => a.Policy, StringComparer.Ordinal).Select(a => new ShadowAgreementSummary(
-                a.Policy, a.Agreed, a.LiveOnly, a.ShadowOnly, a.Open, a.AgreementRate, a.Agreed == 0 ? null : a.LeadSeconds / a.Agreed / 60))];
+            return await ShadowStateTable.LoadAgreementAsync(dataSource, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
@@ -196,7 +241,25 @@ public sealed class FleetQueries
 
     async Task<IReadOnlyDictionary<string, IReadOnlyList<AttentionJob>>> AttentionAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(
+        // Each shard's first few of each flag; of them all, the first few by id (ordinal: which few is all it decides).
+        var rows = (await _shards.EachAsync(AttentionRowsAsync, cancellationToken)).SelectMany(r => r)
+            .OrderBy(r => r.Row.JobId, StringComparer.Ordinal).ToList();
+        var lists = new Dictionary<string, IReadOnlyList<AttentionJob>>(StringComparer.Ordinal);
+        foreach (var flag in FleetFlags.Attention)
+        {
+            var jobs = new List<AttentionJob>();
+            foreach (var (_, row) in rows.Where(r => r.Flag == flag).Take(AttentionPerFlag))
+            {
+                jobs.Add(new AttentionJob(row.JobId, row.Policy, row.Phase, JobReasons.For(flag, row, await _policies.FindAsync(row.Policy, cancellationToken))));
+            }
+            lists[flag] = jobs;
+        }
+        return lists;
+    }
+
+    static async Task<List<(string Flag, JobRow Row)>> AttentionRowsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
             "select flag, " + JobRow.Columns + """
              from (select f as flag, s.*, row_number() over (partition by f order by s.job_id) as n
                    from projections.job_states s, unnest(s.flags) f
@@ -211,17 +274,7 @@ public sealed class FleetQueries
         {
             rows.Add((reader.GetString(0), JobRow.Read(reader, 1)));
         }
-        var lists = new Dictionary<string, IReadOnlyList<AttentionJob>>(StringComparer.Ordinal);
-        foreach (var flag in FleetFlags.Attention)
-        {
-            var jobs = new List<AttentionJob>();
-            foreach (var (_, row) in rows.Where(r => r.Flag == flag))
-            {
-                jobs.Add(new AttentionJob(row.JobId, row.Policy, row.Phase, JobReasons.For(flag, row, await _policies.FindAsync(row.Policy, cancellationToken))));
-            }
-            lists[flag] = jobs;
-        }
-        return lists;
+        return rows;
     }
 
     /// <summary>Rows of a query; none while the projection's view does not exist yet (the Projector has not started).</summary>

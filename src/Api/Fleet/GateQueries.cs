@@ -1,15 +1,31 @@
 using Npgsql;
 using Streaming.Api.Policies;
+using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Decisions;
 
 namespace Streaming.Api.Fleet;
 
-/// <summary>Reads the Promoter's gate state (saved with its checkpoint) and the policies' windows for <see cref="GateSummary"/>.</summary>
-public sealed class GateQueries(NpgsqlDataSource dataSource, PolicyCatalog policies)
+/// <summary>
+/// Reads the Promoter's gate state (saved with its checkpoint) and the policies' windows for <see cref="GateSummary"/>;
+/// with several shards, each shard's Promoter saves its own: the fleet's watermark is the latest of theirs, silent jobs
+/// their sum, and the pauses (control events every shard has) the newest of each scope.
+/// </summary>
+public sealed class GateQueries(StoreShards shards, PolicyCatalog policies)
 {
     /// <summary>The watermark, the pauses in force and how many jobs are silent, as the Promoter last saved them.</summary>
     public async Task<(DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent)> StateAsync(CancellationToken cancellationToken)
+    {
+        var states = await shards.EachAsync(ShardStateAsync, cancellationToken);
+        if (states.Length == 1)
+        {
+            return states[0];
+        }
+        return (states.Max(s => s.Watermark), [.. states.SelectMany(s => s.Pauses).GroupBy(p => (p.Policy, p.Phase)).Select(g => g.MaxBy(p => p.At)!)],
+            states.Sum(s => s.Silent));
+    }
+
+    static async Task<(DateTimeOffset? Watermark, IReadOnlyList<Pause> Pauses, int Silent)> ShardStateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,12 +1,13 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Microsoft.AspNetCore.Authentication;
 using Npgsql;
 using Streaming.Api.Auth;
 using Streaming.Api.Telemetry;
+using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
 
 namespace Streaming.Api.Health;
@@ -28,20 +29,31 @@ public static class HealthEndpoints
     }
 
     static async Task<JsonHttpResult<Readiness>> ReadyAsync(
-        HttpContext http, NpgsqlDataSource dataSource, PipelineSampler sampler, LoopHealth loops, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        HttpContext http, StoreShards shards, PipelineSampler sampler, LoopHealth loops, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var detailed = (await http.AuthenticateAsync(AuthSchemes.Either)).Principal?.IsInRole(ApiRoles.Viewer) == true;
         var problems = new List<string>();
-        try
+        var reachable = await shards.EachAsync(async (dataSource, token) =>
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await using var command = dataSource.CreateCommand("select 1");
-            await command.ExecuteScalarAsync(timeout.Token);
-        }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                await using var command = dataSource.CreateCommand("select 1");
+                await command.ExecuteScalarAsync(timeout.Token);
+                return true;
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                return false;
+            }
+        }, cancellationToken);
+        for (var shard = 0; shard < reachable.Length; shard++)
         {
-            problems.Add("PostgreSQL is not reachable");
+            if (!reachable[shard])
+            {
+                problems.Add(reachable.Length == 1 ? "PostgreSQL is not reachable" : $"PostgreSQL shard {shard} is not reachable");
+            }
         }
         var sample = sampler.Current;
         if (sample.At == DateTimeOffset.MinValue)

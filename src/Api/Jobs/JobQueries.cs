@@ -12,12 +12,80 @@ using Streaming.Lifecycle;
 
 namespace Streaming.Api.Jobs;
 
-/// <summary>Reads jobs: the list (filtered, sorted, keyset-paged on the server), a job's detail, its history and its criterion series.</summary>
-public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams, PolicyCatalog policies, GateQueries gates)
+/// <summary>
+/// Reads jobs: the list (filtered, sorted, keyset-paged on the server; with several shards each shard's page merged in
+/// the sort's order), a job's detail, its history and its criterion series (from the job's shard).
+/// </summary>
+public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQueries gates)
 {
     const int SeriesEvents = 3_000;
 
     public async Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        var paused = query.State == JobListQuery.Paused ? await PausedGatesAsync(cancellationToken) : ([], []);
+        var pages = await shards.EachAsync((dataSource, token) => ShardPageAsync(dataSource, query, paused, token), cancellationToken);
+        var jobs = pages.Length == 1 ? pages[0].Rows : await MergeAsync(query, pages, cancellationToken);
+        string? next = null;
+        if (jobs.Count > query.Limit)
+        {
+            jobs = jobs[..query.Limit];
+            next = new JobCursor(query.Sort, jobs[^1].SortValue, jobs[^1].Job.JobId).Encode();
+        }
+        if (pages.Length == 1 || pages[0].Total is null)
+        {
+            return new JobPage([.. jobs.Select(j => j.Job)], next, pages[0].Total, pages[0].More);
+        }
+        // Each shard counted up to the bound: their sum, up to the bound.
+        var total = pages.Sum(p => p.Total ?? 0);
+        return new JobPage([.. jobs.Select(j => j.Job)], next, Math.Min(total, JobListQuery.CountLimit), total > JobListQuery.CountLimit || pages.Any(p => p.More));
+    }
+
+    /// <summary>One shard's page: up to one more row than the page holds, after the cursor, and its count when asked.</summary>
+    sealed record ShardPage(List<(JobSummary Job, string SortValue)> Rows, long? Total, bool More);
+
+    /// <summary>
+    /// The shards' pages merged in the sort's order, ties by job id, as PostgreSQL orders them (text in the store's
+    /// collation, which C# cannot reproduce): shard 0 orders the candidates, at most a page and a row from each shard.
+    /// The first rows of the merge are the page after the cursor, since each job lives on one shard only.
+    /// </summary>
+    async Task<List<(JobSummary Job, string SortValue)>> MergeAsync(JobListQuery query, ShardPage[] pages, CancellationToken cancellationToken)
+    {
+        var candidates = pages.SelectMany(p => p.Rows).ToList();
+        if (candidates.Count == 0)
+        {
+            return candidates;
+        }
+        var direction = query.Descending ? "desc" : "asc";
+        var (keys, type) = query.Sort switch
+        {
+            "id" => ((NpgsqlParameter)new NpgsqlParameter<string[]> { TypedValue = [.. candidates.Select(c => c.SortValue)] }, "text"),
+            "changes" => (new NpgsqlParameter<int[]> { TypedValue = [.. candidates.Select(c => (int)SortKey(query.Sort, c.SortValue))] }, "int"),
+            _ => (new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. candidates.Select(c => (DateTimeOffset)SortKey(query.Sort, c.SortValue))] }, "timestamptz"),
+        };
+        await using var command = shards.Control.CreateCommand(
+            $"select ord from unnest($1::{type}[], $2::text[]) with ordinality as c(k, t, ord) order by k {direction}, t {direction} limit $3");
+        command.Parameters.Add(keys);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. candidates.Select(c => c.Job.JobId)] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + 1 });
+        var merged = new List<(JobSummary Job, string SortValue)>(query.Limit + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            merged.Add(candidates[(int)reader.GetInt64(0) - 1]);
+        }
+        return merged;
+    }
+
+    /// <summary>A sort value as the query compares it: text, an int or a time (-infinity: <see cref="DateTimeOffset.MinValue"/>).</summary>
+    static object SortKey(string sort, string value) => sort switch
+    {
+        "id" => value,
+        "changes" => int.Parse(value, CultureInfo.InvariantCulture),
+        _ => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+    };
+
+    static async Task<ShardPage> ShardPageAsync(
+        NpgsqlDataSource dataSource, JobListQuery query, (string[] Policies, string[] Phases) paused, CancellationToken cancellationToken)
     {
         var where = new StringBuilder("true");
         var parameters = new List<NpgsqlParameter>();
@@ -59,8 +127,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
                     .Append(Add(LifecycleFlags.Approved)).Append("]::text[]");
                 break;
             case JobListQuery.Paused:
-                var (pausedPolicies, pausedPhases) = await PausedGatesAsync(cancellationToken);
-                where.Append(" and (policy, phase) in (select * from unnest(").Append(Add(pausedPolicies)).Append("::text[], ").Append(Add(pausedPhases)).Append("::text[]))");
+                where.Append(" and (policy, phase) in (select * from unnest(").Append(Add(paused.Policies)).Append("::text[], ").Append(Add(paused.Phases)).Append("::text[]))");
                 break;
         }
         var filters = where.ToString();
@@ -99,11 +166,11 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         }
         if (query.After is { } after)
         {
-            var value = query.Sort switch
+            var value = SortKey(query.Sort, after.Value) switch
             {
-                "id" => Add(after.Value),
-                "changes" => Add(int.Parse(after.Value, CultureInfo.InvariantCulture)),
-                _ => Add(DateTimeOffset.Parse(after.Value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)),
+                string text => Add(text),
+                int count => Add(count),
+                var time => Add((DateTimeOffset)time),
             };
             where.Append(" and (").Append(query.SortColumn).Append(", ").Append(query.TieColumn).Append(") ").Append(query.Descending ? "<" : ">")
                 .Append(" (").Append(value).Append(", ").Append(Add(after.JobId)).Append(')');
@@ -127,12 +194,6 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
                 jobs.Add((Summary(row), sortValue));
             }
         }
-        string? next = null;
-        if (jobs.Count > query.Limit)
-        {
-            jobs.RemoveAt(jobs.Count - 1);
-            next = new JobCursor(query.Sort, jobs[^1].SortValue, jobs[^1].Job.JobId).Encode();
-        }
         long? total = null;
         var more = false;
         if (query.After is null && query.Count && probed)
@@ -149,7 +210,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             more = total > JobListQuery.CountLimit;
             total = Math.Min(total.Value, JobListQuery.CountLimit);
         }
-        return new JobPage([.. jobs.Select(j => j.Job)], next, total, more);
+        return new ShardPage(jobs, total, more);
     }
 
     // Each policy version's phases whose gate out an operator's pause covers, as the Promoter finds the pause.
@@ -185,7 +246,10 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
     static JobSummary Summary(JobRow row) =>
         new(row.JobId, row.Policy, row.Phase, row.PhaseSince, row.LastReportedPhase, row.LastSignalAt, row.PhaseChanges, row.Flags, row.Labels, row.WaitingFor);
 
-    public async Task<JobRow?> RowAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<JobRow?> RowAsync(string jobId, CancellationToken cancellationToken) =>
+        await RowAsync(shards.DataSourceOfJob(jobId), jobId, cancellationToken);
+
+    static async Task<JobRow?> RowAsync(NpgsqlDataSource dataSource, string jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"select {JobRow.Columns} from projections.job_states where job_id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
@@ -202,7 +266,9 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
 
     public async Task<JobDetail?> DetailAsync(string jobId, CancellationToken cancellationToken)
     {
-        if (await RowAsync(jobId, cancellationToken) is not { } row)
+        var shard = shards.ShardOfJob(jobId);
+        var dataSource = shards.All[shard];
+        if (await RowAsync(dataSource, jobId, cancellationToken) is not { } row)
         {
             return null;
         }
@@ -215,7 +281,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             ? new Soak(TimeSpan.Zero, TimeSpan.Zero, false, null)
             : new Soak(report.Soak, report.TimeInPhase, report.SoakMet, row.PhaseSince + report.Soak);
         var (watermark, pauses, _) = await gates.StateAsync(cancellationToken);
-        var request = row.Flags.Contains(LifecycleFlags.AwaitingApproval) ? await ApprovalRequestAsync(jobId, cancellationToken) : null;
+        var request = row.Flags.Contains(LifecycleFlags.AwaitingApproval) ? await ApprovalRequestAsync(dataSource, jobId, cancellationToken) : null;
         var holds = JobHolds.Of(row, policy, watermark, JobHolds.Book(pauses), request);
         var (earliest, note) = EarliestMove(row, report, soak, lifecycle, holds, policy);
         return new JobDetail(
@@ -232,9 +298,9 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
                 ? new OverrideView(active.Id, OverrideKinds.Name(active.Kind), active.Phase, active.Actor, active.Reason, active.SetAt, active.ExpiresAt)
                 : null,
             row.WaitingFor,
-            await DecisionsAsync(jobId, cancellationToken),
-            await OverridesAsync(jobId, cancellationToken),
-            await RecentSignalsAsync(jobId, cancellationToken));
+            await DecisionsAsync(dataSource, jobId, cancellationToken),
+            await OverridesAsync(dataSource, jobId, cancellationToken),
+            await RecentSignalsAsync(shards.StreamsOf(shard), jobId, cancellationToken));
     }
 
     static (DateTimeOffset? At, string Note) EarliestMove(
@@ -277,7 +343,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
             : (at, $"not before the soak ends and the criteria pass {report.PromoteAfter} times in a row" + approval);
     }
 
-    async Task<ApprovalRequested?> ApprovalRequestAsync(string jobId, CancellationToken cancellationToken)
+    static async Task<ApprovalRequested?> ApprovalRequestAsync(NpgsqlDataSource dataSource, string jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("select data from es.events where stream_id = $1 and type = $2 order by version desc limit 1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
@@ -289,7 +355,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         new(result.Metric, Aggregations.Name(result.Aggregation), result.Comparison.Symbol(), result.Threshold, result.Value, result.Samples,
             Verdicts.Name(result.Verdict), window);
 
-    async Task<IReadOnlyList<DecisionView>> DecisionsAsync(string jobId, CancellationToken cancellationToken)
+    static async Task<IReadOnlyList<DecisionView>> DecisionsAsync(NpgsqlDataSource dataSource, string jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             select e.version, e.data from fleet.decisions d join es.events e on e.global_position = d.global_position
@@ -312,7 +378,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
     static string Symbol(string comparison) =>
         Enum.TryParse<Comparison>(comparison, ignoreCase: true, out var parsed) ? parsed.Symbol() : comparison;
 
-    async Task<IReadOnlyList<OverrideEventView>> OverridesAsync(string jobId, CancellationToken cancellationToken)
+    static async Task<IReadOnlyList<OverrideEventView>> OverridesAsync(NpgsqlDataSource dataSource, string jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             select type, data from es.events where stream_id = $1 and type = any($2) order by version desc limit 50
@@ -337,7 +403,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
         return overrides;
     }
 
-    async Task<IReadOnlyList<SignalView>> RecentSignalsAsync(string jobId, CancellationToken cancellationToken)
+    static async Task<IReadOnlyList<SignalView>> RecentSignalsAsync(EventStreams streams, string jobId, CancellationToken cancellationToken)
     {
         var events = await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, 40, cancellationToken);
         return [.. events.Where(e => e.Type == SignalRecorded.EventType).Take(20).Select(e =>
@@ -350,6 +416,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
     /// <summary>The job's events, newest first, from <paramref name="before"/> (a version; null: the newest).</summary>
     public async Task<HistoryPage> HistoryAsync(string jobId, long? before, int limit, CancellationToken cancellationToken)
     {
+        var streams = shards.StreamsOfJob(jobId);
         var events = await streams.ReadStreamBackwardAsync(jobId, (before ?? long.MaxValue) - (before is null ? 0 : 1), limit + 1, cancellationToken);
         var page = events.Take(limit).Select(e =>
         {
@@ -369,12 +436,13 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, EventStreams streams
     /// </summary>
     public async Task<CriterionSeries?> SeriesAsync(string jobId, CancellationToken cancellationToken)
     {
-        if (await RowAsync(jobId, cancellationToken) is not { } row)
+        var shard = shards.ShardOfJob(jobId);
+        if (await RowAsync(shards.All[shard], jobId, cancellationToken) is not { } row)
         {
             return null;
         }
         var policy = await policies.FindAsync(row.Policy, cancellationToken);
-        var events = (await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, SeriesEvents, cancellationToken)).Reverse().ToList();
+        var events = (await shards.StreamsOf(shard).ReadStreamBackwardAsync(jobId, long.MaxValue, SeriesEvents, cancellationToken)).Reverse().ToList();
         var basis = SeriesBasis.For(row, policy, events);
         var metrics = (basis.Promote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison)).Concat(
             (basis.Demote?.Criteria ?? []).Select(c => (c.Metric, c.Aggregation, c.Comparison))).Distinct().ToList();

@@ -2,14 +2,16 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Api.Fleet;
+using Streaming.EventStore;
 
 namespace Streaming.Api.Live;
 
 /// <summary>
 /// Tells open pages that the fleet changed: LISTENs on the fleet history's channel (any process's fold notifies it) and
-/// on the log's, and wakes every waiting page; the log's are passed on at most once a second.
+/// on the log's, and wakes every waiting page; the log's are passed on at most once a second. One listener per shard:
+/// each shard's folds and appends notify on their own server.
 /// </summary>
-public sealed partial class LiveUpdates(NpgsqlDataSource dataSource, ILogger<LiveUpdates> logger) : BackgroundService
+public sealed partial class LiveUpdates(StoreShards shards, ILogger<LiveUpdates> logger) : BackgroundService
 {
     readonly Lock _lock = new();
     TaskCompletionSource<string> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,7 +46,10 @@ public sealed partial class LiveUpdates(NpgsqlDataSource dataSource, ILogger<Liv
         fired.TrySetResult(kind);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(shards.All.Select(dataSource => ListenAsync(dataSource, stoppingToken)));
+
+    async Task ListenAsync(NpgsqlDataSource dataSource, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -20,15 +20,15 @@ public sealed partial class PipelineSampler : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
-    readonly NpgsqlDataSource _dataSource;
+    readonly StoreShards _shards;
     readonly KafkaOptions _kafka;
     readonly FleetQueries _fleet;
     readonly ILogger<PipelineSampler> _logger;
     (DateTimeOffset At, long Position, long DeadLettered)? _previous;
 
-    public PipelineSampler(NpgsqlDataSource dataSource, KafkaOptions kafka, FleetQueries fleet, IMeterFactory meters, ILogger<PipelineSampler> logger)
+    public PipelineSampler(StoreShards shards, KafkaOptions kafka, FleetQueries fleet, IMeterFactory meters, ILogger<PipelineSampler> logger)
     {
-        (_dataSource, _kafka, _fleet, _logger) = (dataSource, kafka, fleet, logger);
+        (_shards, _kafka, _fleet, _logger) = (shards, kafka, fleet, logger);
         var meter = meters.Create(StreamingTelemetry.MeterName);
         meter.CreateObservableGauge("streaming.fold.lag.events", () => Current.Folds.Select(f =>
             new Measurement<long>(f.Events, new KeyValuePair<string, object?>("fold", f.Name))), "{event}", "Events a fold has not read yet");
@@ -70,8 +70,14 @@ public sealed partial class PipelineSampler : BackgroundService
     async Task<PipelineSample> SampleAsync(IConsumer<byte[], byte[]> consumer, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
-        var (position, folds) = await FoldsAsync(cancellationToken);
-        var (brokerUp, deadLettered, lag) = await Task.Run(() => Broker(consumer), cancellationToken);
+        // With several shards: the logs' growth added up, each fold as far behind as on its furthest behind shard.
+        var shards = await _shards.EachAsync(FoldsAsync, cancellationToken);
+        var position = shards.Sum(s => s.Position);
+        IReadOnlyList<FoldLag> folds = shards.Length == 1 ? shards[0].Folds
+            : [.. shards.SelectMany(s => s.Folds).GroupBy(f => f.Name).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new FoldLag(g.Key, g.Max(f => f.Events), g.Max(f => f.Seconds)))];
+        var stored = await StoredOffsetsAsync(cancellationToken);
+        var (brokerUp, deadLettered, lag) = await Task.Run(() => Broker(consumer, stored), cancellationToken);
         var breakers = (await _fleet.BreakersAsync(cancellationToken)).Select(b => new BreakerGauge(b.Policy, b.Phase, b.State == CircuitBreakerChanged.Open)).ToList();
         double rate = 0, deadRate = 0;
         if (_previous is { } before && now > before.At)
@@ -84,12 +90,12 @@ public sealed partial class PipelineSampler : BackgroundService
         return new PipelineSample(now, true, brokerUp, rate, deadRate, deadLettered, lag, folds, breakers);
     }
 
-    async Task<(long Position, IReadOnlyList<FoldLag> Folds)> FoldsAsync(CancellationToken cancellationToken)
+    static async Task<(long Position, IReadOnlyList<FoldLag> Folds)> FoldsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         // Retired generations of the job states keep their checkpoints, but nothing reads them any more. A fold has a
         // checkpoint in each partition it reads: its lag is its furthest behind partition's, and a partition with nothing
         // left to read adds none (positions are global, so a quiet partition's position says nothing of its lag).
-        await using var command = _dataSource.CreateCommand($"""
+        await using var command = dataSource.CreateCommand($"""
             select c.name,
                    max(case when unread.committed_at is null then 0 else greatest(0, head.position - c.position) end),
                    max(coalesce(extract(epoch from now() - unread.committed_at), 0)),
@@ -120,14 +126,14 @@ public sealed partial class PipelineSampler : BackgroundService
         }
         if (folds.Count == 0)
         {
-            await using var max = _dataSource.CreateCommand("select coalesce(max(global_position), 0) from es.events");
+            await using var max = dataSource.CreateCommand("select coalesce(max(global_position), 0) from es.events");
             position = (long)(await max.ExecuteScalarAsync(cancellationToken))!;
         }
         return (position, folds);
     }
 
     // The dead-letter topic's size and the signals topic's lag behind the offsets Ingest stored, from the brokers' watermarks.
-    (bool Up, long DeadLettered, long Lag) Broker(IConsumer<byte[], byte[]> consumer)
+    (bool Up, long DeadLettered, long Lag) Broker(IConsumer<byte[], byte[]> consumer, Dictionary<int, long> stored)
     {
         try
         {
@@ -137,7 +143,6 @@ public sealed partial class PipelineSampler : BackgroundService
             long Sum(string topic, Func<int, long, long> perPartition) =>
                 metadata.Topics.Where(t => t.Topic == topic).SelectMany(t => t.Partitions)
                     .Sum(p => perPartition(p.PartitionId, consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), timeout).High.Value));
-            var stored = StoredOffsets();
             return (true,
                 Sum(_kafka.SignalsDeadLetterTopic, (_, high) => high),
                 Sum(_kafka.SignalsTopic, (partition, high) => Math.Max(0, high - stored.GetValueOrDefault(partition))));
@@ -148,15 +153,26 @@ public sealed partial class PipelineSampler : BackgroundService
         }
     }
 
-    Dictionary<int, long> StoredOffsets()
+    // Each shard stores the offsets of the signals partitions whose jobs it holds: the furthest of them is Ingest's.
+    async Task<Dictionary<int, long>> StoredOffsetsAsync(CancellationToken cancellationToken)
     {
-        using var command = _dataSource.CreateCommand("select partition, max(next_offset) from es.kafka_offsets where topic = $1 group by partition");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _kafka.SignalsTopic });
-        using var reader = command.ExecuteReader();
         var offsets = new Dictionary<int, long>();
-        while (reader.Read())
+        foreach (var (partition, offset) in (await _shards.EachAsync(ShardOffsetsAsync, cancellationToken)).SelectMany(o => o))
         {
-            offsets[reader.GetInt32(0)] = reader.GetInt64(1);
+            offsets[partition] = Math.Max(offset, offsets.GetValueOrDefault(partition));
+        }
+        return offsets;
+    }
+
+    async Task<List<(int Partition, long Offset)>> ShardOffsetsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select partition, max(next_offset) from es.kafka_offsets where topic = $1 group by partition");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _kafka.SignalsTopic });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var offsets = new List<(int, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            offsets.Add((reader.GetInt32(0), reader.GetInt64(1)));
         }
         return offsets;
     }

@@ -8,6 +8,7 @@ using Streaming.Api.Auth;
 using Streaming.Api.Jobs;
 using Streaming.Api.Policies;
 using Streaming.Api.Problems;
+using Streaming.Api.Shards;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
 using Streaming.LifecycleEvents;
@@ -15,7 +16,6 @@ using Streaming.Projections;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Promoter.Fleet;
-using Streaming.Promoter.Overrides;
 
 namespace Streaming.Api.Writes;
 
@@ -47,7 +47,7 @@ public static partial class WriteEndpoints
     }
 
     static async Task<Results<Created<OverrideSet>, ValidationProblem, ProblemHttpResult>> OverrideAsync(
-        HttpContext http, string jobId, JobQueries jobs, PolicyCatalog policies, OverrideWriter writer)
+        HttpContext http, string jobId, JobQueries jobs, PolicyCatalog policies, JobWriters writers)
     {
         var body = await JsonBody.ReadAsync<OverrideRequest>(http.Request);
         if (body.Problem is { } problem)
@@ -96,6 +96,7 @@ public static partial class WriteEndpoints
             }
             lasting = duration;
         }
+        var writer = writers.OverridesFor(jobId);
         var set = await writer.SetAsync(jobId, kind, request.Phase, http.User.Actor(), request.Reason!.Trim(), lasting, http.RequestAborted);
         return TypedResults.Created($"/api/v1/jobs/{Uri.EscapeDataString(jobId)}", set);
     }
