@@ -264,6 +264,7 @@ public sealed partial class BufferedFold<TState>(
     {
         List<string>? missing = null;
         HashSet<string>? seen = null;
+        HashSet<int>? logPartitions = null;
         foreach (var logEvent in events)
         {
             var streamId = logEvent.StreamId;
@@ -271,6 +272,7 @@ public sealed partial class BufferedFold<TState>(
                 && (seen ??= new HashSet<string>(StringComparer.Ordinal)).Add(streamId))
             {
                 (missing ??= []).Add(streamId);
+                (logPartitions ??= []).Add(logEvent.Event.Partition);
             }
         }
         if (missing is null)
@@ -281,6 +283,10 @@ public sealed partial class BufferedFold<TState>(
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
             loaded = await First.LoadAsync(connection, missing, cancellationToken);
+            // States and checkpoint commit together, and a checkpoint only moves on: read after the states, a checkpoint
+            // at or before this fold's position means the states hold nothing past it. One past it was saved by another
+            // instance since this one loaded its checkpoint (one that lost the partitions and wrote late): fenced.
+            await _checkpoint.RefuseIfPassedAsync(connection, _position, logPartitions!, cancellationToken);
         }
         foreach (var streamId in missing)
         {

@@ -84,6 +84,23 @@ public sealed class FoldCheckpoint
     }
 
     /// <summary>
+    /// Throws <see cref="CheckpointConflictException"/> naming the partitions of <paramref name="partitions"/> whose
+    /// checkpoint another instance moved past <paramref name="folded"/>, where this fold has folded to: rows read on
+    /// <paramref name="connection"/> just before hold that instance's work past it, which folding the log from
+    /// <paramref name="folded"/> would count again. A save of this fold's own never passes what it folded.
+    /// </summary>
+    public async Task RefuseIfPassedAsync(NpgsqlConnection connection, LogPositions folded, IEnumerable<int> partitions, CancellationToken cancellationToken)
+    {
+        var saved = await Checkpoints.LoadAsync(connection, Name, partitions.Where(p => p != _controlOnly).Distinct(), cancellationToken);
+        var passed = saved.Where(p => !folded.Covers(p.Key, p.Value)).Select(p => p.Key).Order().ToList();
+        if (passed.Count > 0)
+        {
+            var first = passed[0];
+            throw new CheckpointConflictException(Name, folded.Contains(first) ? folded[first] : null, saved[first], first, passed);
+        }
+    }
+
+    /// <summary>
     /// Moves the checkpoint of every partition of <paramref name="next"/>, each by compare-and-set from where it is known
     /// to be, and runs <paramref name="write"/> in the same transaction. Throws <see cref="CheckpointConflictException"/>
     /// naming the partition another instance moved (the fold is fenced there); when the same move failed before, not by

@@ -157,8 +157,13 @@ internal sealed partial class FoldSlot
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _started.TrySetCanceled(cancellationToken);
-            await FlushAsync();
+            // Only a fold that started this run writes what it holds: one stopped while starting (its checkpoint not loaded
+            // yet, e.g. PostgreSQL away) still holds what its last run did not write, for that run's partitions, some of
+            // which another instance may own by now and have loaded its checkpoints of.
+            if (!_started.TrySetCanceled(cancellationToken))
+            {
+                await FlushAsync();
+            }
         }
         catch (Exception e)
         {

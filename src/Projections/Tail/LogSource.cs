@@ -127,7 +127,12 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         // The partitions the archive may still reach past their position, and does not have to stop at.
         var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
                                     && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
-        if (from.Count == 0)
+        // The control partition's events must come first, as in a read of the log: when the archive cannot give them now
+        // (none archived past its position yet, or not past a fold that does not take the archive), the job partitions'
+        // blocks would be folded ahead of control events not read yet (policies published after the fold's position:
+        // jobs folded as if no policy governed them). The log, then.
+        var control = LogPartitioner.ControlPartition;
+        if (from.Count == 0 || after.Contains(control) && !from.Any(p => p.Key == control))
         {
             return null;
         }
@@ -156,7 +161,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
                 _archiveEndedAt[partition] = position;
             }
         }
-        if (count == 0)
+        if (count == 0 || after.Contains(control) && !reached.Contains(control))
         {
             return null;
         }

@@ -18,12 +18,15 @@ public sealed class PartitionedDatabase : IAsyncLifetime
     public NpgsqlDataSource DataSource => _database.DataSource;
 
     /// <summary>A new job id whose stream is in <paramref name="partition"/>.</summary>
-    public static string JobIn(int partition)
+    public static string JobIn(int partition) => JobIn(Partitioner, partition);
+
+    /// <summary>A new job id whose stream is in <paramref name="partition"/> of <paramref name="partitioner"/>'s log.</summary>
+    public static string JobIn(LogPartitioner partitioner, int partition)
     {
         while (true)
         {
             var job = SampleEvents.NewStreamId("job");
-            if (Partitioner.PartitionOf(job) == partition)
+            if (partitioner.PartitionOf(job) == partition)
             {
                 return job;
             }

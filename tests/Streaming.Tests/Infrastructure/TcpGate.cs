@@ -17,6 +17,7 @@ public sealed class TcpGate : IAsyncDisposable
     readonly Lock _lock = new();
     readonly Task _accepting;
     volatile bool _cut;
+    int _refused;
 
     public TcpGate(string targetHost, int targetPort)
     {
@@ -27,6 +28,9 @@ public sealed class TcpGate : IAsyncDisposable
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Connections closed as soon as they were accepted, while cut.</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     public void Cut()
     {
@@ -59,6 +63,7 @@ public sealed class TcpGate : IAsyncDisposable
             if (_cut)
             {
                 inbound.Client.Close(0);
+                Interlocked.Increment(ref _refused);
                 continue;
             }
             _ = Task.Run(() => ForwardAsync(inbound));
