@@ -4,8 +4,10 @@
 # compared with the reference; and every kind of bad input. Real processes, its own PostgreSQL, the embedded broker.
 # Prints the figures, writes artifacts/chaos/chaos.json, and exits non-zero when any guarantee failed. With
 # --instances N the runs with faults run N copies of each service (ownership on, a store with a log partition per topic
-# partition; the kills hit random copies) and must still decide as the single-instance reference run.
-#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--only kills,postgres,broker,bad-input]
+# partition; the kills hit random copies) and must still decide as the single-instance reference run. With --shards S
+# they store over S PostgreSQL clusters (a Projector and Promoter set per shard), every check reads every shard, and the
+# PostgreSQL run stops shard 1's cluster alone while shard 0 must go on storing and deciding.
+#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--shards S] [--only kills,postgres,broker,bad-input]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"

@@ -29,7 +29,7 @@ public sealed record ChaosReport(ChaosSettings Settings, RunFigures? Reference, 
     {
         var text = new StringBuilder();
         var settings = Settings;
-        text.AppendLine(Invariant($"Fault suite, seed {settings.Seed}: {settings.Jobs:N0} jobs × {settings.SignalsPerJob} signals a run, {settings.Partitions} partitions{(settings.Instances > 1 ? $", runs with faults on {settings.Instances} instances of each service (the reference on one)" : "")}, {Duration.TotalSeconds:0} s"));
+        text.AppendLine(Invariant($"Fault suite, seed {settings.Seed}: {settings.Jobs:N0} jobs × {settings.SignalsPerJob} signals a run, {settings.Partitions} partitions{Shape(settings)}, {Duration.TotalSeconds:0} s"));
         text.AppendLine();
         text.AppendLine("| run | faults | messages sent | unique signals | stored | lost | duplicated | decisions | published (msgs) | unlike reference (signals/events/rows) | unlike own rebuild | unexpected exits | seconds |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -65,6 +65,13 @@ public sealed record ChaosReport(ChaosSettings Settings, RunFigures? Reference, 
         text.AppendLine(Passed ? "PASSED" : "FAILED:" + string.Concat(Failures.Select(f => System.Environment.NewLine + "  " + f)));
         return text.ToString();
     }
+
+    static string Shape(ChaosSettings settings) => (settings.Instances, settings.Shards) switch
+    {
+        (1, 1) => "",
+        (var instances, 1) => $", runs with faults on {instances} instances of each service (the reference on one)",
+        (var instances, var shards) => $", runs with faults on {shards} shards: {instances} Ingest, {instances} Projector and {instances} Promoter a shard (the reference: one of each, one shard)",
+    };
 
     static string Shorten(string text)
     {

@@ -24,6 +24,12 @@ public sealed record ChaosSettings
     /// </summary>
     public int Instances { get; init; } = 1;
 
+    /// <summary>
+    /// PostgreSQL clusters the store of the runs with faults is sharded over (the reference run has one): log partition p
+    /// on shard p mod S, a Projector and a Promoter set per shard, as under <c>./run.sh --shards S</c>.
+    /// </summary>
+    public int Shards { get; init; } = 1;
+
     /// <summary>kills, postgres, broker, bad-input (the reference run comes with the first three).</summary>
     public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(AllScenarios, StringComparer.Ordinal);
 
@@ -35,9 +41,11 @@ public sealed record ChaosSettings
     public static readonly IReadOnlyList<string> AllScenarios = ["kills", "postgres", "broker", "bad-input"];
 
     public const string Usage = """
-        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--only SCENARIO,...] [--json PATH]
+        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--shards S] [--only SCENARIO,...] [--json PATH]
           scenarios: kills, postgres, broker, bad-input (default: all; the first three are compared with a reference run of the same signals)
           --instances N: the runs with faults run N processes of each service (ownership on), the reference run one
+          --shards S: the runs with faults store over S PostgreSQL clusters, N Projectors and N Promoters per shard; the
+            PostgreSQL run stops shard 1's cluster alone (the reference run is on one)
         """;
 
     /// <summary>Applies the command line to these settings; returns the JSON report path, if one was asked for.</summary>
@@ -62,12 +70,20 @@ public sealed record ChaosSettings
                 "--kills" => settings with { Kills = Number() },
                 "--outage" => settings with { PostgresOutage = TimeSpan.FromSeconds(Number()) },
                 "--instances" => settings with { Instances = Positive("--instances", Number()) },
+                "--shards" => settings with { Shards = Positive("--shards", Number()) },
                 "--only" => settings with { Scenarios = Only(Value()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }
+        if (settings.Shards > settings.Partitions)
+        {
+            throw new ArgumentException($"--shards {settings.Shards}: each shard holds at least one of the {settings.Partitions} log partitions");
+        }
         return (settings, json);
     }
+
+    /// <summary>Whether the store has a log partition per topic partition (several instances share them, shards hold them).</summary>
+    public bool PartitionedLog => Instances > 1 || Shards > 1;
 
     static int Positive(string flag, int value) => value >= 1 ? value : throw new ArgumentException($"{flag} needs a positive number");
 

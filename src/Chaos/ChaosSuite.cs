@@ -10,7 +10,8 @@ namespace Streaming.Chaos;
 /// <summary>
 /// The fault suite: an uninterrupted reference run of the seed's signals, then the same signals under kill -9 of the
 /// services, under a PostgreSQL restart, and under broker faults, each compared with the reference; and every kind of
-/// bad input. It runs on a PostgreSQL cluster of its own, removed at the end with its working folder.
+/// bad input. It runs on a PostgreSQL cluster of its own (one per shard with several), removed at the end with its
+/// working folder.
 /// </summary>
 public static class ChaosSuite
 {
@@ -20,19 +21,21 @@ public static class ChaosSuite
         Directory.CreateDirectory(settings.WorkDirectory);
         try
         {
-            await using var postgres = await PostgresCluster.StartAsync(settings.RepositoryRoot, Path.Combine(settings.WorkDirectory, "postgres"));
+            await using var clusters = await PostgresClusters.StartAsync(settings.RepositoryRoot, settings.WorkDirectory, settings.Shards);
+            var postgres = clusters.All[0];
             var workload = new ChaosWorkload(settings.Jobs, settings.SignalsPerJob, settings.Seed);
-            // The reference run has one process of each service: several must decide as one does.
-            var referencePipeline = new PipelineRun(settings with { Instances = 1 }, postgres);
-            var pipeline = new PipelineRun(settings, postgres);
+            // The reference run has one process of each service on one shard: several on several must decide as one does.
+            var referencePipeline = new PipelineRun(settings with { Instances = 1, Shards = 1 }, postgres);
+            var pipeline = new PipelineRun(settings, clusters.All);
             var plans = new List<(string Name, IFaultPlan Plan)>();
             if (settings.Scenarios.Contains("kills"))
             {
-                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed, settings.Instances)));
+                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed, settings.Instances, settings.Shards)));
             }
             if (settings.Scenarios.Contains("postgres"))
             {
-                plans.Add(("postgres", new PostgresOutagePlan(settings.PostgresOutage)));
+                // With shards, one shard's cluster stops and the others go on.
+                plans.Add(("postgres", new PostgresOutagePlan(settings.PostgresOutage, settings.Shards > 1 ? 1 : 0)));
             }
             if (settings.Scenarios.Contains("broker"))
             {
@@ -48,7 +51,7 @@ public static class ChaosSuite
                 progress(Summary(figures));
                 foreach (var (name, plan) in plans)
                 {
-                    progress(settings.Instances > 1 ? $"{plan.Name} run, {settings.Instances} instances of each service" : $"{plan.Name} run");
+                    progress($"{plan.Name} run{(settings.Instances > 1 ? $", {settings.Instances} instances of each service" : "")}{(settings.Shards > 1 ? $", {settings.Shards} shards" : "")}");
                     var (run, _) = await pipeline.RunAsync(name, workload, plan, snapshot, cancellationToken);
                     runs.Add(run);
                     progress(Summary(run));
@@ -58,7 +61,7 @@ public static class ChaosSuite
             if (settings.Scenarios.Contains("bad-input"))
             {
                 progress("bad-input run");
-                badInput = await new BadInputRun(settings with { Instances = 1 }, postgres).RunAsync(cancellationToken);
+                badInput = await new BadInputRun(settings with { Instances = 1, Shards = 1 }, postgres).RunAsync(cancellationToken);
                 progress($"bad input: {badInput.KindsPassed} of {badInput.KindsTried} kinds dead-lettered with a reason");
             }
             return new ChaosReport(settings, reference, runs, badInput, clock.Elapsed);

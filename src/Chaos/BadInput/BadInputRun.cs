@@ -20,14 +20,14 @@ public sealed class BadInputRun(ChaosSettings settings, PostgresCluster postgres
     public async Task<BadInputFigures> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await using var stage = await RunStage.StartAsync(settings, postgres, "bad-input", cancellationToken);
+        await using var stage = await RunStage.StartAsync(settings, [postgres], "bad-input", cancellationToken);
         var (store, broker, services, probe) = (stage.Store, stage.Broker, stage.Services, stage.Probe);
 
         var now = DateTimeOffset.UtcNow;
         var neighbourTime = now.AddMinutes(-59).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         var cases = BadInputCatalogue.Build(now);
         var sent = new List<(BadInputCase Case, int Partition, long Offset, string Neighbour)>();
-        using (var producer = new PacedProducer(broker.BootstrapServers, store, settings.Partitions))
+        using (var producer = new PacedProducer(broker.BootstrapServers, stage.Shards, settings.Partitions))
         {
             for (var i = 0; i < cases.Count; i++)
             {

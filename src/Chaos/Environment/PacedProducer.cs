@@ -1,7 +1,7 @@
 using Confluent.Kafka;
-using Npgsql;
 using Streaming.Chaos.Workload;
 using Streaming.Contracts;
+using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
 
 namespace Streaming.Chaos.Environment;
@@ -10,26 +10,28 @@ namespace Streaming.Chaos.Environment;
 /// Produces the workload to <c>job-signals</c> as fast as Ingest stores it and no faster: no partition may get more
 /// than <c>maxUnstored</c> messages ahead of the offsets Ingest stored in <c>es.kafka_offsets</c> (the embedded broker
 /// keeps 5 MB a partition). Every <see cref="Step"/> messages it hands control to the scenario, which injects its faults there.
+/// With several shards a partition's stored offset is read from its shard; while a shard does not answer, the offsets it
+/// last gave stand for its partitions (they only grow), so the other shards' partitions are fed on.
 /// </summary>
 public sealed class PacedProducer : IDisposable
 {
     public const int Step = 500;
-    const string IngestGroup = "streaming-ingest";
-
     readonly IProducer<byte[], byte[]> _producer;
-    readonly NpgsqlDataSource _store;
+    readonly StoreShards _store;
     readonly int _maxUnstored;
     readonly long[] _delivered;
+    readonly long[] _stored;
     long _sent;
     long _completed;
     long _failed;
     string? _firstError;
 
-    public PacedProducer(string bootstrapServers, NpgsqlDataSource store, int partitions, int maxUnstored = 5_000)
+    public PacedProducer(string bootstrapServers, StoreShards store, int partitions, int maxUnstored = 5_000)
     {
         _store = store;
         _maxUnstored = maxUnstored;
         _delivered = new long[partitions];
+        _stored = new long[partitions];
         _producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -129,20 +131,15 @@ public sealed class PacedProducer : IDisposable
         }
     }
 
-    // While PostgreSQL is down the stored offsets cannot be read, and Ingest cannot store any: wait it out.
+    // While a shard's PostgreSQL is down its stored offsets cannot be read, and Ingest cannot store any there: its
+    // partitions' unstored messages grow until they reach the bound, and then the producer waits it out.
     async Task WaitForRoomAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            try
+            if (await AheadAsync(cancellationToken) + Step <= _maxUnstored)
             {
-                if (await AheadAsync(cancellationToken) + Step <= _maxUnstored)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
-            {
+                return;
             }
             await Task.Delay(25, cancellationToken);
         }
@@ -150,21 +147,26 @@ public sealed class PacedProducer : IDisposable
 
     async Task<long> AheadAsync(CancellationToken cancellationToken)
     {
-        var stored = new long[_delivered.Length];
-        await using (var command = _store.CreateCommand("select partition, next_offset from es.kafka_offsets where consumer_group = $1 and topic = $2"))
+        for (var shard = 0; shard < _store.Count; shard++)
         {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = IngestGroup });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Topics.Signals });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            try
             {
-                stored[reader.GetInt32(0)] = reader.GetInt64(1);
+                foreach (var (partition, offset) in await PipelineProbe.StoredOffsetsAsync(_store.DataSource(shard), cancellationToken))
+                {
+                    if (partition < _stored.Length && _store.ShardOf(partition) == shard)
+                    {
+                        _stored[partition] = offset;
+                    }
+                }
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
             }
         }
         long ahead = 0;
         for (var partition = 0; partition < _delivered.Length; partition++)
         {
-            ahead = Math.Max(ahead, Interlocked.Read(ref _delivered[partition]) - stored[partition]);
+            ahead = Math.Max(ahead, Interlocked.Read(ref _delivered[partition]) - _stored[partition]);
         }
         return ahead + Sent - Interlocked.Read(ref _completed);
     }

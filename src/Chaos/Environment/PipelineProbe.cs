@@ -6,24 +6,30 @@ using Streaming.EventStore;
 
 namespace Streaming.Chaos.Environment;
 
-/// <summary>Reads how far the services under test have got: started, everything stored, every fold past the end of the log.</summary>
-public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServers, int partitions)
+/// <summary>
+/// Reads how far the services under test have got: started, everything stored, every fold past the end of the log. With
+/// several shards it asks every shard, and a partition's progress on the shard that holds it.
+/// </summary>
+public sealed class PipelineProbe(StoreShards shards, string bootstrapServers, int partitions)
 {
-    /// <summary>The schema is migrated and the Promoter has published the policy (signals stored before it would be decided by none).</summary>
+    /// <summary>
+    /// Every shard's schema is migrated and holds the policy (the Promoter published it to shard 0 and the others hold a
+    /// copy): signals stored before it would be decided by none.
+    /// </summary>
     public Task WaitForStartAsync(string policy, TimeSpan timeout, Func<string> diagnostics, CancellationToken cancellationToken) =>
         Until.TrueAsync(
-            async ct =>
+            async ct => (await shards.EachAsync(async (store, token) =>
             {
                 try
                 {
-                    return await ScalarAsync($"select count(*) from es.events where stream_id = 'policy:{policy}'", ct) > 0
-                        && await ScalarAsync("select count(*) from pg_tables where schemaname = 'es' and tablename = 'kafka_offsets'", ct) > 0;
+                    return await ScalarAsync(store, $"select count(*) from es.events where stream_id = 'policy:{policy}'", token) > 0
+                        && await ScalarAsync(store, "select count(*) from pg_tables where schemaname = 'es' and tablename = 'kafka_offsets'", token) > 0;
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
                 {
                     return false;
                 }
-            },
+            }, ct)).All(started => started),
             timeout, () => "the services to start (schema migrated, policy published): " + diagnostics(), cancellationToken);
 
     /// <summary>Ingest has stored the offsets of every message in the signal topic: it has read (stored or dead-lettered) all of them.</summary>
@@ -40,25 +46,26 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
     }
 
     /// <summary>
-    /// Every checkpoint but the history archive's (which writes whole blocks only) is past the last event of its
-    /// partition, and the three folds have one.
+    /// On every shard, every checkpoint but the history archive's (which writes whole blocks only) and the control relay's
+    /// (a position in shard 0's log) is past the last event of its partition, and the three folds have one.
     /// </summary>
     public Task WaitForFoldsAsync(TimeSpan timeout, Func<string> diagnostics, CancellationToken cancellationToken) =>
         Until.TrueAsync(
-            async ct =>
+            async ct => (await shards.EachAsync(async (store, token) =>
             {
                 var folds = $"""
                     select count(distinct f.name) filter (where not behind) * 1000 + count(*) filter (where behind)
                     from (select c.name, exists (select from {UnreadEvents.After("c", 1)}) as behind
-                          from es.checkpoints c where c.name <> 'history-archive') f
+                          from es.checkpoints c where c.name not in ('history-archive', 'control-relay')) f
                     """;
-                var counts = await ScalarAsync(folds, ct);
+                var counts = await ScalarAsync(store, folds, token);
                 return counts % 1000 == 0 && counts / 1000 >= 3;
-            },
+            }, ct)).All(caughtUp => caughtUp),
             timeout, () => "the Projector and Promoter to pass the end of the log: " + diagnostics(), cancellationToken);
 
-    /// <summary>The store's log partition count, fixed when the services made it.</summary>
-    public Task<long> LogPartitionsAsync(CancellationToken cancellationToken) => ScalarAsync("select partitions from es.log_partitioning", cancellationToken);
+    /// <summary>Each shard's log partition count, fixed when the services made it.</summary>
+    public async Task<IReadOnlyList<long>> LogPartitionsAsync(CancellationToken cancellationToken) =>
+        await shards.EachAsync((store, ct) => ScalarAsync(store, "select partitions from es.log_partitioning", ct), cancellationToken);
 
     public IReadOnlyList<long> HighWatermarks()
     {
@@ -72,7 +79,25 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
             .ToList();
     }
 
+    /// <summary>Ingest's stored offset of each Kafka partition, read from the shard holding that partition.</summary>
     async Task<Dictionary<int, long>> StoredOffsetsAsync(CancellationToken cancellationToken)
+    {
+        var offsets = new Dictionary<int, long>();
+        for (var shard = 0; shard < shards.Count; shard++)
+        {
+            foreach (var (partition, offset) in await StoredOffsetsAsync(shards.DataSource(shard), cancellationToken))
+            {
+                if (shards.ShardOf(partition) == shard)
+                {
+                    offsets[partition] = offset;
+                }
+            }
+        }
+        return offsets;
+    }
+
+    /// <summary>The next offsets Ingest stored in one shard, by Kafka partition of <c>job-signals</c>.</summary>
+    public static async Task<Dictionary<int, long>> StoredOffsetsAsync(NpgsqlDataSource store, CancellationToken cancellationToken)
     {
         await using var command = store.CreateCommand(
             $"select partition, next_offset from es.kafka_offsets where topic = '{Topics.Signals}' and consumer_group = 'streaming-ingest'");
@@ -85,7 +110,7 @@ public sealed class PipelineProbe(NpgsqlDataSource store, string bootstrapServer
         return offsets;
     }
 
-    async Task<long> ScalarAsync(string sql, CancellationToken cancellationToken)
+    static async Task<long> ScalarAsync(NpgsqlDataSource store, string sql, CancellationToken cancellationToken)
     {
         await using var command = store.CreateCommand(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);

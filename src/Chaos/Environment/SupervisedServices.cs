@@ -8,7 +8,8 @@ namespace Streaming.Chaos.Environment;
 /// Ingest, Projector and Promoter as real processes, each under <c>Streaming.Supervisor</c> as <c>./run.sh</c> runs
 /// them: killed ones are restarted by it. Knows their pids (from the supervisor's endpoints file) and counts the exits
 /// the supervisor saw. With several instances each service runs as copies <c>ingest-1</c> .. <c>ingest-N</c>, as under
-/// <c>./run.sh --instances N</c>.
+/// <c>./run.sh --instances N</c>; with several shards the Projector and the Promoter run per shard
+/// (<c>projector-shard1</c>, <c>projector-shard1-2</c>, told <c>Store__Shard=1</c>), as under <c>./run.sh --shards S</c>.
 /// </summary>
 public sealed class SupervisedServices : IAsyncDisposable
 {
@@ -26,11 +27,24 @@ public sealed class SupervisedServices : IAsyncDisposable
         _endpointsFile = endpointsFile;
     }
 
-    public static SupervisedServices Start(string repositoryRoot, string runDirectory, int instances, IReadOnlyDictionary<string, string> environment)
+    /// <summary>The roles Projector and Promoter run once per shard of the store; Ingest runs once over every shard.</summary>
+    public static bool RunsPerShard(string service) => service != "ingest";
+
+    /// <summary>
+    /// The supervisor's name for copy <paramref name="copy"/> (from 1) of <paramref name="service"/> serving
+    /// <paramref name="shard"/>: <c>projector</c>, <c>projector-2</c>, <c>projector-shard1</c>, <c>projector-shard1-2</c>.
+    /// </summary>
+    public static string ProcessName(string service, int shard, int copy, int instances, int shards) =>
+        (shards > 1 && RunsPerShard(service) ? $"{service}-shard{shard}" : service) + (instances > 1 ? $"-{copy}" : "");
+
+    public static SupervisedServices Start(string repositoryRoot, string runDirectory, int instances, int shards, IReadOnlyDictionary<string, string> environment)
     {
         Directory.CreateDirectory(runDirectory);
         var procfile = Path.Combine(runDirectory, "chaos.procfile");
-        File.WriteAllLines(procfile, Services.Select(s => $"{s}: dotnet {HostDll(repositoryRoot, Capitalised(s))}"));
+        var lines = Services.SelectMany(s => shards > 1 && RunsPerShard(s)
+            ? Enumerable.Range(0, shards).Select(shard => (Name: $"{s}-shard{shard}", Command: $"env Store__Shard={shard} dotnet {HostDll(repositoryRoot, Capitalised(s))}"))
+            : [(Name: s, Command: $"dotnet {HostDll(repositoryRoot, Capitalised(s))}")]).ToList();
+        File.WriteAllLines(procfile, lines.Select(l => $"{l.Name}: {l.Command}"));
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -45,10 +59,10 @@ public sealed class SupervisedServices : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
-        foreach (var service in instances > 1 ? Services : [])
+        foreach (var (name, _) in instances > 1 ? lines : [])
         {
             start.ArgumentList.Add("--instances");
-            start.ArgumentList.Add($"{service}={instances}");
+            start.ArgumentList.Add($"{name}={instances}");
         }
         foreach (var (name, value) in environment)
         {
@@ -111,7 +125,7 @@ public sealed class SupervisedServices : IAsyncDisposable
         }
     }
 
-    /// <summary>The pid of a process by the supervisor's name for it (<c>ingest</c>, or <c>ingest-2</c> with several instances).</summary>
+    /// <summary>The pid of a process by the supervisor's name for it (<c>ingest</c>, <c>ingest-2</c> with several instances, <see cref="ProcessName"/>).</summary>
     public int? Pid(string service) =>
         EndpointsFile.ReadLive(_endpointsFile)?["processes"] is JsonObject processes && processes[service] is JsonValue pid
             ? pid.GetValue<int>()

@@ -11,6 +11,9 @@ public interface IFaultPlan
     /// <summary>How many service exits the plan causes itself (its kills).</summary>
     int ExpectedExits { get; }
 
+    /// <summary>What the plan watched while its faults lasted and found wrong, in words (none by default).</summary>
+    IReadOnlyList<string> Unmet => [];
+
     /// <summary>Called every few hundred messages with how many were sent: injects the faults due by then.</summary>
     Task AtAsync(long sent, FaultContext context, CancellationToken cancellationToken);
 

@@ -5,8 +5,9 @@ namespace Streaming.Chaos.Scenarios;
 
 /// <summary>
 /// kill -9 of the services at points drawn from the seed (between 5% and 95% of the stream), each service in turn in
-/// an order drawn from the seed too; with several instances, a copy of it drawn from the seed. The supervisor restarts
-/// each. A process is killed again only once it runs again.
+/// an order drawn from the seed too; with several instances, a copy of it drawn from the seed, and with several shards a
+/// Projector or Promoter of a shard drawn from the seed. The supervisor restarts each. A process is killed again only
+/// once it runs again.
 /// </summary>
 public sealed class KillPlan : IFaultPlan
 {
@@ -14,13 +15,19 @@ public sealed class KillPlan : IFaultPlan
     readonly Dictionary<string, int> _killed = new(StringComparer.Ordinal);
     readonly List<string> _injected = [];
 
-    public KillPlan(int kills, long totalMessages, int seed, int instances)
+    public KillPlan(int kills, long totalMessages, int seed, int instances, int shards = 1)
     {
         var random = new Random(seed);
         var order = SupervisedServices.Services.OrderBy(_ => random.Next()).ToList();
         var points = Enumerable.Range(0, kills).Select(_ => (long)(totalMessages * (0.05 + 0.9 * random.NextDouble()))).Order().ToList();
-        // Copies are drawn after the points, so a single-instance plan is the one it always was for its seed.
-        string Process(string service) => instances > 1 ? $"{service}-{random.Next(1, instances + 1)}" : service;
+        // Copies, then shards, are drawn after the points, so a single-instance, single-shard plan is the one it always was
+        // for its seed, and a single-shard one with several instances too.
+        string Process(string service)
+        {
+            var copy = instances > 1 ? random.Next(1, instances + 1) : 1;
+            var shard = shards > 1 && SupervisedServices.RunsPerShard(service) ? random.Next(shards) : 0;
+            return SupervisedServices.ProcessName(service, shard, copy, instances, shards);
+        }
         _points = new Queue<(long, string)>(points.Select((at, i) => (at, Process(order[i % order.Count]))));
         ExpectedExits = kills;
     }

@@ -9,10 +9,16 @@ namespace Streaming.Chaos.Scenarios;
 /// One run of the workload through the real system: a fresh database on the suite's PostgreSQL, a fresh embedded
 /// broker (in this process, where the suite injects its faults), and Ingest, Projector and Promoter as processes under
 /// the supervisor. The workload is produced with the plan's faults injected along the way; once everything has caught
-/// up, the store and the published decisions are read and compared with the signals and with the reference run.
+/// up, the store and the published decisions are read and compared with the signals and with the reference run. With
+/// several shards the run's store is a database on each of the first S clusters, and every check reads all of them.
 /// </summary>
-public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres)
+public sealed class PipelineRun(ChaosSettings settings, IReadOnlyList<PostgresCluster> postgres)
 {
+    public PipelineRun(ChaosSettings settings, PostgresCluster postgres)
+        : this(settings, [postgres])
+    {
+    }
+
     static readonly TimeSpan CatchUpTimeout = TimeSpan.FromMinutes(10);
 
     public async Task<(RunFigures Figures, StoreSnapshot Snapshot)> RunAsync(
@@ -20,11 +26,11 @@ public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres
     {
         var clock = Stopwatch.StartNew();
         await using var stage = await RunStage.StartAsync(settings, postgres, name, cancellationToken);
-        var (store, broker, services, probe) = (stage.Store, stage.Broker, stage.Services, stage.Probe);
+        var (store, broker, services, probe) = (stage.Shards, stage.Broker, stage.Services, stage.Probe);
         await using var follower = new PhaseChangeFollower(broker.BootstrapServers);
 
         using var producer = new PacedProducer(broker.BootstrapServers, store, settings.Partitions);
-        var context = new FaultContext(broker, postgres, services, workload.UniqueSignals, settings.Partitions);
+        var context = new FaultContext(broker, postgres, store, services, workload.UniqueSignals, settings.Partitions);
         await producer.ProduceAsync(workload.Messages(), (sent, ct) => plan.AtAsync(sent, context, ct), cancellationToken);
         await plan.FinishAsync(context, cancellationToken);
         if (producer.Failed > 0)
@@ -42,7 +48,7 @@ public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres
         examples.AddRange(services.SupervisorLines.Where(l => l.Contains("restarting it in", StringComparison.Ordinal)).Take(Math.Max(0, restarts - plan.ExpectedExits) == 0 ? 0 : 6));
         var exitCode = await services.StopAsync();
         var (lost, duplicated) = RunComparison.Signals(workload, snapshot);
-        var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, stage.ConnectionString, store, examples, cancellationToken);
+        var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, stage.ConnectionStrings, store, examples, cancellationToken);
         var figures = new RunFigures(
             plan.Name,
             plan.Injected,
@@ -60,6 +66,8 @@ public sealed class PipelineRun(ChaosSettings settings, PostgresCluster postgres
             reference is null ? 0 : RunComparison.Differences(snapshot.JobEvents, reference.JobEvents, "event", examples),
             reference is null ? 0 : RunComparison.Differences(RunComparison.Settled(snapshot.JobStates), RunComparison.Settled(reference.JobStates), "job state", examples),
             rebuildDifferences,
+            snapshot.Misplaced,
+            plan.Unmet,
             restarts - plan.ExpectedExits,
             exitCode,
             examples,

@@ -1,16 +1,29 @@
 using System.Diagnostics;
 using Npgsql;
+using Streaming.EventStore;
 
 namespace Streaming.Chaos.Verification;
 
 /// <summary>
 /// Rebuilds a run's job states from its log with the <c>rebuild</c> command (a fresh generation) and compares them row
 /// for row with the ones the live Projector kept through the run's faults: a fold killed and restarted must end where
-/// an uninterrupted fold of the same log ends.
+/// an uninterrupted fold of the same log ends. With several shards each shard is rebuilt from its own log (its partitions'
+/// and the control streams' copy) and compared with what its Projectors kept.
 /// </summary>
 public static class ProjectionRebuild
 {
     public static async Task<long> DifferencesAsync(
+        string repositoryRoot, IReadOnlyList<string> connectionStrings, StoreShards shards, List<string> examples, CancellationToken cancellationToken)
+    {
+        long differences = 0;
+        for (var shard = 0; shard < shards.Count; shard++)
+        {
+            differences += await DifferencesAsync(repositoryRoot, connectionStrings[shard], shards.DataSource(shard), examples, cancellationToken);
+        }
+        return differences;
+    }
+
+    static async Task<long> DifferencesAsync(
         string repositoryRoot, string connectionString, NpgsqlDataSource store, List<string> examples, CancellationToken cancellationToken)
     {
         var live = await ActiveGenerationAsync(store, cancellationToken);

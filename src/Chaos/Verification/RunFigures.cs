@@ -18,6 +18,8 @@ public sealed record RunFigures(
     long EventDifferences,
     long ProjectionDifferences,
     long RebuildDifferences,
+    long Misplaced,
+    IReadOnlyList<string> Unmet,
     int UnexpectedExits,
     int SupervisorExitCode,
     IReadOnlyList<string> Examples,
@@ -39,11 +41,13 @@ public sealed record RunFigures(
         Check(EventDifferences, "job events (decisions, deferrals) unlike the uninterrupted run's");
         Check(ProjectionDifferences, "job-state rows unlike the uninterrupted run's");
         Check(RebuildDifferences, "job-state rows unlike a rebuild from the run's own log");
+        Check(Misplaced, "job events or job-state rows on another shard than their log partition's");
         Check(DecisionsUnpublished, "decisions never published to job-phase-changes");
         Check(ConflictingPublications, "event ids published with different content");
         Check(DecisionsMissedByFollower, "decisions a consumer group following job-phase-changes never received");
         Check(UnexpectedExits, "service exits the suite did not cause");
         Check(SupervisorExitCode, "= the supervisor's exit code on a requested stop");
+        failures.AddRange(Unmet);
         return failures;
     }
 }

@@ -10,7 +10,9 @@ namespace Streaming.Projections.Tail;
 /// once: from the history archive's blocks where they reach and the caller accepts them (signals already decoded, one row
 /// per 2,000 events of a partition), from the log's gap-free tail after that. A partition the caller follows for its
 /// control streams only (<see cref="FollowedPartitions.ControlOnly"/>) is read from the log alone, and only its control
-/// streams' events are handed on; the batch's end there is past what was passed over. Not thread-safe: one per reading loop.
+/// streams' events are handed on; the batch's end there is past what was passed over. The archive's blocks are not handed
+/// ahead of the control partition's events: while the archive does not serve that partition from where it is read and the
+/// log holds events of it past there, the log is read. Not thread-safe: one per reading loop.
 /// </summary>
 public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int batchSize = LogSource.DefaultBatchSize, FollowedPartitions? followed = null)
 {
@@ -19,6 +21,8 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
     // Archive blocks read at a time per partition (of 2,000 events each): a batch's array stays under 85,000 bytes with
     // one partition, so it dies young instead of waiting in the large-object heap for a full collection.
     const int BlocksPerRead = 2;
+
+    const int Control = LogPartitioner.ControlPartition;
 
     readonly EventLog _log = new(dataSource);
     readonly EventDecoder _decoder = new();
@@ -114,6 +118,18 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         return LogPositions.Of(ends);
     }
 
+    // Whether the control partition is read, the archive does not serve it from its position, and the log holds events of
+    // it past there. Its policies and known issues must be folded before the job events that come after them: the archive
+    // holds few or none of them (a shard's relayed copy of the control streams never fills a block), so its job
+    // partitions' blocks would otherwise be folded first, without the policies (jobs "no-policy", assigned only at a
+    // later signal). Partition 0's archive ends within a block of the others', so this reads little more from the log.
+    async Task<bool> ControlPartitionAheadAsync(LogPositions after, CancellationToken cancellationToken) =>
+        after.Count > 1
+        && after.Contains(Control)
+        && _archiveEndedAt.TryGetValue(Control, out var ended)
+        && after[Control].CompareTo(ended) >= 0
+        && (await _log.ReadTailAsync(LogPositions.At(Control, after[Control]), 1, cancellationToken)).Count > 0;
+
     async Task<LogBatch?> ReadArchiveAsync(LogPositions after, LogPositions? upTo, CancellationToken cancellationToken)
     {
         if (followed?.ControlOnly is not null)
@@ -127,12 +143,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         // The partitions the archive may still reach past their position, and does not have to stop at.
         var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
                                     && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
-        // The control partition's events must come first, as in a read of the log: when the archive cannot give them now
-        // (none archived past its position yet, or not past a fold that does not take the archive), the job partitions'
-        // blocks would be folded ahead of control events not read yet (policies published after the fold's position:
-        // jobs folded as if no policy governed them). The log, then.
-        var control = LogPartitioner.ControlPartition;
-        if (from.Count == 0 || after.Contains(control) && !from.Any(p => p.Key == control))
+        if (from.Count == 0 || await ControlPartitionAheadAsync(after, cancellationToken))
         {
             return null;
         }
@@ -161,7 +172,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
                 _archiveEndedAt[partition] = position;
             }
         }
-        if (count == 0 || after.Contains(control) && !reached.Contains(control))
+        if (count == 0 || (from.Any(p => p.Key == Control) && await ControlPartitionAheadAsync(after, cancellationToken)))
         {
             return null;
         }

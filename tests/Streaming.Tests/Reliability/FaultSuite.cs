@@ -17,6 +17,7 @@ namespace Streaming.Tests.Reliability;
 public sealed class FaultSuite : IAsyncLifetime
 {
     Task<(RunFigures Figures, StoreSnapshot Snapshot)>? _reference;
+    Task<PostgresCluster>? _secondShard;
 
     public ChaosSettings Settings { get; } = new()
     {
@@ -38,6 +39,10 @@ public sealed class FaultSuite : IAsyncLifetime
     public Task<(RunFigures Figures, StoreSnapshot Snapshot)> ReferenceAsync() =>
         _reference ??= Pipeline.RunAsync("reference", Workload, new NoFaults(), null, CancellationToken.None);
 
+    /// <summary>Two clusters for the runs over two shards: the suite's, and a second one started on first use.</summary>
+    public async Task<IReadOnlyList<PostgresCluster>> TwoShardsAsync() =>
+        [Postgres, await (_secondShard ??= PostgresCluster.StartAsync(Settings.RepositoryRoot, Path.Combine(Settings.WorkDirectory, "postgres-shard1")))];
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Settings.WorkDirectory);
@@ -46,6 +51,10 @@ public sealed class FaultSuite : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_secondShard is not null)
+        {
+            await (await _secondShard).DisposeAsync();
+        }
         await Postgres.DisposeAsync();
         Directory.Delete(Settings.WorkDirectory, recursive: true);
     }

@@ -36,6 +36,30 @@ public sealed class FaultSuiteTests(FaultSuite suite)
     }
 
     [Fact]
+    public async Task Kill_9_of_copies_of_two_instances_over_two_shards_decides_as_one_instance_on_one_shard_does()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var settings = suite.Settings with { Instances = 2, Shards = 2 };
+        var (run, _) = await new PipelineRun(settings, await suite.TwoShardsAsync()).RunAsync(
+            "kills-2x2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.Instances, settings.Shards), snapshot, CancellationToken.None);
+        Passes(reference, run);
+        Assert.Equal(settings.Kills, run.Faults.Count);
+        Assert.All(run.Faults, fault => Assert.Matches(@"^kill -9 (ingest-[12]|(projector|promoter)-shard[01]-[12]) ", fault));
+    }
+
+    [Fact]
+    public async Task One_shards_PostgreSQL_stopped_stalls_only_its_partitions_loses_nothing_and_no_service_exits()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        var settings = suite.Settings with { Shards = 2 };
+        var (run, _) = await new PipelineRun(settings, await suite.TwoShardsAsync()).RunAsync(
+            "postgres-shard1", suite.Workload, new PostgresOutagePlan(settings.PostgresOutage, shard: 1), snapshot, CancellationToken.None);
+        // Passing includes the plan's own check: shard 0 stored signals and decisions while shard 1 was down.
+        Passes(reference, run);
+        Assert.Matches(@"^shard 1's PostgreSQL stopped for 10 s after [0-9,]+ messages; meanwhile shard 0 stored [1-9][0-9,]* signals and [1-9][0-9,]* decisions$", Assert.Single(run.Faults));
+    }
+
+    [Fact]
     public async Task A_PostgreSQL_restart_mid_stream_loses_nothing_and_no_service_exits()
     {
         var (reference, snapshot) = await suite.ReferenceAsync();
