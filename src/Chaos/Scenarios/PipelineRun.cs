@@ -45,7 +45,17 @@ public sealed class PipelineRun(ChaosSettings settings, IReadOnlyList<PostgresCl
         var published = PublishedChanges.Read(broker.BootstrapServers, settings.Partitions, snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(2));
         var missedByFollower = await follower.MissingAfterAsync(snapshot.Decisions.Keys.ToList(), TimeSpan.FromMinutes(1));
         var restarts = services.Restarts;
-        examples.AddRange(services.SupervisorLines.Where(l => l.Contains("restarting it in", StringComparison.Ordinal)).Take(Math.Max(0, restarts - plan.ExpectedExits) == 0 ? 0 : 6));
+        var exits = services.SupervisorLines.Where(l => l.Contains("restarting it in", StringComparison.Ordinal)).Take(Math.Max(0, restarts - plan.ExpectedExits) == 0 ? 0 : 6).ToList();
+        examples.AddRange(exits);
+        if (restarts > plan.ExpectedExits)
+        {
+            // What the exited processes said last (warnings and errors: the services log at Warning), to find why.
+            var output = services.OutputLines;
+            foreach (var exited in exits.Select(ExitedService).Distinct())
+            {
+                examples.AddRange(output.Where(l => l.StartsWith(exited + " ", StringComparison.Ordinal)).TakeLast(8));
+            }
+        }
         var exitCode = await services.StopAsync();
         var (lost, duplicated) = RunComparison.Signals(workload, snapshot);
         var rebuildDifferences = await ProjectionRebuild.DifferencesAsync(settings.RepositoryRoot, stage.ConnectionStrings, store, examples, cancellationToken);
@@ -74,4 +84,8 @@ public sealed class PipelineRun(ChaosSettings settings, IReadOnlyList<PostgresCl
             clock.Elapsed);
         return (figures, snapshot);
     }
+
+    // "supervisor | promoter-shard1 (pid 12369) exited with code 1; restarting …" → "promoter-shard1"
+    static string ExitedService(string supervisorLine) =>
+        supervisorLine[(supervisorLine.IndexOf('|', StringComparison.Ordinal) + 1)..].TrimStart().Split(' ')[0];
 }

@@ -118,16 +118,16 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         return LogPositions.Of(ends);
     }
 
-    // Whether the control partition is read, the archive does not serve it from its position, and the log holds events of
-    // it past there. Its policies and known issues must be folded before the job events that come after them: the archive
-    // holds few or none of them (a shard's relayed copy of the control streams never fills a block), so its job
-    // partitions' blocks would otherwise be folded first, without the policies (jobs "no-policy", assigned only at a
-    // later signal). Partition 0's archive ends within a block of the others', so this reads little more from the log.
-    async Task<bool> ControlPartitionAheadAsync(LogPositions after, CancellationToken cancellationToken) =>
+    // Whether the control partition is read, the archive does not serve it from its position (none of it archived past
+    // there, or not past a fold beside that does not take the archive: not in served), and the log
+    // holds events of it past there. Its policies and known issues must be folded before the job events that come after
+    // them: the archive holds few or none of them (a shard's relayed copy of the control streams never fills a block), so
+    // its job partitions' blocks would otherwise be folded first, without the policies (jobs "no-policy", assigned only at
+    // a later signal). Partition 0's archive ends within a block of the others', so this reads little more from the log.
+    async Task<bool> ControlPartitionAheadAsync(LogPositions after, IEnumerable<int> served, CancellationToken cancellationToken) =>
         after.Count > 1
         && after.Contains(Control)
-        && _archiveEndedAt.TryGetValue(Control, out var ended)
-        && after[Control].CompareTo(ended) >= 0
+        && !served.Contains(Control)
         && (await _log.ReadTailAsync(LogPositions.At(Control, after[Control]), 1, cancellationToken)).Count > 0;
 
     async Task<LogBatch?> ReadArchiveAsync(LogPositions after, LogPositions? upTo, CancellationToken cancellationToken)
@@ -143,7 +143,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
         // The partitions the archive may still reach past their position, and does not have to stop at.
         var from = after.Where(p => !(_archiveEndedAt.TryGetValue(p.Key, out var ended) && p.Value.CompareTo(ended) >= 0)
                                     && !(upTo is not null && upTo.Contains(p.Key) && upTo[p.Key].CompareTo(p.Value) <= 0)).ToList();
-        if (from.Count == 0 || await ControlPartitionAheadAsync(after, cancellationToken))
+        if (from.Count == 0 || await ControlPartitionAheadAsync(after, from.Select(p => p.Key), cancellationToken))
         {
             return null;
         }
@@ -172,7 +172,7 @@ public sealed class LogSource(NpgsqlDataSource dataSource, ILogger logger, int b
                 _archiveEndedAt[partition] = position;
             }
         }
-        if (count == 0 || (from.Any(p => p.Key == Control) && await ControlPartitionAheadAsync(after, cancellationToken)))
+        if (count == 0 || (from.Any(p => p.Key == Control) && await ControlPartitionAheadAsync(after, reached, cancellationToken)))
         {
             return null;
         }
