@@ -23,6 +23,7 @@ public static class IngestExtensions
             .Validate(o => o.Consumers is > 0 and <= 64, "Ingest:Consumers must be between 1 and 64")
             .Validate(o => o.SmallBatch >= 0 && o.MaxBatchWait >= TimeSpan.Zero, "Ingest:SmallBatch and Ingest:MaxBatchWait must not be negative")
             .Validate(o => o.MaxClockSkew > TimeSpan.Zero, "Ingest:MaxClockSkew must be positive")
+            .Validate(o => o.FencedPause > TimeSpan.Zero, "Ingest:FencedPause must be positive")
             .ValidateOnStart();
         builder.Services.AddSignalLog();
         builder.Services.AddSingleton(sp => new SignalShards(

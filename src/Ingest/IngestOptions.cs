@@ -22,6 +22,12 @@ public sealed class IngestOptions
     public TimeSpan RevokeDrain { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a partition another consumer stored past (fenced) stays paused before it is read again from the store,
+    /// if the group still gives it to this consumer: time for the group to take it away if it is no longer this one's.
+    /// </summary>
+    public TimeSpan FencedPause { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Consumers in this process, each a group member writing its own partitions in its own transactions. More than the
     /// topic has partitions leaves the rest idle; more Ingest processes scale the same way.
     /// </summary>

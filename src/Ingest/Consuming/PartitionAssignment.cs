@@ -15,9 +15,11 @@ namespace Streaming.Ingest.Consuming;
 /// Ingest uses the cooperative-sticky assignor: a rebalance revokes only the partitions that move, and the assigned
 /// handler must hand librdkafka exactly the partitions it got, with their positions. A partition whose stored
 /// offset another consumer moved (<see cref="Fenced"/>) is paused and dropped alone; it is positioned again from the
-/// store after <see cref="FencedPause"/>, when the group has had time to take it away if it is no longer this
-/// consumer's. A broker that reports an offset out of range (<c>auto.offset.reset=error</c>) stops that partition's
-/// fetcher; <see cref="PositionAsync"/> then compares the stored offset with the log's watermarks: below the start,
+/// store after <see cref="IngestOptions.FencedPause"/>, when the group has had time to take it away if it is no longer
+/// this consumer's. librdkafka keeps a partition's pause across its revocation and a later assignment, so every
+/// partition assigned to be read is resumed (by <see cref="PositionAsync"/>, once the assignment is applied). A broker
+/// that reports an offset out of range (<c>auto.offset.reset=error</c>) stops that partition's fetcher;
+/// <see cref="PositionAsync"/> then compares the stored offset with the log's watermarks: below the start,
 /// retention deleted unread messages, and the loss is recorded by moving the stored offset to the start with
 /// compare-and-set, so it is counted once however often and by however many consumers it is seen; otherwise it resumes
 /// at the stored offset.
@@ -30,7 +32,14 @@ namespace Streaming.Ingest.Consuming;
 /// </para>
 /// </remarks>
 sealed partial class PartitionAssignment(
-    SignalShards store, IReadOnlyList<Outage> shardOutages, string consumerGroup, string topic, string member, IngestCounters counters, ILogger logger)
+    SignalShards store,
+    IReadOnlyList<Outage> shardOutages,
+    string consumerGroup,
+    string topic,
+    string member,
+    TimeSpan fencedPause,
+    IngestCounters counters,
+    ILogger logger)
 {
     enum State
     {
@@ -50,9 +59,6 @@ sealed partial class PartitionAssignment(
         Stalled,
     }
 
-    /// <summary>How long a fenced partition stays paused before it is read again from the store, if still assigned.</summary>
-    public static readonly TimeSpan FencedPause = TimeSpan.FromSeconds(1);
-
     // A seek that librdkafka refuses (the partition's fetcher between states) is tried again this soon.
     static readonly TimeSpan SeekRetry = TimeSpan.FromMilliseconds(50);
 
@@ -66,10 +72,12 @@ sealed partial class PartitionAssignment(
     readonly Dictionary<int, DateTime> _notBefore = [];
     readonly HashSet<int> _reload = [];
     readonly HashSet<int> _pause = [];
+    // Assigned to be read: resumed, since a pause of an earlier assignment (fenced, stalled) outlives its revocation.
+    readonly HashSet<int> _resume = [];
     readonly Dictionary<int, TimeSpan> _unreachable = [];
 
-    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from, or paused.</summary>
-    public bool NeedsPositioning => _pause.Count > 0 || _states.Any(s => s.Value != State.Reading && Due(s.Key));
+    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from, paused or resumed.</summary>
+    public bool NeedsPositioning => _pause.Count > 0 || _resume.Count > 0 || _states.Any(s => s.Value != State.Reading && Due(s.Key));
 
     /// <summary>Whether messages read from <paramref name="partition"/> may be written now.</summary>
     public bool Owns(int partition) => _states.TryGetValue(partition, out var state) && state is State.Reading or State.OutOfRange;
@@ -105,6 +113,7 @@ sealed partial class PartitionAssignment(
             _notBefore.Remove(p);
             _reload.Remove(p);
             _pause.Remove(p);
+            _resume.Remove(p);
             if (_unreachable.TryGetValue(store.ShardOf(p), out var retryIn))
             {
                 _states[p] = State.Stalled;
@@ -117,6 +126,7 @@ sealed partial class PartitionAssignment(
                 continue;
             }
             _states[p] = State.Reading;
+            _resume.Add(p);
             _stored[p] = stored.TryGetValue(p, out var next) ? next : null;
             positions.Add(new TopicPartitionOffset(partition, _stored[p] is { } offset ? new Offset(offset) : Offset.Beginning));
         }
@@ -177,6 +187,7 @@ sealed partial class PartitionAssignment(
                 paused.Add(partition);
             }
             _states[partition] = State.Stalled;
+            _resume.Remove(partition);
             _reload.Add(partition);
             _notBefore[partition] = retryAt;
         }
@@ -198,6 +209,7 @@ sealed partial class PartitionAssignment(
             _notBefore.Remove(partition.Partition.Value);
             _reload.Remove(partition.Partition.Value);
             _pause.Remove(partition.Partition.Value);
+            _resume.Remove(partition.Partition.Value);
         }
         // A stalled shard none of whose partitions stays with this consumer is no longer this consumer's to wait for.
         for (var shard = 0; store.Sharded && shard < shardOutages.Count; shard++)
@@ -228,7 +240,7 @@ sealed partial class PartitionAssignment(
 
     /// <summary>
     /// Another consumer moved the stored offset of <paramref name="partition"/>: it stops being read and written now,
-    /// and is read again from the store after <see cref="FencedPause"/> if the group still gives it to this consumer.
+    /// and is read again from the store after <see cref="IngestOptions.FencedPause"/> if the group still gives it to this consumer.
     /// </summary>
     public void Fenced(IConsumer<byte[]?, byte[]?> consumer, int partition)
     {
@@ -237,10 +249,11 @@ sealed partial class PartitionAssignment(
             return;
         }
         _states[partition] = State.Fenced;
-        _notBefore[partition] = DateTime.UtcNow + FencedPause;
+        _notBefore[partition] = DateTime.UtcNow + fencedPause;
         _reload.Add(partition);
+        _resume.Remove(partition);
         consumer.Pause([new TopicPartition(topic, partition)]);
-        LogDropped(logger, topic, partition, member, FencedPause.TotalSeconds);
+        LogDropped(logger, topic, partition, member, fencedPause.TotalSeconds);
     }
 
     /// <summary>
@@ -257,8 +270,8 @@ sealed partial class PartitionAssignment(
     }
 
     /// <summary>
-    /// Loads the stored offsets of the partitions that need them, settles partitions reported out of range, and moves
-    /// every partition due to its stored offset. Transient database and broker errors propagate: call it again.
+    /// Pauses and resumes the partitions assigned stalled and to be read, loads the stored offsets of the partitions that
+    /// need them, settles partitions reported out of range, and moves every partition due to its stored offset. Transient database and broker errors propagate: call it again.
     /// </summary>
     /// <remarks>
     /// With several shards, a shard that does not answer stalls its partitions (<see cref="Stall"/>) and the others are
@@ -270,6 +283,11 @@ sealed partial class PartitionAssignment(
         {
             consumer.Pause([.. _pause.Select(p => new TopicPartition(topic, p))]);
             _pause.Clear();
+        }
+        if (_resume.Count > 0)
+        {
+            consumer.Resume([.. _resume.Select(p => new TopicPartition(topic, p))]);
+            _resume.Clear();
         }
         var due = _states.Where(s => s.Value != State.Reading && Due(s.Key)).Select(s => s.Key).Order().ToList();
         foreach (var shard in due.Where(_reload.Contains).GroupBy(store.ShardOf))

@@ -73,7 +73,8 @@ sealed partial class SignalConsumer(
             outage.Succeeded();
         }
         health.Running(name + " (brokers)");
-        var partitions = new PartitionAssignment(shards, writing, _options.ConsumerGroup, _kafka.SignalsTopic, instanceId ?? name, counters, logger);
+        var partitions = new PartitionAssignment(
+            shards, writing, _options.ConsumerGroup, _kafka.SignalsTopic, instanceId ?? name, _options.FencedPause, counters, logger);
         var config = KafkaClientConfig.Consumer(_kafka, "streaming-ingest", _options.ConsumerGroup);
         // Never jump silently when the stored offset is gone: the consumer reports it and PartitionAssignment counts the loss.
         config.AutoOffsetReset = AutoOffsetReset.Error;

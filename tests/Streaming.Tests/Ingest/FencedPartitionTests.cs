@@ -1,5 +1,3 @@
-using Streaming.Contracts;
-using Streaming.Ingest.Appending;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Ingest;
@@ -22,7 +20,7 @@ public sealed class FencedPartitionTests
         await ingest.StartAsync();
         ingest.Produce(IngestProbe.Signals("fenced-a", 1, 1), partition: 0);
         ingest.Produce(IngestProbe.Signals("fenced-b", 1, 1), partition: 1);
-        await Eventually.True(async () => await StoredAsync(database, 0) == 1 && await StoredAsync(database, 1) == 1, Timeout, "both partitions' first message stored");
+        await Eventually.True(async () => await IngestProbe.StoredAsync(database, 0) == 1 && await IngestProbe.StoredAsync(database, 1) == 1, Timeout, "both partitions' first message stored");
 
         // Given another consumer has stored partition 1 up to offset 3 (its messages at offsets 1 and 2) since this one last did
         await using (var command = database.DataSource.CreateCommand("update es.kafka_offsets set next_offset = 3 where partition = 1"))
@@ -35,7 +33,7 @@ public sealed class FencedPartitionTests
         ingest.Produce(IngestProbe.Signals("fenced-b", 2, 4), partition: 1);
 
         // Then partition 0's are stored in a batch that left partition 1 out, and only partition 1 was fenced
-        await Eventually.True(async () => await StoredAsync(database, 0) == 5, Timeout, "partition 0 stored");
+        await Eventually.True(async () => await IngestProbe.StoredAsync(database, 0) == 5, Timeout, "partition 0 stored");
         Assert.Equal(5, await IngestProbe.EventCountAsync(database, "fenced-a"));
         var fenced = ingest.Logs.Entries.Where(e => e.Message.StartsWith("Another consumer moved the stored offset", StringComparison.Ordinal)).ToList();
         Assert.Single(fenced);
@@ -44,24 +42,8 @@ public sealed class FencedPartitionTests
         Assert.Equal(1, ingest.Counters.Fenced);
 
         // And partition 1 is read again from the stored offset 3: the messages the other consumer stored are not stored twice
-        await Eventually.True(async () => await StoredAsync(database, 1) == 5, Timeout, "partition 1 read again from the store");
-        Assert.Equal([1L, 4L, 5L], await SeqsAsync(database, "fenced-b"));
+        await Eventually.True(async () => await IngestProbe.StoredAsync(database, 1) == 5, Timeout, "partition 1 read again from the store");
+        Assert.Equal([1L, 4L, 5L], await IngestProbe.SeqsAsync(database, "fenced-b"));
         Assert.False(ingest.Run.IsCompleted, "Ingest stopped");
-    }
-
-    static async Task<long> StoredAsync(EventStore.MigratedDatabase database, int partition) =>
-        (await new SignalLog(database.DataSource).LoadKafkaOffsetsAsync("streaming-ingest", Topics.Signals, CancellationToken.None)).GetValueOrDefault(partition);
-
-    static async Task<List<long>> SeqsAsync(EventStore.MigratedDatabase database, string job)
-    {
-        await using var command = database.DataSource.CreateCommand("select seq from es.events where stream_id = $1 order by version");
-        command.Parameters.AddWithValue(job);
-        var seqs = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            seqs.Add(reader.GetInt64(0));
-        }
-        return seqs;
     }
 }

@@ -28,6 +28,24 @@ static class IngestProbe
                 .GetValueOrDefault(0),
             offset => offset == expected, Timeout, $"the stored offset of partition 0 to reach {expected}");
 
+    /// <summary>The next offset stored for <paramref name="partition"/>; 0 when none is.</summary>
+    public static async Task<long> StoredAsync(MigratedDatabase database, int partition) =>
+        (await new SignalLog(database.DataSource).LoadKafkaOffsetsAsync("streaming-ingest", Topics.Signals, CancellationToken.None)).GetValueOrDefault(partition);
+
+    /// <summary>The seqs of <paramref name="job"/>'s stored events, in stream order.</summary>
+    public static async Task<List<long>> SeqsAsync(MigratedDatabase database, string job)
+    {
+        await using var command = database.DataSource.CreateCommand("select seq from es.events where stream_id = $1 order by version");
+        command.Parameters.AddWithValue(job);
+        var seqs = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            seqs.Add(reader.GetInt64(0));
+        }
+        return seqs;
+    }
+
     public static async Task<long> EventCountAsync(MigratedDatabase database, string job)
     {
         await using var command = database.DataSource.CreateCommand("select count(*) from es.events where stream_id = $1");
