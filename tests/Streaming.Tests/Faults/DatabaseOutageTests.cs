@@ -37,34 +37,27 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     public async Task A_database_shut_down_and_started_again_mid_stream_is_waited_out_and_nothing_is_lost()
     {
         // Given the Projector and Promoter on a PostgreSQL server of this test's own, with twenty-odd minutes of history
-        var postgres = new OwnPostgres();
-        await postgres.InitializeAsync();
-        try
-        {
-            await using var dataSource = NpgsqlDataSource.Create(postgres.ConnectionString);
-            using var host = await StartAsync(postgres.ConnectionString);
-            var fleet = new SignallingFleet(dataSource, "restart", 8);
-            await fleet.WriteAsync(0, 25);
-            var health = host.Services.GetRequiredService<LoopHealth>();
+        await using var postgres = new PrivatePostgres();
+        await postgres.StartAsync();
+        await using var dataSource = NpgsqlDataSource.Create(postgres.ConnectionString);
+        using var host = await StartAsync(postgres.ConnectionString);
+        var fleet = new SignallingFleet(dataSource, "restart", 8);
+        await fleet.WriteAsync(0, 25);
+        var health = host.Services.GetRequiredService<LoopHealth>();
 
-            // When the server is shut down (fast: every session ended) and started again once the services have noticed
-            await postgres.StopAsync();
-            await Eventually.True(() => Task.FromResult(!health.IsReady), SignallingFleet.Timeout, "the services to notice the outage");
-            await postgres.StartAsync();
-            // and the rest of the forty minutes is written after it
-            await fleet.WriteAsync(25, 40);
+        // When the server is shut down (fast: every session ended) and started again once the services have noticed
+        await postgres.StopAsync();
+        await Eventually.True(() => Task.FromResult(!health.IsReady), SignallingFleet.Timeout, "the services to notice the outage");
+        await postgres.StartAsync();
+        // and the rest of the forty minutes is written after it
+        await fleet.WriteAsync(25, 40);
 
-            // Then everything is projected, decided and published as if nothing had happened, and no host stopped
-            await fleet.ProcessedAsync(40);
-            await Eventually.True(() => Task.FromResult(health.IsReady), SignallingFleet.Timeout, "every loop to report running again");
-            Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped");
-            await fleet.AssertAsAnUninterruptedRunAsync(SignallingFleet.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
-            await host.StopAsync();
-        }
-        finally
-        {
-            await postgres.DisposeAsync();
-        }
+        // Then everything is projected, decided and published as if nothing had happened, and no host stopped
+        await fleet.ProcessedAsync(40);
+        await Eventually.True(() => Task.FromResult(health.IsReady), SignallingFleet.Timeout, "every loop to report running again");
+        Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped");
+        await fleet.AssertAsAnUninterruptedRunAsync(SignallingFleet.Published(_kafka.BootstrapServers, fleet.Healthy.Count()));
+        await host.StopAsync();
     }
 
     [Fact]

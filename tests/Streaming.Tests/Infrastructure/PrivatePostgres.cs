@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Streaming.Tests.Infrastructure;
 
 /// <summary>
-/// A PostgreSQL server of the test's own (scripts/postgres.sh in a temporary folder, on a free port), for tests that
-/// stop and start the server: the shared one serves every other test at the same time.
+/// A PostgreSQL server of the test's own (<c>scripts/postgres.sh</c> in a temporary folder, on a free port), which the
+/// test can stop and start again for real while services use it: the shared one serves every other test at the same
+/// time. Disposing stops it and removes its folder.
 /// </summary>
 public sealed class PrivatePostgres : IAsyncDisposable
 {
@@ -13,6 +14,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>Starts the server; after <see cref="StopAsync"/>, starts it again on the same data and port.</summary>
     public async Task StartAsync() =>
         ConnectionString = (await RunAsync("start", _directory, _port.ToString(System.Globalization.CultureInfo.InvariantCulture))).Trim();
 
@@ -43,7 +45,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"scripts/postgres.sh {string.Join(' ', arguments)} failed: {await errors}");
+            throw new InvalidOperationException($"scripts/postgres.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await errors}");
         }
         return await output;
     }

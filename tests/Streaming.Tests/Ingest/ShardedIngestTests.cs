@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace Streaming.Tests.Ingest;
 
 /// <summary>
-/// Ingest over a store sharded on two PostgreSQL servers of the test's own (<see cref="TwoShards"/>, 4 partitions: shard
+/// Ingest over a store sharded on two PostgreSQL servers of the test's own (<see cref="IngestShards"/>, 4 partitions: shard
 /// 0 holds 0 and 2, shard 1 holds 1 and 3), on an embedded broker of its own.
 /// </summary>
 public sealed partial class ShardedIngestTests(ITestOutputHelper output)
@@ -24,23 +24,23 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     public async Task Stores_every_signal_exactly_once_on_the_shard_of_its_partition_and_nothing_on_the_other()
     {
         // Given two shards and an Ingest of two consumers over them
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
-        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 2));
+        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 2));
         await ingest.StartAsync();
 
         // When 5 jobs of each partition send 6 signals each, on their partition, twice over (the second time all duplicates)
-        var jobs = TwoShards.Jobs("sharded", perPartition: 5);
+        var jobs = IngestShards.Jobs("sharded", perPartition: 5);
         for (var copy = 0; copy < 2; copy++)
         {
-            foreach (var partition in Enumerable.Range(0, TwoShards.Partitions))
+            foreach (var partition in Enumerable.Range(0, IngestShards.Partitions))
             {
                 ingest.Produce(jobs.Where(j => j.Partition == partition).SelectMany(j => IngestProbe.Signals(j.Job, 1, 6)), partition);
             }
         }
 
         // Then each shard holds exactly its partitions' signals, once each, and the offsets of its partitions only
-        var expectedOffsets = Enumerable.Range(0, TwoShards.Partitions).ToDictionary(p => p, p => 2L * 6 * jobs.Count(j => j.Partition == p));
+        var expectedOffsets = Enumerable.Range(0, IngestShards.Partitions).ToDictionary(p => p, p => 2L * 6 * jobs.Count(j => j.Partition == p));
         foreach (var shard in new[] { 0, 1 })
         {
             var own = expectedOffsets.Where(o => o.Key % 2 == shard).ToDictionary();
@@ -59,7 +59,7 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     [InlineData("1", "Store:Shards is 2 but Store:LogPartitions only 1")]
     public async Task Two_shards_without_at_least_two_log_partitions_refuse_to_start(string? logPartitions, string message)
     {
-        await using var ingest = new StandaloneIngest("Host=127.0.0.1;Port=1", TwoShards.Partitions, new Dictionary<string, string?>
+        await using var ingest = new StandaloneIngest("Host=127.0.0.1;Port=1", IngestShards.Partitions, new Dictionary<string, string?>
         {
             ["Store:Shards"] = "2",
             ["Store:LogPartitions"] = logPartitions,
@@ -72,13 +72,13 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_shard_is_migrated_and_a_shard_whose_store_has_another_partition_count_refuses_the_start()
     {
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
         // Given shard 1 created earlier with 2 log partitions
         await EventStoreSchema.MigrateAsync(shards.Shard(1), [], new LogPartitioner(2, ControlStreamPrefixes.All), CancellationToken.None);
 
         // When a process of 2 shards and 4 partitions starts, then it migrates shard 0 and refuses shard 1, naming both counts
-        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 1));
+        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 1));
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(ingest.StartAsync);
         Assert.StartsWith("The store's log has 2 partitions, not the 4 configured", refused.Message, StringComparison.Ordinal);
         await using var partitions = shards.Shard(0).CreateCommand("select partitions from es.log_partitioning");
@@ -88,7 +88,7 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_shards_refuse_a_topic_with_another_partition_count_than_the_log()
     {
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
         await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, partitions: 3, shards.IngestSettings(consumers: 1));
         await ingest.StartAsync();
@@ -99,18 +99,18 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     [Fact]
     public async Task Dead_letters_a_signal_sent_to_a_partition_of_another_shard_than_its_jobs_and_stores_one_sent_to_another_partition_of_its_shard()
     {
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
-        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 1));
+        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 1));
         await ingest.StartAsync();
-        var jobs = TwoShards.Jobs("miskeyed", perPartition: 1);
+        var jobs = IngestShards.Jobs("miskeyed", perPartition: 1);
         var (ofPartition1, ofPartition2) = (jobs.Single(j => j.Partition == 1).Job, jobs.Single(j => j.Partition == 2).Job);
 
         // When a job of partition 1 (shard 1) and one of partition 2 (shard 0) are both sent on partition 0 (shard 0)
         ingest.Produce([.. IngestProbe.Signals(ofPartition1, 1, 1), .. IngestProbe.Signals(ofPartition2, 1, 1)], partition: 0);
 
         // Then the first is dead-lettered with the reason, the second stored on shard 0 in its own partition, 2
-        using var reader = new TopicReader(ingest.Kafka.BootstrapServers, Topics.SignalsDeadLetter, TwoShards.Partitions);
+        using var reader = new TopicReader(ingest.Kafka.BootstrapServers, Topics.SignalsDeadLetter, IngestShards.Partitions);
         var letter = reader.ReadUntil(m => m.Count > 0, Timeout, "the dead letter")[0];
         Assert.Equal(
             $"job {ofPartition1} is in log partition 1 on shard 1, but came on partition 0, whose shard is 0 (key messages by job id with the murmur2 partitioner)",
@@ -124,11 +124,11 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     public async Task A_shard_stopped_for_10_s_stalls_only_its_partitions_and_every_signal_is_stored_once_after_it_is_back()
     {
         // Given two shards, an Ingest of two consumers, and 10 jobs of each partition each sending a signal every round
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
-        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 2));
+        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 2));
         await ingest.StartAsync();
-        var jobs = TwoShards.Jobs("stall", perPartition: 10);
+        var jobs = IngestShards.Jobs("stall", perPartition: 10);
         using var stopProducing = new CancellationTokenSource();
         var producing = ProduceRoundsAsync(ingest, jobs, stopProducing.Token);
         await Eventually.True(async () => await shards.CountAsync(0, "stall") >= 100 && await shards.CountAsync(1, "stall") >= 100, Timeout,
@@ -162,15 +162,15 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     public async Task Partitions_of_a_stopped_shard_taken_over_in_a_rebalance_wait_for_it_and_are_stored_once_after_it_is_back()
     {
         // Given two shards, two Ingest processes of one consumer each sharing the partitions, and signals flowing
-        await using var shards = new TwoShards();
+        await using var shards = new IngestShards();
         await shards.StartAsync();
-        await using var first = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 1));
+        await using var first = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 1));
         await first.StartAsync();
-        await using var second = new StandaloneIngest(shards.Server(0).ConnectionString, TwoShards.Partitions, shards.IngestSettings(consumers: 1), first.Kafka);
+        await using var second = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 1), first.Kafka);
         await second.StartAsync();
-        await Eventually.True(() => Task.FromResult(Owned(first).Count > 0 && Owned(second).Count > 0 && Owned(first).Count + Owned(second).Count == TwoShards.Partitions),
+        await Eventually.True(() => Task.FromResult(Owned(first).Count > 0 && Owned(second).Count > 0 && Owned(first).Count + Owned(second).Count == IngestShards.Partitions),
             Timeout, "the two to share the partitions");
-        var jobs = TwoShards.Jobs("takeover", perPartition: 5);
+        var jobs = IngestShards.Jobs("takeover", perPartition: 5);
         using var stopProducing = new CancellationTokenSource();
         var producing = ProduceRoundsAsync(first, jobs, stopProducing.Token);
         await Eventually.True(async () => await shards.CountAsync(0, "takeover") >= 50 && await shards.CountAsync(1, "takeover") >= 50, Timeout,
@@ -202,7 +202,7 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
             var round = 0;
             for (; !stop.IsCancellationRequested; round++)
             {
-                for (var partition = 0; partition < TwoShards.Partitions; partition++)
+                for (var partition = 0; partition < IngestShards.Partitions; partition++)
                 {
                     via.Produce(jobs.Where(j => j.Partition == partition).Select(j => IngestProbe.Signals(j.Job, round + 1, 1).Single()), partition);
                 }
@@ -214,7 +214,7 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     // Every signal of the rounds stored exactly once, each on its partition's shard, in its partition; the logs of
     // `logsOf` printed when they are not all there by the deadline.
     async Task AllStoredOnceOnTheirShardsAsync(
-        TwoShards shards, string prefix, IReadOnlyList<(string Job, int Partition)> jobs, int rounds, StandaloneIngest logsOf)
+        IngestShards shards, string prefix, IReadOnlyList<(string Job, int Partition)> jobs, int rounds, StandaloneIngest logsOf)
     {
         foreach (var shard in new[] { 0, 1 })
         {

@@ -18,7 +18,7 @@ namespace Streaming.Tests.Sharding;
 /// each follows and projects, and the control streams relayed from shard 0 into shard 1. The signals are appended to
 /// each shard's log directly, as Ingest over shards would store them.
 /// </summary>
-public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper output) : IClassFixture<TwoShards>
+public sealed class ShardedProjectorTests(TwoShardStore shards, ITestOutputHelper output) : IClassFixture<TwoShardStore>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     const int Signals = 5;
@@ -29,10 +29,10 @@ public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper ou
         // Given two jobs in each partition, their signals in their shard's log (shard 0: 0 and 2, shard 1: 1 and 3), and in
         // shard 0 those of 1 and 3 too, in shard 1 those of 2: events no Projector of that shard may project
         var jobs = Enumerable.Range(0, PartitionedDatabase.Partitions).Select(p => new[] { PartitionedDatabase.JobIn(p), PartitionedDatabase.JobIn(p) }).ToArray();
-        await AppendSignalsAsync(shards.Home, jobs.SelectMany(j => j));
-        await AppendSignalsAsync(shards.Other, jobs.Skip(1).SelectMany(j => j));
+        await AppendSignalsAsync(shards.Shard(0), jobs.SelectMany(j => j));
+        await AppendSignalsAsync(shards.Shard(1), jobs.Skip(1).SelectMany(j => j));
         // And a known issue opened in shard 0, the control streams' home
-        var opened = await new FleetWriter(new EventStreams(shards.Home), TimeProvider.System).OpenIssueAsync(
+        var opened = await new FleetWriter(new EventStreams(shards.Shard(0)), TimeProvider.System).OpenIssueAsync(
             $"sharded-{Guid.NewGuid():N}", "relayed", [jobs[1][0]], new Dictionary<string, string>(), "tests", CancellationToken.None);
 
         // When a Projector serves each shard
@@ -49,7 +49,7 @@ public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper ou
         foreach (var shard in new[] { 0, 1 })
         {
             var store = new StoreProbe(shards.Shard(shard));
-            foreach (var job in TwoShards.Map.PartitionsOf(shard).SelectMany(p => jobs[p]))
+            foreach (var job in TwoShardStore.Map.PartitionsOf(shard).SelectMany(p => jobs[p]))
             {
                 await Eventually.Get(() => store.LastSeqAsync(job), s => s == Signals, Timeout, $"shard {shard}'s projection of {job}");
             }
@@ -57,9 +57,9 @@ public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper ou
 
         // And shard 1 holds shard 0's known issue event, as shard 0 has it
         var stream = KnownIssueOpened.StreamFor(opened.IssueId);
-        var home = await new EventStreams(shards.Home).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
-        await Eventually.True(async () => (await new EventStreams(shards.Other).ReadVersionAsync(stream, CancellationToken.None)) == 1, Timeout, "the known issue relayed to shard 1");
-        var copy = await new EventStreams(shards.Other).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
+        var home = await new EventStreams(shards.Shard(0)).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
+        await Eventually.True(async () => (await new EventStreams(shards.Shard(1)).ReadVersionAsync(stream, CancellationToken.None)) == 1, Timeout, "the known issue relayed to shard 1");
+        var copy = await new EventStreams(shards.Shard(1)).ReadStreamForwardAsync(stream, 1, 10, CancellationToken.None);
         Assert.Equal(home.Select(e => (e.EventId, e.Version, e.Type, e.Data)), copy.Select(e => (e.EventId, e.Version, e.Type, e.Data)));
 
         // And neither projected or saved anything of another shard's partitions
@@ -70,7 +70,7 @@ public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper ou
             {
                 Assert.Null(await store.LastSeqAsync(job));
             }
-            Assert.Equal(0L, await CheckpointsOfAsync(shards.Shard(shard), TwoShards.Map.PartitionsOf(1 - shard).Where(p => p != LogPartitioner.ControlPartition)));
+            Assert.Equal(0L, await CheckpointsOfAsync(shards.Shard(shard), TwoShardStore.Map.PartitionsOf(1 - shard).Where(p => p != LogPartitioner.ControlPartition)));
         }
         Assert.DoesNotContain("[ERR]", first.Log, StringComparison.Ordinal);
         Assert.DoesNotContain("[ERR]", second.Log, StringComparison.Ordinal);
@@ -79,8 +79,8 @@ public sealed class ShardedProjectorTests(TwoShards shards, ITestOutputHelper ou
 
     ServiceProcess Projector(EmbeddedKafkaCluster kafka, int shard) => ServiceProcess.Start("Projector", new Dictionary<string, string>
     {
-        ["ConnectionStrings__EventStore"] = shards.HomeConnectionString,
-        ["ConnectionStrings__EventStoreShard1"] = shards.OtherConnectionString,
+        ["ConnectionStrings__EventStore"] = shards.Server(0).ConnectionString,
+        ["ConnectionStrings__EventStoreShard1"] = shards.Server(1).ConnectionString,
         ["Store__Shards"] = "2",
         ["Store__Shard"] = $"{shard}",
         ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",

@@ -21,7 +21,7 @@ namespace Streaming.Tests.Sharding;
 /// shard 0, copies it into shard 1 before deciding, and decides shard 1's jobs in shard 1, as one Promoter of one store does;
 /// the breaker changes it decides go to shard 0.
 /// </summary>
-public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper output) : IClassFixture<TwoShards>
+public sealed class ShardedPromoterTests(TwoShardStore shards, ITestOutputHelper output) : IClassFixture<TwoShardStore>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -29,10 +29,10 @@ public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper out
     public async Task A_promoter_of_shard_1_publishes_its_policies_and_breaker_changes_to_shard_0_and_decides_shard_1s_jobs_in_shard_1()
     {
         // Given three jobs in each of shard 1's partitions (1 and 3) with 40 minutes of clean shadow signals in shard 1's log
-        var jobs = TwoShards.Map.PartitionsOf(1).SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
+        var jobs = TwoShardStore.Map.PartitionsOf(1).SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
         var signals = jobs.SelectMany(job => SignalFactory.Minutes(job, 0, 40, "shadow", SignalFactory.Good))
             .Select(signal => SignalToAppend.Of(SignalReadResult.Accepted(signal), default)).ToList();
-        await new SignalLog(shards.Other).AppendSignalsAsync(signals, [], CancellationToken.None);
+        await new SignalLog(shards.Shard(1)).AppendSignalsAsync(signals, [], CancellationToken.None);
 
         // When a Promoter serves shard 1, without a group
         using var kafka = EmbeddedKafkaCluster.Start();
@@ -42,8 +42,8 @@ public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper out
         }
         await using var promoter = ServiceProcess.Start("Promoter", new Dictionary<string, string>
         {
-            ["ConnectionStrings__EventStore"] = shards.HomeConnectionString,
-            ["ConnectionStrings__EventStoreShard1"] = shards.OtherConnectionString,
+            ["ConnectionStrings__EventStore"] = shards.Server(0).ConnectionString,
+            ["ConnectionStrings__EventStoreShard1"] = shards.Server(1).ConnectionString,
             ["Store__Shards"] = "2",
             ["Store__Shard"] = "1",
             ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
@@ -58,29 +58,29 @@ public sealed class ShardedPromoterTests(TwoShards shards, ITestOutputHelper out
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(promoter).SetEquals([0, 1, 3])), Timeout, "the Promoter to follow 0, 1 and 3");
 
         // And each job is promoted once, in shard 1, at the signal that completed its 30-minute soak
-        var store = new StoreProbe(shards.Other);
+        var store = new StoreProbe(shards.Shard(1));
         foreach (var job in jobs)
         {
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoter to process {job}");
-            Assert.Equal([EventIds.ForDecision(job, 31)], await EventIdsAsync(shards.Other, job, PhaseChanged.EventType));
-            Assert.Empty(await EventIdsAsync(shards.Home, job, null));
+            Assert.Equal([EventIds.ForDecision(job, 31)], await EventIdsAsync(shards.Shard(1), job, PhaseChanged.EventType));
+            Assert.Empty(await EventIdsAsync(shards.Shard(0), job, null));
         }
 
         // And the policies it published are in shard 0, their home, and the same in shard 1
-        var published = await PolicyEventsAsync(shards.Home);
+        var published = await PolicyEventsAsync(shards.Shard(0));
         Assert.NotEmpty(published);
-        Assert.Equal(published, await PolicyEventsAsync(shards.Other));
+        Assert.Equal(published, await PolicyEventsAsync(shards.Shard(1)));
 
         // And when an operator trips a breaker in shard 0, relayed to shard 1 (here by the test, as shard 1's Projectors do)
         var breaker = CircuitBreakerChanged.StreamFor("cdc-migration", "reverse_shadow");
-        await new PauseWriter(new EventStreams(shards.Home), TimeProvider.System).TripBreakerAsync("cdc-migration", "reverse_shadow", "tests", "drill", CancellationToken.None);
-        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
+        await new PauseWriter(new EventStreams(shards.Shard(0)), TimeProvider.System).TripBreakerAsync("cdc-migration", "reverse_shadow", "tests", "drill", CancellationToken.None);
+        Assert.Equal(1, await new ControlRelay(shards.Shard(1), shards.Shard(0)).CatchUpAsync(CancellationToken.None));
 
         // Then the Promoter records the breaker's opening in shard 0, not in its own shard, which gets it from the relay
-        await Eventually.True(async () => (await EventIdsAsync(shards.Home, breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
-        Assert.Empty(await EventIdsAsync(shards.Other, breaker, CircuitBreakerChanged.EventType));
-        Assert.Equal(1, await new ControlRelay(shards.Other, shards.Home).CatchUpAsync(CancellationToken.None));
-        Assert.Equal(await EventIdsAsync(shards.Home, breaker, null), await EventIdsAsync(shards.Other, breaker, null));
+        await Eventually.True(async () => (await EventIdsAsync(shards.Shard(0), breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
+        Assert.Empty(await EventIdsAsync(shards.Shard(1), breaker, CircuitBreakerChanged.EventType));
+        Assert.Equal(1, await new ControlRelay(shards.Shard(1), shards.Shard(0)).CatchUpAsync(CancellationToken.None));
+        Assert.Equal(await EventIdsAsync(shards.Shard(0), breaker, null), await EventIdsAsync(shards.Shard(1), breaker, null));
         Assert.DoesNotContain("[ERR]", promoter.Log, StringComparison.Ordinal);
         output.WriteLine(promoter.Log);
     }

@@ -17,9 +17,7 @@ public sealed class ShardedApiTests(TwoShardApi api) : IClassFixture<TwoShardApi
 {
     static readonly IReadOnlyList<ListedJob> Jobs = ListedJob.Many(23);
 
-    readonly LogPartitioner _partitioner = new(TwoShardStore.Partitions, ControlStreamPrefixes.All);
-
-    int ShardOf(string jobId) => new ShardMap(2, TwoShardStore.Partitions).ShardOf(_partitioner.PartitionOf(jobId));
+    static int ShardOf(string jobId) => TwoShardStore.ShardOf(jobId);
 
     public async Task InitializeAsync()
     {

@@ -6,6 +6,7 @@ using Streaming.Api.Shards;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Projector.JobStates;
+using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Surface;
 
@@ -23,7 +24,7 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
     {
         foreach (var shard in Enumerable.Range(0, 2))
         {
-            await ListedJob.WriteAsync(store.Shards.All[shard], [.. Jobs.Where(j => store.ShardOf(j.Id) == shard)], version: 1);
+            await ListedJob.WriteAsync(store.Shards.All[shard], [.. Jobs.Where(j => TwoShardStore.ShardOf(j.Id) == shard)], version: 1);
         }
     }
 
@@ -42,7 +43,7 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
         // Then shard 1 has shard 0's partition count, and both shards hold jobs
         Assert.Equal(TwoShardStore.Partitions, (await EventStoreSchema.ReadPartitioningAsync(store.Shards.All[1], CancellationToken.None)).Partitions);
         Assert.Equal(2, store.Shards.Count);
-        Assert.All(new[] { 0, 1 }, shard => Assert.Contains(Jobs, j => store.ShardOf(j.Id) == shard));
+        Assert.All(new[] { 0, 1 }, shard => Assert.Contains(Jobs, j => TwoShardStore.ShardOf(j.Id) == shard));
     }
 
     [Fact]
@@ -57,8 +58,8 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
             // Then it is found, as its shard holds it, and the other shard does not hold it
             Assert.NotNull(detail);
             Assert.Equal(job.Phase, detail.AssignedPhase);
-            Assert.Equal(store.ShardOf(job.Id), store.Shards.ShardOfJob(job.Id));
-            Assert.Equal(0L, await CountAsync(store.Shards.All[1 - store.ShardOf(job.Id)], job.Id));
+            Assert.Equal(TwoShardStore.ShardOf(job.Id), store.Shards.ShardOfJob(job.Id));
+            Assert.Equal(0L, await CountAsync(store.Shards.All[1 - TwoShardStore.ShardOf(job.Id)], job.Id));
         }
         Assert.Null(await queries.DetailAsync("no-such-job", CancellationToken.None));
     }
@@ -114,8 +115,8 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
                 var expected = ListedJob.Expected(Jobs.Where(filter.Matches), sort, order == "desc");
                 Assert.True(expected.SequenceEqual(seen), $"{filter.Name} by {sort} {order}, {size} a page: expected {string.Join(",", expected)}, got {string.Join(",", seen)}");
                 Assert.Equal(expected.Count, total);
-                Assert.Contains(seen, id => store.ShardOf(id) == 0);
-                Assert.Contains(seen, id => store.ShardOf(id) == 1);
+                Assert.Contains(seen, id => TwoShardStore.ShardOf(id) == 0);
+                Assert.Contains(seen, id => TwoShardStore.ShardOf(id) == 1);
             }
         }
     }
@@ -192,15 +193,15 @@ public sealed class ShardedReadTests(TwoShardStore store) : IClassFixture<TwoSha
     public async Task An_override_of_a_job_is_appended_on_its_shard()
     {
         var writers = new JobWriters(store.Shards, TimeProvider.System);
-        foreach (var job in new[] { Jobs.First(j => store.ShardOf(j.Id) == 0), Jobs.First(j => store.ShardOf(j.Id) == 1) })
+        foreach (var job in new[] { Jobs.First(j => TwoShardStore.ShardOf(j.Id) == 0), Jobs.First(j => TwoShardStore.ShardOf(j.Id) == 1) })
         {
             // When an operator holds the job
             var writer = writers.OverridesFor(job.Id);
             await writer.SetAsync(job.Id, OverrideKind.Hold, null, "operator", "a test hold", null, CancellationToken.None);
 
             // Then the event is in the job's stream on its shard, and nowhere else
-            Assert.Single(await store.Shards.StreamsOf(store.ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
-            Assert.Empty(await store.Shards.StreamsOf(1 - store.ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
+            Assert.Single(await store.Shards.StreamsOf(TwoShardStore.ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
+            Assert.Empty(await store.Shards.StreamsOf(1 - TwoShardStore.ShardOf(job.Id)).ReadStreamBackwardAsync(job.Id, long.MaxValue, 10, CancellationToken.None));
         }
     }
 

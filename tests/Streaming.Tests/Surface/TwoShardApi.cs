@@ -20,8 +20,7 @@ namespace Streaming.Tests.Surface;
 /// </summary>
 public sealed class TwoShardApi : IAsyncLifetime
 {
-    readonly PrivatePostgres _first = new();
-    readonly PrivatePostgres _second = new();
+    readonly TwoShardStore _store = new();
     readonly string _folder = Directory.CreateTempSubdirectory("streaming-shard-api-").FullName;
     EmbeddedKafkaCluster? _kafka;
     WebApplication? _api;
@@ -34,15 +33,15 @@ public sealed class TwoShardApi : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Task.WhenAll(_first.StartAsync(), _second.StartAsync());
+        await _store.StartAsync();
         _kafka = EmbeddedKafkaCluster.Start();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Store:Shards"] = "2",
             ["Store:LogPartitions"] = TwoShardStore.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["ConnectionStrings:EventStore"] = _first.ConnectionString,
-            ["ConnectionStrings:EventStoreShard1"] = _second.ConnectionString,
+            ["ConnectionStrings:EventStore"] = _store.Server(0).ConnectionString,
+            ["ConnectionStrings:EventStoreShard1"] = _store.Server(1).ConnectionString,
             ["Kafka:BootstrapServers"] = _kafka.BootstrapServers,
             ["Kafka:CreateTopics"] = "false",
             ["Api:TokensFile"] = Path.Combine(_folder, "api-tokens.json"),
@@ -71,7 +70,7 @@ public sealed class TwoShardApi : IAsyncLifetime
             await _api.DisposeAsync();
         }
         _kafka?.Dispose();
-        await Task.WhenAll(_first.DisposeAsync().AsTask(), _second.DisposeAsync().AsTask());
+        await _store.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
 }

@@ -5,35 +5,26 @@ using Streaming.Tests.Infrastructure;
 namespace Streaming.Tests.Ingest;
 
 /// <summary>
-/// A store sharded over two PostgreSQL servers of the test's own (<see cref="PrivatePostgres"/>, each on its own port),
-/// 4 log partitions (shard 0 holds 0 and 2, shard 1 holds 1 and 3), and what the tests read back from each shard.
+/// A <see cref="TwoShardStore"/> left unmigrated for Ingest to migrate, and what the tests read back from each shard.
 /// </summary>
-sealed class TwoShards : IAsyncDisposable
+sealed class IngestShards : IAsyncDisposable
 {
-    public const int Partitions = 4;
+    public const int Partitions = TwoShardStore.Partitions;
 
-    readonly PrivatePostgres[] _servers = [new(), new()];
-    readonly List<NpgsqlDataSource> _dataSources = [];
+    readonly TwoShardStore _store = new();
 
-    public PrivatePostgres Server(int shard) => _servers[shard];
+    public PrivatePostgres Server(int shard) => _store.Server(shard);
 
-    public NpgsqlDataSource Shard(int shard) => _dataSources[shard];
+    public NpgsqlDataSource Shard(int shard) => _store.Shard(shard);
 
-    public async Task StartAsync()
-    {
-        foreach (var server in _servers)
-        {
-            await server.StartAsync();
-            _dataSources.Add(NpgsqlDataSource.Create(server.ConnectionString));
-        }
-    }
+    public Task StartAsync() => _store.StartAsync();
 
     /// <summary>Ingest's settings for these shards; shard 0's connection string is StandaloneIngest's own.</summary>
     public Dictionary<string, string?> IngestSettings(int consumers) => new()
     {
         ["Store:Shards"] = "2",
         ["Store:LogPartitions"] = Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ConnectionStrings:EventStoreShard1"] = _servers[1].ConnectionString,
+        ["ConnectionStrings:EventStoreShard1"] = _store.Server(1).ConnectionString,
         ["Ingest:Consumers"] = consumers.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -49,7 +40,7 @@ sealed class TwoShards : IAsyncDisposable
     {
         try
         {
-            await using var command = _dataSources[shard].CreateCommand("select count(*) from es.events where stream_id like $1 || '-%'");
+            await using var command = Shard(shard).CreateCommand("select count(*) from es.events where stream_id like $1 || '-%'");
             command.Parameters.AddWithValue(prefix);
             return (long)(await command.ExecuteScalarAsync())!;
         }
@@ -62,7 +53,7 @@ sealed class TwoShards : IAsyncDisposable
     /// <summary>The shard's events of streams with <paramref name="prefix"/>: count, distinct (stream, seq), and the log partitions they are in ("0,2").</summary>
     public async Task<(long Events, long Distinct, string Partitions)> StoredAsync(int shard, string prefix)
     {
-        await using var command = _dataSources[shard].CreateCommand("""
+        await using var command = Shard(shard).CreateCommand("""
             select count(*), count(distinct (stream_id, seq)), coalesce(string_agg(distinct partition::text, ',' order by partition::text), '')
             from es.events where stream_id like $1 || '-%'
             """);
@@ -75,7 +66,7 @@ sealed class TwoShards : IAsyncDisposable
     /// <summary>The Kafka offsets stored on the shard, by partition.</summary>
     public async Task<IReadOnlyDictionary<int, long>> OffsetsAsync(int shard)
     {
-        await using var command = _dataSources[shard].CreateCommand("select partition, next_offset from es.kafka_offsets");
+        await using var command = Shard(shard).CreateCommand("select partition, next_offset from es.kafka_offsets");
         await using var reader = await command.ExecuteReaderAsync();
         var offsets = new Dictionary<int, long>();
         while (await reader.ReadAsync())
@@ -85,15 +76,5 @@ sealed class TwoShards : IAsyncDisposable
         return offsets;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var dataSource in _dataSources)
-        {
-            await dataSource.DisposeAsync();
-        }
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-    }
+    public async ValueTask DisposeAsync() => await _store.DisposeAsync();
 }
