@@ -49,11 +49,13 @@ public sealed class PipelineRun(ChaosSettings settings, IReadOnlyList<PostgresCl
         examples.AddRange(exits);
         if (restarts > plan.ExpectedExits)
         {
-            // What the exited processes said last (warnings and errors: the services log at Warning), to find why.
+            // What each exited process said last before its exit (warnings and errors: the services log at Warning), to find why.
             var output = services.OutputLines;
-            foreach (var exited in exits.Select(ExitedService).Distinct())
+            foreach (var exit in exits)
             {
-                examples.AddRange(output.Where(l => l.StartsWith(exited + " ", StringComparison.Ordinal)).TakeLast(8));
+                var exited = ExitedService(exit);
+                var at = output.ToList().IndexOf(exit);
+                examples.AddRange(output.Take(at < 0 ? output.Count : at).Where(l => l.StartsWith(exited + " ", StringComparison.Ordinal)).TakeLast(12));
             }
         }
         var exitCode = await services.StopAsync();
