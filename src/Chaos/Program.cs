@@ -18,7 +18,17 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 }
 
 using var cancellation = Streaming.Hosting.CtrlC.Cancels();
-var report = await ChaosSuite.RunAsync(settings, line => Console.WriteLine(line), cancellation.Token);
+ChaosReport report;
+try
+{
+    report = await ChaosSuite.RunAsync(settings, line => Console.WriteLine(line), cancellation.Token);
+}
+catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+{
+    // Interrupted (Ctrl-C or SIGTERM): what the suite started is stopped and removed on the way out.
+    Console.Error.WriteLine("Streaming.Chaos: interrupted; the servers and services it started are stopped");
+    return 130;
+}
 Console.WriteLine();
 Console.WriteLine(report.Render());
 if (json is not null)
