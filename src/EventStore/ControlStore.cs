@@ -7,7 +7,7 @@ namespace Streaming.EventStore;
 /// there, whichever shard it serves, and they are relayed from there to the other shards' control partitions. For a
 /// process of shard 0 (or of an unsharded store) it is the process's own data source.
 /// </summary>
-public sealed class ControlStore : IAsyncDisposable
+public sealed class ControlStore
 {
     readonly string? _connectionString;
 
@@ -21,9 +21,11 @@ public sealed class ControlStore : IAsyncDisposable
     /// <summary>The process's own store is the home (it serves shard 0).</summary>
     public static ControlStore Local(NpgsqlDataSource own) => new(own, null);
 
-    /// <summary>The home is another PostgreSQL cluster's store (shard 0's), reached through a data source of its own.</summary>
-    public static ControlStore Remote(string connectionString) =>
-        new(new NpgsqlDataSourceBuilder(connectionString) { Name = "event-store-control" }.Build(), connectionString);
+    /// <summary>
+    /// The home is another PostgreSQL cluster's store (shard 0's), reached through <paramref name="home"/>, the process's
+    /// data source for that shard (<see cref="StoreShards"/>, which disposes it), whose connection string is <paramref name="connectionString"/>.
+    /// </summary>
+    public static ControlStore Remote(NpgsqlDataSource home, string connectionString) => new(home, connectionString);
 
     public NpgsqlDataSource DataSource { get; }
 
@@ -51,6 +53,4 @@ public sealed class ControlStore : IAsyncDisposable
     /// </summary>
     public static bool NotMigratedYet(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName };
-
-    public ValueTask DisposeAsync() => IsLocal ? ValueTask.CompletedTask : DataSource.DisposeAsync();
 }

@@ -61,8 +61,11 @@ public sealed class StoreShards : IAsyncDisposable
 
     public EventStreams StreamsOf(int shard) => _streams[shard];
 
+    /// <summary>The log partition of <paramref name="jobId"/>'s stream; null with one shard, which holds every partition.</summary>
+    public int? PartitionOfJob(string jobId) => _partitioner?.PartitionOf(jobId);
+
     /// <summary>The shard holding <paramref name="jobId"/>'s stream and rows: that of its log partition.</summary>
-    public int ShardOfJob(string jobId) => _partitioner is null ? 0 : Map!.ShardOf(_partitioner.PartitionOf(jobId));
+    public int ShardOfJob(string jobId) => PartitionOfJob(jobId) is { } partition ? ShardOf(partition) : 0;
 
     public NpgsqlDataSource DataSourceOfJob(string jobId) => _dataSources[ShardOfJob(jobId)];
 

@@ -39,7 +39,7 @@ public static class ServiceDefaults
         builder.Services.AddSingleton(sp => RequireStoreShards(builder.Configuration, served, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton(sp => served.IsControlHome
             ? ControlStore.Local(sp.GetRequiredService<NpgsqlDataSource>())
-            : ControlStore.Remote(RequireShardConnectionString(builder.Configuration, 0)));
+            : ControlStore.Remote(sp.GetRequiredService<StoreShards>().DataSource(0), RequireShardConnectionString(builder.Configuration, 0)));
         builder.Services.AddEventStore();
         builder.AddHealthProbe();
         builder.Services.AddHostedService<EventStoreMigration>();

@@ -50,11 +50,11 @@ public sealed class PipelineRun(ChaosSettings settings, IReadOnlyList<PostgresCl
         if (restarts > plan.ExpectedExits)
         {
             // What each exited process said last before its exit (warnings and errors: the services log at Warning), to find why.
-            var output = services.OutputLines;
+            var output = services.OutputLines.ToList();
             foreach (var exit in exits)
             {
                 var exited = ExitedService(exit);
-                var at = output.ToList().IndexOf(exit);
+                var at = output.IndexOf(exit);
                 examples.AddRange(output.Take(at < 0 ? output.Count : at).Where(l => l.StartsWith(exited + " ", StringComparison.Ordinal)).TakeLast(12));
             }
         }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Ingest.DeadLetters;
 
@@ -16,7 +15,6 @@ public sealed class SignalShards
 {
     readonly StoreShards _shards;
     readonly SignalLog[] _logs;
-    readonly LogPartitioner? _partitioner;
 
     /// <param name="shard0">The process's <see cref="SignalLog"/>, over shard 0's data source.</param>
     public SignalShards(StoreShards shards, SignalLog shard0, ILogger<SignalLog> logger)
@@ -24,7 +22,6 @@ public sealed class SignalShards
         ArgumentNullException.ThrowIfNull(shards);
         _shards = shards;
         _logs = [shard0, .. Enumerable.Range(1, shards.Count - 1).Select(s => new SignalLog(shards.DataSource(s), logger))];
-        _partitioner = shards.Map is { } map ? new LogPartitioner(map.Partitions, ControlStreamPrefixes.All) : null;
     }
 
     public int Count => _logs.Length;
@@ -48,11 +45,10 @@ public sealed class SignalShards
     /// </summary>
     public string? OtherShard(string jobId, int kafkaPartition)
     {
-        if (_partitioner is null)
+        if (_shards.PartitionOfJob(jobId) is not { } partition)
         {
             return null;
         }
-        var partition = _partitioner.PartitionOf(jobId);
         var (jobShard, partitionShard) = (_shards.ShardOf(partition), _shards.ShardOf(kafkaPartition));
         return jobShard == partitionShard ? null : DeadLetterReasons.OtherShard(jobId, partition, jobShard, kafkaPartition, partitionShard);
     }
