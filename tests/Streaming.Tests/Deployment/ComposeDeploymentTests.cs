@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Npgsql;
 using Streaming.Contracts;
 using Streaming.Contracts.History;
@@ -48,20 +46,17 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : IAsyncLif
             await using var observer = await BusObserver.StartAsync(bus, PhaseChangeBus.Exchange, project.Name + ".", [job]);
 
             // When a job reports 40 healthy minutes in shadow through kcat
-            await ProduceWithKcatAsync(kafka, SignalFactory.Minutes(job, 0, 40, "shadow", SignalFactory.Good));
+            await Kcat.ProduceAsync(kafka, SignalFactory.Minutes(job, 0, 40, "shadow", SignalFactory.Good));
 
             // Then its promotion is published on Kafka and on the bus
-            var changes = await Eventually.Get(() => ReadPhaseChangesAsync(kafka), c => c.Any(m => m.JobId == job), Timeout, "a PhaseChanged on Kafka");
+            var changes = await Eventually.Get(() => Kcat.ReadPhaseChangesAsync(kafka), c => c.Any(m => m.JobId == job), Timeout, "a PhaseChanged on Kafka");
             var promotion = changes.First(m => m.JobId == job);
             Assert.Equal(("shadow", "reverse_shadow"), (promotion.From, promotion.To));
             await Eventually.Get(() => Task.FromResult(observer.For(job)), r => r.Count > 0, Timeout, "the PhaseChanged on the bus");
             Assert.Equal("reverse_shadow", observer.For(job)[0].To);
 
             // And the dashboards answer a signed-in viewer, and /metrics is scraped
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{project.Port("API_PORT")}") };
-            var tokens = JsonSerializer.Deserialize<Dictionary<string, string>>(
-                await Docker.CheckedAsync("docker", $"exec {await project.ContainerAsync("api")} cat /data/api-tokens.json", TimeSpan.FromSeconds(30)))!;
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens["viewer"]);
+            using var http = await project.ApiClientAsync("viewer");
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/fleet")).StatusCode);
             var fleet = await http.GetAsync("/api/v1/fleet/health");
             Assert.Equal(HttpStatusCode.OK, fleet.StatusCode);
@@ -75,11 +70,11 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : IAsyncLif
             var batches = Enumerable.Range(0, 20)
                 .Select(minute => jobs.Select(j => SignalFactory.Signal(j, minute + 1, SignalFactory.Start.AddMinutes(minute), "shadow", SignalFactory.Good)).ToList())
                 .ToList();
-            await ProduceWithKcatAsync(kafka, batches.Take(10).SelectMany(b => b));
+            await Kcat.ProduceAsync(kafka, batches.Take(10).SelectMany(b => b));
             await Eventually.Get(() => CountSignalsAsync(store), n => n > 0, Timeout, "Ingest to store the first signals");
             var ingest = await project.ContainerAsync("ingest");
             var restart = Docker.CheckedAsync("docker", $"restart --time 10 {ingest}", TimeSpan.FromMinutes(2));
-            await ProduceWithKcatAsync(kafka, batches.Skip(10).SelectMany(b => b));
+            await Kcat.ProduceAsync(kafka, batches.Skip(10).SelectMany(b => b));
             await restart;
 
             // Then every signal is stored exactly once, and Ingest is healthy again
@@ -106,24 +101,6 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : IAsyncLif
         await using var command = store.CreateCommand("select count(*) from es.events where stream_id like 'compose-restart-%' and type = @type");
         command.Parameters.AddWithValue("type", SignalRecorded.EventType);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    static Task ProduceWithKcatAsync(string kafka, IEnumerable<JobSignal> signals)
-    {
-        var lines = new StringBuilder();
-        foreach (var signal in signals)
-        {
-            lines.Append(signal.JobId).Append(':').Append(Encoding.UTF8.GetString(ContractsJson.SerializeToUtf8(signal))).Append('\n');
-        }
-        return Docker.CheckedAsync("kcat", $"-P -b {kafka} -t {Topics.Signals} -K :", TimeSpan.FromMinutes(1), lines.ToString());
-    }
-
-    static async Task<List<PhaseChangedMessage>> ReadPhaseChangesAsync(string kafka)
-    {
-        var (exitCode, text) = await Docker.RunAsync("kcat", $"-C -b {kafka} -t {Topics.PhaseChanges} -o beginning -e -q -f %s\\n", TimeSpan.FromMinutes(1));
-        return exitCode != 0
-            ? []
-            : [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{')).Select(l => ContractsJson.Deserialize<PhaseChangedMessage>(l))];
     }
 
     public Task DisposeAsync() => _project?.DisposeAsync().AsTask() ?? Task.CompletedTask;
