@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.Api.Telemetry;
+using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
 
 namespace Streaming.Api.Notifications;
@@ -14,9 +15,12 @@ namespace Streaming.Api.Notifications;
 /// transaction that holds the rule's row (so instances take turns), writes its notification to the outbox, and records
 /// what it told (the cool-down's start, the jobs told about): a restart neither repeats nor loses one. A condition that
 /// fired and then stays back under its threshold for <see cref="NotificationOptions.ResolveAfter"/> is told resolved, once.
+/// With several store shards the flags are every shard's jobs', read before the rule's transaction, which holds what was
+/// told on shard 0 (the API's own).
 /// </summary>
 public sealed partial class NotificationChecks(
     NpgsqlDataSource dataSource,
+    StoreShards shards,
     NotificationOptions options,
     NotificationOutbox outbox,
     FiringConditions conditions,
@@ -71,13 +75,26 @@ public sealed partial class NotificationChecks(
     async Task<IReadOnlyDictionary<string, long>> FlagCountsAsync(CancellationToken cancellationToken)
     {
         var counts = NotificationMetrics.ExportedFlags.ToDictionary(f => f, _ => 0L, StringComparer.Ordinal);
-        await using var command = dataSource.CreateCommand("select f, count(*) from projections.job_states, unnest(flags) f group by f");
+        foreach (var shard in await shards.EachAsync(ShardFlagCountsAsync, cancellationToken))
+        {
+            foreach (var (flag, count) in shard)
+            {
+                counts[flag] = counts.GetValueOrDefault(flag) + count;
+            }
+        }
+        return counts;
+    }
+
+    static async Task<List<(string Flag, long Count)>> ShardFlagCountsAsync(NpgsqlDataSource shard, CancellationToken cancellationToken)
+    {
+        var counts = new List<(string, long)>();
+        await using var command = shard.CreateCommand("select f, count(*) from projections.job_states, unnest(flags) f group by f");
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                counts[reader.GetString(0)] = reader.GetInt64(1);
+                counts.Add((reader.GetString(0), reader.GetInt64(1)));
             }
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
@@ -87,14 +104,43 @@ public sealed partial class NotificationChecks(
         return counts;
     }
 
+    // The jobs of shards other than 0 that carry the flag now (shard 0's are read in the rule's transaction).
+    async Task<string[]> FlaggedElsewhereAsync(string flag, CancellationToken cancellationToken)
+    {
+        if (shards.Count == 1)
+        {
+            return [];
+        }
+        var flagged = new List<string>();
+        foreach (var shard in shards.All.Skip(1))
+        {
+            await using var command = shard.CreateCommand("select job_id from projections.job_states where flags @> array[$1::text]");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    flagged.Add(reader.GetString(0));
+                }
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+            }
+        }
+        return [.. flagged];
+    }
+
     async Task CheckFlagAsync(string flag, NotificationRule rule, CancellationToken cancellationToken)
     {
+        var elsewhere = await FlaggedElsewhereAsync(flag, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var firedAt = await ClaimRuleAsync(transaction, flag, cancellationToken);
         // Jobs that lost the flag are forgotten (told again if they get it back); the rest not told yet are new.
         await using var newly = new NpgsqlCommand("""
-            with current as (select job_id from projections.job_states where flags @> array[$1::text]),
+            with current as (select job_id from projections.job_states where flags @> array[$1::text]
+                             union all select unnest($3::text[])),
                  cleared as (delete from notifications.told_jobs t
                              where t.rule = $1 and not exists (select from current c where c.job_id = t.job_id))
             select job_id, count(*) over () from current c
@@ -104,6 +150,7 @@ public sealed partial class NotificationChecks(
             """, connection, transaction);
         newly.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
         newly.Parameters.Add(new NpgsqlParameter<int> { TypedValue = NamedJobs });
+        newly.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = elsewhere });
         var jobs = new List<string>();
         long count = 0;
         try
@@ -135,9 +182,11 @@ public sealed partial class NotificationChecks(
             await using var remember = new NpgsqlCommand("""
                 insert into notifications.told_jobs (rule, job_id)
                 select $1, job_id from projections.job_states where flags @> array[$1::text]
+                union all select $1, unnest($2::text[])
                 on conflict do nothing
                 """, connection, transaction);
             remember.Parameters.Add(new NpgsqlParameter<string> { TypedValue = flag });
+            remember.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = elsewhere });
             await remember.ExecuteNonQueryAsync(cancellationToken);
             await FiredAsync(transaction, notification, now, cancellationToken);
             LogTold(logger, flag, count);

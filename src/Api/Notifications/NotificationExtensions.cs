@@ -52,6 +52,7 @@ public static class NotificationExtensions
             options.Delivery.Timeout));
         services.AddHostedService(sp => new NotificationChecks(
             sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<StoreShards>(),
             options,
             sp.GetRequiredService<NotificationOutbox>(),
             sp.GetRequiredService<FiringConditions>(),

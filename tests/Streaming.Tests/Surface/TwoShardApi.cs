@@ -27,6 +27,8 @@ public sealed class TwoShardApi : IAsyncLifetime
 
     public StoreShards Shards => _api!.Services.GetRequiredService<StoreShards>();
 
+    public IServiceProvider Services => _api!.Services;
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public IReadOnlyDictionary<string, string> Tokens { get; private set; } = new Dictionary<string, string>();
@@ -47,6 +49,8 @@ public sealed class TwoShardApi : IAsyncLifetime
             ["Api:TokensFile"] = Path.Combine(_folder, "api-tokens.json"),
             ["Api:KeyRingFolder"] = Path.Combine(_folder, "api-keys"),
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            // The notification rules are checked when a test asks (after its first check at the start).
+            ["Notifications:CheckInterval"] = "01:00:00",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();
