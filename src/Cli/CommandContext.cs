@@ -19,6 +19,7 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
     };
 
     NpgsqlDataSource? _dataSource;
+    StoreShards? _shards;
     ApiClient? _api;
 
     public bool JsonOutput => parse.GetValue(GlobalOptions.Json);
@@ -36,6 +37,33 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
             await StoreSchema.MigrateAsync(_dataSource, cancellationToken);
         }
         return _dataSource;
+    }
+
+    /// <summary>
+    /// The store of the shard holding <paramref name="jobId"/>'s stream: the store itself unless it is sharded (its other
+    /// shards named as <see cref="StoreConnection.ResolveOtherShards"/> says), then the shard of the job's log partition.
+    /// </summary>
+    public async Task<NpgsqlDataSource> StoreOfJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var home = await StoreAsync(cancellationToken);
+        if (_shards is null)
+        {
+            var others = StoreConnection.ResolveOtherShards(parse.GetValue(GlobalOptions.Endpoints));
+            if (others.Count == 0)
+            {
+                _shards = StoreShards.Single(home);
+            }
+            else
+            {
+                var partitioning = await EventStoreSchema.ReadPartitioningAsync(home, cancellationToken);
+                if (partitioning.Partitions < others.Count + 1)
+                {
+                    throw new CommandFailedException($"the store has {partitioning.Partitions} log partitions, too few for {others.Count + 1} shards");
+                }
+                _shards = new StoreShards(new ShardMap(others.Count + 1, partitioning.Partitions), [home, .. others.Select(c => NpgsqlDataSource.Create(c))]);
+            }
+        }
+        return _shards.DataSourceOfJob(jobId);
     }
 
     /// <summary>The API, for writes: roles apply and the actor recorded is the holder of the token sent.</summary>
@@ -60,6 +88,10 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _api?.Dispose();
+        if (_shards is not null)
+        {
+            await _shards.DisposeAsync();
+        }
         if (_dataSource is not null)
         {
             await _dataSource.DisposeAsync();

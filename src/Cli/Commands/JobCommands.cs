@@ -24,7 +24,7 @@ public static class JobCommands
         var command = new Command("history", "A job's events, newest first") { job, limit, before };
         return command.WithAction(async (context, parse, cancellationToken) =>
         {
-            var streams = new EventStreams(await context.StoreAsync(cancellationToken));
+            var streams = new EventStreams(await context.StoreOfJobAsync(parse.GetValue(job)!, cancellationToken));
             var events = await streams.ReadStreamBackwardAsync(parse.GetValue(job)!, (parse.GetValue(before) ?? long.MaxValue) - (parse.GetValue(before) is null ? 0 : 1),
                 Math.Clamp(parse.GetValue(limit), 1, 100_000), cancellationToken);
             if (events.Count == 0 && parse.GetValue(before) is null)
@@ -52,8 +52,8 @@ public static class JobCommands
         var command = new Command("state", "A job's state as of an event time, replayed from its events") { job, asOf };
         return command.WithAction(async (context, parse, cancellationToken) =>
         {
-            var store = await context.StoreAsync(cancellationToken);
             var jobId = parse.GetValue(job)!;
+            var store = await context.StoreOfJobAsync(jobId, cancellationToken);
             var events = await new EventStreams(store).ReadStreamAsOfAsync(jobId, parse.GetValue(asOf), cancellationToken);
             if (events.Count == 0)
             {

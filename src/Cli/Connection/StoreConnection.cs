@@ -5,7 +5,10 @@ namespace Streaming.Cli.Connection;
 /// <summary>
 /// Where the event store is: <c>--connection</c>, else <c>ConnectionStrings__EventStore</c>, else the
 /// <c>postgresConnectionString</c> of the embedded default's <c>endpoints.json</c> (<c>--endpoints</c>,
-/// <c>$STREAMING_DATA/endpoints.json</c>, or <c>.data/endpoints.json</c> in this folder or one above it).
+/// <c>$STREAMING_DATA/endpoints.json</c>, or <c>.data/endpoints.json</c> in this folder or one above it). A store sharded
+/// over several clusters names its other shards as its services are told them (<c>Store__Shards</c> and
+/// <c>ConnectionStrings__EventStoreShard1</c> …) or as <c>./run.sh --shards</c> writes them to <c>endpoints.json</c>
+/// (<c>postgresShard1ConnectionString</c> …).
 /// </summary>
 public static class StoreConnection
 {
@@ -29,6 +32,35 @@ public static class StoreConnection
         return endpoints.RootElement.TryGetProperty("postgresConnectionString", out var value) && value.GetString() is { Length: > 0 } found
             ? found
             : throw new CommandFailedException($"{path} has no postgresConnectionString");
+    }
+
+    /// <summary>The connection strings of shards 1, 2, … (none for a store of one shard).</summary>
+    public static IReadOnlyList<string> ResolveOtherShards(string? endpointsFile)
+    {
+        if (Environment.GetEnvironmentVariable("Store__Shards") is { Length: > 0 } count)
+        {
+            if (!int.TryParse(count, out var shards) || shards < 1)
+            {
+                throw new CommandFailedException($"Store__Shards must be a positive number, not {count}");
+            }
+            return
+            [
+                .. Enumerable.Range(1, shards - 1).Select(shard => Environment.GetEnvironmentVariable($"ConnectionStrings__EventStoreShard{shard}") is { Length: > 0 } found
+                    ? found
+                    : throw new CommandFailedException($"Store__Shards is {shards}, so ConnectionStrings__EventStoreShard{shard} is required")),
+            ];
+        }
+        if ((endpointsFile ?? FindEndpointsFile()) is not { } path || !File.Exists(path))
+        {
+            return [];
+        }
+        using var endpoints = JsonDocument.Parse(File.ReadAllText(path));
+        var others = new List<string>();
+        while (endpoints.RootElement.TryGetProperty($"postgresShard{others.Count + 1}ConnectionString", out var value) && value.GetString() is { Length: > 0 } found)
+        {
+            others.Add(found);
+        }
+        return others;
     }
 
     public static string? FindEndpointsFile()
