@@ -1,6 +1,7 @@
 using Streaming.Bench;
 using Streaming.Bench.Append;
 using Streaming.Bench.Delivery;
+using Streaming.Bench.Scale;
 
 try
 {
@@ -8,6 +9,7 @@ try
     {
         ["decision-latency", .. var rest] => await DecisionLatencyCommand.RunAsync(rest),
         ["append", .. var rest] => await AppendCommand.RunAsync(rest),
+        ["scale", .. var rest] => await ScaleCommand.RunAsync(rest),
         _ => await BenchCommand.RunAsync(args),
     };
 }

@@ -31,10 +31,13 @@ public static class Procfs
     public static List<ProcessTicks> Children(int parent) => All().Where(p => p.ParentPid == parent).ToList();
 
     /// <summary><paramref name="root"/> and all its descendants.</summary>
-    public static List<ProcessTicks> Tree(int root)
+    public static List<ProcessTicks> Tree(int root) => Trees([root]);
+
+    /// <summary>Each of <paramref name="roots"/> and all their descendants, from one read of <c>/proc</c>.</summary>
+    public static List<ProcessTicks> Trees(IReadOnlyCollection<int> roots)
     {
         var all = All();
-        var tree = all.Where(p => p.Pid == root).ToList();
+        var tree = all.Where(p => roots.Contains(p.Pid)).ToList();
         for (var i = 0; i < tree.Count; i++)
         {
             tree.AddRange(all.Where(p => p.ParentPid == tree[i].Pid));
