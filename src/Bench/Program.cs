@@ -15,6 +15,6 @@ try
 }
 catch (BenchUsageException e)
 {
-    await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh --help)");
+    await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh {(args is ["scale", ..] ? "scale " : "")}--help)");
     return 2;
 }

@@ -46,13 +46,18 @@ public static class Procfs
     }
 
     /// <summary>The process's peak resident set (<c>VmHWM</c>), 0 when it has gone.</summary>
-    public static long PeakRssBytes(int pid)
+    public static long PeakRssBytes(int pid) => StatusBytes(pid, "VmHWM:");
+
+    /// <summary>The process's resident set now (<c>VmRSS</c>), 0 when it has gone.</summary>
+    public static long RssBytes(int pid) => StatusBytes(pid, "VmRSS:");
+
+    static long StatusBytes(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
                     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
                 }

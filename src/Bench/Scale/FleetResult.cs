@@ -2,15 +2,17 @@ namespace Streaming.Bench.Scale;
 
 /// <summary>
 /// A simulated fleet over shards: every job signalled at least once, then steady load, timed until every fold of
-/// every shard was current; each process's peak resident set, and each shard's rows.
+/// every shard was current; each process's peak resident set and what it held once current, and each shard's rows.
 /// </summary>
 public sealed record FleetResult(
     int Jobs,
     int Shards,
+    int Instances,
     long Signals,
     TimeSpan EveryJobProducedAfter,
     TimeSpan Current,
     IReadOnlyDictionary<string, long> PeakRssBytes,
+    IReadOnlyDictionary<string, long> RssBytesWhenCurrent,
     IReadOnlyList<ShardRows> Rows)
 {
     public const long RssLimitBytes = 1L << 30;

@@ -5,8 +5,8 @@ using Streaming.Bench.Workload;
 namespace Streaming.Bench.Scale;
 
 /// <summary>
-/// The simulated fleet as <c>./run.sh --shards S</c> runs it (one Ingest, a Projector and a Promoter per shard, a
-/// PostgreSQL cluster per shard): one signal from every job, as fast as Ingest stores them, then the workload's next
+/// The simulated fleet as <c>./run.sh --shards S --instances N</c> runs it (N Ingest processes, and N Projectors and N
+/// Promoters per shard, a PostgreSQL cluster per shard): one signal from every job, as fast as Ingest stores them, then the workload's next
 /// signals for the given time; timed until every shard's folds are current.
 /// </summary>
 public static class FleetRun
@@ -15,12 +15,13 @@ public static class FleetRun
     {
         var shards = settings.ShardConnectionStrings.Count;
         await using var store = await ScaleStore.CreateAsync(settings.ShardConnectionStrings, "scale_fleet", cancellationToken);
-        await using var services = await ServiceSet.StartAsync(settings.Executables, store.ConnectionStrings, 1, cancellationToken);
+        await using var services = await ServiceSet.StartAsync(settings.Executables, store.ConnectionStrings, settings.FleetInstances, cancellationToken);
         using var watch = services.WatchExits(cancellationToken);
         var running = watch.Token;
         try
         {
             await store.WaitForSchemaAsync(running);
+            await services.WaitForSharesAsync(TimeSpan.FromMinutes(2), running);
             var workload = new SignalWorkload(settings.FleetJobs, start);
             var producer = new PacedProducer(services.BootstrapServers, "job-signals", store.StoredOffsetsAsync);
             var clock = Stopwatch.StartNew();
@@ -35,7 +36,8 @@ public static class FleetRun
             }
             await store.WaitForCurrentAsync(TimeSpan.FromMinutes(20), running);
             var current = clock.Elapsed;
-            var rss = services.PeakRss();
+            var peaks = services.PeakRss();
+            var held = services.Rss();
             const string jobs = "like 'bench-%'";
             var events = await store.CountAsync("select count(*) from es.events where type = 'signal-recorded/v1'", running);
             var streams = await store.CountAsync($"select count(*) from es.streams where stream_id {jobs}", running);
@@ -43,7 +45,7 @@ public static class FleetRun
             var promoter = await store.CountAsync($"select count(*) from promoter.job_lifecycle_snapshots where job_id {jobs}", running);
             var decisions = await store.CountAsync("select count(*) from es.events where type = 'phase-changed/v1'", running);
             var rows = Enumerable.Range(0, shards).Select(s => new ShardRows(s, events[s], streams[s], states[s], promoter[s], decisions[s])).ToList();
-            return new FleetResult(settings.FleetJobs, shards, signals, filled, current, rss, rows);
+            return new FleetResult(settings.FleetJobs, shards, settings.FleetInstances, signals, filled, current, peaks, held, rows);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -45,7 +45,7 @@ static class ScaleCommand
         FleetResult? fleet = null;
         if (settings.Fleet)
         {
-            AnsiConsole.MarkupLine($"[grey]running[/] a fleet of {settings.FleetJobs:N0} jobs over {settings.ShardConnectionStrings.Count} shards …");
+            AnsiConsole.MarkupLine($"[grey]running[/] a fleet of {settings.FleetJobs:N0} jobs over {settings.ShardConnectionStrings.Count} shards, {settings.FleetInstances} instance(s) of each service …");
             fleet = await FleetRun.RunAsync(settings, Start, token);
         }
         var report = ScaleReport.Create(

@@ -48,7 +48,7 @@ public sealed record ScaleReport(
         }
         if (fleet is not null)
         {
-            targets.Add(new($"fleet of {fleet.Jobs:N0} jobs over {fleet.Shards} shards: peak RSS per process (MiB)", fleet.MaxPeakRssBytes / 1048576.0, FleetResult.RssLimitBytes / 1048576.0, "<"));
+            targets.Add(new($"fleet of {fleet.Jobs:N0} jobs over {fleet.Shards} shards, {fleet.Instances} of each: peak RSS per process (MiB)", fleet.MaxPeakRssBytes / 1048576.0, FleetResult.RssLimitBytes / 1048576.0, "<"));
             foreach (var (what, count) in new[] { ("a stream", fleet.Rows.Sum(r => r.JobStreams)), ("a projected state", fleet.Rows.Sum(r => r.ProjectedStates)), ("a Promoter state", fleet.Rows.Sum(r => r.PromoterStates)) })
             {
                 if (count != fleet.Jobs)
@@ -96,8 +96,8 @@ public sealed record ScaleReport(
         if (Fleet is { } f)
         {
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"fleet: {f.Jobs:N0} jobs over {f.Shards} shards, {f.Signals:N0} signals: a signal of every job produced after {f.EveryJobProducedAfter.TotalSeconds:0} s, all stored and current after "
-                + $"{f.Current.TotalSeconds:0} s, {f.PerSecond:N0} signals/s; peak RSS MiB {Rss(f.PeakRssBytes)}"));
+                $"fleet: {f.Jobs:N0} jobs over {f.Shards} shards, {f.Instances} instance(s) of each service (per shard), {f.Signals:N0} signals: a signal of every job produced after {f.EveryJobProducedAfter.TotalSeconds:0} s, all stored and current after "
+                + $"{f.Current.TotalSeconds:0} s, {f.PerSecond:N0} signals/s; peak RSS MiB {Rss(f.PeakRssBytes)}; RSS once current MiB {Rss(f.RssBytesWhenCurrent)}"));
             var rows = new Table().AddColumns("shard", "signal events", "job streams", "projected states", "Promoter states", "decisions");
             foreach (var r in f.Rows)
             {

@@ -16,7 +16,8 @@ public sealed record ScaleSettings(
     int TakeoverSeconds,
     bool Fleet,
     int FleetJobs,
-    int FleetSeconds)
+    int FleetSeconds,
+    int FleetInstances)
 {
     /// <summary>The partitions of <c>job-signals</c> and of the store's log; no role can have more instances that own some.</summary>
     public const int Partitions = 12;
@@ -24,14 +25,15 @@ public sealed record ScaleSettings(
     public const string Usage = """
         ./bench.sh scale [--instances 1,2,3] [--jobs 10000] [--seconds 30] [--no-instances]
                          [--takeover-instances 2] [--takeover-rate 2000] [--takeover-seconds 40] [--no-takeover]
-                         [--fleet-jobs 1000000] [--fleet-seconds 20] [--no-fleet] [--output artifacts/bench/scale.json]
+                         [--fleet-jobs 1000000] [--fleet-seconds 20] [--fleet-instances 1] [--no-fleet]
+                         [--output artifacts/bench/scale.json]
         """;
 
     public static ScaleSettings Parse(string[] args)
     {
         var flags = new BenchFlags(args, "no-instances", "no-takeover", "no-fleet");
         flags.RefuseUnknown("postgres", "postgres-shard1", "embedded", "ingest", "projector", "promoter", "output", "instances", "jobs", "seconds",
-            "takeover-instances", "takeover-rate", "takeover-seconds", "fleet-jobs", "fleet-seconds");
+            "takeover-instances", "takeover-rate", "takeover-seconds", "fleet-jobs", "fleet-seconds", "fleet-instances");
         var fleet = !flags.Has("no-fleet");
         var takeoverInstances = flags.Number("takeover-instances", 2, least: 2);
         if (takeoverInstances > Partitions)
@@ -48,6 +50,11 @@ public sealed record ScaleSettings(
         var takeoverSeconds = flags.Number("takeover-seconds", 40, least: 10);
         var fleetJobs = flags.Number("fleet-jobs", 1_000_000, least: 1);
         var fleetSeconds = flags.Number("fleet-seconds", 20, least: 0);
+        var fleetInstances = flags.Number("fleet-instances", 1, least: 1);
+        if (fleetInstances > Partitions)
+        {
+            throw new BenchUsageException($"--fleet-instances {fleetInstances}: at most {Partitions}, the partitions a group shares out");
+        }
         return new ScaleSettings(
             fleet ? [flags.Required("postgres"), flags.Required("postgres-shard1")] : [flags.Required("postgres")],
             new ServiceExecutables(flags.Required("embedded"), flags.Required("ingest"), flags.Required("projector"), flags.Required("promoter")),
@@ -61,7 +68,8 @@ public sealed record ScaleSettings(
             takeoverSeconds,
             fleet,
             fleetJobs,
-            fleetSeconds);
+            fleetSeconds,
+            fleetInstances);
     }
 
     /// <summary><c>--instances</c>: a comma-separated list of distinct instance counts, each 1 to <see cref="Partitions"/>.</summary>

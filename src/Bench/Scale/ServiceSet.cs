@@ -182,6 +182,9 @@ public sealed partial class ServiceSet : IAsyncDisposable
     /// <summary>Each process's peak resident set so far (<c>VmHWM</c>), 0 for one that has gone.</summary>
     public Dictionary<string, long> PeakRss() => _processes.ToDictionary(p => p.Name, p => Procfs.PeakRssBytes(p.Child.Id));
 
+    /// <summary>Each process's resident set now (<c>VmRSS</c>): what it holds, beside its peak.</summary>
+    public Dictionary<string, long> Rss() => _processes.ToDictionary(p => p.Name, p => Procfs.RssBytes(p.Child.Id));
+
     public async ValueTask DisposeAsync()
     {
         // The services first, then the broker they talk to.

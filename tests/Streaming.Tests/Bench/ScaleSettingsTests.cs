@@ -38,6 +38,7 @@ public sealed class ScaleSettingsTests
     [InlineData("--jobs", "0", "--jobs must be at least 1")]
     [InlineData("--takeover-instances", "1", "--takeover-instances must be at least 2")]
     [InlineData("--fleet-jobs", "many", "--fleet-jobs is a whole number, not 'many'")]
+    [InlineData("--fleet-instances", "13", "--fleet-instances 13: at most 12, the partitions a group shares out")]
     [InlineData("--shards", "2", "unknown flag --shards")]
     public void Refuses_other_values_it_cannot_use(string flag, string value, string message)
     {
