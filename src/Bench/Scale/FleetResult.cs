@@ -26,6 +26,3 @@ public sealed record FleetResult(
         Rows.Sum(r => r.JobStreams) == Jobs && Rows.Sum(r => r.ProjectedStates) == Jobs && Rows.Sum(r => r.PromoterStates) == Jobs
         && MaxPeakRssBytes < RssLimitBytes;
 }
-
-/// <summary>One shard's rows after a fleet run.</summary>
-public sealed record ShardRows(int Shard, long SignalEvents, long JobStreams, long ProjectedStates, long PromoterStates, long Decisions);
