@@ -1,6 +1,7 @@
 using Streaming.Bench;
 using Streaming.Bench.Append;
 using Streaming.Bench.Delivery;
+using Streaming.Bench.Scale;
 
 try
 {
@@ -8,11 +9,12 @@ try
     {
         ["decision-latency", .. var rest] => await DecisionLatencyCommand.RunAsync(rest),
         ["append", .. var rest] => await AppendCommand.RunAsync(rest),
+        ["scale", .. var rest] => await ScaleCommand.RunAsync(rest),
         _ => await BenchCommand.RunAsync(args),
     };
 }
 catch (BenchUsageException e)
 {
-    await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh --help)");
+    await Console.Error.WriteLineAsync($"bench: {e.Message} (./bench.sh {(args is ["scale", ..] ? "scale " : "")}--help)");
     return 2;
 }

@@ -15,7 +15,7 @@ public sealed class CpuSampler : IAsyncDisposable
     public const string BenchApplicationName = "streaming-bench";
 
     readonly NpgsqlDataSource _probe;
-    readonly int _systemPid;
+    readonly int[] _systemPids;
     readonly string _database;
     readonly int _postmaster;
     readonly ProcessTicks _postmasterAtStart;
@@ -26,10 +26,10 @@ public sealed class CpuSampler : IAsyncDisposable
     readonly CancellationTokenSource _stop = new();
     readonly Task _sampling;
 
-    CpuSampler(NpgsqlDataSource probe, int systemPid, string database, int postmaster)
+    CpuSampler(NpgsqlDataSource probe, IReadOnlyList<int> systemPids, string database, int postmaster)
     {
         _probe = probe;
-        _systemPid = systemPid;
+        _systemPids = [.. systemPids];
         _database = database;
         _postmaster = postmaster;
         _postmasterAtStart = Procfs.Read(postmaster) ?? throw new InvalidOperationException($"PostgreSQL's postmaster (pid {postmaster}) is not readable in /proc");
@@ -38,13 +38,17 @@ public sealed class CpuSampler : IAsyncDisposable
     }
 
     /// <summary>Starts measuring now. <paramref name="probe"/> connects to the run's PostgreSQL with the bench's application name.</summary>
-    public static async Task<CpuSampler> StartAsync(NpgsqlDataSource probe, int systemPid, string database, CancellationToken cancellationToken)
+    public static Task<CpuSampler> StartAsync(NpgsqlDataSource probe, int systemPid, string database, CancellationToken cancellationToken) =>
+        StartAsync(probe, [systemPid], database, cancellationToken);
+
+    /// <summary>Starts measuring now a system of several processes (each with its descendants).</summary>
+    public static async Task<CpuSampler> StartAsync(NpgsqlDataSource probe, IReadOnlyList<int> systemPids, string database, CancellationToken cancellationToken)
     {
         await using var command = probe.CreateCommand("select pg_backend_pid()");
         var backend = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         var postmaster = Procfs.Read(backend)?.ParentPid ?? throw new InvalidOperationException(
             $"PostgreSQL's processes are not readable in /proc (backend {backend}): the bench must run on PostgreSQL's machine");
-        var sampler = new CpuSampler(probe, systemPid, database, postmaster);
+        var sampler = new CpuSampler(probe, systemPids, database, postmaster);
         await sampler.SampleAsync(CancellationToken.None);
         return sampler;
     }
@@ -93,8 +97,8 @@ public sealed class CpuSampler : IAsyncDisposable
     {
         // A process that was there when measuring began counts from then; one that began later, from its start.
         var first = _postgres.Count == 0;
-        // The system's tree: its processes' own time, and that of descendants it reaped (none today).
-        foreach (var process in Procfs.Tree(_systemPid))
+        // The system's trees: their processes' own time, and that of descendants they reaped (none today).
+        foreach (var process in Procfs.Trees(_systemPids))
         {
             var ticks = process.Own + process.ReapedChildren;
             _system[process.Pid] = _system.TryGetValue(process.Pid, out var seen) ? (seen.Start, ticks) : (first ? ticks : 0, ticks);

@@ -31,10 +31,13 @@ public static class Procfs
     public static List<ProcessTicks> Children(int parent) => All().Where(p => p.ParentPid == parent).ToList();
 
     /// <summary><paramref name="root"/> and all its descendants.</summary>
-    public static List<ProcessTicks> Tree(int root)
+    public static List<ProcessTicks> Tree(int root) => Trees([root]);
+
+    /// <summary>Each of <paramref name="roots"/> and all their descendants, from one read of <c>/proc</c>.</summary>
+    public static List<ProcessTicks> Trees(IReadOnlyCollection<int> roots)
     {
         var all = All();
-        var tree = all.Where(p => p.Pid == root).ToList();
+        var tree = all.Where(p => roots.Contains(p.Pid)).ToList();
         for (var i = 0; i < tree.Count; i++)
         {
             tree.AddRange(all.Where(p => p.ParentPid == tree[i].Pid));
@@ -43,13 +46,18 @@ public static class Procfs
     }
 
     /// <summary>The process's peak resident set (<c>VmHWM</c>), 0 when it has gone.</summary>
-    public static long PeakRssBytes(int pid)
+    public static long PeakRssBytes(int pid) => StatusBytes(pid, "VmHWM:");
+
+    /// <summary>The process's resident set now (<c>VmRSS</c>), 0 when it has gone.</summary>
+    public static long RssBytes(int pid) => StatusBytes(pid, "VmRSS:");
+
+    static long StatusBytes(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
                     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
                 }

@@ -97,20 +97,20 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         return json.RootElement.GetProperty("kafkaBootstrapServers").GetString()!;
     }
 
-    static async Task WaitForSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    internal static async Task WaitForSchemaAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
         while (await ScalarAsync(dataSource, "select count(*) from pg_tables where schemaname in ('projections', 'promoter', 'es') and tablename in ('job_states_g1', 'job_lifecycle_snapshots', 'kafka_offsets')", cancellationToken) < 3)
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException("the all-in-one process did not create its tables");
+                throw new InvalidOperationException("the services did not create their tables");
             }
             await Task.Delay(50, cancellationToken);
         }
     }
 
-    static async Task<IReadOnlyDictionary<int, long>> StoredOffsetsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyDictionary<int, long>> StoredOffsetsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var stored = new Dictionary<int, long>();
         await using var command = dataSource.CreateCommand("select partition, next_offset from es.kafka_offsets");
@@ -122,10 +122,10 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         return stored;
     }
 
-    static Task<long> StoredAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+    internal static Task<long> StoredAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         ScalarAsync(dataSource, "select coalesce(sum(next_offset), 0)::bigint from es.kafka_offsets", cancellationToken);
 
-    static async Task WaitForProjectionsAsync(NpgsqlDataSource dataSource, int messages, CancellationToken cancellationToken)
+    internal static async Task WaitForProjectionsAsync(NpgsqlDataSource dataSource, int messages, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddMinutes(10);
         // The history archive stores whole blocks only: it is current when fewer than a block's events follow it.
@@ -153,7 +153,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         }
     }
 
-    static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)
+    internal static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);

@@ -13,6 +13,7 @@ public sealed class ChildProcess : IAsyncDisposable
     readonly StringWriter _log = new();
     readonly CancellationTokenSource _exited;
     readonly List<(string Line, TaskCompletionSource Seen)> _awaitedLines = [];
+    readonly List<(DateTimeOffset At, string Line)> _lines = [];
 
     ChildProcess(Process process, CancellationToken cancellationToken)
     {
@@ -81,6 +82,18 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The lines the child printed, each with when it arrived, oldest first.</summary>
+    public IReadOnlyList<(DateTimeOffset At, string Line)> Lines()
+    {
+        lock (_log)
+        {
+            return [.. _lines];
+        }
+    }
+
+    /// <summary>Kills the child at once (SIGKILL), as a crash would end it.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     public string Output()
     {
         lock (_log)
@@ -102,6 +115,7 @@ public sealed class ChildProcess : IAsyncDisposable
         lock (_log)
         {
             _log.WriteLine(line);
+            _lines.Add((DateTimeOffset.UtcNow, line));
             foreach (var awaited in _awaitedLines.Where(a => a.Line == line))
             {
                 awaited.Seen.TrySetResult();

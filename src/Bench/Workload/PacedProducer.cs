@@ -13,8 +13,17 @@ public sealed class PacedProducer(string bootstrapServers, string topic, Func<Ca
 {
     public const long MaxUnstoredPerPartition = 10_000;
 
-    public async Task ProduceAsync(SignalWorkload workload, int messages, CancellationToken cancellationToken)
+    // Per partition, over every call: a later call's messages come on top of what earlier ones delivered.
+    readonly long[] _delivered = new long[256];
+    long _produced;
+
+    /// <summary>
+    /// Produces the workload's messages <paramref name="first"/> up to <paramref name="first"/> + <paramref name="messages"/>,
+    /// or fewer when <paramref name="duration"/> passes first; returns how many it produced (all of them delivered).
+    /// </summary>
+    public async Task<long> ProduceAsync(SignalWorkload workload, long messages, CancellationToken cancellationToken, long first = 0, TimeSpan? duration = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -22,17 +31,18 @@ public sealed class PacedProducer(string bootstrapServers, string topic, Func<Ca
             EnableIdempotence = true,
             Partitioner = Partitioner.Murmur2Random,
         }).Build();
-        var delivered = new long[256];
-        for (var n = 0; n < messages; n++)
+        var delivered = _delivered;
+        long n = 0;
+        for (; n < messages && (duration is null || clock.Elapsed < duration); n++)
         {
             if (n % 2_000 == 0)
             {
-                while (await AheadAsync(delivered, n, cancellationToken) > MaxUnstoredPerPartition)
+                while (await AheadAsync(delivered, _produced + n, cancellationToken) > MaxUnstoredPerPartition)
                 {
                     await Task.Delay(20, cancellationToken);
                 }
             }
-            var (key, value) = workload.Message(n);
+            var (key, value) = workload.Message(first + n);
             while (true)
             {
                 try
@@ -49,6 +59,8 @@ public sealed class PacedProducer(string bootstrapServers, string topic, Func<Ca
             }
         }
         producer.Flush(TimeSpan.FromMinutes(1));
+        _produced += n;
+        return n;
     }
 
     // The most any partition's delivered messages are ahead of what the system stored, counting every message still in flight.
