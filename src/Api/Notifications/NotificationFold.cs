@@ -10,9 +10,10 @@ namespace Streaming.Api.Notifications;
 /// The notifications the log itself carries: a circuit breaker opening (by its rule, or tripped by hand) and closing
 /// again (resolving the opening's notification), and a decision that quarantined a job. Runs as a <see cref="TransactionalFold"/>, so each batch's notifications commit with the
 /// fold's checkpoint: a restart resumes after the last batch told, and a batch told twice (an unacknowledged commit)
-/// finds its keys (the event's id) already there. Cool-downs count in event time, so a replay tells the same.
+/// finds its keys (the event's id) already there. Cool-downs count in event time, so a replay tells the same. With
+/// several store shards it also reads the log of each other shard (<see cref="HandleShardAsync"/>), for its quarantines.
 /// </summary>
-public sealed class NotificationFold(NotificationOptions options, NotificationOutbox outbox, FiringConditions conditions, TimeProvider clock)
+public sealed class NotificationFold(NpgsqlDataSource home, NotificationOptions options, NotificationOutbox outbox, FiringConditions conditions, TimeProvider clock)
 {
     public const string CheckpointName = "notifications";
 
@@ -47,6 +48,24 @@ public sealed class NotificationFold(NotificationOptions options, NotificationOu
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A batch of the log of a shard other than 0: its quarantines are told from the outbox on shard 0 (the API's own),
+    /// in a transaction there that commits before the shard's checkpoint moves, so a batch read again finds them told.
+    /// The breakers are not: their streams are shard 0's, of which the other shards hold copies.
+    /// </summary>
+    public async Task HandleShardAsync(IReadOnlyList<LogEvent> events, NpgsqlTransaction shardTransaction, CancellationToken cancellationToken)
+    {
+        var quarantines = events.Where(e => e.Type == PhaseChanged.EventType && e.Body is PhaseChanged { Quarantined: true }).ToList();
+        if (quarantines.Count == 0)
+        {
+            return;
+        }
+        await using var connection = await home.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await HandleAsync(quarantines, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     // A breaker that closes (reset by an operator, or by its policy) resolves the notification its opening sent, if one was sent.

@@ -2,12 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Streaming.Api.Notifications;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.Contracts.PhaseChanges;
+using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Surface;
 
-/// <summary>The API's notification rules over two shards: the flagged jobs of both are counted and told, once.</summary>
+/// <summary>The API's notification rules over two shards: the flagged and the quarantined jobs of both are counted and told, once.</summary>
 public sealed class ShardedNotificationTests(TwoShardApi api) : IClassFixture<TwoShardApi>
 {
     [Fact]
@@ -43,5 +47,32 @@ public sealed class ShardedNotificationTests(TwoShardApi api) : IClassFixture<Tw
         Assert.Equal("2", reader.GetString(0));
         Assert.Equal(stuck.Order(StringComparer.Ordinal), System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(1))!.Order(StringComparer.Ordinal));
         Assert.False(await reader.ReadAsync(), "the second check told the same jobs again");
+    }
+
+    [Fact]
+    public async Task A_quarantine_on_either_shard_is_told_once_from_shard_0()
+    {
+        // Given a job of each shard whose Promoter recorded a move that quarantines it
+        var jobs = Enumerable.Range(1, 50).Select(i => $"quarantined-{i}").GroupBy(TwoShardStore.ShardOf).OrderBy(g => g.Key).Select(g => g.First()).ToList();
+        foreach (var job in jobs)
+        {
+            var change = new PhaseChanged(EventIds.ForDecision(job, 1), job, "reverse_shadow", "shadow", PhaseDirection.Demote, "flapping", DateTimeOffset.UtcNow,
+                "cdc-migration@1", 1, 1, 1, [], Quarantined: true);
+            await api.Shards.StreamsOfJob(job).AppendToStreamAsync(job, ExpectedVersion.NoStream,
+                [new EventToAppend(change.EventId, PhaseChanged.EventType, ContractsJson.Serialize(change), ContractsJson.Serialize(new EventMetadata(null, null)), change.DecidedAt)],
+                CancellationToken.None);
+        }
+
+        // Then each is told once, in shard 0's outbox, by the tail of its own shard's log
+        await Eventually.True(async () => await CountAsync(jobs, "quarantined") == jobs.Count, TimeSpan.FromSeconds(60), "a quarantine notification for the job of each shard");
+        Assert.Equal(jobs.Count, await CountAsync(jobs, "quarantined"));
+    }
+
+    async Task<long> CountAsync(IReadOnlyList<string> jobs, string rule)
+    {
+        await using var command = api.Shards.Control.CreateCommand("select count(*) from notifications.notifications where rule = $1 and subject = any($2)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rule });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. jobs] });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }
