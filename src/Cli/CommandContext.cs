@@ -40,31 +40,32 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
     }
 
     /// <summary>
-    /// The store of the shard holding <paramref name="jobId"/>'s stream: the store itself unless it is sharded (its other
-    /// shards named as <see cref="StoreConnection.ResolveOtherShards"/> says), then the shard of the job's log partition.
+    /// The store's shards: the store itself unless it is sharded (its other shards named as
+    /// <see cref="StoreConnection.ResolveOtherShards"/> says), shard 0 first.
     /// </summary>
-    public async Task<NpgsqlDataSource> StoreOfJobAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<StoreShards> ShardsAsync(CancellationToken cancellationToken)
     {
-        var home = await StoreAsync(cancellationToken);
-        if (_shards is null)
+        if (_shards is not null)
         {
-            var others = StoreConnection.ResolveOtherShards(parse.GetValue(GlobalOptions.Endpoints));
-            if (others.Count == 0)
-            {
-                _shards = StoreShards.Single(home);
-            }
-            else
-            {
-                var partitioning = await EventStoreSchema.ReadPartitioningAsync(home, cancellationToken);
-                if (partitioning.Partitions < others.Count + 1)
-                {
-                    throw new CommandFailedException($"the store has {partitioning.Partitions} log partitions, too few for {others.Count + 1} shards");
-                }
-                _shards = new StoreShards(new ShardMap(others.Count + 1, partitioning.Partitions), [home, .. others.Select(c => NpgsqlDataSource.Create(c))]);
-            }
+            return _shards;
         }
-        return _shards.DataSourceOfJob(jobId);
+        var home = await StoreAsync(cancellationToken);
+        var others = StoreConnection.ResolveOtherShards(parse.GetValue(GlobalOptions.Endpoints));
+        if (others.Count == 0)
+        {
+            return _shards = StoreShards.Single(home);
+        }
+        var partitioning = await EventStoreSchema.ReadPartitioningAsync(home, cancellationToken);
+        if (partitioning.Partitions < others.Count + 1)
+        {
+            throw new CommandFailedException($"the store has {partitioning.Partitions} log partitions, too few for {others.Count + 1} shards");
+        }
+        return _shards = new StoreShards(new ShardMap(others.Count + 1, partitioning.Partitions), [home, .. others.Select(c => NpgsqlDataSource.Create(c))]);
     }
+
+    /// <summary>The store of the shard holding <paramref name="jobId"/>'s stream.</summary>
+    public async Task<NpgsqlDataSource> StoreOfJobAsync(string jobId, CancellationToken cancellationToken) =>
+        (await ShardsAsync(cancellationToken)).DataSourceOfJob(jobId);
 
     /// <summary>The API, for writes: roles apply and the actor recorded is the holder of the token sent.</summary>
     public ApiClient Api => _api ??= new ApiClient(ApiEndpoint.Resolve(

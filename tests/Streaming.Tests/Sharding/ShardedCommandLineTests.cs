@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
@@ -40,5 +42,39 @@ public sealed class ShardedCommandLineTests(TwoShardStore store) : IClassFixture
         var (refused, _, reason) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, new Dictionary<string, string> { ["Store__Shards"] = "3" }, "history", shardOne);
         Assert.NotEqual(0, refused);
         Assert.Contains("ConnectionStrings__EventStoreShard1 is required", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rebuild_rebuilds_each_shards_job_states_from_its_own_log()
+    {
+        // Given three jobs of each shard with two signals each
+        var jobs = Enumerable.Range(1, 60).Select(i => $"rebuild-shard-{i}").GroupBy(TwoShardStore.ShardOf).OrderBy(g => g.Key).SelectMany(g => g.Take(3)).ToList();
+        foreach (var job in jobs)
+        {
+            var signals = Enumerable.Range(1, 2).Select(seq => new SignalRecorded(job, seq, SampleEvents.T0.AddMinutes(seq), "shadow",
+                new Dictionary<string, double> { ["error_rate"] = 0.001 }, new Dictionary<string, string>(), null)).ToList();
+            await store.Shards.StreamsOfJob(job).AppendToStreamAsync(job, ExpectedVersion.NoStream,
+                [.. signals.Select(s => new EventToAppend(EventIds.ForSignal(job, s.Seq), SignalRecorded.EventType, ContractsJson.Serialize(s), "{}", s.EmittedAt))],
+                CancellationToken.None);
+        }
+        var shards = new Dictionary<string, string> { ["Store__Shards"] = "2", ["ConnectionStrings__EventStoreShard1"] = store.Server(1).ConnectionString };
+
+        // When the job states are rebuilt with both shards named
+        var (exit, output, error) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, shards, "rebuild", "--fresh", "--json");
+
+        // Then each shard replayed its own log, and holds its jobs' states, at their last signal, and no other shard's
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        Assert.Equal([0, 1], JsonNode.Parse(output)!.AsArray().Select(r => (int)r!["shard"]!));
+        foreach (var shard in Enumerable.Range(0, 2))
+        {
+            await using var rows = store.Shard(shard).CreateCommand("select job_id, last_seq from projections.job_states where job_id like 'rebuild-shard-%' order by job_id");
+            await using var reader = await rows.ExecuteReaderAsync();
+            var states = new List<(string, long)>();
+            while (await reader.ReadAsync())
+            {
+                states.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+            Assert.Equal(jobs.Where(j => TwoShardStore.ShardOf(j) == shard).Order(StringComparer.Ordinal).Select(j => (j, 2L)), states);
+        }
     }
 }
