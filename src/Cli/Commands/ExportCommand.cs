@@ -38,25 +38,42 @@ public static class ExportCommand
                 selector[label.Split('=', 2) is [{ Length: > 0 } name, var value] ? name : throw new CommandFailedException($"--label {label}: expected NAME=VALUE", 2)] =
                     label.Split('=', 2)[1];
             }
-            var store = await context.StoreAsync(cancellationToken);
+            var shards = (await context.ShardsAsync(cancellationToken)).All;
             var path = parse.GetValue(output);
             var csv = parse.GetValue(format) == "csv";
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await using var target = path is null ? Console.OpenStandardOutput() : File.Create(path);
             await using var writer = new StreamWriter(target, new UTF8Encoding(false), 1 << 16);
-            var (first, last) = await RangeAsync(store, cancellationToken);
+            var ranges = new List<(long First, long Last)>(shards.Count);
+            foreach (var store in shards)
+            {
+                ranges.Add(await RangeAsync(store, cancellationToken));
+            }
+            if (csv)
+            {
+                await writer.WriteLineAsync((shards.Count > 1 ? "shard," : "") + "global_position,stream_id,version,type,event_time,recorded_at,event_id,data,metadata");
+            }
             long exported = 0;
             await context.Messages.Progress().AutoClear(path is null)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask("exporting", maxValue: Math.Max(1, last - first + 1));
-                    exported = await WriteAsync(store, writer, csv, parse.GetValue(jobs) ?? [], selector, parse.GetValue(types) ?? [], parse.GetValue(from), parse.GetValue(to),
-                        (count, position) =>
-                        {
-                            task.Value = position - first + 1;
-                            task.Description = $"exported {count:N0} events";
-                        }, cancellationToken);
+                    var task = progress.AddTask("exporting", maxValue: Math.Max(1, ranges.Sum(r => r.Last - r.First + 1)));
+                    long before = 0;
+                    for (var shard = 0; shard < shards.Count; shard++)
+                    {
+                        var (first, last) = ranges[shard];
+                        var done = before;
+                        var exportedBefore = exported;
+                        exported += await WriteAsync(shards[shard], shards.Count > 1 ? shard : null, writer, csv, parse.GetValue(jobs) ?? [], selector, parse.GetValue(types) ?? [],
+                            parse.GetValue(from), parse.GetValue(to),
+                            (count, position) =>
+                            {
+                                task.Value = done + position - first + 1;
+                                task.Description = $"exported {exportedBefore + count:N0} events";
+                            }, cancellationToken);
+                        before += last - first + 1;
+                    }
                     task.Value = task.MaxValue;
                 });
             await writer.FlushAsync(cancellationToken);
@@ -81,8 +98,10 @@ public static class ExportCommand
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    // A shard's events in its log order; with several shards (shard not null) each line names its shard, and a shard
+    // other than 0 leaves out its copies of shard 0's control streams (the control partition).
     static async Task<long> WriteAsync(
-        NpgsqlDataSource store, StreamWriter writer, bool csv, string[] jobs, Dictionary<string, string> labels, string[] types,
+        NpgsqlDataSource store, int? shard, StreamWriter writer, bool csv, string[] jobs, Dictionary<string, string> labels, string[] types,
         DateTimeOffset? from, DateTimeOffset? to, Action<long, long> progress, CancellationToken cancellationToken)
     {
         await using var connection = await store.OpenConnectionAsync(cancellationToken);
@@ -94,6 +113,7 @@ public static class ExportCommand
               and (cardinality($3::text[]) = 0 or type = any($3))
               and ($4::timestamptz is null or event_time >= $4)
               and ($5::timestamptz is null or event_time < $5)
+              and (not $6 or partition <> 0)
             order by global_position
             """, connection) { CommandTimeout = 0 };
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = jobs });
@@ -101,10 +121,9 @@ public static class ExportCommand
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = from?.ToUniversalTime() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = to?.ToUniversalTime() });
-        if (csv)
-        {
-            await writer.WriteLineAsync("global_position,stream_id,version,type,event_time,recorded_at,event_id,data,metadata");
-        }
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = shard > 0 });
+        var shardCell = shard is { } s ? s.ToString(CultureInfo.InvariantCulture) + "," : "";
+        var shardField = shard is { } f ? $"\"shard\":{f.ToString(CultureInfo.InvariantCulture)}," : "";
         long count = 0;
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -120,13 +139,13 @@ public static class ExportCommand
             var metadata = reader.IsDBNull(8) ? null : reader.GetString(8);
             if (csv)
             {
-                await writer.WriteLineAsync(string.Join(',', position.ToString(CultureInfo.InvariantCulture), Csv(streamId), version.ToString(CultureInfo.InvariantCulture),
+                await writer.WriteLineAsync(shardCell + string.Join(',', position.ToString(CultureInfo.InvariantCulture), Csv(streamId), version.ToString(CultureInfo.InvariantCulture),
                     Csv(type), eventTime, recordedAt, eventId, Csv(Masked(data)), metadata is null ? "" : Csv(metadata)));
             }
             else
             {
                 await writer.WriteLineAsync(
-                    $"{{\"globalPosition\":{position},\"streamId\":{JsonSerializer.Serialize(streamId)},\"version\":{version},\"type\":{JsonSerializer.Serialize(type)}," +
+                    $"{{{shardField}\"globalPosition\":{position},\"streamId\":{JsonSerializer.Serialize(streamId)},\"version\":{version},\"type\":{JsonSerializer.Serialize(type)}," +
                     $"\"eventTime\":\"{eventTime}\",\"recordedAt\":\"{recordedAt}\",\"eventId\":\"{eventId}\",\"data\":{data},\"metadata\":{metadata ?? "null"}}}");
             }
             if (++count % 10_000 == 0)

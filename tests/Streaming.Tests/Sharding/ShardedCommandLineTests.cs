@@ -77,4 +77,32 @@ public sealed class ShardedCommandLineTests(TwoShardStore store) : IClassFixture
             Assert.Equal(jobs.Where(j => TwoShardStore.ShardOf(j) == shard).Order(StringComparer.Ordinal).Select(j => (j, 2L)), states);
         }
     }
+
+    [Fact]
+    public async Task Export_writes_every_shards_events_each_line_naming_its_shard_without_the_copies_of_shard_0s_control_streams()
+    {
+        // Given two events in a job of each shard, and a control stream that shard 1 holds as a copy of shard 0's
+        const string Type = "export-test/v1";
+        var jobs = Enumerable.Range(1, 60).Select(i => $"export-shard-{i}").GroupBy(TwoShardStore.ShardOf).OrderBy(g => g.Key).Select(g => g.First()).ToList();
+        foreach (var job in jobs)
+        {
+            await store.Shards.StreamsOfJob(job).AppendToStreamAsync(job, ExpectedVersion.NoStream, [SampleEvents.Event(Type), SampleEvents.Event(Type)], CancellationToken.None);
+        }
+        var control = SampleEvents.Event(Type);
+        foreach (var shard in Enumerable.Range(0, 2))
+        {
+            await new EventStreams(store.Shard(shard)).AppendToStreamAsync("known-issue:export", ExpectedVersion.NoStream, [control], CancellationToken.None);
+        }
+        var shards = new Dictionary<string, string> { ["Store__Shards"] = "2", ["ConnectionStrings__EventStoreShard1"] = store.Server(1).ConnectionString };
+
+        // When the events of that type are exported with both shards named
+        var (exit, output, error) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, shards, "export", "--type", Type);
+
+        // Then each job's events come from its shard, named on each line, and the control stream once, from shard 0
+        Assert.True(exit == 0, $"exit {exit}: {error}");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(
+            jobs.SelectMany(j => new[] { (TwoShardStore.ShardOf(j), j), (TwoShardStore.ShardOf(j), j) }).Append((0, "known-issue:export")).Order(),
+            lines.Select(l => ((int)l["shard"]!, (string)l["streamId"]!)).Order());
+    }
 }
