@@ -103,6 +103,11 @@ public static class BacktestCommand
             $"recorded decisions: {report.RecordedDecisions:N0}; the recorded policies replayed reproduce them: {(report.BaselineReproducesRecord ? "yes" : $"NO ({report.BaselineMismatches} differ)")}");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"recorded holds (promotions deferred): {report.RecordedDeferrals:N0}; reproduced: {(report.BaselineReproducesDeferrals ? "yes" : $"NO ({report.DeferralMismatches} differ)")}");
+        if (report.RecordedGrants > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"recorded wave grants (several Promoters): {report.RecordedGrants:N0}; the owner's fold of the recorded requests and releases reproduces them: {(report.BaselineReproducesGrants ? "yes" : $"NO ({report.GrantMismatches} differ)")}; the candidate decides waves as one Promoter");
+        }
         text.AppendLine("                      recorded policies   candidate");
         Row(text, "promotions", report.Baseline.Promotions, report.CandidateSide.Promotions);
         Row(text, "demotions", report.Baseline.Demotions, report.CandidateSide.Demotions);
