@@ -55,8 +55,9 @@ public static class BacktestCommand
         }
         using var loggers = StreamingLogging.ForCommandLine();
         var logger = loggers.CreateLogger("backtest");
-        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses);
         var dataSource = await context.StoreAsync(cancellationToken);
+        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses,
+            await BacktestReplay.AdmissionModeAsync(dataSource, cancellationToken));
         var clock = Stopwatch.StartNew();
         var cache = options.CachePath is null ? null : new HistoryCache(options.CachePath);
         var (fromCache, fromArchive, fromLog) = await BacktestReplay.ReplayAsync(dataSource, backtest, cache, options.UseArchive, logger, cancellationToken);

@@ -16,10 +16,10 @@ namespace Streaming.Promoter.Backtesting;
 /// as reporting the phase the candidate assigned, with the metrics they carried. Operators' pauses and breaker trips
 /// (control streams) and the policies' promotion windows are honoured in their place in the log, with the watermark, as
 /// the Promoter honoured them; with <c>withoutPauses</c> the candidate side is replayed as if nobody had paused. A history
-/// recorded by several Promoters (Owner mode: admission streams in the log) is replayed on the baseline side in Owner
-/// mode from its first admission event, honouring the recorded grants in their place; the grants its own fold of the
-/// recorded requests and releases makes are compared with the recorded ones. The candidate side decides waves as one
-/// Promoter would (Local mode).
+/// recorded by several Promoters (Owner mode: admission streams in the log, <see cref="BacktestReplay.AdmissionModeAsync"/>)
+/// is replayed on the baseline side in Owner mode, honouring the recorded grants in their place; the grants its own fold
+/// of the recorded requests and releases makes are compared with the recorded ones. The candidate side decides waves as
+/// one Promoter would (Local mode).
 /// </summary>
 public sealed class Backtest
 {
@@ -38,12 +38,14 @@ public sealed class Backtest
     long _events;
 
     /// <param name="withoutPauses">The candidate side skips operators' pauses and resumptions: what would have happened had nobody paused.</param>
-    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger, bool withoutPauses = false)
+    /// <param name="recordedAdmissions">How the history's waves were decided: <see cref="AdmissionMode.Owner"/> for a history of several Promoters.</param>
+    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger, bool withoutPauses = false,
+        AdmissionMode recordedAdmissions = AdmissionMode.Local)
     {
         _candidatePolicy = candidate;
         _withoutPauses = withoutPauses;
         _selects = selects ?? ((_, _) => true);
-        _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger));
+        _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger) { Admissions = recordedAdmissions });
         var policies = new ActivePolicies(logger);
         policies.Substitute(candidate);
         _candidate = new DecisionReplay(new DecisionEngine(policies, new KnownIssues(), logger));
@@ -71,14 +73,9 @@ public sealed class Backtest
         var streamId = logEvent.StreamId;
         if (ControlStreams.IsControl(streamId))
         {
-            if (logEvent.Type is AdmissionRequested.EventType or AdmissionGranted.EventType or AdmissionReleased.EventType)
+            if (logEvent.Type == AdmissionGranted.EventType)
             {
-                // Recorded by several Promoters: the baseline decides waves as they did, from here on.
-                _baseline.Engine.Admissions = AdmissionMode.Owner;
-                if (logEvent.Type == AdmissionGranted.EventType)
-                {
-                    _recordedGrants.Add(logEvent.Event.EventId);
-                }
+                _recordedGrants.Add(logEvent.Event.EventId);
             }
             return new Step(logEvent, null, Replayed: true);
         }

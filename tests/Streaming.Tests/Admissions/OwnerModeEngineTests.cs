@@ -1,6 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.Lifecycle;
+using Streaming.Projections.Tail;
+using Streaming.Promoter.Backtesting;
+using Streaming.Promoter.Decisions;
 using Streaming.Tests.Lifecycle;
 using Streaming.Tests.Projections;
 using Xunit;
@@ -97,5 +101,28 @@ public sealed class OwnerModeEngineTests
         Assert.All(jobs, job => Assert.Equal("b", fleet.PhaseOf(job)));
         Assert.InRange(fleet.MostInFlight, 1, 2);
         Assert.True(fleet.RefusedCopies > 0);
+    }
+
+    [Fact]
+    public void A_backtest_of_a_history_recorded_by_several_Promoters_reproduces_their_decisions_and_the_owners_grants()
+    {
+        // Given a history recorded by two Promoters and an owner, a wave of 2
+        var document = FleetControlTests.Policy(wave: "    wave: { maxInFlight: 2 }");
+        var fleet = new OwnerModeFleet(document, "b", 2);
+        var jobs = Jobs(8);
+        Run(fleet, jobs, 120);
+        Assert.Equal(8, fleet.Promotions.Count);
+
+        // When it is backtested with the policy in force, the baseline in Owner mode
+        var backtest = new Backtest(PolicyDocument.Parse(document, 1).Policy!, null, NullLogger.Instance, recordedAdmissions: AdmissionMode.Owner);
+        backtest.Apply([.. fleet.Log.Select(EventDecoder.Decode)]);
+        var report = backtest.Report(perJob: false);
+
+        // Then the baseline makes the recorded decisions, and its fold of the recorded requests and releases the recorded grants
+        Assert.True(report.BaselineReproducesRecord, $"{report.BaselineMismatches} decisions differ");
+        Assert.Equal(8, report.RecordedGrants);
+        Assert.True(report.BaselineReproducesGrants, $"{report.GrantMismatches} grants differ");
+        // And the candidate, deciding as one Promoter, promotes the same jobs
+        Assert.Equal(8, report.CandidateSide.Promotions);
     }
 }

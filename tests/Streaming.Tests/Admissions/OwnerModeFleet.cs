@@ -20,6 +20,7 @@ namespace Streaming.Tests.Admissions;
 public sealed class OwnerModeFleet
 {
     readonly List<RecordedEvent> _control = [];
+    readonly List<RecordedEvent> _log = [];
     readonly HashSet<Guid> _stored = [];
     readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _phases = new(StringComparer.Ordinal);
@@ -50,6 +51,9 @@ public sealed class OwnerModeFleet
 
     public IReadOnlyList<RecordedEvent> Control => _control;
 
+    /// <summary>Every event in the order it was stored: what a backtest reads.</summary>
+    public IReadOnlyList<RecordedEvent> Log => _log;
+
     public List<PhaseDecision> Promotions { get; } = [];
 
     /// <summary>The most jobs ever promoted into the waved phase with a grant not given back yet.</summary>
@@ -72,14 +76,16 @@ public sealed class OwnerModeFleet
         var signal = new SignalRecorded(job, seq, at, phase, metrics, new Dictionary<string, string>(), null);
         var version = _versions[job] = seq;
         _position++;
-        member.Replay.Apply(new RecordedEvent(_position, _position, job, version, Guid.NewGuid(), SignalRecorded.EventType, ContractsJson.Serialize(signal), "{}", seq, at, at));
+        var recorded = new RecordedEvent(_position, _position, job, version, EventIds.ForSignal(job, seq), SignalRecorded.EventType, ContractsJson.Serialize(signal), "{}", seq, at, at);
+        _log.Add(recorded);
+        member.Replay.Apply(recorded);
         Collect(member);
     }
 
-    /// <summary>Each member reads what the control partition holds, in turns; <paramref name="random"/> lets some lag one round.</summary>
+    /// <summary>Each member reads what the control partition holds, the owners first; <paramref name="random"/> lets some lag one round.</summary>
     public void DeliverAll(Random? random = null)
     {
-        foreach (var member in _members)
+        foreach (var member in _members.OrderByDescending(m => m.Owner).ToList())
         {
             if (random is null || random.Next(3) > 0)
             {
@@ -104,8 +110,7 @@ public sealed class OwnerModeFleet
         {
             var decision = replay.Decisions[member.Decisions];
             _phases[decision.JobId] = decision.To;
-            _versions[decision.JobId] = _versions.GetValueOrDefault(decision.JobId) + 1;
-            _position++;
+            Store(decision.JobId, PhaseChanged.EventType, ContractsJson.Serialize(SignalSamples.ToEvent(decision)), decision.DecidedAt);
             if (decision.Direction == PhaseDecision.Promote && decision.To == _phase)
             {
                 if (!_openGrants.TryGetValue(decision.JobId, out var grant) || _promotedWith.ContainsKey(grant))
@@ -119,8 +124,8 @@ public sealed class OwnerModeFleet
         }
         for (; member.Deferrals < replay.Deferrals.Count; member.Deferrals++)
         {
-            _versions[replay.Deferrals[member.Deferrals].JobId] = _versions.GetValueOrDefault(replay.Deferrals[member.Deferrals].JobId) + 1;
-            _position++;
+            var deferral = replay.Deferrals[member.Deferrals];
+            Store(deferral.JobId, PromotionDeferred.EventType, ContractsJson.Serialize(deferral), deferral.DecidedAt);
         }
         for (; member.Appends < replay.Appends.Count; member.Appends++)
         {
@@ -139,6 +144,13 @@ public sealed class OwnerModeFleet
         }
     }
 
+    void Store(string stream, string type, string data, DateTimeOffset at)
+    {
+        var version = _versions[stream] = _versions.GetValueOrDefault(stream) + 1;
+        _position++;
+        _log.Add(new RecordedEvent(_position, _position, stream, version, Guid.NewGuid(), type, data, "{}", null, at, at));
+    }
+
     void AppendControl(string stream, EventToAppend appended)
     {
         if (!_stored.Add(appended.EventId))
@@ -151,6 +163,7 @@ public sealed class OwnerModeFleet
         var recorded = new RecordedEvent(_position, _position, stream, version, appended.EventId, appended.Type, appended.Data, appended.Metadata, null,
             appended.EventTime, appended.EventTime);
         _control.Add(recorded);
+        _log.Add(recorded);
         switch (appended.Type)
         {
             case AdmissionGranted.EventType:
