@@ -56,9 +56,10 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         var store = new StoreProbe(pipeline.Database);
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
 
-        // When 12 healthy jobs signal once a minute, each in the phase it was last moved to, and the owner of the control
-        // partition is killed at minute 15
-        for (var minute = 0; minute < 45; minute++)
+        // When 12 healthy jobs signal once a minute, each in the phase it was last moved to, until all are promoted, and the
+        // owner of the control partition is killed at minute 15 (a waved promotion takes a round trip through the owner, so
+        // the minutes, which pass as fast as the jobs' own Promoters decide, may pass several times for one slot)
+        for (var minute = 0; minute < 240; minute++)
         {
             if (minute == 15)
             {
@@ -69,6 +70,11 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
                 await Eventually.True(() => Task.FromResult(FollowedShare.Of(other).SequenceEqual(Every)), Timeout, "the other Promoter to take every partition");
             }
             var phases = await PhasesAsync(pipeline, jobs);
+            if (phases.Values.All(phase => phase == "reverse_shadow"))
+            {
+                output.WriteLine($"every job promoted by minute {minute}");
+                break;
+            }
             producer.Produce(jobs.Select(job => SignalFactory.Signal(job, minute + 1, SignalFactory.Start.AddMinutes(minute), phases[job], SignalFactory.Good)));
             foreach (var job in jobs)
             {
@@ -82,7 +88,7 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         output.WriteLine($"promotions into reverse_shadow: {promotions}; most slots held at once: {mostGranted}; most promoted and not released: {mostPromoted}");
         Assert.InRange(mostGranted, 1, Cap);
         Assert.InRange(mostPromoted, 1, Cap);
-        Assert.True(promotions >= 6, $"only {promotions} jobs promoted");
+        Assert.Equal(jobs.Count, promotions);
     }
 
     static async Task<Dictionary<string, string>> PhasesAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs)
