@@ -72,18 +72,25 @@ public sealed class AdmissionLedger
     }
 
     /// <summary>
-    /// The owner recorded its grant of <paramref name="requestId"/>: the job may use it. A record of a grant this fold did
-    /// not make (another owner's view of the log) changes nothing, so a slot is used only where both agree.
+    /// The owner recorded its grant of <paramref name="requestId"/>: the job may use it. A recorded grant this fold had not
+    /// made (its state lagged the owner's, e.g. loaded from a row saved past the checkpoint it resumed from) is taken as
+    /// made then, so every slot a job may use is counted by every fold that read it.
     /// </summary>
-    public bool Confirm(Guid requestId, string jobId)
+    public bool Confirm(Guid requestId, string jobId, DateTimeOffset grantedAt)
     {
-        if (!_jobs.TryGetValue(jobId, out var open) || open.RequestId != requestId || !open.Granted || open.Recorded)
+        if (!_jobs.TryGetValue(jobId, out var open) || open.RequestId != requestId || open.Recorded)
         {
             return false;
         }
-        var confirmed = open with { Recorded = true };
+        var slots = Slots(open.Policy, open.To);
+        if (!open.Granted)
+        {
+            slots.Queue.Remove(open);
+            slots.Grants.Enqueue(grantedAt);
+        }
+        var confirmed = open with { GrantedAt = open.GrantedAt ?? grantedAt, Recorded = true };
         _jobs[jobId] = confirmed;
-        Slots(open.Policy, open.To).Granted[jobId] = confirmed;
+        slots.Granted[jobId] = confirmed;
         return true;
     }
 

@@ -59,7 +59,7 @@ public sealed partial class DecisionEngine
                 // The ledger granted it when it folded the request or release that freed the slot; the job uses it once the
                 // owner has recorded it, so one owner's word is what lets a job in.
                 var grant = logEvent.Read<AdmissionGranted>();
-                Ledger.Confirm(grant.RequestId, grant.JobId);
+                Ledger.Confirm(grant.RequestId, grant.JobId, grant.GrantedAt);
                 return DecisionOutcome.None;
             default:
                 return null;

@@ -70,10 +70,10 @@ public sealed partial class DecisionFold(
             : await ApprovalStateTable.LoadAsync(dataSource, cancellationToken) ?? new ApprovalBook();
         approvalGauge?.Observe(engine.Approvals);
         engine.Gates = checkpoint.IsStart ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
-        var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
-        OwnsControl = followed.ControlOnly is null && followed.Owned.Contains(LogPartitioner.ControlPartition);
         if (engine.Admissions == AdmissionMode.Owner)
         {
+            var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+            OwnsControl = followed.ControlOnly is null && followed.Owned.Contains(LogPartitioner.ControlPartition);
             // The ledger is a fold of the control partition alone, saved by its owner with that partition's checkpoint, from
             // whose position every follower of the partition resumes it.
             engine.ResumeAdmissions(control == TailPosition.Start

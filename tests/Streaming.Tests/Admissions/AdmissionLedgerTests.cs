@@ -154,6 +154,27 @@ public sealed class AdmissionLedgerTests
     }
 
     [Fact]
+    public void A_recorded_grant_the_fold_had_not_made_counts_as_held_until_given_back()
+    {
+        // Given a wave of one, held by job-1, and job-2 queued
+        var ledger = new AdmissionLedger();
+        var rules = Rule(1);
+        var holder = Assert.Single(ledger.Request(Request("job-1", 0), rules));
+        var waiting = Request("job-2", 1);
+        Assert.Empty(ledger.Request(waiting, rules));
+
+        // When an owner whose state was ahead of this fold's recorded a grant for job-2
+        Assert.True(ledger.Confirm(waiting.RequestId, "job-2", Start.AddMinutes(2)));
+
+        // Then job-2 may use it, it counts as held, and a third job waits until both slots are given back
+        Assert.True(ledger.Of("job-2")!.Recorded);
+        Assert.Equal(2, ledger.Slots("fleet", "b").Granted.Count);
+        Assert.Empty(ledger.Request(Request("job-3", 3), rules));
+        Assert.Empty(ledger.Release(holder.RequestId, "job-1", Start.AddMinutes(4), rules));
+        Assert.Equal("job-3", Assert.Single(ledger.Release(waiting.RequestId, "job-2", Start.AddMinutes(5), rules)).JobId);
+    }
+
+    [Fact]
     public void The_saved_ledger_grants_as_the_one_that_was_saved()
     {
         var ledger = new AdmissionLedger();
