@@ -11,6 +11,7 @@ public static class ControlStreamPrefixes
         KnownIssueOpened.StreamPrefix,
         CircuitBreakerChanged.StreamPrefix,
         PromotionsPaused.StreamPrefix,
+        AdmissionRequested.StreamPrefix,
     ];
 
     public static string? Of(string streamId)

@@ -32,6 +32,12 @@ public static class EventIds
     public static Guid ForApprovalLapse(string jobId, long decidingVersion) => Create($"approval-lapsed:{jobId}:{decidingVersion}");
     public static Guid ForSilence(string jobId, long lastVersion) => Create($"silence:{jobId}:{lastVersion}");
 
+    public static Guid ForAdmissionRequest(string jobId, long decidingVersion) => Create($"admission-requested:{jobId}:{decidingVersion}");
+
+    public static Guid ForAdmissionGrant(Guid requestId) => Create($"admission-granted:{requestId}");
+
+    public static Guid ForAdmissionRelease(Guid requestId) => Create($"admission-released:{requestId}");
+
     public static Guid ForPauseExpiry(Guid pauseId) => Create($"pause-expired:{pauseId}");
 
     static Guid Create(string name)

@@ -31,6 +31,9 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(PromotionsResumed))]
 [JsonSerializable(typeof(CircuitBreakerTripRequested))]
 [JsonSerializable(typeof(JobSilenced))]
+[JsonSerializable(typeof(AdmissionRequested))]
+[JsonSerializable(typeof(AdmissionGranted))]
+[JsonSerializable(typeof(AdmissionReleased))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

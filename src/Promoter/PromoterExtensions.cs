@@ -52,7 +52,10 @@ public static class PromoterExtensions
         services.AddSingleton<ApprovalGauge>();
         services.AddSingleton(sp => new DecisionFold(
             sp.GetRequiredService<NpgsqlDataSource>(),
-            new DecisionEngine(new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>()), new KnownIssues(), sp.GetRequiredService<ILogger<DecisionEngine>>()),
+            new DecisionEngine(new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>()), new KnownIssues(), sp.GetRequiredService<ILogger<DecisionEngine>>())
+            {
+                Admissions = AdmissionModeOf(builder.Configuration, sp.GetRequiredService<PromoterOptions>()),
+            },
             sp.GetRequiredService<EventStreams>(),
             sp.GetRequiredService<DecisionCounters>(),
             sp.GetRequiredService<ILogger<DecisionFold>>(),
@@ -87,6 +90,20 @@ public static class PromoterExtensions
         services.AddHostedService<PromoterWorker>();
         return builder;
     }
+
+    /// <summary>
+    /// Who decides the waves' slots (<see cref="PromoterOptions.Admissions"/>): with <c>auto</c>, the owner of the control
+    /// partition when this Promoter shares the log with others or the store has several shards, else this Promoter.
+    /// </summary>
+    public static AdmissionMode AdmissionModeOf(IConfiguration configuration, PromoterOptions options) => options.Admissions.ToLowerInvariant() switch
+    {
+        "local" => AdmissionMode.Local,
+        "owner" => AdmissionMode.Owner,
+        "auto" or "" => configuration.GetValue<bool>($"{OwnershipSection}:Enabled") || (configuration.GetValue<int?>(Streaming.Hosting.ServiceDefaults.ShardsKey) ?? 1) > 1
+            ? AdmissionMode.Owner
+            : AdmissionMode.Local,
+        var other => throw new OptionsValidationException(PromoterOptions.Section, typeof(PromoterOptions), [$"Promoter:Admissions must be auto, local or owner, not {other}"]),
+    };
 
     /// <summary>With <c>Bus:RabbitMqUrl</c> set, a second relay publishes every phase change on the MassTransit bus too.</summary>
     static void AddPhaseChangeBus(this IHostApplicationBuilder builder)

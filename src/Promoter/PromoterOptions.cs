@@ -17,6 +17,12 @@ public sealed class PromoterOptions
     /// <summary>A batch of phase changes a broker has not confirmed within this long counts as an outage and is published again.</summary>
     public TimeSpan RelayPublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Who decides the waves' slots: <c>auto</c> (the default: the owner of the control partition when Promoters share the
+    /// log, <c>Promoter:Ownership:Enabled</c>, or the store has several shards; else this Promoter), <c>local</c> or <c>owner</c>.
+    /// </summary>
+    public string Admissions { get; set; } = "auto";
+
     public string ResolvedPolicyDirectory =>
         string.IsNullOrEmpty(PolicyDirectory) ? Path.Combine(AppContext.BaseDirectory, "policies") : PolicyDirectory;
 }

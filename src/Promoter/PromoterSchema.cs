@@ -78,5 +78,13 @@ public static class PromoterSchema
             end
             $$;
             """),
+        // 67: the waves' slots in Owner mode (several Promoters), saved with the checkpoint of the control partition by its owner.
+        new(67, "promoter_admission_state", """
+            create table if not exists promoter.admission_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            """),
     ];
 }

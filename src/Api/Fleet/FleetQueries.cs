@@ -6,6 +6,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.Lifecycle.Admissions;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Shadows;
 
@@ -120,6 +121,8 @@ public sealed class FleetQueries
         IReadOnlyList<PhaseCount> phases, IReadOnlyList<BreakerState> breakers, IReadOnlyList<PolicyPublished> policyVersions, CancellationToken cancellationToken)
     {
         var fleets = (await _shards.EachAsync(FleetAsync, cancellationToken)).OfType<FleetControl>().ToList();
+        // With several Promoters (Owner mode) a wave's slots are the ledger its owner saves on shard 0.
+        var ledger = await LedgerAsync(_shards.Control, cancellationToken);
         var waves = new List<WaveState>();
         // Each shard's Promoter keeps the waves of its own jobs: a phase's in flight and queued are their sums.
         foreach (var shares in fleets.SelectMany(f => f.Phases.Values).GroupBy(t => (t.Policy, t.Phase)))
@@ -129,10 +132,11 @@ public sealed class FleetQueries
                 ? PolicyDocument.Parse(published.Text, published.Version).Policy
                 : null;
             var gate = policy?.AdmissionGate(traffic.Phase);
-            var promotions = shares.SelectMany(t => t.Promotions).ToList();
+            var slots = ledger?.Gates.GetValueOrDefault(FleetControl.Key(traffic.Policy, traffic.Phase));
+            var promotions = shares.SelectMany(t => t.Promotions).Concat(slots?.Grants ?? []).ToList();
             var latest = promotions.Count == 0 ? (DateTimeOffset?)null : promotions.Max();
             var lastHour = latest is { } end ? promotions.Count(p => p > end - TimeSpan.FromHours(1)) : 0;
-            var (inFlight, queued) = (shares.Sum(t => t.InFlight.Count), shares.Sum(t => t.Queue.Count));
+            var (inFlight, queued) = (shares.Sum(t => t.InFlight.Count) + (slots?.Granted.Count ?? 0), shares.Sum(t => t.Queue.Count) + (slots?.Queue.Count ?? 0));
             var open = breakers.Any(b => b.Policy == traffic.Policy && b.Phase == traffic.Phase && b.State == CircuitBreakerChanged.Open);
             if (inFlight == 0 && queued == 0 && gate?.Wave is null && !open)
             {
@@ -149,6 +153,18 @@ public sealed class FleetQueries
         try
         {
             return await DecisionStateTable.LoadFleetAsync(dataSource, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null;
+        }
+    }
+
+    static async Task<AdmissionLedger?> LedgerAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AdmissionStateTable.LoadAsync(dataSource, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {

@@ -55,8 +55,9 @@ public static class BacktestCommand
         }
         using var loggers = StreamingLogging.ForCommandLine();
         var logger = loggers.CreateLogger("backtest");
-        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses);
         var dataSource = await context.StoreAsync(cancellationToken);
+        var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses,
+            await BacktestReplay.AdmissionModeAsync(dataSource, cancellationToken));
         var clock = Stopwatch.StartNew();
         var cache = options.CachePath is null ? null : new HistoryCache(options.CachePath);
         var (fromCache, fromArchive, fromLog) = await BacktestReplay.ReplayAsync(dataSource, backtest, cache, options.UseArchive, logger, cancellationToken);
@@ -103,6 +104,11 @@ public static class BacktestCommand
             $"recorded decisions: {report.RecordedDecisions:N0}; the recorded policies replayed reproduce them: {(report.BaselineReproducesRecord ? "yes" : $"NO ({report.BaselineMismatches} differ)")}");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"recorded holds (promotions deferred): {report.RecordedDeferrals:N0}; reproduced: {(report.BaselineReproducesDeferrals ? "yes" : $"NO ({report.DeferralMismatches} differ)")}");
+        if (report.RecordedGrants > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"recorded wave grants (several Promoters): {report.RecordedGrants:N0}; the owner's fold of the recorded requests and releases reproduces them: {(report.BaselineReproducesGrants ? "yes" : $"NO ({report.GrantMismatches} differ)")}; the candidate decides waves as one Promoter");
+        }
         text.AppendLine("                      recorded policies   candidate");
         Row(text, "promotions", report.Baseline.Promotions, report.CandidateSide.Promotions);
         Row(text, "demotions", report.Baseline.Demotions, report.CandidateSide.Demotions);

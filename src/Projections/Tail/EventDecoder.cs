@@ -59,6 +59,9 @@ public sealed class EventDecoder
             PromotionsResumed.EventType => Read(utf8, ContractsJson.Default.PromotionsResumed),
             CircuitBreakerTripRequested.EventType => Read(utf8, ContractsJson.Default.CircuitBreakerTripRequested),
             JobSilenced.EventType => Read(utf8, ContractsJson.Default.JobSilenced),
+            AdmissionRequested.EventType => Read(utf8, ContractsJson.Default.AdmissionRequested),
+            AdmissionGranted.EventType => Read(utf8, ContractsJson.Default.AdmissionGranted),
+            AdmissionReleased.EventType => Read(utf8, ContractsJson.Default.AdmissionReleased),
             _ => null,
         });
     }

@@ -15,7 +15,11 @@ namespace Streaming.Promoter.Backtesting;
 /// deterministic. The candidate side assumes a job follows each of its decisions at once: its recorded signals are read
 /// as reporting the phase the candidate assigned, with the metrics they carried. Operators' pauses and breaker trips
 /// (control streams) and the policies' promotion windows are honoured in their place in the log, with the watermark, as
-/// the Promoter honoured them; with <c>withoutPauses</c> the candidate side is replayed as if nobody had paused.
+/// the Promoter honoured them; with <c>withoutPauses</c> the candidate side is replayed as if nobody had paused. A history
+/// recorded by several Promoters (Owner mode: admission streams in the log, <see cref="BacktestReplay.AdmissionModeAsync"/>)
+/// is replayed on the baseline side in Owner mode, honouring the recorded grants in their place; the grants its own fold
+/// of the recorded requests and releases makes are compared with the recorded ones. The candidate side decides waves as
+/// one Promoter would (Local mode).
 /// </summary>
 public sealed class Backtest
 {
@@ -28,17 +32,20 @@ public sealed class Backtest
     readonly Dictionary<string, DateTimeOffset> _firstSignal = new(StringComparer.Ordinal);
     readonly List<PhaseDecision> _recorded = [];
     readonly List<PromotionDeferred> _recordedDeferrals = [];
+    readonly HashSet<Guid> _recordedGrants = [];
     readonly LifecyclePolicy _candidatePolicy;
     readonly bool _withoutPauses;
     long _events;
 
     /// <param name="withoutPauses">The candidate side skips operators' pauses and resumptions: what would have happened had nobody paused.</param>
-    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger, bool withoutPauses = false)
+    /// <param name="recordedAdmissions">How the history's waves were decided: <see cref="AdmissionMode.Owner"/> for a history of several Promoters.</param>
+    public Backtest(LifecyclePolicy candidate, Func<string, IReadOnlyDictionary<string, string>, bool>? selects, ILogger logger, bool withoutPauses = false,
+        AdmissionMode recordedAdmissions = AdmissionMode.Local)
     {
         _candidatePolicy = candidate;
         _withoutPauses = withoutPauses;
         _selects = selects ?? ((_, _) => true);
-        _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger));
+        _baseline = new DecisionReplay(new DecisionEngine(new ActivePolicies(logger), new KnownIssues(), logger) { Admissions = recordedAdmissions });
         var policies = new ActivePolicies(logger);
         policies.Substitute(candidate);
         _candidate = new DecisionReplay(new DecisionEngine(policies, new KnownIssues(), logger));
@@ -66,6 +73,10 @@ public sealed class Backtest
         var streamId = logEvent.StreamId;
         if (ControlStreams.IsControl(streamId))
         {
+            if (logEvent.Type == AdmissionGranted.EventType)
+            {
+                _recordedGrants.Add(logEvent.Event.EventId);
+            }
             return new Step(logEvent, null, Replayed: true);
         }
         if (_excluded.Contains(streamId))
@@ -150,7 +161,16 @@ public sealed class Backtest
             RecordedDeferrals = recordedHolds.Count,
             BaselineReproducesDeferrals = holdMismatches == 0,
             DeferralMismatches = holdMismatches,
+            RecordedGrants = _recordedGrants.Count,
+            GrantMismatches = GrantMismatches(),
         };
+    }
+
+    // The owner's grants recomputed from the recorded requests and releases, against the recorded ones (by event id).
+    int GrantMismatches()
+    {
+        HashSet<Guid> replayed = [.. _baseline.Appends.Where(a => a.Event.Type == AdmissionGranted.EventType).Select(a => a.Event.EventId)];
+        return replayed.Count(id => !_recordedGrants.Contains(id)) + _recordedGrants.Count(id => !replayed.Contains(id));
     }
 
     /// <summary>Every promotion each side held back (a pause, a window, a silence, a wave or a breaker), once per wait, in log order.</summary>

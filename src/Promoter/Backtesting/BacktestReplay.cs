@@ -3,6 +3,7 @@ using Npgsql;
 using Streaming.EventStore;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;
+using Streaming.Promoter.Decisions;
 
 namespace Streaming.Promoter.Backtesting;
 
@@ -73,6 +74,13 @@ public static class BacktestReplay
     // The next batch, read and decoded on a pool thread: reading one batch overlaps replaying the last.
     static Task<LogBatch> ReadAsync(LogSource source, LogPositions after, bool useArchive, CancellationToken cancellationToken) =>
         Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);
+
+    /// <summary>How the recorded history's waves were decided: by the owner of the control partition when it holds admission streams.</summary>
+    public static async Task<AdmissionMode> AdmissionModeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select exists (select 1 from es.streams where starts_with(stream_id, 'admission:'))");
+        return await command.ExecuteScalarAsync(cancellationToken) is true ? AdmissionMode.Owner : AdmissionMode.Local;
+    }
 
     /// <summary>The first event of the log: what tells one log's cache from another's.</summary>
     static async Task<Guid?> OriginAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -26,6 +26,14 @@ public sealed record BacktestReport(
     public bool BaselineReproducesDeferrals { get; init; } = true;
 
     public int DeferralMismatches { get; init; }
+
+    /// <summary>The owner's grants of wave slots in the log (<c>admission-granted/v1</c>, a history recorded in Owner mode).</summary>
+    public int RecordedGrants { get; init; }
+
+    /// <summary>Grants the baseline's fold of the recorded requests and releases makes and the log lacks, and the other way round.</summary>
+    public int GrantMismatches { get; init; }
+
+    public bool BaselineReproducesGrants => GrantMismatches == 0;
 }
 
 /// <summary>

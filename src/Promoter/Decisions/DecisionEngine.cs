@@ -45,6 +45,10 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         {
             return gated;
         }
+        if (ObserveAdmissions(logEvent) is { } admitted)
+        {
+            return admitted;
+        }
         if (logEvent.Type != CircuitBreakerResetRequested.EventType)
         {
             return DecisionOutcome.None;
@@ -57,18 +61,28 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     }
 
     /// <summary>An event of a job's stream: the job's next state, and what was decided.</summary>
-    public (JobLifecycle State, DecisionOutcome Outcome) Apply(JobLifecycle state, LogEvent logEvent) => logEvent.Type switch
+    public (JobLifecycle State, DecisionOutcome Outcome) Apply(JobLifecycle state, LogEvent logEvent)
     {
-        _ when Gates.Pending.Count > 0 && Gates.TakePending(state.JobId) is { } demotion => Apply(Demoted(state, demotion), logEvent),
-        SignalRecorded.EventType => ApplySignal(state, logEvent.Event, logEvent.Read<SignalRecorded>()),
-        OverrideSet.EventType => OnOverride(state, logEvent.Event, logEvent.Read<OverrideSet>()),
-        ApprovalGranted.EventType => OnApproval(state, logEvent.Read<ApprovalGranted>()),
-        // Phase changes and ended overrides in a job's stream are the engine's own, applied when they were made.
-        _ => (state, DecisionOutcome.None),
-    };
+        var (next, outcome) = logEvent.Type switch
+        {
+            _ when Gates.Pending.Count > 0 && Gates.TakePending(state.JobId) is { } demotion => Apply(Demoted(state, demotion), logEvent),
+            SignalRecorded.EventType => ApplySignal(state, logEvent.Event, logEvent.Read<SignalRecorded>()),
+            OverrideSet.EventType => OnOverride(state, logEvent.Event, logEvent.Read<OverrideSet>()),
+            ApprovalGranted.EventType => OnApproval(state, logEvent.Read<ApprovalGranted>()),
+            // Phase changes and ended overrides in a job's stream are the engine's own, applied when they were made.
+            _ => (state, DecisionOutcome.None),
+        };
+        return (next, WithAdmissions(outcome));
+    }
 
     /// <summary>A job's signal, possibly not as recorded (a backtest's candidate reads it in the phase it assigned).</summary>
     public (JobLifecycle State, DecisionOutcome Outcome) ApplySignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal)
+    {
+        var (next, outcome) = DecideSignal(state, recorded, signal);
+        return (next, WithAdmissions(outcome));
+    }
+
+    (JobLifecycle State, DecisionOutcome Outcome) DecideSignal(JobLifecycle state, RecordedEvent recorded, SignalRecorded signal)
     {
         if (Gates.Pending.Count > 0 && Gates.TakePending(state.JobId) is { } silentDemotion)
         {
@@ -102,7 +116,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
             {
                 return (Followed(state, next, policy), Gated(DecisionOutcome.Of(deferral: held, ended: ended), gated));
             }
-            if (!Admitted(promotion, policy, signal, breakers, out var deferral))
+            if (!Admitted(next, promotion, policy, signal, breakers, out var deferral))
             {
                 return (Followed(state, next, policy), Gated(DecisionOutcome.Of(deferral: deferral, ended: ended, breakerChanges: breakers), gated));
             }
@@ -115,6 +129,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         {
             Fleet.Withdraw(state.JobId, policy.Name, policy.NextPhase(phase));
         }
+        WithdrawAdmission(next, sample.EmittedAt);
         if (decision is null || Gates.WithholdsDemotion(policy, decision.From, decision.DecidedAt))
         {
             return (Followed(state, next, policy), Gated(DecisionOutcome.Of(ended: ended, approvalLapsed: Lapse(next, next, policy, sample.Version)), gated));
@@ -129,20 +144,23 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
 
     // A promotion the policy wants still waits while a known issue holds the job, the phase's breaker is open, or its
     // wave has no slot for the job yet; when the job joins its phase's queue, the deferral says why it waits.
-    bool Admitted(PhaseDecision promotion, LifecyclePolicy policy, SignalRecorded signal, List<BreakerChange> breakers, out PromotionDeferred? deferral)
+    bool Admitted(JobLifecycle job, PhaseDecision promotion, LifecyclePolicy policy, SignalRecorded signal, List<BreakerChange> breakers, out PromotionDeferred? deferral)
     {
         deferral = null;
         var gate = policy.GateFrom(promotion.From)!;
         if (knownIssues.Holding(promotion.JobId, signal.Labels).Any())
         {
             Fleet.Withdraw(promotion.JobId, policy.Name, gate.To);
+            WithdrawAdmission(job, promotion.DecidedAt);
             return false;
         }
         var priority = signal.Labels.TryGetValue(policy.PriorityLabel, out var label)
             && int.TryParse(label, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        if (Fleet.Admit(promotion, gate, policy, priority, breakers, out var joined))
+        // Owner mode: the breaker is this engine's, as before; the wave's slot is the ledger's.
+        var owned = Admissions == AdmissionMode.Owner && gate.Wave is not null;
+        if (Fleet.Admit(promotion, owned ? gate with { Wave = null } : gate, policy, priority, breakers, out var joined))
         {
-            return true;
+            return !owned || AdmittedByOwner(job, promotion, gate, gate.Wave!, policy, priority, out deferral);
         }
         if (joined is not null)
         {
@@ -195,6 +213,10 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     JobLifecycle Followed(JobLifecycle before, JobLifecycle after, LifecyclePolicy? policy)
     {
         Fleet.Follow(before, after, policy);
+        if (Admissions == AdmissionMode.Owner)
+        {
+            FollowAdmission(before, after, policy);
+        }
         return after;
     }
 

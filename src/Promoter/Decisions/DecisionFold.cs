@@ -9,6 +9,7 @@ using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
+using Streaming.Lifecycle.Admissions;
 using Streaming.Lifecycle.Approvals;
 using Streaming.Promoter.Approvals;
 using Streaming.Promoter.Publishing;
@@ -44,6 +45,12 @@ public sealed partial class DecisionFold(
     /// </summary>
     public EventStreams? ControlHome { get; init; }
 
+    /// <summary>
+    /// Whether this fold owns the control partition of its store this run (it saves the ledger of the waves' slots there),
+    /// and, on shard 0, records the ledger's grants (Owner mode).
+    /// </summary>
+    public bool OwnsControl { get; private set; } = true;
+
     public bool HasState(string streamId) => !ControlStreams.IsControl(streamId);
 
     public void Observe(LogEvent logEvent) => Keep(engine.Observe(logEvent));
@@ -63,6 +70,16 @@ public sealed partial class DecisionFold(
             : await ApprovalStateTable.LoadAsync(dataSource, cancellationToken) ?? new ApprovalBook();
         approvalGauge?.Observe(engine.Approvals);
         engine.Gates = checkpoint.IsStart ? new GateKeeper() : await GateStateTable.LoadAsync(dataSource, cancellationToken);
+        if (engine.Admissions == AdmissionMode.Owner)
+        {
+            var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
+            OwnsControl = followed.ControlOnly is null && followed.Owned.Contains(LogPartitioner.ControlPartition);
+            // The ledger is a fold of the control partition alone, saved by its owner with that partition's checkpoint, from
+            // whose position every follower of the partition resumes it.
+            engine.ResumeAdmissions(control == TailPosition.Start
+                ? new AdmissionLedger()
+                : await AdmissionStateTable.LoadAsync(dataSource, cancellationToken) ?? new AdmissionLedger());
+        }
     }
 
     public JobLifecycle Create(string streamId) => JobLifecycleDecider.Initial(streamId);
@@ -97,7 +114,8 @@ public sealed partial class DecisionFold(
         var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
         var requests = _pending.SelectMany(o => o.ApprovalRequests ?? []).ToList();
         var lapses = _pending.SelectMany(o => o.ApprovalLapses ?? []).ToList();
-        var appends = _pending.SelectMany(o => o.Appends ?? []).ToList();
+        var appends = _pending.SelectMany(o => o.Appends ?? [])
+            .Where(a => OwnsControl && ControlHome is null || a.Event.Type != AdmissionGranted.EventType).ToList();
         if (ControlHome is { } home)
         {
             var controls = breakers.Select(BreakerEvent).Concat(appends.Where(a => ControlStreams.IsControl(a.StreamId)).Select(a => (a.StreamId, a.Event))).ToList();
@@ -202,9 +220,14 @@ public sealed partial class DecisionFold(
         var approvals = ApprovalStateTable.PrepareSave(engine.Approvals);
         approvalGauge?.Observe(engine.Approvals);
         var gates = GateStateTable.PrepareSave(engine.Gates);
+        var admissions = engine.Admissions == AdmissionMode.Owner && OwnsControl ? AdmissionStateTable.PrepareSave(engine.Ledger) : null;
         return async (transaction, cancellationToken) =>
         {
             await DecisionStateTable.SaveAsync(transaction, rows, cancellationToken);
+            if (admissions is not null)
+            {
+                await admissions(transaction, cancellationToken);
+            }
             await approvals(transaction, cancellationToken);
             await gates(transaction, cancellationToken);
         };

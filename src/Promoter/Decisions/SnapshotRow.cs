@@ -17,6 +17,9 @@ public sealed class SnapshotRow
     /// <summary>The jobs waiting for approval (<c>promoter.approval_state</c>, migration 62).</summary>
     public static readonly SnapshotRow Approvals = new("promoter.approval_state");
 
+    /// <summary>The waves' slots in Owner mode (<c>promoter.admission_state</c>, migration 67), written by the owner of the control partition alone.</summary>
+    public static readonly SnapshotRow Admissions = new("promoter.admission_state");
+
     readonly string _upsert;
 
     SnapshotRow(string table)

@@ -51,10 +51,10 @@ public sealed class SharingPipeline : IAsyncDisposable
         return pipeline;
     }
 
-    /// <summary>An instance of <paramref name="role"/> (Projector, Promoter) as its own process, a member of the role's group.</summary>
-    public ServiceProcess StartOwner(string role, string instance)
+    /// <summary>An instance of <paramref name="role"/> (Projector, Promoter) as its own process, a member of the role's group, with <paramref name="settings"/> besides.</summary>
+    public ServiceProcess StartOwner(string role, string instance, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var owner = ServiceProcess.Start(role, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__EventStore"] = _database.ConnectionString,
             ["Kafka__BootstrapServers"] = Kafka.BootstrapServers,
@@ -67,7 +67,12 @@ public sealed class SharingPipeline : IAsyncDisposable
             [$"{role}__Ownership__InstanceId"] = instance,
             ["Serilog__MinimumLevel__Default"] = "Warning",
             ["Serilog__MinimumLevel__Override__Streaming.Projections.Ownership"] = "Information",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+        var owner = ServiceProcess.Start(role, environment);
         _owners.Add(owner);
         return owner;
     }

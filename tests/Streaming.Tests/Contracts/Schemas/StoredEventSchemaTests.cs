@@ -66,6 +66,11 @@ public sealed class StoredEventSchemaTests
             "hold"),
         new JobSilenced(EventIds.ForSilence("cdc-orders-eu-18", 41), "cdc-orders-eu-18", "cdc-migration", "reverse_shadow", At, At.AddDays(2), TimeSpan.FromDays(1),
             "demote"),
+        new AdmissionRequested(EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31), "cdc-orders-eu-17", "cdc-migration", "shadow", "reverse_shadow", 2, At, 31, 1),
+        new AdmissionGranted(EventIds.ForAdmissionGrant(EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31)), EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31),
+            "cdc-orders-eu-17", "cdc-migration", "shadow", "reverse_shadow", At),
+        new AdmissionReleased(EventIds.ForAdmissionRelease(EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31)), EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31),
+            "cdc-orders-eu-17", "cdc-migration", "reverse_shadow", AdmissionReleased.Soaked, At),
     ];
 
     /// <summary>Every record in <c>contracts/History</c> that names a stored event type (a <c>public const string EventType</c>).</summary>

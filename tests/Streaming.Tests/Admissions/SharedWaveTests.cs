@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Streaming.Contracts.History;
+using Streaming.Projector;
+using Streaming.Promoter.Decisions;
+using Streaming.Tests.EventStore;
+using Streaming.Tests.Infrastructure;
+using Streaming.Tests.Ownership;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Streaming.Tests.Admissions;
+
+/// <summary>
+/// A wave capped at 2 with two Promoter processes sharing the log's partitions (Owner mode, as <c>./run.sh --instances 2</c>
+/// runs them): recomputed from the log, never more than 2 jobs are promoted into the phase and not released, even when
+/// the owner of the control partition is killed (SIGKILL) halfway.
+/// </summary>
+public sealed class SharedWaveTests(ITestOutputHelper output)
+{
+    const int Cap = 2;
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    static readonly int[] Every = [.. Enumerable.Range(0, PartitionedDatabase.Partitions)];
+
+    const string Policy = """
+        name: waves
+        phases: [shadow, reverse_shadow, cleanup]
+        gates:
+          - from: shadow
+            to: reverse_shadow
+            soak: 3m
+            promote:
+              window: 3m
+              criteria: [ { metric: error_rate, aggregation: max, comparison: "<=", threshold: 0.01 } ]
+            wave: { maxInFlight: 2 }
+          - from: reverse_shadow
+            to: cleanup
+            soak: 3m
+            promote:
+              window: 3m
+              criteria: [ { metric: approved, aggregation: count, comparison: ">=", threshold: 1 } ]
+        """;
+
+    [Fact]
+    public async Task Two_promoters_never_let_more_than_the_waves_cap_in_flight_even_when_the_owner_is_killed()
+    {
+        // Given two Promoter processes sharing 4 partitions, both with a policy whose wave lets 2 jobs into reverse_shadow
+        using var folder = new TemporaryFolder();
+        await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), Policy);
+        var settings = new Dictionary<string, string> { ["Promoter__PolicyDirectory"] = folder.Path, ["Promoter__Admissions"] = "owner" };
+        await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
+        var first = pipeline.StartOwner("Promoter", "promoter-1", settings);
+        var second = pipeline.StartOwner("Promoter", "promoter-2", settings);
+        await Eventually.True(() => Task.FromResult(FollowedShare.Of(first).Count > 0 && FollowedShare.Of(second).Count > 0
+            && FollowedShare.Of(first).Concat(FollowedShare.Of(second)).Order().SequenceEqual(Every)), Timeout, "the two Promoters to split the partitions");
+        var jobs = Every.SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
+        var store = new StoreProbe(pipeline.Database);
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+
+        // When 12 healthy jobs signal once a minute, each in the phase it was last moved to, until all are promoted, and the
+        // owner of the control partition is killed at minute 15 (a waved promotion takes a round trip through the owner, so
+        // the minutes, which pass as fast as the jobs' own Promoters decide, may pass several times for one slot)
+        for (var minute = 0; minute < 240; minute++)
+        {
+            if (minute == 15)
+            {
+                var owner = FollowedShare.Of(first).Contains(0) ? first : second;
+                var other = owner == first ? second : first;
+                await owner.KillAsync();
+                output.WriteLine($"minute {minute}: killed the owner of partition 0 ({(owner == first ? "promoter-1" : "promoter-2")})");
+                await Eventually.True(() => Task.FromResult(FollowedShare.Of(other).SequenceEqual(Every)), Timeout, "the other Promoter to take every partition");
+            }
+            var phases = await PhasesAsync(pipeline, jobs);
+            if (phases.Values.All(phase => phase == "reverse_shadow"))
+            {
+                output.WriteLine($"every job promoted by minute {minute}");
+                break;
+            }
+            producer.Produce(jobs.Select(job => SignalFactory.Signal(job, minute + 1, SignalFactory.Start.AddMinutes(minute), phases[job], SignalFactory.Good)));
+            foreach (var job in jobs)
+            {
+                await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
+            }
+        }
+
+        // Then, recomputed from the log, never more than 2 jobs held a slot, nor were promoted with one not given back, and
+        // every promotion into reverse_shadow had its grant before it
+        var (mostGranted, mostPromoted, promotions) = await InFlightAsync(pipeline);
+        output.WriteLine($"promotions into reverse_shadow: {promotions}; most slots held at once: {mostGranted}; most promoted and not released: {mostPromoted}");
+        Assert.InRange(mostGranted, 1, Cap);
+        Assert.InRange(mostPromoted, 1, Cap);
+        Assert.Equal(jobs.Count, promotions);
+    }
+
+    static async Task<Dictionary<string, string>> PhasesAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs)
+    {
+        var phases = jobs.ToDictionary(job => job, _ => "shadow");
+        await using var command = pipeline.Database.CreateCommand(
+            "select stream_id, data->>'to' from es.events where type = $1 and stream_id = any($2) order by global_position");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = PhaseChanged.EventType });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = [.. jobs] });
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            phases[reader.GetString(0)] = reader.GetString(1);
+        }
+        return phases;
+    }
+
+    // Walks the log in its order: a slot is held from its grant to its release; a job promoted with it is in flight until then.
+    static async Task<(int MostGranted, int MostPromoted, int Promotions)> InFlightAsync(SharingPipeline pipeline)
+    {
+        await using var command = pipeline.Database.CreateCommand(
+            "select type, data::text from es.events where type = any($1) order by global_position");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]>
+        {
+            TypedValue = [PhaseChanged.EventType, AdmissionGranted.EventType, AdmissionReleased.EventType],
+        });
+        var granted = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        var promoted = new HashSet<Guid>();
+        int mostGranted = 0, mostPromoted = 0, promotions = 0;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            using var data = JsonDocument.Parse(reader.GetString(1));
+            var root = data.RootElement;
+            var job = root.GetProperty("jobId").GetString()!;
+            switch (reader.GetString(0))
+            {
+                case AdmissionGranted.EventType:
+                    granted[job] = root.GetProperty("requestId").GetGuid();
+                    break;
+                case AdmissionReleased.EventType:
+                    var request = root.GetProperty("requestId").GetGuid();
+                    promoted.Remove(request);
+                    if (granted.TryGetValue(job, out var held) && held == request)
+                    {
+                        granted.Remove(job);
+                    }
+                    break;
+                case PhaseChanged.EventType when root.GetProperty("direction").GetString() == "promote" && root.GetProperty("to").GetString() == "reverse_shadow":
+                    Assert.True(granted.TryGetValue(job, out var grant) && promoted.Add(grant), $"{job} was promoted without a slot of its own");
+                    promotions++;
+                    break;
+            }
+            mostGranted = Math.Max(mostGranted, granted.Count);
+            mostPromoted = Math.Max(mostPromoted, promoted.Count);
+        }
+        return (mostGranted, mostPromoted, promotions);
+    }
+}
