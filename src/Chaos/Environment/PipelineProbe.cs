@@ -47,21 +47,29 @@ public sealed class PipelineProbe(StoreShards shards, string bootstrapServers, i
 
     /// <summary>
     /// On every shard, every checkpoint but the history archive's (which writes whole blocks only) and the control relay's
-    /// (a position in shard 0's log) is past the last event of its partition, and the three folds have one.
+    /// (a position in shard 0's log) is past the last event of its partition, and each of the folds whose results are
+    /// compared (the Projector's active job states, the Promoter's decisions and its relay) has a checkpoint in every
+    /// partition that holds events. A fold that never saved a partition is not done with it: after a kill its group may
+    /// take seconds to hand that partition to anyone, while the other folds and partitions are long caught up.
     /// </summary>
     public Task WaitForFoldsAsync(TimeSpan timeout, Func<string> diagnostics, CancellationToken cancellationToken) =>
         Until.TrueAsync(
-            async ct => (await shards.EachAsync(async (store, token) =>
-            {
-                var folds = $"""
-                    select count(distinct f.name) filter (where not behind) * 1000 + count(*) filter (where behind)
-                    from (select c.name, exists (select from {UnreadEvents.After("c", 1)}) as behind
-                          from es.checkpoints c where c.name not in ('history-archive', 'control-relay')) f
-                    """;
-                var counts = await ScalarAsync(store, folds, token);
-                return counts % 1000 == 0 && counts / 1000 >= 3;
-            }, ct)).All(caughtUp => caughtUp),
-            timeout, () => "the Projector and Promoter to pass the end of the log: " + diagnostics(), cancellationToken);
+            async ct => (await shards.EachAsync((store, token) => ScalarAsync(store, FoldsNotDone, token), ct)).All(notDone => notDone == 0),
+            timeout, () => "the Projector and Promoter to pass the end of the log in every partition: " + diagnostics(), cancellationToken);
+
+    // Checkpoints behind the end of their partition, and (fold, partition) pairs of the compared folds without one where the
+    // partition holds events.
+    static readonly string FoldsNotDone = $"""
+        select (select count(*) from es.checkpoints c
+                where c.name not in ('history-archive', 'control-relay') and exists (select from {UnreadEvents.After("c", 1)}))
+             + (select count(*)
+                from (values ('promoter:decisions'), ('promoter:phase-change-relay'),
+                             ((select 'projector:job-states:g' || generation from projections.generations
+                               where projection = 'job_states' and state = 'active'))) f (name)
+                cross join generate_series(0, (select partitions from es.log_partitioning) - 1) p (partition)
+                where exists (select from es.read_tail(p.partition, 0, 0, 1))
+                  and not exists (select from es.checkpoints c where c.name = f.name and c.partition = p.partition))
+        """;
 
     /// <summary>Each shard's log partition count, fixed when the services made it.</summary>
     public async Task<IReadOnlyList<long>> LogPartitionsAsync(CancellationToken cancellationToken) =>

@@ -40,6 +40,30 @@ public sealed partial class Outage(string loop, LoopHealth health, ILogger logge
         health.Running(loop);
     }
 
+    /// <summary>
+    /// Runs <paramref name="step"/> until it succeeds, waiting out its transient failures (<see cref="TransientFaults"/>)
+    /// with backoff as this outage; anything else, and a cancellation, ends it.
+    /// </summary>
+    public async Task<T> WaitOutAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                var result = await step(cancellationToken);
+                Succeeded();
+                return result;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && TransientFaults.IsTransient(e))
+            {
+                if (!await WaitAsync(Failed(e), cancellationToken))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+    }
+
     /// <summary>Waits out the delay <see cref="Failed"/> returned; false when cancelled meanwhile.</summary>
     public static async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -6,6 +6,7 @@ using Npgsql;
 using Streaming.EventStore;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
+using Streaming.Hosting.Resilience;
 using Streaming.Hosting.Supervision;
 using Streaming.Projections.Tail;
 
@@ -52,7 +53,8 @@ public static class OwnershipExtensions
             sp.GetRequiredService<PartitionOwnership>(),
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<KafkaOptions>().ConsumerSessionTimeout,
-            sp.GetRequiredService<ILogger<ShareFollower>>())
+            sp.GetRequiredService<ILogger<ShareFollower>>(),
+            sp.GetRequiredService<LoopHealth>())
         {
             Served = served,
         });

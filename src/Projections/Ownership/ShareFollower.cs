@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Hosting.Resilience;
 using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.Ownership;
@@ -13,7 +14,8 @@ namespace Streaming.Projections.Ownership;
 /// paused and lost it) is dropped, not the process: the tail runs on without it, and takes it up again only if the group
 /// still assigns it once a session timeout has passed.
 /// </summary>
-public sealed partial class ShareFollower(LogTail tail, PartitionOwnership ownership, NpgsqlDataSource dataSource, TimeSpan fencedFor, ILogger<ShareFollower> logger)
+public sealed partial class ShareFollower(
+    LogTail tail, PartitionOwnership ownership, NpgsqlDataSource dataSource, TimeSpan fencedFor, ILogger<ShareFollower> logger, LoopHealth? health = null)
 {
     static readonly TimeSpan SettleAfterFencing = TimeSpan.FromSeconds(2);
 
@@ -22,7 +24,9 @@ public sealed partial class ShareFollower(LogTail tail, PartitionOwnership owner
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var partitioner = await EventStoreSchema.ReadPartitioningAsync(dataSource, cancellationToken);
+        // PostgreSQL may be away as the process starts: waited out, as the tail's loops do.
+        var partitioner = await new Outage(LogTail.LoopName, health ?? new LoopHealth(), logger)
+            .WaitOutAsync(token => EventStoreSchema.ReadPartitioningAsync(dataSource, token), cancellationToken);
         // Fails at once when the log has fewer partitions than the store has shards.
         var onShard = Served.Followed(Enumerable.Range(0, partitioner.Partitions), partitioner.Partitions);
         ownership.Start(partitioner.Partitions);
