@@ -19,7 +19,7 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
 
     static readonly TimeSpan GenerationCheck = TimeSpan.FromSeconds(2);
 
-    // A write's rows are computed at once before its transaction (about 3.5 KB a row, most of it the criteria's JSON),
+    // A write's rows are computed at once before its transaction (about 3 KB a row, most of it the criteria's JSON),
     // so a Projector that fell behind by a whole fleet would hold a fleet's rows: 150,000 of them peaked at 1,070 MiB.
     // Each job's row is written once per write either way, so smaller writes cost no more rows a signal.
     static readonly FoldOptions Writes = new() { MaxChanged = 20_000 };
