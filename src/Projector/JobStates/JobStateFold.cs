@@ -20,8 +20,9 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     static readonly TimeSpan GenerationCheck = TimeSpan.FromSeconds(2);
 
     // A write's rows are computed at once before its transaction (about 3 KB a row, most of it the criteria's JSON),
-    // so a Projector that fell behind by a whole fleet would hold a fleet's rows: 150,000 of them peaked at 1,070 MiB.
-    // Each job's row is written once per write either way, so smaller writes cost no more rows a signal.
+    // so a Projector that fell behind by a whole fleet held a fleet's rows: with 500,000 jobs it peaked at 1.2 GiB.
+    // A job's row is written once per write: while a job signals less than once per write interval (the benches'
+    // fleets) that is a row a signal either way; 20,000-100,000 jobs signalling several times an interval write more.
     static readonly FoldOptions Writes = new() { MaxChanged = 20_000 };
 
     readonly JobStateGenerations _generations = new(dataSource);
