@@ -69,8 +69,9 @@ public readonly struct WindowSamples : IReadOnlyList<WindowSample>, IEquatable<W
         {
             return new WindowSamples(_shared, _start + keepFrom, kept + 1);
         }
-        // A new array with room to grow by a quarter (at least four samples) before the next copy.
-        var items = new WindowSample[kept + 1 + Math.Max(4, kept / 4)];
+        // A new array with room to grow by a quarter (at least four samples) before the next copy; a window's first
+        // array has room for one more only, as a fleet holds many jobs that signalled once or twice since a phase began.
+        var items = new WindowSample[kept + 1 + (kept == 0 ? 1 : Math.Max(4, kept / 4))];
         var insertAt = kept;
         while (insertAt > 0 && samples[keepFrom + insertAt - 1].EmittedAt > sample.EmittedAt)
         {
