@@ -97,6 +97,13 @@ public sealed class RunStage : IAsyncDisposable
         try
         {
             await stage.Probe.WaitForStartAsync(ChaosPolicy.Name, TimeSpan.FromMinutes(2), services.RecentOutput, cancellationToken);
+            // The store can be ready while a process still starts (it migrates every shard first): a fault injected then
+            // would hit a start, not the running pipeline the runs are about.
+            var processes = SupervisedServices.ProcessNames(settings.Instances, settings.Shards);
+            await Until.TrueAsync(
+                _ => Task.FromResult(processes.All(services.Started().Contains)), TimeSpan.FromMinutes(2),
+                () => $"every process to start ({string.Join(", ", processes.Except(services.Started()))} not yet): " + services.RecentOutput(),
+                cancellationToken);
             if (settings.PartitionedLog && (await stage.Probe.LogPartitionsAsync(cancellationToken)).FirstOrDefault(made => made != settings.Partitions) is var made && made != 0)
             {
                 throw new InvalidOperationException(

@@ -37,13 +37,18 @@ public sealed class SupervisedServices : IAsyncDisposable
     public static string ProcessName(string service, int shard, int copy, int instances, int shards) =>
         (shards > 1 && RunsPerShard(service) ? $"{service}-shard{shard}" : service) + (instances > 1 ? $"-{copy}" : "");
 
+    /// <summary>Every process's name under the supervisor, for <paramref name="instances"/> copies over <paramref name="shards"/> shards.</summary>
+    public static IReadOnlyList<string> ProcessNames(int instances, int shards) =>
+        [.. Services.SelectMany(s => Enumerable.Range(0, shards > 1 && RunsPerShard(s) ? shards : 1)
+            .SelectMany(shard => Enumerable.Range(1, instances).Select(copy => ProcessName(s, shard, copy, instances, shards))))];
+
     public static SupervisedServices Start(string repositoryRoot, string runDirectory, int instances, int shards, IReadOnlyDictionary<string, string> environment)
     {
         Directory.CreateDirectory(runDirectory);
         var procfile = Path.Combine(runDirectory, "chaos.procfile");
         var lines = Services.SelectMany(s => shards > 1 && RunsPerShard(s)
-            ? Enumerable.Range(0, shards).Select(shard => (Name: $"{s}-shard{shard}", Command: $"env Store__Shard={shard} dotnet {HostDll(repositoryRoot, Capitalised(s))}"))
-            : [(Name: s, Command: $"dotnet {HostDll(repositoryRoot, Capitalised(s))}")]).ToList();
+            ? Enumerable.Range(0, shards).Select(shard => (Name: $"{s}-shard{shard}", Command: $"env Store__Shard={shard} dotnet {HostDll(repositoryRoot, Capitalised(s))} {LifetimeMessages}"))
+            : [(Name: s, Command: $"dotnet {HostDll(repositoryRoot, Capitalised(s))} {LifetimeMessages}")]).ToList();
         File.WriteAllLines(procfile, lines.Select(l => $"{l.Name}: {l.Command}"));
         var start = new ProcessStartInfo("dotnet")
         {
@@ -113,6 +118,18 @@ public sealed class SupervisedServices : IAsyncDisposable
             {
                 return [.. _output];
             }
+        }
+    }
+
+    /// <summary>
+    /// The processes (by the supervisor's name for them) whose host has said it started: every hosted service's start
+    /// done, the schema of every shard migrated among them.
+    /// </summary>
+    public IReadOnlySet<string> Started()
+    {
+        lock (_lines)
+        {
+            return _output.Where(l => l.Contains(HostStarted, StringComparison.Ordinal)).Select(l => l.Split(' ', 2)[0]).ToHashSet();
         }
     }
 
@@ -207,6 +224,12 @@ public sealed class SupervisedServices : IAsyncDisposable
     }
 
     const string SupervisorPrefix = "supervisor";
+
+    const string HostStarted = "Application started.";
+
+    // The host's own lifetime messages at Information, whatever the level of the rest: an argument, not the environment,
+    // which the supervisor's shell would drop (a name with dots is no shell variable).
+    const string LifetimeMessages = "--Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime=Information";
 
     static string Dll(string repositoryRoot, string project) =>
         Path.Combine(repositoryRoot, "src", project, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{project}.dll");
