@@ -17,7 +17,7 @@ namespace Streaming.Cli.Commands;
 /// the candidate policy (<see cref="BacktestReplay"/>) and reports against what the policies in force decided, as text
 /// or, with <c>--json</c>, as JSON on standard output. Nothing is written to the store. With <c>--cache</c>, what was
 /// read from it is also kept in a local <see cref="HistoryCache"/> at PATH, so the next backtest with it reads only what
-/// is new.
+/// is new. A sharded store's history is replayed over every shard (<see cref="BacktestReplay"/>), without a cache.
 /// </summary>
 public static class BacktestCommand
 {
@@ -55,12 +55,24 @@ public static class BacktestCommand
         }
         using var loggers = StreamingLogging.ForCommandLine();
         var logger = loggers.CreateLogger("backtest");
-        var dataSource = await context.StoreAsync(cancellationToken);
+        var shards = await context.ShardsAsync(cancellationToken);
         var backtest = new Backtest(candidate, Selection(new HashSet<string>(options.Jobs, StringComparer.Ordinal), labels), logger, options.WithoutPauses,
-            await BacktestReplay.AdmissionModeAsync(dataSource, cancellationToken));
+            await BacktestReplay.AdmissionModeAsync(shards.Control, cancellationToken));
         var clock = Stopwatch.StartNew();
-        var cache = options.CachePath is null ? null : new HistoryCache(options.CachePath);
-        var (fromCache, fromArchive, fromLog) = await BacktestReplay.ReplayAsync(dataSource, backtest, cache, options.UseArchive, logger, cancellationToken);
+        if (options.CachePath is not null && shards.Count > 1)
+        {
+            Console.Error.WriteLine($"--cache keeps a copy of one store's log: not used over {shards.Count} shards");
+        }
+        var cache = options.CachePath is null || shards.Count > 1 ? null : new HistoryCache(options.CachePath);
+        long fromCache = 0, fromArchive, fromLog;
+        if (shards.Count == 1)
+        {
+            (fromCache, fromArchive, fromLog) = await BacktestReplay.ReplayAsync(shards.Control, backtest, cache, options.UseArchive, logger, cancellationToken);
+        }
+        else
+        {
+            (fromArchive, fromLog) = await BacktestReplay.ReplayAsync(shards, backtest, options.UseArchive, logger, cancellationToken);
+        }
         var report = backtest.Report(options.PerJob);
         clock.Stop();
         if (context.JsonOutput)
@@ -75,7 +87,7 @@ public static class BacktestCommand
                 Console.WriteLine("the candidate was replayed as if nobody had paused promotions (--without-pauses)");
             }
             Console.WriteLine(cache is null
-                ? $"{fromArchive:N0} events read from the history archive, {fromLog:N0} from the log (no cache)"
+                ? $"{fromArchive:N0} events read from the history archive, {fromLog:N0} from the log{(shards.Count > 1 ? $" (over {shards.Count} shards)" : " (no cache)")}"
                 : $"{fromCache:N0} events from the cache {cache.Path}, {fromArchive:N0} from the history archive, {fromLog:N0} from the log (now cached too)");
         }
         if (options.CsvPath is not null)

@@ -33,7 +33,7 @@ public static class MaintenanceCommands
         var cache = new Option<string?>("--cache") { Description = "keep what was read from the store in a local copy at PATH" };
         var noArchive = new Option<bool>("--no-archive") { Description = "read the whole history from the log, not the history archive" };
         var withoutPauses = new Option<bool>("--without-pauses") { Description = "replay the candidate as if no operator had paused promotions" };
-        var command = new Command("backtest", "Replays the recorded history through a candidate policy and compares it with what was decided")
+        var command = new Command("backtest", "Replays the recorded history (every shard's, of a sharded store) through a candidate policy and compares it with what was decided")
             { candidate, jobs, labels, perJob, csv, cache, noArchive, withoutPauses };
         return command.WithAction((context, parse, cancellationToken) => BacktestCommand.RunAsync(context, new BacktestOptions(
             parse.GetValue(candidate)!, parse.GetValue(jobs) ?? [], parse.GetValue(labels) ?? [], parse.GetValue(perJob), parse.GetValue(csv),
@@ -52,7 +52,7 @@ public static class MaintenanceCommands
 
     public static Command Archive()
     {
-        var command = new Command("archive", "Brings the history archive up to the log once");
+        var command = new Command("archive", "Brings the history archive up to the log once (each shard's, one after another, of a sharded store)");
         return command.WithAction((context, _, cancellationToken) => ArchiveCommand.RunAsync(context, cancellationToken));
     }
 }

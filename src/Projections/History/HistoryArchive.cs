@@ -128,8 +128,21 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
     public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Archives every whole block committed so far and returns how many events this call archived.</summary>
-    public async Task<long> CatchUpAsync(CancellationToken cancellationToken)
+    public Task<long> CatchUpAsync(CancellationToken cancellationToken) => CatchUpAsync(null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CatchUpAsync(CancellationToken)"/>, over the partitions <paramref name="followed"/> owns only (every
+    /// partition of the store when null): a shard's own, without the copy of the control partition a shard other than 0
+    /// holds (read past, as a share without it reads it, and never archived).
+    /// </summary>
+    public async Task<long> CatchUpAsync(FollowedPartitions? followed, CancellationToken cancellationToken)
     {
+        if (followed is not null)
+        {
+            // The checkpoint loads the partitions of what the calling flow follows; this async method's flow ends with it.
+            FollowedPartitions.Use(followed);
+            _started = false;
+        }
         if (!_started)
         {
             await StartAsync(cancellationToken);
@@ -138,7 +151,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
         _catchingUp = true;
         try
         {
-            await FoldCatchUp.RunAsync(this, new LogSource(dataSource, logger, DefaultBlockSize), cancellationToken);
+            await FoldCatchUp.RunAsync(this, new LogSource(dataSource, logger, DefaultBlockSize, followed), cancellationToken);
         }
         finally
         {

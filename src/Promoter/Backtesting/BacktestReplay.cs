@@ -71,6 +71,62 @@ public static class BacktestReplay
         }
     }
 
+    /// <summary>
+    /// Replays the whole log of a store sharded over several clusters (one shard is the replay of its store, above) as the
+    /// log of one store with the same partitions would be replayed: in rounds, each taking the next events of every
+    /// partition from its own shard (the control partition from shard 0 alone: the other shards hold copies of it), and
+    /// folding them in partition order, so the control partition's come first, each partition in its commit order. A shard
+    /// other than 0 reads its round from the history archive only when shard 0's round came from it too (or shard 0 has
+    /// nothing left), so its archived blocks never run ahead of control events shard 0 still reads from its log. No local
+    /// cache: it keeps one store's log of one partition. Returns how many events came from the archives and the logs.
+    /// </summary>
+    public static async Task<(long FromArchive, long FromLog)> ReplayAsync(
+        StoreShards shards, Backtest backtest, bool useArchive, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Map is not { } map)
+        {
+            var (_, archived, logged) = await ReplayAsync(shards.Control, backtest, null, useArchive, logger, cancellationToken);
+            return (archived, logged);
+        }
+        var sources = shards.All.Select(store => new LogSource(store, logger, BatchSize)).ToArray();
+        long fromArchive = 0, fromLog = 0;
+        var reading = ReadRoundAsync(sources, [.. Enumerable.Range(0, map.Shards).Select(shard => LogPositions.Start(map.PartitionsOf(shard)))], useArchive, cancellationToken);
+        while (true)
+        {
+            var round = await reading;
+            if (round.All(batch => batch.IsEmpty))
+            {
+                return (fromArchive, fromLog);
+            }
+            reading = ReadRoundAsync(sources, [.. round.Select(batch => batch.End)], useArchive, cancellationToken);
+            backtest.Apply([.. round.SelectMany(batch => batch.Events).OrderBy(e => e.Event.Partition)]);
+            foreach (var batch in round)
+            {
+                if (batch.FromArchive)
+                {
+                    fromArchive += batch.Count;
+                }
+                else
+                {
+                    fromLog += batch.Count;
+                }
+            }
+        }
+    }
+
+    // Each shard's next batch, shard 0's first (whether it came from the archive says whether the others may), read and
+    // decoded on a pool thread while the last round is replayed.
+    static Task<LogBatch[]> ReadRoundAsync(LogSource[] sources, LogPositions[] after, bool useArchive, CancellationToken cancellationToken) =>
+        Task.Run(async () =>
+        {
+            var round = new LogBatch[sources.Length];
+            round[0] = await sources[0].ReadAsync(after[0], useArchive, cancellationToken);
+            var archive = useArchive && (round[0].FromArchive || round[0].IsEmpty);
+            await Task.WhenAll(Enumerable.Range(1, sources.Length - 1).Select(async shard => round[shard] = await sources[shard].ReadAsync(after[shard], archive, cancellationToken)));
+            return round;
+        }, cancellationToken);
+
     // The next batch, read and decoded on a pool thread: reading one batch overlaps replaying the last.
     static Task<LogBatch> ReadAsync(LogSource source, LogPositions after, bool useArchive, CancellationToken cancellationToken) =>
         Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);

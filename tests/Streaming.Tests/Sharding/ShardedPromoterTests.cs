@@ -40,19 +40,7 @@ public sealed class ShardedPromoterTests(TwoShardStore shards, ITestOutputHelper
         {
             kafka.CreateTopic(topic, PartitionedDatabase.Partitions);
         }
-        await using var promoter = ServiceProcess.Start("Promoter", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__EventStore"] = shards.Server(0).ConnectionString,
-            ["ConnectionStrings__EventStoreShard1"] = shards.Server(1).ConnectionString,
-            ["Store__Shards"] = "2",
-            ["Store__Shard"] = "1",
-            ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
-            ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
-            ["Kafka__CreateTopics"] = "false",
-            ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
-            ["Serilog__MinimumLevel__Default"] = "Warning",
-            ["Serilog__MinimumLevel__Override__Streaming.Projections.Tail"] = "Information",
-        });
+        await using var promoter = ShardPromoter.Start(shards, kafka.BootstrapServers, shard: 1);
 
         // Then its tail follows shard 1's partitions and the control partition
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(promoter).SetEquals([0, 1, 3])), Timeout, "the Promoter to follow 0, 1 and 3");
@@ -62,8 +50,8 @@ public sealed class ShardedPromoterTests(TwoShardStore shards, ITestOutputHelper
         foreach (var job in jobs)
         {
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoter to process {job}");
-            Assert.Equal([EventIds.ForDecision(job, 31)], await EventIdsAsync(shards.Shard(1), job, PhaseChanged.EventType));
-            Assert.Empty(await EventIdsAsync(shards.Shard(0), job, null));
+            Assert.Equal([EventIds.ForDecision(job, 31)], await ShardPromoter.EventIdsAsync(shards.Shard(1), job, PhaseChanged.EventType));
+            Assert.Empty(await ShardPromoter.EventIdsAsync(shards.Shard(0), job, null));
         }
 
         // And the policies it published are in shard 0, their home, and the same in shard 1
@@ -77,26 +65,12 @@ public sealed class ShardedPromoterTests(TwoShardStore shards, ITestOutputHelper
         Assert.Equal(1, await new ControlRelay(shards.Shard(1), shards.Shard(0)).CatchUpAsync(CancellationToken.None));
 
         // Then the Promoter records the breaker's opening in shard 0, not in its own shard, which gets it from the relay
-        await Eventually.True(async () => (await EventIdsAsync(shards.Shard(0), breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
-        Assert.Empty(await EventIdsAsync(shards.Shard(1), breaker, CircuitBreakerChanged.EventType));
+        await Eventually.True(async () => (await ShardPromoter.EventIdsAsync(shards.Shard(0), breaker, CircuitBreakerChanged.EventType)).Count == 1, Timeout, "the breaker's opening in shard 0");
+        Assert.Empty(await ShardPromoter.EventIdsAsync(shards.Shard(1), breaker, CircuitBreakerChanged.EventType));
         Assert.Equal(1, await new ControlRelay(shards.Shard(1), shards.Shard(0)).CatchUpAsync(CancellationToken.None));
-        Assert.Equal(await EventIdsAsync(shards.Shard(0), breaker, null), await EventIdsAsync(shards.Shard(1), breaker, null));
+        Assert.Equal(await ShardPromoter.EventIdsAsync(shards.Shard(0), breaker, null), await ShardPromoter.EventIdsAsync(shards.Shard(1), breaker, null));
         Assert.DoesNotContain("[ERR]", promoter.Log, StringComparison.Ordinal);
         output.WriteLine(promoter.Log);
-    }
-
-    static async Task<List<Guid>> EventIdsAsync(NpgsqlDataSource shard, string job, string? type)
-    {
-        await using var command = shard.CreateCommand("select event_id from es.events where stream_id = $1 and ($2::text is null or type = $2) order by version");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = type, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        var ids = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-        return ids;
     }
 
     static async Task<List<(string Stream, long Version, Guid Id)>> PolicyEventsAsync(NpgsqlDataSource shard)
