@@ -64,11 +64,9 @@ public static class PromoterExtensions
         {
             ControlHome = sp.GetRequiredService<ControlStore>() is { IsLocal: false } home ? home.Streams : null,
         });
-        // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
-        var rarely = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(5), MaxFlushInterval = TimeSpan.FromSeconds(30), EventsPerChangedState = 20 };
         // A decision waits for no state write: the states (serialized first) are written beside the fold.
         services.AddLogFold(sp => new BufferedFold<JobLifecycle>(
-            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), rarely with { WriteAside = true },
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<DecisionFold>(), Rarely(sp) with { WriteAside = true },
             sp.GetRequiredService<ILogger<DecisionFold>>()));
         services.AddLogFold(sp => new ShadowPolicies(
             sp.GetRequiredService<NpgsqlDataSource>(),
@@ -79,7 +77,7 @@ public static class PromoterExtensions
                     new ActivePolicies(sp.GetRequiredService<ILogger<ActivePolicies>>(), PolicyPublished.ShadowStreamPrefix),
                     sp.GetRequiredService<ControlStore>().Streams,
                     sp.GetRequiredService<ILogger<ShadowFold>>()),
-                rarely,
+                Rarely(sp),
                 sp.GetRequiredService<ILogger<ShadowFold>>()),
             sp.GetRequiredService<ILogger<ShadowPolicies>>()));
         services.AddSingleton(sp => new KafkaPhaseChangeTransport(
@@ -130,5 +128,14 @@ public static class PromoterExtensions
         builder.Services.AddSingleton(sp => new BusPhaseChangeTransport(
             sp.GetRequiredService<IBus>(), bus.Exchange, sp.GetRequiredService<PromoterOptions>().RelayPublishTimeout));
         builder.Services.AddPhaseChangeRelay(BusPhaseChangeTransport.CheckpointName, sp => sp.GetRequiredService<BusPhaseChangeTransport>());
+    }
+
+    // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
+    static FoldOptions Rarely(IServiceProvider services)
+    {
+        var every = services.GetRequiredService<PromoterOptions>().StateWriteInterval;
+        return every > TimeSpan.Zero
+            ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 6, EventsPerChangedState = 20 }
+            : throw new InvalidOperationException($"Promoter:StateWriteInterval must be positive, not {every}");
     }
 }

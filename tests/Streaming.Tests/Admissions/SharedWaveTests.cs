@@ -46,7 +46,7 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         // Given two Promoter processes sharing 4 partitions, both with a policy whose wave lets 2 jobs into reverse_shadow
         using var folder = new TemporaryFolder();
         await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), Policy);
-        var settings = new Dictionary<string, string> { ["Promoter__PolicyDirectory"] = folder.Path, ["Promoter__Admissions"] = "owner" };
+        var settings = new Dictionary<string, string> { ["Promoter__PolicyDirectory"] = folder.Path, ["Promoter__StateWriteInterval"] = "00:00:00.200", ["Promoter__Admissions"] = "owner" };
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
         var first = pipeline.StartOwner("Promoter", "promoter-1", settings);
         var second = pipeline.StartOwner("Promoter", "promoter-2", settings);
