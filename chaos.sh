@@ -7,7 +7,10 @@
 # partition; the kills hit random copies) and must still decide as the single-instance reference run. With --shards S
 # they store over S PostgreSQL clusters (a Projector and Promoter set per shard), every check reads every shard, and the
 # PostgreSQL run stops shard 1's cluster alone while shard 0 must go on storing and deciding.
-#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--shards S] [--only kills,postgres,broker,bad-input]
+# With --instances N > 1 the takeover run keeps one Promoter's host down (--host-down SECONDS): the others of its shard must
+# follow its partitions within 15 s.
+#   ./chaos.sh [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--ingest-instances N]
+#              [--host-down SECONDS] [--session-timeout SECONDS] [--shards S] [--only kills,postgres,broker,takeover,bad-input]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"

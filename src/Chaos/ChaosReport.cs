@@ -66,11 +66,12 @@ public sealed record ChaosReport(ChaosSettings Settings, RunFigures? Reference, 
         return text.ToString();
     }
 
-    static string Shape(ChaosSettings settings) => (settings.Instances, settings.Shards) switch
+    static string Shape(ChaosSettings settings) => (settings.Instances, settings.InstancesOf("ingest"), settings.Shards) switch
     {
-        (1, 1) => "",
-        (var instances, 1) => $", runs with faults on {instances} instances of each service (the reference on one)",
-        (var instances, var shards) => $", runs with faults on {shards} shards: {instances} Ingest, {instances} Projector and {instances} Promoter a shard (the reference: one of each, one shard)",
+        (1, 1, 1) => "",
+        (var instances, var ingest, 1) when ingest == instances => $", runs with faults on {instances} instances of each service (the reference on one)",
+        (var instances, var ingest, 1) => $", runs with faults on {ingest} Ingest, {instances} Projector and {instances} Promoter instances (the reference on one of each)",
+        (var instances, var ingest, var shards) => $", runs with faults on {shards} shards: {ingest} Ingest, {instances} Projector and {instances} Promoter a shard (the reference: one of each, one shard)",
     };
 
     static string Shorten(string text)

@@ -24,6 +24,27 @@ public sealed record ChaosSettings
     /// </summary>
     public int Instances { get; init; } = 1;
 
+    /// <summary>Ingest processes in the runs with faults, when not <see cref="Instances"/>.</summary>
+    public int? IngestInstances { get; init; }
+
+    /// <summary>
+    /// How long the host of a Promoter is down in the takeover run: killed (SIGKILL), and every restart of it killed at
+    /// once, for this long; its partitions must be followed by the other Promoters of its shard within
+    /// <see cref="TakeoverLimit"/>.
+    /// </summary>
+    public TimeSpan HostDown { get; init; } = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan TakeoverLimit = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The services' group session timeout (<c>Kafka__ConsumerSessionTimeout</c>): how long a killed member keeps its
+    /// partitions. The mock cluster then waits up to a session less 1 s for the others to rejoin.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>Processes of <paramref name="service"/> in the runs with faults (a shard's, for the Projector and the Promoter).</summary>
+    public int InstancesOf(string service) => service == "ingest" ? IngestInstances ?? Instances : Instances;
+
     /// <summary>
     /// PostgreSQL clusters the store of the runs with faults is sharded over (the reference run has one): log partition p
     /// on shard p mod S, a Projector and a Promoter set per shard, as under <c>./run.sh --shards S</c>.
@@ -38,12 +59,21 @@ public sealed record ChaosSettings
     /// <summary>Where the suite's PostgreSQL cluster and the runs' folders go (removed at the end).</summary>
     public string WorkDirectory { get; init; } = "";
 
-    public static readonly IReadOnlyList<string> AllScenarios = ["kills", "postgres", "broker", "bad-input"];
+    /// <summary>
+    /// The scenarios; <c>takeover</c> (a Promoter's host down) runs only with several instances, and only when named
+    /// (<c>--only</c>) or with <c>--instances</c> above 1.
+    /// </summary>
+    public static readonly IReadOnlyList<string> AllScenarios = ["kills", "postgres", "broker", "takeover", "bad-input"];
 
     public const string Usage = """
-        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--shards S] [--only SCENARIO,...] [--json PATH]
-          scenarios: kills, postgres, broker, bad-input (default: all; the first three are compared with a reference run of the same signals)
+        usage: Streaming.Chaos [--seed N] [--jobs N] [--signals-per-job N] [--kills N] [--outage SECONDS] [--instances N] [--ingest-instances N]
+                               [--host-down SECONDS] [--session-timeout SECONDS] [--shards S] [--only SCENARIO,...] [--json PATH]
+          scenarios: kills, postgres, broker, takeover, bad-input (default: all; all but bad-input are compared with a reference run of the same signals)
           --instances N: the runs with faults run N processes of each service (ownership on), the reference run one
+          --ingest-instances N: N Ingest processes instead
+          takeover (with N > 1): one Promoter's host down for --host-down seconds (30): its partitions must be followed by
+            the other Promoters of its shard within 15 s
+          --session-timeout SECONDS: the services' group session (6)
           --shards S: the runs with faults store over S PostgreSQL clusters, N Projectors and N Promoters per shard; the
             PostgreSQL run stops shard 1's cluster alone (the reference run is on one)
         """;
@@ -70,6 +100,9 @@ public sealed record ChaosSettings
                 "--kills" => settings with { Kills = Number() },
                 "--outage" => settings with { PostgresOutage = TimeSpan.FromSeconds(Number()) },
                 "--instances" => settings with { Instances = Positive("--instances", Number()) },
+                "--ingest-instances" => settings with { IngestInstances = Positive("--ingest-instances", Number()) },
+                "--host-down" => settings with { HostDown = TimeSpan.FromSeconds(Positive("--host-down", Number())) },
+                "--session-timeout" => settings with { SessionTimeout = TimeSpan.FromSeconds(Positive("--session-timeout", Number())) },
                 "--shards" => settings with { Shards = Positive("--shards", Number()) },
                 "--only" => settings with { Scenarios = Only(Value()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
@@ -83,7 +116,7 @@ public sealed record ChaosSettings
     }
 
     /// <summary>Whether the store has a log partition per topic partition (several instances share them, shards hold them).</summary>
-    public bool PartitionedLog => Instances > 1 || Shards > 1;
+    public bool PartitionedLog => Instances > 1 || InstancesOf("ingest") > 1 || Shards > 1;
 
     static int Positive(string flag, int value) => value >= 1 ? value : throw new ArgumentException($"{flag} needs a positive number");
 

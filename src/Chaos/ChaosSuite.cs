@@ -30,7 +30,7 @@ public static class ChaosSuite
             var plans = new List<(string Name, IFaultPlan Plan)>();
             if (settings.Scenarios.Contains("kills"))
             {
-                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed, settings.Instances, settings.Shards)));
+                plans.Add(("kills", new KillPlan(settings.Kills, workload.UniqueSignals, settings.Seed, settings.InstancesOf, settings.Shards)));
             }
             if (settings.Scenarios.Contains("postgres"))
             {
@@ -40,6 +40,10 @@ public static class ChaosSuite
             if (settings.Scenarios.Contains("broker"))
             {
                 plans.Add(("broker", new BrokerFaultPlan()));
+            }
+            if (settings.Scenarios.Contains("takeover") && settings.Instances > 1)
+            {
+                plans.Add(("takeover", new HostDownPlan(settings.HostDown, ChaosSettings.TakeoverLimit, settings.Instances, settings.Shards)));
             }
             RunFigures? reference = null;
             var runs = new List<RunFigures>();
@@ -51,7 +55,7 @@ public static class ChaosSuite
                 progress(Summary(figures));
                 foreach (var (name, plan) in plans)
                 {
-                    progress($"{plan.Name} run{(settings.Instances > 1 ? $", {settings.Instances} instances of each service" : "")}{(settings.Shards > 1 ? $", {settings.Shards} shards" : "")}");
+                    progress($"{plan.Name} run{(settings.Instances > 1 ? $", {settings.Instances} instances of each service" : "")}{(settings.IngestInstances is { } ingest ? $" ({ingest} of Ingest)" : "")}{(settings.Shards > 1 ? $", {settings.Shards} shards" : "")}");
                     var (run, _) = await pipeline.RunAsync(name, workload, plan, snapshot, cancellationToken);
                     runs.Add(run);
                     progress(Summary(run));

@@ -69,7 +69,7 @@ public sealed class RunStage : IAsyncDisposable
             ["ConnectionStrings__EventStore"] = connectionStrings[0],
             ["Kafka__BootstrapServers"] = broker.BootstrapServers,
             ["Kafka__CreateTopics"] = "false",
-            ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
+            ["Kafka__ConsumerSessionTimeout"] = settings.SessionTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["Promoter__PolicyDirectory"] = policies,
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
@@ -92,14 +92,14 @@ public sealed class RunStage : IAsyncDisposable
                 environment[$"ConnectionStrings__EventStoreShard{shard}"] = connectionStrings[shard];
             }
         }
-        var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, settings.Instances, settings.Shards, environment);
+        var services = SupervisedServices.Start(settings.RepositoryRoot, runDirectory, settings.InstancesOf, settings.Shards, environment);
         var stage = new RunStage(connectionStrings, dataSources[0], shards, broker, services, new PipelineProbe(shards, broker.BootstrapServers, settings.Partitions));
         try
         {
             await stage.Probe.WaitForStartAsync(ChaosPolicy.Name, TimeSpan.FromMinutes(2), services.RecentOutput, cancellationToken);
             // The store can be ready while a process still starts (it migrates every shard first): a fault injected then
             // would hit a start, not the running pipeline the runs are about.
-            var processes = SupervisedServices.ProcessNames(settings.Instances, settings.Shards);
+            var processes = SupervisedServices.ProcessNames(settings.InstancesOf, settings.Shards);
             await Until.TrueAsync(
                 _ => Task.FromResult(processes.All(services.Started().Contains)), TimeSpan.FromMinutes(2),
                 () => $"every process to start ({string.Join(", ", processes.Except(services.Started()))} not yet): " + services.RecentOutput(),

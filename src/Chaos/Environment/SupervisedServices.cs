@@ -37,18 +37,23 @@ public sealed class SupervisedServices : IAsyncDisposable
     public static string ProcessName(string service, int shard, int copy, int instances, int shards) =>
         (shards > 1 && RunsPerShard(service) ? $"{service}-shard{shard}" : service) + (instances > 1 ? $"-{copy}" : "");
 
-    /// <summary>Every process's name under the supervisor, for <paramref name="instances"/> copies over <paramref name="shards"/> shards.</summary>
-    public static IReadOnlyList<string> ProcessNames(int instances, int shards) =>
+    /// <summary>Every process's name under the supervisor, for <paramref name="instancesOf"/> copies of each service over <paramref name="shards"/> shards.</summary>
+    public static IReadOnlyList<string> ProcessNames(Func<string, int> instancesOf, int shards) =>
         [.. Services.SelectMany(s => Enumerable.Range(0, shards > 1 && RunsPerShard(s) ? shards : 1)
-            .SelectMany(shard => Enumerable.Range(1, instances).Select(copy => ProcessName(s, shard, copy, instances, shards))))];
+            .SelectMany(shard => Enumerable.Range(1, instancesOf(s)).Select(copy => ProcessName(s, shard, copy, instancesOf(s), shards))))];
 
-    public static SupervisedServices Start(string repositoryRoot, string runDirectory, int instances, int shards, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts the supervisor over the services, <paramref name="instancesOf"/> copies of each (a shard's, for the
+    /// Projector and the Promoter).
+    /// </summary>
+    public static SupervisedServices Start(
+        string repositoryRoot, string runDirectory, Func<string, int> instancesOf, int shards, IReadOnlyDictionary<string, string> environment)
     {
         Directory.CreateDirectory(runDirectory);
         var procfile = Path.Combine(runDirectory, "chaos.procfile");
         var lines = Services.SelectMany(s => shards > 1 && RunsPerShard(s)
-            ? Enumerable.Range(0, shards).Select(shard => (Name: $"{s}-shard{shard}", Command: $"env Store__Shard={shard} dotnet {HostDll(repositoryRoot, Capitalised(s))} {LifetimeMessages}"))
-            : [(Name: s, Command: $"dotnet {HostDll(repositoryRoot, Capitalised(s))} {LifetimeMessages}")]).ToList();
+            ? Enumerable.Range(0, shards).Select(shard => (Name: $"{s}-shard{shard}", Service: s, Command: $"env Store__Shard={shard} dotnet {HostDll(repositoryRoot, Capitalised(s))} {LogLevels}"))
+            : [(Name: s, Service: s, Command: $"dotnet {HostDll(repositoryRoot, Capitalised(s))} {LogLevels}")]).ToList();
         File.WriteAllLines(procfile, lines.Select(l => $"{l.Name}: {l.Command}"));
         var start = new ProcessStartInfo("dotnet")
         {
@@ -64,10 +69,10 @@ public sealed class SupervisedServices : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
-        foreach (var (name, _) in instances > 1 ? lines : [])
+        foreach (var (name, service, _) in lines.Where(l => instancesOf(l.Service) > 1))
         {
             start.ArgumentList.Add("--instances");
-            start.ArgumentList.Add($"{name}={instances}");
+            start.ArgumentList.Add($"{name}={instancesOf(service)}");
         }
         foreach (var (name, value) in environment)
         {
@@ -130,6 +135,27 @@ public sealed class SupervisedServices : IAsyncDisposable
         lock (_lines)
         {
             return _output.Where(l => l.Contains(HostStarted, StringComparison.Ordinal)).Select(l => l.Split(' ', 2)[0]).ToHashSet();
+        }
+    }
+
+    /// <summary>How many lines the processes and the supervisor have written so far (of the first 100,000).</summary>
+    public int OutputCount
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return _output.Count;
+            }
+        }
+    }
+
+    /// <summary>The lines <paramref name="process"/> wrote from line <paramref name="from"/> of all output on, without its name.</summary>
+    public IReadOnlyList<string> OutputOf(string process, int from = 0)
+    {
+        lock (_lines)
+        {
+            return [.. _output.Skip(from).Where(l => l.Split(' ', 2)[0] == process).Select(l => l[(l.IndexOf('|', StringComparison.Ordinal) + 1)..].TrimStart())];
         }
     }
 
@@ -227,9 +253,10 @@ public sealed class SupervisedServices : IAsyncDisposable
 
     const string HostStarted = "Application started.";
 
-    // The host's own lifetime messages at Information, whatever the level of the rest: an argument, not the environment,
-    // which the supervisor's shell would drop (a name with dots is no shell variable).
-    const string LifetimeMessages = "--Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime=Information";
+    // The host's own lifetime messages and the partition ownership's at Information, whatever the level of the rest
+    // (arguments, not the environment, which the supervisor's shell would drop: a name with dots is no shell variable).
+    const string LogLevels = "--Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime=Information "
+        + "--Serilog:MinimumLevel:Override:Streaming.Projections.Ownership=Information";
 
     static string Dll(string repositoryRoot, string project) =>
         Path.Combine(repositoryRoot, "src", project, "bin", "Release", "net10.0", "linux-x64", $"Streaming.{project}.dll");

@@ -15,7 +15,7 @@ public sealed class KillPlan : IFaultPlan
     readonly Dictionary<string, int> _killed = new(StringComparer.Ordinal);
     readonly List<string> _injected = [];
 
-    public KillPlan(int kills, long totalMessages, int seed, int instances, int shards = 1)
+    public KillPlan(int kills, long totalMessages, int seed, Func<string, int> instancesOf, int shards = 1)
     {
         var random = new Random(seed);
         var order = SupervisedServices.Services.OrderBy(_ => random.Next()).ToList();
@@ -24,6 +24,7 @@ public sealed class KillPlan : IFaultPlan
         // for its seed, and a single-shard one with several instances too.
         string Process(string service)
         {
+            var instances = instancesOf(service);
             var copy = instances > 1 ? random.Next(1, instances + 1) : 1;
             var shard = shards > 1 && SupervisedServices.RunsPerShard(service) ? random.Next(shards) : 0;
             return SupervisedServices.ProcessName(service, shard, copy, instances, shards);

@@ -2,6 +2,7 @@ using Streaming.Chaos;
 using Streaming.Chaos.BadInput;
 using Streaming.Chaos.Scenarios;
 using Streaming.Chaos.Verification;
+using Xunit.Abstractions;
 
 namespace Streaming.Tests.Reliability;
 
@@ -10,14 +11,14 @@ namespace Streaming.Tests.Reliability;
 /// store and published decisions are checked against the signals sent and the uninterrupted reference run.
 /// </summary>
 [Collection(FaultSuiteCollection.Name)]
-public sealed class FaultSuiteTests(FaultSuite suite)
+public sealed class FaultSuiteTests(FaultSuite suite, ITestOutputHelper output)
 {
     [Fact]
     public async Task Kill_9_of_each_service_at_seeded_points_loses_duplicates_and_changes_nothing()
     {
         var (reference, snapshot) = await suite.ReferenceAsync();
         var (run, _) = await suite.Pipeline.RunAsync(
-            "kills", suite.Workload, new KillPlan(suite.Settings.Kills, suite.Workload.UniqueSignals, suite.Settings.Seed, 1), snapshot, CancellationToken.None);
+            "kills", suite.Workload, new KillPlan(suite.Settings.Kills, suite.Workload.UniqueSignals, suite.Settings.Seed, _ => 1), snapshot, CancellationToken.None);
         Passes(reference, run);
         Assert.Equal(suite.Settings.Kills, run.Faults.Count);
         Assert.True(run.UniqueSignals >= 5_000);
@@ -29,7 +30,7 @@ public sealed class FaultSuiteTests(FaultSuite suite)
         var (reference, snapshot) = await suite.ReferenceAsync();
         var settings = suite.Settings with { Instances = 2 };
         var (run, _) = await new PipelineRun(settings, suite.Postgres).RunAsync(
-            "kills-2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.Instances), snapshot, CancellationToken.None);
+            "kills-2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.InstancesOf), snapshot, CancellationToken.None);
         Passes(reference, run);
         Assert.Equal(settings.Kills, run.Faults.Count);
         Assert.All(run.Faults, fault => Assert.Matches(@"^kill -9 (ingest|projector|promoter)-[12] ", fault));
@@ -41,7 +42,7 @@ public sealed class FaultSuiteTests(FaultSuite suite)
         var (reference, snapshot) = await suite.ReferenceAsync();
         var settings = suite.Settings with { Instances = 2, Shards = 2 };
         var (run, _) = await new PipelineRun(settings, await suite.TwoShardsAsync()).RunAsync(
-            "kills-2x2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.Instances, settings.Shards), snapshot, CancellationToken.None);
+            "kills-2x2", suite.Workload, new KillPlan(settings.Kills, suite.Workload.UniqueSignals, settings.Seed, settings.InstancesOf, settings.Shards), snapshot, CancellationToken.None);
         Passes(reference, run);
         Assert.Equal(settings.Kills, run.Faults.Count);
         Assert.All(run.Faults, fault => Assert.Matches(@"^kill -9 (ingest-[12]|(projector|promoter)-shard[01]-[12]) ", fault));
@@ -57,6 +58,27 @@ public sealed class FaultSuiteTests(FaultSuite suite)
         // Passing includes the plan's own check: shard 0 stored signals and decisions while shard 1 was down.
         Passes(reference, run);
         Assert.Matches(@"^shard 1's PostgreSQL stopped for 10 s after [0-9,]+ messages; meanwhile shard 0 stored [1-9][0-9,]* signals and [1-9][0-9,]* decisions$", Assert.Single(run.Faults));
+    }
+
+    [Fact]
+    public async Task With_three_Promoters_and_Projectors_a_shard_and_two_Ingest_a_Promoters_host_down_has_its_partitions_followed_by_the_others_within_15_s()
+    {
+        var (reference, snapshot) = await suite.ReferenceAsync();
+        // The embedded default's session (5 s): on the mock cluster a takeover takes a session, then up to a session less
+        // 1 s for the others to rejoin, then their tails' restart, on two cores shared by 14 processes here.
+        var settings = suite.Settings with
+        {
+            Instances = 3, IngestInstances = 2, Shards = 2, HostDown = TimeSpan.FromSeconds(20), SessionTimeout = TimeSpan.FromSeconds(5),
+        };
+        var plan = new HostDownPlan(settings.HostDown, ChaosSettings.TakeoverLimit, settings.Instances, settings.Shards);
+        var (run, _) = await new PipelineRun(settings, await suite.TwoShardsAsync()).RunAsync("takeover-3x2", suite.Workload, plan, snapshot, CancellationToken.None);
+        // Passing includes the plan's own check: the others followed the partitions within 15 s of the kill.
+        output.WriteLine(string.Join(Environment.NewLine, run.Faults));
+        Passes(reference, run);
+        Assert.Matches(
+            @"^promoter-shard0-[123]'s host down for 20 s after [0-9,]+ messages \(it followed partitions [0-9,]+\); the others followed them [0-9.]+ s after the kill \(killed [0-9]+ times, its restarts included\)$",
+            Assert.Single(run.Faults));
+        Assert.True(plan.ExpectedExits >= 1);
     }
 
     [Fact]
