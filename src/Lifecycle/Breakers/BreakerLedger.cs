@@ -23,6 +23,30 @@ public sealed class BreakerLedger
     /// <summary>Where in the control partition the ledger stands (commit, global position): what it folded is not folded again.</summary>
     public (long Commit, long GlobalPosition) Through { get; set; }
 
+    /// <summary>
+    /// A ledger that starts where one Promoter's own counts stand (<see cref="FleetControl"/> as it saved them): for a fleet
+    /// that switches from Local to Owner mode, whose control partition's history holds no reports of the jobs already in
+    /// its phases.
+    /// </summary>
+    public static BreakerLedger From(FleetControl fleet)
+    {
+        var ledger = new BreakerLedger();
+        foreach (var traffic in fleet.Phases.Values)
+        {
+            if (traffic.Jobs == 0 && traffic.Demotions.Count == 0 && traffic.BreakerOpenSince is null)
+            {
+                continue;
+            }
+            var tally = ledger.Tally(traffic.Policy, traffic.Phase);
+            tally.Jobs = Math.Max(0, traffic.Jobs);
+            tally.Demotions.AddRange(traffic.Demotions);
+            tally.OpenSince = tally.RecordedOpenSince = traffic.BreakerOpenSince;
+            tally.Tripped = traffic.Tripped;
+            tally.Changes = traffic.BreakerChanges;
+        }
+        return ledger;
+    }
+
     public BreakerTally Tally(string policy, string phase)
     {
         var key = FleetControl.Key(policy, phase);

@@ -80,9 +80,10 @@ public sealed partial class DecisionFold(
             engine.ResumeAdmissions(control == TailPosition.Start
                 ? new AdmissionLedger()
                 : await AdmissionStateTable.LoadAsync(dataSource, cancellationToken) ?? new AdmissionLedger());
+            // Never saved yet past the start: the fleet ran in Local mode until now, and its own counts are where the ledger starts.
             engine.ResumeBreakers(control == TailPosition.Start
                 ? new BreakerLedger()
-                : await BreakerStateTable.LoadAsync(dataSource, cancellationToken) ?? new BreakerLedger());
+                : await BreakerStateTable.LoadAsync(dataSource, cancellationToken) ?? BreakerLedger.From(engine.Fleet));
         }
     }
 

@@ -1,5 +1,6 @@
 using Streaming.Lifecycle;
 using Streaming.Lifecycle.Breakers;
+using Streaming.Tests.Lifecycle;
 using Streaming.Tests.Projections;
 using Xunit;
 
@@ -116,6 +117,25 @@ public sealed class BreakerLedgerTests
         var closedSaved = saved.Waiting("fleet", "b", FleetSimulation.At(63), Rule, Id(11));
         Assert.Equal(closedLive, closedSaved);
         Assert.Equal(live.Tally("fleet", "b").Unread.Order(), saved.Tally("fleet", "b").Unread.Order());
+    }
+
+    [Fact]
+    public void A_fleet_that_switches_from_Local_mode_starts_from_its_own_counts_and_open_breakers()
+    {
+        // Given one Promoter's counts (Local mode): 12 jobs in b, 4 demoted out of it at minute 3, its breaker open
+        var local = new FleetSimulation(FleetControlTests.Policy(breaker: "    breaker: { maxDemotionShare: 0.25, window: 1h, minJobs: 10 }"));
+        local.Minutes([.. Enumerable.Range(1, 12).Select(i => $"b-{i}")], 0, 2, JobMetrics.Of(("error_rate", 0)), startPhase: "b");
+        local.Minutes([.. Enumerable.Range(1, 4).Select(i => $"b-{i}")], 3, 3, JobMetrics.Of(("error_rate", 0.5)), startPhase: "b");
+        Assert.True(Assert.Single(local.Replay.BreakerChanges).Opened);
+
+        // When Owner mode starts from them
+        var ledger = BreakerLedger.From(local.Replay.Engine.Fleet);
+
+        // Then the ledger counts those jobs and demotions, holds the breaker open as recorded, and closes it as the rule says
+        var tally = ledger.Tally("fleet", "b");
+        Assert.Equal((8, 4, FleetSimulation.At(3), FleetSimulation.At(3)), (tally.Jobs, tally.Demotions.Count, tally.OpenSince, tally.RecordedOpenSince));
+        Assert.Null(ledger.Waiting("fleet", "b", FleetSimulation.At(62), Rule, Id(1)));
+        Assert.False(ledger.Waiting("fleet", "b", FleetSimulation.At(63), Rule, Id(2))!.Opened);
     }
 
     [Fact]
