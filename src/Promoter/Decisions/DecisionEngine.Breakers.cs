@@ -63,13 +63,8 @@ public sealed partial class DecisionEngine
         var change = logEvent.Type switch
         {
             BreakerCountReported.EventType => Count(logEvent.Read<BreakerCountReported>(), changeId),
-            CircuitBreakerTripRequested.EventType => logEvent.Read<CircuitBreakerTripRequested>() is var trip
-                ? Breakers.Trip(trip.Policy, trip.Phase, BreakerOf(trip.Policy, trip.Phase), Breakers.Clock ?? trip.At, $"tripped by {trip.Actor}: {trip.Reason}", changeId)
-                : null,
-            CircuitBreakerResetRequested.EventType => logEvent.Read<CircuitBreakerResetRequested>() is var reset
-                ? Breakers.Reset(reset.Policy, reset.Phase, BreakerOf(reset.Policy, reset.Phase), reset.At, $"reset by {reset.Actor}: {reset.Reason}", changeId)
-                : null,
-            _ => null,
+            CircuitBreakerTripRequested.EventType => Trip(logEvent.Read<CircuitBreakerTripRequested>(), changeId),
+            _ => Reset(logEvent.Read<CircuitBreakerResetRequested>(), changeId),
         };
         return change is null
             ? DecisionOutcome.None
@@ -95,6 +90,13 @@ public sealed partial class DecisionEngine
                 return null;
         }
     }
+
+    // An operator's trip opens the breaker at the latest event time the ledger has folded (one Promoter: the watermark).
+    BreakerChange? Trip(CircuitBreakerTripRequested trip, Guid changeId) =>
+        Breakers.Trip(trip.Policy, trip.Phase, BreakerOf(trip.Policy, trip.Phase), Breakers.Clock ?? trip.At, $"tripped by {trip.Actor}: {trip.Reason}", changeId);
+
+    BreakerChange? Reset(CircuitBreakerResetRequested reset, Guid changeId) =>
+        Breakers.Reset(reset.Policy, reset.Phase, BreakerOf(reset.Policy, reset.Phase), reset.At, $"reset by {reset.Actor}: {reset.Reason}", changeId);
 
     // A recorded change holds (or frees) promotions into the phase from here, whoever recorded it.
     void Honour(Guid eventId, CircuitBreakerChanged changed)
