@@ -12,6 +12,7 @@ public static class ControlStreamPrefixes
         CircuitBreakerChanged.StreamPrefix,
         PromotionsPaused.StreamPrefix,
         AdmissionRequested.StreamPrefix,
+        BreakerCountReported.StreamPrefix,
     ];
 
     public static string? Of(string streamId)

@@ -38,6 +38,13 @@ public static class EventIds
 
     public static Guid ForAdmissionRelease(Guid requestId) => Create($"admission-released:{requestId}");
 
+    /// <summary>A report to a breaker's owner (<see cref="BreakerCountReported"/>), from the job's event that caused it and the job's phase changes then.</summary>
+    public static Guid ForBreakerCount(string kind, string policy, string phase, string jobId, long jobVersion, int phaseChanges) =>
+        Create($"breaker-count:{kind}:{policy}:{phase}:{jobId}:{jobVersion}:{phaseChanges}");
+
+    /// <summary>A breaker change the owner of the control partition records (Owner mode), from the event that caused it.</summary>
+    public static Guid ForOwnedBreakerChange(Guid causeId) => Create($"breaker-changed:{causeId}");
+
     public static Guid ForPauseExpiry(Guid pauseId) => Create($"pause-expired:{pauseId}");
 
     static Guid Create(string name)

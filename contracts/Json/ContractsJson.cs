@@ -34,6 +34,7 @@ namespace Streaming.Contracts.Json;
 [JsonSerializable(typeof(AdmissionRequested))]
 [JsonSerializable(typeof(AdmissionGranted))]
 [JsonSerializable(typeof(AdmissionReleased))]
+[JsonSerializable(typeof(BreakerCountReported))]
 [JsonSerializable(typeof(EventMetadata))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {

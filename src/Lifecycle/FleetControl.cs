@@ -211,9 +211,7 @@ public sealed class FleetControl
     {
         Trim(traffic.Demotions, EventTimes.Before(now, rule.Window));
         demotions = traffic.Demotions.Count;
-        // Demoted jobs have left the phase: the share is of the jobs it held before them.
-        var jobs = traffic.Jobs + demotions;
-        return jobs >= rule.MinJobs && demotions > rule.MaxDemotionShare * jobs;
+        return rule.Exceeded(traffic.Jobs, demotions);
     }
 
     // A queued job that has not been eligible for this long has stopped signalling or passing: it leaves the queue and no

@@ -90,7 +90,7 @@ public static class PromoterExtensions
     }
 
     /// <summary>
-    /// Who decides the waves' slots (<see cref="PromoterOptions.Admissions"/>): with <c>auto</c>, the owner of the control
+    /// Who decides the waves' slots and the circuit breakers (<see cref="PromoterOptions.Admissions"/>): with <c>auto</c>, the owner of the control
     /// partition when this Promoter shares the log with others or the store has several shards, else this Promoter.
     /// </summary>
     public static AdmissionMode AdmissionModeOf(IConfiguration configuration, PromoterOptions options) => options.Admissions.ToLowerInvariant() switch

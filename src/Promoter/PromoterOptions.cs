@@ -18,7 +18,7 @@ public sealed class PromoterOptions
     public TimeSpan RelayPublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Who decides the waves' slots: <c>auto</c> (the default: the owner of the control partition when Promoters share the
+    /// Who decides the waves' slots and the circuit breakers: <c>auto</c> (the default: the owner of the control partition when Promoters share the
     /// log, <c>Promoter:Ownership:Enabled</c>, or the store has several shards; else this Promoter), <c>local</c> or <c>owner</c>.
     /// </summary>
     public string Admissions { get; set; } = "auto";

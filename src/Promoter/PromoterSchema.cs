@@ -86,5 +86,13 @@ public static class PromoterSchema
                 updated_at timestamptz not null default now()
             );
             """),
+        // 68: the fleet's breakers in Owner mode (several Promoters), saved with the checkpoint of the control partition by its owner.
+        new(68, "promoter_breaker_state", """
+            create table if not exists promoter.breaker_state (
+                id         int primary key check (id = 1),
+                snapshot   jsonb not null,
+                updated_at timestamptz not null default now()
+            );
+            """),
     ];
 }

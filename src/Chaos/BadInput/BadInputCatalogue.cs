@@ -56,7 +56,7 @@ public static class BadInputCatalogue
         JobId("jobId with NUL", $"\"{Id("nul")}\\u0000x\"", Id("nul") + "\0x");
         JobId("jobId with DEL", $"\"{Id("del")}\\u007f\"", Id("del") + "\u007f");
         JobId("jobId of 300 characters", $"\"{new string('j', 300)}\"", new string('j', 300));
-        foreach (var prefix in new[] { "policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:", "admission:" })
+        foreach (var prefix in new[] { "policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:", "admission:", "breaker-count:" })
         {
             JobId($"reserved prefix {prefix}", $"\"{prefix}{Id("reserved")}\"", prefix + Id("reserved"));
         }

@@ -121,6 +121,11 @@ public static class BacktestCommand
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"recorded wave grants (several Promoters): {report.RecordedGrants:N0}; the owner's fold of the recorded requests and releases reproduces them: {(report.BaselineReproducesGrants ? "yes" : $"NO ({report.GrantMismatches} differ)")}; the candidate decides waves as one Promoter");
         }
+        if (report.RecordedBreakerChanges > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"recorded breaker changes (several Promoters): {report.RecordedBreakerChanges:N0}; the owner's fold of the recorded breaker reports reproduces them: {(report.BaselineReproducesBreakerChanges ? "yes" : $"NO ({report.BreakerChangeMismatches} differ)")}; the candidate decides breakers as one Promoter");
+        }
         text.AppendLine("                      recorded policies   candidate");
         Row(text, "promotions", report.Baseline.Promotions, report.CandidateSide.Promotions);
         Row(text, "demotions", report.Baseline.Demotions, report.CandidateSide.Demotions);

@@ -62,6 +62,7 @@ public sealed class EventDecoder
             AdmissionRequested.EventType => Read(utf8, ContractsJson.Default.AdmissionRequested),
             AdmissionGranted.EventType => Read(utf8, ContractsJson.Default.AdmissionGranted),
             AdmissionReleased.EventType => Read(utf8, ContractsJson.Default.AdmissionReleased),
+            BreakerCountReported.EventType => Read(utf8, ContractsJson.Default.BreakerCountReported),
             _ => null,
         });
     }

@@ -17,9 +17,9 @@ namespace Streaming.Promoter.Backtesting;
 /// (control streams) and the policies' promotion windows are honoured in their place in the log, with the watermark, as
 /// the Promoter honoured them; with <c>withoutPauses</c> the candidate side is replayed as if nobody had paused. A history
 /// recorded by several Promoters (Owner mode: admission streams in the log, <see cref="BacktestReplay.AdmissionModeAsync"/>)
-/// is replayed on the baseline side in Owner mode, honouring the recorded grants in their place; the grants its own fold
-/// of the recorded requests and releases makes are compared with the recorded ones. The candidate side decides waves as
-/// one Promoter would (Local mode).
+/// is replayed on the baseline side in Owner mode, honouring the recorded grants and breaker changes in their place; the
+/// grants and breaker changes its own fold of the recorded requests, releases and breaker reports makes are compared with
+/// the recorded ones. The candidate side decides waves and breakers as one Promoter would (Local mode).
 /// </summary>
 public sealed class Backtest
 {
@@ -33,6 +33,7 @@ public sealed class Backtest
     readonly List<PhaseDecision> _recorded = [];
     readonly List<PromotionDeferred> _recordedDeferrals = [];
     readonly HashSet<Guid> _recordedGrants = [];
+    readonly HashSet<Guid> _recordedBreakerChanges = [];
     readonly LifecyclePolicy _candidatePolicy;
     readonly bool _withoutPauses;
     long _events;
@@ -76,6 +77,10 @@ public sealed class Backtest
             if (logEvent.Type == AdmissionGranted.EventType)
             {
                 _recordedGrants.Add(logEvent.Event.EventId);
+            }
+            else if (logEvent.Type == CircuitBreakerChanged.EventType)
+            {
+                _recordedBreakerChanges.Add(logEvent.Event.EventId);
             }
             return new Step(logEvent, null, Replayed: true);
         }
@@ -140,6 +145,7 @@ public sealed class Backtest
         var holdMismatches = recordedHolds.Except(baselineHolds).Count() + baselineHolds.Except(recordedHolds).Count();
         var before = Moves(_baseline.Decisions);
         var after = Moves(_candidate.Decisions);
+        var owner = _baseline.Engine.Admissions == AdmissionMode.Owner;
         var differing = _firstSignal.Keys
             .Where(job => !Timeline(before, job).SequenceEqual(Timeline(after, job)))
             .Order(StringComparer.Ordinal)
@@ -162,15 +168,18 @@ public sealed class Backtest
             BaselineReproducesDeferrals = holdMismatches == 0,
             DeferralMismatches = holdMismatches,
             RecordedGrants = _recordedGrants.Count,
-            GrantMismatches = GrantMismatches(),
+            GrantMismatches = OwnersMismatches(AdmissionGranted.EventType, _recordedGrants),
+            RecordedBreakerChanges = owner ? _recordedBreakerChanges.Count : 0,
+            BreakerChangeMismatches = owner ? OwnersMismatches(CircuitBreakerChanged.EventType, _recordedBreakerChanges) : 0,
         };
     }
 
-    // The owner's grants recomputed from the recorded requests and releases, against the recorded ones (by event id).
-    int GrantMismatches()
+    // What the owner recorded (grants, or breaker changes) recomputed by the baseline's fold of the recorded reports,
+    // against the recorded ones (by event id).
+    int OwnersMismatches(string type, HashSet<Guid> recorded)
     {
-        HashSet<Guid> replayed = [.. _baseline.Appends.Where(a => a.Event.Type == AdmissionGranted.EventType).Select(a => a.Event.EventId)];
-        return replayed.Count(id => !_recordedGrants.Contains(id)) + _recordedGrants.Count(id => !replayed.Contains(id));
+        HashSet<Guid> replayed = [.. _baseline.Appends.Where(a => a.Event.Type == type).Select(a => a.Event.EventId)];
+        return replayed.Count(id => !recorded.Contains(id)) + recorded.Count(id => !replayed.Contains(id));
     }
 
     /// <summary>Every promotion each side held back (a pause, a window, a silence, a wave or a breaker), once per wait, in log order.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;
@@ -131,10 +132,12 @@ public static class BacktestReplay
     static Task<LogBatch> ReadAsync(LogSource source, LogPositions after, bool useArchive, CancellationToken cancellationToken) =>
         Task.Run(() => source.ReadAsync(after, useArchive, cancellationToken), cancellationToken);
 
-    /// <summary>How the recorded history's waves were decided: by the owner of the control partition when it holds admission streams.</summary>
+    /// <summary>How the recorded history's waves and breakers were decided: by the owner of the control partition when it holds admission or breaker-count streams.</summary>
     public static async Task<AdmissionMode> AdmissionModeAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select exists (select 1 from es.streams where starts_with(stream_id, 'admission:'))");
+        await using var command = dataSource.CreateCommand("select exists (select 1 from es.streams where starts_with(stream_id, $1) or starts_with(stream_id, $2))");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = AdmissionRequested.StreamPrefix });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = BreakerCountReported.StreamPrefix });
         return await command.ExecuteScalarAsync(cancellationToken) is true ? AdmissionMode.Owner : AdmissionMode.Local;
     }
 

@@ -34,6 +34,14 @@ public sealed record BacktestReport(
     public int GrantMismatches { get; init; }
 
     public bool BaselineReproducesGrants => GrantMismatches == 0;
+
+    /// <summary>The breaker changes in the log of a history recorded in Owner mode (<c>circuit-breaker-changed/v1</c>, the owner's).</summary>
+    public int RecordedBreakerChanges { get; init; }
+
+    /// <summary>Breaker changes the baseline's fold of the recorded breaker reports makes and the log lacks, and the other way round (Owner mode).</summary>
+    public int BreakerChangeMismatches { get; init; }
+
+    public bool BaselineReproducesBreakerChanges => BreakerChangeMismatches == 0;
 }
 
 /// <summary>

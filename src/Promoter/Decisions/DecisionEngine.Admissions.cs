@@ -17,8 +17,8 @@ public sealed partial class DecisionEngine
     // Requests and releases this engine recorded and has not read back from the control partition yet: no second one meanwhile.
     readonly Dictionary<string, AdmissionEntry> _asked = new(StringComparer.Ordinal);
     readonly HashSet<Guid> _released = [];
-    // What the engine recorded for admissions while applying one event, added to that event's outcome.
-    readonly List<StreamAppend> _admissionAppends = [];
+    // What the engine recorded in the control partition (admissions, breaker reports) while applying one event, added to its outcome.
+    readonly List<StreamAppend> _controlAppends = [];
 
     /// <summary>Who decides the waves' slots (<see cref="AdmissionMode.Local"/> unless the host runs several Promoters).</summary>
     public AdmissionMode Admissions { get; set; } = AdmissionMode.Local;
@@ -32,7 +32,7 @@ public sealed partial class DecisionEngine
         Ledger = ledger;
         _asked.Clear();
         _released.Clear();
-        _admissionAppends.Clear();
+        _controlAppends.Clear();
     }
 
     DecisionOutcome? ObserveAdmissions(LogEvent logEvent)
@@ -126,7 +126,7 @@ public sealed partial class DecisionEngine
         _asked[wait.JobId] = wait;
         var requested = new AdmissionRequested(wait.RequestId, wait.JobId, wait.Policy, wait.From, wait.To, wait.Priority, wait.RequestedAt,
             jobVersion, wait.PhaseChanges);
-        _admissionAppends.Add(new StreamAppend(AdmissionRequested.StreamFor(wait.Policy, wait.To),
+        _controlAppends.Add(new StreamAppend(AdmissionRequested.StreamFor(wait.Policy, wait.To),
             ControlEvent(requested.RequestId, AdmissionRequested.EventType, ContractsJson.Serialize(requested), wait.RequestedAt)));
     }
 
@@ -138,7 +138,7 @@ public sealed partial class DecisionEngine
         }
         _asked.Remove(open.JobId);
         var released = new AdmissionReleased(EventIds.ForAdmissionRelease(open.RequestId), open.RequestId, open.JobId, open.Policy, open.To, why, at);
-        _admissionAppends.Add(new StreamAppend(AdmissionRequested.StreamFor(open.Policy, open.To),
+        _controlAppends.Add(new StreamAppend(AdmissionRequested.StreamFor(open.Policy, open.To),
             ControlEvent(released.EventId, AdmissionReleased.EventType, ContractsJson.Serialize(released), at)));
     }
 
@@ -208,12 +208,12 @@ public sealed partial class DecisionEngine
 
     DecisionOutcome WithAdmissions(DecisionOutcome outcome)
     {
-        if (_admissionAppends.Count == 0)
+        if (_controlAppends.Count == 0)
         {
             return outcome;
         }
-        var appends = outcome.Appends is { Count: > 0 } given ? [.. given, .. _admissionAppends] : _admissionAppends.ToList();
-        _admissionAppends.Clear();
+        var appends = outcome.Appends is { Count: > 0 } given ? [.. given, .. _controlAppends] : _controlAppends.ToList();
+        _controlAppends.Clear();
         return outcome with { Appends = appends };
     }
 

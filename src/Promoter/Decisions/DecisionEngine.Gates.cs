@@ -28,7 +28,7 @@ public sealed partial class DecisionEngine
         foreach (var demotion in gated.Demotions)
         {
             if (policies.Named(PolicyName(demotion.Policy)) is { } policy && policy.AdmissionGate(demotion.From) is { } admission
-                && Fleet.Demoted(demotion, admission, policy) is { } opened)
+                && CountDemotion(demotion, admission, policy) is { } opened)
             {
                 breakers.Add(opened);
             }

@@ -41,6 +41,10 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     {
         policies.Observe(logEvent);
         knownIssues.Observe(logEvent);
+        if (ObserveBreakers(logEvent) is { } counted)
+        {
+            return counted;
+        }
         if (ObserveGates(logEvent) is { } gated)
         {
             return gated;
@@ -136,7 +140,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         }
         var moved = Followed(state, JobLifecycleDecider.Apply(next, decision), policy);
         var opened = decision.Direction == PhaseDecision.Demote && policy.AdmissionGate(decision.From) is { } admission
-            ? Fleet.Demoted(decision, admission, policy)
+            ? CountDemotion(decision, admission, policy)
             : null;
         return (moved, Gated(DecisionOutcome.Of(new MadeDecision(decision, signal.CorrelationId), ended: ended, breakerChanges: opened is null ? null : [opened],
             approvalLapsed: Lapse(moved, next, policy, sample.Version)), gated));
@@ -156,11 +160,16 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         }
         var priority = signal.Labels.TryGetValue(policy.PriorityLabel, out var label)
             && int.TryParse(label, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        // Owner mode: the breaker is this engine's, as before; the wave's slot is the ledger's.
-        var owned = Admissions == AdmissionMode.Owner && gate.Wave is not null;
-        if (Fleet.Admit(promotion, owned ? gate with { Wave = null } : gate, policy, priority, breakers, out var joined))
+        // Owner mode: the wave's slot is the ledger's, and the breaker is open or closed as its recorded changes say.
+        var owner = Admissions == AdmissionMode.Owner;
+        var owned = owner && gate.Wave is not null;
+        if (Fleet.Admit(promotion, owner ? gate with { Wave = null, Breaker = null } : gate, policy, priority, breakers, out var joined))
         {
             return !owned || AdmittedByOwner(job, promotion, gate, gate.Wave!, policy, priority, out deferral);
+        }
+        if (owner)
+        {
+            ReportWaiting(promotion, gate, policy);
         }
         if (joined is not null)
         {
@@ -216,6 +225,7 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         if (Admissions == AdmissionMode.Owner)
         {
             FollowAdmission(before, after, policy);
+            ReportMove(before, after);
         }
         return after;
     }

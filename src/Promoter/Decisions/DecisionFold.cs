@@ -10,6 +10,7 @@ using Streaming.LifecycleEvents;
 using Streaming.Projections;
 using Streaming.Projections.Tail;
 using Streaming.Lifecycle.Admissions;
+using Streaming.Lifecycle.Breakers;
 using Streaming.Lifecycle.Approvals;
 using Streaming.Promoter.Approvals;
 using Streaming.Promoter.Publishing;
@@ -46,8 +47,8 @@ public sealed partial class DecisionFold(
     public EventStreams? ControlHome { get; init; }
 
     /// <summary>
-    /// Whether this fold owns the control partition of its store this run (it saves the ledger of the waves' slots there),
-    /// and, on shard 0, records the ledger's grants (Owner mode).
+    /// Whether this fold owns the control partition of its store this run (it saves the ledgers of the waves' slots and
+    /// the breakers there), and, on shard 0, records the ledgers' grants and breaker changes (Owner mode).
     /// </summary>
     public bool OwnsControl { get; private set; } = true;
 
@@ -79,6 +80,10 @@ public sealed partial class DecisionFold(
             engine.ResumeAdmissions(control == TailPosition.Start
                 ? new AdmissionLedger()
                 : await AdmissionStateTable.LoadAsync(dataSource, cancellationToken) ?? new AdmissionLedger());
+            // Never saved yet past the start: the fleet ran in Local mode until now, and its own counts are where the ledger starts.
+            engine.ResumeBreakers(control == TailPosition.Start
+                ? new BreakerLedger()
+                : await BreakerStateTable.LoadAsync(dataSource, cancellationToken) ?? BreakerLedger.From(engine.Fleet));
         }
     }
 
@@ -114,8 +119,10 @@ public sealed partial class DecisionFold(
         var breakers = _pending.SelectMany(o => o.BreakerChanges).ToList();
         var requests = _pending.SelectMany(o => o.ApprovalRequests ?? []).ToList();
         var lapses = _pending.SelectMany(o => o.ApprovalLapses ?? []).ToList();
+        // The ledgers' grants and breaker changes are the owner's to record; every Promoter's requests and reports are its own.
         var appends = _pending.SelectMany(o => o.Appends ?? [])
-            .Where(a => OwnsControl && ControlHome is null || a.Event.Type != AdmissionGranted.EventType).ToList();
+            .Where(a => OwnsControl && ControlHome is null || a.Event.Type is not (AdmissionGranted.EventType or CircuitBreakerChanged.EventType)).ToList();
+        var owned = appends.Where(a => a.Event.Type == CircuitBreakerChanged.EventType).ToList();
         if (ControlHome is { } home)
         {
             var controls = breakers.Select(BreakerEvent).Concat(appends.Where(a => ControlStreams.IsControl(a.StreamId)).Select(a => (a.StreamId, a.Event))).ToList();
@@ -183,6 +190,12 @@ public sealed partial class DecisionFold(
         {
             LogBreaker(change.Policy, change.Phase, change.Opened ? "opened: promotions into it pause" : "closed: promotions into it resume", UntrustedText.Escape(change.Reason, DecisionEngine.OperatorTextLength));
         }
+        foreach (var append in owned)
+        {
+            var change = ContractsJson.Deserialize<CircuitBreakerChanged>(append.Event.Data);
+            LogBreaker(change.Policy, change.Phase, change.State == CircuitBreakerChanged.Open ? "opened fleet-wide: promotions into it pause" : "closed fleet-wide: promotions into it resume",
+                UntrustedText.Escape(change.Reason, DecisionEngine.OperatorTextLength));
+        }
         foreach (var ((decision, correlationId), _) in appended)
         {
             counters.Add(decision.Direction);
@@ -196,11 +209,8 @@ public sealed partial class DecisionFold(
 
     static (string StreamId, EventToAppend Event) BreakerEvent(BreakerChange change)
     {
-        var changed = new CircuitBreakerChanged(EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence), change.Policy, change.Phase,
-            change.Opened ? CircuitBreakerChanged.Open : CircuitBreakerChanged.Closed, change.Demotions, change.Jobs, change.MaxDemotionShare,
-            change.Window, change.At, change.Reason);
-        return (CircuitBreakerChanged.StreamFor(change.Policy, change.Phase),
-            Event(changed.EventId, CircuitBreakerChanged.EventType, ContractsJson.Serialize(changed), null, change.At));
+        var append = DecisionEngine.BreakerEvent(change, EventIds.ForBreakerChange(change.Policy, change.Phase, change.Sequence));
+        return (append.StreamId, append.Event);
     }
 
     static EventToAppend Event(Guid eventId, string type, string data, string? correlationId, DateTimeOffset eventTime) =>
@@ -221,12 +231,17 @@ public sealed partial class DecisionFold(
         approvalGauge?.Observe(engine.Approvals);
         var gates = GateStateTable.PrepareSave(engine.Gates);
         var admissions = engine.Admissions == AdmissionMode.Owner && OwnsControl ? AdmissionStateTable.PrepareSave(engine.Ledger) : null;
+        var breakerLedger = engine.Admissions == AdmissionMode.Owner && OwnsControl ? BreakerStateTable.PrepareSave(engine.Breakers) : null;
         return async (transaction, cancellationToken) =>
         {
             await DecisionStateTable.SaveAsync(transaction, rows, cancellationToken);
             if (admissions is not null)
             {
                 await admissions(transaction, cancellationToken);
+            }
+            if (breakerLedger is not null)
+            {
+                await breakerLedger(transaction, cancellationToken);
             }
             await approvals(transaction, cancellationToken);
             await gates(transaction, cancellationToken);

@@ -20,6 +20,9 @@ public sealed class SnapshotRow
     /// <summary>The waves' slots in Owner mode (<c>promoter.admission_state</c>, migration 67), written by the owner of the control partition alone.</summary>
     public static readonly SnapshotRow Admissions = new("promoter.admission_state");
 
+    /// <summary>The fleet's breakers in Owner mode (<c>promoter.breaker_state</c>, migration 68), written by the owner of the control partition alone.</summary>
+    public static readonly SnapshotRow Breakers = new("promoter.breaker_state");
+
     readonly string _upsert;
 
     SnapshotRow(string table)

@@ -15,7 +15,8 @@ namespace Streaming.Tests.Admissions;
 /// the control partition (the policy and the admission streams) at its own pace; the owner's grants, and every
 /// Promoter's requests and releases, are appended to it once each (the store refuses a second copy of an event id).
 /// Jobs follow their decisions at once. It checks as it goes that no job is promoted into a waved phase without an open
-/// grant, and counts the jobs promoted with a grant not given back yet.
+/// grant, and counts the jobs promoted with a grant not given back yet. Grants and breaker changes are stored only as
+/// the owners record them.
 /// </summary>
 public sealed class OwnerModeFleet
 {
@@ -28,12 +29,14 @@ public sealed class OwnerModeFleet
     readonly Dictionary<Guid, string> _promotedWith = [];
     readonly List<Member> _members = [];
     readonly string _phase;
+    readonly bool _waved;
     long _position;
 
     public OwnerModeFleet(string policyDocument, string wavedPhase, int jobPromoters, int owners = 1)
     {
         _phase = wavedPhase;
         var policy = PolicyDocument.Parse(policyDocument, 1).Policy ?? throw new ArgumentException("invalid test policy");
+        _waved = policy.AdmissionGate(wavedPhase)?.Wave is not null;
         for (var i = 0; i < jobPromoters; i++)
         {
             _members.Add(new Member(i, Engine(), owner: i < owners - 1));
@@ -54,7 +57,18 @@ public sealed class OwnerModeFleet
     /// <summary>Every event in the order it was stored: what a backtest reads.</summary>
     public IReadOnlyList<RecordedEvent> Log => _log;
 
+    /// <summary>The promotions into the phase given (the waved phase).</summary>
     public List<PhaseDecision> Promotions { get; } = [];
+
+    /// <summary>Every decision, in the order the Promoters made them.</summary>
+    public List<PhaseDecision> Decisions { get; } = [];
+
+    /// <summary>Every promotion held back, in the order the Promoters recorded them.</summary>
+    public List<PromotionDeferred> Deferrals { get; } = [];
+
+    /// <summary>The breaker changes in the control partition, in its order.</summary>
+    public IReadOnlyList<CircuitBreakerChanged> BreakerChanges =>
+        [.. _control.Where(e => e.Type == CircuitBreakerChanged.EventType).Select(e => ContractsJson.Deserialize<CircuitBreakerChanged>(e.Data))];
 
     /// <summary>The most jobs ever promoted into the waved phase with a grant not given back yet.</summary>
     public int MostInFlight { get; private set; }
@@ -67,10 +81,13 @@ public sealed class OwnerModeFleet
     /// <summary>A member that starts afresh (a new owner after the last one was killed) and folds the control partition from its start.</summary>
     public void StartOwner() => _members.Add(new Member(-1, Engine(), owner: true));
 
-    public void Signal(string job, double minute, IReadOnlyDictionary<string, double> metrics)
+    /// <summary>Which Promoter holds the job (0, 1, …).</summary>
+    public int ShareOf(string job) => job.Sum(c => c) % _members.Count(m => m.Index >= 0);
+
+    public void Signal(string job, double minute, IReadOnlyDictionary<string, double> metrics, string startPhase = "a")
     {
-        var member = _members[job.Sum(c => c) % _members.Count(m => m.Index >= 0)];
-        var phase = _phases.TryGetValue(job, out var current) ? current : _phases[job] = "a";
+        var member = _members[ShareOf(job)];
+        var phase = _phases.TryGetValue(job, out var current) ? current : _phases[job] = startPhase;
         var seq = _versions.GetValueOrDefault(job) + 1;
         var at = FleetSimulation.At(minute);
         var signal = new SignalRecorded(job, seq, at, phase, metrics, new Dictionary<string, string>(), null);
@@ -111,7 +128,12 @@ public sealed class OwnerModeFleet
             var decision = replay.Decisions[member.Decisions];
             _phases[decision.JobId] = decision.To;
             Store(decision.JobId, PhaseChanged.EventType, ContractsJson.Serialize(SignalSamples.ToEvent(decision)), decision.DecidedAt);
-            if (decision.Direction == PhaseDecision.Promote && decision.To == _phase)
+            Decisions.Add(decision);
+            if (decision.Direction == PhaseDecision.Promote && decision.To == _phase && !_waved)
+            {
+                Promotions.Add(decision);
+            }
+            else if (decision.Direction == PhaseDecision.Promote && decision.To == _phase)
             {
                 if (!_openGrants.TryGetValue(decision.JobId, out var grant) || _promotedWith.ContainsKey(grant))
                 {
@@ -125,6 +147,7 @@ public sealed class OwnerModeFleet
         for (; member.Deferrals < replay.Deferrals.Count; member.Deferrals++)
         {
             var deferral = replay.Deferrals[member.Deferrals];
+            Deferrals.Add(deferral);
             Store(deferral.JobId, PromotionDeferred.EventType, ContractsJson.Serialize(deferral), deferral.DecidedAt);
         }
         for (; member.Appends < replay.Appends.Count; member.Appends++)
@@ -136,13 +159,25 @@ public sealed class OwnerModeFleet
                 _position++;
                 continue;
             }
-            if (append.Event.Type == AdmissionGranted.EventType && !member.Owner)
+            if (append.Event.Type is AdmissionGranted.EventType or CircuitBreakerChanged.EventType && !member.Owner)
             {
                 continue;
             }
             AppendControl(append.StreamId, append.Event);
         }
     }
+
+    /// <summary>An operator trips a breaker by hand (through the API: a control event).</summary>
+    public void TripBreaker(string policy, string phase, double minute) =>
+        AppendControl(CircuitBreakerChanged.StreamFor(policy, phase), new EventToAppend(Guid.NewGuid(), CircuitBreakerTripRequested.EventType,
+            ContractsJson.Serialize(new CircuitBreakerTripRequested(policy, phase, "alice", "migration target degraded", FleetSimulation.At(minute))), "{}",
+            FleetSimulation.At(minute)));
+
+    /// <summary>An operator resets a breaker (through the API: a control event).</summary>
+    public void ResetBreaker(string policy, string phase, double minute) =>
+        AppendControl(CircuitBreakerChanged.StreamFor(policy, phase), new EventToAppend(Guid.NewGuid(), CircuitBreakerResetRequested.EventType,
+            ContractsJson.Serialize(new CircuitBreakerResetRequested(policy, phase, "alice", "checked by hand", FleetSimulation.At(minute))), "{}",
+            FleetSimulation.At(minute)));
 
     void Store(string stream, string type, string data, DateTimeOffset at)
     {

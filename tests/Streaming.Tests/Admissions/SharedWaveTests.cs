@@ -18,8 +18,8 @@ namespace Streaming.Tests.Admissions;
 public sealed class SharedWaveTests(ITestOutputHelper output)
 {
     const int Cap = 2;
-    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
-    static readonly int[] Every = [.. Enumerable.Range(0, PartitionedDatabase.Partitions)];
+    static readonly TimeSpan Timeout = TwoPromoters.Timeout;
+    static readonly int[] Every = TwoPromoters.Every;
 
     const string Policy = """
         name: waves
@@ -46,12 +46,8 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         // Given two Promoter processes sharing 4 partitions, both with a policy whose wave lets 2 jobs into reverse_shadow
         using var folder = new TemporaryFolder();
         await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), Policy);
-        var settings = new Dictionary<string, string> { ["Promoter__PolicyDirectory"] = folder.Path, ["Promoter__StateWriteInterval"] = "00:00:00.200", ["Promoter__Admissions"] = "owner" };
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
-        var first = pipeline.StartOwner("Promoter", "promoter-1", settings);
-        var second = pipeline.StartOwner("Promoter", "promoter-2", settings);
-        await Eventually.True(() => Task.FromResult(FollowedShare.Of(first).Count > 0 && FollowedShare.Of(second).Count > 0
-            && FollowedShare.Of(first).Concat(FollowedShare.Of(second)).Order().SequenceEqual(Every)), Timeout, "the two Promoters to split the partitions");
+        var promoters = await TwoPromoters.StartAsync(pipeline, folder.Path);
         var jobs = Every.SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
         var store = new StoreProbe(pipeline.Database);
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
@@ -63,13 +59,9 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         {
             if (minute == 15)
             {
-                var owner = FollowedShare.Of(first).Contains(0) ? first : second;
-                var other = owner == first ? second : first;
-                await owner.KillAsync();
-                output.WriteLine($"minute {minute}: killed the owner of partition 0 ({(owner == first ? "promoter-1" : "promoter-2")})");
-                await Eventually.True(() => Task.FromResult(FollowedShare.Of(other).SequenceEqual(Every)), Timeout, "the other Promoter to take every partition");
+                output.WriteLine($"minute {minute}: killed the owner of partition 0 ({await promoters.KillOwnerAsync()})");
             }
-            var phases = await PhasesAsync(pipeline, jobs);
+            var phases = await TwoPromoters.PhasesAsync(pipeline, jobs);
             if (phases.Values.All(phase => phase == "reverse_shadow"))
             {
                 output.WriteLine($"every job promoted by minute {minute}");
@@ -89,21 +81,6 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         Assert.InRange(mostGranted, 1, Cap);
         Assert.InRange(mostPromoted, 1, Cap);
         Assert.Equal(jobs.Count, promotions);
-    }
-
-    static async Task<Dictionary<string, string>> PhasesAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs)
-    {
-        var phases = jobs.ToDictionary(job => job, _ => "shadow");
-        await using var command = pipeline.Database.CreateCommand(
-            "select stream_id, data->>'to' from es.events where type = $1 and stream_id = any($2) order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = PhaseChanged.EventType });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = [.. jobs] });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            phases[reader.GetString(0)] = reader.GetString(1);
-        }
-        return phases;
     }
 
     // Walks the log in its order: a slot is held from its grant to its release; a job promoted with it is in flight until then.

@@ -18,7 +18,7 @@ public sealed class ProjectionSchemaTests
             Assert.Equal(
                 ["es.poisoned_events", "projections.generations", "projections.job_signal_rows", "projections.job_signals", "projections.job_state_rows",
                  "projections.job_states", "projections.phase_counts",
-                 "promoter.admission_state", "promoter.approval_state", "promoter.fleet_state", "promoter.gate_state", "promoter.job_lifecycle_snapshots", "promoter.shadow_agreement",
+                 "promoter.admission_state", "promoter.approval_state", "promoter.breaker_state", "promoter.fleet_state", "promoter.gate_state", "promoter.job_lifecycle_snapshots", "promoter.shadow_agreement",
                  "promoter.shadow_tracks", "promoter.silence_entries"],
                 await RelationsAsync(dataSource, "es.poisoned_events", "projections.%", "promoter.%"));
             Assert.Equal(

@@ -27,7 +27,7 @@ static partial class SignalContractOracle
     const int MaxNameLength = 256;
     const int MaxLabelValueLength = 1024;
     const int MaxCorrelationIdLength = 256;
-    static readonly string[] ReservedPrefixes = ["policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:"];
+    static readonly string[] ReservedPrefixes = ["policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:", "pause:", "admission:", "breaker-count:"];
     static readonly string[] KnownFields = ["schema", "jobId", "emittedAt", "seq", "phase", "metrics", "labels", "correlationId"];
 
     // The smallest magnitude that rounds to infinity as an IEEE-754 double: 2^1024 - 2^970.

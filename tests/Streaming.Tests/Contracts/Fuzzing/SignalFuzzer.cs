@@ -22,7 +22,7 @@ sealed class SignalFuzzer(Random random)
     ];
 
     static readonly string[] Phases = ["shadow", "reverse_shadow", "cleanup", "done", "Phase 2", "日本", "x"];
-    static readonly string[] Reserved = ["policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:"];
+    static readonly string[] Reserved = ["policy:", "shadow-policy:", "shadow:", "known-issue:", "breaker:", "pause:", "admission:", "breaker-count:"];
 
     static readonly string[] ExtremeNumbers =
     [

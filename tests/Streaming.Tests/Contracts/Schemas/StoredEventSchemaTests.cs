@@ -71,6 +71,8 @@ public sealed class StoredEventSchemaTests
             "cdc-orders-eu-17", "cdc-migration", "shadow", "reverse_shadow", At),
         new AdmissionReleased(EventIds.ForAdmissionRelease(EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31)), EventIds.ForAdmissionRequest("cdc-orders-eu-17", 31),
             "cdc-orders-eu-17", "cdc-migration", "reverse_shadow", AdmissionReleased.Soaked, At),
+        new BreakerCountReported(EventIds.ForBreakerCount(BreakerCountReported.Demoted, "cdc-migration", "reverse_shadow", "cdc-orders-eu-17", 33, 2),
+            "cdc-orders-eu-17", "cdc-migration", "reverse_shadow", BreakerCountReported.Demoted, 33, At),
     ];
 
     /// <summary>Every record in <c>contracts/History</c> that names a stored event type (a <c>public const string EventType</c>).</summary>
