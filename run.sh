@@ -94,6 +94,10 @@ else
   done
 fi
 export STREAMING_APPS=$data/apps
+# Each service process compiles its hot code again at tier 1; a method is promoted after this many calls instead of 30,
+# so the code a process runs only now and then is not recompiled in every copy (README, "Several instances and a
+# sharded fleet"). An explicit setting wins.
+export DOTNET_TC_CallCountThreshold=${DOTNET_TC_CallCountThreshold:-2000}
 
 if [ "$http_port" = 0 ]; then
   http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"

@@ -7,7 +7,9 @@
 ARG BASE_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 FROM ${BASE_IMAGE}
 ARG APP
+# DOTNET_TC_CallCountThreshold: as ./run.sh sets it (README, "Several instances and a sharded fleet").
 ENV APP=${APP} \
+    DOTNET_TC_CallCountThreshold=2000 \
     Health__Port=8081 \
     HEALTHCHECK_PORT=8081 \
     Logging__Format=json

@@ -231,6 +231,41 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task Appending_each_once_to_streams_another_writer_holds_waits_for_it_and_appends_after_its_versions()
+    {
+        var ids = Enumerable.Range(0, 300).Select(_ => SampleEvents.NewStreamId("job")).Order(StringComparer.Ordinal).ToArray();
+        await _streams.InTransactionAsync(t => _streams.AppendEachOnceAsync(t, [.. ids.Select(id => (id, SampleEvents.Event()))], CancellationToken.None), CancellationToken.None);
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var holder = await connection.BeginTransactionAsync();
+        await _streams.AppendEachOnceAsync(holder, [.. ids.Select(id => (id, SampleEvents.Event()))], CancellationToken.None);
+        var waitingBefore = await WaitingForLocksAsync();
+
+        // Its heads move while the second writer waits for them: each is locked again where the first left it.
+        var later = ids.Select(id => (id, SampleEvents.Event())).ToArray();
+        var waiting = _streams.InTransactionAsync(t => _streams.AppendEachOnceAsync(t, later, CancellationToken.None), CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await WaitingForLocksAsync() <= waitingBefore && !waiting.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(waiting.IsCompleted);
+        await holder.CommitAsync();
+        var versions = await waiting;
+
+        Assert.All(versions, v => Assert.Equal(3L, v));
+        foreach (var (id, e) in later.Take(3).Append(later[^1]))
+        {
+            Assert.Equal(e.EventId, (await _streams.ReadStreamForwardAsync(id, 3, 10, CancellationToken.None)).Single().EventId);
+        }
+    }
+
+    async Task<long> WaitingForLocksAsync()
+    {
+        await using var command = database.DataSource.CreateCommand("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task An_append_in_a_rolled_back_transaction_leaves_no_trace()
     {
         var id = SampleEvents.NewStreamId("job");
