@@ -24,6 +24,7 @@ public static class StreamingCommand
             MaintenanceCommands.Backtest(),
             MaintenanceCommands.Rebuild(),
             MaintenanceCommands.Archive(),
+            ReshardCommand.Create(),
             JobCommands.History(),
             JobCommands.State(),
             ExportCommand.Create(),
