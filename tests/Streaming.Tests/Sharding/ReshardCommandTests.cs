@@ -27,22 +27,19 @@ public sealed class ReshardCommandTests
         await using var store = await ThreeShardStore.StartAsync();
         await FillAsync(store);
         var before = await SnapshotAsync(store, Two);
-        var environment = Environment(store);
 
         // When a service is connected to shard 1, the reshard is refused, naming it, and nothing moves
         await using (var service = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(store.Server(1).ConnectionString) { ApplicationName = "Streaming.Projector" }.ConnectionString))
         await using (var connection = await service.OpenConnectionAsync())
         {
-            store.CloseSessions();
-            var (refused, _, why) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, environment, "reshard", "--shards", "3");
+            var (refused, _, why) = await ReshardAsync(store);
             Assert.Equal(1, refused);
             Assert.Contains("Streaming.Projector", why, StringComparison.Ordinal);
         }
         Assert.Equal(before, await SnapshotAsync(store, Two));
 
         // When every service is stopped and the store is resharded onto 3
-        store.CloseSessions();
-        var (exit, output, error) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, environment, "reshard", "--shards", "3");
+        var (exit, output, error) = await ReshardAsync(store);
 
         // Then it succeeds, moving the 8 partitions whose p mod 2 differs from p mod 3 (all but 1, 6 and 7)
         Assert.True(exit == 0, $"exit {exit}: {error}\n{output}");
@@ -54,15 +51,21 @@ public sealed class ReshardCommandTests
         await AssertCheckpointsAsync(store);
 
         // And a second run finds nothing to move
-        store.CloseSessions();
-        var (again, said, _) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, environment, "reshard", "--shards", "3");
+        var (again, said, _) = await ReshardAsync(store);
         Assert.Equal(0, again);
         Assert.Contains("nothing to move", said, StringComparison.Ordinal);
 
-        // And appending to a moved job's stream on its new shard goes on at the next version, in the next commit
-        var moved = Enumerable.Range(1, 60).Select(_ => PartitionedDatabase.JobIn(ThreeShardStore.Partitioner, 2)).First();
-        var version = await new EventStreams(store.Shard(2)).AppendToStreamAsync(moved, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
-        Assert.Equal(1, version);
+        // And a moved job's stream takes its next append on its new shard, at its next version, in its partition's next commit
+        await using (var head = store.Shard(2).CreateCommand(
+            "select s.stream_id, s.version, h.last_commit from es.streams s join es.log_head h on h.partition = s.partition where s.partition = 2 order by s.stream_id limit 1"))
+        await using (var reader = await head.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            var (job, version, commit) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+            Assert.Equal(version + 1, await new EventStreams(store.Shard(2)).AppendToStreamAsync(job, version, SampleEvents.Events(1), CancellationToken.None));
+            await using var last = store.Shard(2).CreateCommand("select max(commit) from es.commits where partition = 2");
+            Assert.Equal(commit + 1, (long)(await last.ExecuteScalarAsync())!);
+        }
     }
 
     [Fact]
@@ -72,11 +75,9 @@ public sealed class ReshardCommandTests
         await using var store = await ThreeShardStore.StartAsync();
         await FillAsync(store);
         var before = await SnapshotAsync(store, Two);
-        var environment = Environment(store);
 
         // When a run stops after one partition (exit 3, partitions left)
-        store.CloseSessions();
-        var (stopped, output, error) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, environment, "reshard", "--shards", "3", "--max-moves", "1");
+        var (stopped, output, error) = await ReshardAsync(store, "--max-moves", "1");
         Assert.True(stopped == 3, $"exit {stopped}: {error}\n{output}");
         Assert.Contains("7 partitions are still to move", output, StringComparison.Ordinal);
 
@@ -84,12 +85,17 @@ public sealed class ReshardCommandTests
         await PartitionMove.CopyAsync(store.Shard(1), store.Shard(0), 3, CancellationToken.None);
 
         // Then the next run completes both: every partition on shard p mod 3 alone, as before the move
-        store.CloseSessions();
-        var (exit, done, failed) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, environment, "reshard", "--shards", "3");
+        var (exit, done, failed) = await ReshardAsync(store);
         Assert.True(exit == 0, $"exit {exit}: {failed}\n{done}");
         Assert.Contains("partition 3: shard 1 → 0: copied by an earlier run", done, StringComparison.Ordinal);
         Assert.Equal(before, await SnapshotAsync(store, Three));
         await AssertOnlyOnHomeAsync(store);
+    }
+
+    static Task<(int Exit, string Out, string Error)> ReshardAsync(ThreeShardStore store, params string[] options)
+    {
+        store.CloseSessions();
+        return StreamingTool.RunAsync(store.Server(0).ConnectionString, Environment(store), ["reshard", "--shards", "3", .. options]);
     }
 
     static Dictionary<string, string> Environment(ThreeShardStore store) => new()
