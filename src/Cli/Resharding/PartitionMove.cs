@@ -21,7 +21,10 @@ public static class PartitionMove
     /// state of the whole shard beside their checkpoints, so they start over on every shard that gains or loses a
     /// partition (<see cref="PromoterReset"/>).
     /// </summary>
-    public static readonly string[] Refolded = [JobStateFold.FoldName, HistoryArchive.CheckpointName, DecisionFold.CheckpointName, ShadowFold.CheckpointName];
+    public static readonly string[] Refolded = [HistoryArchive.CheckpointName, DecisionFold.CheckpointName, ShadowFold.CheckpointName];
+
+    /// <summary>The job states' checkpoints, one per generation (<c>projector:job-states:g1</c> …), which are folded again too.</summary>
+    public const string RefoldedGenerations = JobStateFold.FoldName + ":";
 
     // The per-job rows of folds whose checkpoints move with the partition (the fleet history) or that are folded again.
     static readonly string[] JobTables =
@@ -98,10 +101,10 @@ public static class PartitionMove
             -- A checkpoint (C, G) read commit C up to position G: on the target, up to the last event of C at or before G.
             update moved_checkpoints k
                set position = coalesce((select max(m.new_position) from moved_positions m where m.commit = k.commit and m.old_position <= k.position), 0);
-            delete from moved_checkpoints where name = any(@refolded);
+            delete from moved_checkpoints where name = any(@refolded) or starts_with(name, @generations);
             insert into es.checkpoints ({List(checkpoints)}) select {List(checkpoints)} from moved_checkpoints;
 
-            delete from moved_poisoned_events where fold = any(@refolded);
+            delete from moved_poisoned_events where fold = any(@refolded) or starts_with(fold, @generations);
             update moved_poisoned_events k set global_position = m.new_position from moved_positions m where m.old_position = k.global_position;
             insert into es.poisoned_events ({List(poisoned)}) select {List(poisoned)} from moved_poisoned_events;
 
@@ -115,7 +118,7 @@ public static class PartitionMove
 
             delete from projections.job_state_rows where job_id in (select stream_id from moved_streams);
             delete from projections.job_signal_rows where job_id in (select stream_id from moved_streams);
-            """, cancellationToken, new NpgsqlParameter<string[]>("refolded", Refolded));
+            """, cancellationToken, new NpgsqlParameter<string[]>("refolded", Refolded), new NpgsqlParameter<string>("generations", RefoldedGenerations));
 
         var copied = await PartitionFingerprint.ReadAsync(to, partition, cancellationToken);
         if (copied != expected)

@@ -134,7 +134,7 @@ public sealed class ReshardCommandTests
                 insert into es.checkpoints (name, partition, commit, position)
                 select f.name, c.partition, c.commit,
                        (select min(e.global_position) from es.events e where e.tx_id = c.tx_id and e.partition = c.partition)
-                  from es.commits c cross join (values ('fleet-history'), ('projector:job-states')) f(name)
+                  from es.commits c cross join (values ('fleet-history'), ('projector:job-states:g1')) f(name)
                  where c.commit = (select max(commit) from es.commits m where m.partition = c.partition)
                 """);
             await checkpoints.ExecuteNonQueryAsync();
@@ -198,7 +198,7 @@ public sealed class ReshardCommandTests
                 names.Add(reader.GetString(0));
             }
             var moved = Two.ShardOf(partition) != Three.ShardOf(partition);
-            Assert.Equal(moved ? ["fleet-history"] : ["fleet-history", "projector:job-states"], names);
+            Assert.Equal(moved ? ["fleet-history"] : ["fleet-history", "projector:job-states:g1"], names);
         }
     }
 }

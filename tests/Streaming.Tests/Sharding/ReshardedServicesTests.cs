@@ -13,18 +13,19 @@ using Xunit.Abstractions;
 namespace Streaming.Tests.Sharding;
 
 /// <summary>
-/// Promoters after <c>streaming reshard</c>: a Promoter per shard decides each job once over two shards; after the move
-/// onto three, a Promoter per shard folds its shard's log again from the start (its state was the shard's) and decides
-/// nothing twice: the decisions it makes again have the ids of those moved with the jobs, which the store keeps once.
+/// The services after <c>streaming reshard</c>: a Projector and a Promoter per shard fold each job over two shards; after
+/// the move onto three, a Promoter per shard folds its shard's log again from the start (its state was the shard's) and
+/// decides nothing twice (the decisions it makes again have the ids of those moved with the jobs, which the store keeps
+/// once), and a Projector per shard projects the moved jobs again on their new shard from its log.
 /// </summary>
-public sealed class ReshardedPromoterTests(ITestOutputHelper output)
+public sealed class ReshardedServicesTests(ITestOutputHelper output)
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     static readonly ShardMap Two = new(2, ThreeShardStore.Partitions);
     static readonly ShardMap Three = new(3, ThreeShardStore.Partitions);
 
     [Fact]
-    public async Task Promoters_started_on_three_shards_after_a_reshard_fold_the_moved_jobs_again_without_deciding_twice()
+    public async Task Services_started_on_three_shards_after_a_reshard_fold_the_moved_jobs_again_without_deciding_twice()
     {
         // Given two jobs in partition 1 (staying on shard 1), 2 (shard 0 → 2) and 3 (shard 1 → 0), with 40 minutes of clean shadow signals
         await using var store = await ThreeShardStore.StartAsync();
@@ -41,9 +42,10 @@ public sealed class ReshardedPromoterTests(ITestOutputHelper output)
             kafka.CreateTopic(topic, ThreeShardStore.Partitions);
         }
 
-        // And a Promoter per shard of two has promoted each job once, at the signal that completed its soak
-        await using (var first = new PromoterSet(store, kafka.BootstrapServers, shards: 2))
+        // And a Projector and a Promoter per shard of two have projected each job and promoted it once, at the signal that completed its soak
+        await using (var first = new ServiceSet(store, kafka.BootstrapServers, shards: 2))
         {
+            await AssertProjectedAsync(store, jobs, Two);
             foreach (var (partition, job) in jobs)
             {
                 await Eventually.True(async () => (await ShardPromoter.EventIdsAsync(store.Shard(Two.ShardOf(partition)), job, PhaseChanged.EventType)).Count == 1,
@@ -63,8 +65,8 @@ public sealed class ReshardedPromoterTests(ITestOutputHelper output)
         Assert.True(exit == 0, $"exit {exit}: {error}\n{said}");
         output.WriteLine(said);
 
-        // And a Promoter per shard of three starts
-        await using var second = new PromoterSet(store, kafka.BootstrapServers, shards: 3);
+        // And a Projector and a Promoter per shard of three start
+        await using var second = new ServiceSet(store, kafka.BootstrapServers, shards: 3);
 
         // Then each shard's Promoter folds its jobs again, and each job still has its one decision, on its new shard alone
         foreach (var (partition, job) in jobs)
@@ -77,8 +79,40 @@ public sealed class ReshardedPromoterTests(ITestOutputHelper output)
                 Assert.Empty(await ShardPromoter.EventIdsAsync(store.Shard(other), job, null));
             }
         }
-        output.WriteLine(second.Log);
+        // And each job's state is projected again on its new shard alone, up to its last signal and its promotion
+        try
+        {
+            await AssertProjectedAsync(store, jobs, Three);
+        }
+        finally
+        {
+            output.WriteLine(second.Log);
+        }
         Assert.DoesNotContain("[ERR]", second.Log, StringComparison.Ordinal);
+    }
+
+    static async Task AssertProjectedAsync(ThreeShardStore store, IReadOnlyList<(int Partition, string Job)> jobs, ShardMap map)
+    {
+        foreach (var (partition, job) in jobs)
+        {
+            await Eventually.True(async () => await ProjectedAsync(store.Shard(map.ShardOf(partition)), job) == "40 1", Timeout,
+                $"{job}'s state on shard {map.ShardOf(partition)} at seq 40 after one phase change");
+            foreach (var other in Enumerable.Range(0, map.Shards).Where(s => s != map.ShardOf(partition)))
+            {
+                Assert.Null(await ProjectedAsync(store.Shard(other), job));
+            }
+        }
+    }
+
+    // The job's last seq and phase changes as projected on the shard; null without a row (or without the Projector's views yet).
+    static async Task<string?> ProjectedAsync(NpgsqlDataSource shard, string job)
+    {
+        await using var command = shard.CreateCommand("""
+            select case when to_regclass('projections.job_states') is null then null
+                        else (select last_seq || ' ' || phase_changes from projections.job_states where job_id = $1) end
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job });
+        return await command.ExecuteScalarAsync() as string;
     }
 
     static async Task WaitForNoSessionsAsync(ThreeShardStore store)
@@ -101,14 +135,14 @@ public sealed class ReshardedPromoterTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(30), "the stopped Promoters' sessions to end");
     }
 
-    /// <summary>A Promoter process per shard of the first <c>shards</c> of the store, each without a group.</summary>
-    sealed class PromoterSet : IAsyncDisposable
+    /// <summary>A Projector and a Promoter process per shard of the first <c>shards</c> of the store, each without a group.</summary>
+    sealed class ServiceSet : IAsyncDisposable
     {
         readonly List<ServiceProcess> _processes;
 
-        public PromoterSet(ThreeShardStore store, string bootstrapServers, int shards)
+        public ServiceSet(ThreeShardStore store, string bootstrapServers, int shards)
         {
-            _processes = [.. Enumerable.Range(0, shards).Select(shard =>
+            _processes = [.. Enumerable.Range(0, shards).SelectMany(shard => new[] { "Projector", "Promoter" }.Select(service =>
             {
                 var settings = new Dictionary<string, string>
                 {
@@ -121,16 +155,17 @@ public sealed class ReshardedPromoterTests(ITestOutputHelper output)
                     ["Kafka__Partitions"] = $"{ThreeShardStore.Partitions}",
                     ["Serilog__MinimumLevel__Default"] = "Warning",
                     ["Serilog__MinimumLevel__Override__Streaming.Projections.Tail"] = "Information",
+                    ["Serilog__MinimumLevel__Override__Streaming.Projector"] = "Information",
                 };
                 foreach (var other in Enumerable.Range(1, shards - 1))
                 {
                     settings[$"ConnectionStrings__EventStoreShard{other}"] = store.Server(other).ConnectionString;
                 }
-                return ServiceProcess.Start("Promoter", settings);
-            })];
+                return ServiceProcess.Start(service, settings);
+            }))];
         }
 
-        public string Log => string.Join("\n", _processes.Select((p, shard) => $"--- shard {shard}\n{p.Log}"));
+        public string Log => string.Join("\n", _processes.Select((p, i) => $"--- {(i % 2 == 0 ? "Projector" : "Promoter")} of shard {i / 2}\n{p.Log}"));
 
         public async ValueTask DisposeAsync()
         {
