@@ -17,9 +17,9 @@ public static class PartitionMove
 {
     /// <summary>
     /// Folds whose checkpoint of a moved partition is not copied: the target folds the partition again from the log.
-    /// The job states and the archive's blocks are each of one partition and rebuilt exactly; the Promoter's folds keep
-    /// state of the whole shard beside their checkpoints, so they start over on every shard that gains or loses a
-    /// partition (<see cref="PromoterReset"/>).
+    /// The archive's blocks (and the job states, <see cref="RefoldedGenerations"/>) are each of one partition and rebuilt
+    /// exactly; the Promoter's folds keep state of the whole shard beside their checkpoints, so they start over on every
+    /// shard that gains or loses a partition (<see cref="PromoterReset"/>).
     /// </summary>
     public static readonly string[] Refolded = [HistoryArchive.CheckpointName, DecisionFold.CheckpointName, ShadowFold.CheckpointName];
 
