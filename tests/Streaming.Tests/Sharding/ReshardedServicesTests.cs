@@ -52,16 +52,17 @@ public sealed class ReshardedServicesTests(ITestOutputHelper output)
                     Timeout, $"{job} promoted on shard {Two.ShardOf(partition)}");
             }
             output.WriteLine(first.Log);
+
+            // And a reshard while they run is refused, naming them as their sessions are named
+            var (refused, _, why) = await ReshardAsync(store);
+            Assert.Equal(1, refused);
+            Assert.Contains("Streaming.Projector.Host", why, StringComparison.Ordinal);
+            Assert.Contains("Streaming.Promoter.Host", why, StringComparison.Ordinal);
         }
 
-        // When the store is resharded onto three, once the Promoters' sessions are gone
+        // When the store is resharded onto three, once the services' sessions are gone
         await WaitForNoSessionsAsync(store);
-        var (exit, said, error) = await StreamingTool.RunAsync(store.Server(0).ConnectionString, new Dictionary<string, string>
-        {
-            ["Store__Shards"] = "2",
-            ["ConnectionStrings__EventStoreShard1"] = store.Server(1).ConnectionString,
-            ["ConnectionStrings__EventStoreShard2"] = store.Server(2).ConnectionString,
-        }, "reshard", "--shards", "3");
+        var (exit, said, error) = await ReshardAsync(store);
         Assert.True(exit == 0, $"exit {exit}: {error}\n{said}");
         output.WriteLine(said);
 
@@ -114,6 +115,14 @@ public sealed class ReshardedServicesTests(ITestOutputHelper output)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job });
         return await command.ExecuteScalarAsync() as string;
     }
+
+    static Task<(int Exit, string Out, string Error)> ReshardAsync(ThreeShardStore store) =>
+        StreamingTool.RunAsync(store.Server(0).ConnectionString, new Dictionary<string, string>
+        {
+            ["Store__Shards"] = "2",
+            ["ConnectionStrings__EventStoreShard1"] = store.Server(1).ConnectionString,
+            ["ConnectionStrings__EventStoreShard2"] = store.Server(2).ConnectionString,
+        }, "reshard", "--shards", "3");
 
     static async Task WaitForNoSessionsAsync(ThreeShardStore store)
     {
