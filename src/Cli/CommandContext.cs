@@ -24,6 +24,9 @@ public sealed class CommandContext(ParseResult parse) : IAsyncDisposable
 
     public bool JsonOutput => parse.GetValue(GlobalOptions.Json);
 
+    /// <summary>The <c>--endpoints</c> file given, if any.</summary>
+    public string? Endpoints => parse.GetValue(GlobalOptions.Endpoints);
+
     public string ConnectionString => StoreConnection.Resolve(parse.GetValue(GlobalOptions.Connection), parse.GetValue(GlobalOptions.Endpoints));
 
     /// <summary>Progress and messages for people go to standard error, so standard output stays the command's result.</summary>

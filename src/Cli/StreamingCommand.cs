@@ -10,7 +10,7 @@ public static class StreamingCommand
     {
         var root = new RootCommand("Streaming: operate and analyse the job lifecycle promotion system. Writes (overrides, known issues, approvals, pauses, breakers, policies) " +
             "go through the API with a token (--api, --token-file), so roles apply and the actor is the token's holder. Reads and " +
-            "maintenance (migrate, backtest, rebuild, archive, token) use direct database access, found through --connection, " +
+            "maintenance (migrate, backtest, rebuild, archive, reshard, token) use direct database access, found through --connection, " +
             "ConnectionStrings__EventStore or the embedded default's endpoints.json.")
         {
             MaintenanceCommands.Migrate(),
@@ -24,6 +24,7 @@ public static class StreamingCommand
             MaintenanceCommands.Backtest(),
             MaintenanceCommands.Rebuild(),
             MaintenanceCommands.Archive(),
+            ReshardCommand.Create(),
             JobCommands.History(),
             JobCommands.State(),
             ExportCommand.Create(),

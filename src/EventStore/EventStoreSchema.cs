@@ -13,7 +13,7 @@ public static class EventStoreSchema
     public const string NotificationChannel = "es_events";
 
     // Single-key advisory lock id for migrations ("es-migrate"); readers' two-key locks live in a separate key space.
-    const long MigrationLockId = 0x65732d6d69677261;
+    public const long MigrationLockId = 0x65732d6d69677261;
 
     // The migration that partitions the log (SchemaMigrations, 17).
     const int PartitionedVersion = 17;

@@ -34,8 +34,11 @@ public static class ServiceDefaults
         // The shard this process serves (shard 0 but for a Projector or a Promoter told Store:Shard): its one data source.
         var served = ReadServedShard(builder.Configuration);
         builder.Services.AddSingleton(served);
-        // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user).
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(RequireShardConnectionString(builder.Configuration, served.Shard)) { Name = "event-store" }.Build());
+        // Named, so metrics label its pool "event-store" rather than with the connection string (host, port, user), and
+        // its sessions carry the process's name (pg_stat_activity's application_name), which `streaming reshard` names
+        // when it refuses to run beside a service.
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(
+            WithApplicationName(RequireShardConnectionString(builder.Configuration, served.Shard), builder.Environment.ApplicationName)) { Name = "event-store" }.Build());
         builder.Services.AddSingleton(sp => RequireStoreShards(builder.Configuration, served, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton(sp => served.IsControlHome
             ? ControlStore.Local(sp.GetRequiredService<NpgsqlDataSource>())
@@ -45,6 +48,14 @@ public static class ServiceDefaults
         builder.Services.AddHostedService<EventStoreMigration>();
         builder.AddStreamingTelemetry();
         return builder;
+    }
+
+    /// <summary><paramref name="connectionString"/> with <paramref name="applicationName"/> as its sessions' name, unless it names them already.</summary>
+    public static string WithApplicationName(string connectionString, string applicationName)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.ApplicationName ??= applicationName;
+        return builder.ConnectionString;
     }
 
     public static string RequireConnectionString(IConfiguration configuration) =>

@@ -63,6 +63,26 @@ public static class StoreConnection
         return others;
     }
 
+    /// <summary>
+    /// The connection strings of shards 1 … <paramref name="shards"/> − 1, each named as the services are told it
+    /// (<c>ConnectionStrings__EventStoreShard{k}</c>) or as <c>./run.sh --shards</c> writes it to <c>endpoints.json</c>;
+    /// unlike <see cref="ResolveOtherShards"/> the count is the caller's, so shards the store does not use yet can be named.
+    /// </summary>
+    public static IReadOnlyList<string> ResolveShards(int shards, string? endpointsFile)
+    {
+        var path = endpointsFile ?? FindEndpointsFile();
+        using var endpoints = path is not null && File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)) : null;
+        return
+        [
+            .. Enumerable.Range(1, shards - 1).Select(shard =>
+                Environment.GetEnvironmentVariable($"ConnectionStrings__EventStoreShard{shard}") is { Length: > 0 } found
+                    ? found
+                    : endpoints is not null && endpoints.RootElement.TryGetProperty($"postgresShard{shard}ConnectionString", out var value) && value.GetString() is { Length: > 0 } written
+                        ? written
+                        : throw new CommandFailedException($"shard {shard} has no connection string: set ConnectionStrings__EventStoreShard{shard}")),
+        ];
+    }
+
     public static string? FindEndpointsFile()
     {
         if (Environment.GetEnvironmentVariable("STREAMING_DATA") is { Length: > 0 } data)
