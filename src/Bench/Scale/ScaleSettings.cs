@@ -23,7 +23,7 @@ public sealed record ScaleSettings(
     public const int Partitions = 12;
 
     public const string Usage = """
-        ./bench.sh scale [--instances 1,2,3] [--jobs 10000] [--seconds 30] [--no-instances]
+        ./bench.sh scale [--instances 1,2,3] [--jobs 10000] [--seconds 120] [--no-instances]
                          [--takeover-instances 2] [--takeover-rate 2000] [--takeover-seconds 40] [--no-takeover]
                          [--fleet-jobs 1000000] [--fleet-seconds 20] [--fleet-instances 1] [--no-fleet]
                          [--output artifacts/bench/scale.json]
@@ -45,7 +45,7 @@ public sealed record ScaleSettings(
             ? flags.Text("instances") is null ? [] : throw new BenchUsageException("--no-instances and --instances do not go together")
             : ParseInstances(flags.Text("instances", "1,2,3"));
         var jobs = flags.Number("jobs", 10_000, least: 1);
-        var seconds = flags.Number("seconds", 30, least: 1);
+        var seconds = flags.Number("seconds", 120, least: 1);
         var takeoverRate = flags.Number("takeover-rate", 2_000, least: 1);
         var takeoverSeconds = flags.Number("takeover-seconds", 40, least: 10);
         var fleetJobs = flags.Number("fleet-jobs", 1_000_000, least: 1);
