@@ -16,6 +16,8 @@ public sealed class ScaleSettingsTests
 
         Assert.Equal([1, 2, 3], settings.Instances);
         Assert.Equal(10_000, settings.Jobs);
+        // Two minutes of signals an instance count, so each copy's start-up weighs little on its CPU per signal.
+        Assert.Equal(120, settings.Seconds);
         Assert.Equal(1_000_000, settings.FleetJobs);
         Assert.Equal(["Host=a", "Host=b"], settings.ShardConnectionStrings);
         Assert.True(settings.Takeover);
