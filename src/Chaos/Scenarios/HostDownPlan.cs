@@ -82,7 +82,7 @@ public sealed partial class HostDownPlan(TimeSpan down, TimeSpan limit, int inst
         else if (takenOver is not { } taken || taken > limit)
         {
             _unmet.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{victim}'s partitions {Describe(followed)} were not followed by {string.Join(", ", others)} within {limit.TotalSeconds:0} s of the kill"));
+                $"{victim}'s {Describe(followed)} were not followed by {string.Join(", ", others)} within {limit.TotalSeconds:0} s of the kill"));
         }
     }
 
