@@ -1,5 +1,6 @@
 using Npgsql;
 using Streaming.EventStore;
+using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.EventStore;
 
@@ -243,11 +244,8 @@ public sealed class EventStreamsTests(MigratedDatabase database) : IClassFixture
         // Its heads move while the second writer waits for them: each is locked again where the first left it.
         var later = ids.Select(id => (id, SampleEvents.Event())).ToArray();
         var waiting = _streams.InTransactionAsync(t => _streams.AppendEachOnceAsync(t, later, CancellationToken.None), CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await WaitingForLocksAsync() <= waitingBefore && !waiting.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.True(
+            async () => waiting.IsCompleted || await WaitingForLocksAsync() > waitingBefore, TimeSpan.FromSeconds(30), "the second writer to wait for the locks");
         Assert.False(waiting.IsCompleted);
         await holder.CommitAsync();
         var versions = await waiting;
