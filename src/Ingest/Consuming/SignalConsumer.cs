@@ -415,7 +415,7 @@ sealed partial class SignalConsumer(
         }
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            LogStored(logger, batch.Messages, PartitionList(batch.Partitions));
+            LogStored(logger, batch.Messages, PartitionList(batch.Partitions), OffsetRanges(batch.Offsets));
         }
         counters.AddBatch(appended, duplicates, conflicting, stale, letters.Count);
     }
@@ -484,6 +484,10 @@ sealed partial class SignalConsumer(
 
     static string PartitionList(IEnumerable<int> partitions) => string.Join(",", partitions.Order());
 
+    // Each partition's stored range, from the offset stored before to the one stored now: "3:100-1191,5:0-880".
+    static string OffsetRanges(IEnumerable<KafkaOffsetAdvance> offsets) =>
+        string.Join(",", offsets.OrderBy(o => o.Partition).Select(o => $"{o.Partition}:{o.ExpectedNextOffset ?? 0}-{o.NextOffset}"));
+
     static string KeyText(ConsumeResult<byte[]?, byte[]?> message) =>
         message.Message.Key is { } key ? UntrustedText.Escape(key) : "(no key)";
 
@@ -503,8 +507,8 @@ sealed partial class SignalConsumer(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Abandoned the batch in flight for partitions {Partitions} (rolled back): its partitions were revoked or lost")]
     static partial void LogAbandoned(ILogger logger, string partitions);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored {Messages} messages of partitions {Partitions}")]
-    static partial void LogStored(ILogger logger, int messages, string partitions);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored {Messages} messages of partitions {Partitions} (offsets {Offsets})")]
+    static partial void LogStored(ILogger logger, int messages, string partitions, string offsets);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "A batch's earlier attempt had committed before its connection failed ({Topic}/{Partition} already stored): nothing to redo")]

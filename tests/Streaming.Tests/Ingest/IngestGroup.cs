@@ -94,6 +94,40 @@ sealed class IngestGroup : IAsyncDisposable
         return owned;
     }
 
+    /// <summary>
+    /// Where <paramref name="instance"/>'s first stored batch of each of <paramref name="partitions"/> since
+    /// <paramref name="since"/> started, and when it was logged, by what it logged.
+    /// </summary>
+    public static async Task<Dictionary<int, (DateTimeOffset At, long From)>> FirstStoredAsync(
+        RunningProcess instance, IReadOnlyCollection<int> partitions, DateTimeOffset since, TimeSpan timeout, string what)
+    {
+        var first = new Dictionary<int, (DateTimeOffset At, long From)>();
+        await Eventually.True(() =>
+        {
+            first.Clear();
+            foreach (var line in Lines(instance).Where(l => l.At >= since && l.IsStored))
+            {
+                foreach (var (partition, range) in line.Offsets.Where(o => partitions.Contains(o.Key)))
+                {
+                    first.TryAdd(partition, (line.At, range.From));
+                }
+            }
+            return Task.FromResult(first.Count == partitions.Count);
+        }, timeout, what);
+        return first;
+    }
+
+    /// <summary>Each stored batch whose offsets of a partition overlap another's, by what the instances logged: a store twice.</summary>
+    public static List<string> OverlappingStores(IEnumerable<IngestLogLine> lines) =>
+    [
+        .. lines.Where(l => l.IsStored)
+            .SelectMany(l => l.Offsets.Select(o => (Partition: o.Key, o.Value.From, o.Value.To)))
+            .GroupBy(r => r.Partition)
+            .SelectMany(g => g.OrderBy(r => r.From).Zip(g.OrderBy(r => r.From).Skip(1))
+                .Where(pair => pair.Second.From < pair.First.To)
+                .Select(pair => $"partition {g.Key}: {pair.First.From}-{pair.First.To} and {pair.Second.From}-{pair.Second.To}")),
+    ];
+
     /// <summary>What <paramref name="instance"/> logged, line by line (its compact-JSON lines only).</summary>
     public static List<IngestLogLine> Lines(RunningProcess instance) =>
         [.. instance.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('{')).Select(IngestLogLine.Parse).OfType<IngestLogLine>()];
