@@ -38,11 +38,11 @@ public sealed class SharedProjectorTests(ITestOutputHelper output)
         producer.Produce(jobs.SelectMany(job => SignalFactory.Minutes(job, 20, 20, "shadow", SignalFactory.Good)));
 
         // Then the second follows every partition within the 15 s (as seen by polling: an upper bound; on the mock
-        // cluster a session of 6 s, then a session less 1 s for the members to rejoin), and projects every job to its last
+        // cluster a session, then a session less 1 s for the members to rejoin), and projects every job to its last
         // signal and its promotion
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SequenceEqual(Every)), Timeout, "the second Projector to take every partition");
         var takeover = killed.Elapsed;
-        output.WriteLine($"the killed Projector's partitions were followed by the other {takeover.TotalSeconds:0.0} s after the kill (session timeout 6 s)");
+        output.WriteLine($"the killed Projector's partitions were followed by the other {takeover.TotalSeconds:0.0} s after the kill (session timeout {SharingPipeline.SessionTimeout.TotalSeconds:0} s)");
         Assert.True(takeover <= TimeSpan.FromSeconds(15), $"the takeover took {takeover.TotalSeconds:0.0} s");
         await ProjectedAsync(store, jobs, 40);
         foreach (var job in jobs)

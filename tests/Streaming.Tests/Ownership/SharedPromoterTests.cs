@@ -39,8 +39,8 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SequenceEqual(Every)), Timeout, "the second Promoter to take every partition");
         var takeover = killed.Elapsed;
         await DecidedOnceAsync(pipeline, jobs);
-        output.WriteLine($"the killed Promoter's partitions were followed by the other {takeover.TotalSeconds:0.0} s after the kill (session timeout 6 s)");
-        // The bound; on the mock cluster a session (6 s) and then a session less 1 s for the others to rejoin.
+        output.WriteLine($"the killed Promoter's partitions were followed by the other {takeover.TotalSeconds:0.0} s after the kill (session timeout {SharingPipeline.SessionTimeout.TotalSeconds:0} s)");
+        // The bound; on the mock cluster a session and then a session less 1 s for the others to rejoin.
         Assert.True(takeover <= TimeSpan.FromSeconds(15), $"the takeover took {takeover.TotalSeconds:0.0} s");
     }
 

@@ -52,6 +52,12 @@ public sealed class SharingPipeline : IAsyncDisposable
     }
 
     /// <summary>An instance of <paramref name="role"/> (Projector, Promoter) as its own process, a member of the role's group, with <paramref name="settings"/> besides.</summary>
+    /// <summary>
+    /// The group members' session: a takeover on the mock cluster takes a session and then a session less 1 s for the
+    /// others to rejoin, more rounds when a member joins late under load, so a short one keeps the 15 s in reach.
+    /// </summary>
+    public static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(3);
+
     public ServiceProcess StartOwner(string role, string instance, IReadOnlyDictionary<string, string>? settings = null)
     {
         var environment = new Dictionary<string, string>
@@ -60,7 +66,7 @@ public sealed class SharingPipeline : IAsyncDisposable
             ["Kafka__BootstrapServers"] = Kafka.BootstrapServers,
             ["Kafka__CreateTopics"] = "false",
             ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
-            ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
+            ["Kafka__ConsumerSessionTimeout"] = $"{SessionTimeout:c}",
             ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
             ["Promoter__PolicyScanInterval"] = "00:00:01",
             [$"{role}__Ownership__Enabled"] = "true",
