@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Streaming.Contracts.History;
 using Streaming.Projector;
 using Streaming.Promoter.Decisions;
 using Streaming.Tests.EventStore;
@@ -17,35 +15,15 @@ namespace Streaming.Tests.Admissions;
 /// </summary>
 public sealed class SharedWaveTests(ITestOutputHelper output)
 {
-    const int Cap = 2;
     static readonly TimeSpan Timeout = TwoPromoters.Timeout;
     static readonly int[] Every = TwoPromoters.Every;
-
-    const string Policy = """
-        name: waves
-        phases: [shadow, reverse_shadow, cleanup]
-        gates:
-          - from: shadow
-            to: reverse_shadow
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: error_rate, aggregation: max, comparison: "<=", threshold: 0.01 } ]
-            wave: { maxInFlight: 2 }
-          - from: reverse_shadow
-            to: cleanup
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: approved, aggregation: count, comparison: ">=", threshold: 1 } ]
-        """;
 
     [Fact]
     public async Task Two_promoters_never_let_more_than_the_waves_cap_in_flight_even_when_the_owner_is_killed()
     {
         // Given two Promoter processes sharing 4 partitions, both with a policy whose wave lets 2 jobs into reverse_shadow
         using var folder = new TemporaryFolder();
-        await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), Policy);
+        await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), WaveInFlight.Policy);
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
         var promoters = await TwoPromoters.StartAsync(pipeline, folder.Path);
         var jobs = Every.SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
@@ -78,50 +56,21 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         // every promotion into reverse_shadow had its grant before it
         var (mostGranted, mostPromoted, promotions) = await InFlightAsync(pipeline);
         output.WriteLine($"promotions into reverse_shadow: {promotions}; most slots held at once: {mostGranted}; most promoted and not released: {mostPromoted}");
-        Assert.InRange(mostGranted, 1, Cap);
-        Assert.InRange(mostPromoted, 1, Cap);
+        Assert.InRange(mostGranted, 1, WaveInFlight.Cap);
+        Assert.InRange(mostPromoted, 1, WaveInFlight.Cap);
         Assert.Equal(jobs.Count, promotions);
     }
 
-    // Walks the log in its order: a slot is held from its grant to its release; a job promoted with it is in flight until then.
     static async Task<(int MostGranted, int MostPromoted, int Promotions)> InFlightAsync(SharingPipeline pipeline)
     {
-        await using var command = pipeline.Database.CreateCommand(
-            "select type, data::text from es.events where type = any($1) order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]>
-        {
-            TypedValue = [PhaseChanged.EventType, AdmissionGranted.EventType, AdmissionReleased.EventType],
-        });
-        var granted = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        var promoted = new HashSet<Guid>();
-        int mostGranted = 0, mostPromoted = 0, promotions = 0;
+        await using var command = pipeline.Database.CreateCommand("select type, data::text from es.events where type = any($1) order by global_position");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = WaveInFlight.Types });
+        var events = new List<(string Type, string Data)>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            using var data = JsonDocument.Parse(reader.GetString(1));
-            var root = data.RootElement;
-            var job = root.GetProperty("jobId").GetString()!;
-            switch (reader.GetString(0))
-            {
-                case AdmissionGranted.EventType:
-                    granted[job] = root.GetProperty("requestId").GetGuid();
-                    break;
-                case AdmissionReleased.EventType:
-                    var request = root.GetProperty("requestId").GetGuid();
-                    promoted.Remove(request);
-                    if (granted.TryGetValue(job, out var held) && held == request)
-                    {
-                        granted.Remove(job);
-                    }
-                    break;
-                case PhaseChanged.EventType when root.GetProperty("direction").GetString() == "promote" && root.GetProperty("to").GetString() == "reverse_shadow":
-                    Assert.True(granted.TryGetValue(job, out var grant) && promoted.Add(grant), $"{job} was promoted without a slot of its own");
-                    promotions++;
-                    break;
-            }
-            mostGranted = Math.Max(mostGranted, granted.Count);
-            mostPromoted = Math.Max(mostPromoted, promoted.Count);
+            events.Add((reader.GetString(0), reader.GetString(1)));
         }
-        return (mostGranted, mostPromoted, promotions);
+        return WaveInFlight.Walk(events);
     }
 }

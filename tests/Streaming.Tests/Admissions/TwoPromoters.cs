@@ -1,4 +1,3 @@
-using Streaming.Contracts.History;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -50,18 +49,6 @@ public sealed class TwoPromoters
     }
 
     /// <summary>Each job's phase as its latest recorded phase change says, or <paramref name="start"/>.</summary>
-    public static async Task<Dictionary<string, string>> PhasesAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs, string start = "shadow")
-    {
-        var phases = jobs.ToDictionary(job => job, _ => start);
-        await using var command = pipeline.Database.CreateCommand(
-            "select stream_id, data->>'to' from es.events where type = $1 and stream_id = any($2) order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = PhaseChanged.EventType });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = [.. jobs] });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            phases[reader.GetString(0)] = reader.GetString(1);
-        }
-        return phases;
-    }
+    public static Task<Dictionary<string, string>> PhasesAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs, string start = "shadow") =>
+        WaveInFlight.PhasesAsync(pipeline.Database, jobs, start: start);
 }

@@ -1,12 +1,11 @@
-using System.Text.Json;
 using Npgsql;
 using Streaming.Contracts;
-using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
 using Streaming.Embedded.Broker;
 using Streaming.Ingest.Appending;
 using Streaming.Projections.Sharding;
 using Streaming.Promoter.Decisions;
+using Streaming.Tests.Admissions;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -22,27 +21,7 @@ namespace Streaming.Tests.Sharding;
 /// </summary>
 public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper output) : IClassFixture<TwoShardStore>
 {
-    const int Cap = 2;
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
-
-    const string Policy = """
-        name: waves
-        phases: [shadow, reverse_shadow, cleanup]
-        gates:
-          - from: shadow
-            to: reverse_shadow
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: error_rate, aggregation: max, comparison: "<=", threshold: 0.01 } ]
-            wave: { maxInFlight: 2 }
-          - from: reverse_shadow
-            to: cleanup
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: approved, aggregation: count, comparison: ">=", threshold: 1 } ]
-        """;
 
     [Fact]
     public async Task Jobs_of_both_shards_never_hold_more_than_the_waves_cap_even_when_the_owner_is_killed()
@@ -51,7 +30,7 @@ public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper outp
         // the relay that copies the control streams into shard 1 (the Projector's, run here); each writes its checkpoint
         // 200 ms after a quiet moment, which each minute of the test waits for
         using var folder = new TemporaryFolder();
-        await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), Policy);
+        await File.WriteAllTextAsync(folder.PathOf("waves.yaml"), WaveInFlight.Policy);
         var settings = new Dictionary<string, string> { ["Promoter__PolicyDirectory"] = folder.Path, ["Promoter__StateWriteInterval"] = "00:00:00.200" };
         using var kafka = EmbeddedKafkaCluster.Start();
         foreach (var topic in new[] { Topics.Signals, Topics.PhaseChanges })
@@ -104,8 +83,8 @@ public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper outp
             var (mostGranted, mostPromoted, promotions) = await InFlightAsync();
             output.WriteLine($"promotions into reverse_shadow: {promotions}; most slots held at once: {mostGranted}; most promoted and not released: {mostPromoted}");
             Assert.Equal(jobs.Count, promotions);
-            Assert.InRange(mostGranted, 1, Cap);
-            Assert.InRange(mostPromoted, 1, Cap);
+            Assert.InRange(mostGranted, 1, WaveInFlight.Cap);
+            Assert.InRange(mostPromoted, 1, WaveInFlight.Cap);
         }
         finally
         {
@@ -117,23 +96,8 @@ public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper outp
         }
     }
 
-    async Task<Dictionary<string, string>> PhasesAsync(IReadOnlyList<string> jobs)
-    {
-        var phases = jobs.ToDictionary(job => job, _ => "shadow");
-        foreach (var shard in Enumerable.Range(0, 2))
-        {
-            await using var command = store.Shard(shard).CreateCommand(
-                "select stream_id, data->>'to' from es.events where type = $1 and stream_id = any($2) order by global_position");
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PhaseChanged.EventType });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. jobs] });
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                phases[reader.GetString(0)] = reader.GetString(1);
-            }
-        }
-        return phases;
-    }
+    async Task<Dictionary<string, string>> PhasesAsync(IReadOnlyList<string> jobs) =>
+        await WaveInFlight.PhasesAsync(store.Shard(1), jobs, await WaveInFlight.PhasesAsync(store.Shard(0), jobs));
 
     // Both shards' grants, releases and promotions (shard 1's copies of the control partition left out), merged by the
     // time each commit was recorded (one machine, one clock): a grant is read before the promotion it lets through commits,
@@ -149,10 +113,7 @@ public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper outp
                 from es.events e join es.commits c on c.tx_id = e.tx_id and c.partition = e.partition
                 where e.type = any($1) and ($2 or e.partition <> 0)
                 """);
-            command.Parameters.Add(new NpgsqlParameter<string[]>
-            {
-                TypedValue = [PhaseChanged.EventType, AdmissionGranted.EventType, AdmissionReleased.EventType],
-            });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = WaveInFlight.Types });
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = shard == 0 });
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
@@ -160,35 +121,6 @@ public sealed class ShardedWaveTests(TwoShardStore store, ITestOutputHelper outp
                 events.Add((reader.GetFieldValue<DateTimeOffset>(0), shard, reader.GetInt64(1), reader.GetString(2), reader.GetString(3)));
             }
         }
-        var granted = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        var promoted = new HashSet<Guid>();
-        int mostGranted = 0, mostPromoted = 0, promotions = 0;
-        foreach (var (_, _, _, type, text) in events.OrderBy(e => e.At).ThenBy(e => e.Shard).ThenBy(e => e.Position))
-        {
-            using var data = JsonDocument.Parse(text);
-            var root = data.RootElement;
-            var job = root.GetProperty("jobId").GetString()!;
-            switch (type)
-            {
-                case AdmissionGranted.EventType:
-                    granted[job] = root.GetProperty("requestId").GetGuid();
-                    break;
-                case AdmissionReleased.EventType:
-                    var request = root.GetProperty("requestId").GetGuid();
-                    promoted.Remove(request);
-                    if (granted.TryGetValue(job, out var held) && held == request)
-                    {
-                        granted.Remove(job);
-                    }
-                    break;
-                case PhaseChanged.EventType when root.GetProperty("direction").GetString() == "promote" && root.GetProperty("to").GetString() == "reverse_shadow":
-                    Assert.True(granted.TryGetValue(job, out var grant) && promoted.Add(grant), $"{job} was promoted without a slot of its own");
-                    promotions++;
-                    break;
-            }
-            mostGranted = Math.Max(mostGranted, granted.Count);
-            mostPromoted = Math.Max(mostPromoted, promoted.Count);
-        }
-        return (mostGranted, mostPromoted, promotions);
+        return WaveInFlight.Walk(events.OrderBy(e => e.At).ThenBy(e => e.Shard).ThenBy(e => e.Position).Select(e => (e.Type, e.Data)));
     }
 }
