@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Streaming.Contracts.History;
-using Streaming.Contracts.Json;
 using Streaming.Projector;
 using Streaming.Promoter.Decisions;
 using Streaming.Tests.EventStore;
@@ -22,34 +20,12 @@ public sealed class SharedBreakerTests(ITestOutputHelper output)
     static readonly TimeSpan Timeout = TwoPromoters.Timeout;
     static readonly int[] Every = TwoPromoters.Every;
 
-    const string Policy = """
-        name: breakers
-        phases: [shadow, reverse_shadow, cleanup]
-        gates:
-          - from: shadow
-            to: reverse_shadow
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: error_rate, aggregation: max, comparison: "<=", threshold: 0.01 } ]
-            demote:
-              window: 3m
-              criteria: [ { metric: error_rate, aggregation: last, comparison: "<=", threshold: 0.02 } ]
-            breaker: { maxDemotionShare: 0.25, window: 1h, minJobs: 10 }
-          - from: reverse_shadow
-            to: cleanup
-            soak: 3m
-            promote:
-              window: 3m
-              criteria: [ { metric: approved, aggregation: count, comparison: ">=", threshold: 1 } ]
-        """;
-
     [Fact]
     public async Task Two_promoters_hold_promotions_by_a_breaker_opened_on_the_fleets_demotions_until_the_owner_closes_it_even_when_it_is_killed()
     {
         // Given two Promoter processes sharing 4 partitions, with a breaker on reverse_shadow that counts from 10 jobs
         using var folder = new TemporaryFolder();
-        await File.WriteAllTextAsync(folder.PathOf("breakers.yaml"), Policy);
+        await File.WriteAllTextAsync(folder.PathOf("breakers.yaml"), BreakerWalk.Policy);
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
         var promoters = await TwoPromoters.StartAsync(pipeline, folder.Path);
         var inB = Every.SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
@@ -76,8 +52,8 @@ public sealed class SharedBreakerTests(ITestOutputHelper output)
         await MinuteAsync(failing, 3, "reverse_shadow", SignalFactory.Failing);
 
         // Then the owner opens the breaker on the fleet's counts: 4 demotions of the 12 jobs reverse_shadow held
-        await Eventually.True(async () => (await BreakerChangesAsync(pipeline)).Count == 1, Timeout, "the owner to open the breaker");
-        var opened = (await BreakerChangesAsync(pipeline))[0];
+        await Eventually.True(async () => (await BreakerWalk.ChangesAsync(pipeline.Database)).Count == 1, Timeout, "the owner to open the breaker");
+        var opened = (await BreakerWalk.ChangesAsync(pipeline.Database))[0];
         Assert.Equal((CircuitBreakerChanged.Open, 4, 8), (opened.State, opened.Demotions, opened.Jobs));
 
         // When 4 healthy jobs in shadow signal once a minute from minute 4 until all are promoted, and the owner of the
@@ -99,7 +75,7 @@ public sealed class SharedBreakerTests(ITestOutputHelper output)
         // Then the breaker was closed once, by the owner's successor, after the demotions had aged an hour, and walking the
         // log in its order every promotion into reverse_shadow came after the close, and each job was held with cause breaker
         // (once per wait; again when the survivor took over a job whose place in the queue it had not saved)
-        var changes = await BreakerChangesAsync(pipeline);
+        var changes = await BreakerWalk.ChangesAsync(pipeline.Database);
         Assert.Equal([CircuitBreakerChanged.Open, CircuitBreakerChanged.Closed], changes.Select(c => c.State));
         Assert.True(changes[1].At >= SignalFactory.Start.AddMinutes(63), $"closed at {changes[1].At:u}");
         var (promotedBeforeClose, promotedAfterClose, held) = await PromotionsAsync(pipeline, inA);
@@ -109,54 +85,6 @@ public sealed class SharedBreakerTests(ITestOutputHelper output)
         Assert.Equal(inA.Count, held.Count);
     }
 
-    static async Task<List<CircuitBreakerChanged>> BreakerChangesAsync(SharingPipeline pipeline)
-    {
-        await using var command = pipeline.Database.CreateCommand("select data::text from es.events where type = $1 order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = CircuitBreakerChanged.EventType });
-        var changes = new List<CircuitBreakerChanged>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            changes.Add(ContractsJson.Deserialize<CircuitBreakerChanged>(reader.GetString(0)));
-        }
-        return changes;
-    }
-
-    // Walks the log in its order: the jobs' promotions into reverse_shadow before and after the breaker's close, and their holds by it.
-    static async Task<(int BeforeClose, int AfterClose, HashSet<string> Held)> PromotionsAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs)
-    {
-        await using var command = pipeline.Database.CreateCommand(
-            "select type, data::text from es.events where type = any($1) order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = [PhaseChanged.EventType, PromotionDeferred.EventType, CircuitBreakerChanged.EventType] });
-        var closed = false;
-        int before = 0, after = 0;
-        var held = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            using var data = JsonDocument.Parse(reader.GetString(1));
-            var root = data.RootElement;
-            switch (reader.GetString(0))
-            {
-                case CircuitBreakerChanged.EventType:
-                    closed = root.GetProperty("state").GetString() == CircuitBreakerChanged.Closed;
-                    break;
-                case PromotionDeferred.EventType when jobs.Contains(root.GetProperty("jobId").GetString()!) && root.GetProperty("cause").GetString() == PromotionDeferred.Breaker:
-                    held.Add(root.GetProperty("jobId").GetString()!);
-                    break;
-                case PhaseChanged.EventType when jobs.Contains(root.GetProperty("jobId").GetString()!) && root.GetProperty("direction").GetString() == "promote"
-                                                 && root.GetProperty("to").GetString() == "reverse_shadow":
-                    if (closed)
-                    {
-                        after++;
-                    }
-                    else
-                    {
-                        before++;
-                    }
-                    break;
-            }
-        }
-        return (before, after, held);
-    }
+    static async Task<(int BeforeClose, int AfterClose, HashSet<string> Held)> PromotionsAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs) =>
+        BreakerWalk.Promotions(await new StoreProbe(pipeline.Database).EventsAsync(BreakerWalk.Types), jobs);
 }

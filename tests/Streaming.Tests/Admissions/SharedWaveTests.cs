@@ -61,16 +61,6 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         Assert.Equal(jobs.Count, promotions);
     }
 
-    static async Task<(int MostGranted, int MostPromoted, int Promotions)> InFlightAsync(SharingPipeline pipeline)
-    {
-        await using var command = pipeline.Database.CreateCommand("select type, data::text from es.events where type = any($1) order by global_position");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = WaveInFlight.Types });
-        var events = new List<(string Type, string Data)>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            events.Add((reader.GetString(0), reader.GetString(1)));
-        }
-        return WaveInFlight.Walk(events);
-    }
+    static async Task<(int MostGranted, int MostPromoted, int Promotions)> InFlightAsync(SharingPipeline pipeline) =>
+        WaveInFlight.Walk(await new StoreProbe(pipeline.Database).EventsAsync(WaveInFlight.Types));
 }

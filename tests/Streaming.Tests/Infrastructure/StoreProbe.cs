@@ -21,6 +21,33 @@ public sealed class StoreProbe(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The type and data of every event of <paramref name="types"/>, in the log's order.</summary>
+    public async Task<List<(string Type, string Data)>> EventsAsync(string[] types) =>
+        [.. (await CommittedEventsAsync(types)).OrderBy(e => e.Position).Select(e => (e.Type, e.Data))];
+
+    /// <summary>
+    /// Every event of <paramref name="types"/> with its commit's time and its position (of those in the control partition
+    /// only when <paramref name="controlPartition"/>), in no order.
+    /// </summary>
+    public async Task<List<(DateTimeOffset At, long Position, string Type, string Data)>> CommittedEventsAsync(string[] types, bool controlPartition = true)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select c.committed_at, e.global_position, e.type, e.data::text
+            from es.events e join es.commits c on c.tx_id = e.tx_id and c.partition = e.partition
+            where e.type = any($1) and ($2 or e.partition <> 0)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = controlPartition });
+        var events = new List<(DateTimeOffset, long, string, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            events.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return events;
+    }
+
     /// <summary>True once the named reader's checkpoint has passed every event of the job, in the job's partition.</summary>
     public async Task<bool> HasProcessedAsync(string checkpoint, string jobId)
     {

@@ -32,6 +32,21 @@ public sealed class TwoShardStore : IAsyncLifetime
 
     public NpgsqlDataSource Shard(int shard) => Shards.DataSource(shard);
 
+    /// <summary>
+    /// Both shards' events of <paramref name="types"/> (shard 1's copies of the control partition left out), merged by the
+    /// time each commit was recorded (one machine, one clock), then by shard and position.
+    /// </summary>
+    public async Task<List<(string Type, string Data)>> CommittedEventsAsync(string[] types)
+    {
+        var events = new List<(DateTimeOffset At, int Shard, long Position, string Type, string Data)>();
+        foreach (var shard in Enumerable.Range(0, 2))
+        {
+            events.AddRange((await new StoreProbe(Shard(shard)).CommittedEventsAsync(types, controlPartition: shard == 0))
+                .Select(e => (e.At, shard, e.Position, e.Type, e.Data)));
+        }
+        return [.. events.OrderBy(e => e.At).ThenBy(e => e.Shard).ThenBy(e => e.Position).Select(e => (e.Type, e.Data))];
+    }
+
     /// <summary>Starts both servers, unmigrated.</summary>
     public async Task StartAsync()
     {
