@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,13 @@ public static class ProjectorExtensions
     public static IHostApplicationBuilder AddProjector(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSchemaMigrations(ProjectorSchema.Migrations);
-        builder.Services.AddLogFold(sp => new JobStateFold(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>()));
+        var options = builder.Configuration.GetSection(ProjectorOptions.Section).Get<ProjectorOptions>() ?? new ProjectorOptions();
+        if (options.StateWriteInterval <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Projector:StateWriteInterval must be positive, not {options.StateWriteInterval}");
+        }
+        builder.Services.AddLogFold(sp => new JobStateFold(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>(), options.StateWriteInterval));
         builder.Services.AddHistoryArchive();
         builder.AddPartitionOwnership(OwnershipSection, "projector", "streaming-projector");
         // In a shard other than 0, the control streams its folds (and its Promoter's) read are copied in from shard 0.

@@ -103,12 +103,35 @@ public sealed partial class PartitionOwnership : IDisposable
     {
         lock (_lock)
         {
-            foreach (var release in _releases)
-            {
-                release.TrySetResult();
-            }
-            _releases.Clear();
+            ReleaseTaken();
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Release"/>, if nothing was assigned or taken away since <paramref name="share"/> was read: the process,
+    /// still working on that share, is not working on what was revoked before it. False, nothing released, otherwise.
+    /// </summary>
+    public bool ReleaseIfCurrent(OwnedShare share)
+    {
+        lock (_lock)
+        {
+            if (share.Changed != _changed.Task)
+            {
+                return false;
+            }
+            ReleaseTaken();
+            return true;
+        }
+    }
+
+    // Under the lock.
+    void ReleaseTaken()
+    {
+        foreach (var release in _releases)
+        {
+            release.TrySetResult();
+        }
+        _releases.Clear();
     }
 
     /// <summary>Leaves the group (its partitions go to the other members at once) and stops polling.</summary>
@@ -189,11 +212,16 @@ public sealed partial class PartitionOwnership : IDisposable
     {
         lock (_lock)
         {
+            var added = false;
             foreach (var partition in assigned)
             {
-                _owned.Add(partition.Partition.Value);
+                added |= _owned.Add(partition.Partition.Value);
             }
-            Signal();
+            // A cooperative rebalance ends with an assignment for every member, most often of nothing new.
+            if (added)
+            {
+                Signal();
+            }
         }
         LogAssigned(_logger, _options.Group, Numbers(assigned), Numbers(Current.Partitions));
         return assigned.Select(p => new TopicPartitionOffset(p, Offset.End));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
@@ -8,9 +9,11 @@ namespace Streaming.Projections.Ownership;
 
 /// <summary>
 /// Runs the process's <see cref="LogTail"/> over the share of the log's partitions its group assigns to it
-/// (<see cref="PartitionOwnership"/>), and again over the new share whenever that changes: the run stops (every fold
-/// writes what it holds, its states and checkpoints), the partitions revoked are released, and the next run starts each
-/// fold from its saved checkpoints of the new share. A partition whose checkpoint another instance moved (this one was
+/// (<see cref="PartitionOwnership"/>), and again over the new share whenever the partitions it follows change: the run
+/// stops (every fold writes what it holds, its states and checkpoints), the partitions revoked are released, and the next
+/// run starts each fold from its saved checkpoints of the new share; how soon after the stop the partitions kept go on
+/// is logged. A change that leaves the partitions followed as they are (a rebalance's last round, which assigns most
+/// members nothing new) leaves the run alone. A partition whose checkpoint another instance moved (this one was
 /// paused and lost it) is dropped, not the process: the tail runs on without it, and takes it up again only if the group
 /// still assigns it once a session timeout has passed.
 /// </summary>
@@ -35,6 +38,9 @@ public sealed partial class ShareFollower(
             LogShard(logger, ownership.Group, Served.ToString(), string.Join(",", onShard));
         }
         var fenced = new Dictionary<int, DateTime>();
+        // What the last run followed, and when it was told to stop.
+        List<int> previous = [];
+        var stoppedAt = 0L;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -51,10 +57,14 @@ public sealed partial class ShareFollower(
                 {
                     fenced.Remove(partition);
                 }
-                var owned = share.Partitions.Where(p => !fenced.ContainsKey(p) && onShard.Contains(p)).ToList();
+                var owned = Followed(share, fenced, onShard);
                 using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var followed = owned.Count == 0 ? null : FollowedPartitions.Share(owned, partitioner);
-                var running = followed is null ? Task.CompletedTask : Task.Run(() => tail.RunAsync(followed, run.Token), CancellationToken.None);
+                var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var running = followed is null
+                    ? Task.CompletedTask
+                    : Task.Run(() => tail.RunAsync(followed, run.Token, () => started.TrySetResult()), CancellationToken.None);
+                var kept = previous.Intersect(owned).ToList();
                 if (followed is not null)
                 {
                     LogFollowing(logger, ownership.Group, followed.ToString());
@@ -63,11 +73,35 @@ public sealed partial class ShareFollower(
                 {
                     LogNoneOnShard(logger, ownership.Group, string.Join(",", share.Partitions));
                 }
-                // Until the share changes, the run fails, or a dropped partition may be looked at again.
-                await Task.WhenAny(
-                    followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running,
-                    share.Changed,
-                    fenced.Count == 0 ? Task.Delay(Timeout.Infinite, cancellationToken) : UntilAsync(fenced.Values.Min(), cancellationToken)).ConfigureAwait(false);
+                // Until the share changes what the tail follows, the run fails, or a dropped partition may be looked at again.
+                var ends = followed is null ? Task.Delay(Timeout.Infinite, cancellationToken) : running;
+                var fencedEnds = fenced.Count == 0 ? Task.Delay(Timeout.Infinite, cancellationToken) : UntilAsync(fenced.Values.Min(), cancellationToken);
+                var resumed = kept.Count > 0 ? started.Task : Task.Delay(Timeout.Infinite, cancellationToken);
+                while (true)
+                {
+                    await Task.WhenAny(ends, share.Changed, fencedEnds, resumed).ConfigureAwait(false);
+                    if (resumed.IsCompletedSuccessfully)
+                    {
+                        LogResumed(logger, ownership.Group, string.Join(",", kept), Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds);
+                        resumed = Task.Delay(Timeout.Infinite, cancellationToken);
+                        continue;
+                    }
+                    if (!share.Changed.IsCompleted || ends.IsCompleted || fencedEnds.IsCompleted || ownership.Failure is not null)
+                    {
+                        break;
+                    }
+                    // A change of other partitions than those followed (a rebalance's last round assigns most members
+                    // nothing new) leaves the run as it is.
+                    var next = ownership.Current;
+                    if (!Followed(next, fenced, onShard).SequenceEqual(owned))
+                    {
+                        break;
+                    }
+                    ownership.ReleaseIfCurrent(next);
+                    share = next;
+                }
+                stoppedAt = Stopwatch.GetTimestamp();
+                previous = owned;
                 await run.CancelAsync();
                 try
                 {
@@ -96,6 +130,9 @@ public sealed partial class ShareFollower(
         }
     }
 
+    static List<int> Followed(OwnedShare share, Dictionary<int, DateTime> fenced, IReadOnlyList<int> onShard) =>
+        [.. share.Partitions.Where(p => !fenced.ContainsKey(p) && onShard.Contains(p))];
+
     // A timer may end a few milliseconds before the clock reads its deadline (it counts coarser ticks): ending early would
     // stop the run only to start it again over the same partitions.
     static async Task UntilAsync(DateTime deadline, CancellationToken cancellationToken)
@@ -115,6 +152,10 @@ public sealed partial class ShareFollower(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: the tail follows partitions {Partitions}")]
     static partial void LogFollowing(ILogger logger, string group, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Group {Group}: the tail resumed partitions {Partitions}, which it kept, {PauseMs:0} ms after its last run was told to stop")]
+    static partial void LogResumed(ILogger logger, string group, string partitions, double pauseMs);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "{Fold}'s checkpoint of partitions {Partitions} was moved by another instance: this one lost them while it was away, drops them, and looks again after {FencedFor}")]

@@ -87,8 +87,9 @@ public sealed partial class LogTail
     /// Runs the reader and every fold over <paramref name="followed"/> (every partition when null) until cancelled: each
     /// fold starts from its checkpoints of those partitions, and writes what it holds when cancelled. Throws what stopped
     /// a fold or the reader for good. One run at a time; a run after another starts every fold afresh.
+    /// <paramref name="started"/> is called once every fold has loaded, as the reader starts.
     /// </summary>
-    public async Task RunAsync(FollowedPartitions? followed, CancellationToken cancellationToken)
+    public async Task RunAsync(FollowedPartitions? followed, CancellationToken cancellationToken, Action? started = null)
     {
         if (_folds.Count == 0)
         {
@@ -126,6 +127,7 @@ public sealed partial class LogTail
                 slot.Begin(Connect(slot, slot.Fold.Position));
             }
             running.Add(Task.Run(() => ReadAsync(stopping.Token), CancellationToken.None));
+            started?.Invoke();
             await UntilFirstFailureAsync(running, stopping);
         }
         finally

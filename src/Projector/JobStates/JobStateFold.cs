@@ -13,7 +13,7 @@ namespace Streaming.Projector.JobStates;
 /// rebuild when it activates another (it writes what it holds to the old one, then resumes from the new one's
 /// checkpoint, where the tail hands it the log again).
 /// </summary>
-public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFactory loggers) : ILogFold
+public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFactory loggers, TimeSpan? stateWriteInterval = null) : ILogFold
 {
     public const string FoldName = "projector:job-states";
 
@@ -23,7 +23,9 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     // so a Projector that fell behind by a whole fleet held a fleet's rows: with 500,000 jobs it peaked at 1.2 GiB.
     // A job's row is written once per write: while a job signals less than once per write interval (the benches'
     // fleets) that is a row a signal either way; 20,000-100,000 jobs signalling several times an interval write more.
-    static readonly FoldOptions Writes = new() { MaxChanged = 20_000 };
+    readonly FoldOptions _writes = stateWriteInterval is { } every
+        ? new() { MaxChanged = 20_000, FlushInterval = every, MaxFlushInterval = every * 5 }
+        : new() { MaxChanged = 20_000 };
 
     readonly JobStateGenerations _generations = new(dataSource);
     readonly ILogger _logger = loggers.CreateLogger<JobStateProjection>();
@@ -44,6 +46,13 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var generation = await _generations.EnsureActiveAsync(cancellationToken);
+        if (_fold is { } fold && generation == Generation)
+        {
+            // A new run of the tail (a change of share): the fold keeps the states it wrote of the partitions it keeps.
+            await fold.StartAsync(cancellationToken);
+            _sinceCheck.Restart();
+            return;
+        }
         await FollowAsync(generation, cancellationToken);
     }
 
@@ -82,7 +91,7 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     async Task FollowAsync(JobStateGeneration generation, CancellationToken cancellationToken)
     {
         var projection = new JobStateProjection(dataSource, new ActivePolicies(_logger), new KnownIssues(), generation);
-        var fold = new BufferedFold<JobStateView>(dataSource, projection, Writes, _logger, readsArchive: true);
+        var fold = new BufferedFold<JobStateView>(dataSource, projection, _writes, _logger, readsArchive: true);
         await fold.StartAsync(cancellationToken);
         (_fold, Generation) = (fold, generation);
         _sinceCheck.Restart();

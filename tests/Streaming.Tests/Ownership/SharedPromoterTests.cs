@@ -107,7 +107,8 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         }
     }
 
-    static async Task<List<(Guid EventId, DateTimeOffset DecidedAt)>> DecisionsAsync(SharingPipeline pipeline, string job)
+    /// <summary>The job's stored promotions and demotions: each one's event id and decision time, in order.</summary>
+    internal static async Task<List<(Guid EventId, DateTimeOffset DecidedAt)>> DecisionsAsync(SharingPipeline pipeline, string job)
     {
         await using var command = pipeline.Database.CreateCommand(
             "select event_id, (data->>'decidedAt')::timestamptz from es.events where stream_id = $1 and type = $2 order by version");

@@ -9,7 +9,7 @@ using Streaming.Tests.Infrastructure;
 namespace Streaming.Tests.Ownership;
 
 /// <summary>
-/// The real system over a store of <see cref="PartitionedDatabase.Partitions"/> log partitions and a <c>job-signals</c>
+/// The real system over a store of <see cref="Partitions"/> log partitions and a <c>job-signals</c>
 /// of as many: Ingest and one of the Projector and the Promoter hosted in the test, the other role run as several
 /// processes of their own (<see cref="StartOwner"/>) that share the log's partitions through their group.
 /// </summary>
@@ -20,31 +20,40 @@ public sealed class SharingPipeline : IAsyncDisposable
     readonly List<ServiceProcess> _owners = [];
     readonly Action<string> _output;
 
-    SharingPipeline(Action<string> output) => _output = output;
+    SharingPipeline(Action<string> output, int partitions)
+    {
+        _output = output;
+        Partitions = partitions;
+    }
+
+    /// <summary>The log's partitions, and <c>job-signals</c>'s.</summary>
+    public int Partitions { get; }
 
     public EmbeddedKafkaCluster Kafka { get; } = EmbeddedKafkaCluster.Start();
 
     public NpgsqlDataSource Database => _database.DataSource;
 
-    static IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Store:LogPartitions"] = $"{PartitionedDatabase.Partitions}",
-        ["Kafka:Partitions"] = $"{PartitionedDatabase.Partitions}",
+        ["Store:LogPartitions"] = $"{Partitions}",
+        ["Kafka:Partitions"] = $"{Partitions}",
     };
 
     /// <summary>Starts the store, the brokers, Ingest and the role hosted here (<paramref name="hosted"/>).</summary>
     /// <param name="output">Where each owning process's log goes when the pipeline stops (the test's output).</param>
-    public static async Task<SharingPipeline> StartAsync(Func<IHostApplicationBuilder, IHostApplicationBuilder> hosted, Action<string> output)
+    /// <param name="partitions">The log's partitions (<see cref="PartitionedDatabase.Partitions"/> unless given).</param>
+    public static async Task<SharingPipeline> StartAsync(
+        Func<IHostApplicationBuilder, IHostApplicationBuilder> hosted, Action<string> output, int partitions = PartitionedDatabase.Partitions)
     {
-        var pipeline = new SharingPipeline(output);
+        var pipeline = new SharingPipeline(output, partitions);
         await pipeline._database.InitializeAsync();
         foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
         {
-            pipeline.Kafka.CreateTopic(topic, PartitionedDatabase.Partitions);
+            pipeline.Kafka.CreateTopic(topic, partitions);
         }
         foreach (var services in new Func<IHostApplicationBuilder, IHostApplicationBuilder>[] { b => b.AddIngest(), hosted })
         {
-            var host = ServiceHosts.Build(pipeline._database.ConnectionString, pipeline.Kafka.BootstrapServers, services, Settings);
+            var host = ServiceHosts.Build(pipeline._database.ConnectionString, pipeline.Kafka.BootstrapServers, services, pipeline.Settings);
             pipeline._hosts.Add(host);
             await host.StartAsync();
         }
@@ -65,9 +74,9 @@ public sealed class SharingPipeline : IAsyncDisposable
             ["ConnectionStrings__EventStore"] = _database.ConnectionString,
             ["Kafka__BootstrapServers"] = Kafka.BootstrapServers,
             ["Kafka__CreateTopics"] = "false",
-            ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
+            ["Kafka__Partitions"] = $"{Partitions}",
             ["Kafka__ConsumerSessionTimeout"] = $"{SessionTimeout:c}",
-            ["Store__LogPartitions"] = $"{PartitionedDatabase.Partitions}",
+            ["Store__LogPartitions"] = $"{Partitions}",
             ["Promoter__PolicyScanInterval"] = "00:00:01",
             [$"{role}__Ownership__Enabled"] = "true",
             [$"{role}__Ownership__InstanceId"] = instance,
