@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Npgsql;
 using Spectre.Console;
+using Streaming.Bench.Processes;
 using Streaming.Hosting;
 
 namespace Streaming.Bench.Delivery;
@@ -33,6 +34,8 @@ static class DecisionLatencyCommand
         try
         {
             var bootstrap = await WaitForBootstrapAsync(endpoints, child, token);
+            var metrics = new Uri(new Uri(ReadEndpoint(endpoints, "httpUrl")!), "/metrics");
+            using var http = new HttpClient();
             AnsiConsole.MarkupLine("[grey]waiting for the relays to start[/] …");
             await WaitForAsync(store, "select count(distinct name) = 2 from es.checkpoints where name like 'promoter:phase-change-relay%'", TimeSpan.FromMinutes(2), token);
 
@@ -59,6 +62,7 @@ static class DecisionLatencyCommand
             var visibility = new CommitVisibilityProbe(store);
             var watching = Task.Run(() => visibility.RunAsync(stopLoad.Token), token);
             var storedBefore = await StoredSignalsAsync(store, token);
+            var commitsBefore = await BookkeepingCommits.ScrapeAsync(http, metrics, token);
             var clock = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(5), token);
 
@@ -83,6 +87,7 @@ static class DecisionLatencyCommand
             await loading;
             await watching;
             var storedDuring = await StoredSignalsAsync(store, token) - storedBefore;
+            var commits = (await BookkeepingCommits.ScrapeAsync(http, metrics, token)).Since(commitsBefore);
 
             // What arrived by now, once: a decision arriving while the stages are read is in neither, not in one only.
             var onKafka = new Dictionary<string, DateTimeOffset>(listeners.OnKafka);
@@ -99,7 +104,8 @@ static class DecisionLatencyCommand
                 Percentiles.Of(stages.Values.Select(s => s.DecisionCommitted)),
                 Percentiles.Of(Relayed(stages, onKafka)),
                 Percentiles.Of(Relayed(stages, onBus)),
-                Percentiles.Of(visibility.Lags));
+                Percentiles.Of(visibility.Lags),
+                commits);
             report.Print();
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!);
             await File.WriteAllTextAsync(settings.OutputFile, JsonSerializer.Serialize(report, DecisionLatencyReport.JsonOptions), token);
@@ -162,7 +168,7 @@ static class DecisionLatencyCommand
 
     static Process StartEmbedded(DecisionLatencySettings settings, string database, string endpoints)
     {
-        var start = new ProcessStartInfo("dotnet", [settings.EmbeddedDll, "--no-fleet", "--endpoints-file", endpoints])
+        var start = new ProcessStartInfo("dotnet", [settings.EmbeddedDll, "--no-fleet", "--http-port", "0", "--endpoints-file", endpoints])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -170,7 +176,10 @@ static class DecisionLatencyCommand
         start.Environment["ConnectionStrings__EventStore"] = database;
         start.Environment["Bus__RabbitMqUrl"] = settings.RabbitMq.ToString();
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        // The bench counts the folds' bookkeeping commits on the process's /metrics, without a token.
+        start.Environment["Api__AnonymousMetrics"] = "true";
         start.Environment["Kafka__Client__fetch.wait.max.ms"] = settings.FetchWaitMs.ToString(CultureInfo.InvariantCulture);
+        start.Environment[ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp;
         var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the all-in-one process");
         child.OutputDataReceived += (_, e) => Echo(e.Data);
         child.ErrorDataReceived += (_, e) => Echo(e.Data);
@@ -195,16 +204,16 @@ static class DecisionLatencyCommand
         {
             throw new InvalidOperationException($"the all-in-one process exited with code {child.ExitCode}");
         }
-        await WaitForAsync(() => TryReadBootstrap(endpoints) is not null, TimeSpan.FromSeconds(10), cancellationToken);
-        return TryReadBootstrap(endpoints)!;
+        await WaitForAsync(() => ReadEndpoint(endpoints, "kafkaBootstrapServers") is not null, TimeSpan.FromSeconds(10), cancellationToken);
+        return ReadEndpoint(endpoints, "kafkaBootstrapServers")!;
     }
 
-    static string? TryReadBootstrap(string endpoints)
+    static string? ReadEndpoint(string endpoints, string name)
     {
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllText(endpoints));
-            return json.RootElement.GetProperty("kafkaBootstrapServers").GetString();
+            return json.RootElement.GetProperty(name).GetString();
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException)
         {

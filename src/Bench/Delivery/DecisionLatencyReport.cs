@@ -20,11 +20,14 @@ sealed record DecisionLatencyReport(
     Percentiles SignalCommittedToDecisionCommitted,
     Percentiles DecisionCommittedToKafka,
     Percentiles DecisionCommittedToBus,
-    Percentiles CommitToVisible)
+    Percentiles CommitToVisible,
+    BookkeepingCommits Commits)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public bool AllReceived => Kafka.Count == Probes && Bus.Count == Probes;
+
+    public double BookkeepingPerIngestCommit => Commits.IngestCommits > 0 ? (double)Commits.Total / Commits.IngestCommits : double.NaN;
 
     public void Print()
     {
@@ -44,6 +47,10 @@ sealed record DecisionLatencyReport(
         var visible = new Table().AddColumns("every commit during the load …", "n", "p50 ms", "p99 ms", "max ms");
         Row(visible, "commit → visible to a notified tail (another process)", CommitToVisible);
         AnsiConsole.Write(visible);
+        AnsiConsole.MarkupLine(
+            $"bookkeeping commits during the load: {Commits.Total:N0} for {Commits.IngestCommits:N0} Ingest commits, " +
+            $"[bold]{BookkeepingPerIngestCommit:N2} per Ingest commit[/] (" +
+            Markup.Escape(string.Join(", ", Commits.ByFold.Where(f => f.Value > 0).OrderByDescending(f => f.Value).Select(f => $"{f.Key} {f.Value:N0}"))) + ")");
     }
 
     static void Row(Table table, string what, Percentiles p) =>

@@ -37,6 +37,7 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
             {
                 ["ConnectionStrings__EventStore"] = connectionString,
                 ["Serilog__MinimumLevel__Default"] = "Warning",
+                [ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp,
             },
             cancellationToken);
         var running = child.Running;

@@ -15,7 +15,6 @@ namespace Streaming.Bench.Scale;
 public sealed partial class ServiceSet : IAsyncDisposable
 {
     const string OwnershipCategory = "Streaming.Projections.Ownership";
-    const string TierUpVariable = "DOTNET_TC_CallCountThreshold";
 
     readonly List<ServiceProcess> _processes = [];
     readonly string _announcement;
@@ -54,7 +53,7 @@ public sealed partial class ServiceSet : IAsyncDisposable
             // The groups' assignments: what the takeover is read from, and what says the shares have settled.
             [$"Serilog__MinimumLevel__Override__{OwnershipCategory}"] = "Information",
             // As ./run.sh sets it, unless the bench's own environment does.
-            [TierUpVariable] = Environment.GetEnvironmentVariable(TierUpVariable) ?? "2000",
+            [ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp,
         };
         if (shards.Count > 1)
         {

@@ -1,0 +1,11 @@
+namespace Streaming.Bench.Processes;
+
+/// <summary>The runtime settings <c>./run.sh</c> starts the services with, so that the bench measures them as they run.</summary>
+public static class ServiceRuntime
+{
+    /// <summary>The tiered-compilation call count <c>./run.sh</c> exports: the variable's name.</summary>
+    public const string TierUpVariable = "DOTNET_TC_CallCountThreshold";
+
+    /// <summary>Its value: the bench's own environment's, as an explicit setting wins under <c>./run.sh</c>, else run.sh's default.</summary>
+    public static string TierUp => Environment.GetEnvironmentVariable(TierUpVariable) ?? "2000";
+}
