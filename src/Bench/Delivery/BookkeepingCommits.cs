@@ -7,18 +7,22 @@ namespace Streaming.Bench.Delivery;
 /// and checkpoint saves, <c>streaming.fold.commits</c>) and Ingest's batches appended (<c>streaming.ingest.batches</c>,
 /// one commit each on one shard).
 /// </summary>
-sealed record BookkeepingCommits(IReadOnlyDictionary<string, long> ByFold, long IngestCommits)
+public sealed record BookkeepingCommits(IReadOnlyDictionary<string, long> ByFold, long IngestCommits)
 {
     const string FoldCommits = "streaming_fold_commits_total";
     const string IngestBatches = "streaming_ingest_batches_total";
 
     public long Total => ByFold.Values.Sum();
 
-    public static async Task<BookkeepingCommits> ScrapeAsync(HttpClient http, Uri metrics, CancellationToken cancellationToken)
+    public static async Task<BookkeepingCommits> ScrapeAsync(HttpClient http, Uri metrics, CancellationToken cancellationToken) =>
+        Parse(await http.GetStringAsync(metrics, cancellationToken));
+
+    /// <summary>The counters in a Prometheus text exposition.</summary>
+    public static BookkeepingCommits Parse(string exposition)
     {
         var byFold = new Dictionary<string, long>(StringComparer.Ordinal);
         long ingest = 0;
-        foreach (var line in (await http.GetStringAsync(metrics, cancellationToken)).Split('\n'))
+        foreach (var line in exposition.Split('\n'))
         {
             if (line.StartsWith(FoldCommits + "{", StringComparison.Ordinal) && Label(line, "fold") is { } fold)
             {
