@@ -44,23 +44,33 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         Assert.True(takeover <= TimeSpan.FromSeconds(15), $"the takeover took {takeover.TotalSeconds:0.0} s");
     }
 
+    static readonly TimeSpan Paused = TimeSpan.FromSeconds(30);
+
     [Fact]
-    public async Task A_promoter_paused_past_its_session_and_resumed_writes_nothing_for_the_partitions_it_lost()
+    public async Task A_promoter_paused_for_30_s_and_resumed_writes_nothing_for_the_partitions_it_lost()
     {
         // Given two Promoters of one group, each following a share of the partitions, with jobs halfway through their soak
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
         var (first, second, jobs) = await HalfwayAsync(pipeline);
         var lost = FollowedShare.Of(first);
 
-        // When the first is paused (SIGSTOP) until the second has taken its partitions and decided every job
+        // When the first is paused (SIGSTOP) for the 30 s, in which the second takes its partitions and decides
+        // every job
         Signal(first, "STOP");
+        var stopped = Stopwatch.StartNew();
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
         producer.Produce(jobs.SelectMany(job => SignalFactory.Minutes(job, 20, 20, "shadow", SignalFactory.Good)));
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SequenceEqual(Every)), Timeout, "the second Promoter to take every partition");
         await DecidedOnceAsync(pipeline, jobs);
+        // The pause's length is the fault injected, not a wait for a condition.
+        if (Paused - stopped.Elapsed is { Ticks: > 0 } rest)
+        {
+            await Task.Delay(rest);
+        }
 
         // And then resumed (SIGCONT), with more signals after the promotions
         Signal(first, "CONT");
+        output.WriteLine($"the first Promoter was paused for {stopped.Elapsed.TotalSeconds:0.0} s");
         producer.Produce(jobs.SelectMany(job => SignalFactory.Minutes(job, 40, 5, "reverse_shadow", SignalFactory.Good)));
 
         // Then it gives up the partitions it lost and its group hands it a share again, while every job's decisions stay one
