@@ -12,7 +12,8 @@
 #                            partitions through its consumer group, each copy a static member named by its index; with
 #                            N > 1 the store is made (or must have been made) with as many log partitions as job-signals has
 #   ./run.sh --shards S      the store over S PostgreSQL clusters (ports STREAMING_PG_PORT .. +S-1), log partition p on
-#                            shard p mod S; per shard N Projectors and N Promoters (projector-shard<s>, ...) serving it;
+#                            shard p mod S; per shard N Projectors and N Promoters (projector-shard<s>, ...) serving it,
+#                            each role's sharing the shard's partitions through job-signals.shard-<s> (the broker makes it);
 #                            one set of Ingest and the API over every shard; at most as many shards as log partitions
 #   ./run.sh --all-in-one    broker, services, API and fleet in one process instead (quick demos: a crash takes the topics
 #                            with it), beside PostgreSQL and RabbitMQ

@@ -19,7 +19,10 @@ namespace Streaming.Embedded;
 
 public static class EmbeddedExtensions
 {
-    /// <summary>Points every Kafka client of the process at <paramref name="cluster"/> and creates the contract's topics on it.</summary>
+    /// <summary>
+    /// Points every Kafka client of the process at <paramref name="cluster"/> and creates the contract's topics on it, and
+    /// in a sharded store each shard's group topic.
+    /// </summary>
     public static IHostApplicationBuilder UseEmbeddedKafka(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
     {
         var kafka = new KafkaOptions();
@@ -27,6 +30,10 @@ public static class EmbeddedExtensions
         foreach (var topic in new[] { kafka.SignalsTopic, kafka.SignalsDeadLetterTopic, kafka.PhaseChangesTopic })
         {
             cluster.CreateTopic(topic, kafka.Partitions);
+        }
+        foreach (var (topic, partitions) in kafka.ShardGroupTopics(new ShardMap(ServiceDefaults.ReadServedShard(builder.Configuration).Shards, kafka.Partitions)))
+        {
+            cluster.CreateTopic(topic, partitions);
         }
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -27,6 +27,7 @@ public static class ServiceDefaults
             .BindConfiguration(KafkaOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.BootstrapServers), "Kafka:BootstrapServers is required")
             .Validate(o => o.Partitions > 0, "Kafka:Partitions must be positive")
+            .Validate(o => o.ShardGroupTopic.Contains("{shard}", StringComparison.Ordinal), "Kafka:ShardGroupTopic must hold {shard}: each shard's groups share out a topic of their own")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
         builder.Services.AddSingleton<TopicProvisioner>();

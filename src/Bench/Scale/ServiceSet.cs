@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Streaming.Bench.Cpu;
 using Streaming.Bench.Processes;
+using Streaming.EventStore;
 using Streaming.Hosting.Supervision;
 
 namespace Streaming.Bench.Scale;
@@ -18,8 +19,13 @@ public sealed partial class ServiceSet : IAsyncDisposable
 
     readonly List<ServiceProcess> _processes = [];
     readonly string _announcement;
+    readonly ShardMap _shards;
 
-    ServiceSet(string announcement) => _announcement = announcement;
+    ServiceSet(string announcement, int shards)
+    {
+        _announcement = announcement;
+        _shards = new ShardMap(shards, ScaleSettings.Partitions);
+    }
 
     public string BootstrapServers { get; private set; } = "";
 
@@ -30,7 +36,7 @@ public sealed partial class ServiceSet : IAsyncDisposable
 
     public static async Task<ServiceSet> StartAsync(ServiceExecutables executables, IReadOnlyList<string> shards, int instances, CancellationToken cancellationToken)
     {
-        var set = new ServiceSet(Path.Combine(Path.GetTempPath(), $"streaming-scale-bench-broker-{Environment.ProcessId}.json"));
+        var set = new ServiceSet(Path.Combine(Path.GetTempPath(), $"streaming-scale-bench-broker-{Environment.ProcessId}.json"), shards.Count);
         try
         {
             await set.StartProcessesAsync(executables, shards, instances, cancellationToken);
@@ -143,8 +149,9 @@ public sealed partial class ServiceSet : IAsyncDisposable
     }
 
     /// <summary>
-    /// With ownership, waits until each group's members together own every partition, each by its last assignment line;
-    /// without it, there is nothing to wait for.
+    /// With ownership, waits until each group's members together own every partition of their shard (every partition
+    /// of the log with one shard; a shard's own and the control partition with several), each by its last assignment
+    /// line; without it, there is nothing to wait for.
     /// </summary>
     public async Task WaitForSharesAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -155,13 +162,14 @@ public sealed partial class ServiceSet : IAsyncDisposable
             {
                 continue;
             }
+            var every = _shards.PartitionsOf(group.Key.Shard).Append(LogPartitioner.ControlPartition).Distinct().Order().ToList();
             while (group.Select(p => Owned(p)).ToList() is var shares
-                && (shares.Any(o => o is null) || shares.Sum(o => o!.Count) != ScaleSettings.Partitions || shares.SelectMany(o => o!).Distinct().Count() != ScaleSettings.Partitions))
+                && (shares.Any(o => o is null) || shares.Sum(o => o!.Count) != every.Count || !shares.SelectMany(o => o!).Order().SequenceEqual(every)))
             {
                 ThrowIfOneExited();
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new TimeoutException($"the {group.Key.Role}s' group did not share out the {ScaleSettings.Partitions} partitions within {timeout.TotalSeconds:0} s: "
+                    throw new TimeoutException($"the {group.Key.Role}s' group did not share out the {every.Count} partitions within {timeout.TotalSeconds:0} s: "
                         + string.Join("; ", group.Select(p => $"{p.Name} owns {(Owned(p) is { } owned ? string.Join(',', owned) : "nothing said yet")}")));
                 }
                 await Task.Delay(200, cancellationToken);

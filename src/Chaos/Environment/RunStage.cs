@@ -4,6 +4,7 @@ using Streaming.Chaos.Workload;
 using Streaming.Contracts;
 using Streaming.Embedded.Broker;
 using Streaming.EventStore;
+using Streaming.Hosting.Kafka;
 
 namespace Streaming.Chaos.Environment;
 
@@ -59,6 +60,10 @@ public sealed class RunStage : IAsyncDisposable
         foreach (var topic in new[] { Topics.Signals, Topics.SignalsDeadLetter, Topics.PhaseChanges })
         {
             broker.CreateTopic(topic, settings.Partitions);
+        }
+        foreach (var (topic, partitions) in new KafkaOptions().ShardGroupTopics(new ShardMap(settings.Shards, settings.Partitions)))
+        {
+            broker.CreateTopic(topic, partitions);
         }
         var runDirectory = Path.Combine(settings.WorkDirectory, name);
         var policies = Path.Combine(runDirectory, "policies");

@@ -42,7 +42,8 @@ public sealed partial class HostDownPlan(TimeSpan down, TimeSpan limit, int inst
 
     async Task DownAsync(long sent, SupervisedServices services, CancellationToken cancellationToken)
     {
-        // The copy with the most of the shard's partitions (a group's split may leave one with none of them but 0).
+        // The copy with the most of the shard's partitions (the group shares out the shard's alone, but with more copies
+        // than the shard has partitions one has none).
         var copies = Enumerable.Range(1, instances).Select(copy => SupervisedServices.ProcessName("promoter", 0, copy, instances, shards))
             .Select(name => (Name: name, Followed: Followed(services.OutputOf(name)).Where(p => p != 0).ToHashSet())).ToList();
         var (victim, followed) = copies.MaxBy(c => c.Followed.Count);

@@ -21,6 +21,7 @@ sealed partial class StandaloneBroker(
     KafkaOptions kafka,
     IOptions<IngestOptions> ingestOptions,
     SignalLog store,
+    ServedShard served,
     IConfiguration configuration,
     ILogger<StandaloneBroker> logger) : BackgroundService
 {
@@ -30,6 +31,11 @@ sealed partial class StandaloneBroker(
         foreach (var topic in new[] { kafka.SignalsTopic, kafka.SignalsDeadLetterTopic, kafka.PhaseChangesTopic })
         {
             cluster.CreateTopic(topic, kafka.Partitions);
+        }
+        // A sharded store's Projector and Promoter groups share out their shard's own topic (run.sh exports Store__Shards to every process).
+        foreach (var (topic, partitions) in kafka.ShardGroupTopics(new ShardMap(served.Shards, kafka.Partitions)))
+        {
+            cluster.CreateTopic(topic, partitions);
         }
         var bootstrapPort = configuration.GetValue<int?>("Broker:BootstrapPort");
         await using var forwarder = bootstrapPort is { } port ? new BootstrapForwarder(port, cluster.BootstrapServers.Split(',')[0]) : null;

@@ -10,7 +10,11 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
     public const string CleanupPolicy = "cleanup.policy";
 
     public Task EnsureTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken) =>
-        EnsureTopicsAsync(topics, new Dictionary<string, string>(), cancellationToken);
+        EnsureTopicsAsync(topics, options.Partitions, new Dictionary<string, string>(), cancellationToken);
+
+    /// <summary>Creates <paramref name="topic"/> with <paramref name="partitions"/> partitions when it is missing (one of another count is left as it is).</summary>
+    public Task EnsureTopicAsync(string topic, int partitions, CancellationToken cancellationToken) =>
+        EnsureTopicsAsync([topic], partitions, new Dictionary<string, string>(), cancellationToken);
 
     /// <summary>
     /// Creates a log-compacted topic (Kafka keeps at least the last record of every key), or makes an existing one
@@ -22,7 +26,7 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
         {
             return;
         }
-        await EnsureTopicsAsync([topic], new Dictionary<string, string> { [CleanupPolicy] = "compact" }, cancellationToken);
+        await EnsureTopicsAsync([topic], options.Partitions, new Dictionary<string, string> { [CleanupPolicy] = "compact" }, cancellationToken);
         using var admin = new AdminClientBuilder(KafkaClientConfig.Admin(options, "streaming-admin")).Build();
         var resource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
         var described = await admin.DescribeConfigsAsync([resource]).WaitAsync(cancellationToken);
@@ -38,7 +42,7 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
         }
     }
 
-    async Task EnsureTopicsAsync(IEnumerable<string> topics, Dictionary<string, string> configs, CancellationToken cancellationToken)
+    async Task EnsureTopicsAsync(IEnumerable<string> topics, int partitions, Dictionary<string, string> configs, CancellationToken cancellationToken)
     {
         if (!options.CreateTopics)
         {
@@ -49,7 +53,7 @@ public sealed class TopicProvisioner(KafkaOptions options, ILogger<TopicProvisio
             .Select(name => new TopicSpecification
             {
                 Name = name,
-                NumPartitions = options.Partitions,
+                NumPartitions = partitions,
                 ReplicationFactor = options.ReplicationFactor,
                 Configs = configs,
             })

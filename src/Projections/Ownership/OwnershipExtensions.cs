@@ -18,8 +18,8 @@ public static class OwnershipExtensions
     /// With <c>{section}:Enabled</c>, the process's tail follows the share of the log its role's group assigns it
     /// (group <paramref name="defaultGroup"/> unless <c>{section}:Group</c> names another); without, every partition, as one instance.
     /// Without <c>{section}:InstanceId</c>, a copy the supervisor started is a static member named by its index. In a sharded
-    /// store the group is the shard's (<see cref="ServedShard.GroupOf"/>), and the tail follows, of the partitions it
-    /// assigns, the shard's own and the control partition.
+    /// store the group is the shard's (<see cref="ServedShard.GroupOf"/>) and shares out the shard's partitions alone
+    /// (<see cref="GroupTopic"/>), creating its topic when <c>Kafka:CreateTopics</c> is on.
     /// </summary>
     public static IHostApplicationBuilder AddPartitionOwnership(this IHostApplicationBuilder builder, string section, string role, string defaultGroup)
     {
@@ -47,17 +47,18 @@ public static class OwnershipExtensions
                 $"{section}: a process follows one group's share of the log; run the roles that own partitions as processes of their own");
         }
         builder.Services.AddSingleton(sp => new PartitionOwnership(
-            options, sp.GetRequiredService<KafkaOptions>(), role, sp.GetRequiredService<ILogger<PartitionOwnership>>()));
+            options, sp.GetRequiredService<KafkaOptions>(), role, sp.GetRequiredService<ILogger<PartitionOwnership>>())
+        {
+            Served = served,
+            Topics = sp.GetRequiredService<TopicProvisioner>(),
+        });
         builder.Services.AddSingleton(sp => new ShareFollower(
             sp.GetRequiredService<LogTail>(),
             sp.GetRequiredService<PartitionOwnership>(),
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<KafkaOptions>().ConsumerSessionTimeout,
             sp.GetRequiredService<ILogger<ShareFollower>>(),
-            sp.GetRequiredService<LoopHealth>())
-        {
-            Served = served,
-        });
+            sp.GetRequiredService<LoopHealth>()));
         return builder;
     }
 }

@@ -1,14 +1,16 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Streaming.EventStore;
 using Streaming.Hosting.Kafka;
 
 namespace Streaming.Projections.Ownership;
 
 /// <summary>
 /// A role's share of the log's partitions, assigned by Kafka's consumer-group protocol: a consumer of the role's own
-/// group subscribed to <c>job-signals</c> for the assignment alone (cooperative-sticky, optionally static membership). It
-/// never fetches a record: every assigned partition is paused at once, and it is polled on a thread of its own only to
-/// keep its membership. Kafka partition k is log partition k. A revoke waits, within <see cref="OwnershipOptions.DrainTimeout"/>,
+/// group subscribed to its <see cref="GroupTopic"/> (<c>job-signals</c>, or in a sharded store the served shard's own)
+/// for the assignment alone (cooperative-sticky, optionally static membership). It never fetches a record: every
+/// assigned partition is paused at once, and it is polled on a thread of its own only to keep its membership. What it
+/// owns is said in log partitions, those its assigned partitions stand for. A revoke waits, within <see cref="OwnershipOptions.DrainTimeout"/>,
 /// until the process says it has stopped working on what it follows (<see cref="Release"/>) before giving the
 /// partitions up; partitions lost (the session timed out) are given up at once, since another member may own them already.
 /// </summary>
@@ -25,6 +27,7 @@ public sealed partial class PartitionOwnership : IDisposable
     readonly SortedSet<int> _owned = [];
     readonly List<TaskCompletionSource> _releases = [];
     TaskCompletionSource _changed = NewSignal();
+    GroupTopic? _topic;
     IConsumer<Ignore, Ignore>? _consumer;
     Thread? _polling;
     volatile bool _stopping;
@@ -45,6 +48,12 @@ public sealed partial class PartitionOwnership : IDisposable
 
     public string Group => _options.Group;
 
+    /// <summary>The shard the process serves: in a sharded store the group shares out that shard's partitions alone.</summary>
+    public ServedShard Served { get; init; } = ServedShard.Single;
+
+    /// <summary>Creates a sharded store's group topic when it is missing and <c>Kafka:CreateTopics</c> is on; none, nothing is created.</summary>
+    public TopicProvisioner? Topics { get; init; }
+
     /// <summary>What the group assigns to this instance now, and a task that completes when that changes.</summary>
     public OwnedShare Current
     {
@@ -58,11 +67,18 @@ public sealed partial class PartitionOwnership : IDisposable
     }
 
     /// <summary>
-    /// Joins the group. Fails when <c>job-signals</c> does not have <paramref name="logPartitions"/> partitions: Kafka
-    /// partition k must be log partition k.
+    /// Joins the group. Fails when its topic (<see cref="GroupTopic.Of"/>) does not have a partition for each log partition
+    /// it stands for: <c>job-signals</c> one for each of the log's <paramref name="logPartitions"/>, a shard's group topic
+    /// one for each of the shard's.
     /// </summary>
-    public void Start(int logPartitions)
+    public async Task StartAsync(int logPartitions, CancellationToken cancellationToken)
     {
+        var topic = GroupTopic.Of(Served, _kafka, logPartitions);
+        if (Served.IsSharded && Topics is { } topics)
+        {
+            await topics.EnsureTopicAsync(topic.Name, topic.Partitions, cancellationToken);
+        }
+        _topic = topic;
         var config = KafkaClientConfig.Consumer(_kafka, $"{_role}-ownership", _options.Group);
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         config.GroupInstanceId = string.IsNullOrWhiteSpace(_options.InstanceId) ? null : _options.InstanceId;
@@ -78,14 +94,16 @@ public sealed partial class PartitionOwnership : IDisposable
             .Build();
         try
         {
-            var topicPartitions = PartitionsOf(consumer, _kafka.SignalsTopic);
-            if (topicPartitions != logPartitions)
+            var topicPartitions = PartitionsOf(consumer, topic.Name);
+            if (topicPartitions != topic.Partitions)
             {
-                throw new InvalidOperationException(
-                    $"'{_kafka.SignalsTopic}' has {topicPartitions} partitions and the store's log {logPartitions}: a group's Kafka partition k is log " +
-                    "partition k, so the two counts must be equal (Kafka:Partitions, Store:LogPartitions)");
+                throw new InvalidOperationException(Served.IsSharded
+                    ? $"'{topic.Name}' has {topicPartitions} partitions and {Served} holds {topic.Partitions} of the log's {logPartitions}: the group's " +
+                      "partition i is the shard's i-th log partition, so the two counts must be equal (Kafka:ShardGroupTopic, Store:LogPartitions)"
+                    : $"'{topic.Name}' has {topicPartitions} partitions and the store's log {logPartitions}: a group's Kafka partition k is log " +
+                      "partition k, so the two counts must be equal (Kafka:Partitions, Store:LogPartitions)");
             }
-            consumer.Subscribe(_kafka.SignalsTopic);
+            consumer.Subscribe(topic.Name);
         }
         catch
         {
@@ -95,7 +113,11 @@ public sealed partial class PartitionOwnership : IDisposable
         _consumer = consumer;
         _polling = new Thread(Poll) { IsBackground = true, Name = $"{_role} ownership" };
         _polling.Start();
-        LogJoining(_logger, _role, _options.Group, _options.InstanceId ?? "(dynamic)", _kafka.SignalsTopic);
+        LogJoining(_logger, _role, _options.Group, _options.InstanceId ?? "(dynamic)", topic.Name);
+        if (Served.IsSharded)
+        {
+            LogShardTopic(_logger, _options.Group, Served.ToString(), topic.Name, topic.ToString());
+        }
     }
 
     /// <summary>The process stopped working on the partitions taken away so far: their revokes may complete.</summary>
@@ -170,7 +192,14 @@ public sealed partial class PartitionOwnership : IDisposable
     static int PartitionsOf(IConsumer<Ignore, Ignore> consumer, string topic)
     {
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var deadline = DateTime.UtcNow + MetadataTimeout;
         var metadata = admin.GetMetadata(topic, MetadataTimeout).Topics.SingleOrDefault(t => t.Topic == topic);
+        // A topic just created (by this process or another starting beside it) can take a moment to reach every broker's metadata.
+        while (metadata?.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.LeaderNotAvailable && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(PollTimeout);
+            metadata = admin.GetMetadata(topic, MetadataTimeout).Topics.SingleOrDefault(t => t.Topic == topic);
+        }
         if (metadata is null || metadata.Error.Code != ErrorCode.NoError)
         {
             throw new InvalidOperationException($"'{topic}' could not be described ({metadata?.Error.Reason ?? "no metadata"}): the group's partitions are its partitions");
@@ -213,9 +242,9 @@ public sealed partial class PartitionOwnership : IDisposable
         lock (_lock)
         {
             var added = false;
-            foreach (var partition in assigned)
+            foreach (var partition in LogPartitionsOf(assigned))
             {
-                added |= _owned.Add(partition.Partition.Value);
+                added |= _owned.Add(partition);
             }
             // A cooperative rebalance ends with an assignment for every member, most often of nothing new.
             if (added)
@@ -223,26 +252,27 @@ public sealed partial class PartitionOwnership : IDisposable
                 Signal();
             }
         }
-        LogAssigned(_logger, _options.Group, Numbers(assigned), Numbers(Current.Partitions));
+        LogAssigned(_logger, _options.Group, Numbers(LogPartitionsOf(assigned)), Numbers(Current.Partitions));
         return assigned.Select(p => new TopicPartitionOffset(p, Offset.End));
     }
 
     // The partitions go once the process has written what it holds for them, or the drain's time is up.
     void Revoked(List<TopicPartitionOffset> revoked)
     {
-        var release = Take(revoked.Select(p => p.Partition.Value), wait: !_stopping);
+        var partitions = LogPartitionsOf(revoked.Select(p => p.TopicPartition));
+        var release = Take(partitions, wait: !_stopping);
         if (release is not null && !release.Wait(_options.DrainTimeout))
         {
-            LogDrainTimedOut(_logger, _options.Group, Numbers(revoked.Select(p => p.Partition.Value)), _options.DrainTimeout);
+            LogDrainTimedOut(_logger, _options.Group, Numbers(partitions), _options.DrainTimeout);
         }
-        LogRevoked(_logger, _options.Group, Numbers(revoked.Select(p => p.Partition.Value)), Numbers(Current.Partitions));
+        LogRevoked(_logger, _options.Group, Numbers(partitions), Numbers(Current.Partitions));
     }
 
     void Lost(IEnumerable<TopicPartitionOffset> lost) => Lost(lost.Select(p => p.TopicPartition));
 
     void Lost(IEnumerable<TopicPartition> lost)
     {
-        var partitions = lost.Select(p => p.Partition.Value).ToList();
+        var partitions = LogPartitionsOf(lost);
         Take(partitions, wait: false);
         if (partitions.Count > 0)
         {
@@ -284,12 +314,16 @@ public sealed partial class PartitionOwnership : IDisposable
 
     static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    static string Numbers(IEnumerable<TopicPartition> partitions) => Numbers(partitions.Select(p => p.Partition.Value));
+    IReadOnlyList<int> LogPartitionsOf(IEnumerable<TopicPartition> partitions) => _topic!.LogPartitionsOf(partitions.Select(p => p.Partition.Value));
 
     static string Numbers(IEnumerable<int> partitions) => string.Join(",", partitions.Order());
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The {Role} joins group {Group} as {InstanceId} for a share of {Topic}'s partitions")]
     static partial void LogJoining(ILogger logger, string role, string group, string instanceId, string topic);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Group {Group} serves {Shard} through {Topic}: its partitions stand for the log partitions {Mapping}, so the group splits the shard's partitions alone")]
+    static partial void LogShardTopic(ILogger logger, string group, string shard, string topic, string mapping);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} assigned partitions {Assigned}; this instance owns {Owned}")]
     static partial void LogAssigned(ILogger logger, string group, string assigned, string owned);

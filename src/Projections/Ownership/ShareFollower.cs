@@ -22,21 +22,14 @@ public sealed partial class ShareFollower(
 {
     static readonly TimeSpan SettleAfterFencing = TimeSpan.FromSeconds(2);
 
-    /// <summary>The shard the process serves: of the partitions the group assigns, its tail follows that shard's and the control partition.</summary>
-    public ServedShard Served { get; init; } = ServedShard.Single;
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         // PostgreSQL may be away as the process starts: waited out, as the tail's loops do.
         var partitioner = await new Outage(LogTail.LoopName, health ?? new LoopHealth(), logger)
             .WaitOutAsync(token => EventStoreSchema.ReadPartitioningAsync(dataSource, token), cancellationToken);
-        // Fails at once when the log has fewer partitions than the store has shards.
-        var onShard = Served.Followed(Enumerable.Range(0, partitioner.Partitions), partitioner.Partitions);
-        ownership.Start(partitioner.Partitions);
-        if (Served.IsSharded)
-        {
-            LogShard(logger, ownership.Group, Served.ToString(), string.Join(",", onShard));
-        }
+        // Fails at once when the log has fewer partitions than the store has shards. In a sharded store the group shares
+        // out the served shard's partitions alone (and the control partition with the shard's first).
+        await ownership.StartAsync(partitioner.Partitions, cancellationToken);
         var fenced = new Dictionary<int, DateTime>();
         // What the last run followed, and when it was told to stop.
         List<int> previous = [];
@@ -57,7 +50,7 @@ public sealed partial class ShareFollower(
                 {
                     fenced.Remove(partition);
                 }
-                var owned = Followed(share, fenced, onShard);
+                var owned = Followed(share, fenced);
                 using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var followed = owned.Count == 0 ? null : FollowedPartitions.Share(owned, partitioner);
                 var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,7 +86,7 @@ public sealed partial class ShareFollower(
                     // A change of other partitions than those followed (a rebalance's last round assigns most members
                     // nothing new) leaves the run as it is.
                     var next = ownership.Current;
-                    if (!Followed(next, fenced, onShard).SequenceEqual(owned))
+                    if (!Followed(next, fenced).SequenceEqual(owned))
                     {
                         break;
                     }
@@ -130,8 +123,8 @@ public sealed partial class ShareFollower(
         }
     }
 
-    static List<int> Followed(OwnedShare share, Dictionary<int, DateTime> fenced, IReadOnlyList<int> onShard) =>
-        [.. share.Partitions.Where(p => !fenced.ContainsKey(p) && onShard.Contains(p))];
+    static List<int> Followed(OwnedShare share, Dictionary<int, DateTime> fenced) =>
+        [.. share.Partitions.Where(p => !fenced.ContainsKey(p))];
 
     // A timer may end a few milliseconds before the clock reads its deadline (it counts coarser ticks): ending early would
     // stop the run only to start it again over the same partitions.
@@ -143,11 +136,7 @@ public sealed partial class ShareFollower(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Group {Group} serves {Shard}: of the partitions it assigns, the tail follows those of {Partitions} (the shard's and the control partition)")]
-    static partial void LogShard(ILogger logger, string group, string shard, string partitions);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} assigns partitions {Partitions}, none of them followed here: the tail waits")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} assigns partitions {Partitions}, none of them followed now (dropped for a while after a fencing): the tail waits")]
     static partial void LogNoneOnShard(ILogger logger, string group, string partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group}: the tail follows partitions {Partitions}")]

@@ -72,7 +72,7 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
 
             // When a second member joins, and the group's rebalance ends with each member owning a share
             using var second = Member(group, "second", NullLogger<PartitionOwnership>.Instance);
-            second.Start(Partitioner.Partitions);
+            await second.StartAsync(Partitioner.Partitions, CancellationToken.None);
             await Eventually.True(() => Task.FromResult(following.IsCompleted
                     || second.Current.Partitions.Count > 0 && ownership.Current.Partitions.Concat(second.Current.Partitions).Order().SequenceEqual(Enumerable.Range(0, Partitioner.Partitions))),
                 Deadline, "the two members to split the partitions");

@@ -4,6 +4,7 @@ using Streaming.Contracts.History;
 using Streaming.Contracts.Signals;
 using Streaming.Embedded.Broker;
 using Streaming.EventStore;
+using Streaming.Hosting.Kafka;
 using Streaming.Ingest.Appending;
 using Streaming.Promoter.Fleet;
 using Streaming.Tests.EventStore;
@@ -15,7 +16,8 @@ namespace Streaming.Tests.Sharding;
 
 /// <summary>
 /// A Projector process for each of two shards (two PostgreSQL clusters), each the one member of its shard's group: what
-/// each follows and projects, and the control streams relayed from shard 0 into shard 1. The signals are appended to
+/// each follows and projects, and the control streams relayed from shard 0 into shard 1; and two Projectors of one
+/// shard, which split that shard's partitions between them. The signals are appended to
 /// each shard's log directly, as Ingest over shards would store them.
 /// </summary>
 public sealed class ShardedProjectorTests(TwoShardStore shards, ITestOutputHelper output) : IClassFixture<TwoShardStore>
@@ -38,10 +40,15 @@ public sealed class ShardedProjectorTests(TwoShardStore shards, ITestOutputHelpe
         // When a Projector serves each shard
         using var kafka = EmbeddedKafkaCluster.Start();
         kafka.CreateTopic(Topics.Signals, PartitionedDatabase.Partitions);
+        foreach (var (topic, partitions) in new KafkaOptions().ShardGroupTopics(TwoShardStore.Map))
+        {
+            kafka.CreateTopic(topic, partitions);
+        }
         await using var first = Projector(kafka, 0);
         await using var second = Projector(kafka, 1);
 
-        // Then each follows its shard's partitions and the control partition, of the four its group assigns it
+        // Then each follows its shard's partitions and the control partition, all of those its group (over its shard's group
+        // topic of two partitions) assigns it
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(first).SetEquals([0, 2])), Timeout, "shard 0's Projector to follow 0 and 2");
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(second).SetEquals([0, 1, 3])), Timeout, "shard 1's Projector to follow 0, 1 and 3");
 
@@ -77,7 +84,42 @@ public sealed class ShardedProjectorTests(TwoShardStore shards, ITestOutputHelpe
         output.WriteLine($"--- shard 0 ---\n{first.Log}\n--- shard 1 ---\n{second.Log}");
     }
 
-    ServiceProcess Projector(EmbeddedKafkaCluster kafka, int shard) => ServiceProcess.Start("Projector", new Dictionary<string, string>
+    [Fact]
+    public async Task Two_projectors_of_shard_1_split_its_two_partitions_one_each_and_project_them()
+    {
+        // Given two jobs in each of shard 1's partitions (1 and 3), their signals in shard 1's log
+        var jobs = TwoShardStore.Map.PartitionsOf(1).ToDictionary(p => p, p => new[] { PartitionedDatabase.JobIn(p), PartitionedDatabase.JobIn(p) });
+        await AppendSignalsAsync(shards.Shard(1), jobs.Values.SelectMany(j => j));
+
+        // When two Projectors serve shard 1, members of its group over its group topic (a partition for each of 1 and 3)
+        using var kafka = EmbeddedKafkaCluster.Start();
+        kafka.CreateTopic(Topics.Signals, PartitionedDatabase.Partitions);
+        foreach (var (topic, partitions) in new KafkaOptions().ShardGroupTopics(TwoShardStore.Map))
+        {
+            kafka.CreateTopic(topic, partitions);
+        }
+        await using var first = Projector(kafka, 1, "projector-shard1-1");
+        await using var second = Projector(kafka, 1, "projector-shard1-2");
+
+        // Then each follows one of the shard's partitions: whoever has 1, the shard's first, owns the control partition
+        // too, and the other reads it control-only (its line says "3 (+0 control only)")
+        await Eventually.True(() => Task.FromResult(
+                new[] { FollowedShare.Of(first), FollowedShare.Of(second) } is var shares
+                && shares.Any(s => s.SetEquals([0, 1])) && shares.Any(s => s.SetEquals([3]))),
+            Timeout, "the two Projectors of shard 1 to follow 0,1 and 3");
+
+        // And every job of the shard is projected to its last signal
+        var store = new StoreProbe(shards.Shard(1));
+        foreach (var job in jobs.Values.SelectMany(j => j))
+        {
+            await Eventually.Get(() => store.LastSeqAsync(job), s => s == Signals, Timeout, $"shard 1's projection of {job}");
+        }
+        Assert.DoesNotContain("[ERR]", first.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[ERR]", second.Log, StringComparison.Ordinal);
+        output.WriteLine($"--- first ---\n{first.Log}\n--- second ---\n{second.Log}");
+    }
+
+    ServiceProcess Projector(EmbeddedKafkaCluster kafka, int shard, string? instance = null) => ServiceProcess.Start("Projector", new Dictionary<string, string>
     {
         ["ConnectionStrings__EventStore"] = shards.Server(0).ConnectionString,
         ["ConnectionStrings__EventStoreShard1"] = shards.Server(1).ConnectionString,
@@ -89,7 +131,7 @@ public sealed class ShardedProjectorTests(TwoShardStore shards, ITestOutputHelpe
         ["Kafka__Partitions"] = $"{PartitionedDatabase.Partitions}",
         ["Kafka__ConsumerSessionTimeout"] = "00:00:06",
         ["Projector__Ownership__Enabled"] = "true",
-        ["Projector__Ownership__InstanceId"] = $"projector-shard{shard}",
+        ["Projector__Ownership__InstanceId"] = instance ?? $"projector-shard{shard}",
         ["Serilog__MinimumLevel__Default"] = "Warning",
         ["Serilog__MinimumLevel__Override__Streaming.Projections.Ownership"] = "Information",
         ["Serilog__MinimumLevel__Override__Streaming.Projections.Sharding"] = "Information",
