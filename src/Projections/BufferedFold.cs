@@ -40,8 +40,6 @@ public sealed partial class BufferedFold<TState>(
     Task? _writing;
     Func<CancellationToken, Task>? _aside;
     long _eventsSinceWrite;
-    // Whether the last start completed: the states held are then those of the fold's position and after.
-    bool _started;
     long _handled;
     long _poisonedCount;
 
@@ -78,41 +76,16 @@ public sealed partial class BufferedFold<TState>(
         }
         // What the last run did not write is folded again from the checkpoint: its write is not done again, since it may
         // hold partitions this run does not follow, or one another instance moved (the run ended for that).
-        var held = WrittenAsHeld() ? _position : null;
-        _started = false;
         _writing = null;
         _aside = null;
         _position = await _checkpoint.LoadAsync(dataSource, cancellationToken);
         _eventsSinceWrite = 0;
-        var kept = held is null ? null : await KeptAsync(held, cancellationToken);
         foreach (var partition in _partitions)
         {
-            partition.Keep(kept);
+            partition.Clear();
             await partition.Fold.ResumeAsync(_position, cancellationToken);
         }
-        _started = true;
         LogResuming(Name, _position.ToString());
-    }
-
-    // Whether every state held was written with the checkpoint at the fold's position (the last run's stop wrote them).
-    bool WrittenAsHeld() =>
-        _started
-        && _writing is null or { IsCompletedSuccessfully: true }
-        && _aside is null
-        && _checkpoint.HasSaved
-        && _checkpoint.Resumed == _position
-        && _partitions.All(p => p.Changed.Count == 0 && p.Poisoned.Count == 0);
-
-    // The streams whose states a new run keeps instead of loading them again: those of the log partitions it owns that
-    // the last run wrote at the position this run loaded (nobody saved them since, so the rows are what is held). A
-    // change of share stops the partitions kept only for the stop's write and the new run's checkpoint load.
-    async Task<Func<string, bool>?> KeptAsync(LogPositions held, CancellationToken cancellationToken)
-    {
-        var followed = await FollowedPartitions.ReadAsync(dataSource, cancellationToken);
-        var kept = followed.Owned
-            .Where(p => !followed.IsControlOnly(p) && held.Contains(p) && _position.Contains(p) && held[p] == _position[p])
-            .ToHashSet();
-        return kept.Count == 0 ? null : streamId => kept.Contains(followed.Partitioner.PartitionOf(streamId));
     }
 
     public async Task ApplyAsync(LogBatch batch, CancellationToken cancellationToken)
@@ -371,20 +344,9 @@ public sealed partial class BufferedFold<TState>(
 
         public List<PoisonedEvent> Poisoned { get; } = [];
 
-        /// <summary>Forgets every state but those <paramref name="kept"/> says to keep (none when null).</summary>
-        public void Keep(Func<string, bool>? kept)
+        public void Clear()
         {
-            if (kept is null)
-            {
-                States.Clear();
-            }
-            else
-            {
-                foreach (var streamId in States.Keys.Where(s => !kept(s)).ToList())
-                {
-                    States.Remove(streamId);
-                }
-            }
+            States.Clear();
             Changed.Clear();
             Poisoned.Clear();
         }

@@ -46,13 +46,6 @@ public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFac
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var generation = await _generations.EnsureActiveAsync(cancellationToken);
-        if (_fold is { } fold && generation == Generation)
-        {
-            // A new run of the tail (a change of share): the fold keeps the states it wrote of the partitions it keeps.
-            await fold.StartAsync(cancellationToken);
-            _sinceCheck.Restart();
-            return;
-        }
         await FollowAsync(generation, cancellationToken);
     }
 

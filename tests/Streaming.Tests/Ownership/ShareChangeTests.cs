@@ -89,13 +89,11 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.StartsWith($"{kept}, which it kept,", resumed, StringComparison.Ordinal);
             Assert.InRange(pause, 0, 1000);
 
-            // And it folds and saves the kept partitions' events on, from the states it held (loaded once, at the first
-            // run), and none of the others'
+            // And it folds and saves the kept partitions' events on, from the states it saved at the stop, and none of the others'
             await AppendAsync(jobs, 2);
             var ownedNow = ownership.Current.Partitions;
             var keptJobs = jobs.Where(j => ownedNow.Contains(Partitioner.PartitionOf(j))).ToList();
             await SavedAsync(keptJobs, 5);
-            Assert.All(keptJobs, job => Assert.Equal(1, counting.Loads(job)));
             foreach (var job in jobs.Except(keptJobs))
             {
                 Assert.Equal(3, await CountingFold.CountedAsync(_database.DataSource, _name, job));

@@ -34,12 +34,7 @@ internal sealed class CountingFold(string name, Task? heldSave = null) : IStream
     readonly Dictionary<string, long> _folded = new(StringComparer.Ordinal);
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _committed = new(StringComparer.Ordinal);
 
-    readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _loads = new(StringComparer.Ordinal);
-
     public string Name => name;
-
-    /// <summary>How often the stream's state was loaded from the table.</summary>
-    public int Loads(string streamId) => _loads.GetValueOrDefault(streamId);
 
     /// <summary>Completes when a save has begun.</summary>
     public Task SaveStarted => _saveStarted.Task;
@@ -67,10 +62,6 @@ internal sealed class CountingFold(string name, Task? heldSave = null) : IStream
 
     public async Task<IReadOnlyDictionary<string, Count>> LoadAsync(NpgsqlConnection connection, IReadOnlyList<string> streamIds, CancellationToken cancellationToken)
     {
-        foreach (var streamId in streamIds)
-        {
-            _loads.AddOrUpdate(streamId, 1, (_, loads) => loads + 1);
-        }
         await using var command = new NpgsqlCommand("select stream_id, events from counted where fold = $1 and stream_id = any($2)", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. streamIds] });
