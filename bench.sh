@@ -4,13 +4,14 @@
 # for a quick check). Prints a table per run and writes artifacts/bench/bench.json (--output PATH). See README, "Performance".
 #   ./bench.sh append [--batches N] [--batch-size N]   Ingest's append against a binary COPY of the same rows
 #   ./bench.sh latency [--seconds N] [--rate N] ...    decision latency on Kafka and on the bus (scripts/decision-latency-bench.sh)
+#   ./bench.sh allocations [--jobs N] [--minutes N]    bytes allocated and CPU per signal, stage by stage, in process (no server)
 #   ./bench.sh scale [--instances 1,2,3] [--jobs N] ... 1, 2 and 3 processes of each service, a Promoter's takeover, a
 #                                                       sharded fleet (--fleet-jobs N); ./bench.sh scale --help for all
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$repo"
 if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
-  sed -n '2,8s/^# \{0,1\}//p' "$0"
+  sed -n '2,9s/^# \{0,1\}//p' "$0"
   exit 0
 fi
 if [ "${1:-}" = latency ]; then
@@ -18,6 +19,11 @@ if [ "${1:-}" = latency ]; then
   exec scripts/decision-latency-bench.sh "$@"
 fi
 bench=src/Bench/bin/Release/net10.0/linux-x64/Streaming.Bench.dll
+if [ "${1:-}" = allocations ]; then
+  shift
+  scripts/setup.sh >&2 || { echo "bench.sh: set-up failed (see above)" >&2; exit 1; }
+  exec dotnet "$bench" allocations "$@"
+fi
 source scripts/throwaway-postgres.sh
 if [ "${1:-}" = scale ]; then
   shift

@@ -71,23 +71,17 @@ sealed class SignalFields
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!TryText(ref reader, "a field name", out var name))
+            // A known field's name written plainly is its constant: no string per field. Any other name is read whole.
+            var (field, name) = reader.ValueIsEscaped ? (Known.None, null) : KnownField(ref reader);
+            if (name is null)
             {
-                return;
+                if (!TryText(ref reader, "a field name", out var read))
+                {
+                    return;
+                }
+                (field, name) = (FieldNamed(read), read);
             }
             reader.Read();
-            var field = name switch
-            {
-                "schema" => Known.Schema,
-                "jobId" => Known.JobId,
-                "phase" => Known.Phase,
-                "emittedAt" => Known.EmittedAt,
-                "seq" => Known.Seq,
-                "metrics" => Known.Metrics,
-                "labels" => Known.Labels,
-                "correlationId" => Known.CorrelationId,
-                _ => Known.None,
-            };
             if ((_seen & field) != 0)
             {
                 Error = $"field '{name}' appears more than once";
@@ -207,10 +201,13 @@ sealed class SignalFields
                 Error = $"label '{SignalText.Quote(label)}' must be a string";
                 return;
             }
-            if (!TryText(ref reader, $"label '{SignalText.Quote(label)}'", out var text))
+            // The label's name is quoted for an error only: a valid value costs no message.
+            if (reader.ValueIsEscaped && HasLoneSurrogateEscape(reader.ValueSpan))
             {
+                Error = $"label '{SignalText.Quote(label)}' is not valid Unicode: it has an escaped lone surrogate";
                 return;
             }
+            var text = reader.GetString()!;
             if (SignalText.TextProblem(text, SignalText.MaxLabelValueLength) is { } textProblem)
             {
                 Error = $"label '{SignalText.Quote(label)}' value {textProblem}";
@@ -260,6 +257,30 @@ sealed class SignalFields
             reader.Read();
         }
     }
+
+    static Known FieldNamed(string name) => name switch
+    {
+        "schema" => Known.Schema,
+        "jobId" => Known.JobId,
+        "phase" => Known.Phase,
+        "emittedAt" => Known.EmittedAt,
+        "seq" => Known.Seq,
+        "metrics" => Known.Metrics,
+        "labels" => Known.Labels,
+        "correlationId" => Known.CorrelationId,
+        _ => Known.None,
+    };
+
+    static (Known Field, string? Name) KnownField(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("schema"u8) ? (Known.Schema, "schema")
+        : reader.ValueTextEquals("jobId"u8) ? (Known.JobId, "jobId")
+        : reader.ValueTextEquals("phase"u8) ? (Known.Phase, "phase")
+        : reader.ValueTextEquals("emittedAt"u8) ? (Known.EmittedAt, "emittedAt")
+        : reader.ValueTextEquals("seq"u8) ? (Known.Seq, "seq")
+        : reader.ValueTextEquals("metrics"u8) ? (Known.Metrics, "metrics")
+        : reader.ValueTextEquals("labels"u8) ? (Known.Labels, "labels")
+        : reader.ValueTextEquals("correlationId"u8) ? (Known.CorrelationId, "correlationId")
+        : (Known.None, null);
 
     // A metric or label name.
     bool TryName(ref Utf8JsonReader reader, string kind, string what, out string name)

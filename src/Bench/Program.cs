@@ -1,4 +1,5 @@
 using Streaming.Bench;
+using Streaming.Bench.Allocations;
 using Streaming.Bench.Append;
 using Streaming.Bench.Delivery;
 using Streaming.Bench.Scale;
@@ -9,6 +10,7 @@ try
     {
         ["decision-latency", .. var rest] => await DecisionLatencyCommand.RunAsync(rest),
         ["append", .. var rest] => await AppendCommand.RunAsync(rest),
+        ["allocations", .. var rest] => await AllocationsCommand.RunAsync(rest),
         ["scale", .. var rest] => await ScaleCommand.RunAsync(rest),
         _ => await BenchCommand.RunAsync(args),
     };

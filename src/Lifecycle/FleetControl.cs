@@ -11,18 +11,33 @@ public sealed class FleetControl
     static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     readonly SortedDictionary<string, PhaseTraffic> _phases = new(StringComparer.Ordinal);
+    // Each (policy, phase)'s key, made once: a signal that withdraws its job would otherwise concatenate it anew.
+    readonly Dictionary<(string Policy, string Phase), string> _keys = [];
     bool _anyInFlight;
 
     public IReadOnlyDictionary<string, PhaseTraffic> Phases => _phases;
 
     public static string Key(string policy, string phase) => policy + "/" + phase;
 
+    string KeyOf(string policy, string phase)
+    {
+        if (!_keys.TryGetValue((policy, phase), out var key))
+        {
+            key = Key(policy, phase);
+            if (_keys.Count < 1_024)
+            {
+                _keys[(policy, phase)] = key;
+            }
+        }
+        return key;
+    }
+
     /// <summary>Some job is in flight somewhere: until then, following a job that stays in its phase needs no lookup.</summary>
     internal void NoteInFlight() => _anyInFlight = true;
 
     public PhaseTraffic Traffic(string policy, string phase)
     {
-        var key = Key(policy, phase);
+        var key = KeyOf(policy, phase);
         if (!_phases.TryGetValue(key, out var traffic))
         {
             traffic = new PhaseTraffic(policy, phase);
@@ -142,7 +157,7 @@ public sealed class FleetControl
     /// <summary>The job is no longer a candidate for <paramref name="phase"/>: it leaves the queue.</summary>
     public void Withdraw(string jobId, string policy, string? phase)
     {
-        if (phase is not null && _phases.TryGetValue(Key(policy, phase), out var traffic))
+        if (phase is not null && _phases.TryGetValue(KeyOf(policy, phase), out var traffic))
         {
             traffic.Queue.Remove(jobId);
         }

@@ -31,8 +31,12 @@ public sealed class FleetPauses
     }
 
     /// <summary>The pauses whose end the watermark has reached, ended, in scope order.</summary>
-    public List<Pause> Expire(DateTimeOffset watermark)
+    public IReadOnlyList<Pause> Expire(DateTimeOffset watermark)
     {
+        if (_pauses.Count == 0)
+        {
+            return [];
+        }
         var expired = _pauses.Values.Where(p => p.Until is { } until && until <= watermark).ToList();
         foreach (var pause in expired)
         {

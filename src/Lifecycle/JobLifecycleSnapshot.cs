@@ -14,10 +14,26 @@ public static class JobLifecycleSnapshot
     const byte FormatVersion = 2;
     const byte FirstFormat = 1;
 
+    // Each thread's buffer and its writer, reused: a fold writes thousands of snapshots at a time, and a stream that
+    // grew by doubling for each of them allocated several times the snapshot's size.
+    [ThreadStatic]
+    static SnapshotWriter? _perThread;
+
     public static byte[] Write(JobLifecycle state)
     {
-        using var buffer = new MemoryStream(256);
-        using var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true);
+        var snapshot = _perThread ??= new SnapshotWriter();
+        snapshot.Buffer.SetLength(0);
+        var written = Write(snapshot.Writer, snapshot.Names, state);
+        if (snapshot.Buffer.Capacity > SnapshotWriter.MostKept)
+        {
+            // A job with an unusually large window does not keep its buffer's size for every later write.
+            _perThread = null;
+        }
+        return written;
+    }
+
+    static byte[] Write(BinaryWriter writer, MetricNameIndex names, JobLifecycle state)
+    {
         writer.Write(FormatVersion);
         writer.Write(state.JobId);
         WriteNullable(writer, state.AssignedPhase);
@@ -52,14 +68,14 @@ public static class JobLifecycleSnapshot
             WriteNullable(writer, active.ExpiresAt);
         }
 
-        var names = new Dictionary<string, int>(StringComparer.Ordinal);
-        AddNames(names, state.LatestMetrics);
+        names.Clear();
+        names.AddAll(state.LatestMetrics);
         foreach (var sample in state.Window)
         {
-            AddNames(names, sample.Metrics);
+            names.AddAll(sample.Metrics);
         }
         writer.Write7BitEncodedInt(names.Count);
-        foreach (var name in names.Keys)
+        foreach (var name in names.InOrder)
         {
             writer.Write(name);
         }
@@ -72,7 +88,7 @@ public static class JobLifecycleSnapshot
             WriteMetrics(writer, names, sample.Metrics);
         }
         writer.Flush();
-        return buffer.ToArray();
+        return ((MemoryStream)writer.BaseStream).ToArray();
     }
 
     public static JobLifecycle Read(byte[] snapshot)
@@ -151,17 +167,20 @@ public static class JobLifecycleSnapshot
             phaseChanges, unknownPhase, recentChanges, quarantinedAt, policy, activeOverride);
     }
 
-    static void AddNames(Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
-    {
-        foreach (var name in metrics.Keys)
-        {
-            names.TryAdd(name, names.Count);
-        }
-    }
-
-    static void WriteMetrics(BinaryWriter writer, Dictionary<string, int> names, IReadOnlyDictionary<string, double> metrics)
+    static void WriteMetrics(BinaryWriter writer, MetricNameIndex names, IReadOnlyDictionary<string, double> metrics)
     {
         writer.Write7BitEncodedInt(metrics.Count);
+        if (metrics is MetricValues compact)
+        {
+            var values = compact.ValueSpan;
+            var keys = compact.NameSpan;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                writer.Write7BitEncodedInt(names[keys[i]]);
+                writer.Write(values[i]);
+            }
+            return;
+        }
         foreach (var (name, value) in metrics)
         {
             writer.Write7BitEncodedInt(names[name]);

@@ -5,15 +5,30 @@ public sealed record LabelSelector(IReadOnlyDictionary<string, string> MatchLabe
 {
     public static LabelSelector Everything { get; } = new(new Dictionary<string, string>());
 
+    // Called for every signal with each policy: a selector's own dictionary is enumerated without boxing its enumerator.
     public bool Matches(IReadOnlyDictionary<string, string> labels)
     {
+        if (MatchLabels is Dictionary<string, string> own)
+        {
+            foreach (var (name, value) in own)
+            {
+                if (!Holds(labels, name, value))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
         foreach (var (name, value) in MatchLabels)
         {
-            if (!labels.TryGetValue(name, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            if (!Holds(labels, name, value))
             {
                 return false;
             }
         }
         return true;
     }
+
+    static bool Holds(IReadOnlyDictionary<string, string> labels, string name, string value) =>
+        labels.TryGetValue(name, out var actual) && string.Equals(actual, value, StringComparison.Ordinal);
 }

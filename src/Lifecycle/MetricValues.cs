@@ -47,6 +47,14 @@ public sealed class MetricValues : IReadOnlyDictionary<string, double>
 
     public int Count => _names.Length;
 
+    /// <summary>The names, in the order of <see cref="ValueSpan"/>: read without an enumerator.</summary>
+    public ReadOnlySpan<string> NameSpan => _names;
+
+    public ReadOnlySpan<double> ValueSpan => _values;
+
+    // The names array, shared by every instance with the same names (see MetricNames.InternSet).
+    internal string[] SharedNames => _names;
+
     public double this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"no metric '{key}'");
 
     public IEnumerable<string> Keys => _names;

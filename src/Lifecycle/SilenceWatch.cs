@@ -100,12 +100,13 @@ public sealed class SilenceWatch
     }
 
     /// <summary>The jobs the watermark has passed since the last call, now silent, in deadline order (then job id).</summary>
-    public List<SilenceEntry> TurnedSilent()
+    public IReadOnlyList<SilenceEntry> TurnedSilent()
     {
-        var silenced = new List<SilenceEntry>();
+        // Most signals pass no deadline: nothing is allocated for them.
+        List<SilenceEntry>? silenced = null;
         if (Watermark is not { } watermark)
         {
-            return silenced;
+            return [];
         }
         while (_due.TryPeek(out var jobId, out var due) && due.Deadline < watermark)
         {
@@ -126,10 +127,10 @@ public sealed class SilenceWatch
                 _entries[jobId] = entry;
                 _dirty.Add(jobId);
                 SilentCount++;
-                silenced.Add(entry);
+                (silenced ??= []).Add(entry);
             }
         }
-        return silenced;
+        return silenced is null ? [] : silenced;
     }
 
     /// <summary>Restores a kept entry (a resumed fold): silent ones as they were, others queued by their deadline.</summary>

@@ -36,7 +36,11 @@ public sealed class KnownIssues
     }
 
     /// <summary>The open issues that hold the job, by issue id.</summary>
-    public IEnumerable<KnownIssueOpened> Holding(string jobId, IReadOnlyDictionary<string, string> labels)
+    public IEnumerable<KnownIssueOpened> Holding(string jobId, IReadOnlyDictionary<string, string> labels) =>
+        // Asked for every job a write saves: with no issue open, no iterator is made for it.
+        _open.Count == 0 ? [] : Open(jobId, labels);
+
+    IEnumerable<KnownIssueOpened> Open(string jobId, IReadOnlyDictionary<string, string> labels)
     {
         foreach (var issue in _open.Values)
         {

@@ -269,7 +269,7 @@ public sealed class HistoryArchive(NpgsqlDataSource dataSource, ILogger logger, 
             insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.Commit });
             insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = end.GlobalPosition });
             insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
-            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = body });
+            insert.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = body, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
             await insert.ExecuteNonQueryAsync(token);
         }, cancellationToken);
         Interlocked.Add(ref _archived, count);

@@ -21,7 +21,7 @@ public sealed record HistoryBlock(TailPosition End, IReadOnlyList<LogEvent> Even
         {
             builder.Add(logEvent);
         }
-        return builder.End == End ? builder.Finish() : throw new InvalidOperationException($"The block's last event is at {builder.End}, not {End}");
+        return builder.End == End ? builder.Finish().ToArray() : throw new InvalidOperationException($"The block's last event is at {builder.End}, not {End}");
     }
 
     /// <summary>The block stored as <paramref name="body"/> ending at <paramref name="end"/>, or null when it cannot be read whole.</summary>

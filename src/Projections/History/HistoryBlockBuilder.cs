@@ -9,9 +9,9 @@ namespace Streaming.Projections.History;
 /// </summary>
 public sealed class HistoryBlockBuilder : IDisposable
 {
-    readonly MemoryStream _body = new();
+    readonly PooledWriteStream _body = new();
     readonly HistoryWriter _writer;
-    byte[]? _finished;
+    bool _finished;
 
     public HistoryBlockBuilder()
     {
@@ -31,15 +31,18 @@ public sealed class HistoryBlockBuilder : IDisposable
         Count++;
     }
 
-    /// <summary>The block's stored form, ending at <see cref="End"/>; nothing can be added after.</summary>
-    public byte[] Finish()
+    /// <summary>
+    /// The block's stored form, ending at <see cref="End"/>; nothing can be added after. It is the builder's pooled
+    /// buffer: valid until the builder is disposed.
+    /// </summary>
+    public ReadOnlyMemory<byte> Finish()
     {
-        if (_finished is null)
+        if (!_finished)
         {
             _writer.EndSegment(End);
-            _finished = _body.ToArray();
+            _finished = true;
         }
-        return _finished;
+        return _body.Written;
     }
 
     public void Dispose()

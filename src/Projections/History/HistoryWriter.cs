@@ -1,6 +1,7 @@
 using System.Text;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
+using Streaming.Lifecycle;
 using Streaming.Projections.Tail;
 
 namespace Streaming.Projections.History;
@@ -14,9 +15,12 @@ public sealed class HistoryWriter(Stream output) : IDisposable
 {
     internal const byte DefineString = 1, DefineLabels = 2, Signal = 3, Other = 4, SegmentEnd = 9;
 
+    const int MostRememberedInstances = 4_096;
+
     readonly BinaryWriter _writer = new(output, Encoding.UTF8, leaveOpen: true);
     readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
     readonly Dictionary<IReadOnlyDictionary<string, string>, int> _labelSets = new(LabelSetComparer.Instance);
+    readonly Dictionary<IReadOnlyDictionary<string, string>, int> _labelSetInstances = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Tells the writer what a reader of the same stream already knows, so it is not written again.</summary>
     internal void Know(HistoryReader reader)
@@ -40,9 +44,11 @@ public sealed class HistoryWriter(Stream output) : IDisposable
             var stream = StringIndex(recorded.StreamId);
             var phase = StringIndex(signal.Phase);
             var labels = LabelIndex(signal.Labels);
-            Span<int> names = stackalloc int[signal.Metrics.Count];
+            // Decoded signals hold their metrics as MetricValues already: read as spans, without enumerators.
+            var metrics = MetricValues.From(signal.Metrics);
+            Span<int> names = stackalloc int[metrics.Count];
             var i = 0;
-            foreach (var name in signal.Metrics.Keys)
+            foreach (var name in metrics.NameSpan)
             {
                 names[i++] = StringIndex(name);
             }
@@ -58,7 +64,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
             _writer.Write7BitEncodedInt(labels);
             _writer.Write7BitEncodedInt(names.Length);
             i = 0;
-            foreach (var value in signal.Metrics.Values)
+            foreach (var value in metrics.ValueSpan)
             {
                 _writer.Write7BitEncodedInt(names[i++]);
                 _writer.Write(value);
@@ -104,8 +110,14 @@ public sealed class HistoryWriter(Stream output) : IDisposable
 
     int LabelIndex(IReadOnlyDictionary<string, string> labels)
     {
-        if (_labelSets.TryGetValue(labels, out var index))
+        // The tail's decoder shares one instance per label set: found by reference first, without enumerating it.
+        if (_labelSetInstances.TryGetValue(labels, out var index))
         {
+            return index;
+        }
+        if (_labelSets.TryGetValue(labels, out index))
+        {
+            RememberInstance(labels, index);
             return index;
         }
         Span<(int Name, int Value)> pairs = labels.Count <= 16 ? stackalloc (int, int)[labels.Count] : new (int, int)[labels.Count];
@@ -116,6 +128,7 @@ public sealed class HistoryWriter(Stream output) : IDisposable
         }
         index = _labelSets.Count;
         _labelSets[labels] = index;
+        RememberInstance(labels, index);
         _writer.Write(DefineLabels);
         _writer.Write7BitEncodedInt(pairs.Length);
         foreach (var (name, value) in pairs)
@@ -124,6 +137,15 @@ public sealed class HistoryWriter(Stream output) : IDisposable
             _writer.Write7BitEncodedInt(value);
         }
         return index;
+    }
+
+    // Bounded: a long-lived writer handed a new instance of the same sets at every event (labels not shared) keeps none.
+    void RememberInstance(IReadOnlyDictionary<string, string> labels, int index)
+    {
+        if (_labelSetInstances.Count < MostRememberedInstances)
+        {
+            _labelSetInstances[labels] = index;
+        }
     }
 
     /// <summary>Label sets alike when they hold the same names and values, in whatever order.</summary>

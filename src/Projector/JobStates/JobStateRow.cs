@@ -21,10 +21,12 @@ sealed record JobStateRow(
     bool Stuck,
     bool Regressed,
     IReadOnlyList<string> Flags,
-    string MetricsJson,
-    string CriteriaJson,
-    string LabelsJson)
+    byte[] MetricsJson,
+    byte[] CriteriaJson,
+    byte[] LabelsJson)
 {
+    static readonly byte[] NoCriteria = "null"u8.ToArray();
+
     /// <summary>What <see cref="Policy"/> says of a job no policy selects.</summary>
     public const string NoPolicy = "none";
 
@@ -91,8 +93,8 @@ sealed record JobStateRow(
             stuck,
             regressed,
             flags,
-            JobStateTable.ToJson(lifecycle.LatestMetrics),
-            report is null ? "null" : JobStateTable.ToJson(report),
-            JobStateTable.ToJson(view.Labels));
+            JobStateTable.ToUtf8Json(lifecycle.LatestMetrics),
+            report is null ? NoCriteria : JobStateTable.ToUtf8Json(report),
+            JobStateTable.ToUtf8Json(view.Labels));
     }
 }

@@ -37,5 +37,6 @@ public static class JobStateTable
         return states;
     }
 
-    internal static string ToJson<T>(T value) => JsonSerializer.Serialize(value, Json);
+    /// <summary>The value's JSON as UTF-8, as the rows send it: half the size of the same text in a string.</summary>
+    internal static byte[] ToUtf8Json<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Json);
 }

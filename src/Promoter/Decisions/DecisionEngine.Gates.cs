@@ -8,12 +8,13 @@ namespace Streaming.Promoter.Decisions;
 // and silent jobs at every signal.
 public sealed partial class DecisionEngine
 {
+    // The lists are the engine's own, cleared at each signal: Gated copies what they hold into the outcome.
     (List<StreamAppend> Appends, List<PhaseDecision> Demotions) Signalled(JobLifecycle state, LifecyclePolicy? policy, DateTimeOffset emittedAt)
     {
-        List<StreamAppend> appends = [];
-        List<PhaseDecision> demotions = [];
-        Gates.Signalled(state, policy, emittedAt, policies.Named, appends, demotions);
-        return (appends, demotions);
+        _gatedAppends.Clear();
+        _gatedDemotions.Clear();
+        Gates.Signalled(state, policy, emittedAt, _named ??= policies.Named, _gatedAppends, _gatedDemotions);
+        return (_gatedAppends, _gatedDemotions);
     }
 
     // What the watermark's advance decided, added to the outcome of the signal that moved it: other jobs' silence and

@@ -24,6 +24,11 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
     /// <summary>How much of an operator's reason a log line keeps (the API accepts up to 1,000 characters).</summary>
     public const int OperatorTextLength = 1_000;
 
+    // What each signal's gates decided (see Signalled), and the policies' lookup handed to them, made once.
+    readonly List<StreamAppend> _gatedAppends = [];
+    readonly List<PhaseDecision> _gatedDemotions = [];
+    Func<string, LifecyclePolicy?>? _named;
+
     public ActivePolicies Policies => policies;
 
     public KnownIssues KnownIssues => knownIssues;
@@ -101,8 +106,9 @@ public sealed partial class DecisionEngine(ActivePolicies policies, KnownIssues 
         var next = JobLifecycleDecider.Evolve(state, sample, policy);
         var gated = Signalled(next, policy, sample.EmittedAt);
         List<OverrideEnded>? ended = null;
-        var expiry = JobLifecycleDecider.Expire(next);
-        if (expiry.Ended is { } expired)
+        // Only an override in force can expire: most signals make no outcome for it.
+        OverrideOutcome? expiry = next.ActiveOverride is null ? null : JobLifecycleDecider.Expire(next);
+        if (expiry?.Ended is { } expired)
         {
             ended = [OverrideEvents.Ended(state.JobId, expired, OverrideEnded.Expired, sample.EmittedAt)];
             next = expiry.State;

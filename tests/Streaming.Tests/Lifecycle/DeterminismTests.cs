@@ -144,6 +144,30 @@ public sealed class DeterminismTests
     }
 
     [Fact]
+    public void A_snapshot_is_the_same_bytes_whatever_was_written_before_it_on_the_thread()
+    {
+        // Given a day's state, written first on its own
+        var day = TurbulentDay().State;
+        var alone = JobLifecycleSnapshot.Write(day);
+
+        // When a state with another job's metrics and a window of thousands of samples (a buffer past what a thread keeps) is written between
+        var metrics = MetricValues.From(new Dictionary<string, double> { ["queue_depth"] = 7, ["lag_ms"] = 2.5 });
+        var start = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+        var busy = JobLifecycleDecider.Initial("busy-job") with
+        {
+            LatestMetrics = metrics,
+            Window = WindowSamples.Of([.. Enumerable.Range(0, 3_000).Select(i => new WindowSample(i + 1, start.AddSeconds(i), metrics))]),
+        };
+        var large = JobLifecycleSnapshot.Write(busy);
+        var again = JobLifecycleSnapshot.Write(day);
+
+        // Then the day's snapshot is byte for byte what it was, and the large one reads back whole
+        Assert.True(large.Length > 64 * 1024);
+        Assert.Equal(alone, again);
+        Assert.Equal(3_000, JobLifecycleSnapshot.Read(large).Window.Length);
+    }
+
+    [Fact]
     public void A_snapshot_of_another_format_is_refused_with_a_clear_error()
     {
         var snapshot = JobLifecycleSnapshot.Write(JobLifecycleDecider.Initial("job-1"));
