@@ -1,10 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Streaming.Cli;
-using Streaming.Contracts;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
-using Streaming.Embedded.Broker;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
 using Streaming.Projections;
@@ -34,26 +31,13 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
     static readonly LogPartitioner Partitioner = new(2, ControlStreamPrefixes.All);
     static readonly TailOptions Quick = new() { PollInterval = TimeSpan.FromMilliseconds(50), TickInterval = TimeSpan.FromMilliseconds(20) };
 
-    readonly TestDatabase _database = new();
-    readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
-    readonly RecordingLoggerProvider _logs = new();
-    readonly string _name = "fenced-" + Guid.NewGuid().ToString("N");
+    readonly FollowerStore _store = new(Partitioner, "fenced");
 
-    EventStreams Streams => new(_database.DataSource);
+    EventStreams Streams => _store.Streams;
 
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        await EventStoreSchema.MigrateAsync(_database.DataSource, StoreSchema.ServiceMigrations, Partitioner, CancellationToken.None);
-        await CountingFold.CreateTableAsync(_database.DataSource);
-        _kafka.CreateTopic(Topics.Signals, Partitioner.Partitions);
-    }
+    public Task InitializeAsync() => _store.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        _kafka.Dispose();
-        await _database.DisposeAsync();
-    }
+    public Task DisposeAsync() => _store.DisposeAsync();
 
     /// <param name="writeAside">Whether the fold writes beside its loop (<see cref="FoldOptions.WriteAside"/>, as the Promoter's does).</param>
     [Theory]
@@ -73,14 +57,14 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
         var jobB = JobIn(B);
 
         // Given a follower of partitions a and b, whose fold saved 5 events of a job in each
-        var counting = new CountingFold(_name);
-        var tail = new LogTail(_database.DataSource, [Fold(counting, options)], Quick, new LoopHealth(), NullLoggerFactory.Instance);
+        var counting = new CountingFold(_store.Name);
+        var tail = new LogTail(_store.Database.DataSource, [Fold(counting, options)], Quick, new LoopHealth(), NullLoggerFactory.Instance);
         using var ownership = new PartitionOwnership(
             new OwnershipOptions { Enabled = true, Group = "fenced-" + Guid.NewGuid().ToString("N") },
-            new KafkaOptions { BootstrapServers = _kafka.BootstrapServers, ConsumerSessionTimeout = TimeSpan.FromSeconds(6) },
+            new KafkaOptions { BootstrapServers = _store.Kafka.BootstrapServers, ConsumerSessionTimeout = TimeSpan.FromSeconds(6) },
             "test", NullLogger<PartitionOwnership>.Instance);
-        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(_logs));
-        var follower = new ShareFollower(tail, ownership, _database.DataSource, FencedFor, loggers.CreateLogger<ShareFollower>());
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(_store.Logs));
+        var follower = new ShareFollower(tail, ownership, _store.Database.DataSource, FencedFor, loggers.CreateLogger<ShareFollower>());
         using var stop = new CancellationTokenSource();
         var following = Task.Run(() => follower.RunAsync(stop.Token));
         try
@@ -97,14 +81,14 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
             Assert.Equal(savedA, await CheckpointAsync(A));
 
             // When a successor of a (an instance of the same fold following a alone) folds them and saves them first
-            var successor = new CountingFold(_name);
-            var successorTail = new LogTail(_database.DataSource, [Fold(successor, options)], Quick, new LoopHealth(), NullLoggerFactory.Instance);
+            var successor = new CountingFold(_store.Name);
+            var successorTail = new LogTail(_store.Database.DataSource, [Fold(successor, options)], Quick, new LoopHealth(), NullLoggerFactory.Instance);
             await using (new RunningTail(successorTail, FollowedPartitions.Share([A], Partitioner)))
             {
                 await Eventually.True(() => Task.FromResult(successor.Committed(jobA) == 8), Deadline, "the successor to fold a's 3 new events");
             }
             var movedA = await CheckpointAsync(A);
-            Assert.Equal((await SettledTail.EndAsync(_database.DataSource))[A], movedA);
+            Assert.Equal((await SettledTail.EndAsync(_store.Database.DataSource))[A], movedA);
             Assert.Equal(8, await CountedAsync(jobA));
 
             // And 2 events of b make the follower write what it holds, a's 3 events among it
@@ -113,7 +97,7 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
             // Then its save fails for a: the follower drops a, naming it, and its whole transaction rolled back (b's too)
             await Eventually.True(() => Task.FromResult(following.IsCompleted || Fenced().Count > 0), Deadline, "the follower to drop a fenced partition");
             Assert.False(following.IsCompleted, "the follower stopped");
-            Assert.Equal(new[] { $"{_name}'s checkpoint of partitions {A}" }, Fenced());
+            Assert.Equal(new[] { $"{_store.Name}'s checkpoint of partitions {A}" }, Fenced());
             Assert.Equal(movedA, await CheckpointAsync(A));
             Assert.Equal(8, await CountedAsync(jobA));
             Assert.Equal(savedB, await CheckpointAsync(B));
@@ -139,7 +123,7 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
         finally
         {
             await stop.CancelAsync();
-            foreach (var (level, message) in _logs.Logger.Entries)
+            foreach (var (level, message) in _store.Logs.Logger.Entries)
             {
                 output.WriteLine($"{level}: {message}");
             }
@@ -147,7 +131,7 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
         }
     }
 
-    BufferedFold<CountingFold.Count> Fold(CountingFold counting, FoldOptions options) => new(_database.DataSource, counting, options, NullLogger.Instance);
+    BufferedFold<CountingFold.Count> Fold(CountingFold counting, FoldOptions options) => new(_store.Database.DataSource, counting, options, NullLogger.Instance);
 
     static string JobIn(int partition)
     {
@@ -164,28 +148,25 @@ public sealed class CheckpointFencingTests(ITestOutputHelper output) : IAsyncLif
     Task AppendAsync(string streamId, int events) =>
         Streams.AppendToStreamAsync(streamId, ExpectedVersion.Any, SampleEvents.Events(events), CancellationToken.None);
 
-    Task<long> CountedAsync(string streamId) => CountingFold.CountedAsync(_database.DataSource, _name, streamId);
+    Task<long> CountedAsync(string streamId) => CountingFold.CountedAsync(_store.Database.DataSource, _store.Name, streamId);
 
-    Task<TailPosition?> CheckpointAsync(int partition) => SettledTail.CheckpointAsync(_database.DataSource, _name, partition);
+    Task<TailPosition?> CheckpointAsync(int partition) => SettledTail.CheckpointAsync(_store.Database.DataSource, _store.Name, partition);
 
     // Waits until the fold has written the job's count and its checkpoint of the job's partition at the end of that partition.
     async Task<TailPosition> SavedAsync(string streamId, long events, int partition, TimeSpan? deadline = null)
     {
-        var end = (await SettledTail.EndAsync(_database.DataSource))[partition];
+        var end = (await SettledTail.EndAsync(_store.Database.DataSource))[partition];
         await Eventually.True(async () => await CountedAsync(streamId) == events && await CheckpointAsync(partition) == end,
             deadline ?? Deadline, $"{events} events of {streamId} saved with the checkpoint of partition {partition}");
         return end;
     }
 
     // The partitions each run of the follower's tail followed, in order.
-    List<string> Followed() => Logged("the tail follows partitions ");
+    List<string> Followed() => _store.Logged("the tail follows partitions ");
 
     // The checkpoints the follower found moved, by fold and partitions.
     List<string> Fenced() =>
-        [.. _logs.Logger.Entries.Where(e => e.Message.Contains(" was moved by another instance", StringComparison.Ordinal))
+        [.. _store.Logs.Logger.Entries.Where(e => e.Message.Contains(" was moved by another instance", StringComparison.Ordinal))
             .Select(e => e.Message[..e.Message.IndexOf(" was moved", StringComparison.Ordinal)])];
 
-    List<string> Logged(string prefix) =>
-        [.. _logs.Logger.Entries.Select(e => e.Message).Where(m => m.Contains(prefix, StringComparison.Ordinal))
-            .Select(m => m[(m.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..])];
 }

@@ -1,11 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Streaming.Cli;
-using Streaming.Contracts;
 using Streaming.Contracts.History;
 using Streaming.EventStore;
-using Streaming.Embedded.Broker;
 using Streaming.Hosting.Kafka;
 using Streaming.Hosting.Resilience;
 using Streaming.Projections;
@@ -28,44 +25,31 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
     static readonly LogPartitioner Partitioner = new(4, ControlStreamPrefixes.All);
     static readonly TailOptions Quick = new() { PollInterval = TimeSpan.FromMilliseconds(50), TickInterval = TimeSpan.FromMilliseconds(20) };
 
-    readonly TestDatabase _database = new();
-    readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
-    readonly RecordingLoggerProvider _logs = new();
-    readonly string _name = "share-change-" + Guid.NewGuid().ToString("N");
+    readonly FollowerStore _store = new(Partitioner, "share-change");
 
-    EventStreams Streams => new(_database.DataSource);
+    EventStreams Streams => _store.Streams;
 
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        await EventStoreSchema.MigrateAsync(_database.DataSource, StoreSchema.ServiceMigrations, Partitioner, CancellationToken.None);
-        await CountingFold.CreateTableAsync(_database.DataSource);
-        _kafka.CreateTopic(Topics.Signals, Partitioner.Partitions);
-    }
+    public Task InitializeAsync() => _store.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        _kafka.Dispose();
-        await _database.DisposeAsync();
-    }
+    public Task DisposeAsync() => _store.DisposeAsync();
 
     [Fact]
     public async Task A_member_joining_stops_the_run_once_for_the_partitions_it_takes_and_the_kept_ones_go_on_within_a_second()
     {
         // Given a follower owning every partition, whose fold saved a job's events in each
         var jobs = Enumerable.Range(0, Partitioner.Partitions).Select(p => PartitionedDatabase.JobIn(Partitioner, p)).ToList();
-        var counting = new CountingFold(_name);
-        var tail = new LogTail(_database.DataSource, [new BufferedFold<CountingFold.Count>(_database.DataSource, counting,
+        var counting = new CountingFold(_store.Name);
+        var tail = new LogTail(_store.Database.DataSource, [new BufferedFold<CountingFold.Count>(_store.Database.DataSource, counting,
             new FoldOptions { FlushInterval = TimeSpan.FromMilliseconds(20) }, NullLogger.Instance)], Quick, new LoopHealth(), NullLoggerFactory.Instance);
         var group = "share-change-" + Guid.NewGuid().ToString("N");
-        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(_logs));
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(_store.Logs));
         using var ownership = Member(group, "first", loggers.CreateLogger<PartitionOwnership>());
-        var follower = new ShareFollower(tail, ownership, _database.DataSource, TimeSpan.FromSeconds(6), loggers.CreateLogger<ShareFollower>());
+        var follower = new ShareFollower(tail, ownership, _store.Database.DataSource, TimeSpan.FromSeconds(6), loggers.CreateLogger<ShareFollower>());
         using var stop = new CancellationTokenSource();
         var following = Task.Run(() => follower.RunAsync(stop.Token));
         try
         {
-            await Eventually.True(() => Task.FromResult(following.IsCompleted || Logged("the tail follows partitions ").LastOrDefault() == "0,1,2,3"),
+            await Eventually.True(() => Task.FromResult(following.IsCompleted || _store.Logged("the tail follows partitions ").LastOrDefault() == "0,1,2,3"),
                 Deadline, "the follower to follow every partition");
             await AppendAsync(jobs, 3);
             await SavedAsync(jobs, 3);
@@ -82,8 +66,8 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Then the follower's run stopped once, for the revoke, and went on over the partitions kept within a second
             Assert.False(following.IsCompleted, "the follower stopped");
-            Assert.Equal(["0,1,2,3", kept], Logged("the tail follows partitions ").Select(l => l.Split(' ')[0]));
-            var resumed = Assert.Single(Logged("the tail resumed partitions "));
+            Assert.Equal(["0,1,2,3", kept], _store.Logged("the tail follows partitions ").Select(l => l.Split(' ')[0]));
+            var resumed = Assert.Single(_store.Logged("the tail resumed partitions "));
             output.WriteLine($"resumed partitions {resumed}");
             var pause = int.Parse(Regex.Match(resumed, "([0-9]+) ms after").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.StartsWith($"{kept}, which it kept,", resumed, StringComparison.Ordinal);
@@ -96,13 +80,13 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
             await SavedAsync(keptJobs, 5);
             foreach (var job in jobs.Except(keptJobs))
             {
-                Assert.Equal(3, await CountingFold.CountedAsync(_database.DataSource, _name, job));
+                Assert.Equal(3, await CountingFold.CountedAsync(_store.Database.DataSource, _store.Name, job));
             }
         }
         finally
         {
             await stop.CancelAsync();
-            foreach (var (level, message) in _logs.Logger.Entries)
+            foreach (var (level, message) in _store.Logs.Logger.Entries)
             {
                 output.WriteLine($"{level}: {message}");
             }
@@ -112,7 +96,7 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
 
     PartitionOwnership Member(string group, string instance, ILogger<PartitionOwnership> logger) => new(
         new OwnershipOptions { Enabled = true, Group = group, InstanceId = instance },
-        new KafkaOptions { BootstrapServers = _kafka.BootstrapServers, ConsumerSessionTimeout = TimeSpan.FromSeconds(6) },
+        new KafkaOptions { BootstrapServers = _store.Kafka.BootstrapServers, ConsumerSessionTimeout = TimeSpan.FromSeconds(6) },
         "test", logger);
 
     async Task AppendAsync(IEnumerable<string> jobs, int events)
@@ -127,16 +111,13 @@ public sealed class ShareChangeTests(ITestOutputHelper output) : IAsyncLifetime
     {
         foreach (var job in jobs)
         {
-            await Eventually.True(async () => await CountingFold.CountedAsync(_database.DataSource, _name, job) == events, Deadline, $"{events} events of {job} saved");
+            await Eventually.True(async () => await CountingFold.CountedAsync(_store.Database.DataSource, _store.Name, job) == events, Deadline, $"{events} events of {job} saved");
         }
     }
 
     // The follower's assignments of nothing new since the revoke.
     int AssignedNothingAfterTheRevoke() =>
-        _logs.Logger.Entries.Select(e => e.Message).SkipWhile(m => !m.Contains("revoked partitions", StringComparison.Ordinal))
+        _store.Logs.Logger.Entries.Select(e => e.Message).SkipWhile(m => !m.Contains("revoked partitions", StringComparison.Ordinal))
             .Count(m => m.Contains("assigned partitions ;", StringComparison.Ordinal));
 
-    List<string> Logged(string prefix) =>
-        [.. _logs.Logger.Entries.Select(e => e.Message).Where(m => m.Contains(prefix, StringComparison.Ordinal))
-            .Select(m => m[(m.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..])];
 }
