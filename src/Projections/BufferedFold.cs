@@ -94,13 +94,14 @@ public sealed partial class BufferedFold<TState>(
         if (events.Count > 0)
         {
             await LoadMissingAsync(events, cancellationToken);
+            var before = _position;
             if (_partitions.Length == 1)
             {
-                FoldPartition(0, events);
+                FoldPartition(0, events, before);
             }
             else
             {
-                Parallel.For(0, _partitions.Length, p => FoldPartition(p, events));
+                Parallel.For(0, _partitions.Length, p => FoldPartition(p, events, before));
             }
             _eventsSinceWrite += events.Count;
             _sinceFolded.Restart();
@@ -124,10 +125,11 @@ public sealed partial class BufferedFold<TState>(
         await CommitAsync(cancellationToken);
         // Quiet only when nothing was folded for a whole flush interval: a pause between two batches of a busy log is
         // not quiet, and writing in it would write as often as the log pauses.
-        if (await WriteSettledAsync(cancellationToken)
-            && ShouldWrite(quiet: _sinceFolded.Elapsed >= options.FlushInterval))
+        var quiet = _sinceFolded.Elapsed >= options.FlushInterval;
+        if (await WriteSettledAsync(cancellationToken) && ShouldWrite(quiet))
         {
-            await WriteAsync(options.WriteAside, cancellationToken);
+            // A quiet log has no load to spread the writes over: what waits is written too.
+            await WriteAsync(options.WriteAside, cancellationToken, everyWaiting: quiet);
         }
     }
 
@@ -140,9 +142,9 @@ public sealed partial class BufferedFold<TState>(
             await writing.ContinueWith(_ => { }, TaskScheduler.Default);
         }
         await WriteSettledAsync(cancellationToken);
-        if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
+        if (_partitions.Any(p => p.Changed.Count > 0 || p.Waiting.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
         {
-            await WriteAsync(aside: false, cancellationToken);
+            await WriteAsync(aside: false, cancellationToken, everyWaiting: true);
         }
     }
 
@@ -185,28 +187,49 @@ public sealed partial class BufferedFold<TState>(
     {
         var changed = 0;
         var poisoned = false;
+        var waiting = false;
+        var waitingDue = false;
         foreach (var partition in _partitions)
         {
             changed += partition.Changed.Count;
             poisoned |= partition.Poisoned.Count > 0;
+            waiting |= partition.Waiting.Count > 0;
+            waitingDue |= options.WaitingWriteInterval is { } wait && partition.Waiting.AnyDue(wait);
+        }
+        var sinceWrite = _checkpoint.SinceSave;
+        if (waiting && (quiet || waitingDue && sinceWrite >= options.FlushInterval))
+        {
+            return true;
         }
         if (changed == 0 && !poisoned)
         {
             // Only the checkpoint moved: it is saved every few seconds. (With states changed, their timers decide:
             // the checkpoint's quiet interval must not make a fold that writes rarely write every few seconds.)
-            return _checkpoint.QuietSaveDue(_position);
+            return _checkpoint.QuietSaveDue(SavablePosition());
         }
-        var sinceWrite = _checkpoint.SinceSave;
         return changed >= options.MaxChanged
             || _eventsSinceWrite >= options.MaxEventsPerWrite
             || sinceWrite >= options.MaxFlushInterval
             || sinceWrite >= options.FlushInterval && (quiet || _eventsSinceWrite >= (long)changed * options.EventsPerChangedState);
     }
 
-    // A partition folds its own streams' events and every control event, in log order.
-    void FoldPartition(int index, ArraySegment<LogEvent> events)
+    // Where the checkpoint can be saved: before every change still waiting to be written.
+    LogPositions SavablePosition()
+    {
+        var savable = _position;
+        foreach (var partition in _partitions)
+        {
+            savable = partition.Waiting.Savable(savable);
+        }
+        return savable;
+    }
+
+    // A partition folds its own streams' events and every control event, in log order; `before`: where the fold was
+    // before the events, from which a restart folds a change that waits again.
+    void FoldPartition(int index, ArraySegment<LogEvent> events, LogPositions before)
     {
         var partition = _partitions[index];
+        var waits = options.WaitingWriteInterval is not null;
         foreach (var logEvent in events)
         {
             var streamId = logEvent.StreamId;
@@ -232,6 +255,7 @@ public sealed partial class BufferedFold<TState>(
                 }
                 continue;
             }
+            var previous = state;
             try
             {
                 state = partition.Fold.Apply(state, logEvent);
@@ -240,8 +264,18 @@ public sealed partial class BufferedFold<TState>(
             {
                 state = partition.Fold.Poisoned(state);
                 Poison(partition, logEvent, e);
+                partition.Waiting.Remove(streamId);
+                partition.Changed.Add(streamId);
+                continue;
             }
-            partition.Changed.Add(streamId);
+            if (waits && !partition.Changed.Contains(streamId) && partition.Fold.CanWait(previous, state))
+            {
+                partition.Waiting.Add(streamId, before);
+            }
+            else if (partition.Changed.Add(streamId))
+            {
+                partition.Waiting.Remove(streamId);
+            }
         }
     }
 
@@ -295,8 +329,16 @@ public sealed partial class BufferedFold<TState>(
         }
     }
 
-    async Task WriteAsync(bool aside, CancellationToken cancellationToken)
+    // everyWaiting: the changes that wait are written too, not only those whose interval is up.
+    async Task WriteAsync(bool aside, CancellationToken cancellationToken, bool everyWaiting = false)
     {
+        var room = options.MaxChanged - _partitions.Sum(p => p.Changed.Count);
+        foreach (var partition in _partitions)
+        {
+            // Taken into the write's set: written with it, or folded again after a crash from the checkpoint before them.
+            partition.Waiting.Take(everyWaiting ? null : options.WaitingWriteInterval, everyWaiting ? int.MaxValue : Math.Max(0, room), partition.Changed);
+            room = options.MaxChanged - _partitions.Sum(p => p.Changed.Count);
+        }
         var changed = new List<KeyValuePair<string, TState>>(_partitions.Sum(p => p.Changed.Count));
         var poisoned = new List<PoisonedEvent>();
         foreach (var partition in _partitions)
@@ -310,7 +352,7 @@ public sealed partial class BufferedFold<TState>(
         // Every partition has seen every control event, so any of them can say what a row needs beyond its state; the
         // rows are computed here, before the transaction opens.
         var save = First.PrepareSave(changed);
-        var position = _position;
+        var position = SavablePosition();
         Task Write(CancellationToken token) => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
         {
             await save(transaction, t);
@@ -342,12 +384,15 @@ public sealed partial class BufferedFold<TState>(
 
         public HashSet<string> Changed { get; } = new(StringComparer.Ordinal);
 
+        public WaitingStates Waiting { get; } = new();
+
         public List<PoisonedEvent> Poisoned { get; } = [];
 
         public void Clear()
         {
             States.Clear();
             Changed.Clear();
+            Waiting.Clear();
             Poisoned.Clear();
         }
     }

@@ -18,6 +18,14 @@ public sealed record FoldOptions
     /// </summary>
     public int EventsPerChangedState { get; init; } = 4;
 
+    /// <summary>
+    /// How long a change the fold says can wait (<see cref="IStreamFold{TState}.CanWait"/>: one that moves nothing a
+    /// reader filters or counts by) may stay unwritten while the log is busy; null: none waits. Meanwhile the checkpoint
+    /// stays before it, so a crash folds its events again, and a quiet log or a stop writes it at once. Under load a
+    /// state that changes several times within this interval is then written once, however many states change.
+    /// </summary>
+    public TimeSpan? WaitingWriteInterval { get; init; }
+
     /// <summary>Changed states that force a write however recent the last one was.</summary>
     public int MaxChanged { get; init; } = 200_000;
 

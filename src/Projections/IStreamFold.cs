@@ -32,6 +32,13 @@ public interface IStreamFold<TState> where TState : class
 
     TState Apply(TState state, LogEvent logEvent);
 
+    /// <summary>
+    /// Whether the change from <paramref name="before"/> to <paramref name="after"/> may wait for
+    /// <see cref="FoldOptions.WaitingWriteInterval"/> (a stream changed otherwise since its last write is written with the next one anyway). A fold that says yes must ignore in <see cref="Apply"/> an
+    /// event its state holds already: a restart folds again from a checkpoint kept before the waiting change.
+    /// </summary>
+    bool CanWait(TState before, TState after) => false;
+
     /// <summary>The state kept when an event of the stream could not be applied (it is skipped): flagged, or as it was.</summary>
     TState Poisoned(TState state);
 

@@ -29,8 +29,12 @@ public static class ProjectorExtensions
         {
             throw new InvalidOperationException($"Projector:StateWriteInterval must be positive, not {options.StateWriteInterval}");
         }
+        if (options.MetricsWriteInterval < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Projector:MetricsWriteInterval must not be negative, not {options.MetricsWriteInterval}");
+        }
         builder.Services.AddLogFold(sp => new JobStateFold(
-            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>(), options.StateWriteInterval));
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILoggerFactory>(), options.StateWriteInterval, options.MetricsWriteInterval));
         builder.Services.AddHistoryArchive();
         builder.AddPartitionOwnership(OwnershipSection, "projector", "streaming-projector");
         // In a shard other than 0, the control streams its folds (and its Promoter's) read are copied in from shard 0.

@@ -10,4 +10,13 @@ public sealed class ProjectorOptions
     /// quiet; at most five times this under load. A shorter interval shows each signal sooner and writes more often.
     /// </summary>
     public TimeSpan StateWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a job's change that moves only its metrics (its window, streaks, last signal) may wait to be written while
+    /// the log is busy: a job that signals several times within it is written once. A change anything else moves (a new
+    /// job, a phase, an acknowledgement, a flag, a label, a queue place) is written at the next write, and a quiet log
+    /// writes everything. Longer: fewer writes with many jobs, older metrics on the dashboards under load (a job's own
+    /// page lists its latest signals from the log all the same).
+    /// </summary>
+    public TimeSpan MetricsWriteInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

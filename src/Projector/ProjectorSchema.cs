@@ -5,6 +5,23 @@ namespace Streaming.Projector;
 /// <summary>The Projector's tables and views (schema <c>projections</c>), in the store's one version space (see <see cref="SchemaMigration"/>).</summary>
 public static class ProjectorSchema
 {
+    // The system-level counts over the active generation's rows; created again whenever the job_states view is.
+    const string PhaseCountsView = """
+        create view projections.phase_counts as
+            select phase,
+                   count(*)::int as jobs,
+                   (count(*) filter (where awaiting_ack))::int as awaiting_ack,
+                   (count(*) filter (where stuck))::int as stuck,
+                   (count(*) filter (where regressed))::int as regressed,
+                   (count(*) filter (where 'known-issue' = any(flags)))::int as known_issue,
+                   (count(*) filter (where 'held' = any(flags) or 'pinned' = any(flags)))::int as overridden,
+                   (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined,
+                   (count(*) filter (where waiting_for is not null))::int as waiting_for_slot,
+                   (count(*) filter (where 'poisoned' = any(flags)))::int as poisoned
+              from projections.job_states
+             group by phase;
+        """;
+
     public static readonly IReadOnlyList<SchemaMigration> Migrations =
     [
         // The job-state projection's fixed schema. Each generation is a partition of projections.job_state_rows, created
@@ -77,20 +94,7 @@ public static class ProjectorSchema
                   from projections.job_state_rows
                  where generation = (select generation from projections.generations where projection = 'job_states' and state = 'active');
 
-            create view projections.phase_counts as
-                select phase,
-                       count(*)::int as jobs,
-                       (count(*) filter (where awaiting_ack))::int as awaiting_ack,
-                       (count(*) filter (where stuck))::int as stuck,
-                       (count(*) filter (where regressed))::int as regressed,
-                       (count(*) filter (where 'known-issue' = any(flags)))::int as known_issue,
-                       (count(*) filter (where 'held' = any(flags) or 'pinned' = any(flags)))::int as overridden,
-                       (count(*) filter (where 'quarantined' = any(flags)))::int as quarantined,
-                       (count(*) filter (where waiting_for is not null))::int as waiting_for_slot,
-                       (count(*) filter (where 'poisoned' = any(flags)))::int as poisoned
-                  from projections.job_states
-                 group by phase;
-            """),
+            """ + PhaseCountsView),
         // 50-59: the job-state projection's rows (src/Projector/JobStates). An index for each sort and filter of the jobs
         // list, on the partitioned table so every generation has them. None covers a column a signal changes, so a
         // signal's row rewrite stays a HOT update (no index entries; the heap keeps fillfactor 70 for it): the last-signal
@@ -159,5 +163,20 @@ public static class ProjectorSchema
             end
             $$;
             """),
+        // A row no longer carries its criteria's report (a third of its bytes, rewritten with every write, read by nothing
+        // here): the job's page evaluates the criteria from the lifecycle snapshot when it is read.
+        new(56, "job_state_rows_without_criteria", """
+            drop view if exists projections.phase_counts;
+            drop view if exists projections.job_states;
+            alter table projections.job_state_rows drop column if exists criteria;
+
+            create view projections.job_states as
+                select job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at,
+                       stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics,
+                       labels, lifecycle, waiting_for, updated_at
+                  from projections.job_state_rows
+                 where generation = (select generation from projections.generations where projection = 'job_states' and state = 'active');
+
+            """ + PhaseCountsView),
     ];
 }

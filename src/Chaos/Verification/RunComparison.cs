@@ -102,7 +102,7 @@ public static class RunComparison
             return fields.ToJsonString();
         });
 
-    static readonly string[] InterleavingDependent = ["flags", "criteria", "awaiting_ack", "phase_since", "last_reported_phase", "lifecycle"];
+    static readonly string[] InterleavingDependent = ["flags", "awaiting_ack", "phase_since", "last_reported_phase", "lifecycle"];
 
     public static long Unpublished(StoreSnapshot run, PublishedChanges published) =>
         run.Decisions.Keys.LongCount(id => !published.ByEventId.ContainsKey(id));

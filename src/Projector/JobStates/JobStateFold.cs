@@ -13,19 +13,25 @@ namespace Streaming.Projector.JobStates;
 /// rebuild when it activates another (it writes what it holds to the old one, then resumes from the new one's
 /// checkpoint, where the tail hands it the log again).
 /// </summary>
-public sealed partial class JobStateFold(NpgsqlDataSource dataSource, ILoggerFactory loggers, TimeSpan? stateWriteInterval = null) : ILogFold
+public sealed partial class JobStateFold(
+    NpgsqlDataSource dataSource, ILoggerFactory loggers, TimeSpan? stateWriteInterval = null, TimeSpan? metricsWriteInterval = null) : ILogFold
 {
     public const string FoldName = "projector:job-states";
 
     static readonly TimeSpan GenerationCheck = TimeSpan.FromSeconds(2);
 
-    // A write's rows are computed at once before its transaction (about 3 KB a row, most of it the criteria's JSON),
+    // A write's rows are computed at once before its transaction (about 2 KB a row, most of it the lifecycle snapshot),
     // so a Projector that fell behind by a whole fleet held a fleet's rows: with 500,000 jobs it peaked at 1.2 GiB.
-    // A job's row is written once per write: while a job signals less than once per write interval (the benches'
-    // fleets) that is a row a signal either way; 20,000-100,000 jobs signalling several times an interval write more.
-    readonly FoldOptions _writes = stateWriteInterval is { } every
-        ? new() { MaxChanged = 20_000, FlushInterval = every, MaxFlushInterval = every * 5 }
-        : new() { MaxChanged = 20_000 };
+    // A job's row is written once per write, so with many jobs, each signalling less often than every write interval,
+    // it was a row a signal; a signal that moves only metrics waits (metricsWriteInterval, none when zero), so a job
+    // signalling several times meanwhile is written once.
+    readonly FoldOptions _writes = new()
+    {
+        MaxChanged = 20_000,
+        FlushInterval = stateWriteInterval ?? TimeSpan.FromSeconds(1),
+        MaxFlushInterval = (stateWriteInterval ?? TimeSpan.FromSeconds(1)) * 5,
+        WaitingWriteInterval = metricsWriteInterval is { } wait && wait > TimeSpan.Zero ? wait : null,
+    };
 
     readonly JobStateGenerations _generations = new(dataSource);
     readonly ILogger _logger = loggers.CreateLogger<JobStateProjection>();

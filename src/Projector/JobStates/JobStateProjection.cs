@@ -37,6 +37,11 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
     public JobStateView Apply(JobStateView state, LogEvent logEvent)
     {
         var recorded = logEvent.Event;
+        if (recorded.Version <= state.StreamVersion)
+        {
+            // Written already: the checkpoint stayed before a change that waited (CanWait), and is folded again from there.
+            return state;
+        }
         switch (recorded.Type)
         {
             case SignalRecorded.EventType:
@@ -89,6 +94,40 @@ public sealed class JobStateProjection(NpgsqlDataSource dataSource, ActivePolici
             default:
                 return state with { StreamVersion = recorded.Version };
         }
+    }
+
+    /// <summary>
+    /// A change can wait when it moves only what a signal moves in every job (metrics, the window, the streaks, the last
+    /// signal's seq and time): nothing the jobs list filters or the counts count by. A job's first row, a phase change,
+    /// an acknowledgement, a new policy, label, flag, override or queue place is written with the next write. (Stuck and
+    /// drifted follow the event time; a job that becomes either with a change that waits shows it when that is written.)
+    /// </summary>
+    public bool CanWait(JobStateView before, JobStateView after)
+    {
+        if (ReferenceEquals(before, after))
+        {
+            return true;
+        }
+        var (was, now) = (before.Lifecycle, after.Lifecycle);
+        return before.StreamVersion > 0
+            && ReferenceEquals(before.Labels, after.Labels)
+            && before.LastDirection == after.LastDirection
+            && before.LastChangedAt == after.LastChangedAt
+            && before.WaitingFor == after.WaitingFor
+            && before.Poisoned == after.Poisoned
+            && before.AwaitingApproval == after.AwaitingApproval
+            && before.Approved == after.Approved
+            && before.Silent == after.Silent
+            && was.LastSignalAt is not null
+            && was.AssignedPhase == now.AssignedPhase
+            && was.AssignedAt == now.AssignedAt
+            && was.PhaseSince == now.PhaseSince
+            && was.LastReportedPhase == now.LastReportedPhase
+            && was.PhaseChanges == now.PhaseChanges
+            && was.ReportedUnknownPhase == now.ReportedUnknownPhase
+            && was.QuarantinedAt == now.QuarantinedAt
+            && was.Policy == now.Policy
+            && ReferenceEquals(was.ActiveOverride, now.ActiveOverride);
     }
 
     public JobStateView Poisoned(JobStateView state) => state.Poisoned ? state : state with { Poisoned = true };

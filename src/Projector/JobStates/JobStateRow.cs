@@ -22,11 +22,8 @@ sealed record JobStateRow(
     bool Regressed,
     IReadOnlyList<string> Flags,
     byte[] MetricsJson,
-    byte[] CriteriaJson,
     byte[] LabelsJson)
 {
-    static readonly byte[] NoCriteria = "null"u8.ToArray();
-
     /// <summary>What <see cref="Policy"/> says of a job no policy selects.</summary>
     public const string NoPolicy = "none";
 
@@ -94,7 +91,6 @@ sealed record JobStateRow(
             regressed,
             flags,
             JobStateTable.ToUtf8Json(lifecycle.LatestMetrics),
-            report is null ? NoCriteria : JobStateTable.ToUtf8Json(report),
             JobStateTable.ToUtf8Json(view.Labels));
     }
 }

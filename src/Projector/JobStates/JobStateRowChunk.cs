@@ -19,8 +19,8 @@ sealed class JobStateRowChunk
     readonly long?[] _lastSeq;
     readonly long[] _streamVersion;
     readonly int[] _phaseChanges;
-    // JSON as UTF-8: the criteria's are most of a row, and a write holds its rows until it commits.
-    readonly byte[][] _metrics, _criteria, _labels;
+    // JSON as UTF-8: a write holds its rows until it commits.
+    readonly byte[][] _metrics, _labels;
     readonly byte[][] _lifecycle;
 
     public JobStateRowChunk(int count)
@@ -43,7 +43,6 @@ sealed class JobStateRowChunk
         _streamVersion = new long[count];
         _phaseChanges = new int[count];
         _metrics = new byte[count][];
-        _criteria = new byte[count][];
         _labels = new byte[count][];
         _lifecycle = new byte[count][];
     }
@@ -70,7 +69,6 @@ sealed class JobStateRowChunk
         _regressed[i] = row.Regressed;
         _flags[i] = ArrayLiteral(row.Flags);
         _metrics[i] = row.MetricsJson;
-        _criteria[i] = row.CriteriaJson;
         _labels[i] = row.LabelsJson;
         _lifecycle[i] = JobLifecycleSnapshot.Write(view.Lifecycle);
         _waitingFor[i] = view.WaitingFor;
@@ -83,18 +81,17 @@ sealed class JobStateRowChunk
             "insert into " + generation.Table + " as s (" + Columns + ", updated_at) " +
             "select u.job_id, u.policy, u.phase, u.assigned_at, u.phase_since, u.awaiting_ack, u.last_reported_phase, u.last_seq, " +
             "u.last_signal_at, u.stream_version, u.phase_changes, u.last_direction, u.last_changed_at, u.stuck, u.regressed, " +
-            "u.flags::text[], u.metrics, u.criteria, u.labels, u.lifecycle, u.waiting_for, now() " +
+            "u.flags::text[], u.metrics, u.labels, u.lifecycle, u.waiting_for, now() " +
             "from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::boolean[], $7::text[], $8::bigint[], " +
             "$9::timestamptz[], $10::bigint[], $11::int[], $12::text[], $13::timestamptz[], $14::boolean[], $15::boolean[], $16::text[], " +
-            "$17::jsonb[], $18::jsonb[], $19::jsonb[], $20::bytea[], $21::text[]) as u (" + Columns + ") " +
+            "$17::jsonb[], $18::jsonb[], $19::bytea[], $20::text[]) as u (" + Columns + ") " +
             """
             on conflict (job_id) do update set
                 policy = excluded.policy, phase = excluded.phase, assigned_at = excluded.assigned_at, phase_since = excluded.phase_since,
                 awaiting_ack = excluded.awaiting_ack, last_reported_phase = excluded.last_reported_phase, last_seq = excluded.last_seq,
                 last_signal_at = excluded.last_signal_at, stream_version = excluded.stream_version, phase_changes = excluded.phase_changes,
                 last_direction = excluded.last_direction, last_changed_at = excluded.last_changed_at, stuck = excluded.stuck,
-                regressed = excluded.regressed, flags = excluded.flags, metrics = excluded.metrics, criteria = excluded.criteria,
-                labels = excluded.labels, lifecycle = excluded.lifecycle, waiting_for = excluded.waiting_for,
+                regressed = excluded.regressed, flags = excluded.flags, metrics = excluded.metrics, labels = excluded.labels, lifecycle = excluded.lifecycle, waiting_for = excluded.waiting_for,
                 updated_at = excluded.updated_at
             """);
         var parameters = upsert.Parameters;
@@ -115,7 +112,6 @@ sealed class JobStateRowChunk
         parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = _regressed });
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _flags });
         parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _metrics, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _criteria, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _labels, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _lifecycle, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = _waitingFor, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -130,7 +126,7 @@ sealed class JobStateRowChunk
 
     const string Columns =
         "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, " +
-        "phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle, waiting_for";
+        "phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, labels, lifecycle, waiting_for";
 
     // A row's flags travel as one array literal each (arrays of arrays must be rectangular), quoted so that any text
     // (a known issue's id is the operator's) reads back as itself.

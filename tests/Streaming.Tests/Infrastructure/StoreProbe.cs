@@ -74,7 +74,7 @@ public sealed class StoreProbe(NpgsqlDataSource dataSource)
     /// <summary>Rows of one job-state generation not found alike in the other, both ways.</summary>
     public async Task<long> DifferingJobStatesAsync(int generation, int other)
     {
-        const string columns = "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, criteria, labels, lifecycle, waiting_for";
+        const string columns = "job_id, policy, phase, assigned_at, phase_since, awaiting_ack, last_reported_phase, last_seq, last_signal_at, stream_version, phase_changes, last_direction, last_changed_at, stuck, regressed, flags, metrics, labels, lifecycle, waiting_for";
         var (a, b) = ($"projections.job_states_g{generation}", $"projections.job_states_g{other}");
         await using var command = dataSource.CreateCommand(
             $"select count(*) from ((select {columns} from {a} except select {columns} from {b}) union all (select {columns} from {b} except select {columns} from {a})) d");

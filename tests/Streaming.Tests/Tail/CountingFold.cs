@@ -7,9 +7,12 @@ namespace Streaming.Tests.Tail;
 
 /// <summary>
 /// Counts each stream's events into the table <c>counted</c>; its effect is each stream's count as of its last commit.
-/// Given <paramref name="heldSave"/>, every save waits for it inside its transaction.
+/// Given <paramref name="heldSave"/>, every save waits for it inside its transaction. Given <paramref name="canWait"/>,
+/// a change it says yes to may wait (<see cref="IStreamFold{TState}.CanWait"/>), and an event at or below a stream's
+/// count is taken for one counted already (the test streams' versions are their counts).
 /// </summary>
-internal sealed class CountingFold(string name, Task? heldSave = null) : IStreamFold<CountingFold.Count>
+internal sealed class CountingFold(string name, Task? heldSave = null, Func<CountingFold.Count, CountingFold.Count, bool>? canWait = null)
+    : IStreamFold<CountingFold.Count>
 {
     public sealed record Count(long Events);
 
@@ -52,8 +55,17 @@ internal sealed class CountingFold(string name, Task? heldSave = null) : IStream
 
     public Count Create(string streamId) => new(0);
 
+    /// <summary>While set, every save fails before it writes: a process that dies holding what it folded.</summary>
+    public bool FailSaves { get; set; }
+
+    public bool CanWait(Count before, Count after) => canWait?.Invoke(before, after) ?? false;
+
     public Count Apply(Count state, LogEvent logEvent)
     {
+        if (canWait is not null && logEvent.Version <= state.Events)
+        {
+            return state;
+        }
         _folded[logEvent.StreamId] = state.Events + 1;
         return new(state.Events + 1);
     }
@@ -86,6 +98,10 @@ internal sealed class CountingFold(string name, Task? heldSave = null) : IStream
     public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, Count>> changed, CancellationToken cancellationToken)
     {
         _saveStarted.TrySetResult();
+        if (FailSaves)
+        {
+            throw new InvalidOperationException("the process died before this save");
+        }
         if (heldSave is not null)
         {
             await heldSave.WaitAsync(cancellationToken);

@@ -133,6 +133,64 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         Assert.Equal(5, resumed.Handled);
     }
 
+    [Fact]
+    public async Task Changes_that_can_wait_stay_unwritten_under_load_with_the_checkpoint_before_them_and_a_crash_folds_them_again_exactly()
+    {
+        // Given a fold whose changes after a stream's first may wait an hour, and two streams it has written
+        var waits = SampleEvents.NewStreamId("waits");
+        var busy = SampleEvents.NewStreamId("busy");
+        var options = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(1), WaitingWriteInterval = TimeSpan.FromHours(1) };
+        static bool AfterTheFirst(CountingFold.Count before, CountingFold.Count after) => before.Events > 0;
+        var counting = new CountingFold(_name + ":waits", canWait: AfterTheFirst);
+        var fold = new BufferedFold<CountingFold.Count>(database.DataSource, counting, options, NullLogger.Instance);
+        var tail = new LogTail(database.DataSource, [fold],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance);
+        var running = new RunningTail(tail);
+        await _streams.AppendToStreamAsync(waits, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        await _streams.AppendToStreamAsync(busy, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        var written = (await SettledTail.EndAsync(database.DataSource))[0];
+        await Eventually.True(async () => await CountedAsync(counting.Name, waits) == 1 && await CountedAsync(counting.Name, busy) == 1
+            && await CheckpointAsync(counting.Name) == written, Deadline, "the fold to write both streams' first events");
+
+        // When 20 more events of the one stream are folded while the other keeps the log busy
+        using var stopLoad = new CancellationTokenSource();
+        var busyEvents = 1L;
+        var load = Task.Run(async () =>
+        {
+            while (!stopLoad.IsCancellationRequested)
+            {
+                await _streams.AppendToStreamAsync(busy, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+                Interlocked.Increment(ref busyEvents);
+            }
+        });
+        await _streams.AppendToStreamAsync(waits, ExpectedVersion.Any, SampleEvents.Events(20), CancellationToken.None);
+        await Eventually.True(() => Task.FromResult(counting.Committed(waits) == 21 && counting.Committed(busy) >= 20), Deadline,
+            "the fold to fold the 20 events and 20 of the busy stream's");
+
+        // Then neither stream's row nor the checkpoint moved past what was written before them
+        Assert.Equal(1, await CountedAsync(counting.Name, waits));
+        Assert.Equal(1, await CountedAsync(counting.Name, busy));
+        Assert.Equal(written, await CheckpointAsync(counting.Name));
+
+        // And when the process dies holding them (its last saves fail), a new one folds them again from that checkpoint
+        counting.FailSaves = true;
+        await stopLoad.CancelAsync();
+        await load;
+        await running.StopAsync();
+        Assert.Equal(1, await CountedAsync(counting.Name, waits));
+        var resumed = new BufferedFold<CountingFold.Count>(database.DataSource, new CountingFold(counting.Name, canWait: AfterTheFirst), options, NullLogger.Instance);
+        await using (new RunningTail(new LogTail(database.DataSource, [resumed],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance)))
+        {
+            // And the quiet log has it write every change at once, each event counted once
+            await Eventually.True(async () => await CountedAsync(counting.Name, waits) == 21 && await CountedAsync(counting.Name, busy) == Interlocked.Read(ref busyEvents),
+                Deadline, "the resumed fold to write every event");
+            Assert.Equal(20 + Interlocked.Read(ref busyEvents) - 1, resumed.Handled);
+        }
+        Assert.Equal(21, await CountedAsync(counting.Name, waits));
+        Assert.Equal(Interlocked.Read(ref busyEvents), await CountedAsync(counting.Name, busy));
+    }
+
     Task<TailPosition?> CheckpointAsync(string name) => SettledTail.CheckpointAsync(database.DataSource, name);
 
     Task<long> CountedAsync(string fold, string streamId) => CountingFold.CountedAsync(database.DataSource, fold, streamId);
