@@ -142,9 +142,14 @@ public sealed partial class BufferedFold<TState>(
             await writing.ContinueWith(_ => { }, TaskScheduler.Default);
         }
         await WriteSettledAsync(cancellationToken);
-        if (_partitions.Any(p => p.Changed.Count > 0 || p.Waiting.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
+        if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
         {
-            await WriteAsync(aside: false, cancellationToken, everyWaiting: true);
+            // What waits goes too, a write's worth at a time.
+            do
+            {
+                await WriteAsync(aside: false, cancellationToken, everyWaiting: true);
+            }
+            while (_partitions.Any(p => p.Waiting.Count > 0));
         }
     }
 
@@ -329,15 +334,15 @@ public sealed partial class BufferedFold<TState>(
         }
     }
 
-    // everyWaiting: the changes that wait are written too, not only those whose interval is up.
+    // everyWaiting: the changes that wait are written too, not only those whose interval is up; as many as MaxChanged
+    // leaves room for, since a write holds its rows in memory.
     async Task WriteAsync(bool aside, CancellationToken cancellationToken, bool everyWaiting = false)
     {
-        var room = options.MaxChanged - _partitions.Sum(p => p.Changed.Count);
         foreach (var partition in _partitions)
         {
             // Taken into the write's set: written with it, or folded again after a crash from the checkpoint before them.
-            partition.Waiting.Take(everyWaiting ? null : options.WaitingWriteInterval, everyWaiting ? int.MaxValue : Math.Max(0, room), partition.Changed);
-            room = options.MaxChanged - _partitions.Sum(p => p.Changed.Count);
+            var room = options.MaxChanged - _partitions.Sum(p => p.Changed.Count);
+            partition.Waiting.Take(everyWaiting ? null : options.WaitingWriteInterval, Math.Max(0, room), partition.Changed);
         }
         var changed = new List<KeyValuePair<string, TState>>(_partitions.Sum(p => p.Changed.Count));
         var poisoned = new List<PoisonedEvent>();
