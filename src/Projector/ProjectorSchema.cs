@@ -178,5 +178,10 @@ public static class ProjectorSchema
                  where generation = (select generation from projections.generations where projection = 'job_states' and state = 'active');
 
             """ + PhaseCountsView),
+        // The jobs list's id-prefix filter: in the C collation a prefix is a range of this index (the primary key's, in the
+        // database's collation, is not), so a prefix reads its matches only.
+        new(57, "job_state_rows_id_prefix_index", """
+            create index if not exists job_state_rows_id_c on projections.job_state_rows ((job_id collate "C"));
+            """),
     ];
 }

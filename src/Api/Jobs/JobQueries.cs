@@ -115,7 +115,7 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
         if (query.Prefix is { } prefix)
         {
             var p = Add(prefix);
-            where.Append(" and job_id >= ").Append(p).Append(" and starts_with(job_id, ").Append(p).Append(')');
+            where.Append(" and ").Append(PrefixFilter(p));
         }
         switch (query.State)
         {
@@ -240,6 +240,12 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
         }
         return ([.. ids], [.. phases]);
     }
+
+    /// <summary>
+    /// The jobs list's id-prefix filter on the parameter <paramref name="parameter"/>: in the C collation, which the index
+    /// on <c>job_id collate "C"</c> has, PostgreSQL reads a prefix as a range of that index.
+    /// </summary>
+    public static string PrefixFilter(string parameter) => $"starts_with(job_id collate \"C\", {parameter})";
 
     static readonly int JobRowColumns = JobRow.Columns.Split(',').Length;
 
