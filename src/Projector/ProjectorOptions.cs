@@ -15,8 +15,8 @@ public sealed class ProjectorOptions
     /// How long a job's change that moves only its metrics (its window, streaks, last signal) may wait to be written while
     /// the log is busy: a job that signals several times within it is written once. A change anything else moves (a new
     /// job, a phase, an acknowledgement, a flag, a label, a queue place) is written at the next write, and a quiet log
-    /// writes everything. Longer: fewer writes with many jobs, older metrics on the dashboards under load (a job's own
-    /// page lists its latest signals from the log all the same).
+    /// writes everything. Longer: fewer writes with many jobs, older metrics in the jobs list under load (a job's own
+    /// page folds in the signals stored after its row).
     /// </summary>
     public TimeSpan MetricsWriteInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -9,6 +9,7 @@ using Streaming.Contracts.Json;
 using Streaming.Contracts.Signals;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
 
 namespace Streaming.Api.Jobs;
 
@@ -274,12 +275,21 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
     {
         var shard = shards.ShardOfJob(jobId);
         var dataSource = shards.All[shard];
-        if (await RowAsync(dataSource, jobId, cancellationToken) is not { } row)
+        if (await RowAsync(dataSource, jobId, cancellationToken) is not { } written)
         {
             return null;
         }
-        var policy = await policies.FindAsync(row.Policy, cancellationToken);
-        var lifecycle = row.ReadLifecycle();
+        var policy = await policies.FindAsync(written.Policy, cancellationToken);
+        var lifecycle = await CurrentLifecycleAsync(shards.StreamsOf(shard), written, policy, cancellationToken);
+        var row = written with
+        {
+            PhaseSince = lifecycle.PhaseSince,
+            AwaitingAck = lifecycle.AwaitingAcknowledgement,
+            LastReportedPhase = lifecycle.LastReportedPhase,
+            LastSeq = lifecycle.LastSeq == 0 ? null : lifecycle.LastSeq,
+            LastSignalAt = lifecycle.LastSignalAt,
+            Metrics = lifecycle.LatestMetrics,
+        };
         var report = policy is null ? null : JobLifecycleDecider.Evaluate(lifecycle, policy);
         var demote = policy is null ? [] : DemotionCheck.Evaluate(lifecycle, policy);
         var admission = policy?.AdmissionGate(row.Phase);
@@ -408,6 +418,30 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
         }
         return overrides;
     }
+
+    /// <summary>
+    /// The job's lifecycle as its row holds it, then each signal stored after the row's version folded in as the Projector
+    /// folds it: under load a change that moves only a job's metrics waits up to <c>Projector:MetricsWriteInterval</c> to
+    /// be written, and the job's page shows it at once. It stops at any other event, which the next write brings within
+    /// about a second.
+    /// </summary>
+    static async Task<JobLifecycle> CurrentLifecycleAsync(EventStreams streams, JobRow row, LifecyclePolicy? policy, CancellationToken cancellationToken)
+    {
+        var lifecycle = row.ReadLifecycle();
+        foreach (var recorded in await streams.ReadStreamForwardAsync(row.JobId, row.StreamVersion + 1, UnwrittenSignalsRead, cancellationToken))
+        {
+            if (recorded.Type != SignalRecorded.EventType)
+            {
+                break;
+            }
+            var sample = SignalSamples.From(recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data));
+            lifecycle = policy is null ? JobLifecycleDecider.Record(lifecycle, sample) : JobLifecycleDecider.Evolve(lifecycle, sample, policy);
+        }
+        return lifecycle;
+    }
+
+    // Signals stored after a job's row: a job signalling every second waits at most 30 of them with the default interval.
+    const int UnwrittenSignalsRead = 500;
 
     static async Task<IReadOnlyList<SignalView>> RecentSignalsAsync(EventStreams streams, string jobId, CancellationToken cancellationToken)
     {

@@ -1,0 +1,77 @@
+using Streaming.Api.Fleet;
+using Streaming.Api.Jobs;
+using Streaming.Api.Policies;
+using Streaming.Cli;
+using Streaming.Contracts.History;
+using Streaming.Contracts.Json;
+using Streaming.EventStore;
+using Streaming.Ingest.Appending;
+using Streaming.Lifecycle;
+using Streaming.LifecycleEvents;
+using Streaming.Projector.JobStates;
+using Streaming.Promoter.Policies;
+using Streaming.Tests.Infrastructure;
+
+namespace Streaming.Tests.Surface;
+
+/// <summary>A job's page is current to its latest signals while its row waits to be written (a change that moves only metrics).</summary>
+public sealed class JobDetailCurrentTests
+{
+    static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+    static readonly IReadOnlyDictionary<string, string> Labels = new Dictionary<string, string> { ["team"] = "orders" };
+
+    [Fact]
+    public async Task A_job_s_page_folds_in_the_signals_stored_after_its_row_as_the_projector_folds_them()
+    {
+        await TestDatabase.UseFreshAsync(async dataSource =>
+        {
+            // Given the default policy published, five signals of a job stored, and its row as written after the first
+            var ct = CancellationToken.None;
+            await StoreSchema.MigrateAsync(dataSource, ct);
+            var streams = new EventStreams(dataSource);
+            await new PolicyPublisher(streams, TimeProvider.System).PublishAsync(DefaultPolicies.CdcMigrationText, "tests", ct);
+            var policy = DefaultPolicies.CdcMigration;
+            var job = "current-" + Guid.NewGuid().ToString("N");
+            var signals = Enumerable.Range(1, 5).Select(seq => new SignalRecorded(job, seq, Start.AddMinutes(seq), "shadow",
+                new Dictionary<string, double> { ["checksum_mismatch_rate"] = 0.0001, ["landing_latency_p95_ms"] = 700, ["error_rate"] = 0.001 * seq },
+                Labels, null)).ToList();
+            await new SignalLog(dataSource).AppendSignalsAsync(
+                [.. signals.Select(s => new SignalToAppend(job, s.Seq, EventIds.ForSignal(job, s.Seq), SignalRecorded.EventType, ContractsJson.Serialize(s), null, s.EmittedAt))],
+                [], ct);
+            var stored = await streams.ReadStreamForwardAsync(job, 1, 10, ct);
+            var folded = new List<JobLifecycle>();
+            var lifecycle = JobLifecycleDecider.Initial(job);
+            for (var i = 0; i < stored.Count; i++)
+            {
+                lifecycle = JobLifecycleDecider.Evolve(lifecycle, SignalSamples.From(stored[i], signals[i]), policy);
+                folded.Add(lifecycle);
+            }
+            var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(ct);
+            await using (var connection = await dataSource.OpenConnectionAsync())
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                var written = new JobStateView(folded[0], Labels, null, null, stored[0].Version);
+                await JobStateRows.From([new(job, written)], _ => new JobContext(policy, [])).WriteAsync(transaction, generation, ct);
+                await transaction.CommitAsync();
+            }
+
+            // When its page is read
+            var catalog = new PolicyCatalog(dataSource);
+            var detail = await new JobQueries(StoreShards.Single(dataSource), catalog, new GateQueries(StoreShards.Single(dataSource), catalog))
+                .DetailAsync(job, ct);
+
+            // Then it shows the fifth signal, and the criteria over all five, as the Projector's fold of all five has them
+            Assert.NotNull(detail);
+            var current = folded[^1];
+            Assert.Equal(5, detail.LastSeq);
+            Assert.Equal(Start.AddMinutes(5), detail.LastSignalAt);
+            Assert.Equal(0.005, detail.Metrics["error_rate"]);
+            Assert.Equal(current.PromotionStreak, detail.PromotionStreak);
+            var report = JobLifecycleDecider.Evaluate(current, policy);
+            Assert.Equal(report.Criteria.Select(c => (c.Metric, c.Value, c.Samples)), detail.Promote.Select(c => (c.Metric, c.Value, c.Samples)));
+            Assert.NotEqual(
+                JobLifecycleDecider.Evaluate(folded[0], policy).Criteria.Select(c => (c.Metric, c.Value, c.Samples)),
+                detail.Promote.Select(c => (c.Metric, c.Value, c.Samples)));
+        });
+    }
+}
