@@ -10,6 +10,7 @@ using Streaming.Contracts.Signals;
 using Streaming.EventStore;
 using Streaming.Lifecycle;
 using Streaming.LifecycleEvents;
+using Streaming.Projections.Tail;
 
 namespace Streaming.Api.Jobs;
 
@@ -434,7 +435,12 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
             {
                 break;
             }
-            var sample = SignalSamples.From(recorded, ContractsJson.Deserialize<SignalRecorded>(recorded.Data));
+            if (EventDecoder.Decode(recorded).Signal is not { } signal)
+            {
+                // Skipped for its job, as the Projector skips a signal it cannot read.
+                continue;
+            }
+            var sample = SignalSamples.From(recorded, signal);
             lifecycle = policy is null ? JobLifecycleDecider.Record(lifecycle, sample) : JobLifecycleDecider.Evolve(lifecycle, sample, policy);
         }
         return lifecycle;
@@ -446,11 +452,11 @@ public sealed class JobQueries(StoreShards shards, PolicyCatalog policies, GateQ
     static async Task<IReadOnlyList<SignalView>> RecentSignalsAsync(EventStreams streams, string jobId, CancellationToken cancellationToken)
     {
         var events = await streams.ReadStreamBackwardAsync(jobId, long.MaxValue, 40, cancellationToken);
-        return [.. events.Where(e => e.Type == SignalRecorded.EventType).Take(20).Select(e =>
-        {
-            var signal = ContractsJson.Deserialize<SignalRecorded>(e.Data);
-            return new SignalView(e.Version, signal.Seq, signal.EmittedAt, signal.Phase, signal.Metrics);
-        })];
+        // A signal the Projector could not read either (poisoned) is left out, not a failed page.
+        return [.. events.Where(e => e.Type == SignalRecorded.EventType)
+            .Select(e => (e.Version, EventDecoder.Decode(e).Signal))
+            .Where(s => s.Signal is not null).Take(20)
+            .Select(s => new SignalView(s.Version, s.Signal!.Seq, s.Signal.EmittedAt, s.Signal.Phase, s.Signal.Metrics))];
     }
 
     /// <summary>The job's events, newest first, from <paramref name="before"/> (a version; null: the newest).</summary>

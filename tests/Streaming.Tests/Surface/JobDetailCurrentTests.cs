@@ -35,13 +35,16 @@ public sealed class JobDetailCurrentTests
             var signals = Enumerable.Range(1, 5).Select(seq => new SignalRecorded(job, seq, Start.AddMinutes(seq), "shadow",
                 new Dictionary<string, double> { ["checksum_mismatch_rate"] = 0.0001, ["landing_latency_p95_ms"] = 700, ["error_rate"] = 0.001 * seq },
                 Labels, null)).ToList();
+            // and a sixth the Projector cannot read (its time is before 2000), which it skips for the job
+            var unreadable = $$$"""{"jobId":"{{{job}}}","seq":6,"emittedAt":"0001-01-01T00:00:00Z","phase":"shadow","metrics":{},"labels":{}}""";
             await new SignalLog(dataSource).AppendSignalsAsync(
-                [.. signals.Select(s => new SignalToAppend(job, s.Seq, EventIds.ForSignal(job, s.Seq), SignalRecorded.EventType, ContractsJson.Serialize(s), null, s.EmittedAt))],
+                [.. signals.Select(s => new SignalToAppend(job, s.Seq, EventIds.ForSignal(job, s.Seq), SignalRecorded.EventType, ContractsJson.Serialize(s), null, s.EmittedAt)),
+                 new SignalToAppend(job, 6, EventIds.ForSignal(job, 6), SignalRecorded.EventType, unreadable, null, Start.AddMinutes(6))],
                 [], ct);
             var stored = await streams.ReadStreamForwardAsync(job, 1, 10, ct);
             var folded = new List<JobLifecycle>();
             var lifecycle = JobLifecycleDecider.Initial(job);
-            for (var i = 0; i < stored.Count; i++)
+            for (var i = 0; i < signals.Count; i++)
             {
                 lifecycle = JobLifecycleDecider.Evolve(lifecycle, SignalSamples.From(stored[i], signals[i]), policy);
                 folded.Add(lifecycle);
@@ -60,12 +63,14 @@ public sealed class JobDetailCurrentTests
             var detail = await new JobQueries(StoreShards.Single(dataSource), catalog, new GateQueries(StoreShards.Single(dataSource), catalog))
                 .DetailAsync(job, ct);
 
-            // Then it shows the fifth signal, and the criteria over all five, as the Projector's fold of all five has them
+            // Then it shows the fifth signal, and the criteria over all five, as the Projector's fold of all five has them,
+            // the unreadable sixth left out as the Projector leaves it out, also from the recent signals
             Assert.NotNull(detail);
             var current = folded[^1];
             Assert.Equal(5, detail.LastSeq);
             Assert.Equal(Start.AddMinutes(5), detail.LastSignalAt);
             Assert.Equal(0.005, detail.Metrics["error_rate"]);
+            Assert.Equal([5L, 4, 3, 2, 1], detail.RecentSignals.Select(s => s.Seq));
             Assert.Equal(current.PromotionStreak, detail.PromotionStreak);
             var report = JobLifecycleDecider.Evaluate(current, policy);
             Assert.Equal(report.Criteria.Select(c => (c.Metric, c.Value, c.Samples)), detail.Promote.Select(c => (c.Metric, c.Value, c.Samples)));
