@@ -103,6 +103,9 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         return (first, second, jobs);
     }
 
+    // The signals each job has reported once it has soaked: minutes 0-19 before the fault, 20-39 after it.
+    const int SoakSignals = 40;
+
     // What one Promoter stores for these jobs (PartitionedPromotionTests): one promotion each, decided at minute 30 by
     // the signal that completed the soak, and published.
     static async Task DecidedOnceAsync(SharingPipeline pipeline, IReadOnlyList<string> jobs)
@@ -110,6 +113,8 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         var store = new StoreProbe(pipeline.Database);
         foreach (var job in jobs)
         {
+            // Processed means up to the job's last stored event: the soak's last signals must be stored first.
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) >= SoakSignals, Timeout, $"{job}'s {SoakSignals} signals to be stored");
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job}");
             await Eventually.True(() => store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, $"the relay to publish {job}");
             var decisions = await DecisionsAsync(pipeline, job);
