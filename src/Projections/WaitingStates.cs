@@ -17,8 +17,6 @@ sealed class WaitingStates
 
     public int Count => _entries.Count;
 
-    public bool Contains(string streamId) => _entries.ContainsKey(streamId);
-
     /// <summary>Records a change of <paramref name="streamId"/> folded after <paramref name="before"/>, unless an earlier one waits already.</summary>
     public void Add(string streamId, LogPositions before)
     {

@@ -25,13 +25,12 @@ public sealed partial class JobStateFold(
     // A job's row is written once per write, so with many jobs, each signalling less often than every write interval,
     // it was a row a signal; a signal that moves only metrics waits (metricsWriteInterval, none when zero), so a job
     // signalling several times meanwhile is written once.
-    readonly FoldOptions _writes = new()
-    {
-        MaxChanged = 20_000,
-        FlushInterval = stateWriteInterval ?? TimeSpan.FromSeconds(1),
-        MaxFlushInterval = (stateWriteInterval ?? TimeSpan.FromSeconds(1)) * 5,
-        WaitingWriteInterval = metricsWriteInterval is { } wait && wait > TimeSpan.Zero ? wait : null,
-    };
+    readonly FoldOptions _writes = (stateWriteInterval is { } every ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 5 } : new FoldOptions())
+        with
+        {
+            MaxChanged = 20_000,
+            WaitingWriteInterval = metricsWriteInterval is { } wait && wait > TimeSpan.Zero ? wait : null,
+        };
 
     readonly JobStateGenerations _generations = new(dataSource);
     readonly ILogger _logger = loggers.CreateLogger<JobStateProjection>();
