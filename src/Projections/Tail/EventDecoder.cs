@@ -71,6 +71,9 @@ public sealed class EventDecoder
     public LogEvent FromArchive(RecordedEvent recorded, SignalRecorded? signal) =>
         signal is not null ? new LogEvent(recorded, signal) : Decode(recorded, Encoding.UTF8.GetBytes(recorded.Data));
 
+    /// <summary>A stored body read as <typeparamref name="T"/>; null when it is not one, as a fold finds it unreadable.</summary>
+    public static T? ReadBody<T>(string data, JsonTypeInfo<T> contract) where T : class => Read(Encoding.UTF8.GetBytes(data), contract) as T;
+
     static RecordedEvent WithText(RecordedEvent envelope, ReadOnlySpan<byte> utf8) =>
         envelope.Data.Length > 0 || utf8.IsEmpty ? envelope : envelope with { Data = Encoding.UTF8.GetString(utf8) };
 
