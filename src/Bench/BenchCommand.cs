@@ -81,12 +81,13 @@ static class BenchCommand
         await EventStoreSchema.MigrateAsync(limits, IngestSchema.Migrations, token);
 
         var workload = new SignalWorkload(10_000, start);
-        Measurement drain, copy, naive;
+        Measurement drain, copy, copyAsFiled, naive;
         using (var cluster = EmbeddedKafkaCluster.Start())
         {
             drain = Step("bare consumer drain", () => BareConsumerDrain.Run(cluster.BootstrapServers, (t, p) => cluster.CreateTopic(t, p), workload, settings.LimitMessages));
         }
         copy = await StepAsync("binary COPY", () => CopyBaseline.RunAsync(limits, workload, settings.LimitMessages, 5000, token));
+        copyAsFiled = await StepAsync("binary COPY, es.events as issue 19 found it", () => CopyBaseline.RunAsFiledAsync(limits, workload, settings.LimitMessages, 5000, token));
         naive = await StepAsync("naive baseline", () => NaiveBaseline.RunAsync(limits, workload, settings.NaiveMessages, token));
 
         var runner = new AllInOneRun(settings.EmbeddedDll, admin, settings.ConnectionString);
@@ -115,7 +116,7 @@ static class BenchCommand
             }
             marten = new MartenReport(appends, endToEnd, martenRebuild, aggregate, aggregateRebuild);
         }
-        return BenchReport.Create(run, ranAt, clock.Elapsed, drain, copy, naive, small, large, rebuild, rebuildFromLog, marten);
+        return BenchReport.Create(run, ranAt, clock.Elapsed, drain, copy, copyAsFiled, naive, small, large, rebuild, rebuildFromLog, marten);
     }
 
     // The 100,000-job run, with the operator surface measured on it before it stops (written to surface.json beside the

@@ -14,6 +14,7 @@ public sealed record BenchReport(
     TimeSpan Elapsed,
     Measurement BareConsumerDrain,
     Measurement BinaryCopy,
+    Measurement BinaryCopyAsFiled,
     Measurement NaiveBaseline,
     PipelineResult Jobs10k,
     PipelineResult? Jobs100k,
@@ -28,13 +29,20 @@ public sealed record BenchReport(
 
     public double Limit => Math.Min(BareConsumerDrain.PerSecond, BinaryCopy.PerSecond);
 
+    /// <summary>The limit issue 19's throughput target is stated against: the COPY into <c>es.events</c> as the issue found it.</summary>
+    public double LimitAsFiled => Math.Min(BareConsumerDrain.PerSecond, BinaryCopyAsFiled.PerSecond);
+
     public long PeakRssBytes => Math.Max(Jobs10k.PeakRssBytes, Jobs100k?.PeakRssBytes ?? 0);
 
-    public static BenchReport Create(int run, DateTimeOffset ranAt, TimeSpan elapsed, Measurement drain, Measurement copy, Measurement naive,
-        PipelineResult small, PipelineResult? large, Measurement rebuild, Measurement rebuildFromLog, MartenReport? marten)
+    public static BenchReport Create(int run, DateTimeOffset ranAt, TimeSpan elapsed, Measurement drain, Measurement copy, Measurement copyAsFiled,
+        Measurement naive, PipelineResult small, PipelineResult? large, Measurement rebuild, Measurement rebuildFromLog, MartenReport? marten)
     {
-        var limit = Math.Min(drain.PerSecond, copy.PerSecond);
-        var targets = new List<BenchTarget> { new("ingest end to end vs min(drain, COPY)", small.PerSecond / limit, 0.35, "≥", 0.5) };
+        var targets = new List<BenchTarget>
+        {
+            new("ingest end to end vs min(drain, COPY into es.events as issue 19 found it)",
+                small.PerSecond / Math.Min(drain.PerSecond, copyAsFiled.PerSecond), 0.35, "≥", 0.5),
+            new("ingest end to end vs min(drain, COPY into es.events as it is now)", small.PerSecond / Math.Min(drain.PerSecond, copy.PerSecond), 0.35, "≥", 0.5),
+        };
         if (marten is not null)
         {
             targets.Add(new("ingest end to end vs the Marten peer's end to end", small.PerSecond / marten.EndToEnd.PerSecond, 3, "≥"));
@@ -67,7 +75,7 @@ public sealed record BenchReport(
                 problems.Add($"the Marten peer's {peer.Name} projection is wrong: {peer.Problem}");
             }
         }
-        return new BenchReport(run, ranAt, elapsed, drain, copy, naive, small, large, rebuild, rebuildFromLog, marten, targets,
+        return new BenchReport(run, ranAt, elapsed, drain, copy, copyAsFiled, naive, small, large, rebuild, rebuildFromLog, marten, targets,
             problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems) + ": the run is invalid");
     }
 
@@ -75,7 +83,7 @@ public sealed record BenchReport(
     {
         AnsiConsole.MarkupLine($"[bold]run {Run}[/] ({RanAt:yyyy-MM-dd HH:mm} UTC, {Elapsed.TotalMinutes:0.0} minutes)");
         var table = new Table().AddColumns("measurement", "items", "seconds", "items/s");
-        foreach (var m in new[] { BareConsumerDrain, BinaryCopy, NaiveBaseline })
+        foreach (var m in new[] { BareConsumerDrain, BinaryCopy, BinaryCopyAsFiled, NaiveBaseline })
         {
             table.AddRow(Markup.Escape(m.Name), $"{m.Items:N0}", $"{m.Elapsed.TotalSeconds:0.00}", $"{m.PerSecond:N0}");
         }
