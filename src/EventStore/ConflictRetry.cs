@@ -36,8 +36,7 @@ public static class ConflictRetry
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await LogCommit.PromiseAsync(transaction, cancellationToken);
             var result = await work(transaction);
-            await LogCommit.RecordAsync(transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await LogCommit.RecordAndCommitAsync(transaction, cancellationToken);
             return result;
         }, cancellationToken);
 

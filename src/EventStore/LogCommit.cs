@@ -17,9 +17,6 @@ public static class LogCommit
     /// <summary>The promise, as a command to put first in the transaction's first batch; it returns no rows.</summary>
     public static NpgsqlBatchCommand PromiseCommand() => new(PromiseSql);
 
-    /// <summary>The recording, as a command to put last in the transaction's last batch before it commits.</summary>
-    public static NpgsqlBatchCommand RecordCommand() => new(RecordSql);
-
     /// <summary>Promises that the transaction records its commit; call it before the transaction appends anything.</summary>
     public static async Task PromiseAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
@@ -36,6 +33,22 @@ public static class LogCommit
     {
         await using var command = new NpgsqlCommand(RecordSql, Connection(transaction), transaction);
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
+    }
+
+    /// <summary>
+    /// Records the transaction's commit and commits it, in one round trip: the record holds the log's head from the
+    /// moment it is taken until the commit, so no other appender waits for this client's next message. Returns the
+    /// commit number, or null when the transaction appended nothing. A failure of either rolls the transaction back.
+    /// </summary>
+    public static async Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(Connection(transaction), transaction) { BatchCommands = { new(RecordSql), new("commit") } };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        long? commit = await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetInt64(0) : null;
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+        }
+        return commit;
     }
 
     static NpgsqlConnection Connection(NpgsqlTransaction transaction) =>

@@ -5,7 +5,7 @@ namespace Streaming.Ingest.Appending;
 
 /// <summary>
 /// A batch of signals appended inside a transaction whose last statement is still to run: the commit record
-/// (<see cref="RecordCommitAsync"/>); the streams' heads moved already, with their locks.
+/// (<see cref="RecordAndCommitAsync"/>); the streams' heads moved already, with their locks.
 /// </summary>
 public sealed class SignalAppend
 {
@@ -15,13 +15,12 @@ public sealed class SignalAppend
     public SignalBatchResult Result { get; }
 
     /// <summary>
-    /// Records the transaction's commit (<see cref="LogCommit"/>): the transaction's last statement before it commits,
-    /// since the record holds the log's head until then. Returns the commit number, or null when the transaction appended
-    /// nothing.
+    /// Records the transaction's commit (<see cref="LogCommit"/>) and commits it, in one round trip: the record holds the
+    /// log's head until the commit. Returns the commit number, or null when the transaction appended nothing.
     /// </summary>
-    public Task<long?> RecordCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        return LogCommit.RecordAsync(transaction, cancellationToken);
+        return LogCommit.RecordAndCommitAsync(transaction, cancellationToken);
     }
 }

@@ -21,7 +21,7 @@ namespace Streaming.Ingest.Appending;
 /// is looked up only for repeats); the client classifies each signal against the heads as they were
 /// (<see cref="SignalClassification"/>), which must agree with where the store moved them; a binary COPY writes the new
 /// events; the transaction's last statement records the commit, which also wakes the log's listeners
-/// (<see cref="SignalAppend.RecordCommitAsync"/>).
+/// (<see cref="SignalAppend.RecordAndCommitAsync"/>).
 /// </remarks>
 public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<SignalLog>? logger = null)
 {
@@ -99,14 +99,13 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var append = await AppendSignalsAsync(transaction, signals, offsets, cancellationToken, asynchronousCommit);
-            await append.RecordCommitAsync(transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await append.RecordAndCommitAsync(transaction, cancellationToken);
             return append.Result;
         }, cancellationToken);
 
     /// <summary>
     /// Appends inside the caller's transaction, as its first write; the caller ends the transaction with
-    /// <see cref="SignalAppend.RecordCommitAsync"/>, which records the commit. When an
+    /// <see cref="SignalAppend.RecordAndCommitAsync"/>, which records the commit. When an
     /// offset is fenced the transaction is rolled back here and <see cref="OffsetFencedException"/> thrown; a transient
     /// <see cref="PostgresException"/> (serialization failure, deadlock) means the caller should rerun the transaction.
     /// With <paramref name="asynchronousCommit"/> the transaction's commit does not wait for its WAL to reach disk: only

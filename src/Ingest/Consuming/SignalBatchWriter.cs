@@ -23,8 +23,7 @@ sealed class SignalBatchWriter(SignalShards shards, DeadLetterPublisher deadLett
             await deadLetters.PublishAsync(letters, cancellationToken);
             attempt.Outcome = (append.Result, letters);
             // Last, after the dead letters are out: the commit record holds the log's head until the commit.
-            await append.RecordCommitAsync(transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await append.RecordAndCommitAsync(transaction, cancellationToken);
             return true;
         }, cancellationToken);
 }

@@ -279,9 +279,12 @@ public sealed class LogTailTests(MigratedDatabase database) : IClassFixture<Migr
                     {
                         if (appended is not null)
                         {
-                            await appended.RecordCommitAsync(transaction, CancellationToken.None);
+                            await appended.RecordAndCommitAsync(transaction, CancellationToken.None);
                         }
-                        await transaction.CommitAsync();
+                        else
+                        {
+                            await transaction.CommitAsync();
+                        }
                         written.ForEach(e => committed[e.Id] = e.Stream);
                     }
                     break;
