@@ -36,13 +36,20 @@ public static class LogCommit
     }
 
     /// <summary>
-    /// Records the transaction's commit and commits it, in one round trip: the record holds the log's head from the
-    /// moment it is taken until the commit, so no other appender waits for this client's next message. Returns the
-    /// commit number, or null when the transaction appended nothing. A failure of either rolls the transaction back.
+    /// Records the transaction's commit and commits it, in one round trip, after <paramref name="lastWrite"/> if any (a
+    /// statement returning no rows): the record holds the log's head from the moment it is taken until the commit, so
+    /// no other appender waits for this client's next message. Returns the commit number, or null when the transaction
+    /// appended nothing. A failure of any of them rolls the transaction back.
     /// </summary>
-    public static async Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public static async Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, NpgsqlBatchCommand? lastWrite, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(Connection(transaction), transaction) { BatchCommands = { new(RecordSql), new("commit") } };
+        await using var batch = new NpgsqlBatch(Connection(transaction), transaction);
+        if (lastWrite is not null)
+        {
+            batch.BatchCommands.Add(lastWrite);
+        }
+        batch.BatchCommands.Add(new(RecordSql));
+        batch.BatchCommands.Add(new("commit"));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         long? commit = await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetInt64(0) : null;
         while (await reader.NextResultAsync(cancellationToken))
@@ -50,6 +57,10 @@ public static class LogCommit
         }
         return commit;
     }
+
+    /// <summary>Records the transaction's commit and commits it, in one round trip (see the other overload).</summary>
+    public static Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        RecordAndCommitAsync(transaction, null, cancellationToken);
 
     static NpgsqlConnection Connection(NpgsqlTransaction transaction) =>
         transaction.Connection ?? throw new InvalidOperationException("The transaction is already completed");

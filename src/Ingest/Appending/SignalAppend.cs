@@ -9,18 +9,26 @@ namespace Streaming.Ingest.Appending;
 /// </summary>
 public sealed class SignalAppend
 {
-    internal SignalAppend(SignalBatchResult result) => Result = result;
+    // The insert of a small batch's events, sent with the commit record (SignalLog); null when they are written already.
+    readonly NpgsqlBatchCommand? _insert;
+
+    internal SignalAppend(SignalBatchResult result, NpgsqlBatchCommand? insert = null)
+    {
+        Result = result;
+        _insert = insert;
+    }
 
     /// <summary>What became of each signal.</summary>
     public SignalBatchResult Result { get; }
 
     /// <summary>
-    /// Records the transaction's commit (<see cref="LogCommit"/>) and commits it, in one round trip: the record holds the
-    /// log's head until the commit. Returns the commit number, or null when the transaction appended nothing.
+    /// Writes a small batch's events (held until now), records the transaction's commit (<see cref="LogCommit"/>) and
+    /// commits it, in one round trip: the record holds the log's head until the commit. The transaction must end here,
+    /// or the batch's events are not stored. Returns the commit number, or null when the transaction appended nothing.
     /// </summary>
     public Task<long?> RecordAndCommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        return LogCommit.RecordAndCommitAsync(transaction, cancellationToken);
+        return LogCommit.RecordAndCommitAsync(transaction, _insert, cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -14,14 +15,15 @@ namespace Streaming.Ingest.Appending;
 /// signals' ids are unique too.
 /// </summary>
 /// <remarks>
-/// An append costs little more than a COPY of its events (README, Performance), in three round trips: the first promises
+/// An append costs little more than a COPY of its events (README, Performance), in two round trips: the first promises
 /// the commit record, locks the existing streams' rows in order and moves their heads in the same write, returning the
 /// heads they replaced (<see cref="StreamLock.Move"/>, the store's one lock rule), and moves the offsets by
 /// compare-and-set (a second creates the rows of new streams, only when there are some, and a repeated seq's stored body
 /// is looked up only for repeats); the client classifies each signal against the heads as they were
-/// (<see cref="SignalClassification"/>), which must agree with where the store moved them; a binary COPY writes the new
-/// events; the transaction's last statement records the commit, which also wakes the log's listeners
-/// (<see cref="SignalAppend.RecordAndCommitAsync"/>).
+/// (<see cref="SignalClassification"/>), which must agree with where the store moved them; the last inserts the new
+/// events, records the commit, which also wakes the log's listeners, and commits
+/// (<see cref="SignalAppend.RecordAndCommitAsync"/>). A batch of more than <see cref="MaxInsertedWithCommit"/> new
+/// events is written by a binary COPY of its own instead, before the last round trip.
 /// </remarks>
 public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<SignalLog>? logger = null)
 {
@@ -144,12 +146,41 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
             ? await StoredBodiesAsync(connection, transaction, signals, lookups, cancellationToken)
             : new Dictionary<int, string>();
         var result = classification.Settle(stored);
-        if (result.Outcomes.Contains(SignalAppendOutcome.Appended))
+        var appended = classification.Appended.ToList();
+        if (appended.Count > MaxInsertedWithCommit)
         {
-            await CopyAsync(connection, classification.Appended, after, cancellationToken);
+            await CopyAsync(connection, appended, after, cancellationToken);
+            return new SignalAppend(result);
         }
-        return new SignalAppend(result);
+        return new SignalAppend(result, appended.Count == 0 ? null : InsertCommand(appended, after));
     }
+
+    // A batch this small is inserted in the round trip that records the commit (SignalAppend.RecordAndCommitAsync), not
+    // copied in two of its own: at a few thousand signals a second batches hold tens, and each round trip waits for a
+    // busy machine's scheduler. Larger ones are copied: COPY costs the server less per row.
+    const int MaxInsertedWithCommit = 500;
+
+    const string InsertSql = """
+        insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition)
+        select * from unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::json[], $6::json[], $7::bigint[], $8::timestamptz[], $9::int[])
+        """;
+
+    static NpgsqlBatchCommand InsertCommand(List<(SignalToAppend Signal, long Version)> events, IReadOnlyDictionary<string, StreamHead> heads) =>
+        new(InsertSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string[]> { TypedValue = [.. events.Select(e => e.Signal.StreamId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<long[]> { TypedValue = [.. events.Select(e => e.Version)] },
+                new NpgsqlParameter<Guid[]> { TypedValue = [.. events.Select(e => e.Signal.EventId)] },
+                new NpgsqlParameter<string[]> { TypedValue = [.. events.Select(e => e.Signal.Type)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter<string[]> { TypedValue = [.. events.Select(e => Encoding.UTF8.GetString(e.Signal.Data.Span))], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json },
+                new NpgsqlParameter<string?[]> { TypedValue = [.. events.Select(e => e.Signal.Metadata)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json },
+                new NpgsqlParameter<long[]> { TypedValue = [.. events.Select(e => e.Signal.Seq)] },
+                new NpgsqlParameter<DateTime[]> { TypedValue = [.. events.Select(e => e.Signal.EventTime.UtcDateTime)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                new NpgsqlParameter<int[]> { TypedValue = [.. events.Select(e => heads[e.Signal.StreamId].Partition)] },
+            },
+        };
 
     // The store moved each head by the same rule the classification applies (a signal is appended when its seq rises
     // above its stream's last and every seq before it); a disagreement is a bug, and would store wrong versions.
