@@ -146,8 +146,10 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
         {
             return versions;
         }
-        await StreamLock.LockAsync(transaction, sent.Select(i => appends[i].StreamId), cancellationToken);
-        await using var command = new NpgsqlCommand(AppendEachOnceSql, transaction.Connection, transaction)
+        // One round trip: the existing streams' rows locked in order, the new ones created in order (the order every
+        // appender locks in, StreamLock), then the events.
+        var streams = sent.Select(i => appends[i].StreamId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var append = new NpgsqlBatchCommand(AppendEachOnceSql)
         {
             Parameters =
             {
@@ -159,7 +161,13 @@ public sealed class EventStreams(NpgsqlDataSource dataSource)
                 new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. sent.Select(i => appends[i].Event.EventTime.ToUniversalTime())] },
             },
         };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(transaction.Connection, transaction)
+        {
+            BatchCommands = { StreamLock.Heads(streams), StreamLock.Create(streams), append },
+        };
+        // The heads' rows first (the insert returns none), then the appended events.
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             versions[sent[(int)reader.GetInt64(0) - 1]] = reader.GetInt64(1);
