@@ -106,6 +106,17 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     public void SetBrokerRoundTrip(int brokerId, TimeSpan rtt) =>
         Check(rd_kafka_mock_broker_set_rtt(_cluster, brokerId, (int)rtt.TotalMilliseconds), $"set the round trip of broker {brokerId}");
 
+    /// <summary>Delays, on every broker, the response to the next request of type <paramref name="request"/> by <paramref name="delay"/>; the request itself succeeds.</summary>
+    public void DelayNextResponse(KafkaApiKey request, TimeSpan delay)
+    {
+        foreach (var broker in BrokerIds)
+        {
+            // Variadic in C: (error, round trip in ms) pairs; one pair keeps the call's shape fixed.
+            Check(rd_kafka_mock_broker_push_request_error_rtts(_cluster, broker, (short)request, 1, 0, (int)delay.TotalMilliseconds),
+                $"delay the next {request} response of broker {broker}");
+        }
+    }
+
     /// <summary>Moves a partition's leadership to another broker, as a real cluster does when its leader goes away.</summary>
     public void SetPartitionLeader(string topic, int partition, int brokerId) =>
         Check(rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId), $"move the leader of {topic}/{partition} to broker {brokerId}");
@@ -183,6 +194,9 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
 
     [LibraryImport(Library)]
     private static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
+
+    [LibraryImport(Library)]
+    private static partial int rd_kafka_mock_broker_push_request_error_rtts(IntPtr cluster, int brokerId, short apiKey, nuint count, int error, int rttMs);
 
     [LibraryImport(Library)]
     private static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);

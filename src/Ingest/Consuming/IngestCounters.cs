@@ -12,6 +12,7 @@ public sealed class IngestCounters
     long _lostToRetention;
     long _batches;
     long _fenced;
+    long _restarted;
 
     /// <summary>Messages read from the topic, whether stored yet or not (a batch is read while the one before commits).</summary>
     public long Read => Interlocked.Read(ref _read);
@@ -39,6 +40,9 @@ public sealed class IngestCounters
     /// <summary>Batches dropped because another consumer had moved the stored offsets.</summary>
     public long Fenced => Interlocked.Read(ref _fenced);
 
+    /// <summary>Times a partition that delivered nothing while its log held more was started again at its stored offset.</summary>
+    public long Restarted => Interlocked.Read(ref _restarted);
+
     internal void AddBatch(long appended, long duplicates, long conflicting, long stale, long deadLettered)
     {
         Interlocked.Add(ref _appended, appended);
@@ -54,4 +58,6 @@ public sealed class IngestCounters
     internal void AddLostToRetention(long messages) => Interlocked.Add(ref _lostToRetention, messages);
 
     internal void AddFenced() => Interlocked.Increment(ref _fenced);
+
+    internal void AddRestarted() => Interlocked.Increment(ref _restarted);
 }

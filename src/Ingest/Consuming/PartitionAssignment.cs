@@ -64,6 +64,9 @@ sealed partial class PartitionAssignment(
 
     static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(10);
 
+    // Where a stalled partition is assigned until its shard answers: absolute, so librdkafka looks nothing up for it.
+    static readonly Offset StalledPlaceHolder = new(0);
+
     // A stalled shard is tried again at least this often, so its partitions resume soon after it is back.
     static readonly TimeSpan MaxStallRetry = TimeSpan.FromSeconds(2);
 
@@ -71,13 +74,12 @@ sealed partial class PartitionAssignment(
     readonly Dictionary<int, long?> _stored = [];
     readonly Dictionary<int, DateTime> _notBefore = [];
     readonly HashSet<int> _reload = [];
-    readonly HashSet<int> _pause = [];
     // Assigned to be read: resumed, since a pause of an earlier assignment (fenced, stalled) outlives its revocation.
     readonly HashSet<int> _resume = [];
     readonly Dictionary<int, TimeSpan> _unreachable = [];
 
-    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from, paused or resumed.</summary>
-    public bool NeedsPositioning => _pause.Count > 0 || _resume.Count > 0 || _states.Any(s => s.Value != State.Reading && Due(s.Key));
+    /// <summary>True while some owned partition is due to be moved to where the store says it should be read from, or resumed.</summary>
+    public bool NeedsPositioning => _resume.Count > 0 || _states.Any(s => s.Value != State.Reading && Due(s.Key));
 
     /// <summary>Whether messages read from <paramref name="partition"/> may be written now.</summary>
     public bool Owns(int partition) => _states.TryGetValue(partition, out var state) && state is State.Reading or State.OutOfRange;
@@ -100,10 +102,14 @@ sealed partial class PartitionAssignment(
     /// positions from the handler's answer, and a placeholder moved later races the fetcher's own start).
     /// </summary>
     /// <remarks>
-    /// A partition whose shard did not answer <see cref="LoadAssignedAsync"/> is stalled: assigned at the log's end, a
-    /// place holder, paused before anything of it is kept, and read from its stored offset once its shard answers.
+    /// A partition whose shard did not answer <see cref="LoadAssignedAsync"/> is stalled: paused before it is assigned,
+    /// assigned at an absolute place holder, and read from its stored offset once its shard answers. Never at a logical
+    /// place holder (the log's end): librdkafka looks that up, and a lookup still in flight when the partition is moved
+    /// to its stored offset answers late, is found outdated, and sends the fetcher back to look the end up again, after
+    /// 500 ms, from where it reads on: everything between is skipped.
     /// </remarks>
-    public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions, IReadOnlyDictionary<int, long> stored)
+    public IEnumerable<TopicPartitionOffset> OnAssigned(
+        IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions, IReadOnlyDictionary<int, long> stored)
     {
         var positions = new List<TopicPartitionOffset>();
         var stalled = new List<int>();
@@ -112,17 +118,15 @@ sealed partial class PartitionAssignment(
             var p = partition.Partition.Value;
             _notBefore.Remove(p);
             _reload.Remove(p);
-            _pause.Remove(p);
             _resume.Remove(p);
             if (_unreachable.TryGetValue(store.ShardOf(p), out var retryIn))
             {
                 _states[p] = State.Stalled;
                 _stored[p] = null;
                 _reload.Add(p);
-                _pause.Add(p);
                 _notBefore[p] = DateTime.UtcNow + retryIn;
                 stalled.Add(p);
-                positions.Add(new TopicPartitionOffset(partition, Offset.End));
+                positions.Add(new TopicPartitionOffset(partition, StalledPlaceHolder));
                 continue;
             }
             _states[p] = State.Reading;
@@ -133,6 +137,8 @@ sealed partial class PartitionAssignment(
         _unreachable.Clear();
         if (stalled.Count > 0)
         {
+            // Paused before its fetcher starts, it fetches nothing at the place holder.
+            consumer.Pause([.. stalled.Select(p => new TopicPartition(topic, p))]);
             LogStalledAtAssignment(logger, topic, string.Join(",", stalled), member);
         }
         if (positions.Count > 0)
@@ -208,7 +214,6 @@ sealed partial class PartitionAssignment(
             _stored.Remove(partition.Partition.Value);
             _notBefore.Remove(partition.Partition.Value);
             _reload.Remove(partition.Partition.Value);
-            _pause.Remove(partition.Partition.Value);
             _resume.Remove(partition.Partition.Value);
         }
         // A stalled shard none of whose partitions stays with this consumer is no longer this consumer's to wait for.
@@ -227,6 +232,29 @@ sealed partial class PartitionAssignment(
         {
             LogRevoked(logger, Names(gone), topic, member);
         }
+    }
+
+    /// <summary>The partitions read now, each with the next offset stored for it (null: none yet).</summary>
+    public IEnumerable<(int Partition, long? Stored)> Reading =>
+        _states.Where(s => s.Value == State.Reading).Select(s => (s.Key, _stored[s.Key]));
+
+    /// <summary>
+    /// A partition read has delivered nothing while its log holds messages past its stored offset
+    /// (<see cref="SilentPartitionWatch"/>): its fetcher is started again at the stored offset, whatever it was doing
+    /// (paused by librdkafka, stopped, or reading elsewhere), unless it has moved on meanwhile. Call it with no append in flight.
+    /// </summary>
+    public void Restart(IConsumer<byte[]?, byte[]?> consumer, SilentPartition silent)
+    {
+        if (!_states.TryGetValue(silent.Partition, out var state) || state != State.Reading || _stored[silent.Partition] != silent.Stored)
+        {
+            return;
+        }
+        var position = new TopicPartitionOffset(topic, silent.Partition, silent.Stored is { } next ? new Offset(next) : Offset.Beginning);
+        consumer.IncrementalUnassign([position.TopicPartition]);
+        consumer.IncrementalAssign([position]);
+        consumer.Resume([position.TopicPartition]);
+        counters.AddRestarted();
+        LogRestarted(logger, topic, silent.Partition, member, position.Offset.ToString(), silent.LogEnd, silent.Quiet.TotalSeconds);
     }
 
     /// <summary>The broker reported the offset being read from <paramref name="partition"/> out of range.</summary>
@@ -270,8 +298,9 @@ sealed partial class PartitionAssignment(
     }
 
     /// <summary>
-    /// Pauses and resumes the partitions assigned stalled and to be read, loads the stored offsets of the partitions that
-    /// need them, settles partitions reported out of range, and moves every partition due to its stored offset. Transient database and broker errors propagate: call it again.
+    /// Resumes the partitions assigned to be read, loads the stored offsets of the partitions that need them, settles
+    /// partitions reported out of range, and moves every partition due to its stored offset. Transient database and
+    /// broker errors propagate: call it again.
     /// </summary>
     /// <remarks>
     /// With several shards, a shard that does not answer stalls its partitions (<see cref="Stall"/>) and the others are
@@ -279,11 +308,6 @@ sealed partial class PartitionAssignment(
     /// </remarks>
     public async Task PositionAsync(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
     {
-        if (_pause.Count > 0)
-        {
-            consumer.Pause([.. _pause.Select(p => new TopicPartition(topic, p))]);
-            _pause.Clear();
-        }
         if (_resume.Count > 0)
         {
             consumer.Resume([.. _resume.Select(p => new TopicPartition(topic, p))]);
@@ -437,6 +461,10 @@ sealed partial class PartitionAssignment(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Assigned partitions {Partitions} of {Topic} to {Member} while their shard does not answer: paused until it does")]
     static partial void LogStalledAtAssignment(ILogger logger, string topic, string partitions, string member);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Partition {Partition} of {Topic} of {Member} delivered nothing for {Seconds} s though the log ends at {LogEnd}, past its stored offset {Stored}: started its fetcher again there")]
+    static partial void LogRestarted(ILogger logger, string topic, int partition, string member, string stored, long logEnd, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading {Topic} from partition@offset {Positions}")]
     static partial void LogPositioned(ILogger logger, string topic, string positions);

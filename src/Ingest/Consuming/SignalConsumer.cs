@@ -29,6 +29,10 @@ namespace Streaming.Ingest.Consuming;
 /// (<see cref="PartitionAssignment.Stall"/>), and the next batch goes on with the other shards' partitions. With one
 /// shard a batch is one transaction that waits out an outage, as it always did.
 /// </para>
+/// <para>
+/// While it has nothing to read, the thread looks for a partition librdkafka stopped delivering though its log holds
+/// more (<see cref="SilentPartitionWatch"/>) and starts that one's fetcher again at its stored offset.
+/// </para>
 /// </remarks>
 sealed partial class SignalConsumer(
     IOptions<KafkaOptions> kafkaOptions,
@@ -82,7 +86,7 @@ sealed partial class SignalConsumer(
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         config.GroupInstanceId = instanceId;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsAssignedHandler((_, assigned) => partitions.OnAssigned(assigned, StoredOffsets(assigned, partitions, writing[0], stoppingToken)))
+            .SetPartitionsAssignedHandler((c, assigned) => partitions.OnAssigned(c, assigned, StoredOffsets(assigned, partitions, writing[0], stoppingToken)))
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 // What is in flight was read from these partitions under this assignment: it commits or is abandoned first.
@@ -99,6 +103,7 @@ sealed partial class SignalConsumer(
         consumer.Subscribe(_kafka.SignalsTopic);
         LogConsuming(logger, _kafka.SignalsTopic, _options.ConsumerGroup);
         var nextProbe = DateTime.UtcNow;
+        var silence = new SilentPartitionWatch(_kafka.SignalsTopic);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -123,6 +128,13 @@ sealed partial class SignalConsumer(
                     {
                         nextProbe = DateTime.UtcNow + BrokerProbeInterval;
                         ProbeBrokers(consumer, reading);
+                    }
+                    else if (_inFlight is null && !reading.InProgress)
+                    {
+                        foreach (var silent in silence.Check(consumer, partitions.Reading))
+                        {
+                            partitions.Restart(consumer, silent);
+                        }
                     }
                     continue;
                 }

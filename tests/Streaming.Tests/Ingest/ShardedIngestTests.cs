@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using Streaming.Contracts;
 using Streaming.Contracts.History;
+using Streaming.Embedded.Broker;
 using Streaming.EventStore;
 using Streaming.Hosting.Resilience;
 using Streaming.Ingest.DeadLetters;
@@ -19,6 +20,8 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(10);
+    // Longer than shard 1 takes to come back and its partitions to be read again.
+    static readonly TimeSpan LateLookup = TimeSpan.FromSeconds(15);
 
     [Fact]
     public async Task Stores_every_signal_exactly_once_on_the_shard_of_its_partition_and_nothing_on_the_other()
@@ -158,8 +161,10 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
         Assert.Equal(0, ingest.Counters.DeadLettered);
     }
 
-    [Fact]
-    public async Task Partitions_of_a_stopped_shard_taken_over_in_a_rebalance_wait_for_it_and_are_stored_once_after_it_is_back()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Partitions_of_a_stopped_shard_taken_over_in_a_rebalance_wait_for_it_and_are_stored_once_after_it_is_back(bool lookupsAnsweredLate)
     {
         // Given two shards, two Ingest processes of one consumer each sharing the partitions, and signals flowing
         await using var shards = new IngestShards();
@@ -176,10 +181,17 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
         await Eventually.True(async () => await shards.CountAsync(0, "takeover") >= 50 && await shards.CountAsync(1, "takeover") >= 50, Timeout,
             "signals stored on both shards");
 
-        // When shard 1 stops, and then the instance holding a partition of shard 1 (1 or 3) stops, so the other is assigned it while shard 1 is down
+        // When shard 1 stops, and then the instance holding a partition of shard 1 (1 or 3) stops, so the other is assigned it
+        // while shard 1 is down (and, late lookups given, every broker answers its next offset lookup, ListOffsets, only
+        // after shard 1 is back and its partitions are read again)
         await shards.Server(1).StopAsync();
         var (leaving, staying) = Owned(first).Overlaps([1, 3]) ? (first, second) : (second, first);
         var moving = Owned(leaving);
+        var lateAnswersBy = DateTime.UtcNow + LateLookup;
+        if (lookupsAnsweredLate)
+        {
+            first.Kafka.DelayNextResponse(KafkaApiKey.ListOffsets, LateLookup);
+        }
         await leaving.StopAsync();
         await Eventually.True(() => Task.FromResult(Owned(staying).IsSupersetOf(moving)), Timeout, "the staying instance to be assigned the leaving one's partitions");
         Assert.Contains(staying.Logs.Entries, e => e.Message.Contains("while their shard does not answer", StringComparison.Ordinal));
@@ -187,12 +199,20 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
         await Eventually.Get(() => shards.CountAsync(0, "takeover"), n => n >= atStop + 100, Timeout, "shard 0 to go on storing");
         await shards.Server(1).StartAsync();
         await Eventually.True(() => Task.FromResult(staying.Health.IsReady), Timeout, "the staying instance to be ready again");
+        if (lookupsAnsweredLate)
+        {
+            Assert.True(DateTime.UtcNow < lateAnswersBy, "shard 1's partitions were read again only after the late answers");
+            // Signals flow on past the late answers and a lookup 500 ms after them: how long they flow, not a wait for anything.
+            await Task.Delay(lateAnswersBy + TimeSpan.FromSeconds(2) - DateTime.UtcNow);
+        }
         await stopProducing.CancelAsync();
         var rounds = await producing;
 
-        // Then every signal is stored exactly once on its shard, and the staying instance never stopped
+        // Then every signal is stored exactly once on its shard (none skipped), the staying instance never stopped, and no
+        // partition had to be started again for delivering nothing
         await AllStoredOnceOnTheirShardsAsync(shards, "takeover", jobs, rounds, staying);
         Assert.False(staying.Run.IsCompleted, "the staying ingest worker stopped");
+        Assert.Equal(0, staying.Counters.Restarted);
     }
 
     // Each job sends its next signal on its partition every round (about 50 ms), until stopped; returns how many rounds.

@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+
+namespace Streaming.Ingest.Consuming;
+
+/// <summary>
+/// Notices a partition this consumer reads that librdkafka stopped delivering (left paused by a rebalance, its fetcher
+/// stopped or moved elsewhere): at two checks in a row, each made while the consumer had nothing to read, its stored
+/// offset had not moved and the log held messages past it. A partition that is read stores what it was given between
+/// two such checks, so neither a slow store nor a busy consumer looks silent.
+/// </summary>
+sealed class SilentPartitionWatch(string topic)
+{
+    // At most this often, and only while idle: one watermark query per partition read.
+    static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
+
+    static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(1);
+
+    Dictionary<int, (long? Stored, DateTime Since)> _behind = [];
+    // The log's end each partition was last restarted at: not again until it grows (a log may end in records no
+    // consumer is given, such as transaction markers).
+    readonly Dictionary<int, long> _restartedAtEnd = [];
+    DateTime _nextCheck = DateTime.UtcNow + CheckInterval;
+
+    /// <summary>The partitions found silent now; call it only while the consumer has nothing to read and no append in flight.</summary>
+    public IReadOnlyList<SilentPartition> Check(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<(int Partition, long? Stored)> reading)
+    {
+        var now = DateTime.UtcNow;
+        if (now < _nextCheck)
+        {
+            return [];
+        }
+        var behind = new Dictionary<int, (long? Stored, DateTime Since)>();
+        var silent = new List<SilentPartition>();
+        foreach (var (partition, stored) in reading)
+        {
+            WatermarkOffsets marks;
+            try
+            {
+                marks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), WatermarkTimeout);
+            }
+            catch (KafkaException)
+            {
+                // The broker does not answer: nothing to tell, and the consumer reports it.
+                continue;
+            }
+            var end = marks.High.Value;
+            if (end <= (stored ?? marks.Low.Value) || (_restartedAtEnd.TryGetValue(partition, out var restartedAt) && restartedAt == end))
+            {
+                continue;
+            }
+            if (_behind.TryGetValue(partition, out var before) && before.Stored == stored)
+            {
+                silent.Add(new SilentPartition(partition, stored, end, now - before.Since));
+                _restartedAtEnd[partition] = end;
+            }
+            else
+            {
+                behind[partition] = (stored, now);
+            }
+        }
+        _behind = behind;
+        _nextCheck = DateTime.UtcNow + CheckInterval;
+        return silent;
+    }
+}
