@@ -227,6 +227,11 @@ sealed partial class SignalConsumer(
                 // Read before the partition was moved back to its stored offset.
                 continue;
             }
+            if (partitions.StoredOffset(result.Partition.Value) is { } next && result.Offset.Value < next)
+            {
+                // Stored already: a fetcher librdkafka sent back to an earlier place must not move the stored offset back.
+                continue;
+            }
             counters.AddRead();
             batch.Add(SignalBatch.Read(result, _options.MaxClockSkew, shards));
             smallUntil ??= DateTime.UtcNow + _options.MaxBatchWait;
