@@ -158,7 +158,7 @@ public sealed partial class SignalLog(NpgsqlDataSource dataSource, ILogger<Signa
     // A batch this small is inserted in the round trip that records the commit (SignalAppend.RecordAndCommitAsync), not
     // copied in two of its own: at a few thousand signals a second batches hold tens, and each round trip waits for a
     // busy machine's scheduler. Larger ones are copied: COPY costs the server less per row.
-    const int MaxInsertedWithCommit = 500;
+    const int MaxInsertedWithCommit = 100;
 
     const string InsertSql = """
         insert into es.events (stream_id, version, event_id, type, data, metadata, seq, event_time, partition)
