@@ -32,6 +32,43 @@ public sealed class SignalLogTests(MigratedDatabase database) : IClassFixture<Mi
         Assert.Equal(Encoding.UTF8.GetString(batch[0].Data.Span), stored[0].Data);
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(400)]
+    public async Task A_batch_is_stored_in_order_whether_inserted_with_the_commit_or_copied(int perStream)
+    {
+        // Two streams interleaved: 80 new signals are inserted with the commit, 800 copied (more than 100).
+        var a = SampleEvents.NewStreamId("job-a");
+        var b = SampleEvents.NewStreamId("job-b");
+        SignalToAppend[] batch = [.. Enumerable.Range(1, perStream).SelectMany(seq => new[] { SampleEvents.Signal(a, seq), SampleEvents.Signal(b, seq) })];
+
+        var result = await _signals.AppendSignalsAsync(batch, [], CancellationToken.None);
+
+        Assert.All(result.Outcomes, o => Assert.Equal(Appended, o));
+        foreach (var stream in new[] { a, b })
+        {
+            var stored = await _streams.ReadStreamForwardAsync(stream, 1, perStream + 1, CancellationToken.None);
+            var sent = batch.Where(s => s.StreamId == stream).ToList();
+            Assert.Equal(Enumerable.Range(1, perStream).Select(v => (long)v), stored.Select(e => e.Version));
+            Assert.Equal(sent.Select(s => s.EventId), stored.Select(e => e.EventId));
+            Assert.Equal(sent.Select(s => Encoding.UTF8.GetString(s.Data.Span)), stored.Select(e => e.Data));
+            Assert.Equal(sent.Select(s => s.EventTime), stored.Select(e => e.EventTime));
+        }
+        // The log holds them in the batch's order, as the tail reads them.
+        await using var command = database.DataSource.CreateCommand(
+            "select event_id from es.events where stream_id = any($1) order by global_position");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [a, b] });
+        var order = new List<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                order.Add(reader.GetGuid(0));
+            }
+        }
+        Assert.Equal(batch.Select(s => s.EventId), order);
+    }
+
     [Fact]
     public async Task The_same_batch_again_is_all_duplicates_and_stores_nothing_new()
     {
