@@ -1,6 +1,3 @@
-using Streaming.Api.Fleet;
-using Streaming.Api.Jobs;
-using Streaming.Api.Policies;
 using Streaming.Cli;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
@@ -49,19 +46,10 @@ public sealed class JobDetailCurrentTests
                 lifecycle = JobLifecycleDecider.Evolve(lifecycle, SignalSamples.From(stored[i], signals[i]), policy);
                 folded.Add(lifecycle);
             }
-            var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(ct);
-            await using (var connection = await dataSource.OpenConnectionAsync())
-            await using (var transaction = await connection.BeginTransactionAsync())
-            {
-                var written = new JobStateView(folded[0], Labels, null, null, stored[0].Version);
-                await JobStateRows.From([new(job, written)], _ => new JobContext(policy, [])).WriteAsync(transaction, generation, ct);
-                await transaction.CommitAsync();
-            }
+            await JobPage.WriteRowAsync(dataSource, new JobStateView(folded[0], Labels, null, null, stored[0].Version), policy);
 
             // When its page is read
-            var catalog = new PolicyCatalog(dataSource);
-            var detail = await new JobQueries(StoreShards.Single(dataSource), catalog, new GateQueries(StoreShards.Single(dataSource), catalog))
-                .DetailAsync(job, ct);
+            var detail = await JobPage.ReadAsync(dataSource, job);
 
             // Then it shows the fifth signal, and the criteria over all five, as the Projector's fold of all five has them,
             // the unreadable sixth left out as the Projector leaves it out, also from the recent signals

@@ -1,6 +1,3 @@
-using Streaming.Api.Fleet;
-using Streaming.Api.Jobs;
-using Streaming.Api.Policies;
 using Streaming.Cli;
 using Streaming.Contracts.History;
 using Streaming.Contracts.Json;
@@ -32,15 +29,8 @@ public sealed class JobDetailUnreadableBodyTests
             await new SignalLog(dataSource).AppendSignalsAsync(
                 [new SignalToAppend(job, 1, EventIds.ForSignal(job, 1), SignalRecorded.EventType, ContractsJson.Serialize(signal), null, Start)], [], ct);
             var stored = await streams.ReadStreamForwardAsync(job, 1, 1, ct);
-            var generation = await new JobStateGenerations(dataSource).EnsureActiveAsync(ct);
-            await using (var connection = await dataSource.OpenConnectionAsync())
-            await using (var transaction = await connection.BeginTransactionAsync())
-            {
-                var lifecycle = JobLifecycleDecider.Record(JobLifecycleDecider.Initial(job), SignalSamples.From(stored[0], signal));
-                await JobStateRows.From([new(job, new JobStateView(lifecycle, signal.Labels, null, null, stored[0].Version))], _ => new JobContext(null, []))
-                    .WriteAsync(transaction, generation, ct);
-                await transaction.CommitAsync();
-            }
+            var lifecycle = JobLifecycleDecider.Record(JobLifecycleDecider.Initial(job), SignalSamples.From(stored[0], signal));
+            await JobPage.WriteRowAsync(dataSource, new JobStateView(lifecycle, signal.Labels, null, null, stored[0].Version), null);
             var held = new OverrideSet(Guid.NewGuid(), job, "hold", null, "alice", "incident 42", Start.AddMinutes(1), null);
             await streams.AppendToStreamAsync(job, 1, [
                 new EventToAppend(Guid.NewGuid(), OverrideSet.EventType, ContractsJson.Serialize(held), "{}", held.SetAt),
@@ -49,9 +39,7 @@ public sealed class JobDetailUnreadableBodyTests
             ], ct);
 
             // When its page is read
-            var catalog = new PolicyCatalog(dataSource);
-            var detail = await new JobQueries(StoreShards.Single(dataSource), catalog, new GateQueries(StoreShards.Single(dataSource), catalog))
-                .DetailAsync(job, ct);
+            var detail = await JobPage.ReadAsync(dataSource, job);
 
             // Then it shows the override set through the contract and leaves the two others out
             Assert.NotNull(detail);
