@@ -137,8 +137,15 @@ sealed partial class PartitionAssignment(
         _unreachable.Clear();
         if (stalled.Count > 0)
         {
-            // Paused before its fetcher starts, it fetches nothing at the place holder.
-            consumer.Pause([.. stalled.Select(p => new TopicPartition(topic, p))]);
+            // Paused before its fetcher starts, it fetches nothing at the place holder. On a consumer's first assignment
+            // librdkafka knows none of its partitions yet and refuses to pause them: asking for their positions makes it
+            // create them.
+            var paused = stalled.Select(p => new TopicPartition(topic, p)).ToList();
+            foreach (var partition in paused)
+            {
+                consumer.Position(partition);
+            }
+            consumer.Pause(paused);
             LogStalledAtAssignment(logger, topic, string.Join(",", stalled), member);
         }
         if (positions.Count > 0)

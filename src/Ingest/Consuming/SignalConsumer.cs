@@ -31,7 +31,9 @@ namespace Streaming.Ingest.Consuming;
 /// </para>
 /// <para>
 /// While it has nothing to read, the thread looks for a partition librdkafka stopped delivering though its log holds
-/// more (<see cref="SilentPartitionWatch"/>) and starts that one's fetcher again at its stored offset.
+/// more (<see cref="SilentPartitionWatch"/>) and starts that one's fetcher again at its stored offset, and every few
+/// seconds asks the brokers for metadata: none answering is an outage of reading, reported as librdkafka's own
+/// AllBrokersDown is.
 /// </para>
 /// </remarks>
 sealed partial class SignalConsumer(
@@ -44,6 +46,10 @@ sealed partial class SignalConsumer(
     ILogger<SignalConsumer> logger)
 {
     static readonly TimeSpan BrokerProbeInterval = TimeSpan.FromSeconds(2);
+
+    // While idle and reading, how often the brokers are asked whether any answers, and how long the answer may take.
+    static readonly TimeSpan BrokerCheckInterval = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan BrokerCheckTimeout = TimeSpan.FromSeconds(3);
 
     static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
 
@@ -100,9 +106,11 @@ sealed partial class SignalConsumer(
             })
             .SetErrorHandler((_, error) => OnError(error, reading))
             .Build();
+        using var brokers = new DependentAdminClientBuilder(consumer.Handle).Build();
         consumer.Subscribe(_kafka.SignalsTopic);
         LogConsuming(logger, _kafka.SignalsTopic, _options.ConsumerGroup);
         var nextProbe = DateTime.UtcNow;
+        var nextCheck = DateTime.UtcNow + BrokerCheckInterval;
         var silence = new SilentPartitionWatch(_kafka.SignalsTopic);
         try
         {
@@ -131,6 +139,11 @@ sealed partial class SignalConsumer(
                     }
                     else if (_inFlight is null && !reading.InProgress)
                     {
+                        if (DateTime.UtcNow >= nextCheck)
+                        {
+                            CheckBrokers(brokers, reading);
+                            nextCheck = DateTime.UtcNow + BrokerCheckInterval;
+                        }
                         foreach (var silent in silence.Check(consumer, partitions.Reading))
                         {
                             partitions.Restart(consumer, silent);
@@ -484,6 +497,24 @@ sealed partial class SignalConsumer(
         }
         var level = error.IsFatal ? LogLevel.Error : TransientFaults.IsTransient(new KafkaException(error)) ? LogLevel.Debug : LogLevel.Warning;
         LogKafkaError(logger, level, error.Code, error.Reason);
+    }
+
+    // librdkafka reports every broker down (AllBrokersDown) only once each broker it knows has failed a connection
+    // attempt, which a consumer connected to a few of them may not make for long: while idle, a metadata request,
+    // which any broker answers, tells it too.
+    void CheckBrokers(IAdminClient brokers, Outage reading)
+    {
+        try
+        {
+            brokers.GetMetadata(_kafka.SignalsTopic, BrokerCheckTimeout);
+        }
+        catch (KafkaException e) when (!e.Error.IsFatal)
+        {
+            if (!reading.InProgress)
+            {
+                reading.Failed(e);
+            }
+        }
     }
 
     void ProbeBrokers(IConsumer<byte[]?, byte[]?> consumer, Outage reading)

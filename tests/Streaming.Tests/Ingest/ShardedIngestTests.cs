@@ -22,6 +22,8 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
     static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(10);
     // Longer than shard 1 takes to come back and its partitions to be read again.
     static readonly TimeSpan LateLookup = TimeSpan.FromSeconds(15);
+    // Longer than a shard takes to stop.
+    static readonly TimeSpan LateAssignment = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task Stores_every_signal_exactly_once_on_the_shard_of_its_partition_and_nothing_on_the_other()
@@ -213,6 +215,40 @@ public sealed partial class ShardedIngestTests(ITestOutputHelper output)
         await AllStoredOnceOnTheirShardsAsync(shards, "takeover", jobs, rounds, staying);
         Assert.False(staying.Run.IsCompleted, "the staying ingest worker stopped");
         Assert.Equal(0, staying.Counters.Restarted);
+    }
+
+    [Fact]
+    public async Task An_ingest_first_assigned_its_partitions_while_a_shard_is_down_reads_the_others_and_stores_every_signal_once_after_it_is_back()
+    {
+        // Given two shards and an Ingest whose group answers its first assignment (SyncGroup) only 5 s after it subscribed
+        await using var shards = new IngestShards();
+        await shards.StartAsync();
+        await using var ingest = new StandaloneIngest(shards.Server(0).ConnectionString, IngestShards.Partitions, shards.IngestSettings(consumers: 1));
+        ingest.Kafka.DelayNextResponse(KafkaApiKey.SyncGroup, LateAssignment);
+        await ingest.StartAsync();
+        await Eventually.True(() => Task.FromResult(ingest.Logs.Entries.Any(e => e.Message.StartsWith("Ingest consuming ", StringComparison.Ordinal))),
+            Timeout, "Ingest to subscribe");
+
+        // When shard 1 stops before the assignment arrives, signals flow, and shard 1 starts again once shard 0 has stored some
+        await shards.Server(1).StopAsync();
+        var jobs = IngestShards.Jobs("first", perPartition: 5);
+        using var stopProducing = new CancellationTokenSource();
+        var producing = ProduceRoundsAsync(ingest, jobs, stopProducing.Token);
+        await Eventually.True(() => Task.FromResult(Owned(ingest).Count == IngestShards.Partitions || ingest.Run.IsCompleted), Timeout,
+            "Ingest to be assigned every partition");
+        Assert.False(ingest.Run.IsCompleted, "the ingest worker stopped at its first assignment");
+        Assert.Contains(ingest.Logs.Entries, e => e.Message.StartsWith("Assigned partitions 1,3 of ", StringComparison.Ordinal)
+            && e.Message.Contains("while their shard does not answer", StringComparison.Ordinal));
+        await Eventually.Get(() => shards.CountAsync(0, "first"), n => n >= 100, Timeout, "shard 0 to store while shard 1 is down");
+        await shards.Server(1).StartAsync();
+        await Eventually.True(() => Task.FromResult(ingest.Health.IsReady), Timeout, "Ingest to be ready again");
+        await stopProducing.CancelAsync();
+        var rounds = await producing;
+
+        // Then every signal is stored exactly once on its shard, Ingest never stopped, and no partition had to be started again
+        await AllStoredOnceOnTheirShardsAsync(shards, "first", jobs, rounds, ingest);
+        Assert.False(ingest.Run.IsCompleted, "the ingest worker stopped");
+        Assert.Equal(0, ingest.Counters.Restarted);
     }
 
     // Each job sends its next signal on its partition every round (about 50 ms), until stopped; returns how many rounds.
