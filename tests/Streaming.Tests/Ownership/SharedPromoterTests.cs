@@ -79,6 +79,7 @@ public sealed class SharedPromoterTests(ITestOutputHelper output)
         var store = new StoreProbe(pipeline.Database);
         foreach (var job in jobs)
         {
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) >= SoakSignals + 5, Timeout, $"{job}'s {SoakSignals + 5} signals to be stored");
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job}'s last signals");
             Assert.Equal(1, await store.CountEventsAsync(job, PhaseChanged.EventType));
         }

@@ -73,8 +73,11 @@ public sealed partial class ThirdOwnerTests(ITestOutputHelper output)
             SignalFactory.Signal(job, rounds + 1 + m - resumeAt, SignalFactory.Start.AddMinutes(m), "shadow", SignalFactory.Good))));
         var store = new StoreProbe(pipeline.Database);
         var decidingVersion = rounds + 1 + 30 - resumeAt;
+        var signalled = rounds + 41 - resumeAt;
         foreach (var job in jobs)
         {
+            // Processed means up to the job's last stored event: its last signals must be stored first.
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) >= signalled, Timeout, $"{job}'s {signalled} signals to be stored");
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job}");
             await Eventually.True(() => store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, $"the relay to publish {job}");
             Assert.Equal([(EventIds.ForDecision(job, decidingVersion), SignalFactory.Start.AddMinutes(30))], await SharedPromoterTests.DecisionsAsync(pipeline, job));
