@@ -5,10 +5,11 @@ using Streaming.Contracts.History;
 using Streaming.Promoter.Decisions;
 using Streaming.Promoter.Publishing;
 using Streaming.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Streaming.Tests.Projections;
 
-public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
+public sealed class RebuildTests(Pipeline pipeline, ITestOutputHelper output) : IClassFixture<Pipeline>
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -58,7 +59,15 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
         // And the live projector follows it, while nothing was decided or published again
         producer.Produce([SignalFactory.Signal(jobs[0], 61, SignalFactory.Start.AddMinutes(60), "shadow", SignalFactory.Good)]);
-        await Eventually.Get(() => store.LastSeqAsync(jobs[0]), s => s == 61, Timeout, "the live projector to write generation 2");
+        try
+        {
+            await Eventually.Get(() => store.LastSeqAsync(jobs[0]), s => s == 61, Timeout, "the live projector to write generation 2");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine(await WhereTheProjectorIsAsync(jobs[0]));
+            throw;
+        }
         await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, jobs[0]), Timeout, "the promoter");
         Assert.Equal(decisions, await store.CountAllEventsAsync(PhaseChanged.EventType));
         Assert.Equal(published, phaseChanges.Drain(TimeSpan.FromMilliseconds(500)).Count);
@@ -89,6 +98,23 @@ public sealed class RebuildTests(Pipeline pipeline) : IClassFixture<Pipeline>
     {
         await using var command = pipeline.Database.CreateCommand("select exists (select 1 from es.checkpoints where name = 'projector:job-states:g2')");
         return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    // The generations, the job-state checkpoints, and the job's last signal as stored and in each generation's rows.
+    async Task<string> WhereTheProjectorIsAsync(string job)
+    {
+        await using var command = pipeline.Database.CreateCommand(
+            """
+            select 'generations: ' || (select string_agg(generation || ' ' || state, ', ' order by generation) from projections.generations where projection = 'job_states')
+              || '; checkpoints: ' || coalesce((select string_agg(name || '@' || partition || ':' || commit || '/' || position, ', ' order by name, partition)
+                                                 from es.checkpoints where name like 'projector:job-states%'), 'none')
+              || '; stored signals: ' || (select count(*) from es.events where stream_id = $1 and type = $2)
+              || '; last_seq in g1: ' || coalesce((select last_seq::text from projections.job_states_g1 where job_id = $1), 'none')
+              || ', in g2: ' || coalesce((select last_seq::text from projections.job_states_g2 where job_id = $1), 'none')
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SignalRecorded.EventType });
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     async Task<int> ActiveGenerationAsync()
