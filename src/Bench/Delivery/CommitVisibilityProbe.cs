@@ -1,4 +1,5 @@
 using Npgsql;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 
 namespace Streaming.Bench.Delivery;
@@ -7,11 +8,25 @@ namespace Streaming.Bench.Delivery;
 /// A tail of the store in the bench's own process, woken by the store's notifications as the services' tails are: for
 /// each commit it reads, how long after the commit (its <c>committed_at</c>, on the same machine's clock) it first saw it.
 /// </summary>
+/// <remarks>
+/// A commit's <c>committed_at</c> is taken when it records its commit, its last statement. Ingest's commits are
+/// asynchronous: they become visible at once. The others (the Promoter's decisions, which are published, and the
+/// operators' writes) are synchronous: they become visible only once their WAL is on disk, so their lag also holds
+/// that flush. The two are kept apart by the commit's first event (Ingest's are signals).
+/// </remarks>
 sealed class CommitVisibilityProbe(NpgsqlDataSource store)
 {
     readonly List<TimeSpan> _lags = [];
+    readonly List<TimeSpan> _signalLags = [];
+    readonly List<TimeSpan> _otherLags = [];
 
     public IReadOnlyList<TimeSpan> Lags => _lags;
+
+    /// <summary>The lags of Ingest's commits (asynchronous).</summary>
+    public IReadOnlyList<TimeSpan> SignalLags => _signalLags;
+
+    /// <summary>The lags of every other commit (synchronous: each holds its WAL flush).</summary>
+    public IReadOnlyList<TimeSpan> OtherLags => _otherLags;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -34,7 +49,9 @@ sealed class CommitVisibilityProbe(NpgsqlDataSource store)
                     if (envelope.Commit != lastCommit || envelope.Partition != lastPartition)
                     {
                         (lastPartition, lastCommit) = (envelope.Partition, envelope.Commit);
-                        _lags.Add(DateTimeOffset.UtcNow - envelope.CommittedAt);
+                        var lag = DateTimeOffset.UtcNow - envelope.CommittedAt;
+                        _lags.Add(lag);
+                        (envelope.Type == SignalRecorded.EventType ? _signalLags : _otherLags).Add(lag);
                     }
                     reached[envelope.Partition] = envelope.Position;
                 }, cancellationToken);

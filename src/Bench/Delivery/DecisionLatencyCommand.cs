@@ -105,6 +105,8 @@ static class DecisionLatencyCommand
                 Percentiles.Of(Relayed(stages, onKafka)),
                 Percentiles.Of(Relayed(stages, onBus)),
                 Percentiles.Of(visibility.Lags),
+                Percentiles.Of(visibility.SignalLags),
+                Percentiles.Of(visibility.OtherLags),
                 commits);
             report.Print();
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.OutputFile))!);

@@ -21,6 +21,8 @@ sealed record DecisionLatencyReport(
     Percentiles DecisionCommittedToKafka,
     Percentiles DecisionCommittedToBus,
     Percentiles CommitToVisible,
+    Percentiles SignalCommitToVisible,
+    Percentiles OtherCommitToVisible,
     BookkeepingCommits Commits)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
@@ -46,6 +48,8 @@ sealed record DecisionLatencyReport(
         AnsiConsole.Write(table);
         var visible = new Table().AddColumns("every commit during the load …", "n", "p50 ms", "p99 ms", "max ms");
         Row(visible, "commit → visible to a notified tail (another process)", CommitToVisible);
+        Row(visible, "  Ingest's commits (asynchronous)", SignalCommitToVisible);
+        Row(visible, "  the others: decisions, operators' writes (synchronous: with their WAL flush)", OtherCommitToVisible);
         AnsiConsole.Write(visible);
         AnsiConsole.MarkupLine(
             $"bookkeeping commits during the load: {Commits.Total:N0} for {Commits.IngestCommits:N0} Ingest commits, " +
