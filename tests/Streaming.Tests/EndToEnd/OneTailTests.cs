@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Streaming.Contracts.History;
 using Streaming.EventStore;
 using Streaming.Projections.History;
 using Streaming.Projections.Tail;
@@ -24,6 +25,10 @@ public sealed class OneTailTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var store = new StoreProbe(pipeline.Database);
         foreach (var job in new[] { "one-tail-1", "one-tail-2" })
         {
+            // Processed means up to the job's last stored event: its 40 signals and its promotion must be stored first,
+            // or the log's count below is taken before the last of them.
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) == 40, Timeout, $"{job}'s 40 signals to be stored");
+            await Eventually.True(async () => await store.CountEventsAsync(job, PhaseChanged.EventType) == 1, Timeout, $"{job}'s promotion to be stored");
             await Eventually.True(() => store.HasProcessedAsync(PhaseChangeRelay.CheckpointName, job), Timeout, $"the relay to pass {job}");
             await Eventually.True(() => store.HasProcessedAsync("projector:job-states:g1", job), Timeout, $"the projection to pass {job}");
         }
