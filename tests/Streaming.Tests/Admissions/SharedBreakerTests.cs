@@ -1,6 +1,5 @@
 using Streaming.Contracts.History;
 using Streaming.Projector;
-using Streaming.Promoter.Decisions;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -32,17 +31,9 @@ public sealed class SharedBreakerTests(ITestOutputHelper output)
         var inA = Every.Select(PartitionedDatabase.JobIn).ToList();
         // One of reverse_shadow's jobs in each partition fails: both Promoters' shares (each fewer than 10 jobs) demote some.
         var failing = Every.Select(p => inB[p * 3]).ToList();
-        var store = new StoreProbe(pipeline.Database);
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
-        async Task MinuteAsync(IReadOnlyList<string> jobs, int minute, string phase, IReadOnlyDictionary<string, double> metrics)
-        {
-            var phases = await TwoPromoters.PhasesAsync(pipeline, jobs, phase);
-            producer.Produce(jobs.Select(job => SignalFactory.Signal(job, minute + 1, SignalFactory.Start.AddMinutes(minute), phases[job], metrics)));
-            foreach (var job in jobs)
-            {
-                await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
-            }
-        }
+        async Task MinuteAsync(IReadOnlyList<string> jobs, int minute, string phase, IReadOnlyDictionary<string, double> metrics) =>
+            await TwoPromoters.SignalMinuteAsync(pipeline, producer, await TwoPromoters.PhasesAsync(pipeline, jobs, phase), minute, metrics);
 
         // When 12 jobs report reverse_shadow for three minutes and four of them, spread over the partitions, fail at minute 3
         for (var minute = 0; minute < 3; minute++)

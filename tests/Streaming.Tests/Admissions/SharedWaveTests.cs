@@ -1,5 +1,4 @@
 using Streaming.Projector;
-using Streaming.Promoter.Decisions;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -27,7 +26,6 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
         await using var pipeline = await SharingPipeline.StartAsync(b => b.AddProjector(), output.WriteLine);
         var promoters = await TwoPromoters.StartAsync(pipeline, folder.Path);
         var jobs = Every.SelectMany(p => Enumerable.Range(0, 3).Select(_ => PartitionedDatabase.JobIn(p))).ToList();
-        var store = new StoreProbe(pipeline.Database);
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
 
         // When 12 healthy jobs signal once a minute, each in the phase it was last moved to, until all are promoted, and the
@@ -45,11 +43,7 @@ public sealed class SharedWaveTests(ITestOutputHelper output)
                 output.WriteLine($"every job promoted by minute {minute}");
                 break;
             }
-            producer.Produce(jobs.Select(job => SignalFactory.Signal(job, minute + 1, SignalFactory.Start.AddMinutes(minute), phases[job], SignalFactory.Good)));
-            foreach (var job in jobs)
-            {
-                await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
-            }
+            await TwoPromoters.SignalMinuteAsync(pipeline, producer, phases, minute, SignalFactory.Good);
         }
 
         // Then, recomputed from the log, never more than 2 jobs held a slot, nor were promoted with one not given back, and

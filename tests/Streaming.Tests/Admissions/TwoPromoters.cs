@@ -1,3 +1,6 @@
+using Confluent.Kafka;
+using Streaming.Contracts.History;
+using Streaming.Promoter.Decisions;
 using Streaming.Tests.EventStore;
 using Streaming.Tests.Infrastructure;
 using Streaming.Tests.Ownership;
@@ -46,6 +49,27 @@ public sealed class TwoPromoters
         await owner.KillAsync();
         await Eventually.True(() => Task.FromResult(FollowedShare.Of(other).SequenceEqual(Every)), Timeout, "the other Promoter to take every partition");
         return owner == First ? "promoter-1" : "promoter-2";
+    }
+
+    /// <summary>
+    /// Produces each job's signal of <paramref name="minute"/> (seq minute + 1, in its phase in <paramref name="phases"/>),
+    /// then waits until each is stored and the Promoters processed it: processed means up to a job's last stored event.
+    /// </summary>
+    public static async Task SignalMinuteAsync(
+        SharingPipeline pipeline, IProducer<string, byte[]> producer, IReadOnlyDictionary<string, string> phases, int minute, IReadOnlyDictionary<string, double> metrics)
+    {
+        var store = new StoreProbe(pipeline.Database);
+        var stored = new Dictionary<string, long>();
+        foreach (var job in phases.Keys)
+        {
+            stored[job] = await store.CountEventsAsync(job, SignalRecorded.EventType);
+        }
+        producer.Produce(phases.Select(p => SignalFactory.Signal(p.Key, minute + 1, SignalFactory.Start.AddMinutes(minute), p.Value, metrics)));
+        foreach (var job in phases.Keys)
+        {
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) > stored[job], Timeout, $"{job}'s signal of minute {minute} to be stored");
+            await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
+        }
     }
 
     /// <summary>Each job's phase as its latest recorded phase change says, or <paramref name="start"/>.</summary>
