@@ -16,11 +16,11 @@ namespace Streaming.Bench.Delivery;
 /// </remarks>
 sealed class CommitVisibilityProbe(NpgsqlDataSource store)
 {
-    readonly List<TimeSpan> _lags = [];
     readonly List<TimeSpan> _signalLags = [];
     readonly List<TimeSpan> _otherLags = [];
 
-    public IReadOnlyList<TimeSpan> Lags => _lags;
+    /// <summary>The lags of every commit.</summary>
+    public IEnumerable<TimeSpan> Lags => _signalLags.Concat(_otherLags);
 
     /// <summary>The lags of Ingest's commits (asynchronous).</summary>
     public IReadOnlyList<TimeSpan> SignalLags => _signalLags;
@@ -49,9 +49,7 @@ sealed class CommitVisibilityProbe(NpgsqlDataSource store)
                     if (envelope.Commit != lastCommit || envelope.Partition != lastPartition)
                     {
                         (lastPartition, lastCommit) = (envelope.Partition, envelope.Commit);
-                        var lag = DateTimeOffset.UtcNow - envelope.CommittedAt;
-                        _lags.Add(lag);
-                        (envelope.Type == SignalRecorded.EventType ? _signalLags : _otherLags).Add(lag);
+                        (envelope.Type == SignalRecorded.EventType ? _signalLags : _otherLags).Add(DateTimeOffset.UtcNow - envelope.CommittedAt);
                     }
                     reached[envelope.Partition] = envelope.Position;
                 }, cancellationToken);

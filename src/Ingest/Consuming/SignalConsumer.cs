@@ -45,7 +45,9 @@ sealed partial class SignalConsumer(
     LoopHealth health,
     ILogger<SignalConsumer> logger)
 {
+    // While reading is out, how often the brokers are asked whether any answers again, and how long the answer may take.
     static readonly TimeSpan BrokerProbeInterval = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan BrokerProbeTimeout = TimeSpan.FromSeconds(1);
 
     // While idle and reading, how often the brokers are asked whether any answers, and how long the answer may take.
     static readonly TimeSpan BrokerCheckInterval = TimeSpan.FromSeconds(5);
@@ -135,13 +137,19 @@ sealed partial class SignalConsumer(
                     else if (_inFlight is null && reading.InProgress && DateTime.UtcNow >= nextProbe)
                     {
                         nextProbe = DateTime.UtcNow + BrokerProbeInterval;
-                        ProbeBrokers(consumer, reading);
+                        if (Unanswered(brokers, BrokerProbeTimeout) is null)
+                        {
+                            reading.Succeeded();
+                        }
                     }
                     else if (_inFlight is null && !reading.InProgress)
                     {
                         if (DateTime.UtcNow >= nextCheck)
                         {
-                            CheckBrokers(brokers, reading);
+                            if (Unanswered(brokers, BrokerCheckTimeout) is { } failure)
+                            {
+                                reading.Failed(failure);
+                            }
                             nextCheck = DateTime.UtcNow + BrokerCheckInterval;
                         }
                         foreach (var silent in silence.Check(consumer, partitions.Reading))
@@ -499,34 +507,19 @@ sealed partial class SignalConsumer(
         LogKafkaError(logger, level, error.Code, error.Reason);
     }
 
-    // librdkafka reports every broker down (AllBrokersDown) only once each broker it knows has failed a connection
-    // attempt, which a consumer connected to a few of them may not make for long: while idle, a metadata request,
-    // which any broker answers, tells it too.
-    void CheckBrokers(IAdminClient brokers, Outage reading)
+    // Null when any broker answers a metadata request within the timeout; else why none did. librdkafka reports every
+    // broker down (AllBrokersDown) only once each broker it knows has failed a connection attempt, which a consumer
+    // connected to a few of them may not make for long, so an outage of reading begins and ends by this answer too.
+    KafkaException? Unanswered(IAdminClient brokers, TimeSpan timeout)
     {
         try
         {
-            brokers.GetMetadata(_kafka.SignalsTopic, BrokerCheckTimeout);
+            brokers.GetMetadata(_kafka.SignalsTopic, timeout);
+            return null;
         }
-        catch (KafkaException e) when (!e.Error.IsFatal)
+        catch (KafkaException e)
         {
-            if (!reading.InProgress)
-            {
-                reading.Failed(e);
-            }
-        }
-    }
-
-    void ProbeBrokers(IConsumer<byte[]?, byte[]?> consumer, Outage reading)
-    {
-        try
-        {
-            consumer.QueryWatermarkOffsets(new TopicPartition(_kafka.SignalsTopic, 0), TimeSpan.FromSeconds(1));
-            reading.Succeeded();
-        }
-        catch (KafkaException)
-        {
-            // Still down: the outage goes on, already reported.
+            return e;
         }
     }
 
