@@ -123,13 +123,20 @@ public sealed partial class BufferedFold<TState>(
     public async Task TickAsync(CancellationToken cancellationToken)
     {
         await CommitAsync(cancellationToken);
-        // Quiet only when nothing was folded for a whole flush interval: a pause between two batches of a busy log is
-        // not quiet, and writing in it would write as often as the log pauses.
-        var quiet = _sinceFolded.Elapsed >= options.FlushInterval;
+        // Quiet only when nothing was folded for a while (QuietAfter): a pause between two batches of a busy log is not
+        // quiet, and writing in it would write as often as the log pauses.
+        var quiet = _sinceFolded.Elapsed >= (options.QuietAfter ?? options.FlushInterval);
         if (await WriteSettledAsync(cancellationToken) && ShouldWrite(quiet))
         {
-            // A quiet log has no load to spread the writes over: what waits is written too.
-            await WriteAsync(options.WriteAside, cancellationToken, everyWaiting: quiet);
+            // A quiet log has no load to spread the writes over: what waits is written too, all of it.
+            if (quiet && !options.WriteAside)
+            {
+                await WriteEveryWaitingAsync(cancellationToken);
+            }
+            else
+            {
+                await WriteAsync(options.WriteAside, cancellationToken, everyWaiting: quiet);
+            }
         }
     }
 
@@ -144,12 +151,7 @@ public sealed partial class BufferedFold<TState>(
         await WriteSettledAsync(cancellationToken);
         if (_partitions.Any(p => p.Changed.Count > 0 || p.Poisoned.Count > 0) || _checkpoint.Resumed != _position)
         {
-            // What waits goes too, a write's worth at a time.
-            do
-            {
-                await WriteAsync(aside: false, cancellationToken, everyWaiting: true);
-            }
-            while (_partitions.Any(p => p.Waiting.Count > 0));
+            await WriteEveryWaitingAsync(cancellationToken);
         }
     }
 
@@ -212,10 +214,11 @@ public sealed partial class BufferedFold<TState>(
             // the checkpoint's quiet interval must not make a fold that writes rarely write every few seconds.)
             return _checkpoint.QuietSaveDue(SavablePosition());
         }
-        return changed >= options.MaxChanged
+        return quiet
+            || changed >= options.MaxChanged
             || _eventsSinceWrite >= options.MaxEventsPerWrite
             || sinceWrite >= options.MaxFlushInterval
-            || sinceWrite >= options.FlushInterval && (quiet || _eventsSinceWrite >= (long)changed * options.EventsPerChangedState);
+            || sinceWrite >= options.FlushInterval && _eventsSinceWrite >= (long)changed * options.EventsPerChangedState;
     }
 
     // Where the checkpoint can be saved: before every change still waiting to be written.
@@ -338,6 +341,53 @@ public sealed partial class BufferedFold<TState>(
     // leaves room for, since a write holds its rows in memory.
     async Task WriteAsync(bool aside, CancellationToken cancellationToken, bool everyWaiting = false)
     {
+        var write = Prepare(everyWaiting, upcoming: null);
+        if (aside)
+        {
+            _aside = write.RunAsync;
+            _writing = Task.Run(() => write.RunAsync(cancellationToken), CancellationToken.None);
+        }
+        else
+        {
+            await write.RunAsync(cancellationToken);
+        }
+        Written();
+    }
+
+    // Everything changed and everything waiting, a write's worth (MaxChanged) at a time, one transaction after another
+    // (each one's checkpoint before the changes still waiting); while one commits, the next one's rows are computed.
+    async Task WriteEveryWaitingAsync(CancellationToken cancellationToken)
+    {
+        var write = Prepare(everyWaiting: true, upcoming: null);
+        while (true)
+        {
+            var committing = write.RunAsync(cancellationToken);
+            var upcoming = _partitions.Any(p => p.Waiting.Count > 0) ? Task.Run(PrepareUpcoming, CancellationToken.None) : null;
+            try
+            {
+                await committing;
+            }
+            finally
+            {
+                // Nothing may change the states or what waits before it ends.
+                if (upcoming is not null)
+                {
+                    await upcoming.ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+            }
+            Written();
+            if (upcoming is null)
+            {
+                return;
+            }
+            write = Prepare(everyWaiting: true, upcoming.IsCompletedSuccessfully ? upcoming.Result : null);
+        }
+    }
+
+    // Takes what the write holds (the changed streams, and the waiting ones it has room for) and computes its rows,
+    // unless `upcoming` computed them for exactly these states already.
+    PreparedWrite Prepare(bool everyWaiting, PreparedWrite? upcoming)
+    {
         foreach (var partition in _partitions)
         {
             // Taken into the write's set: written with it, or folded again after a crash from the checkpoint before them.
@@ -356,28 +406,62 @@ public sealed partial class BufferedFold<TState>(
         }
         // Every partition has seen every control event, so any of them can say what a row needs beyond its state; the
         // rows are computed here, before the transaction opens.
-        var save = First.PrepareSave(changed);
+        var save = upcoming is not null && upcoming.Holds(changed) ? upcoming.Save : First.PrepareSave(changed);
         var position = SavablePosition();
-        Task Write(CancellationToken token) => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
+        return new PreparedWrite(changed, save, token => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
         {
             await save(transaction, t);
             await PoisonedEvents.RecordAsync(transaction, poisoned, t);
-        }, token);
-        if (aside)
+        }, token));
+    }
+
+    // The rows of the write after the one in flight: it will take the earliest waiting changes, and nothing else, since
+    // the write in flight holds every other change.
+    PreparedWrite PrepareUpcoming()
+    {
+        var changed = new List<KeyValuePair<string, TState>>();
+        foreach (var partition in _partitions)
         {
-            _aside = Write;
-            _writing = Task.Run(() => Write(cancellationToken), CancellationToken.None);
+            foreach (var streamId in partition.Waiting.Earliest(options.MaxChanged - changed.Count))
+            {
+                changed.Add(new KeyValuePair<string, TState>(streamId, partition.States[streamId]));
+            }
         }
-        else
-        {
-            await Write(cancellationToken);
-        }
+        return new PreparedWrite(changed, First.PrepareSave(changed), _ => Task.CompletedTask);
+    }
+
+    void Written()
+    {
         foreach (var partition in _partitions)
         {
             partition.Changed.Clear();
             partition.Poisoned.Clear();
         }
         _eventsSinceWrite = 0;
+    }
+
+    /// <summary>A write's states, its statements (<see cref="IStreamFold{TState}.PrepareSave"/>) and its transaction.</summary>
+    sealed record PreparedWrite(
+        IReadOnlyList<KeyValuePair<string, TState>> Changed,
+        Func<NpgsqlTransaction, CancellationToken, Task> Save,
+        Func<CancellationToken, Task> RunAsync)
+    {
+        /// <summary>Whether the rows were computed from these very states, in this order.</summary>
+        public bool Holds(IReadOnlyList<KeyValuePair<string, TState>> changed)
+        {
+            if (changed.Count != Changed.Count)
+            {
+                return false;
+            }
+            for (var i = 0; i < changed.Count; i++)
+            {
+                if (!string.Equals(changed[i].Key, Changed[i].Key, StringComparison.Ordinal) || !ReferenceEquals(changed[i].Value, Changed[i].Value))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /// <summary>One instance of the fold with the streams it holds.</summary>

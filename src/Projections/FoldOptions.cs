@@ -1,13 +1,19 @@
 namespace Streaming.Projections;
 
-/// <summary>How often a <see cref="BufferedFold{TState}"/> writes its changed states (timers only: a quiet log writes nothing).</summary>
+/// <summary>How often a <see cref="BufferedFold{TState}"/> writes its changed states (on timers; once what changed is written, a log that stays quiet writes nothing more).</summary>
 public sealed record FoldOptions
 {
     /// <summary>
-    /// Changed states are written no sooner than this after the last write; as soon as this when the log is quiet, later
-    /// under load (<see cref="EventsPerChangedState"/>).
+    /// Under load, changed states are written no sooner than this after the last write, later the busier the log is
+    /// (<see cref="EventsPerChangedState"/>).
     /// </summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the fold must have folded nothing for the log to count as quiet (<see cref="FlushInterval"/> when null):
+    /// then what changed is written at once, and what waits with it. A pause between two batches of a busy log is shorter.
+    /// </summary>
+    public TimeSpan? QuietAfter { get; init; }
 
     /// <summary>Changed states are written at most this long after the last write, however busy the log is.</summary>
     public TimeSpan MaxFlushInterval { get; init; } = TimeSpan.FromSeconds(5);

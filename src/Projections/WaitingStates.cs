@@ -75,6 +75,24 @@ sealed class WaitingStates
         }
     }
 
+    /// <summary>The streams <see cref="Take"/> would take first with no interval, at most <paramref name="most"/>, left in place.</summary>
+    public IEnumerable<string> Earliest(int most)
+    {
+        var count = 0;
+        foreach (var (streamId, entry) in _order)
+        {
+            if (count >= most)
+            {
+                yield break;
+            }
+            if (_entries.TryGetValue(streamId, out var live) && ReferenceEquals(live, entry))
+            {
+                count++;
+                yield return streamId;
+            }
+        }
+    }
+
     public void Clear()
     {
         _entries.Clear();

@@ -130,12 +130,17 @@ public static class PromoterExtensions
         builder.Services.AddPhaseChangeRelay(BusPhaseChangeTransport.CheckpointName, sp => sp.GetRequiredService<BusPhaseChangeTransport>());
     }
 
-    // The Promoter's states are for restarts only, so they are written rarely; its decisions are appended every batch.
+    // The Promoter's states are for restarts only, so they are written rarely under load; its decisions are appended
+    // every batch. A log quiet for a second has no load to spare them: they are written then, and the checkpoint with them.
     static FoldOptions Rarely(IServiceProvider services)
     {
         var every = services.GetRequiredService<PromoterOptions>().StateWriteInterval;
         return every > TimeSpan.Zero
-            ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 6, EventsPerChangedState = 20 }
+            ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 6, EventsPerChangedState = 20, QuietAfter = Min(every, QuietLog) }
             : throw new InvalidOperationException($"Promoter:StateWriteInterval must be positive, not {every}");
     }
+
+    static readonly TimeSpan QuietLog = TimeSpan.FromSeconds(1);
+
+    static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

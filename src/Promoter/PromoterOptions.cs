@@ -24,9 +24,9 @@ public sealed class PromoterOptions
     public string Admissions { get; set; } = "auto";
 
     /// <summary>
-    /// How soon after its last write the Promoter writes its changed job states, with its checkpoint, while the log is
-    /// quiet; at most six times this under load. The states serve restarts only: a longer interval writes less and folds
-    /// more again after a crash.
+    /// How soon after its last write the Promoter writes its changed job states, with its checkpoint, under load (at
+    /// most six times this); a log quiet for a second (or for this, if shorter) has them written at once. The states
+    /// serve restarts only: a longer interval writes less and folds more again after a crash.
     /// </summary>
     public TimeSpan StateWriteInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -37,7 +37,12 @@ internal sealed class CountingFold(string name, Task? heldSave = null, Func<Coun
     readonly Dictionary<string, long> _folded = new(StringComparer.Ordinal);
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _committed = new(StringComparer.Ordinal);
 
+    readonly System.Collections.Concurrent.ConcurrentQueue<int> _prepared = new();
+
     public string Name => name;
+
+    /// <summary>How many states each write's rows were computed for (<see cref="PrepareSave"/>), in the order computed.</summary>
+    public IReadOnlyList<int> Prepared => [.. _prepared];
 
     /// <summary>Completes when a save has begun.</summary>
     public Task SaveStarted => _saveStarted.Task;
@@ -93,6 +98,12 @@ internal sealed class CountingFold(string name, Task? heldSave = null, Func<Coun
             _committed[streamId] = events;
         }
         return Task.CompletedTask;
+    }
+
+    public Func<NpgsqlTransaction, CancellationToken, Task> PrepareSave(IReadOnlyList<KeyValuePair<string, Count>> changed)
+    {
+        _prepared.Enqueue(changed.Count);
+        return (transaction, cancellationToken) => SaveAsync(transaction, changed, cancellationToken);
     }
 
     public async Task SaveAsync(NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<string, Count>> changed, CancellationToken cancellationToken)

@@ -191,6 +191,82 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         Assert.Equal(Interlocked.Read(ref busyEvents), await CountedAsync(counting.Name, busy));
     }
 
+    [Fact]
+    public async Task A_fold_that_writes_rarely_under_load_writes_what_changed_once_the_log_is_quiet_for_its_quiet_interval()
+    {
+        // Given a fold that writes at most once an hour under load, but counts the log quiet after 50 ms without events
+        // (the Promoter's states: rarely under load, with the checkpoint as soon as the log is quiet)
+        var id = SampleEvents.NewStreamId("rarely");
+        var counting = new CountingFold(_name + ":rarely");
+        var options = new FoldOptions { FlushInterval = TimeSpan.FromHours(1), MaxFlushInterval = TimeSpan.FromHours(6), QuietAfter = TimeSpan.FromMilliseconds(50) };
+        var fold = new BufferedFold<CountingFold.Count>(database.DataSource, counting, options, NullLogger.Instance);
+        await using var running = new RunningTail(new LogTail(database.DataSource, [fold],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance));
+
+        // When 10 events are appended and the log stays quiet
+        await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(10), CancellationToken.None);
+        var end = (await SettledTail.EndAsync(database.DataSource))[0];
+
+        // Then their state is written with the checkpoint, in one write, long before the hour is up
+        await Eventually.True(async () => await CheckpointAsync(counting.Name) == end, Deadline, "the fold to write on the quiet log");
+        Assert.Equal(10, await CountedAsync(counting.Name, id));
+        Assert.Equal(1, fold.Commits);
+    }
+
+    [Fact]
+    public async Task A_quiet_log_has_every_waiting_change_written_at_once_a_write_at_a_time_each_writes_rows_computed_once()
+    {
+        // Given a fold whose changes after a stream's first may wait an hour, which writes at most 4 states at a time,
+        // and 10 streams it has written
+        var streams = Enumerable.Range(0, 10).Select(_ => SampleEvents.NewStreamId("quietly")).ToList();
+        var busy = SampleEvents.NewStreamId("busy");
+        var options = new FoldOptions { FlushInterval = TimeSpan.FromSeconds(1), WaitingWriteInterval = TimeSpan.FromHours(1), MaxChanged = 4 };
+        var counting = new CountingFold(_name + ":quietly", canWait: (before, _) => before.Events > 0);
+        var fold = new BufferedFold<CountingFold.Count>(database.DataSource, counting, options, NullLogger.Instance);
+        await using var running = new RunningTail(new LogTail(database.DataSource, [fold],
+            new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance));
+        foreach (var id in streams.Append(busy))
+        {
+            await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        }
+        var written = (await SettledTail.EndAsync(database.DataSource))[0];
+        await Eventually.True(async () => await CheckpointAsync(counting.Name) == written, Deadline, "the fold to write the streams' first events");
+
+        // When each stream gets two more events while another keeps the log busy, and then the log goes quiet
+        var busyEvents = 1L;
+        using (var stopLoad = new CancellationTokenSource())
+        {
+            var load = Task.Run(async () =>
+            {
+                while (!stopLoad.IsCancellationRequested)
+                {
+                    await _streams.AppendToStreamAsync(busy, ExpectedVersion.Any, SampleEvents.Events(1), CancellationToken.None);
+                    Interlocked.Increment(ref busyEvents);
+                }
+            });
+            foreach (var id in streams)
+            {
+                await _streams.AppendToStreamAsync(id, ExpectedVersion.Any, SampleEvents.Events(2), CancellationToken.None);
+            }
+            await Eventually.True(() => Task.FromResult(streams.All(id => counting.Committed(id) == 3)), Deadline, "the fold to fold every stream's two events");
+            Assert.Equal(written, await CheckpointAsync(counting.Name));
+            await stopLoad.CancelAsync();
+            await load;
+        }
+        var before = (fold.Commits, counting.Prepared.Count);
+        var end = (await SettledTail.EndAsync(database.DataSource))[0];
+        await Eventually.True(async () => await CheckpointAsync(counting.Name) == end, Deadline, "the quiet log to have everything written");
+
+        // Then all 11 waiting states were written in three writes of 4, 4 and 3, each one's rows computed once
+        foreach (var id in streams)
+        {
+            Assert.Equal(3, await CountedAsync(counting.Name, id));
+        }
+        Assert.Equal(Interlocked.Read(ref busyEvents), await CountedAsync(counting.Name, busy));
+        Assert.Equal(before.Commits + 3, fold.Commits);
+        Assert.Equal([4, 4, 3], counting.Prepared.Skip(before.Count));
+    }
+
     Task<TailPosition?> CheckpointAsync(string name) => SettledTail.CheckpointAsync(database.DataSource, name);
 
     Task<long> CountedAsync(string fold, string streamId) => CountingFold.CountedAsync(database.DataSource, fold, streamId);
