@@ -344,12 +344,12 @@ public sealed partial class BufferedFold<TState>(
         var write = Prepare(everyWaiting, upcoming: null);
         if (aside)
         {
-            _aside = write.RunAsync;
-            _writing = Task.Run(() => write.RunAsync(cancellationToken), CancellationToken.None);
+            _aside = write;
+            _writing = Task.Run(() => write(cancellationToken), CancellationToken.None);
         }
         else
         {
-            await write.RunAsync(cancellationToken);
+            await write(cancellationToken);
         }
         Written();
     }
@@ -361,7 +361,7 @@ public sealed partial class BufferedFold<TState>(
         var write = Prepare(everyWaiting: true, upcoming: null);
         while (true)
         {
-            var committing = write.RunAsync(cancellationToken);
+            var committing = write(cancellationToken);
             var upcoming = _partitions.Any(p => p.Waiting.Count > 0) ? Task.Run(PrepareUpcoming, CancellationToken.None) : null;
             try
             {
@@ -386,7 +386,7 @@ public sealed partial class BufferedFold<TState>(
 
     // Takes what the write holds (the changed streams, and the waiting ones it has room for) and computes its rows,
     // unless `upcoming` computed them for exactly these states already.
-    PreparedWrite Prepare(bool everyWaiting, PreparedWrite? upcoming)
+    Func<CancellationToken, Task> Prepare(bool everyWaiting, PreparedRows? upcoming)
     {
         foreach (var partition in _partitions)
         {
@@ -408,16 +408,16 @@ public sealed partial class BufferedFold<TState>(
         // rows are computed here, before the transaction opens.
         var save = upcoming is not null && upcoming.Holds(changed) ? upcoming.Save : First.PrepareSave(changed);
         var position = SavablePosition();
-        return new PreparedWrite(changed, save, token => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
+        return token => _checkpoint.SaveAsync(dataSource, position, async (transaction, t) =>
         {
             await save(transaction, t);
             await PoisonedEvents.RecordAsync(transaction, poisoned, t);
-        }, token));
+        }, token);
     }
 
     // The rows of the write after the one in flight: it will take the earliest waiting changes, and nothing else, since
     // the write in flight holds every other change.
-    PreparedWrite PrepareUpcoming()
+    PreparedRows PrepareUpcoming()
     {
         var changed = new List<KeyValuePair<string, TState>>();
         foreach (var partition in _partitions)
@@ -427,7 +427,7 @@ public sealed partial class BufferedFold<TState>(
                 changed.Add(new KeyValuePair<string, TState>(streamId, partition.States[streamId]));
             }
         }
-        return new PreparedWrite(changed, First.PrepareSave(changed), _ => Task.CompletedTask);
+        return new PreparedRows(changed, First.PrepareSave(changed));
     }
 
     void Written()
@@ -440,11 +440,8 @@ public sealed partial class BufferedFold<TState>(
         _eventsSinceWrite = 0;
     }
 
-    /// <summary>A write's states, its statements (<see cref="IStreamFold{TState}.PrepareSave"/>) and its transaction.</summary>
-    sealed record PreparedWrite(
-        IReadOnlyList<KeyValuePair<string, TState>> Changed,
-        Func<NpgsqlTransaction, CancellationToken, Task> Save,
-        Func<CancellationToken, Task> RunAsync)
+    /// <summary>A write's states and the statements computed from them (<see cref="IStreamFold{TState}.PrepareSave"/>).</summary>
+    sealed record PreparedRows(IReadOnlyList<KeyValuePair<string, TState>> Changed, Func<NpgsqlTransaction, CancellationToken, Task> Save)
     {
         /// <summary>Whether the rows were computed from these very states, in this order.</summary>
         public bool Holds(IReadOnlyList<KeyValuePair<string, TState>> changed)

@@ -136,11 +136,9 @@ public static class PromoterExtensions
     {
         var every = services.GetRequiredService<PromoterOptions>().StateWriteInterval;
         return every > TimeSpan.Zero
-            ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 6, EventsPerChangedState = 20, QuietAfter = Min(every, QuietLog) }
+            ? new FoldOptions { FlushInterval = every, MaxFlushInterval = every * 6, EventsPerChangedState = 20, QuietAfter = every < QuietLog ? every : QuietLog }
             : throw new InvalidOperationException($"Promoter:StateWriteInterval must be positive, not {every}");
     }
 
     static readonly TimeSpan QuietLog = TimeSpan.FromSeconds(1);
-
-    static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -31,21 +31,16 @@ public sealed class FencedPartitionTests
 
         // And a batch of partition 2 that cannot commit: another transaction holds that partition's stored offset. While an
         // append is in flight the next batch reads on and cannot close, so what arrives meanwhile travels in one batch.
-        await using var holder = await database.DataSource.OpenConnectionAsync();
-        await using var holding = await holder.BeginTransactionAsync();
-        await using (var hold = new Npgsql.NpgsqlCommand("select from es.kafka_offsets where partition = 2 for update", holder, holding))
-        {
-            await hold.ExecuteNonQueryAsync();
-        }
+        await using var held = await HeldRows.LockAsync(database, "select from es.kafka_offsets where partition = 2 for update");
         ingest.Produce(IngestProbe.Signals("fenced-c", 2, 1), partition: 2);
-        await Eventually.True(() => BlockedByAsync(holder.ProcessID), Timeout, "the batch of partition 2 to wait for its stored offset");
+        await Eventually.True(held.BlockAnotherAsync, Timeout, "the batch of partition 2 to wait for its stored offset");
         var readBefore = ingest.Counters.Read;
 
         // When four more signals arrive on each of partitions 0 and 1, all read while that batch waits
         ingest.Produce(IngestProbe.Signals("fenced-a", 2, 4), partition: 0);
         ingest.Produce(IngestProbe.Signals("fenced-b", 2, 4), partition: 1);
         await Eventually.Get(() => Task.FromResult(ingest.Counters.Read), read => read >= readBefore + 8, Timeout, "both partitions' new signals read");
-        await holding.RollbackAsync();
+        await held.ReleaseAsync();
 
         // Then partition 0's are stored in a batch that left partition 1 out, and only partition 1 was fenced
         await Eventually.True(async () => await IngestProbe.StoredAsync(database, 0) == 5 && FenceLogs(ingest).Count > 0, Timeout, "partition 0 stored and the fence logged");
@@ -60,13 +55,6 @@ public sealed class FencedPartitionTests
         Assert.Equal([1L, 4L, 5L], await IngestProbe.SeqsAsync(database, "fenced-b"));
         Assert.Equal(1, ingest.Counters.Fenced);
         Assert.False(ingest.Run.IsCompleted, "Ingest stopped");
-
-        async Task<bool> BlockedByAsync(int pid)
-        {
-            await using var command = database.DataSource.CreateCommand("select exists (select from pg_stat_activity where $1 = any(pg_blocking_pids(pid)))");
-            command.Parameters.AddWithValue(pid);
-            return (bool)(await command.ExecuteScalarAsync())!;
-        }
     }
 
     static List<string> FenceLogs(StandaloneIngest ingest) =>

@@ -16,12 +16,7 @@ public sealed class PipelinedIngestTests
         await IngestProbe.StoredOffsetAsync(database, 1);
 
         // Given an append that cannot commit: another transaction holds its stream's row
-        await using var holder = await database.DataSource.OpenConnectionAsync();
-        await using var holding = await holder.BeginTransactionAsync();
-        await using (var hold = new Npgsql.NpgsqlCommand("select from es.streams where stream_id = 'pipelined-a' for update", holder, holding))
-        {
-            await hold.ExecuteNonQueryAsync();
-        }
+        await using var held = await HeldRows.LockAsync(database, "select from es.streams where stream_id = 'pipelined-a' for update");
         ingest.Produce(IngestProbe.Signals("pipelined-a", 2, 1));
         await Eventually.True(AnAppendWaitsForALockAsync, Timeout, "Ingest's append to wait for the stream's row");
 
@@ -35,7 +30,7 @@ public sealed class PipelinedIngestTests
         Assert.Equal(1, ingest.Counters.Batches);
 
         // And once it commits, the batch read meanwhile is stored after it
-        await holding.RollbackAsync();
+        await held.ReleaseAsync();
         await IngestProbe.StoredOffsetAsync(database, 22);
         Assert.Equal(2, await IngestProbe.EventCountAsync(database, "pipelined-a"));
         Assert.Equal(20, await IngestProbe.EventCountAsync(database, "pipelined-b"));
