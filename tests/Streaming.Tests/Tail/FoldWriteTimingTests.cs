@@ -203,6 +203,12 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         await using var running = new RunningTail(new LogTail(database.DataSource, [fold],
             new TailOptions { PollInterval = TimeSpan.FromMilliseconds(20), TickInterval = TimeSpan.FromMilliseconds(20) }, new LoopHealth(), NullLoggerFactory.Instance));
 
+        // and has written what the log held before (earlier tests' events, or a first one of its own)
+        await _streams.AppendToStreamAsync(SampleEvents.NewStreamId("before"), ExpectedVersion.NoStream, SampleEvents.Events(1), CancellationToken.None);
+        var caughtUp = (await SettledTail.EndAsync(database.DataSource))[0];
+        await Eventually.True(async () => await CheckpointAsync(counting.Name) == caughtUp, Deadline, "the fold to write what the log held");
+        var commits = fold.Commits;
+
         // When 10 events are appended and the log stays quiet
         await _streams.AppendToStreamAsync(id, ExpectedVersion.NoStream, SampleEvents.Events(10), CancellationToken.None);
         var end = (await SettledTail.EndAsync(database.DataSource))[0];
@@ -210,7 +216,7 @@ public sealed class FoldWriteTimingTests(MigratedDatabase database) : IClassFixt
         // Then their state is written with the checkpoint, in one write, long before the hour is up
         await Eventually.True(async () => await CheckpointAsync(counting.Name) == end, Deadline, "the fold to write on the quiet log");
         Assert.Equal(10, await CountedAsync(counting.Name, id));
-        Assert.Equal(1, fold.Commits);
+        Assert.Equal(commits + 1, fold.Commits);
     }
 
     [Fact]
