@@ -395,6 +395,11 @@ sealed partial class PartitionAssignment(
         }
     }
 
+    /// <summary>Each owned partition's state and the next offset stored for it (none: nothing stored yet).</summary>
+    public override string ToString() => _states.Count == 0
+        ? "none"
+        : string.Join(", ", _states.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Value} at {(_stored.GetValueOrDefault(s.Key) is { } next ? next : "none")}"));
+
     bool Due(int partition) => !_notBefore.TryGetValue(partition, out var at) || at <= DateTime.UtcNow;
 
     static bool TrySeek(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset position)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -42,6 +43,7 @@ sealed partial class SignalConsumer(
     SignalShards shards,
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
+    ConsumerStates states,
     LoopHealth health,
     ILogger<SignalConsumer> logger)
 {
@@ -93,6 +95,8 @@ sealed partial class SignalConsumer(
         // A rebalance moves only the partitions that change owner; the others are never revoked and never pause.
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         config.GroupInstanceId = instanceId;
+        config.StatisticsIntervalMs = (int)ConsumerStates.Interval.TotalMilliseconds;
+        var silence = new SilentPartitionWatch(_kafka.SignalsTopic);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((c, assigned) => partitions.OnAssigned(c, assigned, StoredOffsets(assigned, partitions, writing[0], stoppingToken)))
             .SetPartitionsRevokedHandler((c, revoked) =>
@@ -107,13 +111,13 @@ sealed partial class SignalConsumer(
                 partitions.OnRevoked(lost.Select(p => p.TopicPartition), lost: true);
             })
             .SetErrorHandler((_, error) => OnError(error, reading))
+            .SetStatisticsHandler((_, statistics) => states.Update(State(name, statistics, partitions, reading, silence)))
             .Build();
         using var brokers = new DependentAdminClientBuilder(consumer.Handle).Build();
         consumer.Subscribe(_kafka.SignalsTopic);
         LogConsuming(logger, _kafka.SignalsTopic, _options.ConsumerGroup);
         var nextProbe = DateTime.UtcNow;
         var nextCheck = DateTime.UtcNow + BrokerCheckInterval;
-        var silence = new SilentPartitionWatch(_kafka.SignalsTopic);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -172,7 +176,7 @@ sealed partial class SignalConsumer(
                 {
                     var batch = SignalBatch.Of(owned, partitions.StoredOffset, _options.ConsumerGroup);
                     var abandon = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing[0], abandon.Token), abandon);
+                    _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing[0], abandon.Token), abandon, DateTime.UtcNow);
                 }
             }
         }
@@ -505,6 +509,26 @@ sealed partial class SignalConsumer(
         }
         var level = error.IsFatal ? LogLevel.Error : TransientFaults.IsTransient(new KafkaException(error)) ? LogLevel.Debug : LogLevel.Warning;
         LogKafkaError(logger, level, error.Code, error.Reason);
+    }
+
+    // On the consumer's thread, from within Consume.
+    ConsumerState State(string name, string statistics, PartitionAssignment partitions, Outage reading, SilentPartitionWatch silence)
+    {
+        IReadOnlyList<PartitionFetch> fetches;
+        string? unreadable = null;
+        try
+        {
+            fetches = ConsumerStates.Fetches(statistics, _kafka.SignalsTopic);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            (fetches, unreadable) = ([], $"; statistics unreadable ({e.GetType().Name})");
+        }
+        var appending = _inFlight is { } inFlight
+            ? $"an append of {inFlight.Batch.Messages} messages of partitions {PartitionList(inFlight.Batch.Partitions)} in flight since {inFlight.Since:HH:mm:ss.fff}"
+            : "no append in flight";
+        var loop = $"partitions {partitions}; {appending}; brokers {(reading.InProgress ? "out" : "answering")}; {silence}{unreadable}";
+        return new ConsumerState(name, DateTime.UtcNow, loop, fetches);
     }
 
     // Null when any broker answers a metadata request within the timeout; else why none did. librdkafka reports every

@@ -20,6 +20,8 @@ sealed class SilentPartitionWatch(string topic)
     // consumer is given, such as transaction markers).
     readonly Dictionary<int, long> _restartedAtEnd = [];
     DateTime _nextCheck = DateTime.UtcNow + CheckInterval;
+    DateTime? _lastCheck;
+    int _unanswered;
 
     /// <summary>The partitions found silent now; call it only while the consumer has nothing to read and no append in flight.</summary>
     public IReadOnlyList<SilentPartition> Check(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<(int Partition, long? Stored)> reading)
@@ -31,6 +33,8 @@ sealed class SilentPartitionWatch(string topic)
         }
         var behind = new Dictionary<int, (long? Stored, DateTime Since)>();
         var silent = new List<SilentPartition>();
+        _lastCheck = now;
+        _unanswered = 0;
         foreach (var (partition, stored) in reading)
         {
             WatermarkOffsets marks;
@@ -41,6 +45,7 @@ sealed class SilentPartitionWatch(string topic)
             catch (KafkaException)
             {
                 // The broker does not answer: nothing to tell, and the consumer reports it.
+                _unanswered++;
                 continue;
             }
             var end = marks.High.Value;
@@ -62,4 +67,9 @@ sealed class SilentPartitionWatch(string topic)
         _nextCheck = DateTime.UtcNow + CheckInterval;
         return silent;
     }
+
+    public override string ToString() => _lastCheck is not { } last
+        ? "no silent-partition check yet"
+        : $"last silent-partition check {last:HH:mm:ss.fff} ({_unanswered} watermark queries unanswered), behind then: "
+            + (_behind.Count == 0 ? "none" : string.Join(", ", _behind.OrderBy(b => b.Key).Select(b => $"{b.Key} at {b.Value.Stored?.ToString() ?? "none"}")));
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Confluent.Kafka;
 using Streaming.Contracts;
 using Streaming.Contracts.History;
@@ -75,42 +74,10 @@ public sealed class TwoPromoters
             }
             catch (TimeoutException e)
             {
-                throw new TimeoutException($"{e.Message}; {await WhereTheSignalsStandAsync(pipeline, producer)}", e);
+                throw new TimeoutException($"{e.Message}; {await UnstoredSignals.DescribeAsync(pipeline.Database, pipeline.Kafka.BootstrapServers, pipeline.Partitions, pipeline.IngestServices, producer)}", e);
             }
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
         }
-    }
-
-    // For a signal never stored: whether the producer delivered it, and each partition's log end against the offset
-    // Ingest stored for it (a consumer that stopped reading, or a broker that stopped answering).
-    static async Task<string> WhereTheSignalsStandAsync(SharingPipeline pipeline, IProducer<string, byte[]> producer)
-    {
-        var undelivered = producer.Flush(TimeSpan.Zero);
-        var stored = new Dictionary<int, long>();
-        await using (var command = pipeline.Database.CreateCommand("select partition, next_offset from es.kafka_offsets"))
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                stored[reader.GetInt32(0)] = reader.GetInt64(1);
-            }
-        }
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = pipeline.Kafka.BootstrapServers, GroupId = "probe" }).Build();
-        var partitions = new List<string>();
-        for (var partition = 0; partition < pipeline.Partitions; partition++)
-        {
-            string end;
-            try
-            {
-                end = consumer.QueryWatermarkOffsets(new TopicPartition(Topics.Signals, partition), TimeSpan.FromSeconds(5)).High.Value.ToString(CultureInfo.InvariantCulture);
-            }
-            catch (KafkaException e)
-            {
-                end = $"unanswered ({e.Error.Reason})";
-            }
-            partitions.Add($"{partition}: log end {end}, stored {(stored.TryGetValue(partition, out var next) ? next.ToString(CultureInfo.InvariantCulture) : "none")}");
-        }
-        return $"{undelivered} produced signals not delivered yet; {Topics.Signals} partitions {string.Join("; ", partitions)}";
     }
 
     /// <summary>Each job's phase as its latest recorded phase change says, or <paramref name="start"/>.</summary>

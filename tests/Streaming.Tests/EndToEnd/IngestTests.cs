@@ -16,6 +16,8 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     readonly StoreProbe _store = new(pipeline.Database);
 
+    Task<string> Unstored() => UnstoredSignals.DescribeAsync(pipeline.Database, pipeline.Kafka.BootstrapServers, 4, pipeline.IngestServices);
+
     [Fact]
     public async Task The_same_signal_delivered_twice_is_stored_once()
     {
@@ -26,9 +28,28 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         producer.Produce([signal, signal, SignalFactory.Signal(job, 8, SignalFactory.Start.AddMinutes(1), "shadow", SignalFactory.Good)]);
 
         // Then the store holds seq 7 once and seq 8, and the repeat is counted, not dead-lettered
-        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "two stored signals");
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "two stored signals", Unstored);
         var counters = pipeline.IngestServices.GetRequiredService<IngestCounters>();
         await Eventually.True(() => Task.FromResult(counters.Duplicates >= 1), Timeout, "the duplicate to be counted");
+    }
+
+    [Fact]
+    public async Task Each_consumer_says_how_librdkafka_fetches_its_partitions_and_where_its_loop_stands()
+    {
+        // Given a signal stored
+        const string job = "ingest-state-1";
+        using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
+        producer.Produce([SignalFactory.Signal(job, 1, SignalFactory.Start, "shadow", SignalFactory.Good)]);
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the signal", Unstored);
+
+        // Then within a statistics interval every partition is fetched by one consumer, active, and each consumer's loop
+        // reads its partitions with no append in flight
+        var states = pipeline.IngestServices.GetRequiredService<ConsumerStates>();
+        await Eventually.True(() => Task.FromResult(states.All.SelectMany(s => s.Fetches).Select(f => f.Partition).Order().SequenceEqual([0, 1, 2, 3])
+            && states.All.SelectMany(s => s.Fetches).All(f => f.FetchState == "active" && f.NextOffset >= f.AppOffset && f.HighWatermark >= f.AppOffset)
+            && states.All.All(s => s.Loop.Contains("no append in flight", StringComparison.Ordinal))),
+            Timeout, "every partition fetched", () => Task.FromResult(states.ToString()));
+        Assert.All(states.All, s => Assert.Matches(@"^partitions (\d Reading at (\d+|none)(, )?)+;", s.Loop));
     }
 
     // Issue 13: a repeated seq with different content was dropped with only an INFO line.
@@ -40,7 +61,7 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var signal = SignalFactory.Signal(job, 7, SignalFactory.Start, "shadow", SignalFactory.Good);
         using var producer = SignalFactory.Producer(pipeline.Kafka.BootstrapServers);
         producer.Produce([signal]);
-        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the first signal");
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the first signal", Unstored);
         producer.Produce([signal with { Metrics = SignalFactory.Failing }, SignalFactory.Signal(job, 8, SignalFactory.Start.AddMinutes(1), "shadow", SignalFactory.Good)]);
 
         // Then the second copy of seq 7 is on the dead-letter topic with its reason, the first stays, and seq 8 is stored
@@ -48,7 +69,7 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var letter = reader.ReadUntil(m => m.Any(r => Key(r) == job), Timeout, "the dead letter").Single(r => Key(r) == job);
         Assert.Equal($"seq 7 of job {job} was stored before with different content (conflicting duplicate)", Header(letter, DeadLetterPublisher.ReasonHeader));
         Assert.Contains("0.05", Encoding.UTF8.GetString(letter.Message.Value!), StringComparison.Ordinal);
-        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "seq 8");
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 2, Timeout, "seq 8", Unstored);
         await using var command = pipeline.Database.CreateCommand("select data->>'metrics' from es.events where stream_id = @job and seq = 7");
         command.Parameters.AddWithValue("job", job);
         Assert.Contains("0.001", (string)(await command.ExecuteScalarAsync())!, StringComparison.Ordinal);
@@ -74,7 +95,7 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
             .Select(r => Header(r, DeadLetterPublisher.ReasonHeader)).Order(StringComparer.Ordinal).ToList();
         Assert.StartsWith("emittedAt 0001-01-01T00:00:00+00:00 is before 2000-01-01T00:00:00Z", letters[0], StringComparison.Ordinal);
         Assert.Contains("is more than 1.00:00:00 ahead of the message's timestamp", letters[1], StringComparison.Ordinal);
-        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the signal within the skew");
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the signal within the skew", Unstored);
     }
 
     [Fact]
@@ -95,7 +116,7 @@ public sealed class IngestTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.True(long.Parse(Header(letter, DeadLetterPublisher.SourceOffsetHeader), System.Globalization.CultureInfo.InvariantCulture) >= 0);
 
         // And the valid signal behind it is stored
-        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the valid signal");
+        await Eventually.Get(() => _store.CountEventsAsync(job), n => n == 1, Timeout, "the valid signal", Unstored);
     }
 
     [Fact]

@@ -33,6 +33,9 @@ public sealed class SharingPipeline : IAsyncDisposable
 
     public NpgsqlDataSource Database => _database.DataSource;
 
+    /// <summary>The services of the Ingest hosted here.</summary>
+    public IServiceProvider IngestServices => _hosts.Count > 0 ? _hosts[0].Services : throw new InvalidOperationException("Ingest is not running");
+
     IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Store:LogPartitions"] = $"{Partitions}",
