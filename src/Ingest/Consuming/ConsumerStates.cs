@@ -33,14 +33,14 @@ public sealed class ConsumerStates
         var fetches = new List<PartitionFetch>();
         foreach (var partition in partitions.EnumerateObject())
         {
-            var stats = partition.Value;
-            if (int.Parse(partition.Name, CultureInfo.InvariantCulture) < 0
-                || !(stats.TryGetProperty("desired", out var desired) && desired.GetBoolean()))
+            // Partition -1 holds what is not yet assigned to a partition; a partition not desired is not this consumer's.
+            var (number, stats) = (int.Parse(partition.Name, CultureInfo.InvariantCulture), partition.Value);
+            if (number < 0 || !(stats.TryGetProperty("desired", out var desired) && desired.GetBoolean()))
             {
                 continue;
             }
             fetches.Add(new PartitionFetch(
-                int.Parse(partition.Name, CultureInfo.InvariantCulture),
+                number,
                 stats.GetProperty("fetch_state").GetString() ?? "",
                 stats.GetProperty("next_offset").GetInt64(),
                 stats.GetProperty("app_offset").GetInt64(),
