@@ -47,7 +47,8 @@ public sealed class OneTailTests(Pipeline pipeline) : IClassFixture<Pipeline>
         // And it read every event of the log exactly once, none of its folds having had to read on its own
         await using var events = pipeline.Database.CreateCommand("select count(*) from es.events");
         var logged = (long)(await events.ExecuteScalarAsync())!;
-        await Eventually.True(() => Task.FromResult(tail.EventsRead == logged), Timeout, $"the tail to have read the {logged} events (read {tail.EventsRead})");
+        await Eventually.True(() => Task.FromResult(tail.EventsRead == logged), Timeout, $"the tail to have read the {logged} events",
+            () => Task.FromResult($"read {tail.EventsRead}"));
         Assert.All(tail.Folds(), f => Assert.Equal(0, f.Detachments));
     }
 }
