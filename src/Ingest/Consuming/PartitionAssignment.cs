@@ -248,9 +248,10 @@ sealed partial class PartitionAssignment(
     /// <summary>
     /// A partition read has delivered nothing while its log holds messages past its stored offset
     /// (<see cref="SilentPartitionWatch"/>): its fetcher is started again at the stored offset, whatever it was doing
-    /// (paused by librdkafka, stopped, or reading elsewhere), unless it has moved on meanwhile. Call it with no append in flight.
+    /// (paused by librdkafka, stopped, or reading elsewhere), unless it has moved on meanwhile. Call it with no append in
+    /// flight; <paramref name="fetch"/> is librdkafka's last word on the partition's fetcher, for the log.
     /// </summary>
-    public void Restart(IConsumer<byte[]?, byte[]?> consumer, SilentPartition silent)
+    public void Restart(IConsumer<byte[]?, byte[]?> consumer, SilentPartition silent, PartitionFetch? fetch)
     {
         if (!_states.TryGetValue(silent.Partition, out var state) || state != State.Reading || _stored[silent.Partition] != silent.Stored)
         {
@@ -261,7 +262,8 @@ sealed partial class PartitionAssignment(
         consumer.IncrementalAssign([position]);
         consumer.Resume([position.TopicPartition]);
         counters.AddRestarted();
-        LogRestarted(logger, topic, silent.Partition, member, position.Offset.ToString(), silent.LogEnd, silent.Quiet.TotalSeconds);
+        LogRestarted(logger, topic, silent.Partition, member, position.Offset.ToString(), silent.LogEnd, silent.Quiet.TotalSeconds,
+            fetch?.ToString() ?? "none yet");
     }
 
     /// <summary>The broker reported the offset being read from <paramref name="partition"/> out of range.</summary>
@@ -475,8 +477,8 @@ sealed partial class PartitionAssignment(
     static partial void LogStalledAtAssignment(ILogger logger, string topic, string partitions, string member);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Partition {Partition} of {Topic} of {Member} delivered nothing for {Seconds} s though the log ends at {LogEnd}, past its stored offset {Stored}: started its fetcher again there")]
-    static partial void LogRestarted(ILogger logger, string topic, int partition, string member, string stored, long logEnd, double seconds);
+        Message = "Partition {Partition} of {Topic} of {Member} delivered nothing for {Seconds} s though the log ends at {LogEnd}, past its stored offset {Stored}: started its fetcher again there (librdkafka's last statistics of it: {Fetch})")]
+    static partial void LogRestarted(ILogger logger, string topic, int partition, string member, string stored, long logEnd, double seconds, string fetch);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading {Topic} from partition@offset {Positions}")]
     static partial void LogPositioned(ILogger logger, string topic, string positions);

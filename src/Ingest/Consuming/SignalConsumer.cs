@@ -67,6 +67,7 @@ sealed partial class SignalConsumer(
     readonly IngestOptions _options = ingestOptions.Value;
     readonly SignalBatchWriter _writer = new(shards, deadLetters, ingestOptions.Value.AsynchronousCommit);
     InFlightBatch? _inFlight;
+    ConsumerState? _state;
 
     bool Writing => _inFlight is { Written.IsCompleted: false };
 
@@ -111,7 +112,7 @@ sealed partial class SignalConsumer(
                 partitions.OnRevoked(lost.Select(p => p.TopicPartition), lost: true);
             })
             .SetErrorHandler((_, error) => OnError(error, reading))
-            .SetStatisticsHandler((_, statistics) => states.Update(State(name, statistics, partitions, reading, silence)))
+            .SetStatisticsHandler((_, statistics) => states.Update(_state = State(name, statistics, partitions, reading, silence)))
             .Build();
         using var brokers = new DependentAdminClientBuilder(consumer.Handle).Build();
         consumer.Subscribe(_kafka.SignalsTopic);
@@ -158,7 +159,7 @@ sealed partial class SignalConsumer(
                         }
                         foreach (var silent in silence.Check(consumer, partitions.Reading))
                         {
-                            partitions.Restart(consumer, silent);
+                            partitions.Restart(consumer, silent, _state?.Fetches.FirstOrDefault(f => f.Partition == silent.Partition));
                         }
                     }
                     continue;
