@@ -148,11 +148,14 @@ public sealed partial class ThirdOwnerTests(ITestOutputHelper output)
 
     static List<string> Jobs() => [.. Every.SelectMany(p => Enumerable.Range(0, 2).Select(_ => PartitionedDatabase.JobIn(Partitioner, p)))];
 
-    // Each owner follows a share, and together they follow every partition once.
+    // Each owner follows a share, together they follow every partition once, and the shares are as even as the group's
+    // assignor leaves them: a cooperative rebalance moves partitions in rounds, and between two of them the shares may
+    // cover every partition once unevenly (1, 2 and 3 of 6, one more still to move; a clean-clone CI run saw it).
     static bool Shared(params ServiceProcess[] owners)
     {
         var shares = owners.Select(FollowedShare.Of).ToList();
-        return shares.All(s => s.Count > 0) && shares.SelectMany(s => s).Order().SequenceEqual(Every);
+        return shares.All(s => s.Count > 0) && shares.Max(s => s.Count) - shares.Min(s => s.Count) <= 1
+            && shares.SelectMany(s => s).Order().SequenceEqual(Every);
     }
 
     // How long after its run stopped for a change of share an owner's tail went on over the partitions it kept.
