@@ -68,6 +68,10 @@ sealed partial class SignalConsumer(
     readonly SignalBatchWriter _writer = new(shards, deadLetters, ingestOptions.Value.AsynchronousCommit);
     InFlightBatch? _inFlight;
     ConsumerState? _state;
+    // What the loop did with what it read, for its state: messages dropped by why, and when it last sent a batch and last idled.
+    long _droppedNotOwned, _droppedStored, _droppedAfterSettle;
+    (DateTime At, int Messages)? _lastBatch;
+    DateTime? _lastIdle;
 
     bool Writing => _inFlight is { Written.IsCompleted: false };
 
@@ -149,6 +153,7 @@ sealed partial class SignalConsumer(
                     }
                     else if (_inFlight is null && !reading.InProgress)
                     {
+                        _lastIdle = DateTime.UtcNow;
                         if (DateTime.UtcNow >= nextCheck)
                         {
                             if (Unanswered(brokers, BrokerCheckTimeout) is { } failure)
@@ -173,11 +178,13 @@ sealed partial class SignalConsumer(
                 // What was read from partitions revoked, fenced or abandoned meanwhile is left out: read again from the
                 // stored offsets by whoever owns them. The other partitions' messages go on, whatever else moved.
                 var owned = collected.Where(m => partitions.Owns(m.Partition)).ToList();
+                _droppedAfterSettle += collected.Count - owned.Count;
                 if (owned.Count > 0)
                 {
                     var batch = SignalBatch.Of(owned, partitions.StoredOffset, _options.ConsumerGroup);
                     var abandon = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     _inFlight = new InFlightBatch(batch, WriteAsync(batch, writing[0], abandon.Token), abandon, DateTime.UtcNow);
+                    _lastBatch = (_inFlight.Since, batch.Messages);
                 }
             }
         }
@@ -250,11 +257,13 @@ sealed partial class SignalConsumer(
             }
             if (!partitions.Owns(result.Partition.Value))
             {
+                _droppedNotOwned++;
                 // Read before the partition was moved back to its stored offset.
                 continue;
             }
             if (partitions.StoredOffset(result.Partition.Value) is { } next && result.Offset.Value < next)
             {
+                _droppedStored++;
                 // Stored already: a fetcher librdkafka sent back to an earlier place must not move the stored offset back.
                 continue;
             }
@@ -528,7 +537,10 @@ sealed partial class SignalConsumer(
         var appending = _inFlight is { } inFlight
             ? $"an append of {inFlight.Batch.Messages} messages of partitions {PartitionList(inFlight.Batch.Partitions)} in flight since {inFlight.Since:HH:mm:ss.fff}"
             : "no append in flight";
-        var loop = $"partitions {partitions}; {appending}; brokers {(reading.InProgress ? "out" : "answering")}; {silence}{unreadable}";
+        var sent = _lastBatch is { } last ? $"last batch of {last.Messages} sent {last.At:HH:mm:ss.fff}" : "no batch sent yet";
+        var idle = _lastIdle is { } at ? $"last idle {at:HH:mm:ss.fff}" : "never idle yet";
+        var loop = $"partitions {partitions}; {appending}; {sent}; {idle}; brokers {(reading.InProgress ? "out" : "answering")}; {silence}; "
+            + $"dropped {_droppedNotOwned} read from partitions not read now, {_droppedStored} stored already, {_droppedAfterSettle} of partitions gone before their batch left{unreadable}";
         return new ConsumerState(name, DateTime.UtcNow, loop, fetches);
     }
 
