@@ -72,7 +72,8 @@ public static class HoldSeed
         catch (TimeoutException e)
         {
             // Timed out once on an idle machine (the next test seeded again and passed in 5 s): say what was there.
-            throw new TimeoutException($"{e.Message}\n{await WhatWasSeenAsync(system)}", e);
+            var unstored = await UnstoredSignals.DescribeAsync(system.Database, system.Pipeline.Kafka.BootstrapServers, 4, system.Pipeline.IngestServices, producer);
+            throw new TimeoutException($"{e.Message}\n{await WhatWasSeenAsync(system)}\n{unstored}", e);
         }
     }
 
