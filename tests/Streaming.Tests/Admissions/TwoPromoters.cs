@@ -68,14 +68,8 @@ public sealed class TwoPromoters
         producer.Produce(phases.Select(p => SignalFactory.Signal(p.Key, minute + 1, SignalFactory.Start.AddMinutes(minute), p.Value, metrics)));
         foreach (var job in phases.Keys)
         {
-            try
-            {
-                await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) > stored[job], Timeout, $"{job}'s signal of minute {minute} to be stored");
-            }
-            catch (TimeoutException e)
-            {
-                throw new TimeoutException($"{e.Message}; {await UnstoredSignals.DescribeAsync(pipeline.Database, pipeline.Kafka.BootstrapServers, pipeline.Partitions, pipeline.IngestServices, producer)}", e);
-            }
+            await Eventually.True(async () => await store.CountEventsAsync(job, SignalRecorded.EventType) > stored[job], Timeout, $"{job}'s signal of minute {minute} to be stored",
+                () => UnstoredSignals.DescribeAsync(pipeline.Database, pipeline.Kafka.BootstrapServers, pipeline.Partitions, pipeline.IngestServices, producer));
             await Eventually.True(() => store.HasProcessedAsync(DecisionFold.CheckpointName, job), Timeout, $"the Promoters to process {job} at minute {minute}");
         }
     }

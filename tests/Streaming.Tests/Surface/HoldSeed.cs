@@ -61,20 +61,13 @@ public static class HoldSeed
         // The fleet's event time is past minute 100 already (the surface's own seed), so three minutes from minute 0 are silent at once
         using var producer = SignalFactory.Producer(system.Pipeline.Kafka.BootstrapServers);
         producer.Produce(Minutes(Silent, 3).Concat(Minutes(Approval, 9)).Concat(Minutes(Paused, 9)));
-        try
-        {
-            await Eventually.True(async () =>
-                    await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
-                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
-                    && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
-                timeout, "the silent, the waiting and the paused job to be projected");
-        }
-        catch (TimeoutException e)
-        {
-            // Timed out once on an idle machine (the next test seeded again and passed in 5 s): say what was there.
-            var unstored = await UnstoredSignals.DescribeAsync(system.Database, system.Pipeline.Kafka.BootstrapServers, 4, system.Pipeline.IngestServices, producer);
-            throw new TimeoutException($"{e.Message}\n{await WhatWasSeenAsync(system)}\n{unstored}", e);
-        }
+        // (timed out once on an idle machine, the next test seeded again and passed in 5 s: it says what was there)
+        await Eventually.True(async () =>
+                await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Silent}' and 'silent' = any(flags) and last_seq = 3") == 1
+                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Approval}' and 'awaiting-approval' = any(flags) and last_seq = 9") == 1
+                && await system.CountAsync($"select count(*) from projections.job_states where job_id = '{Paused}' and waiting_for is not null and last_seq = 9") == 1,
+            timeout, "the silent, the waiting and the paused job to be projected",
+            async () => $"\n{await WhatWasSeenAsync(system)}\n{await UnstoredSignals.DescribeAsync(system.Database, system.Pipeline.Kafka.BootstrapServers, 4, system.Pipeline.IngestServices, producer)}");
     }
 
     // The seeded jobs' rows and events, the folds' checkpoints and the log's head, as JSON, each query on its own so
