@@ -98,7 +98,8 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
     }
 
     /// <summary>Disconnects the broker's clients and refuses new connections; its partitions keep their leader (no failover).</summary>
-    public void SetBrokerDown(int brokerId) => Check(rd_kafka_mock_broker_set_down(_cluster, brokerId), $"stop broker {brokerId}");
+    public void SetBrokerDown(int brokerId) =>
+        ProcessStartPause.During(() => Check(rd_kafka_mock_broker_set_down(_cluster, brokerId), $"stop broker {brokerId}"));
 
     public void SetBrokerUp(int brokerId) => Check(rd_kafka_mock_broker_set_up(_cluster, brokerId), $"start broker {brokerId}");
 

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Streaming.Embedded.Broker;
+
+namespace Streaming.Tests.Faults;
+
+/// <summary>
+/// Taking a broker down closes its listening socket and binds its port again at once. A process started at that moment
+/// holds a copy of the socket until it executes its program, so the socket still listens and the bind fails, and
+/// librdkafka aborts the whole process on that failure (a clean-clone CI run's test host died so), unless
+/// <see cref="EmbeddedKafkaCluster.SetBrokerDown"/> holds process starts off meanwhile.
+/// </summary>
+public sealed class BrokerDownBesideProcessStartsTests
+{
+    [Fact]
+    public async Task A_broker_goes_down_and_up_again_while_other_threads_start_processes()
+    {
+        // Given a cluster, and two threads starting short processes one after the other
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        using var stopping = new CancellationTokenSource();
+        var started = 0;
+        var starters = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                using var process = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+                process.WaitForExit();
+                Interlocked.Increment(ref started);
+            }
+        })).ToList();
+
+        // When the broker goes down and up again 300 times, and until 300 processes started meanwhile (without the pause,
+        // this aborted the test host within a second)
+        var restarts = 0;
+        while (restarts < 300 || Volatile.Read(ref started) < 300)
+        {
+            cluster.SetBrokerDown(1);
+            cluster.SetBrokerUp(1);
+            restarts++;
+        }
+        await stopping.CancelAsync();
+        await Task.WhenAll(starters);
+
+        // Then this process is still here, and the broker serves again
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+        Assert.Single(admin.GetMetadata(TimeSpan.FromSeconds(30)).Brokers);
+    }
+}
