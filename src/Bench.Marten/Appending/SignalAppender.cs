@@ -46,8 +46,9 @@ public sealed class SignalAppender(IDocumentStore store, PeerSettings settings)
                 }
                 batch.Add(first);
                 var deadline = DateTime.UtcNow + MaxBatchWait;
-                while (batch.Count < settings.BatchSize && DateTime.UtcNow < deadline
-                       && consumer.Consume(deadline - DateTime.UtcNow) is { } next)
+                // The clock read once per wait: a timeout 1 to 2 ms below zero reaches librdkafka as -1, no time limit.
+                while (batch.Count < settings.BatchSize && deadline - DateTime.UtcNow is { Ticks: > 0 } left
+                       && consumer.Consume(left) is { } next)
                 {
                     batch.Add(next);
                 }

@@ -31,10 +31,10 @@ namespace Streaming.Ingest.Consuming;
 /// shard a batch is one transaction that waits out an outage, as it always did.
 /// </para>
 /// <para>
-/// While it has nothing to read, the thread looks for a partition librdkafka stopped delivering though its log holds
-/// more (<see cref="SilentPartitionWatch"/>) and starts that one's fetcher again at its stored offset, and every few
-/// seconds asks the brokers for metadata: none answering is an outage of reading, reported as librdkafka's own
-/// AllBrokersDown is.
+/// Between batches, and while it has nothing to read, the thread looks for a partition librdkafka stopped delivering
+/// though its log holds more (<see cref="SilentPartitionWatch"/>) and starts that one's fetcher again at its stored
+/// offset; while it has nothing to read it also asks the brokers for metadata every few seconds: none answering is an
+/// outage of reading, reported as librdkafka's own AllBrokersDown is.
 /// </para>
 /// </remarks>
 sealed partial class SignalConsumer(
@@ -162,10 +162,7 @@ sealed partial class SignalConsumer(
                             }
                             nextCheck = DateTime.UtcNow + BrokerCheckInterval;
                         }
-                        foreach (var silent in silence.Check(consumer, partitions.Reading))
-                        {
-                            partitions.Restart(consumer, silent, _state?.Fetches.FirstOrDefault(f => f.Partition == silent.Partition));
-                        }
+                        RestartSilent(consumer, partitions, silence, collected);
                     }
                     continue;
                 }
@@ -175,6 +172,8 @@ sealed partial class SignalConsumer(
                 {
                     continue;
                 }
+                // A consumer that always has something to read never idles: it looks for silent partitions here too.
+                RestartSilent(consumer, partitions, silence, collected);
                 // What was read from partitions revoked, fenced or abandoned meanwhile is left out: read again from the
                 // stored offsets by whoever owns them. The other partitions' messages go on, whatever else moved.
                 var owned = collected.Where(m => partitions.Owns(m.Partition)).ToList();
@@ -220,9 +219,9 @@ sealed partial class SignalConsumer(
                 }
                 wait = IdleWait;
             }
-            else if (batch.Count < _options.SmallBatch && smallUntil is { } until && until > DateTime.UtcNow)
+            else if (batch.Count < _options.SmallBatch && smallUntil is { } until && Remaining(until, DateTime.UtcNow) is { Ticks: > 0 } left)
             {
-                wait = until - DateTime.UtcNow;
+                wait = left;
             }
             else
             {
@@ -273,6 +272,29 @@ sealed partial class SignalConsumer(
         }
         return batch;
     }
+
+    // With no append in flight: starts again the fetcher of each partition found silent (SilentPartitionWatch), leaving
+    // out the partitions of the messages in hand, which are delivering.
+    void RestartSilent(IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, SilentPartitionWatch silence, List<ReadMessage> inHand)
+    {
+        if (!silence.Due)
+        {
+            return;
+        }
+        var delivering = inHand.Select(m => m.Partition).ToHashSet();
+        foreach (var silent in silence.Check(consumer, partitions.Reading.Where(r => !delivering.Contains(r.Partition))))
+        {
+            partitions.Restart(consumer, silent, _state?.Fetches.FirstOrDefault(f => f.Partition == silent.Partition));
+        }
+    }
+
+    /// <summary>
+    /// What is left at <paramref name="now"/> of a wait until <paramref name="until"/>: zero once it is over, never
+    /// negative. Consume passes a timeout in whole milliseconds, so one 1 to 2 ms below zero reaches librdkafka as -1,
+    /// no time limit: the batch in hand then waits for the next message, which a quiet topic never sends. The clock was
+    /// read twice, and a thread preempted between the two readings held a clean-clone CI run's 6 signals so for 2 minutes.
+    /// </summary>
+    internal static TimeSpan Remaining(DateTime until, DateTime now) => until > now ? until - now : TimeSpan.Zero;
 
     // Waits for the append in flight, if any, and applies how it ended; on this consumer's thread only.
     void Settle(IConsumer<byte[]?, byte[]?> consumer, PartitionAssignment partitions, CancellationToken stoppingToken)

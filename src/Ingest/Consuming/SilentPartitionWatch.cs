@@ -4,13 +4,19 @@ namespace Streaming.Ingest.Consuming;
 
 /// <summary>
 /// Notices a partition this consumer reads that librdkafka stopped delivering (left paused by a rebalance, its fetcher
-/// stopped or moved elsewhere): at two checks in a row, each made while the consumer had nothing to read, its stored
-/// offset had not moved and the log held messages past it. A partition that is read stores what it was given between
-/// two such checks, so neither a slow store nor a busy consumer looks silent.
+/// stopped or moved elsewhere, or what it handed out never reached a batch): at two checks in a row, at least
+/// <see cref="CheckInterval"/> apart, each made with no append in flight, its stored offset had not moved and the log
+/// held messages past it. A partition that is read stores what it was given between two such checks, so neither a slow
+/// store nor a busy consumer looks silent; the consumer leaves out the partitions of the messages it holds at a check.
 /// </summary>
+/// <remarks>
+/// A consumer that always has something to read (steady traffic on any of its partitions) checks between batches, as
+/// one that has nothing to read checks while idle. One far behind is handed its partitions' messages in the order
+/// librdkafka fetched them, interleaved, so each partition with messages fetched moves its stored offset between checks.
+/// </remarks>
 sealed class SilentPartitionWatch(string topic)
 {
-    // At most this often, and only while idle: one watermark query per partition read.
+    // At most this often: one watermark query per partition read.
     static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
 
     static readonly TimeSpan WatermarkTimeout = TimeSpan.FromSeconds(1);
@@ -23,7 +29,13 @@ sealed class SilentPartitionWatch(string topic)
     DateTime? _lastCheck;
     int _unanswered;
 
-    /// <summary>The partitions found silent now; call it only while the consumer has nothing to read and no append in flight.</summary>
+    /// <summary>Whether a check is due: <see cref="Check"/> looks at nothing before.</summary>
+    public bool Due => DateTime.UtcNow >= _nextCheck;
+
+    /// <summary>
+    /// The partitions found silent now, of <paramref name="reading"/>; call it only with no append in flight, and leave out
+    /// the partitions of messages read and not yet stored.
+    /// </summary>
     public IReadOnlyList<SilentPartition> Check(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<(int Partition, long? Stored)> reading)
     {
         var now = DateTime.UtcNow;
