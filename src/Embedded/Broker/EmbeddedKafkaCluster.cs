@@ -64,7 +64,7 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
         {
             throw new InvalidOperationException($"librdkafka could not create a client: {Encoding.UTF8.GetString(errors).TrimEnd('\0')}");
         }
-        var cluster = rd_kafka_mock_cluster_new(handle, brokers);
+        var cluster = SignalsBlocked.During(() => rd_kafka_mock_cluster_new(handle, brokers));
         if (cluster == IntPtr.Zero)
         {
             rd_kafka_destroy(handle);

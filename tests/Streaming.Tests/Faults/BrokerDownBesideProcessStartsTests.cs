@@ -8,8 +8,11 @@ namespace Streaming.Tests.Faults;
 /// Taking a broker down closes its listening socket and binds its port again at once. A process started at that moment
 /// holds a copy of the socket until it executes its program, so the socket still listens and the bind fails, and
 /// librdkafka aborts the whole process on that failure (a clean-clone CI run's test host died so), unless
-/// <see cref="EmbeddedKafkaCluster.SetBrokerDown"/> holds process starts off meanwhile.
+/// <see cref="EmbeddedKafkaCluster.SetBrokerDown"/> holds process starts off meanwhile. The processes that end send this
+/// process hundreds of SIGCHLD a second, which stopped other tests' clusters in a CI run (a poll interrupted on a
+/// cluster's thread ends the cluster) before the clusters' threads blocked signals: it runs alone.
 /// </summary>
+[Collection(ProcessStartsCollection.Name)]
 public sealed class BrokerDownBesideProcessStartsTests
 {
     [Fact]
@@ -41,7 +44,7 @@ public sealed class BrokerDownBesideProcessStartsTests
         await stopping.CancelAsync();
         await Task.WhenAll(starters);
 
-        // Then this process is still here, and the broker serves again
+        // Then this process is still here, and the broker serves again (its thread was not stopped by the signals either)
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build();
         Assert.Single(admin.GetMetadata(TimeSpan.FromSeconds(30)).Brokers);
     }
