@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Streaming.Embedded.Broker;
+using Xunit.Abstractions;
 
 namespace Streaming.Tests.Faults;
 
@@ -13,7 +14,7 @@ namespace Streaming.Tests.Faults;
 /// cluster's thread ends the cluster) before the clusters' threads blocked signals: it runs alone.
 /// </summary>
 [Collection(ProcessStartsCollection.Name)]
-public sealed class BrokerDownBesideProcessStartsTests
+public sealed class BrokerDownBesideProcessStartsTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task A_broker_goes_down_and_up_again_while_other_threads_start_processes()
@@ -32,11 +33,12 @@ public sealed class BrokerDownBesideProcessStartsTests
             }
         })).ToList();
 
-        // When the broker goes down and up again 300 times, and until 100 processes started meanwhile (without the pause,
-        // this aborted the test host within a second; a process start takes the test host longer the more memory it maps,
-        // tens of milliseconds at the end of a CI run, where this runs alone)
+        // When the broker goes down and up again 300 times, with 100 processes started meanwhile, or for 10 s (without the
+        // pause this aborted the test host within a second; each restart waits for the starts in progress, about 20 ms
+        // here and far longer at the end of a CI run, where this runs alone: 300 took 85 s)
         var restarts = 0;
-        while (restarts < 300 || Volatile.Read(ref started) < 100)
+        var running = Stopwatch.StartNew();
+        while ((restarts < 300 || Volatile.Read(ref started) < 100) && running.Elapsed < TimeSpan.FromSeconds(10))
         {
             cluster.SetBrokerDown(1);
             cluster.SetBrokerUp(1);
@@ -44,6 +46,8 @@ public sealed class BrokerDownBesideProcessStartsTests
         }
         await stopping.CancelAsync();
         await Task.WhenAll(starters);
+        output.WriteLine($"{restarts} restarts beside {started} process starts in {running.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(restarts >= 20 && started >= 20, $"only {restarts} restarts beside {started} process starts");
 
         // Then this process is still here, and the broker serves again (its thread was not stopped by the signals either)
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build();
