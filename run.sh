@@ -101,7 +101,7 @@ export STREAMING_APPS=$data/apps
 export DOTNET_TC_CallCountThreshold=${DOTNET_TC_CallCountThreshold:-2000}
 
 if [ "$http_port" = 0 ]; then
-  http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
+  http_port=$(scripts/free-port.sh) || fail "no free port"
 fi
 pg_port=${STREAMING_PG_PORT:-55433}
 # Shard 0's cluster is the one of an unsharded run ($data/postgres); shard s's is $data/postgres-shard<s>, on the port s above.

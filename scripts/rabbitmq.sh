@@ -12,22 +12,7 @@ set -euo pipefail
 
 fail() { printf '[rabbitmq] error: %s\n' "$*" >&2; exit 1; }
 
-# A port nothing listens on, drawn from below the kernel's ephemeral range (32768 and up), where any outgoing connection
-# may take a port between this check and the node's listen.
-free_port() {
-  python3 -c '
-import random, socket
-for _ in range(100):
-    port = random.randint(20000, 32767)
-    try:
-        socket.socket().bind(("127.0.0.1", port))
-        print(port)
-        break
-    except OSError:
-        pass
-else:
-    raise SystemExit("no free port")'
-}
+free_port() { "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"; }
 
 bin=/usr/lib/rabbitmq/bin
 [ -x "$bin/rabbitmq-server" ] || fail "rabbitmq-server is not installed (scripts/setup.sh installs it)"

@@ -8,7 +8,7 @@ fail() { printf '%s: %s\n' "$caller" "$*" >&2; exit 1; }
 
 start_throwaway_postgres() {
   postgres_dir=$(mktemp -d "/tmp/streaming-$1-pg.XXXXXX") || fail "cannot create a folder for PostgreSQL"
-  postgres_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || fail "no free port"
+  postgres_port=$(scripts/free-port.sh) || fail "no free port"
   postgres_connection=$(scripts/postgres.sh start "$postgres_dir" "$postgres_port") || fail "PostgreSQL did not start (see above)"
 }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -17,15 +15,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     readonly List<ReceivedWebhook> _received = [];
     WebApplication? _app;
 
-    public WebhookReceiver()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-    }
-
-    public int Port { get; }
+    public int Port { get; } = Streaming.Chaos.Environment.FreePort.Next();
 
     public string Url(string path) => $"http://127.0.0.1:{Port}{path}";
 
