@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Streaming.EventStore;
 using Streaming.Embedded.Broker;
@@ -12,6 +13,7 @@ using Streaming.Embedded.Fleet;
 using Streaming.Hosting;
 using Streaming.Hosting.Kafka;
 using Streaming.Ingest;
+using Streaming.Ingest.Consuming;
 using Streaming.Projector;
 using Streaming.Promoter;
 
@@ -41,6 +43,26 @@ public static class EmbeddedExtensions
             ["Kafka:CreateTopics"] = "false",
             ["Ingest:ForgetStoredOffsetsOnStart"] = "true",
             ["Kafka:ConsumerSessionTimeout"] = builder.Configuration["Kafka:ConsumerSessionTimeout"] ?? "00:00:05",
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// With Ingest in this process (<see cref="AddServices"/> first): deletes from <paramref name="cluster"/> the signals it
+    /// has stored, all but the last few of each partition (<see cref="StoredSignalsTrim"/>).
+    /// </summary>
+    public static IHostApplicationBuilder TrimStoredSignals(this IHostApplicationBuilder builder, EmbeddedKafkaCluster cluster)
+    {
+        if (!builder.Services.Any(s => s.ServiceType == typeof(StoredSignalOffsets)))
+        {
+            return builder;
+        }
+        var kafka = new KafkaOptions();
+        builder.Configuration.GetSection(KafkaOptions.Section).Bind(kafka);
+        builder.Services.AddHostedService(sp =>
+        {
+            var offsets = sp.GetRequiredService<StoredSignalOffsets>();
+            return new StoredSignalsTrim(cluster, kafka.SignalsTopic, _ => Task.FromResult(offsets.Snapshot()), sp.GetRequiredService<ILogger<StoredSignalsTrim>>());
         });
         return builder;
     }

@@ -29,6 +29,7 @@ builder.UseEmbeddedHttp();
 builder.UseEmbeddedKafka(cluster);
 builder.AddServiceDefaults();
 builder.AddServices(builder.Configuration["Embedded:Services"] ?? "ingest,projector,promoter");
+builder.TrimStoredSignals(cluster);
 builder.AddFleet();
 builder.AddApi();
 builder.PublishEndpoints(cluster);

@@ -30,6 +30,7 @@ public static class IngestExtensions
             sp.GetRequiredService<StoreShards>(), sp.GetRequiredService<SignalLog>(), sp.GetRequiredService<ILogger<SignalLog>>()));
         builder.Services.AddSingleton(sp => IngestMetrics.Observe(new IngestCounters(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<ConsumerStates>();
+        builder.Services.AddSingleton<StoredSignalOffsets>();
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
         builder.Services.AddHostedService<IngestWorker>();
         return builder;

@@ -81,7 +81,14 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
 
     /// <summary>Deletes a partition's records below <paramref name="beforeOffset"/>, as retention would.</summary>
     public void DeleteRecords(string topic, int partition, long beforeOffset) =>
-        Check(rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset), $"delete records of {topic}/{partition}");
+        Check(TryDeleteRecords(topic, partition, beforeOffset), $"delete records of {topic}/{partition}");
+
+    /// <summary>
+    /// As <see cref="DeleteRecords"/>, returning librdkafka's answer instead of throwing: <see cref="ErrorCode.OffsetOutOfRange"/>
+    /// when <paramref name="beforeOffset"/> is past the partition's end.
+    /// </summary>
+    public ErrorCode TryDeleteRecords(string topic, int partition, long beforeOffset) =>
+        (ErrorCode)rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset);
 
     /// <summary>
     /// Makes the next <paramref name="count"/> requests of type <paramref name="request"/> naming this partition fail for
@@ -142,6 +149,8 @@ public sealed partial class EmbeddedKafkaCluster : IDisposable
         rd_kafka_mock_cluster_destroy(_cluster);
         rd_kafka_destroy(_handle);
     }
+
+    static void Check(ErrorCode error, string what) => Check((int)error, what);
 
     static void Check(int error, string what)
     {

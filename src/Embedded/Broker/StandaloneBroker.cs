@@ -14,7 +14,8 @@ namespace Streaming.Embedded.Broker;
 /// <summary>
 /// The embedded broker as a process of its own (<c>Streaming.Embedded broker</c>), so that services can crash and
 /// restart around it without taking the topics with them. It starts empty, so it first forgets the offsets Ingest
-/// stored for an earlier broker, then announces where it listens to the supervisor that started it. With
+/// stored for an earlier broker, then announces where it listens to the supervisor that started it. It deletes the
+/// signals Ingest has stored, as the all-in-one process does (<see cref="StoredSignalsTrim"/>). With
 /// <c>Broker:BootstrapPort</c> set (a container), clients bootstrap on that fixed port of 127.0.0.1.
 /// </summary>
 sealed partial class StandaloneBroker(
@@ -23,6 +24,7 @@ sealed partial class StandaloneBroker(
     SignalLog store,
     ServedShard served,
     IConfiguration configuration,
+    ILoggerFactory loggers,
     ILogger<StandaloneBroker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -43,6 +45,10 @@ sealed partial class StandaloneBroker(
         var group = ingestOptions.Value.ConsumerGroup;
         var forgotten = await store.ForgetKafkaOffsetsAsync(group, kafka.SignalsTopic, stoppingToken);
         LogStarted(logger, bootstrapServers, kafka.Partitions, forgotten, group);
+        // Every offset stored from here on was read from this broker.
+        using var trim = new StoredSignalsTrim(
+            cluster, kafka.SignalsTopic, token => store.LoadKafkaOffsetsAsync(group, kafka.SignalsTopic, token), loggers.CreateLogger<StoredSignalsTrim>());
+        await trim.StartAsync(stoppingToken);
         var announcement = new Announcement(
             new JsonObject
             {
@@ -68,6 +74,7 @@ sealed partial class StandaloneBroker(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        await trim.StopAsync(CancellationToken.None);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded broker listening on {BootstrapServers} ({Partitions} partitions a topic); forgot the offsets stored for {Forgotten} partitions of an earlier broker (group {Group})")]

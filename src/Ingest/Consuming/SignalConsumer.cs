@@ -44,6 +44,7 @@ sealed partial class SignalConsumer(
     DeadLetterPublisher deadLetters,
     IngestCounters counters,
     ConsumerStates states,
+    StoredSignalOffsets storedOffsets,
     LoopHealth health,
     ILogger<SignalConsumer> logger)
 {
@@ -458,6 +459,7 @@ sealed partial class SignalConsumer(
         foreach (var offset in batch.Offsets)
         {
             partitions.Stored(offset.Partition, offset.NextOffset);
+            storedOffsets.Stored(offset.Partition, offset.NextOffset);
         }
         long appended = 0, duplicates = 0, conflicting = 0, stale = 0;
         foreach (var outcome in result.Outcomes)

@@ -150,6 +150,9 @@ public sealed class RunScriptTests
                 await Eventually.True(() => probe.HasProcessedAsync(Streaming.Promoter.Decisions.DecisionFold.CheckpointName, job), Timeout, $"a Promoter to process {job}");
             }
 
+            // And the broker, a process of its own, deletes what Ingest has stored but the last 1,000 of a partition
+            await StoredSignalsLeaveTheBrokerAsync(endpoints, run);
+
             // And a SIGTERM to its group stops every copy when asked and leaves nothing behind
             await StopsItsGroupInOrderAsync(run, folder, 1, [.. SharedRoles.SelectMany(role => new[] { $"{role}-1", $"{role}-2" }), "rabbitmq"]);
         }
@@ -255,6 +258,8 @@ public sealed class RunScriptTests
             // Written by the all-in-one process run.sh started
             Assert.Equal(run.Pid, ParentOf(endpoints["pid"]!.GetValue<int>()));
             Assert.Null(endpoints["processes"]);
+            // Its broker deletes what its Ingest has stored but the last 1,000 of a partition
+            await StoredSignalsLeaveTheBrokerAsync(endpoints, run);
             run.Signal(PosixSignals.Terminate);
             Assert.True(await run.WaitForExitAsync(Timeout) == 0, run.Output);
             Assert.False(File.Exists(folder.PathOf("data/endpoints.json")));
@@ -288,6 +293,26 @@ public sealed class RunScriptTests
     }
 
     static string RunSh => Path.Combine(RepositoryRoot.Path, "run.sh");
+
+    // 1,100 signals of one job, stored: the embedded broker deletes all but the last 1,000 of its partition, so the
+    // partition's log no longer starts at 0 (StoredSignalsTrim).
+    static async Task StoredSignalsLeaveTheBrokerAsync(JsonObject endpoints, RunningProcess run)
+    {
+        var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
+        var job = JobInRunPartition(0);
+        using (var producer = SignalFactory.Producer(bootstrap))
+        {
+            producer.Produce(SignalFactory.Minutes(job, 0, 1_100, "shadow", SignalFactory.Good));
+        }
+        await using var store = NpgsqlDataSource.Create(endpoints["postgresConnectionString"]!.GetValue<string>());
+        var probe = new StoreProbe(store);
+        await Eventually.True(async () => run.HasExited || await probe.LastSeqAsync(job) == 1_100, Timeout, $"the 1,100 signals of {job} to be stored and projected");
+        Assert.False(run.HasExited, run.Output);
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<string, string>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = bootstrap, GroupId = "run-script-watermarks" }).Build();
+        long Deleted() => Enumerable.Range(0, RunPartitions)
+            .Sum(p => consumer.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(Streaming.Contracts.Topics.Signals, p), TimeSpan.FromSeconds(5)).Low.Value);
+        await Eventually.True(() => Task.FromResult(Deleted() >= 100), Timeout, "the broker to delete the stored signals but the last 1,000 of the partition");
+    }
 
     // The roles ./run.sh --instances N runs as N processes, and the partitions of job-signals and of the log it makes.
     static readonly string[] SharedRoles = ["ingest", "projector", "promoter"];
