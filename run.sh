@@ -99,6 +99,10 @@ export STREAMING_APPS=$data/apps
 # so the code a process runs only now and then is not recompiled in every copy (README, "Several instances and a
 # sharded fleet"). An explicit setting wins.
 export DOTNET_TC_CallCountThreshold=${DOTNET_TC_CallCountThreshold:-2000}
+# An idle thread-pool thread sleeps at once instead of spinning on sched_yield first (.NET's default spin): on a small
+# machine the services share with PostgreSQL, the spinning took a tenth of a core from the work (README, "The embedded
+# broker's walk"). An explicit setting wins.
+export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}
 
 if [ "$http_port" = 0 ]; then
   http_port=$(scripts/free-port.sh) || fail "no free port"

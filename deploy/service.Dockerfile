@@ -7,9 +7,11 @@
 ARG BASE_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 FROM ${BASE_IMAGE}
 ARG APP
-# DOTNET_TC_CallCountThreshold: as ./run.sh sets it (README, "Several instances and a sharded fleet").
+# DOTNET_TC_CallCountThreshold and DOTNET_ThreadPool_UnfairSemaphoreSpinLimit: as ./run.sh sets them (README, "Several
+# instances and a sharded fleet", "The embedded broker's walk").
 ENV APP=${APP} \
     DOTNET_TC_CallCountThreshold=2000 \
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
     Health__Port=8081 \
     HEALTHCHECK_PORT=8081 \
     Logging__Format=json

@@ -181,7 +181,10 @@ static class DecisionLatencyCommand
         // The bench counts the folds' bookkeeping commits on the process's /metrics, without a token.
         start.Environment["Api__AnonymousMetrics"] = "true";
         start.Environment["Kafka__Client__fetch.wait.max.ms"] = settings.FetchWaitMs.ToString(CultureInfo.InvariantCulture);
-        start.Environment[ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp;
+        foreach (var (variable, value) in ServiceRuntime.Environment)
+        {
+            start.Environment[variable] = value;
+        }
         var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the all-in-one process");
         child.OutputDataReceived += (_, e) => Echo(e.Data);
         child.ErrorDataReceived += (_, e) => Echo(e.Data);

@@ -32,14 +32,12 @@ public sealed class AllInOneRun(string embeddedDll, NpgsqlDataSource admin, stri
         var connectionString = ConnectionString(name);
         var endpointsFile = Path.Combine(Path.GetTempPath(), $"streaming-bench-{name}-{Environment.ProcessId}.json");
         File.Delete(endpointsFile);
-        await using var child = ChildProcess.Start(embeddedDll, ["--no-fleet", "--http-port", "0", "--endpoints-file", endpointsFile],
-            new Dictionary<string, string>
-            {
-                ["ConnectionStrings__EventStore"] = connectionString,
-                ["Serilog__MinimumLevel__Default"] = "Warning",
-                [ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp,
-            },
-            cancellationToken);
+        var environment = new Dictionary<string, string>(ServiceRuntime.Environment)
+        {
+            ["ConnectionStrings__EventStore"] = connectionString,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        };
+        await using var child = ChildProcess.Start(embeddedDll, ["--no-fleet", "--http-port", "0", "--endpoints-file", endpointsFile], environment, cancellationToken);
         var running = child.Running;
         try
         {

@@ -58,9 +58,12 @@ public sealed partial class ServiceSet : IAsyncDisposable
             ["Serilog__MinimumLevel__Default"] = "Warning",
             // The groups' assignments: what the takeover is read from, and what says the shares have settled.
             [$"Serilog__MinimumLevel__Override__{OwnershipCategory}"] = "Information",
-            // As ./run.sh sets it, unless the bench's own environment does.
-            [ServiceRuntime.TierUpVariable] = ServiceRuntime.TierUp,
         };
+        // As ./run.sh sets them, unless the bench's own environment does.
+        foreach (var (variable, value) in ServiceRuntime.Environment)
+        {
+            environment[variable] = value;
+        }
         if (shards.Count > 1)
         {
             environment["Store__Shards"] = shards.Count.ToString(CultureInfo.InvariantCulture);

@@ -38,6 +38,10 @@ public sealed class RunScriptTests
                 var bootstrap = endpoints["kafkaBootstrapServers"]!.GetValue<string>();
                 var connectionString = endpoints["postgresConnectionString"]!.GetValue<string>();
                 var ingest = endpoints["processes"]!["ingest"]!.GetValue<int>();
+                // And each service runs with run.sh's runtime settings: tier-up after 2,000 calls, pool threads that sleep without spinning
+                var settings = (await File.ReadAllTextAsync($"/proc/{ingest}/environ")).Split('\0');
+                Assert.Contains("DOTNET_TC_CallCountThreshold=2000", settings);
+                Assert.Contains("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", settings);
 
                 // When a second ./run.sh starts on the same data folder
                 await using (var second = RunningProcess.Start(RunSh, ["--no-fleet", "--http-port", "0"], environment))
