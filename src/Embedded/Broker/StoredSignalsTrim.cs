@@ -41,9 +41,10 @@ public sealed partial class StoredSignalsTrim(
                         LogTrimming(logger, topic);
                     }
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // The stored offsets could not be read (the store is down): nothing is deleted until they can.
+                    // The stored offsets could not be read (the store is down, or a read timed out): nothing is deleted
+                    // until they can be, and the broker goes on.
                     if (!_failing)
                     {
                         _failing = true;

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Embedded.Broker;
+using Streaming.Tests.Infrastructure;
 
 namespace Streaming.Tests.Embedded;
 
@@ -55,6 +56,43 @@ public sealed class StoredSignalsTrimTests
         Assert.Equal(1, await trim.TrimAsync(CancellationToken.None));
         Assert.Equal((2_000, 3_000), Watermarks(cluster, 0));
         Assert.Equal((0, 500), Watermarks(cluster, 1));
+    }
+
+    [Fact]
+    public async Task Goes_on_when_the_stored_offsets_cannot_be_read_and_deletes_once_they_can()
+    {
+        // Given a broker whose partition 0 holds 1,500 signals, and stored offsets that cannot be read at first (the store is down)
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopic(Topic, 1);
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var n = 0; n < 1_500; n++)
+            {
+                producer.Produce(new TopicPartition(Topic, 0), new Message<string, string> { Key = $"job-{n}", Value = "{}" });
+            }
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+        var reads = 0;
+        Task<IReadOnlyDictionary<int, long>> Stored(CancellationToken _) => ++reads switch
+        {
+            1 => throw new Npgsql.NpgsqlException("the store is down"),
+            2 => throw new TaskCanceledException("a read timed out"),
+            _ => Task.FromResult<IReadOnlyDictionary<int, long>>(new Dictionary<int, long> { [0] = 1_500 }),
+        };
+        using var trim = new StoredSignalsTrim(cluster, Topic, Stored, NullLogger<StoredSignalsTrim>.Instance);
+
+        // When it runs through two failed reads, one of them timed out
+        await trim.StartAsync(CancellationToken.None);
+        try
+        {
+            // Then it deletes once the offsets can be read again, all but the last 1,000
+            await Eventually.True(() => Task.FromResult(Watermarks(cluster, 0).Low == 500), TimeSpan.FromSeconds(30), "the stored signals to be deleted after the outage");
+            Assert.True(reads >= 3, $"{reads} reads");
+        }
+        finally
+        {
+            await trim.StopAsync(CancellationToken.None);
+        }
     }
 
     static (long Low, long High) Watermarks(EmbeddedKafkaCluster cluster, int partition)
